@@ -1,0 +1,70 @@
+# Servicebook: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+PG_DB := servicebook_ci_$(shell date +%s)_$$$$
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint test-sqlite test-postgres test-browser bench clean chromium
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	@$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+var/secret_key:
+	@mkdir -p var
+	@$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+## make run: install, migrate, load the demo provider, print the logins, serve on :8000
+run: $(VENV)/.installed var/secret_key
+	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook demo
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with one of the logins above (Ctrl-C stops)."
+	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook serve --host $(HOST) --port $(PORT)
+
+## make test: every check: lint, migrations, the suite on SQLite and PostgreSQL, the browser tests
+test: $(VENV)/.dev-installed
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-browser
+	@echo "make test: all checks passed (SQLite, PostgreSQL, browser)."
+
+lint: $(VENV)/.dev-installed
+	@echo "== ruff"
+	@$(BIN)/ruff check src tests benchmarks
+	@$(BIN)/ruff format --check src tests benchmarks
+	@echo "== makemigrations --check"
+	@DEBUG=1 SERVICEBOOK_VAR_DIR=$$(mktemp -d) $(BIN)/servicebook manage makemigrations --check --dry-run
+
+test-sqlite: $(VENV)/.dev-installed
+	@echo "== test suite on SQLite"
+	@DEBUG=1 $(BIN)/pytest -q -m "not browser" -p no:cacheprovider
+
+test-postgres: $(VENV)/.dev-installed
+	@echo "== test suite on PostgreSQL ($(PG_URL))"
+	@DEBUG=1 DATABASE_URL="$(PG_URL)/$(PG_DB)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider --create-db
+
+test-browser: $(VENV)/.dev-installed chromium
+	@echo "== browser tests (Playwright + Chromium)"
+	@DEBUG=1 $(BIN)/pytest -q -m browser -p no:cacheprovider tests/browser
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium package (once)"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "make test: cannot install chromium (needs root and Debian's apt)"; exit 1; }; }
+
+## make bench: the benchmark scripts, each printing one JSON object
+bench: $(VENV)/.installed
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) var build dist src/*.egg-info .pytest_cache .ruff_cache tests/browser/screenshots

@@ -1,0 +1,5 @@
+import sys
+
+from servicebook.cli import main
+
+sys.exit(main())

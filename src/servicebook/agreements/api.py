@@ -1,0 +1,176 @@
+"""REST API for agreements and their lines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from servicebook.agreements import services
+from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+from servicebook.catalog.models import Offering
+from servicebook.core.api import CostAwareSerializer, ServiceBackedViewSet
+from servicebook.parties.models import Customer
+
+
+class AgreementLineSerializer(CostAwareSerializer):
+    offering_name = serializers.CharField(source="offering.name", read_only=True)
+    service_name = serializers.CharField(source="offering.service.name", read_only=True)
+    unit = serializers.CharField(source="offering.unit", read_only=True)
+    charge_model = serializers.CharField(source="offering.charge_model", read_only=True)
+    monthly_price = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_margin = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementLine
+        fields = [
+            "id",
+            "agreement",
+            "offering",
+            "offering_name",
+            "service_name",
+            "unit",
+            "charge_model",
+            "quantity",
+            "unit_price",
+            "description",
+            "monthly_price",
+            "monthly_charge",
+            "monthly_cost",
+            "monthly_margin",
+        ]
+        cost_fields = ["monthly_cost", "monthly_margin"]
+        margin_fields = ["monthly_margin"]
+
+    def get_monthly_margin(self, obj) -> Decimal | None:
+        cost = obj.monthly_cost()
+        return None if cost is None else obj.monthly_price() - cost
+
+
+class AgreementSerializer(CostAwareSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    legally_binding = serializers.BooleanField(read_only=True)
+    lines = AgreementLineSerializer(many=True, read_only=True)
+    monthly_price = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    yearly_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "reference",
+            "title",
+            "kind",
+            "legally_binding",
+            "status",
+            "currency",
+            "start_date",
+            "end_date",
+            "notes",
+            "lines",
+            "monthly_price",
+            "monthly_charge",
+            "yearly_value",
+            "monthly_cost",
+        ]
+        cost_fields = ["monthly_cost"]
+
+
+class AgreementWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agreement
+        fields = ["customer", "reference", "title", "start_date", "end_date", "notes"]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["customer"].queryset = Customer.objects.visible_to(request.user)
+        return fields
+
+
+class AgreementStatusSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=AgreementStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _lines_queryset():
+    return AgreementLine.objects.select_related("offering__service").prefetch_related(
+        "offering__tiers"
+    )
+
+
+class AgreementViewSet(ServiceBackedViewSet):
+    """Agreements: SLAs with internal customers, contracts with external ones (R12)."""
+
+    queryset = Agreement.objects.select_related("customer__provider").prefetch_related(
+        Prefetch("lines", queryset=_lines_queryset())
+    )
+    serializer_class = AgreementSerializer
+    write_serializer_class = AgreementWriteSerializer
+    filterset_fields = ["customer", "status", "kind", "currency"]
+    search_fields = ["reference", "title", "customer__name"]
+    ordering_fields = ["reference", "start_date", "customer__name"]
+
+    def create_object(self, data):
+        customer = data.pop("customer")
+        return services.create_agreement(actor=self.request.user, customer=customer, **data)
+
+    def update_object(self, instance, data):
+        return services.update_agreement(actor=self.request.user, agreement=instance, **data)
+
+    @action(detail=True, methods=["post"], serializer_class=AgreementStatusSerializer)
+    def status(self, request, pk=None):
+        """Move the agreement along draft → negotiation → active → expired | terminated."""
+        agreement = self.get_object()
+        serializer = AgreementStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.change_agreement_status(
+            actor=request.user, agreement=agreement, **serializer.validated_data
+        )
+        agreement = self.get_queryset().get(pk=agreement.pk)
+        return Response(AgreementSerializer(agreement, context={"request": request}).data)
+
+
+class AgreementLineWriteSerializer(serializers.ModelSerializer):
+    unit_price = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = AgreementLine
+        fields = ["agreement", "offering", "quantity", "unit_price", "description"]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["agreement"].queryset = Agreement.objects.visible_to(request.user)
+            fields["offering"].queryset = Offering.objects.visible_to(request.user)
+        return fields
+
+
+class AgreementLineViewSet(ServiceBackedViewSet):
+    queryset = _lines_queryset().select_related("agreement__customer__provider")
+    serializer_class = AgreementLineSerializer
+    write_serializer_class = AgreementLineWriteSerializer
+    filterset_fields = ["agreement", "offering"]
+    ordering_fields = ["id"]
+
+    def create_object(self, data):
+        return services.add_line(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        data.pop("agreement", None)
+        return services.update_line(actor=self.request.user, line=instance, **data)

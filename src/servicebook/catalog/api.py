@@ -1,0 +1,116 @@
+"""REST API for the service catalog."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from servicebook.catalog import services
+from servicebook.catalog.models import Offering, PriceTier, Service
+from servicebook.core.api import CostAwareSerializer, ServiceBackedViewSet
+from servicebook.parties.models import Provider
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PriceTier
+        fields = ["lower_bound", "unit_price"]
+
+
+class OfferingSerializer(CostAwareSerializer):
+    tiers = TierSerializer(many=True, read_only=True)
+    service_name = serializers.CharField(source="service.name", read_only=True)
+
+    class Meta:
+        model = Offering
+        fields = [
+            "id",
+            "service",
+            "service_name",
+            "code",
+            "name",
+            "unit",
+            "charge_model",
+            "list_price",
+            "currency",
+            "package_size",
+            "tiers",
+            "standard_unit_cost",
+            "active",
+        ]
+        cost_fields = ["standard_unit_cost"]
+
+
+class OfferingWriteSerializer(serializers.ModelSerializer):
+    tiers = TierSerializer(many=True, required=False)
+
+    class Meta:
+        model = Offering
+        fields = ["service", *Offering.EDITABLE_FIELDS, "active", "tiers"]
+        validators = []
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    offerings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = ["id", "code", "name", "description", "status", "offered_to", "offerings"]
+
+    def get_offerings(self, obj) -> list[dict]:
+        request = self.context.get("request")
+        visible = [o for o in obj.offerings.all() if o.active or _is_staff(request)]
+        return OfferingSerializer(visible, many=True, context=self.context).data
+
+
+def _is_staff(request) -> bool:
+    from servicebook.core.roles import is_provider_staff
+
+    return request is not None and is_provider_staff(request.user)
+
+
+class ServiceWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["code", "name", "description", "status", "offered_to"]
+        validators = []
+
+
+class ServiceViewSet(ServiceBackedViewSet):
+    """The catalog: staff see every service; customers see the live services offered to them."""
+
+    queryset = Service.objects.prefetch_related("offerings__tiers", "offerings__service")
+    serializer_class = ServiceSerializer
+    write_serializer_class = ServiceWriteSerializer
+    filterset_fields = ["status", "offered_to"]
+    search_fields = ["name", "code", "description"]
+    ordering_fields = ["name", "code"]
+
+    def create_object(self, data):
+        return services.create_service(actor=self.request.user, provider=Provider.current(), **data)
+
+    def update_object(self, instance, data):
+        return services.update_service(actor=self.request.user, service=instance, **data)
+
+
+class OfferingViewSet(ServiceBackedViewSet):
+    queryset = Offering.objects.select_related("service").prefetch_related("tiers")
+    serializer_class = OfferingSerializer
+    write_serializer_class = OfferingWriteSerializer
+    filterset_fields = ["service", "unit", "charge_model", "currency", "active"]
+    search_fields = ["name", "code"]
+    ordering_fields = ["name", "code", "list_price"]
+
+    def create_object(self, data):
+        tiers = [(t["lower_bound"], t["unit_price"]) for t in data.pop("tiers", [])]
+        service = data.pop("service")
+        return services.create_offering(
+            actor=self.request.user, service=service, tiers=tiers, **data
+        )
+
+    def update_object(self, instance, data):
+        tiers = data.pop("tiers", None)
+        if tiers is not None:
+            tiers = [(t["lower_bound"], t["unit_price"]) for t in tiers]
+        return services.update_offering(
+            actor=self.request.user, offering=instance, tiers=tiers, **data
+        )

@@ -1,0 +1,187 @@
+"""The ``servicebook`` command: one entry point for people and scripts.
+
+Every command exits non-zero with a one-line reason on bad input and prints a JSON summary with
+``--json`` where it has something to summarize. Django is set up lazily, after the arguments are
+parsed, so ``servicebook --help`` works without a database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_BAD_INPUT = 2
+
+
+class CommandError(Exception):
+    """A one-line reason the command cannot do what was asked."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line instead of usage + error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def port_number(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"port must be a number from 1 to 65535, not {value!r}"
+        ) from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be a number from 1 to 65535, not {port}")
+    return port
+
+
+def setup_django(*, check_database: bool = True) -> None:
+    """Configure Django from the environment; fail in one line if settings or database are bad."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicebook.config.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        raise CommandError(f"configuration: {error}") from None
+    if check_database:
+        from django.db import connection
+        from django.db.utils import OperationalError
+
+        try:
+            connection.ensure_connection()
+        except OperationalError as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else "refused"
+            raise CommandError(
+                f"cannot reach the database ({describe_database()}): {first_line}"
+            ) from None
+
+
+def describe_database() -> str:
+    """The database in use, without its password."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
+        return f"sqlite {db['NAME']}"
+    return f"{engine} {db.get('HOST') or 'localhost'}:{db.get('PORT') or 'default'}/{db['NAME']}"
+
+
+def migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    setup_django()
+    migrate()
+    from servicebook.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    summary = load_demo(reset=args.reset)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return 0
+    if summary["loaded"]:
+        print(f"Loaded the demo provider into {describe_database()}.")
+    else:
+        print("The demo provider is already loaded (use --reset to load it afresh).")
+    print(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, description in DEMO_USERS:
+        print(f"  {username:<10} {role:<18} {description}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.conf import settings
+
+    from servicebook.web.server import run_server
+
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {args.host}:{args.port}: {error.strerror}"
+            ) from None
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError(
+            "the database is not migrated: run `servicebook demo` or "
+            "`servicebook manage migrate` first"
+        )
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    print(
+        f"Servicebook on http://{args.host}:{args.port}/ "
+        f"(gunicorn, {args.workers} workers, {describe_database()}, DEBUG={settings.DEBUG})",
+        flush=True,
+    )
+    run_server(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    setup_django(check_database=False)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["servicebook manage", *args.rest])
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="servicebook",
+        description="Servicebook: the system an IT service provider runs its customers on.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    demo = sub.add_parser("demo", help="migrate the database and load the demo provider")
+    demo.add_argument("--reset", action="store_true", help="erase all data and load it afresh")
+    demo.add_argument("--json", action="store_true", help="print a JSON summary")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the web app with a production server (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=port_number, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
+    serve.set_defaults(func=cmd_serve)
+
+    manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CommandError as error:
+        print(f"servicebook {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The roles of Servicebook, kept as Django groups, and the questions views ask about a user."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PROVIDER_ADMIN = "provider_admin"
+    SERVICE_MANAGER = "service_manager"
+    FINANCE = "finance"
+    CHANGE_MANAGER = "change_manager"
+    INTERNAL_CUSTOMER = "internal_customer"
+    EXTERNAL_CUSTOMER = "external_customer"
+
+
+PROVIDER_ROLES = frozenset(
+    {Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, Role.FINANCE, Role.CHANGE_MANAGER}
+)
+CUSTOMER_ROLES = frozenset({Role.INTERNAL_CUSTOMER, Role.EXTERNAL_CUSTOMER})
+
+ROLE_DESCRIPTIONS = {
+    Role.PROVIDER_ADMIN: "Runs the provider: users, policy, everything.",
+    Role.SERVICE_MANAGER: "Manages customers, the catalog and agreements.",
+    Role.FINANCE: "Costs, pricing, period close, invoices and the ledger.",
+    Role.CHANGE_MANAGER: "Requests for change and the deployment schedule.",
+    Role.INTERNAL_CUSTOMER: "A user of an internal customer (a department of the organization).",
+    Role.EXTERNAL_CUSTOMER: "A user of an external customer (a separate legal entity).",
+}
+
+
+def roles_of(user) -> frozenset[str]:
+    """The role names of a user (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_servicebook_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._servicebook_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(roles_of(user) & set(roles))
+
+
+def is_provider_staff(user) -> bool:
+    """Provider staff see every customer; customer users see only their own."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(roles_of(user) & PROVIDER_ROLES) and user.customer_id is None

@@ -1,0 +1,43 @@
+"""Plumbing shared by every app's services: permission checks, validation, event rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from servicebook.core.errors import PermissionDenied
+from servicebook.core.roles import has_role, is_provider_staff
+
+
+def require_role(actor, *roles: str, action: str) -> None:
+    """Refuse unless the actor is provider staff holding one of ``roles``."""
+    if actor is None:
+        return  # system actions (demo loader, migrations, scheduled jobs)
+    if not (is_provider_staff(actor) and has_role(actor, *roles)):
+        needed = ", ".join(roles)
+        raise PermissionDenied(f"{action} needs one of these roles: {needed}")
+
+
+def save_validated(instance: models.Model, *, exclude: Iterable[str] | None = None) -> None:
+    """Run every model check (fields, clean(), constraints) then save; raise field errors."""
+    instance.full_clean(exclude=list(exclude) if exclude else None)
+    instance.save()
+
+
+def apply_changes(instance: models.Model, changes: dict) -> dict[str, tuple]:
+    """Set attributes, returning {field: (old, new)} for those that really changed."""
+    changed = {}
+    for name, value in changes.items():
+        if not hasattr(instance, name):
+            raise ValidationError({name: "unknown field"})
+        old = getattr(instance, name)
+        if old != value:
+            changed[name] = (old, value)
+            setattr(instance, name, value)
+    return changed
+
+
+def describe_changes(changed: dict[str, tuple]) -> str:
+    return "; ".join(f"{name}: {old!r} → {new!r}" for name, (old, new) in changed.items())

@@ -1,0 +1,424 @@
+"""The demo provider: the IT department of Northwind Group, a commercial group.
+
+Loaded by ``servicebook demo``. Everything is created through the services, as a user would, so
+the demo also exercises the rules. Four internal customers (one an R&D unit doing confidential
+work) and three external customers: an airline whose contract is settled partly in air tickets, a
+retailer under a contract with service credits, and a customer in another jurisdiction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import transaction
+from django.utils.text import slugify
+
+from servicebook.agreements import services as agreements
+from servicebook.catalog import services as catalog
+from servicebook.core.models import User
+from servicebook.core.roles import Role
+from servicebook.parties import services as parties
+from servicebook.parties.models import CustomerStatus, Provider
+
+DEMO_PASSWORD = "servicebook-demo"
+DEMO_USERS = [
+    ("admin", Role.PROVIDER_ADMIN.value, "runs the provider (also Django admin)"),
+    ("manager", Role.SERVICE_MANAGER.value, "customers, catalog, agreements"),
+    ("finance", Role.FINANCE.value, "costs, pricing, period close, ledger"),
+    ("change", Role.CHANGE_MANAGER.value, "requests for change"),
+    ("internal", Role.INTERNAL_CUSTOMER.value, "Marketing (internal customer)"),
+    ("external", Role.EXTERNAL_CUSTOMER.value, "SkyBridge Airlines (external customer)"),
+]
+START = dt.date(2026, 1, 1)
+
+
+def ensure_role_groups() -> None:
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+def load_demo(*, reset: bool = False) -> dict:
+    """Load the demo provider unless one exists; ``reset`` erases every row first."""
+    if reset:
+        call_command("flush", interactive=False, verbosity=0)
+    ensure_role_groups()
+    if Provider.objects.exists():
+        return {"loaded": False, **counts()}
+    _load()
+    return {"loaded": True, **counts()}
+
+
+def counts() -> dict:
+    from servicebook.agreements.models import Agreement
+    from servicebook.catalog.models import Offering, Service
+    from servicebook.parties.models import Customer
+
+    return {
+        "customers": Customer.objects.count(),
+        "services": Service.objects.count(),
+        "offerings": Offering.objects.count(),
+        "agreements": Agreement.objects.count(),
+        "users": User.objects.count(),
+    }
+
+
+@transaction.atomic
+def _load() -> None:
+    provider = Provider.objects.create(
+        name="Northwind Group IT",
+        sector="commercial",
+        base_currency="EUR",
+        internal_margin=D("0"),
+        recovery_share=D("1"),
+        discount_rate=D("0.08"),
+    )
+    offerings = _catalog(provider)
+    customers = _customers(provider)
+    _agreements(customers, offerings)
+    _users(customers)
+
+
+def _catalog(provider: Provider) -> dict:
+    def service(code, name, description, offered_to="all"):
+        return catalog.create_service(
+            actor=None,
+            provider=provider,
+            code=code,
+            name=name,
+            description=description,
+            status="live",
+            offered_to=offered_to,
+        )
+
+    def offering(svc, code, name, unit, price, cost, model="per_unit", **extra):
+        return catalog.create_offering(
+            actor=None,
+            service=svc,
+            code=code,
+            name=name,
+            unit=unit,
+            charge_model=model,
+            list_price=D(price),
+            currency="EUR",
+            standard_unit_cost=D(cost),
+            **extra,
+        )
+
+    workplace = service(
+        "workplace", "Workplace IT", "Managed laptops, Microsoft 365 and collaboration tools."
+    )
+    desk = service("service-desk", "Service Desk", "24×7 support for every user, in 4 languages.")
+    hosting = service(
+        "cloud-hosting", "Cloud Hosting", "Virtual machines and storage in two data centres."
+    )
+    consulting = service(
+        "consulting",
+        "IT Consulting",
+        "Architecture and delivery consulting.",
+        offered_to="external",
+    )
+    research = service(
+        "research-computing",
+        "Secure Research Computing",
+        "Isolated compute for confidential research.",
+        offered_to="internal",
+    )
+    payroll = service(
+        "payroll", "Payroll Application", "The group's payroll system.", offered_to="internal"
+    )
+    return {
+        "laptop": offering(workplace, "laptop", "Managed laptop", "device_month", "45", "32"),
+        "m365": offering(workplace, "m365-seat", "Microsoft 365 seat", "user_month", "18", "12.5"),
+        "desk": offering(desk, "desk-user", "Service desk per user", "user_month", "9.5", "6.8"),
+        "vm": offering(
+            hosting,
+            "vm-hour",
+            "Virtual machine",
+            "vm_hour",
+            "0.09",
+            "0.045",
+            model="graduated",
+            tiers=[(D(0), D("0.09")), (D(1000), D("0.07")), (D(10000), D("0.05"))],
+        ),
+        "storage": offering(
+            hosting,
+            "storage-gb",
+            "Block storage",
+            "gb_month",
+            "0.12",
+            "0.05",
+            model="volume",
+            tiers=[(D(0), D("0.12")), (D(10000), D("0.09"))],
+        ),
+        "backup": offering(
+            hosting,
+            "backup-500",
+            "Backup, packs of 500 GB",
+            "gb_month",
+            "40",
+            "0.06",
+            model="package",
+            package_size=D(500),
+        ),
+        "consulting": offering(consulting, "consulting-hour", "Consultant", "hour", "120", "85"),
+        "hpc": offering(research, "hpc-node-hour", "Secure node", "vm_hour", "1.10", "0.95"),
+        "payroll": offering(
+            payroll, "payroll-run", "Payroll, monthly run", "month", "2500", "2100", model="flat"
+        ),
+    }
+
+
+def _customers(provider: Provider) -> dict:
+    def internal(code, name, unit, centre, funding, budget, **extra):
+        return parties.create_customer(
+            actor=None,
+            provider=provider,
+            kind="internal",
+            code=code,
+            name=name,
+            business_unit=unit,
+            cost_centre=centre,
+            funding_model=funding,
+            budget_per_period=D(budget),
+            exclusivity_commitment=True,
+            **extra,
+        )
+
+    def external(code, name, legal_name, jurisdiction, terms, credit, **extra):
+        return parties.create_customer(
+            actor=None,
+            provider=provider,
+            kind="external",
+            code=code,
+            name=name,
+            legal_name=legal_name,
+            jurisdiction=jurisdiction,
+            currency="EUR",
+            payment_terms_days=terms,
+            credit_limit=D(credit),
+            **extra,
+        )
+
+    customers = {
+        "marketing": internal(
+            "marketing", "Marketing", "Group Marketing", "CC-4100", "chargeback", "14000"
+        ),
+        "finance": internal(
+            "finance-dept", "Finance & Accounting", "Group Finance", "CC-2100", "showback", "9000"
+        ),
+        "hr": internal(
+            "hr", "Human Resources", "Group HR", "CC-3100", "central_allocation", "6000"
+        ),
+        "rnd": internal(
+            "rnd",
+            "R&D Lab",
+            "Research & Development",
+            "CC-7700",
+            "chargeback",
+            "40000",
+            confidential=True,
+            description="Confidential research on new materials; data must stay on premises.",
+        ),
+        "airline": external(
+            "skybridge",
+            "SkyBridge Airlines",
+            "SkyBridge Airlines S.A.",
+            "FR",
+            30,
+            "500000",
+            registration_number="FR 552 100 554",
+            description="Consulting and hosting; settled two-thirds in cash, one-third in tickets.",
+        ),
+        "retail": external(
+            "meridian",
+            "Meridian Retail",
+            "Meridian Retail GmbH",
+            "DE",
+            45,
+            "250000",
+            registration_number="HRB 123456",
+            description="Workplace and service desk for 300 stores, with service credits.",
+        ),
+        "pacific": external(
+            "pacific",
+            "Pacific Analytics",
+            "Pacific Analytics Pte. Ltd.",
+            "SG",
+            30,
+            "80000",
+            registration_number="201912345K",
+            description="Hosting for a Singapore analytics firm (another jurisdiction).",
+        ),
+    }
+    contacts = {
+        "marketing": [("Clara Dupont", "Head of Marketing", "200000", True)],
+        "finance": [("Jonas Weber", "CFO Office", "300000", True)],
+        "hr": [("Amira Haddad", "HR Director", "100000", True)],
+        "rnd": [
+            ("Dr. Lena Novak", "Director of Research", "1000000", True),
+            ("Tom Richter", "Lab IT Coordinator", None, False),
+        ],
+        "airline": [
+            ("Marc Lefèvre", "VP Digital", "600000", True),
+            ("Sophie Martin", "IT Procurement", "50000", False),
+        ],
+        "retail": [("Katrin Vogel", "COO", "400000", True)],
+        "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
+    }
+    for key, people in contacts.items():
+        for name, title, limit, approver in people:
+            parties.create_contact(
+                actor=None,
+                customer=customers[key],
+                name=name,
+                title=title,
+                email=f"{slugify(name.removeprefix('Dr. ')).replace('-', '.')}"
+                f"@{customers[key].code}.example",
+                is_requester=True,
+                is_approver=approver,
+                is_billing=approver,
+                authority_limit=D(limit) if limit else None,
+            )
+    for customer in customers.values():
+        for step in (CustomerStatus.DUE_DILIGENCE, CustomerStatus.ACTIVE):
+            parties.change_customer_status(actor=None, customer=customer, to_status=step)
+    return customers
+
+
+def _agreements(customers: dict, offerings: dict) -> None:
+    plan = {
+        "marketing": (
+            "SLA-MKT-2026",
+            "Marketing workplace and hosting",
+            [
+                ("laptop", "85"),
+                ("m365", "90"),
+                ("desk", "90"),
+                ("vm", "3000"),
+                ("storage", "4000"),
+            ],
+        ),
+        "finance": (
+            "SLA-FIN-2026",
+            "Finance workplace and payroll",
+            [
+                ("laptop", "60"),
+                ("m365", "60"),
+                ("desk", "60"),
+                ("payroll", "1"),
+            ],
+        ),
+        "hr": (
+            "SLA-HR-2026",
+            "HR workplace",
+            [
+                ("laptop", "40"),
+                ("m365", "40"),
+                ("desk", "40"),
+            ],
+        ),
+        "rnd": (
+            "SLA-RND-2026",
+            "Secure research computing",
+            [
+                ("laptop", "120"),
+                ("m365", "120"),
+                ("desk", "120"),
+                ("hpc", "20000"),
+                ("storage", "60000"),
+                ("backup", "60000"),
+            ],
+        ),
+        "airline": (
+            "CT-SKY-2026",
+            "Digital consulting and hosting",
+            [
+                ("consulting", "160"),
+                ("vm", "12000"),
+                ("storage", "20000"),
+            ],
+        ),
+        "retail": (
+            "CT-MER-2026",
+            "Store workplace and service desk",
+            [
+                ("laptop", "300"),
+                ("m365", "320"),
+                ("desk", "320"),
+                ("backup", "8000"),
+            ],
+        ),
+        "pacific": (
+            "CT-PAC-2026",
+            "Analytics hosting",
+            [
+                ("vm", "6000"),
+                ("storage", "15000"),
+            ],
+        ),
+    }
+    prices = {("retail", "laptop"): D("42"), ("airline", "consulting"): D("115")}
+    for key, (reference, title, lines) in plan.items():
+        agreement = agreements.create_agreement(
+            actor=None,
+            customer=customers[key],
+            reference=reference,
+            title=title,
+            start_date=START,
+            end_date=dt.date(2028, 12, 31),
+        )
+        for offering_key, quantity in lines:
+            agreements.add_line(
+                actor=None,
+                agreement=agreement,
+                offering=offerings[offering_key],
+                quantity=D(quantity),
+                unit_price=prices.get((key, offering_key)),
+            )
+        agreements.change_agreement_status(actor=None, agreement=agreement, to_status="active")
+
+
+def _users(customers: dict) -> None:
+    parties.create_staff_user(
+        actor=None,
+        username="admin",
+        password=DEMO_PASSWORD,
+        roles=[Role.PROVIDER_ADMIN],
+        first_name="Ada",
+        last_name="Admin",
+        is_staff=True,
+        is_superuser=True,
+    )
+    staff = {
+        "manager": (Role.SERVICE_MANAGER, "Maya", "Manager"),
+        "finance": (Role.FINANCE, "Felix", "Finance"),
+        "change": (Role.CHANGE_MANAGER, "Chen", "Change"),
+    }
+    for username, (role, first, last) in staff.items():
+        parties.create_staff_user(
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            roles=[role],
+            first_name=first,
+            last_name=last,
+        )
+    parties.create_customer_user(
+        actor=None,
+        customer=customers["marketing"],
+        username="internal",
+        password=DEMO_PASSWORD,
+        first_name="Clara",
+        last_name="Dupont",
+    )
+    parties.create_customer_user(
+        actor=None,
+        customer=customers["airline"],
+        username="external",
+        password=DEMO_PASSWORD,
+        first_name="Marc",
+        last_name="Lefèvre",
+    )

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from servicebook.parties.models import Contact, Customer, CustomerEvent, Provider
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "sector", "base_currency", "internal_margin", "recovery_share"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class CustomerEventInline(admin.TabularInline):
+    model = CustomerEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor", "action", "from_state", "to_state", "reason", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "status", "funding_model", "jurisdiction"]
+    list_filter = ["kind", "status", "funding_model"]
+    search_fields = ["name", "code", "legal_name"]
+    readonly_fields = ["status", "status_reason"]
+    inlines = [ContactInline, CustomerEventInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "email", "is_approver", "authority_limit"]
+    list_filter = ["is_approver", "is_requester"]
+    search_fields = ["name", "email", "customer__name"]

@@ -1,0 +1,194 @@
+"""THE internal-vs-external rules of Servicebook.
+
+ITIL's Service Strategy distinguishes two kinds of customer, and almost every rule of the product
+differs by kind. This module holds one :class:`CustomerPolicy` per kind and answers, for the rest
+of the code, each question of REQUIREMENTS.md (R1…R20). Apps ask the policy; they never branch on
+``customer.kind`` themselves. A reader who wants to know how internal and external customers
+differ reads this one file.
+
+This module imports no Django model at import time so every app can use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+INTERNAL = "internal"
+EXTERNAL = "external"
+
+
+@dataclass(frozen=True)
+class CustomerPolicy:
+    """The rules for one kind of customer. Subclasses set the answers; methods apply them."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+
+    # R1 Funding source: where the money for the service comes from.
+    funding_source: ClassVar[str]
+    funding_description: ClassVar[str]
+    # R2 Notional vs real money: what a charge is in the organization's books.
+    charge_nature: ClassVar[str]  # "notional_transfer" | "revenue"
+    charge_is_revenue: ClassVar[bool]
+    # R5/R6 What is charged: cost (under the enterprise policy) or price.
+    charge_basis: ClassVar[str]  # "cost" | "price"
+    # R7 Cost disclosure to the customer's own users.
+    discloses_cost: ClassVar[bool]
+    # R12 Agreement: SLA (not legally binding) or contract (legally binding, penalties).
+    agreement_kind: ClassVar[str]  # "sla" | "contract"
+    agreement_label: ClassVar[str]
+    legally_binding: ClassVar[bool]
+    # R12/R13 What a missed target produces.
+    breach_consequence: ClassVar[str]  # "improvement_action" | "service_credit"
+    # Which catalog services this kind of customer may see and subscribe to.
+    catalog_audiences: ClassVar[frozenset[str]]
+    # Fields of Customer that must be filled for this kind, and those that must stay empty.
+    required_fields: ClassVar[tuple[str, ...]]
+    foreign_fields: ClassVar[tuple[str, ...]]
+    # The user group a customer user of this kind belongs to.
+    user_role: ClassVar[str]
+
+    # R12
+    @property
+    def penalties_apply(self) -> bool:
+        """Whether missed targets earn the customer service credits (contract penalties)."""
+        return self.breach_consequence == "service_credit"
+
+    def billing_currency(self, customer: Any) -> str:
+        """The currency the customer is charged in."""
+        raise NotImplementedError
+
+    def validate_customer(self, customer: Any) -> dict[str, list[str]]:
+        """Field errors for a customer of this kind (kind-specific required/forbidden fields)."""
+        errors: dict[str, list[str]] = {}
+        for name in self.required_fields:
+            if getattr(customer, name) in (None, ""):
+                errors.setdefault(name, []).append(f"required for an {self.kind} customer")
+        for name in self.foreign_fields:
+            if getattr(customer, name) not in (None, "", False):
+                errors.setdefault(name, []).append(f"does not apply to an {self.kind} customer")
+        return errors
+
+    def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
+        """The rate a unit of an offering is charged at (R5, R6): cost-based or price-based."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """The answers of this policy, for the documentation page and the API."""
+        return {
+            "kind": self.kind,
+            "funding_source": self.funding_source,
+            "funding_description": self.funding_description,
+            "charge_nature": self.charge_nature,
+            "charge_is_revenue": self.charge_is_revenue,
+            "charge_basis": self.charge_basis,
+            "discloses_cost": self.discloses_cost,
+            "agreement_kind": self.agreement_kind,
+            "legally_binding": self.legally_binding,
+            "breach_consequence": self.breach_consequence,
+            "penalties_apply": self.penalties_apply,
+        }
+
+
+@dataclass(frozen=True)
+class InternalPolicy(CustomerPolicy):
+    """A department of the provider's own organization: a colleague more than a customer."""
+
+    kind = INTERNAL
+    label = "Internal"
+    funding_source = "internal_budget"
+    funding_description = (
+        "Funded internally: IT is a cost to recover by central budget allocation, "
+        "chargeback or showback."
+    )
+    charge_nature = "notional_transfer"
+    charge_is_revenue = False
+    charge_basis = "cost"
+    discloses_cost = True
+    agreement_kind = "sla"
+    agreement_label = "Service level agreement"
+    legally_binding = False
+    breach_consequence = "improvement_action"
+    catalog_audiences = frozenset({"all", INTERNAL})
+    required_fields = ("business_unit", "cost_centre", "funding_model")
+    foreign_fields = (
+        "legal_name",
+        "registration_number",
+        "jurisdiction",
+        "payment_terms_days",
+        "credit_limit",
+    )
+    user_role = "internal_customer"
+
+    def billing_currency(self, customer: Any) -> str:
+        return customer.provider.base_currency
+
+    def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
+        """R5: cost of service × (1 + the internal margin the enterprise policy allows)."""
+        if unit_cost is None:
+            return None
+        return unit_cost * (Decimal(1) + provider.internal_margin)
+
+
+@dataclass(frozen=True)
+class ExternalPolicy(CustomerPolicy):
+    """A separate legal entity buying under a legally binding contract."""
+
+    kind = EXTERNAL
+    label = "External"
+    funding_source = "customer_revenue"
+    funding_description = (
+        "Funds the service directly as revenue: IT is a generator of income. "
+        "Paid in money or in kind."
+    )
+    charge_nature = "revenue"
+    charge_is_revenue = True
+    charge_basis = "price"
+    discloses_cost = False
+    agreement_kind = "contract"
+    agreement_label = "Contract"
+    legally_binding = True
+    breach_consequence = "service_credit"
+    catalog_audiences = frozenset({"all", EXTERNAL})
+    required_fields = ("legal_name", "jurisdiction", "currency", "payment_terms_days")
+    foreign_fields = ("business_unit", "cost_centre", "funding_model", "budget_per_period")
+    user_role = "external_customer"
+
+    def billing_currency(self, customer: Any) -> str:
+        return customer.currency
+
+    def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
+        """R6: the agreed price is the primary driver."""
+        return unit_price
+
+
+POLICIES: dict[str, CustomerPolicy] = {INTERNAL: InternalPolicy(), EXTERNAL: ExternalPolicy()}
+KIND_CHOICES = [(kind, policy.label) for kind, policy in POLICIES.items()]
+
+
+def policy_for(customer_or_kind: Any) -> CustomerPolicy:
+    """The policy for a customer (or a kind name). The one place the kind is looked at."""
+    kind = customer_or_kind if isinstance(customer_or_kind, str) else customer_or_kind.kind
+    try:
+        return POLICIES[kind]
+    except KeyError:
+        raise ValueError(f"unknown customer kind {kind!r}") from None
+
+
+def user_may_see_cost(user: Any) -> bool:
+    """R7: provider staff and internal customer users may see cost; external users never."""
+    from servicebook.core.roles import is_provider_staff
+
+    if is_provider_staff(user):
+        return True
+    customer = getattr(user, "customer", None) if getattr(user, "is_authenticated", False) else None
+    return customer is not None and policy_for(customer).discloses_cost
+
+
+def user_may_see_margin(user: Any) -> bool:
+    """R6/R7: margin is reported to provider staff only, never to any customer user."""
+    from servicebook.core.roles import is_provider_staff
+
+    return is_provider_staff(user)

@@ -1,0 +1,40 @@
+"""Template filters for Servicebook pages."""
+
+from decimal import Decimal
+
+from django import template
+
+from servicebook.core.money import CURRENCIES
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency: str = "") -> str:
+    """``{{ amount|money:"EUR" }}`` → ``EUR 1,234.50``; empty for None."""
+    if amount is None or amount == "":
+        return "—"
+    amount = Decimal(amount)
+    places = CURRENCIES.get(currency, 2)
+    text = f"{amount:,.{places}f}"
+    return f"{currency} {text}".strip()
+
+
+@register.filter
+def rate(amount) -> str:
+    """A unit price or cost, without trailing zeros beyond two decimals."""
+    if amount is None:
+        return "—"
+    amount = Decimal(amount)
+    text = f"{amount.normalize():f}"
+    if "." not in text or len(text.split(".")[1]) < 2:
+        text = f"{amount:.2f}"
+    return text
+
+
+@register.filter
+def sub(value, other):
+    """``{{ a|sub:b }}`` → a − b (Decimals; None if either is None)."""
+    if value is None or other is None:
+        return None
+    return Decimal(value) - Decimal(other)

@@ -1,0 +1,70 @@
+"""R7: no API response to an external customer user contains a cost or margin field."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+LISTS = ["customer", "contact", "service", "offering", "agreement", "agreementline"]
+
+
+def _walk_keys(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _walk_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_keys(item)
+
+
+def _responses(client):
+    for basename in LISTS:
+        response = client.get(reverse(f"{basename}-list"))
+        assert response.status_code == 200
+        yield response.json()
+        for row in response.json()["results"]:
+            detail = client.get(reverse(f"{basename}-detail", args=[row["id"]]))
+            assert detail.status_code == 200
+            yield detail.json()
+    agreement = client.get(reverse("agreement-list")).json()["results"][0]["id"]
+    # errors must not leak cost either
+    bad = client.post(reverse("agreement-status", args=[agreement]), {"to_status": "x"})
+    yield bad.json()
+
+
+def test_external_user_never_sees_cost_or_margin(users, client_for):
+    client = client_for(users["external"])
+    seen = 0
+    for body in _responses(client):
+        seen += 1
+        keys = {key.lower() for key in _walk_keys(body)}
+        leaked = {key for key in keys if "cost" in key or "margin" in key}
+        assert not leaked, f"cost or margin field in a response to an external user: {leaked}"
+        text = json.dumps(body).lower()
+        assert "standard_unit_cost" not in text
+    assert seen > 10
+
+
+def test_internal_user_sees_cost_but_not_margin(users, client_for):
+    client = client_for(users["internal"])
+    agreement = client.get(reverse("agreement-list")).json()["results"][0]
+    assert agreement["monthly_cost"] is not None
+    assert "monthly_cost" in agreement["lines"][0]
+    assert "monthly_margin" not in agreement["lines"][0]
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "finance"])
+def test_staff_see_cost_and_margin(users, client_for, role):
+    body = client_for(users[role]).get(reverse("agreementline-list")).json()["results"][0]
+    assert {"monthly_cost", "monthly_margin"} <= set(body)
+
+
+def test_schema_and_docs_are_served(users, client_for):
+    client = client_for(users["manager"])
+    schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/agreements/" in schema.json()["paths"]
+    docs = client.get(reverse("api-docs"))
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
