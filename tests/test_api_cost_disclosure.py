@@ -5,7 +5,17 @@ import json
 import pytest
 from django.urls import reverse
 
-LISTS = ["customer", "contact", "service", "offering", "agreement", "agreementline"]
+LISTS = [
+    "customer",
+    "contact",
+    "service",
+    "offering",
+    "agreement",
+    "agreementline",
+    "calendar",
+    "serviceleveltarget",
+    "changeclause",
+]
 
 
 def _walk_keys(value):

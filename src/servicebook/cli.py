@@ -13,6 +13,8 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
+from importlib.util import find_spec
 
 EXIT_BAD_INPUT = 2
 
@@ -145,6 +147,12 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 # --- parser -------------------------------------------------------------------------------------
 
+#: Apps that add commands: each may have a ``cli`` module with ``register(sub)`` (top-level
+#: commands), ``register_import(sub)`` (``servicebook import …``) and ``register_bench(sub)``
+#: (``servicebook bench …``). Handlers take the parsed args, return an exit code and raise
+#: ``CommandError`` for a one-line refusal; they call ``setup_django()`` themselves.
+CLI_APPS = ["levels", "finance", "changes", "demand", "improvement"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
@@ -167,7 +175,29 @@ def build_parser() -> argparse.ArgumentParser:
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
+
+    imports = sub.add_parser("import", help="import data files (tickets, usage…)")
+    import_sub = imports.add_subparsers(dest="what", required=True, parser_class=OneLineParser)
+    bench = sub.add_parser("bench", help="run a benchmark and print one JSON object")
+    bench_sub = bench.add_subparsers(dest="what", required=True, parser_class=OneLineParser)
+    for app in CLI_APPS:
+        module_name = f"servicebook.{app}.cli"
+        if find_spec(module_name) is None:
+            continue
+        module = import_module(module_name)
+        for hook, target in (
+            ("register", sub),
+            ("register_import", import_sub),
+            ("register_bench", bench_sub),
+        ):
+            if hasattr(module, hook):
+                getattr(module, hook)(target)
     return parser
+
+
+def print_json(data) -> None:
+    """Print a JSON summary (Decimals and dates as strings)."""
+    print(json.dumps(data, indent=2, default=str))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except CommandError as error:
-        print(f"servicebook {args.command}: {error}", file=sys.stderr)
+        command = " ".join(filter(None, [args.command, getattr(args, "what", None)]))
+        print(f"servicebook {command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

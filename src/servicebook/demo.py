@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from importlib import import_module
+from importlib.util import find_spec
+from types import SimpleNamespace
 
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -65,6 +68,10 @@ def counts() -> dict:
     }
 
 
+#: Apps that add to the demo: each has a ``demo`` module with ``load(ctx)``, run in this order.
+DEMO_APPS = ["agreements", "levels", "finance", "changes", "demand", "improvement"]
+
+
 @transaction.atomic
 def _load() -> None:
     provider = Provider.objects.create(
@@ -77,8 +84,19 @@ def _load() -> None:
     )
     offerings = _catalog(provider)
     customers = _customers(provider)
-    _agreements(customers, offerings)
-    _users(customers)
+    agreements_by_customer = _agreements(customers, offerings)
+    users = _users(customers)
+    ctx = SimpleNamespace(
+        provider=provider,
+        offerings=offerings,
+        customers=customers,
+        agreements=agreements_by_customer,
+        users=users,
+    )
+    for app in DEMO_APPS:
+        module = f"servicebook.{app}.demo"
+        if find_spec(module) is not None:
+            import_module(module).load(ctx)
 
 
 def _catalog(provider: Provider) -> dict:
@@ -288,7 +306,7 @@ def _customers(provider: Provider) -> dict:
     return customers
 
 
-def _agreements(customers: dict, offerings: dict) -> None:
+def _agreements(customers: dict, offerings: dict) -> dict:
     plan = {
         "marketing": (
             "SLA-MKT-2026",
@@ -361,6 +379,7 @@ def _agreements(customers: dict, offerings: dict) -> None:
         ),
     }
     prices = {("retail", "laptop"): D("42"), ("airline", "consulting"): D("115")}
+    created = {}
     for key, (reference, title, lines) in plan.items():
         agreement = agreements.create_agreement(
             actor=None,
@@ -379,9 +398,11 @@ def _agreements(customers: dict, offerings: dict) -> None:
                 unit_price=prices.get((key, offering_key)),
             )
         agreements.change_agreement_status(actor=None, agreement=agreement, to_status="active")
+        created[key] = agreement
+    return created
 
 
-def _users(customers: dict) -> None:
+def _users(customers: dict) -> dict[str, User]:
     parties.create_staff_user(
         actor=None,
         username="admin",
@@ -422,3 +443,4 @@ def _users(customers: dict) -> None:
         first_name="Marc",
         last_name="Lefèvre",
     )
+    return {user.username: user for user in User.objects.all()}

@@ -42,6 +42,27 @@ class CustomerPolicy:
     legally_binding: ClassVar[bool]
     # R12/R13 What a missed target produces.
     breach_consequence: ClassVar[str]  # "improvement_action" | "service_credit"
+    # R3 Whether part of a charge may be settled in kind (services or products).
+    accepts_in_kind: ClassVar[bool]
+    # R10 Design involvement.
+    signs_off_design: ClassVar[bool]  # must sign the specification before go-live
+    records_customer_roi: ClassVar[bool]  # the provider records expected ROI for the customer
+    design_participation: ClassVar[frozenset[str]]  # positionings in which customers join design
+    # R11 Change authorization.
+    change_authorization: ClassVar[str]  # "co_authorize" | "per_contract"
+    adds_change_tasks: ClassVar[bool]  # customer adds build/test/deployment tasks it will do
+    co_owns_deployment_schedule: ClassVar[bool]
+    price_impact_needs_acceptance: ClassVar[bool]
+    deployment_needs_training: ClassVar[bool]  # scripted steps, trained contact before the date
+    # R14 Improvement drivers and involvement.
+    improvement_drivers: ClassVar[tuple[str, ...]]
+    involved_in_improvement_detail: ClassVar[bool]  # (external: only when in difficulty)
+    # R18 How a costly request is examined.
+    demand_check: ClassVar[str]  # "challenge" | "legal_possible_profitable"
+    # R19 Internal customer commitments (funding, exclusivity).
+    has_commitments: ClassVar[bool]
+    # R20 Whether the customer's own jurisdiction constrains data locations.
+    checks_jurisdiction: ClassVar[bool]
     # Which catalog services this kind of customer may see and subscribe to.
     catalog_audiences: ClassVar[frozenset[str]]
     # Fields of Customer that must be filled for this kind, and those that must stay empty.
@@ -75,6 +96,14 @@ class CustomerPolicy:
         """The rate a unit of an offering is charged at (R5, R6): cost-based or price-based."""
         raise NotImplementedError
 
+    def invited_into_improvement(self, *, in_difficulty: bool) -> bool:
+        """R14: whether the customer takes part in the detail of an improvement plan."""
+        return self.involved_in_improvement_detail or in_difficulty
+
+    def may_join_design(self, positioning: str) -> bool:
+        """R10: whether the customer may take part in design work for this positioning."""
+        return positioning in self.design_participation
+
     def describe(self) -> dict[str, Any]:
         """The answers of this policy, for the documentation page and the API."""
         return {
@@ -89,6 +118,11 @@ class CustomerPolicy:
             "legally_binding": self.legally_binding,
             "breach_consequence": self.breach_consequence,
             "penalties_apply": self.penalties_apply,
+            "accepts_in_kind": self.accepts_in_kind,
+            "signs_off_design": self.signs_off_design,
+            "change_authorization": self.change_authorization,
+            "improvement_drivers": list(self.improvement_drivers),
+            "demand_check": self.demand_check,
         }
 
 
@@ -111,6 +145,20 @@ class InternalPolicy(CustomerPolicy):
     agreement_label = "Service level agreement"
     legally_binding = False
     breach_consequence = "improvement_action"
+    accepts_in_kind = False
+    signs_off_design = True
+    records_customer_roi = True
+    design_participation = frozenset({"needs_based", "demand_based", "pre_defined", "bespoke"})
+    change_authorization = "co_authorize"
+    adds_change_tasks = True
+    co_owns_deployment_schedule = True
+    price_impact_needs_acceptance = False
+    deployment_needs_training = False
+    improvement_drivers = ("business_impact", "cost_quality_balance", "business_objectives")
+    involved_in_improvement_detail = True
+    demand_check = "challenge"
+    has_commitments = True
+    checks_jurisdiction = False
     catalog_audiences = frozenset({"all", INTERNAL})
     required_fields = ("business_unit", "cost_centre", "funding_model")
     foreign_fields = (
@@ -151,6 +199,20 @@ class ExternalPolicy(CustomerPolicy):
     agreement_label = "Contract"
     legally_binding = True
     breach_consequence = "service_credit"
+    accepts_in_kind = True
+    signs_off_design = False
+    records_customer_roi = False
+    design_participation = frozenset({"needs_based", "demand_based"})
+    change_authorization = "per_contract"
+    adds_change_tasks = False
+    co_owns_deployment_schedule = False
+    price_impact_needs_acceptance = True
+    deployment_needs_training = True
+    improvement_drivers = ("retention", "competitiveness", "cost_reduction")
+    involved_in_improvement_detail = False
+    demand_check = "legal_possible_profitable"
+    has_commitments = False
+    checks_jurisdiction = True
     catalog_audiences = frozenset({"all", EXTERNAL})
     required_fields = ("legal_name", "jurisdiction", "currency", "payment_terms_days")
     foreign_fields = ("business_unit", "cost_centre", "funding_model", "budget_per_period")

@@ -10,10 +10,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.agreements import services
-from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
-from servicebook.catalog.models import Offering
-from servicebook.core.api import CostAwareSerializer, ServiceBackedViewSet
-from servicebook.parties.models import Customer
+from servicebook.agreements.models import (
+    Agreement,
+    AgreementLine,
+    AgreementStatus,
+    Calendar,
+    ChangeClause,
+    CreditTier,
+    ServiceLevelTarget,
+)
+from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 
 
 class AgreementLineSerializer(CostAwareSerializer):
@@ -85,18 +91,11 @@ class AgreementSerializer(CostAwareSerializer):
         cost_fields = ["monthly_cost"]
 
 
-class AgreementWriteSerializer(serializers.ModelSerializer):
+class AgreementWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Agreement
         fields = ["customer", "reference", "title", "start_date", "end_date", "notes"]
         validators = []
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            fields["customer"].queryset = Customer.objects.visible_to(request.user)
-        return fields
 
 
 class AgreementStatusSerializer(serializers.Serializer):
@@ -142,7 +141,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         return Response(AgreementSerializer(agreement, context={"request": request}).data)
 
 
-class AgreementLineWriteSerializer(serializers.ModelSerializer):
+class AgreementLineWriteSerializer(ScopedWriteSerializer):
     unit_price = serializers.DecimalField(
         max_digits=20, decimal_places=6, required=False, allow_null=True
     )
@@ -151,14 +150,6 @@ class AgreementLineWriteSerializer(serializers.ModelSerializer):
         model = AgreementLine
         fields = ["agreement", "offering", "quantity", "unit_price", "description"]
         validators = []
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            fields["agreement"].queryset = Agreement.objects.visible_to(request.user)
-            fields["offering"].queryset = Offering.objects.visible_to(request.user)
-        return fields
 
 
 class AgreementLineViewSet(ServiceBackedViewSet):
@@ -174,3 +165,132 @@ class AgreementLineViewSet(ServiceBackedViewSet):
     def update_object(self, instance, data):
         data.pop("agreement", None)
         return services.update_line(actor=self.request.user, line=instance, **data)
+
+
+class CalendarSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = Calendar
+        fields = [
+            "id",
+            "name",
+            "time_zone",
+            "windows",
+            "holiday_country",
+            "holiday_subdivision",
+            "extra_holidays",
+        ]
+
+
+class CalendarViewSet(ServiceBackedViewSet):
+    """Business calendars: time zone, working windows per weekday, holidays."""
+
+    queryset = Calendar.objects.all()
+    serializer_class = CalendarSerializer
+    write_serializer_class = CalendarSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+    def create_object(self, data):
+        return services.create_calendar(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return services.update_calendar(actor=self.request.user, calendar=instance, **data)
+
+
+class CreditTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditTier
+        fields = ["below_percent", "credit_percent"]
+
+
+class ServiceLevelTargetSerializer(serializers.ModelSerializer):
+    calendar_name = serializers.CharField(source="calendar.name", read_only=True)
+    credit_tiers = CreditTierSerializer(many=True, read_only=True)
+    description = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = ServiceLevelTarget
+        fields = [
+            "id",
+            "agreement",
+            "metric",
+            "service",
+            "priority",
+            "threshold_minutes",
+            "attainment_percent",
+            "calendar",
+            "calendar_name",
+            "credit_tiers",
+            "description",
+        ]
+
+
+class ServiceLevelTargetWriteSerializer(ScopedWriteSerializer):
+    credit_tiers = CreditTierSerializer(many=True, required=False)
+
+    class Meta:
+        model = ServiceLevelTarget
+        fields = [
+            "agreement",
+            "metric",
+            "service",
+            "priority",
+            "threshold_minutes",
+            "attainment_percent",
+            "calendar",
+            "credit_tiers",
+        ]
+        validators = []
+
+
+class ServiceLevelTargetViewSet(ServiceBackedViewSet):
+    """Service level targets per agreement, with a contract's credit schedule."""
+
+    queryset = ServiceLevelTarget.objects.select_related("calendar").prefetch_related(
+        "credit_tiers"
+    )
+    serializer_class = ServiceLevelTargetSerializer
+    write_serializer_class = ServiceLevelTargetWriteSerializer
+    filterset_fields = ["agreement", "metric", "priority"]
+    ordering_fields = ["agreement", "metric", "priority"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        tiers = [(t["below_percent"], t["credit_percent"]) for t in data.pop("credit_tiers", [])]
+        return services.add_target(actor=self.request.user, credit_tiers=tiers, **data)
+
+
+class ChangeClauseSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = ChangeClause
+        fields = [
+            "id",
+            "agreement",
+            "scope",
+            "requires_approval",
+            "notice_days",
+            "repricing",
+            "text",
+        ]
+
+
+class ChangeClauseViewSet(ServiceBackedViewSet):
+    """A contract's change clauses: approval or notice, and repricing (R11)."""
+
+    queryset = ChangeClause.objects.all()
+    serializer_class = ChangeClauseSerializer
+    write_serializer_class = ChangeClauseSerializer
+    filterset_fields = ["agreement", "scope"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.add_change_clause(actor=self.request.user, **data)
+
+
+ROUTES = [
+    ("agreements", AgreementViewSet, "agreement"),
+    ("agreement-lines", AgreementLineViewSet, "agreementline"),
+    ("calendars", CalendarViewSet, "calendar"),
+    ("service-level-targets", ServiceLevelTargetViewSet, "serviceleveltarget"),
+    ("change-clauses", ChangeClauseViewSet, "changeclause"),
+]

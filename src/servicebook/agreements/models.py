@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -16,6 +17,10 @@ from servicebook.core.money import CURRENCY_CHOICES, round_money
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.parties.models import Customer
 from servicebook.policy import policy_for
+
+
+def default_pause_states() -> list[str]:
+    return ["Awaiting User Info", "Awaiting Vendor", "Awaiting Problem", "Awaiting Evidence"]
 
 
 class AgreementKind(models.TextChoices):
@@ -50,6 +55,30 @@ class Agreement(TimeStampedModel):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Contract terms (R12): renewal and payment.
+    auto_renew = models.BooleanField(default=False)
+    renewal_months = models.PositiveIntegerField(null=True, blank=True)
+    termination_notice_days = models.PositiveIntegerField(null=True, blank=True)
+    payment_terms_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days to pay an invoice (default: the customer's terms)."
+    )
+    credit_cap_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Service credits in a month are capped at this share of the monthly fee.",
+    )
+    # Service level measurement rules (R13).
+    pause_states = models.JSONField(
+        default=default_pause_states,
+        blank=True,
+        help_text="Ticket states that pause the resolution clock.",
+    )
+    exclude_planned_maintenance = models.BooleanField(
+        default=True, help_text="Planned maintenance does not count against availability."
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -88,6 +117,12 @@ class Agreement(TimeStampedModel):
                 )
         if self.end_date and self.start_date and self.end_date < self.start_date:
             errors["end_date"] = "the end date is before the start date"
+        if not isinstance(self.pause_states, list) or not all(
+            isinstance(state, str) for state in self.pause_states
+        ):
+            errors["pause_states"] = "a list of ticket state names"
+        if self.customer_id and not self.policy.penalties_apply and self.credit_cap_percent:
+            errors["credit_cap_percent"] = "service credits apply to contracts only"
         if errors:
             raise ValidationError(errors)
 
@@ -115,7 +150,9 @@ class Agreement(TimeStampedModel):
         return round_money((monthly or Decimal(0)) * 12, self.currency)
 
 
-class AgreementLineQuerySet(ScopedQuerySet):
+class AgreementChildQuerySet(ScopedQuerySet):
+    """Rows that belong to an agreement: scoped by the agreement's customer."""
+
     customer_path = "agreement__customer"
 
 
@@ -133,7 +170,7 @@ class AgreementLine(models.Model):
     )
     description = models.CharField(max_length=200, blank=True)
 
-    objects = AgreementLineQuerySet.as_manager()
+    objects = AgreementChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "pk"]
@@ -201,4 +238,224 @@ class AgreementEvent(EventModel):
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="events")
 
-    objects = AgreementLineQuerySet.as_manager()
+    objects = AgreementChildQuerySet.as_manager()
+
+
+class CalendarQuerySet(ScopedQuerySet):
+    """Calendars are provider configuration: customer users see those of their own targets."""
+
+    customer_path = "targets__agreement__customer"
+
+    def scope_for_customer(self, customer):
+        return super().scope_for_customer(customer).distinct()
+
+
+class Calendar(TimeStampedModel):
+    """Business hours a service level is measured in: a time zone, working windows per weekday
+    (several a day, e.g. 08:00-12:00 and 13:00-17:00), public holidays of a country (and
+    subdivision) from the ``holidays`` package, and the calendar's own closed dates.
+
+    ``windows`` maps weekday ("0" = Monday … "6") to a list of ``["HH:MM", "HH:MM"]`` pairs;
+    ``"24:00"`` ends a day. ``extra_holidays`` lists ``"YYYY-MM-DD"`` dates.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Paris")
+    windows = models.JSONField(default=dict)
+    holiday_country = models.CharField(max_length=2, blank=True)
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    extra_holidays = models.JSONField(default=list, blank=True)
+
+    objects = CalendarQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def to_engine(self):
+        """The calendar as the SLA engine's pure value (raises ValueError if malformed)."""
+        from servicebook.levels.clock import Calendar as EngineCalendar
+        from servicebook.levels.clock import parse_window
+
+        if not isinstance(self.windows, dict):
+            raise ValueError("windows must map weekday numbers to lists of [start, end] times")
+        windows = {
+            int(day): [parse_window(start, end) for start, end in spans]
+            for day, spans in self.windows.items()
+        }
+        return EngineCalendar(
+            tz=self.time_zone,
+            windows=windows,
+            holiday_country=self.holiday_country or None,
+            holiday_subdivision=self.holiday_subdivision or None,
+            extra_holidays=frozenset(_dates(self.extra_holidays)),
+        )
+
+    def clean(self) -> None:
+        try:
+            self.to_engine()
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValidationError({"windows": str(error)}) from None
+
+
+def _dates(values) -> list[dt.date]:
+    if not isinstance(values, list):
+        raise ValueError("extra_holidays must be a list of YYYY-MM-DD dates")
+    try:
+        return [dt.date.fromisoformat(value) for value in values]
+    except (TypeError, ValueError):
+        raise ValueError("extra_holidays must be a list of YYYY-MM-DD dates") from None
+
+
+class Metric(models.TextChoices):
+    RESPONSE_TIME = "response_time", "Response time"
+    RESOLUTION_TIME = "resolution_time", "Resolution time"
+    AVAILABILITY = "availability", "Availability"
+
+
+class ServiceLevelTarget(models.Model):
+    """A measured promise of an agreement (R13).
+
+    Time metrics: ``attainment_percent`` of the period's tickets of ``priority`` must be answered
+    or resolved within ``threshold_minutes`` of business time under ``calendar``. Availability:
+    the service (of ``service``) must be up ``attainment_percent`` of the calendar's time.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="targets")
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 Critical … 4 Low; empty for availability.",
+    )
+    threshold_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business minutes allowed (response/resolution)."
+    )
+    attainment_percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Share of tickets within the threshold, or availability, to attain.",
+    )
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="targets")
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "metric", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "metric", "priority", "service"],
+                name="target_unique_per_agreement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.metric == Metric.AVAILABILITY:
+            return f"Availability ≥ {self.attainment_percent}%"
+        hours = Decimal(self.threshold_minutes or 0) / 60
+        return (
+            f"P{self.priority} {self.get_metric_display().lower()} ≤ {hours.normalize():f} h "
+            f"for {self.attainment_percent}%"
+        )
+
+    def clean(self) -> None:
+        errors = {}
+        if self.metric == Metric.AVAILABILITY:
+            if self.priority is not None or self.threshold_minutes is not None:
+                errors["metric"] = "availability has no priority or time threshold"
+            if self.service_id is None:
+                errors["service"] = "availability is measured for one service"
+        else:
+            if self.priority is None:
+                errors["priority"] = "response and resolution targets are per priority"
+            if not self.threshold_minutes:
+                errors["threshold_minutes"] = "response and resolution targets need a threshold"
+        if errors:
+            raise ValidationError(errors)
+
+
+class CreditTierQuerySet(ScopedQuerySet):
+    customer_path = "target__agreement__customer"
+
+
+class CreditTier(models.Model):
+    """A step of a contract's service credit schedule (R12): when attainment of ``target`` in a
+    month falls below ``below_percent``, the customer is credited ``credit_percent`` of the
+    monthly fee (the highest matching tier applies; the agreement caps the month's total).
+    """
+
+    target = models.ForeignKey(
+        ServiceLevelTarget, on_delete=models.CASCADE, related_name="credit_tiers"
+    )
+    below_percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    credit_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+
+    objects = CreditTierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["target", "-below_percent"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "below_percent"], name="credit_tier_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"below {self.below_percent}%: {self.credit_percent}% credit"
+
+    def clean(self) -> None:
+        if self.target_id and not self.target.agreement.policy.penalties_apply:
+            raise ValidationError(
+                {"target": "service credits apply to contracts, not service level agreements"}
+            )
+
+
+class ChangeClause(models.Model):
+    """What an external contract says about changes (R11): which changes the customer must
+    approve, the notice it gets otherwise, and how a change reprices the contract.
+    """
+
+    class Repricing(models.TextChoices):
+        NONE = "none", "No price change"
+        QUOTE = "quote", "Price impact quoted, customer must accept"
+        PER_UNIT = "per_unit", "New unit prices apply from the change date"
+
+    class Scope(models.TextChoices):
+        ANY = "any", "Any change to a contracted service"
+        MAJOR = "major", "Major changes (normal and emergency)"
+        EMERGENCY = "emergency", "Emergency changes"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="clauses")
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.MAJOR)
+    requires_approval = models.BooleanField(default=True)
+    notice_days = models.PositiveIntegerField(default=10)
+    repricing = models.CharField(max_length=10, choices=Repricing.choices, default=Repricing.NONE)
+    text = models.TextField(blank=True, help_text="The clause as written in the contract.")
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "scope"]
+
+    def __str__(self) -> str:
+        action = "approval" if self.requires_approval else f"{self.notice_days} days' notice"
+        return f"{self.get_scope_display()}: {action}"
+
+    def clean(self) -> None:
+        if self.agreement_id and not self.agreement.policy.legally_binding:
+            raise ValidationError(
+                {"agreement": "change clauses belong to contracts; internal customers co-authorize"}
+            )

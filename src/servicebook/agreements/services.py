@@ -12,6 +12,10 @@ from servicebook.agreements.models import (
     AgreementEvent,
     AgreementLine,
     AgreementStatus,
+    Calendar,
+    ChangeClause,
+    CreditTier,
+    ServiceLevelTarget,
 )
 from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError
@@ -172,3 +176,86 @@ def _require_editable(agreement: Agreement) -> None:
             "amend it instead",
             code="not_editable",
         )
+
+
+# --- calendars, service level targets, credits, change clauses --------------------------------
+
+
+@transaction.atomic
+def create_calendar(*, actor: User | None, **fields) -> Calendar:
+    """A business calendar (time zone, working windows, holidays) targets are measured in."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Creating a calendar")
+    calendar = Calendar(**fields)
+    save_validated(calendar)
+    return calendar
+
+
+@transaction.atomic
+def update_calendar(*, actor: User | None, calendar: Calendar, **changes) -> Calendar:
+    """Change a calendar; service levels measured in it are recomputed from ticket history."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Changing a calendar")
+    if apply_changes(calendar, changes):
+        save_validated(calendar)
+    return calendar
+
+
+@transaction.atomic
+def add_target(
+    *,
+    actor: User | None,
+    agreement: Agreement,
+    credit_tiers: list[tuple[Decimal, Decimal]] | None = None,
+    **fields,
+) -> ServiceLevelTarget:
+    """Add a service level target; contracts may carry a service credit schedule (R12)."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Adding a service level target")
+    _require_editable(agreement)
+    target = ServiceLevelTarget(agreement=agreement, **fields)
+    save_validated(target)
+    if credit_tiers:
+        set_credit_tiers(actor=actor, target=target, tiers=credit_tiers)
+    AgreementEvent.objects.create(
+        agreement=agreement, actor=actor, action="target_added", note=str(target)
+    )
+    return target
+
+
+@transaction.atomic
+def set_credit_tiers(
+    *, actor: User | None, target: ServiceLevelTarget, tiers: list[tuple[Decimal, Decimal]]
+) -> list[CreditTier]:
+    """Replace a contract target's credit schedule: [(below_percent, credit_percent), …]."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Setting service credits")
+    _require_editable(target.agreement)
+    if not target.agreement.policy.penalties_apply:
+        raise DomainError(
+            "service credits apply to contracts, not service level agreements",
+            code="no_credits_for_sla",
+            field="credit_tiers",
+        )
+    ordered = sorted(tiers, key=lambda tier: -Decimal(tier[0]))
+    credits = [Decimal(credit) for _, credit in ordered]
+    if credits != sorted(credits):
+        raise ValidationError(
+            {"credit_tiers": "a lower attainment must earn at least the same credit"}
+        )
+    target.credit_tiers.all().delete()
+    created = []
+    for below, credit in ordered:
+        tier = CreditTier(target=target, below_percent=below, credit_percent=credit)
+        save_validated(tier)
+        created.append(tier)
+    return created
+
+
+@transaction.atomic
+def add_change_clause(*, actor: User | None, agreement: Agreement, **fields) -> ChangeClause:
+    """Record how the contract governs changes: approval or notice, and repricing (R11)."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Adding a change clause")
+    _require_editable(agreement)
+    clause = ChangeClause(agreement=agreement, **fields)
+    save_validated(clause)
+    AgreementEvent.objects.create(
+        agreement=agreement, actor=actor, action="clause_added", note=str(clause)
+    )
+    return clause

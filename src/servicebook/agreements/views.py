@@ -63,6 +63,10 @@ class AgreementDetailView(LoginRequiredMixin, DetailView):
         return super().get_context_data(
             policy=agreement.policy,
             lines=list(agreement.lines.all()),
+            targets=agreement.targets.select_related("calendar", "service").prefetch_related(
+                "credit_tiers"
+            ),
+            clauses=agreement.clauses.all(),
             can_edit=can_edit,
             line_form=LineForm(user=user) if can_edit and editable else None,
             status_form=AgreementStatusForm() if can_edit else None,

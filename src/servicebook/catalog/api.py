@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from servicebook.catalog import services
 from servicebook.catalog.models import Offering, PriceTier, Service
-from servicebook.core.api import CostAwareSerializer, ServiceBackedViewSet
+from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.parties.models import Provider
 
 
@@ -40,7 +40,7 @@ class OfferingSerializer(CostAwareSerializer):
         cost_fields = ["standard_unit_cost"]
 
 
-class OfferingWriteSerializer(serializers.ModelSerializer):
+class OfferingWriteSerializer(ScopedWriteSerializer):
     tiers = TierSerializer(many=True, required=False)
 
     class Meta:
@@ -68,7 +68,7 @@ def _is_staff(request) -> bool:
     return request is not None and is_provider_staff(request.user)
 
 
-class ServiceWriteSerializer(serializers.ModelSerializer):
+class ServiceWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Service
         fields = ["code", "name", "description", "status", "offered_to"]
@@ -114,3 +114,9 @@ class OfferingViewSet(ServiceBackedViewSet):
         return services.update_offering(
             actor=self.request.user, offering=instance, tiers=tiers, **data
         )
+
+
+ROUTES = [
+    ("services", ServiceViewSet, "service"),
+    ("offerings", OfferingViewSet, "offering"),
+]

@@ -1,20 +1,30 @@
-"""The REST API: one router for every app's viewsets."""
+"""The REST API: one router; each app lists its viewsets in ``ROUTES`` in its ``api`` module."""
+
+from importlib import import_module
+from importlib.util import find_spec
 
 from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from servicebook.agreements.api import AgreementLineViewSet, AgreementViewSet
-from servicebook.catalog.api import OfferingViewSet, ServiceViewSet
-from servicebook.parties.api import ContactViewSet, CustomerViewSet
+API_APPS = [
+    "parties",
+    "catalog",
+    "agreements",
+    "levels",
+    "finance",
+    "changes",
+    "demand",
+    "improvement",
+]
 
 router = DefaultRouter()
-router.register("customers", CustomerViewSet, basename="customer")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("services", ServiceViewSet, basename="service")
-router.register("offerings", OfferingViewSet, basename="offering")
-router.register("agreements", AgreementViewSet, basename="agreement")
-router.register("agreement-lines", AgreementLineViewSet, basename="agreementline")
+for app in API_APPS:
+    module_name = f"servicebook.{app}.api"
+    if find_spec(module_name) is None:
+        continue
+    for prefix, viewset, basename in import_module(module_name).ROUTES:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("token/", obtain_auth_token, name="api-token"),

@@ -65,6 +65,11 @@ INSTALLED_APPS = [
     "servicebook.parties",
     "servicebook.catalog",
     "servicebook.agreements",
+    "servicebook.levels",
+    "servicebook.finance",
+    "servicebook.changes",
+    "servicebook.demand",
+    "servicebook.improvement",
     "servicebook.web",
 ]
 

@@ -1,9 +1,23 @@
+from importlib.util import find_spec
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from servicebook.web.forms import LoginForm
+
+#: Each app's pages live under its own prefix (apps without pages yet are skipped).
+APP_PAGES = [
+    ("customers/", "parties"),
+    ("catalog/", "catalog"),
+    ("agreements/", "agreements"),
+    ("service-levels/", "levels"),
+    ("finance/", "finance"),
+    ("changes/", "changes"),
+    ("demand/", "demand"),
+    ("improvement/", "improvement"),
+]
 
 urlpatterns = [
     path(
@@ -17,8 +31,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("customers/", include("servicebook.parties.urls")),
-    path("catalog/", include("servicebook.catalog.urls")),
-    path("agreements/", include("servicebook.agreements.urls")),
+    *[
+        path(prefix, include(f"servicebook.{app}.urls"))
+        for prefix, app in APP_PAGES
+        if find_spec(f"servicebook.{app}.urls") is not None
+    ],
     path("", include("servicebook.web.urls")),
 ]

@@ -49,6 +49,24 @@ class CostAwareSerializer(serializers.ModelSerializer):
         return fields
 
 
+class ScopedWriteSerializer(serializers.ModelSerializer):
+    """Input serializer whose related fields accept only objects the user can see.
+
+    Any related field whose queryset offers ``visible_to`` is narrowed to the requesting user, so
+    a customer user can never point a write at another customer's object.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for field in fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset, "visible_to"):
+                field.queryset = queryset.visible_to(user)
+        return fields
+
+
 class ServiceBackedViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from servicebook.core.api import ServiceBackedViewSet
+from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.parties import services
 from servicebook.parties.models import Contact, Customer, CustomerEvent, CustomerStatus, Provider
 
@@ -46,7 +46,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         return obj.policy.funding_source
 
 
-class CustomerWriteSerializer(serializers.ModelSerializer):
+class CustomerWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Customer
         fields = list(Customer.EDITABLE_FIELDS)
@@ -119,17 +119,10 @@ class ContactSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", *Contact.EDITABLE_FIELDS, "roles"]
 
 
-class ContactWriteSerializer(serializers.ModelSerializer):
+class ContactWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Contact
         fields = ["customer", *Contact.EDITABLE_FIELDS]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            fields["customer"].queryset = Customer.objects.visible_to(request.user)
-        return fields
 
 
 class ContactViewSet(ServiceBackedViewSet):
@@ -146,3 +139,9 @@ class ContactViewSet(ServiceBackedViewSet):
 
     def update_object(self, instance, data):
         return services.update_contact(actor=self.request.user, contact=instance, **data)
+
+
+ROUTES = [
+    ("customers", CustomerViewSet, "customer"),
+    ("contacts", ContactViewSet, "contact"),
+]

@@ -5,3 +5,5 @@ class PartiesConfig(AppConfig):
     name = "servicebook.parties"
     label = "parties"
     verbose_name = "Customers and parties"
+    #: (label, url name, shown to customer users) entries for the navigation bar.
+    navigation: tuple[tuple[str, str, bool], ...] = (("Customers", "parties:list", False),)

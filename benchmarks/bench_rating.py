@@ -1,0 +1,23 @@
+"""Print the rating benchmark as JSON: ``python benchmarks/bench_rating.py --n 20000000``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from servicebook.finance.bench_rating import run_rating_benchmark
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=20_000_000, help="usage records to generate")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the data here")
+    parser.add_argument("--loop-sample", type=int, default=20_000, help="records for the loop")
+    args = parser.parse_args()
+    result = run_rating_benchmark(n=args.n, workdir=args.workdir, loop_sample=args.loop_sample)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

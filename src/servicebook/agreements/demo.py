@@ -1,0 +1,107 @@
+"""Demo: calendars, service level targets, the retailer's credit schedule, change clauses.
+
+Agreements are activated by the core demo loader; targets and clauses are part of what was
+agreed, so they are recorded here through the models' own checks (the agreements are already
+active, as if they had been negotiated with these terms).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from servicebook.agreements.models import (
+    Calendar,
+    ChangeClause,
+    CreditTier,
+    ServiceLevelTarget,
+)
+from servicebook.core.services import save_validated
+
+OFFICE = {str(day): [["08:00", "12:00"], ["13:00", "17:00"]] for day in range(5)}
+ALWAYS = {str(day): [["00:00", "24:00"]] for day in range(7)}
+
+# (priority, response minutes, resolution minutes, attainment %)
+INCIDENT_TARGETS = [
+    (1, 30, 240, "95"),
+    (2, 60, 480, "90"),
+    (3, 240, 1440, "90"),
+    (4, 480, 2880, "85"),
+]
+
+
+def load(ctx) -> None:
+    calendars = {
+        "paris": _calendar("Paris office hours", "Europe/Paris", OFFICE, "FR"),
+        "berlin": _calendar("Berlin office hours", "Europe/Berlin", OFFICE, "DE", "BE"),
+        "singapore": _calendar("Singapore office hours", "Asia/Singapore", OFFICE, "SG"),
+        "always": _calendar("24×7", "UTC", ALWAYS, ""),
+    }
+    zone = {"retail": "berlin", "pacific": "singapore"}
+    hosting = ctx.offerings["vm"].service
+    desk = ctx.offerings["desk"].service
+    for key, agreement in ctx.agreements.items():
+        calendar = calendars[zone.get(key, "paris")]
+        for priority, response, resolution, attain in INCIDENT_TARGETS:
+            for metric, minutes in (("response_time", response), ("resolution_time", resolution)):
+                _target(agreement, metric, calendar, attain, priority=priority, minutes=minutes)
+        service = desk if key in ("marketing", "finance", "hr", "retail") else hosting
+        _target(agreement, "availability", calendars["always"], "99.5", service=service)
+    retail = ctx.agreements["retail"]
+    retail.credit_cap_percent = D("20")
+    save_validated(retail)
+    availability = retail.targets.get(metric="availability")
+    for below, credit in (("99.5", "5"), ("99.0", "10"), ("98.0", "15")):
+        save_validated(
+            CreditTier(target=availability, below_percent=D(below), credit_percent=D(credit))
+        )
+    p1 = retail.targets.get(metric="resolution_time", priority=1)
+    save_validated(CreditTier(target=p1, below_percent=D("95"), credit_percent=D("5")))
+    for key in ("airline", "retail", "pacific"):
+        agreement = ctx.agreements[key]
+        save_validated(
+            ChangeClause(
+                agreement=agreement,
+                scope="major",
+                requires_approval=True,
+                notice_days=15,
+                repricing="quote",
+                text="Major changes need the customer's written approval; any price impact is "
+                "quoted and must be accepted before the change is scheduled.",
+            )
+        )
+        save_validated(
+            ChangeClause(
+                agreement=agreement,
+                scope="any",
+                requires_approval=False,
+                notice_days=5,
+                repricing="none",
+                text="Other changes are notified five working days ahead.",
+            )
+        )
+
+
+def _calendar(name, tz, windows, country, subdivision=""):
+    calendar = Calendar(
+        name=name,
+        time_zone=tz,
+        windows=windows,
+        holiday_country=country,
+        holiday_subdivision=subdivision,
+    )
+    save_validated(calendar)
+    return calendar
+
+
+def _target(agreement, metric, calendar, attain, *, priority=None, minutes=None, service=None):
+    target = ServiceLevelTarget(
+        agreement=agreement,
+        metric=metric,
+        calendar=calendar,
+        attainment_percent=D(attain),
+        priority=priority,
+        threshold_minutes=minutes,
+        service=service,
+    )
+    save_validated(target)
+    return target

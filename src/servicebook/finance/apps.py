@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class FinanceConfig(AppConfig):
+    name = "servicebook.finance"
+    label = "finance"
+    verbose_name = "Finance"
+    #: (label, url name, shown to customer users) entries for the navigation bar.
+    navigation: tuple[tuple[str, str, bool], ...] = ()

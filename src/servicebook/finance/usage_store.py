@@ -1,0 +1,621 @@
+"""The usage store: metered usage kept as Parquet, partitioned by month, imported idempotently.
+
+A provider meters VM hours, storage GB-months, seats and API calls -- hundreds of millions of
+records a month.  They arrive as files (CSV or Parquet) from metering pipelines and cloud bills.
+This module validates such a file against the catalogue the caller knows (customers, offerings and
+their units), splits it into accepted records and rejected rows with a reason for each, and
+appends the accepted records to a store on disk::
+
+    <root>/period=2024-09/part-<file hash>.parquet     usage records of September 2024
+    <root>/_manifest.json                              one entry per import
+    <root>/_rejects/<file hash>.csv                    rejected rows of an import
+
+Guarantees
+----------
+* Atomic writes: every file is written to a temporary name in its final directory and moved into
+  place with :func:`os.replace`; the manifest is written last.  A crash leaves either the old
+  state or a part file that the next import of the same file overwrites.
+* Idempotent: importing the same file again (same SHA-256) changes nothing; a record whose
+  ``record_id`` is already stored (in the same period) is skipped, not duplicated.
+* Accounting: ``rows_read == rows_imported + rows_skipped_duplicate + rows_rejected``, always.
+* One writer at a time per store (an advisory ``fcntl`` lock on ``<root>/.lock``).
+
+Record schema (:data:`STORE_SCHEMA`)
+------------------------------------
+``record_id`` string, ``customer_id`` int64, ``offering_id`` int64,
+``quantity`` decimal(18, 6) -- micro-units, up to 10^12 per record --, ``unit`` string (the
+offering's canonical unit), ``start_time`` / ``end_time`` timestamp[us, UTC], ``source`` string,
+``tags`` string (a JSON object, or null), ``cost`` decimal(38, 15) and ``currency`` string (both
+optional; filled for cloud-bill rows), ``import_hash`` string (SHA-256 of the file).
+Values never go
+through floating point: text is parsed straight into Arrow decimal128.
+
+Raw input columns
+-----------------
+``record_id``, ``customer`` (or ``customer_key`` / ``customer_id``), ``offering`` (or
+``offering_code`` / ``offering_id``), ``quantity``, ``unit``, ``start_time``, ``end_time`` are
+required; ``source``, ``tags``, ``cost``, ``currency`` are optional.  Timestamps are ISO 8601;
+without an offset they are taken as UTC (``2024-09-01 00:00:00`` is accepted).  ``row_number`` in
+rejects is the 1-based data row (the CSV line number minus one for the header).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+UTC = dt.UTC
+
+QUANTITY_TYPE = pa.decimal128(18, 6)
+COST_TYPE = pa.decimal128(38, 15)
+TS_TYPE = pa.timestamp("us", tz="UTC")
+
+STORE_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("customer_id", pa.int64()),
+        ("offering_id", pa.int64()),
+        ("quantity", QUANTITY_TYPE),
+        ("unit", pa.string()),
+        ("start_time", TS_TYPE),
+        ("end_time", TS_TYPE),
+        ("source", pa.string()),
+        ("tags", pa.string()),
+        ("cost", COST_TYPE),
+        ("currency", pa.string()),
+        ("import_hash", pa.string()),
+    ]
+)
+
+REQUIRED = ("record_id", "customer", "offering", "quantity", "unit", "start_time", "end_time")
+ALIASES = {
+    "customer": ("customer", "customer_key", "customer_id"),
+    "offering": ("offering", "offering_code", "offering_id"),
+}
+
+_NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+_TS_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+_ZONE_RE = r"(Z|[+-]\d{2}:?\d{2})$"
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def read_raw(path: str | Path) -> pa.Table:
+    """Read a CSV (every column as text; empty and ``NULL`` cells are null) or a Parquet file."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return pq.read_table(path)
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        import csv
+
+        header = next(csv.reader(fh), None)
+    if not header:
+        raise ValueError(f"{path}: empty file, expected a header row")
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="utf8"),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            null_values=["", "NULL"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+
+
+def as_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Values as trimmed text, empty text as null (floats via their shortest repr)."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_timestamp(arr.type):
+        if arr.type.tz is None:
+            arr = pc.assume_timezone(arr, "UTC")
+        arr = pc.strftime(pc.cast(arr, TS_TYPE), format="%Y-%m-%dT%H:%M:%SZ")
+    elif not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    arr = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def parse_decimals(text: pa.Array, typ: pa.Decimal128Type) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Parse text into exact decimals of ``typ``.
+
+    Returns ``(values, non_numeric, too_precise)``: values is null where the text is null or
+    invalid; ``non_numeric`` flags text that is not a plain decimal number; ``too_precise`` flags
+    numbers with more fractional digits than ``typ.scale`` (after dropping trailing zeros) or more
+    integer digits than fit.
+    """
+    present = pc.is_valid(text)
+    numeric = pc.fill_null(pc.match_substring_regex(text, _NUMBER_RE), True)
+    non_numeric = pc.and_(present, pc.invert(numeric))
+    norm = pc.replace_substring_regex(text, r"^\+", "")
+    norm = pc.replace_substring_regex(norm, r"^(-?)\.", r"\10.")
+    norm = pc.replace_substring_regex(norm, r"(\.\d*?)0+$", r"\1")
+    norm = pc.replace_substring_regex(norm, r"\.$", "")
+    int_digits = typ.precision - typ.scale
+    fits = pc.match_substring_regex(norm, rf"^-?\d{{1,{int_digits}}}(\.\d{{1,{typ.scale}}})?$")
+    too_precise = pc.and_(pc.and_(present, numeric), pc.invert(pc.fill_null(fits, False)))
+    ok = pc.and_(pc.and_(present, numeric), pc.invert(too_precise))
+    values = pc.cast(pc.if_else(ok, norm, pa.scalar(None, pa.string())), typ)
+    return values, non_numeric, too_precise
+
+
+def parse_utc_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Parse ISO 8601 text into timestamp[us, UTC]; naive values are UTC.
+
+    Returns ``(values, invalid)`` where ``invalid`` flags non-null text that is not a timestamp.
+    """
+    present = pc.is_valid(text)
+    shaped = pc.fill_null(pc.match_substring_regex(text, _TS_RE), False)
+    null = pa.scalar(None, pa.string())
+    try:
+        zoned = pc.fill_null(pc.match_substring_regex(text, _ZONE_RE), False)
+        naive_text = pc.if_else(pc.and_(shaped, pc.invert(zoned)), text, null)
+        zoned_text = pc.if_else(pc.and_(shaped, zoned), text, null)
+        naive = pc.assume_timezone(pc.cast(naive_text, pa.timestamp("us")), "UTC")
+        aware = pc.cast(zoned_text, TS_TYPE)
+        values = pc.if_else(zoned, aware, naive)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed: list[dt.datetime | None] = []
+        for s, ok in zip(text.to_pylist(), shaped.to_pylist(), strict=True):
+            value = None
+            if s is not None and ok:
+                try:
+                    d = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+                    value = d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+                except ValueError:
+                    value = None
+            parsed.append(value)
+        values = pa.array(parsed, TS_TYPE)
+    invalid = pc.and_(present, pc.is_null(values))
+    return pc.cast(values, TS_TYPE), invalid
+
+
+def period_of(ts: pa.Array) -> pa.Array:
+    """``YYYY-MM`` (UTC) of each timestamp."""
+    return pc.strftime(ts, format="%Y-%m")
+
+
+def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
+    """UTC ``[start, end)`` of a ``YYYY-MM`` period."""
+    from servicebook.finance.rating import period_bounds as bounds
+
+    return bounds(period)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class Offering:
+    """An offering known to the caller: its id and canonical unit."""
+
+    id: int
+    unit: str
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate`: accepted records (:data:`STORE_SCHEMA`) and rejected rows."""
+
+    rows_read: int
+    accepted: pa.Table
+    rejected: pa.Table  # original columns as text + row_number + reason
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejected.num_rows
+
+
+def _column(table: pa.Table, name: str) -> pa.Array | None:
+    for candidate in ALIASES.get(name, (name,)):
+        if candidate in table.column_names:
+            return as_text(table[candidate])
+    return None
+
+
+def validate(
+    table: pa.Table,
+    *,
+    customers: Mapping[str, int],
+    offerings: Mapping[str, Offering | tuple[int, str]],
+    period: str | None = None,
+    currency: str | None = None,
+    source: str = "",
+    import_hash: str = "",
+) -> ValidationResult:
+    """Split raw usage rows into accepted records and rejected rows with reasons.
+
+    ``customers`` maps a customer key (as written in the file) to its id; ``offerings`` maps an
+    offering code to ``(id, unit)``; ``period`` (``YYYY-MM``) if given requires every record to
+    lie inside it; ``currency`` if given requires the optional ``currency`` column to match.
+    A row is rejected -- never the whole file -- for: a missing required field, an unknown
+    customer or offering, a non-numeric, negative or too precise quantity, a unit that is not the
+    offering's, a currency mismatch, an unparseable timestamp, timestamps outside the period,
+    an end before the start, invalid JSON tags, a duplicate ``record_id`` within the file.  Every
+    failing check is listed in the reason, e.g. ``row 7: quantity: negative quantity '-3'``.
+    A missing *column* is a file-level error (:class:`ValueError`).
+    """
+    n = table.num_rows
+    text: dict[str, pa.Array] = {}
+    missing_cols = []
+    for name in REQUIRED:
+        col = _column(table, name)
+        if col is None:
+            missing_cols.append(name)
+        else:
+            text[name] = col
+    if missing_cols:
+        raise ValueError(
+            f"usage file lacks required column(s) {', '.join(missing_cols)};"
+            f" found {', '.join(table.column_names)}"
+        )
+    for name in ("source", "tags", "cost", "currency"):
+        col = _column(table, name)
+        if col is not None:
+            text[name] = col
+
+    offer_map = {k: (o if isinstance(o, Offering) else Offering(*o)) for k, o in offerings.items()}
+    checks: list[tuple[str, pa.Array, str]] = []  # (field, problem mask, message template)
+
+    def check(field: str, mask: pa.Array, message: str) -> None:
+        checks.append((field, pc.fill_null(mask, False), message))
+
+    for name in REQUIRED:
+        check(name, pc.is_null(text[name]), "missing required field")
+    present = {name: pc.is_valid(text[name]) for name in REQUIRED}
+
+    customer_keys = pa.array(list(customers), pa.string())
+    customer_ids = pa.array(list(customers.values()), pa.int64())
+    c_idx = pc.index_in(text["customer"], value_set=customer_keys)
+    check("customer", pc.and_(present["customer"], pc.is_null(c_idx)), "unknown customer {v}")
+
+    offering_keys = pa.array(list(offer_map), pa.string())
+    o_idx = pc.index_in(text["offering"], value_set=offering_keys)
+    check("offering", pc.and_(present["offering"], pc.is_null(o_idx)), "unknown offering {v}")
+    offering_ids = pc.take(pa.array([o.id for o in offer_map.values()], pa.int64()), o_idx)
+    offering_units = pc.take(pa.array([o.unit for o in offer_map.values()], pa.string()), o_idx)
+
+    quantity, q_bad, q_precise = parse_decimals(text["quantity"], QUANTITY_TYPE)
+    check("quantity", q_bad, "non-numeric quantity {v}")
+    check("quantity", q_precise, "quantity {v} does not fit decimal(18, 6)")
+    check(
+        "quantity", pc.less(quantity, pa.scalar(Decimal(0), QUANTITY_TYPE)), "negative quantity {v}"
+    )
+
+    unit_mismatch = pc.not_equal(pc.utf8_lower(text["unit"]), pc.utf8_lower(offering_units))
+    check("unit", unit_mismatch, "unit {v} is not the offering's unit")
+
+    start, start_bad = parse_utc_timestamps(text["start_time"])
+    end, end_bad = parse_utc_timestamps(text["end_time"])
+    check("start_time", start_bad, "invalid timestamp {v}")
+    check("end_time", end_bad, "invalid timestamp {v}")
+    check("end_time", pc.less(end, start), "end_time {v} is before start_time")
+    if period is not None:
+        p_start, p_end = period_bounds(period)
+        lo, hi = pa.scalar(p_start, TS_TYPE), pa.scalar(p_end, TS_TYPE)
+        outside = pc.or_(pc.less(start, lo), pc.greater_equal(start, hi))
+        check("start_time", outside, f"start_time {{v}} is outside period {period}")
+        check("end_time", pc.greater(end, hi), f"end_time {{v}} is after the end of {period}")
+
+    cost = pa.nulls(n, COST_TYPE)
+    if "cost" in text:
+        cost, c_bad, c_precise = parse_decimals(text["cost"], COST_TYPE)
+        check("cost", c_bad, "non-numeric cost {v}")
+        check("cost", c_precise, "cost {v} does not fit decimal(38, 15)")
+    currencies = pc.utf8_upper(text["currency"]) if "currency" in text else pa.nulls(n, pa.string())
+    if currency is not None and "currency" in text:
+        check(
+            "currency",
+            pc.not_equal(currencies, currency.upper()),
+            f"currency {{v}} is not {currency}",
+        )
+    if "cost" in text:
+        check(
+            "currency", pc.and_(pc.is_valid(cost), pc.is_null(currencies)), "cost without currency"
+        )
+
+    # JSON tags and duplicate record ids need Python, but only over the non-null values
+    tags = text.get("tags", pa.nulls(n, pa.string()))
+    bad_tags = [False] * n
+    for i, value in enumerate(tags.to_pylist()):
+        if value is not None:
+            try:
+                bad_tags[i] = not isinstance(json.loads(value), dict)
+            except ValueError:
+                bad_tags[i] = True
+    check("tags", pa.array(bad_tags, pa.bool_()), "tags {v} are not a JSON object")
+    first_seen: dict[str, int] = {}
+    dup = [False] * n
+    dup_of: dict[int, int] = {}
+    for i, rid in enumerate(text["record_id"].to_pylist()):
+        if rid is None:
+            continue
+        if rid in first_seen:
+            dup[i] = True
+            dup_of[i] = first_seen[rid]
+        else:
+            first_seen[rid] = i
+    check("record_id", pa.array(dup, pa.bool_()), "duplicate record_id {v} (first at row {first})")
+
+    any_problem = pa.array([False] * n, pa.bool_())
+    for _, mask, _ in checks:
+        any_problem = pc.or_(any_problem, mask)
+
+    # reasons, only for rejected rows
+    bad_idx = pc.indices_nonzero(any_problem)
+    bad_list = bad_idx.to_pylist()
+    raw_values = {name: pc.take(arr, bad_idx).to_pylist() for name, arr in text.items()}
+    masks = [(f, pc.take(m, bad_idx).to_pylist(), msg) for f, m, msg in checks]
+    reasons = []
+    for j, i in enumerate(bad_list):
+        parts = []
+        for field_name, mask, msg in masks:
+            if mask[j]:
+                v = raw_values.get(field_name, [None] * len(bad_list))[j]
+                first = dup_of.get(i, 0) + 1
+                parts.append(f"{field_name}: {msg.format(v=repr(v), first=first)}")
+        reasons.append(f"row {i + 1}: " + "; ".join(parts))
+    rejected_cols = {name: pc.take(as_text(table[name]), bad_idx) for name in table.column_names}
+    rejected_cols["row_number"] = pa.array([i + 1 for i in bad_list], pa.int64())
+    rejected_cols["reason"] = pa.array(reasons, pa.string())
+    rejected = pa.table(rejected_cols)
+
+    ok = pc.invert(any_problem)
+    sources = text.get("source", pa.nulls(n, pa.string()))
+    sources = pc.fill_null(sources, source)
+    accepted = pa.table(
+        [
+            text["record_id"],
+            pc.take(customer_ids, c_idx),
+            offering_ids,
+            quantity,
+            offering_units,
+            start,
+            end,
+            sources,
+            tags,
+            cost,
+            currencies,
+            pa.array([import_hash] * n, pa.string()),
+        ],
+        schema=STORE_SCHEMA,
+    ).filter(ok)
+    return ValidationResult(rows_read=n, accepted=accepted, rejected=rejected)
+
+
+def totals(records: pa.Table) -> tuple[dict[str, str], dict[str, str]]:
+    """Exact totals of quantity per unit and cost per currency (decimal strings)."""
+    qty: dict[str, str] = {}
+    cost: dict[str, str] = {}
+    if records.num_rows:
+        for row in records.group_by("unit").aggregate([("quantity", "sum")]).to_pylist():
+            qty[row["unit"]] = str(row["quantity_sum"])
+        with_cost = records.filter(pc.is_valid(records["cost"]))
+        if with_cost.num_rows:
+            grouped = with_cost.group_by("currency").aggregate([("cost", "sum")])
+            for row in grouped.to_pylist():
+                cost[row["currency"]] = str(row["cost_sum"])
+    return dict(sorted(qty.items())), dict(sorted(cost.items()))
+
+
+# --------------------------------------------------------------------------- store
+
+
+@dataclass
+class ImportSummary:
+    """What one import did; also the manifest entry (decimals as strings)."""
+
+    file_hash: str
+    source: str
+    periods: list[str]
+    rows_read: int
+    rows_imported: int
+    rows_skipped_duplicate: int
+    rows_rejected: int
+    quantity_totals: dict[str, str] = field(default_factory=dict)  # unit -> total imported
+    cost_totals: dict[str, str] = field(default_factory=dict)  # currency -> total imported
+    rejects_path: str | None = None
+    imported_at: str = ""
+    already_imported: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the identity of an import)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp_path)`` then move the temporary file over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class UsageStore:
+    """Usage records as Parquet under ``root`` (the Django side passes ``var/usage/``)."""
+
+    MANIFEST = "_manifest.json"
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    # -- reading
+    def manifest(self) -> list[dict[str, Any]]:
+        """All imports so far, oldest first."""
+        path = self.root / self.MANIFEST
+        if not path.exists():
+            return []
+        return json.loads(path.read_text(encoding="utf-8"))["imports"]
+
+    def periods(self) -> list[str]:
+        """Periods that hold records, sorted."""
+        if not self.root.exists():
+            return []
+        return sorted(
+            p.name.split("=", 1)[1]
+            for p in self.root.glob("period=*")
+            if p.is_dir() and any(p.glob("*.parquet"))
+        )
+
+    def parquet_glob(self, period: str) -> str:
+        """Glob of the Parquet files of ``period`` -- pass it to :func:`rating.rate`."""
+        return str(self.root / f"period={period}" / "*.parquet")
+
+    def _files(self, period: str, exclude: str | None = None) -> list[Path]:
+        files = sorted((self.root / f"period={period}").glob("part-*.parquet"))
+        return [f for f in files if exclude is None or f.name != exclude]
+
+    def read(self, period: str | None = None) -> pa.Table:
+        """Records of one period (or of all periods), :data:`STORE_SCHEMA` + ``period``."""
+        periods = [period] if period else self.periods()
+        tables = []
+        for p in periods:
+            for f in self._files(p):
+                t = pq.read_table(f, schema=STORE_SCHEMA)
+                tables.append(t.append_column("period", pa.array([p] * t.num_rows, pa.string())))
+        if not tables:
+            return STORE_SCHEMA.append(pa.field("period", pa.string())).empty_table()
+        return pa.concat_tables(tables)
+
+    # -- writing
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        source: str,
+        customers: Mapping[str, int],
+        offerings: Mapping[str, Offering | tuple[int, str]],
+        period: str | None = None,
+        currency: str | None = None,
+        raw: pa.Table | None = None,
+    ) -> ImportSummary:
+        """Validate and import a usage file (CSV or Parquet); see :func:`validate`.
+
+        ``raw`` may carry the rows already read/converted from ``path`` (the FOCUS importer does
+        this); the file's hash is still the identity of the import.
+        """
+        digest = file_hash(path)
+        with self._locked():
+            entries = self.manifest()
+            for entry in entries:
+                if entry["file_hash"] == digest:
+                    return ImportSummary(
+                        file_hash=digest,
+                        source=entry["source"],
+                        periods=entry["periods"],
+                        rows_read=entry["rows_read"],
+                        rows_imported=0,
+                        rows_skipped_duplicate=entry["rows_read"] - entry["rows_rejected"],
+                        rows_rejected=entry["rows_rejected"],
+                        rejects_path=entry["rejects_path"],
+                        imported_at=entry["imported_at"],
+                        already_imported=True,
+                    )
+            table = raw if raw is not None else read_raw(path)
+            result = validate(
+                table,
+                customers=customers,
+                offerings=offerings,
+                period=period,
+                currency=currency,
+                source=source,
+                import_hash=digest,
+            )
+            accepted = result.accepted
+            part_name = f"part-{digest[:24]}.parquet"
+            imported_parts: list[pa.Table] = []
+            periods: list[str] = []
+            skipped = 0
+            if accepted.num_rows:
+                rec_periods = period_of(accepted["start_time"])
+                for p in sorted(set(rec_periods.to_pylist())):
+                    part = accepted.filter(pc.equal(rec_periods, p))
+                    # a part of this same file left by a crash is overwritten, not counted
+                    existing = [
+                        pq.read_table(f, columns=["record_id"])["record_id"]
+                        for f in self._files(p, exclude=part_name)
+                    ]
+                    if existing:
+                        ids = pa.chunked_array(existing).combine_chunks()
+                        seen = pc.is_in(part["record_id"], value_set=ids)
+                        skipped += pc.sum(seen).as_py() or 0
+                        part = part.filter(pc.invert(seen))
+                    if part.num_rows == 0:
+                        continue
+                    dest = self.root / f"period={p}" / part_name
+                    _atomic_write(dest, lambda tmp, t=part: pq.write_table(t, tmp))
+                    imported_parts.append(part)
+                    periods.append(p)
+            imported = (
+                pa.concat_tables(imported_parts) if imported_parts else STORE_SCHEMA.empty_table()
+            )
+            rejects_path = None
+            if result.rows_rejected:
+                dest = self.root / "_rejects" / f"{digest[:24]}.csv"
+                _atomic_write(dest, lambda tmp: pacsv.write_csv(result.rejected, tmp))
+                rejects_path = str(dest)
+            qty_totals, cost_totals = totals(imported)
+            summary = ImportSummary(
+                file_hash=digest,
+                source=source,
+                periods=periods,
+                rows_read=result.rows_read,
+                rows_imported=imported.num_rows,
+                rows_skipped_duplicate=skipped,
+                rows_rejected=result.rows_rejected,
+                quantity_totals=qty_totals,
+                cost_totals=cost_totals,
+                rejects_path=rejects_path,
+                imported_at=dt.datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            assert summary.rows_read == (
+                summary.rows_imported + summary.rows_skipped_duplicate + summary.rows_rejected
+            )
+            entries.append(summary.to_dict())
+            payload = json.dumps({"version": 1, "imports": entries}, indent=1, sort_keys=True)
+            _atomic_write(
+                self.root / self.MANIFEST, lambda tmp: Path(tmp).write_text(payload, "utf-8")
+            )
+            return summary

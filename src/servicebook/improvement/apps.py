@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ImprovementConfig(AppConfig):
+    name = "servicebook.improvement"
+    label = "improvement"
+    verbose_name = "Improvement"
+    #: (label, url name, shown to customer users) entries for the navigation bar.
+    navigation: tuple[tuple[str, str, bool], ...] = ()

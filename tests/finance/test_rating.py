@@ -1,0 +1,278 @@
+"""Rating: hand-computed charge lines per model on DuckDB, the same lines on Spark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal as D
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from servicebook.finance.bench_rating import run_rating_benchmark
+from servicebook.finance.rating import (
+    PRICE_SCHEMA,
+    QUANTITY_TYPE,
+    TIER_SCHEMA,
+    RatingInputError,
+    rate,
+    rate_python,
+)
+
+UTC = dt.UTC
+JAN = dt.datetime(2024, 1, 1, tzinfo=UTC)
+OCT = dt.datetime(2024, 10, 1, tzinfo=UTC)
+
+
+def sep(day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(2024, 9, day, hour, tzinfo=UTC)
+
+
+def usage_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """rows: (customer, offering, quantity, unit, start, end)."""
+    return pa.table(
+        {
+            "record_id": [f"r{i}" for i in range(len(rows))],
+            "customer_id": pa.array([r[0] for r in rows], pa.int64()),
+            "offering_id": pa.array([r[1] for r in rows], pa.int64()),
+            "quantity": pa.array([D(r[2]) for r in rows], QUANTITY_TYPE),
+            "unit": [r[3] for r in rows],
+            "start_time": pa.array([r[4] for r in rows], pa.timestamp("us", tz="UTC")),
+            "end_time": pa.array([r[5] for r in rows], pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def price(pid, offering, model, unit_price=None, **kw) -> dict[str, Any]:
+    return {
+        "price_id": pid,
+        "customer_id": kw.get("customer"),
+        "offering_id": offering,
+        "valid_from": kw.get("valid_from", JAN),
+        "valid_to": kw.get("valid_to"),
+        "charge_model": model,
+        "unit_price": None if unit_price is None else D(unit_price),
+        "package_size": None if kw.get("package") is None else D(kw["package"]),
+        "currency": kw.get("currency", "EUR"),
+        "tier_set_id": kw.get("tiers"),
+    }
+
+
+PRICES = pa.Table.from_pylist(
+    [
+        price(1, 10, "per_unit", "0.1", valid_to=sep(15)),
+        price(2, 10, "per_unit", "0.125", valid_from=sep(15)),
+        price(3, 20, "graduated", tiers=100),
+        price(4, 20, "volume", customer=2, tiers=100),
+        price(5, 30, "package", "2.5", package=1000),
+        price(6, 40, "flat", "10"),
+        price(7, 50, "flat", "30"),
+        price(8, 10, "per_unit", "0.05", customer=3),
+        price(9, 60, "flat", "10", valid_to=sep(11)),
+        price(10, 60, "flat", "40", valid_from=sep(11)),
+        price(11, 70, "package", "1", package="0.1"),
+        price(12, 80, "per_unit", "0.125"),
+        price(13, 90, "per_unit", "12.5", currency="JPY"),
+    ],
+    schema=PRICE_SCHEMA,
+)
+TIERS = pa.Table.from_pylist(
+    [
+        {"tier_set_id": 100, "lower_bound": D(0), "upper_bound": D(1000), "unit_price": D("0.10")},
+        {
+            "tier_set_id": 100,
+            "lower_bound": D(1000),
+            "upper_bound": D(2000),
+            "unit_price": D("0.08"),
+        },
+        {"tier_set_id": 100, "lower_bound": D(2000), "upper_bound": None, "unit_price": D("0.05")},
+    ],
+    schema=TIER_SCHEMA,
+)
+USAGE = usage_table(
+    [
+        (1, 10, "600", "h", sep(1), sep(2)),  # list 0.1 until the 15th
+        (1, 10, "700", "h", sep(20), sep(21)),  # list 0.125 from the 15th
+        (1, 20, "1000", "GB", sep(2), sep(3)),  # graduated, 1500 in total
+        (1, 20, "500", "GB", sep(4), sep(5)),
+        (2, 20, "1500", "GB", sep(3), sep(4)),  # volume (override for customer 2)
+        (2, 30, "2500", "call", sep(4), sep(5)),  # package of 1000
+        (1, 40, "3", "seat", sep(1), OCT),  # flat, 3 seats all month
+        (1, 50, "1", "sub", sep(16), OCT),  # flat, from the 16th: half a month
+        (3, 10, "5", "h", sep(5), sep(6)),  # override 0.05 for customer 3
+        (2, 99, "1", "x", sep(5), sep(6)),  # no price: unrated
+        (4, 60, "1", "sub", dt.datetime(2024, 8, 20, tzinfo=UTC), OCT),  # flat, price change
+        (4, 70, "1.1", "GB", sep(7), sep(8)),  # 1.1 / 0.1 = 11 packages (float says 12)
+        (4, 80, "1", "h", sep(7), sep(8)),  # 0.125 -> 0.13 half-up
+        (4, 90, "3", "h", sep(7), sep(8)),  # 37.5 JPY -> 38
+        (4, 80, "1000", "h", OCT, OCT),  # outside the period: ignored
+    ]
+)
+
+# (customer, offering, price_id) -> (amount, rated quantity, model, scope)
+EXPECTED = {
+    (1, 10, 1): (D("60.00"), D("600"), "per_unit", "list"),  # 600 x 0.1
+    (1, 10, 2): (D("87.50"), D("700"), "per_unit", "list"),  # 700 x 0.125
+    (1, 20, 3): (D("140.00"), D("1500"), "graduated", "list"),  # 1000x0.10 + 500x0.08
+    (1, 40, 6): (D("30.00"), D("3"), "flat", "list"),  # 3 seats x 10 x 1 month
+    (1, 50, 7): (D("15.00"), D("0.5"), "flat", "list"),  # 30 x 15/30 days
+    (2, 20, 4): (D("120.00"), D("1500"), "volume", "customer"),  # 1500 x 0.08
+    (2, 30, 5): (D("7.50"), D("3"), "package", "list"),  # ceil(2500/1000)=3 x 2.5
+    (3, 10, 8): (D("0.25"), D("5"), "per_unit", "customer"),  # 5 x 0.05
+    (4, 60, 9): (D("3.33"), D("0.333333"), "flat", "list"),  # 10 x 10/30
+    (4, 60, 10): (D("26.67"), D("0.666667"), "flat", "list"),  # 40 x 20/30
+    (4, 70, 11): (D("11.00"), D("11"), "package", "list"),  # 11 packages x 1
+    (4, 80, 12): (D("0.13"), D("1"), "per_unit", "list"),  # 0.125 rounded half-up
+    (4, 90, 13): (D("38"), D("3"), "per_unit", "list"),  # 37.5 JPY, no minor unit
+}
+
+
+def by_key(lines: pa.Table) -> dict[tuple[int, int, int | None], dict[str, Any]]:
+    return {(r["customer_id"], r["offering_id"], r["price_id"]): r for r in lines.to_pylist()}
+
+
+@pytest.fixture(scope="module")
+def duck_lines() -> pa.Table:
+    return rate("duckdb", USAGE, PRICES, TIERS, "2024-09")
+
+
+def test_each_charge_model_by_hand_on_duckdb(duck_lines):
+    lines = by_key(duck_lines)
+    rated = {k: v for k, v in lines.items() if v["status"] == "rated"}
+    assert set(rated) == set(EXPECTED)
+    for key, (amount, rated_qty, model, scope) in EXPECTED.items():
+        line = rated[key]
+        assert (line["amount"], line["rated_quantity"], line["charge_model"]) == (
+            amount,
+            rated_qty,
+            model,
+        ), key
+        assert line["price_scope"] == scope
+        assert line["period"] == "2024-09"
+    assert lines[(1, 20, 3)]["records"] == 2 and lines[(1, 20, 3)]["quantity"] == D(1500)
+    assert lines[(4, 90, 13)]["currency"] == "JPY"
+
+
+def test_usage_without_a_price_comes_out_unrated(duck_lines):
+    unrated = [r for r in duck_lines.to_pylist() if r["status"] == "unrated"]
+    assert len(unrated) == 1
+    (line,) = unrated
+    assert (line["customer_id"], line["offering_id"], line["quantity"]) == (2, 99, D(1))
+    assert line["amount"] is None and line["price_id"] is None
+    assert line["reason"] == "no price in force at start_time"
+
+
+def test_python_loop_oracle_agrees_on_metered_lines(duck_lines):
+    oracle = rate_python(USAGE, PRICES, TIERS, "2024-09")
+    engine = {
+        k: v["amount"]
+        for k, v in by_key(duck_lines).items()
+        if v["status"] == "rated" and v["charge_model"] != "flat"
+    }
+    assert oracle == engine
+
+
+def test_bad_price_tables_are_refused():
+    overlapping = pa.Table.from_pylist(
+        [price(1, 10, "per_unit", "1"), price(2, 10, "per_unit", "2", valid_from=sep(10))],
+        schema=PRICE_SCHEMA,
+    )
+    with pytest.raises(RatingInputError, match=r"prices 1 and 2 .* same time"):
+        rate("duckdb", USAGE, overlapping, None, "2024-09")
+    gap = TIERS.filter(pa.compute.not_equal(TIERS["lower_bound"], D(1000)))
+    with pytest.raises(RatingInputError, match="tier set 100"):
+        rate("duckdb", USAGE, PRICES, gap, "2024-09")
+    unknown = pa.Table.from_pylist([price(1, 10, "yearly", "1")], schema=PRICE_SCHEMA)
+    with pytest.raises(RatingInputError, match="unknown charge_model 'yearly'"):
+        rate("duckdb", USAGE, unknown, None, "2024-09")
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        rate("duckdb", USAGE, PRICES, TIERS, "September")
+
+
+def test_rates_parquet_from_the_usage_store_layout(tmp_path, duck_lines):
+    import pyarrow.parquet as pq
+
+    part = tmp_path / "period=2024-09"
+    part.mkdir()
+    pq.write_table(USAGE.slice(0, 8), part / "part-a.parquet")
+    pq.write_table(USAGE.slice(8), part / "part-b.parquet")
+    lines = rate("duckdb", str(part / "*.parquet"), PRICES, TIERS, "2024-09")
+    assert lines.equals(duck_lines)
+
+
+tier_prices = st.lists(
+    st.decimals(min_value=D("0.0001"), max_value=D(100), places=4), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prices=tier_prices,
+    widths=st.lists(st.integers(1, 5000), min_size=3, max_size=3),
+    quantities=st.lists(
+        st.decimals(min_value=0, max_value=20000, places=3), min_size=1, max_size=6
+    ),
+)
+def test_graduated_never_below_volume_when_tier_prices_decrease(prices, widths, quantities):
+    ordered = sorted(prices, reverse=True)
+    tiers, lower = [], D(0)
+    for i, p in enumerate(ordered):
+        upper = None if i == len(ordered) - 1 else lower + widths[i]
+        tiers.append(
+            {"tier_set_id": 1, "lower_bound": lower, "upper_bound": upper, "unit_price": p}
+        )
+        lower = upper if upper is not None else lower
+    tier_table = pa.Table.from_pylist(tiers, schema=TIER_SCHEMA)
+    price_table = pa.Table.from_pylist(
+        [price(1, 1, "graduated", tiers=1), price(2, 2, "volume", tiers=1)], schema=PRICE_SCHEMA
+    )
+    rows = [(c, o, str(q), "u", sep(2), sep(3)) for c, q in enumerate(quantities) for o in (1, 2)]
+    lines = by_key(rate("duckdb", usage_table(rows), price_table, tier_table, "2024-09"))
+    oracle = rate_python(usage_table(rows), price_table, tier_table, "2024-09")
+    for c, q in enumerate(quantities):
+        graduated, volume = lines[(c, 1, 1)]["amount"], lines[(c, 2, 2)]["amount"]
+        assert volume <= graduated <= (q * ordered[0]).quantize(D("0.01")) + D("0.01")
+        assert (graduated, volume) == (oracle[(c, 1, 1)], oracle[(c, 2, 2)])
+
+
+def test_benchmark_smoke(tmp_path):
+    result = run_rating_benchmark(n=5_000, workdir=tmp_path, loop_sample=500)
+    assert result["records"] == 5_000 and result["charge_lines"] > 0
+    for key in ("seconds", "bare_duckdb_seconds", "ratio_vs_bare_duckdb", "speedup_vs_loop"):
+        assert result[key] > 0
+    assert result["loop_records"] == 500 and result["peak_rss_mb"] > 0
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    import ibis
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("servicebook-rating-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(session)
+    session.stop()
+
+
+@pytest.mark.spark
+def test_spark_rates_identically_to_duckdb(spark, duck_lines):
+    """Select with ``-k spark``; runs by default (one local session for this module)."""
+    spark_lines = rate(spark, USAGE, PRICES, TIERS, "2024-09")
+    assert spark_lines.schema == duck_lines.schema
+    assert spark_lines.to_pylist() == duck_lines.to_pylist()
