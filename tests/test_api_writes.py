@@ -98,6 +98,16 @@ def test_agreement_flow_over_the_api(users, client_for):
     response = client.post(
         reverse("agreement-status", args=[agreement["id"]]), {"to_status": "active"}, format="json"
     )
+    assert response.status_code == 400 and response.json()["code"] == "activation_refused"
+    assert "not signed" in response.json()["detail"]
+    approver = hr.contacts.get(is_approver=True)
+    response = client.post(
+        reverse("agreement-sign", args=[agreement["id"]]), {"contact": approver.pk}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    response = client.post(
+        reverse("agreement-status", args=[agreement["id"]]), {"to_status": "active"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "active"
     response = client.post(
         reverse("agreement-status", args=[agreement["id"]]), {"to_status": "draft"}, format="json"

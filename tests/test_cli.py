@@ -48,11 +48,11 @@ def test_demo_json_summary(tmp_path):
     first = run("demo", "--json", env=env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["loaded"] is True and summary["customers"] == 7 and summary["users"] == 6
+    assert summary["loaded"] is True and summary["customers"] == 8 and summary["users"] == 6
     again = json.loads(run("demo", "--json", env=env).stdout)
-    assert again["loaded"] is False and again["customers"] == 7
+    assert again["loaded"] is False and again["customers"] == 8
     reset = json.loads(run("demo", "--reset", "--json", env=env).stdout)
-    assert reset["loaded"] is True and reset["customers"] == 7
+    assert reset["loaded"] is True and reset["customers"] == 8
 
 
 def test_unknown_command_exits_2(capsys):

@@ -20,11 +20,13 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from servicebook.agreements import services as agreements
+from servicebook.agreements.selectors import jurisdiction_conflicts
 from servicebook.catalog import services as catalog
+from servicebook.catalog.models import Service
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.parties import services as parties
-from servicebook.parties.models import CustomerStatus, Provider
+from servicebook.parties.models import Provider
 
 DEMO_PASSWORD = "servicebook-demo"
 DEMO_USERS = [
@@ -36,6 +38,8 @@ DEMO_USERS = [
     ("external", Role.EXTERNAL_CUSTOMER.value, "SkyBridge Airlines (external customer)"),
 ]
 START = dt.date(2026, 1, 1)
+EU = ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "NL", "PT", "SE"]
+JURISDICTION_RULES = {"FR": EU, "DE": EU, "NL": EU, "SG": ["SG"]}
 
 
 def ensure_role_groups() -> None:
@@ -69,11 +73,24 @@ def counts() -> dict:
 
 
 #: Apps that add to the demo: each has a ``demo`` module with ``load(ctx)``, run in this order.
-DEMO_APPS = ["agreements", "levels", "finance", "changes", "demand", "improvement"]
+DEMO_APPS = [
+    "parties",
+    "catalog",
+    "agreements",
+    "levels",
+    "finance",
+    "changes",
+    "demand",
+    "improvement",
+]
 
 
 @transaction.atomic
 def _load() -> None:
+    for jurisdiction, allowed in JURISDICTION_RULES.items():
+        parties.set_jurisdiction_rule(
+            actor=None, jurisdiction=jurisdiction, allowed_locations=allowed
+        )
     provider = Provider.objects.create(
         name="Northwind Group IT",
         sector="commercial",
@@ -100,7 +117,7 @@ def _load() -> None:
 
 
 def _catalog(provider: Provider) -> dict:
-    def service(code, name, description, offered_to="all"):
+    def service(code, name, description, offered_to="all", locations=("FR",)):
         return catalog.create_service(
             actor=None,
             provider=provider,
@@ -109,6 +126,7 @@ def _catalog(provider: Provider) -> dict:
             description=description,
             status="live",
             offered_to=offered_to,
+            data_locations=list(locations),
         )
 
     def offering(svc, code, name, unit, price, cost, model="per_unit", **extra):
@@ -130,7 +148,10 @@ def _catalog(provider: Provider) -> dict:
     )
     desk = service("service-desk", "Service Desk", "24×7 support for every user, in 4 languages.")
     hosting = service(
-        "cloud-hosting", "Cloud Hosting", "Virtual machines and storage in two data centres."
+        "cloud-hosting",
+        "Cloud Hosting",
+        "Virtual machines and storage in two data centres (Paris and Frankfurt).",
+        locations=("FR", "DE"),
     )
     consulting = service(
         "consulting",
@@ -187,6 +208,15 @@ def _catalog(provider: Provider) -> dict:
             payroll, "payroll-run", "Payroll, monthly run", "month", "2500", "2100", model="flat"
         ),
     }
+
+
+EVIDENCE = {
+    "identity": "Registry extract and signed company details on file.",
+    "authority": "Requester's mandate confirmed by the approver on record.",
+    "legality": "Requested use reviewed by Legal: lawful.",
+    "jurisdiction": "Data protection terms reviewed for the customer's jurisdiction.",
+    "financial": "Credit report: low risk; payment history checked.",
+}
 
 
 def _customers(provider: Provider) -> dict:
@@ -260,6 +290,16 @@ def _customers(provider: Provider) -> dict:
             registration_number="HRB 123456",
             description="Workplace and service desk for 300 stores, with service credits.",
         ),
+        "orion": external(
+            "orion",
+            "Orion Logistics",
+            "Orion Logistics B.V.",
+            "NL",
+            30,
+            "40000",
+            registration_number="NL 34123456",
+            description="Workplace for a logistics firm; suspended after invoices went unpaid.",
+        ),
         "pacific": external(
             "pacific",
             "Pacific Analytics",
@@ -285,6 +325,7 @@ def _customers(provider: Provider) -> dict:
         ],
         "retail": [("Katrin Vogel", "COO", "400000", True)],
         "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
+        "orion": [("Pieter de Vries", "Managing Director", "100000", True)],
     }
     for key, people in contacts.items():
         for name, title, limit, approver in people:
@@ -300,9 +341,23 @@ def _customers(provider: Provider) -> dict:
                 is_billing=approver,
                 authority_limit=D(limit) if limit else None,
             )
-    for customer in customers.values():
-        for step in (CustomerStatus.DUE_DILIGENCE, CustomerStatus.ACTIVE):
-            parties.change_customer_status(actor=None, customer=customer, to_status=step)
+    for key, customer in customers.items():
+        if key == "pacific":
+            parties.waive_due_diligence(
+                actor=None,
+                customer=customer,
+                reason="no_time",
+                explanation="The customer needed hosting within a week for a product launch; "
+                "the financial standing check could not be completed in time.",
+            )
+        else:
+            due_diligence = parties.start_due_diligence(actor=None, customer=customer)
+            for check in due_diligence.checks.all():
+                parties.record_check(
+                    actor=None, check=check, outcome="passed", evidence=EVIDENCE[check.check_type]
+                )
+            parties.conclude_due_diligence(actor=None, due_diligence=due_diligence)
+        parties.change_customer_status(actor=None, customer=customer, to_status="active")
     return customers
 
 
@@ -369,6 +424,14 @@ def _agreements(customers: dict, offerings: dict) -> dict:
                 ("backup", "8000"),
             ],
         ),
+        "orion": (
+            "CT-ORI-2026",
+            "Depot workplace",
+            [
+                ("laptop", "40"),
+                ("m365", "40"),
+            ],
+        ),
         "pacific": (
             "CT-PAC-2026",
             "Analytics hosting",
@@ -397,9 +460,49 @@ def _agreements(customers: dict, offerings: dict) -> dict:
                 quantity=D(quantity),
                 unit_price=prices.get((key, offering_key)),
             )
-        agreements.change_agreement_status(actor=None, agreement=agreement, to_status="active")
-        created[key] = agreement
+        _prepare_for_activation(key, agreement)
+        created[key] = agreements.change_agreement_status(
+            actor=None, agreement=agreement, to_status="active"
+        )
+    parties.change_customer_status(
+        actor=None,
+        customer=customers["orion"],
+        to_status="suspended",
+        reason="non_payment",
+        note="Invoices of July, August and September 2026 unpaid after two reminders.",
+    )
     return created
+
+
+def _prepare_for_activation(key: str, agreement) -> None:
+    """What the rules ask before activation: a signature, the consideration, acknowledgements."""
+    approver = agreement.customer.contacts.filter(is_approver=True).first()
+    agreements.sign_agreement(actor=None, agreement=agreement, contact=approver)
+    if key == "airline":
+        # R3: two-thirds in cash, one-third in air tickets of equal value.
+        agreements.set_consideration(
+            actor=None,
+            agreement=agreement,
+            contract_value=agreement.monthly_price(),
+            cash=D("14013.32"),
+            in_kind=[
+                {
+                    "description": "Paris–New York return tickets, business class",
+                    "unit_value": D("1751.67"),
+                    "quantity": D(4),
+                }
+            ],
+        )
+    for conflict in jurisdiction_conflicts(agreement):
+        service = Service.objects.get(pk=conflict.service_id)
+        agreements.acknowledge_jurisdiction(
+            actor=None,
+            agreement=agreement,
+            service=service,
+            contact=approver,
+            statement="We acknowledge that hosting our data in France and Germany is our own "
+            "responsibility under Singapore's data protection law (PDPA) and accept it.",
+        )
 
 
 def _users(customers: dict) -> dict[str, User]:

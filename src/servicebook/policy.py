@@ -59,6 +59,11 @@ class CustomerPolicy:
     involved_in_improvement_detail: ClassVar[bool]  # (external: only when in difficulty)
     # R18 How a costly request is examined.
     demand_check: ClassVar[str]  # "challenge" | "legal_possible_profitable"
+    # R9 Strategy: shared organization objectives, or the customer's own desired outcomes.
+    shares_objectives: ClassVar[bool]
+    records_outcomes: ClassVar[bool]
+    # R17 Which due diligence checks apply.
+    due_diligence_checks: ClassVar[tuple[str, ...]]
     # R19 Internal customer commitments (funding, exclusivity).
     has_commitments: ClassVar[bool]
     # R20 Whether the customer's own jurisdiction constrains data locations.
@@ -157,6 +162,9 @@ class InternalPolicy(CustomerPolicy):
     improvement_drivers = ("business_impact", "cost_quality_balance", "business_objectives")
     involved_in_improvement_detail = True
     demand_check = "challenge"
+    shares_objectives = True
+    records_outcomes = False
+    due_diligence_checks = ("identity", "authority", "legality", "jurisdiction")
     has_commitments = True
     checks_jurisdiction = False
     catalog_audiences = frozenset({"all", INTERNAL})
@@ -211,6 +219,9 @@ class ExternalPolicy(CustomerPolicy):
     improvement_drivers = ("retention", "competitiveness", "cost_reduction")
     involved_in_improvement_detail = False
     demand_check = "legal_possible_profitable"
+    shares_objectives = False
+    records_outcomes = True
+    due_diligence_checks = ("identity", "authority", "legality", "jurisdiction", "financial")
     has_commitments = False
     checks_jurisdiction = True
     catalog_audiences = frozenset({"all", EXTERNAL})

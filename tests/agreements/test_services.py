@@ -66,7 +66,7 @@ def test_line_rules(users):
 
 def test_activation_rules(users):
     draft = _draft(users, "meridian")
-    with pytest.raises(DomainError, match="at least one line"):
+    with pytest.raises(DomainError, match="no lines"):
         services.change_agreement_status(
             actor=users["manager"], agreement=draft, to_status="active"
         )
@@ -76,10 +76,17 @@ def test_activation_rules(users):
         offering=Offering.objects.get(code="laptop"),
         quantity=D(1),
     )
+    with pytest.raises(DomainError, match="not signed by an approver"):
+        services.change_agreement_status(
+            actor=users["manager"], agreement=draft, to_status="active"
+        )
+    approver = draft.customer.contacts.get(is_approver=True)
+    services.sign_agreement(actor=users["manager"], agreement=draft, contact=approver)
     services.change_agreement_status(actor=users["manager"], agreement=draft, to_status="active")
     draft.refresh_from_db()
-    assert draft.status == "active"
-    assert [e.action for e in draft.events.all()] == ["created", "line_added", "status"]
+    assert draft.status == "active" and draft.due_diligence.status == "completed"
+    actions = [e.action for e in draft.events.all()]
+    assert actions == ["created", "line_added", "signed", "status"]
     with pytest.raises(DomainError, match="cannot be edited"):
         services.add_line(
             actor=users["manager"],

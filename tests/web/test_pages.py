@@ -117,6 +117,11 @@ def test_agreement_pages_create_add_line_activate(users, web_for):
     assert client.post(url, {"offering": laptop.pk, "quantity": "-1"}).status_code == 200
     assert client.post(url, {"offering": laptop.pk, "quantity": "4"}).status_code == 302
     status_url = reverse("agreements:status", args=[agreement.pk])
+    response = client.post(status_url, {"to_status": "active"})
+    assert "not signed by an approver" in response.content.decode()
+    approver = hr.contacts.get(is_approver=True)
+    sign_url = reverse("agreements:sign", args=[agreement.pk])
+    assert client.post(sign_url, {"contact": approver.pk}).status_code == 302
     assert client.post(status_url, {"to_status": "active"}).status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == "active" and agreement.lines.count() == 1

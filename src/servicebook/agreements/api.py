@@ -13,13 +13,25 @@ from servicebook.agreements import services
 from servicebook.agreements.models import (
     Agreement,
     AgreementLine,
+    AgreementSignature,
     AgreementStatus,
     Calendar,
     ChangeClause,
+    ConsiderationItem,
     CreditTier,
+    JurisdictionAcknowledgement,
+    Outcome,
     ServiceLevelTarget,
 )
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.agreements.selectors import activation_blockers
+from servicebook.catalog.models import Service
+from servicebook.core.api import (
+    CostAwareSerializer,
+    ScopedInputSerializer,
+    ScopedWriteSerializer,
+    ServiceBackedViewSet,
+)
+from servicebook.parties.models import Contact
 
 
 class AgreementLineSerializer(CostAwareSerializer):
@@ -58,6 +70,50 @@ class AgreementLineSerializer(CostAwareSerializer):
         return None if cost is None else obj.monthly_price() - cost
 
 
+class SignatureSerializer(serializers.ModelSerializer):
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+
+    class Meta:
+        model = AgreementSignature
+        fields = ["contact", "contact_name", "yearly_value", "signed_at"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Outcome
+        fields = ["id", "description", "measure"]
+
+
+class ConsiderationItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConsiderationItem
+        fields = ["description", "unit_value", "quantity"]
+
+
+class AcknowledgementSerializer(serializers.ModelSerializer):
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+
+    class Meta:
+        model = JurisdictionAcknowledgement
+        fields = ["service", "contact", "contact_name", "statement", "recorded_at"]
+
+
+class SignInputSerializer(ScopedInputSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+
+
+class ConsiderationInputSerializer(serializers.Serializer):
+    contract_value = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    cash = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    in_kind = ConsiderationItemSerializer(many=True, required=False, default=list)
+
+
+class AcknowledgeInputSerializer(ScopedInputSerializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    statement = serializers.CharField()
+
+
 class AgreementSerializer(CostAwareSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     legally_binding = serializers.BooleanField(read_only=True)
@@ -66,6 +122,13 @@ class AgreementSerializer(CostAwareSerializer):
     monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     yearly_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    in_kind_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    consideration_items = ConsiderationItemSerializer(many=True, read_only=True)
+    signatures = SignatureSerializer(many=True, read_only=True)
+    outcomes = OutcomeSerializer(many=True, read_only=True)
+    acknowledgements = AcknowledgementSerializer(many=True, read_only=True)
+    due_diligence_summary = serializers.SerializerMethodField()
+    activation_blockers = serializers.SerializerMethodField()
 
     class Meta:
         model = Agreement
@@ -82,6 +145,22 @@ class AgreementSerializer(CostAwareSerializer):
             "start_date",
             "end_date",
             "notes",
+            "version",
+            "previous",
+            "due_diligence_summary",
+            "auto_renew",
+            "renewal_months",
+            "termination_notice_days",
+            "payment_terms_days",
+            "credit_cap_percent",
+            "contract_value",
+            "consideration_cash",
+            "consideration_items",
+            "in_kind_value",
+            "signatures",
+            "outcomes",
+            "acknowledgements",
+            "activation_blockers",
             "lines",
             "monthly_price",
             "monthly_charge",
@@ -89,6 +168,14 @@ class AgreementSerializer(CostAwareSerializer):
             "monthly_cost",
         ]
         cost_fields = ["monthly_cost"]
+
+    def get_due_diligence_summary(self, obj) -> str | None:
+        return str(obj.due_diligence) if obj.due_diligence_id else None
+
+    def get_activation_blockers(self, obj) -> list[str]:
+        if obj.status not in services.EDITABLE_STATUSES:
+            return []
+        return activation_blockers(obj)
 
 
 class AgreementWriteSerializer(ScopedWriteSerializer):
@@ -103,6 +190,10 @@ class AgreementStatusSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+def request_of(view):
+    return view.request
+
+
 def _lines_queryset():
     return AgreementLine.objects.select_related("offering__service").prefetch_related(
         "offering__tiers"
@@ -112,8 +203,14 @@ def _lines_queryset():
 class AgreementViewSet(ServiceBackedViewSet):
     """Agreements: SLAs with internal customers, contracts with external ones (R12)."""
 
-    queryset = Agreement.objects.select_related("customer__provider").prefetch_related(
-        Prefetch("lines", queryset=_lines_queryset())
+    queryset = Agreement.objects.select_related(
+        "customer__provider", "due_diligence"
+    ).prefetch_related(
+        Prefetch("lines", queryset=_lines_queryset()),
+        "consideration_items",
+        "signatures__contact",
+        "outcomes",
+        "acknowledgements__contact",
     )
     serializer_class = AgreementSerializer
     write_serializer_class = AgreementWriteSerializer
@@ -137,8 +234,60 @@ class AgreementViewSet(ServiceBackedViewSet):
         services.change_agreement_status(
             actor=request.user, agreement=agreement, **serializer.validated_data
         )
+        return self._fresh(agreement)
+
+    def _fresh(self, agreement):
         agreement = self.get_queryset().get(pk=agreement.pk)
-        return Response(AgreementSerializer(agreement, context={"request": request}).data)
+        return Response(AgreementSerializer(agreement, context={"request": request_of(self)}).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @action(detail=True, methods=["post"], serializer_class=SignInputSerializer)
+    def sign(self, request, pk=None):
+        """Record a customer approver's signature (refused without enough authority, R17)."""
+        agreement = self.get_object()
+        data = self._input(SignInputSerializer)
+        services.sign_agreement(actor=request.user, agreement=agreement, contact=data["contact"])
+        return self._fresh(agreement)
+
+    @action(detail=True, methods=["post"], serializer_class=ConsiderationInputSerializer)
+    def consideration(self, request, pk=None):
+        """Set the cash and in-kind split of a month of the contract (R3)."""
+        agreement = self.get_object()
+        data = self._input(ConsiderationInputSerializer)
+        services.set_consideration(
+            actor=request.user,
+            agreement=agreement,
+            contract_value=data["contract_value"],
+            cash=data["cash"],
+            in_kind=[dict(item) for item in data["in_kind"]],
+        )
+        return self._fresh(agreement)
+
+    @action(detail=True, methods=["post"], serializer_class=OutcomeSerializer)
+    def outcomes(self, request, pk=None):
+        """Record a desired business outcome of an external customer (R9)."""
+        agreement = self.get_object()
+        data = self._input(OutcomeSerializer)
+        services.add_outcome(actor=request.user, agreement=agreement, **data)
+        return self._fresh(agreement)
+
+    @action(detail=True, methods=["post"], serializer_class=AcknowledgeInputSerializer)
+    def acknowledge(self, request, pk=None):
+        """Record the customer's acknowledgement of a data-location conflict (R20)."""
+        agreement = self.get_object()
+        data = self._input(AcknowledgeInputSerializer)
+        services.acknowledge_jurisdiction(actor=request.user, agreement=agreement, **data)
+        return self._fresh(agreement)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def amend(self, request, pk=None):
+        """Start a new version of an active agreement (the old one stays readable)."""
+        new = services.amend_agreement(actor=request.user, agreement=self.get_object())
+        return self._fresh(new)
 
 
 class AgreementLineWriteSerializer(ScopedWriteSerializer):

@@ -13,6 +13,7 @@ from servicebook.agreements.models import (
     Calendar,
     ChangeClause,
     CreditTier,
+    Outcome,
     ServiceLevelTarget,
 )
 from servicebook.core.services import save_validated
@@ -47,6 +48,7 @@ def load(ctx) -> None:
         service = desk if key in ("marketing", "finance", "hr", "retail") else hosting
         _target(agreement, "availability", calendars["always"], "99.5", service=service)
     retail = ctx.agreements["retail"]
+    retail.refresh_from_db()
     retail.credit_cap_percent = D("20")
     save_validated(retail)
     availability = retail.targets.get(metric="availability")
@@ -56,6 +58,21 @@ def load(ctx) -> None:
         )
     p1 = retail.targets.get(metric="resolution_time", priority=1)
     save_validated(CreditTier(target=p1, below_percent=D("95"), credit_percent=D("5")))
+    outcomes = {
+        "airline": [
+            ("No booking-platform outage during the summer peak", "minutes of outage, Jun-Aug"),
+            ("Check-in app releases every two weeks", "releases per month"),
+        ],
+        "retail": [
+            ("Every store's tills and laptops work when the store opens", "store incidents")
+        ],
+        "pacific": [("Nightly analytics finished by 06:00 Singapore time", "late runs per month")],
+    }
+    for key, items in outcomes.items():
+        for description, measure in items:
+            save_validated(
+                Outcome(agreement=ctx.agreements[key], description=description, measure=measure)
+            )
     for key in ("airline", "retail", "pacific"):
         agreement = ctx.agreements[key]
         save_validated(

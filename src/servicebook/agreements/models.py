@@ -45,7 +45,24 @@ class Agreement(TimeStampedModel):
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="agreements")
-    reference = models.CharField(max_length=40, unique=True)
+    reference = models.CharField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendment",
+        help_text="The version this one amends (kept readable).",
+    )
+    due_diligence = models.ForeignKey(
+        "parties.DueDiligence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text="The due diligence (or waiver) this agreement was activated on (R17).",
+    )
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=AgreementKind.choices, editable=False)
     status = models.CharField(
@@ -70,6 +87,23 @@ class Agreement(TimeStampedModel):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
         help_text="Service credits in a month are capped at this share of the monthly fee.",
     )
+    # Mixed consideration (R3): what a month of the contract is worth and how it is settled.
+    contract_value = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Value of one month of the contract (default: the monthly price).",
+    )
+    consideration_cash = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Monthly part settled in money; the rest is settled in kind.",
+    )
     # Service level measurement rules (R13).
     pause_states = models.JSONField(
         default=default_pause_states,
@@ -92,10 +126,14 @@ class Agreement(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(kind__in=["sla", "contract"]), name="agreement_kind_valid"
             ),
+            models.UniqueConstraint(
+                fields=["reference", "version"], name="agreement_reference_version_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.title}"
+        suffix = f" v{self.version}" if self.version > 1 else ""
+        return f"{self.reference}{suffix} {self.title}"
 
     @property
     def policy(self):
@@ -143,6 +181,27 @@ class Agreement(TimeStampedModel):
         if not charges or any(charge is None for charge in charges):
             return None
         return sum(charges, Decimal(0))
+
+    def in_kind_value(self) -> Decimal:
+        """Monthly value settled in kind (services or products at their agreed unit value)."""
+        return sum((item.value() for item in self.consideration_items.all()), Decimal(0))
+
+    def consideration_errors(self) -> list[str]:
+        """Why cash plus in-kind items do not add up to the contract value (R3), if they do not."""
+        items = list(self.consideration_items.all())
+        if self.consideration_cash is None and not items:
+            return []
+        if items and not self.policy.accepts_in_kind:
+            return ["this kind of customer does not settle in kind"]
+        if self.contract_value is None:
+            return ["a consideration split needs the contract value"]
+        total = (self.consideration_cash or Decimal(0)) + self.in_kind_value()
+        if total != self.contract_value:
+            return [
+                f"cash {self.consideration_cash or 0} + in kind {self.in_kind_value()} = {total}, "
+                f"not the contract value {self.contract_value}"
+            ]
+        return []
 
     def yearly_value(self) -> Decimal:
         """Twelve months of the customer's charge: what a signatory commits to (R17)."""
@@ -231,6 +290,110 @@ class AgreementLine(models.Model):
                 None if rate is None else round_money(self.quantity * rate, self.agreement.currency)
             )
         return self.monthly_price()
+
+
+class ConsiderationItem(models.Model):
+    """Part of a contract settled in kind (R3): e.g. air tickets at their agreed unit value."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="consideration_items"
+    )
+    description = models.CharField(max_length=200)
+    unit_value = models.DecimalField(
+        max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    quantity = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        help_text="Units delivered per month.",
+    )
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.quantity.normalize():f} × {self.unit_value}"
+
+    def value(self) -> Decimal:
+        return round_money(self.unit_value * self.quantity, self.agreement.currency)
+
+
+class AgreementSignature(models.Model):
+    """A customer contact's signature on an agreement version (R17): only an approver whose
+    authority limit covers the agreement's yearly value may sign.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
+    contact = models.ForeignKey("parties.Contact", on_delete=models.PROTECT, related_name="+")
+    yearly_value = models.DecimalField(max_digits=18, decimal_places=2)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "signed_at"]
+
+    def __str__(self) -> str:
+        return f"Signed by {self.contact.name} ({self.signed_at:%Y-%m-%d})"
+
+
+class Outcome(models.Model):
+    """A business outcome an external customer wants from the agreement (R9): the provider
+    records it so the service can be designed to perform as expected."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="outcomes")
+    description = models.CharField(max_length=300)
+    measure = models.CharField(max_length=200, blank=True, help_text="How it is measured.")
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def clean(self) -> None:
+        if self.agreement_id and not self.agreement.policy.records_outcomes:
+            raise ValidationError(
+                {"agreement": "internal customers share the organization's objectives instead"}
+            )
+
+
+class JurisdictionAcknowledgement(models.Model):
+    """The customer's recorded acknowledgement that obeying its local law on where data is
+    stored is its own legal responsibility, for a service whose data locations conflict with
+    its jurisdiction's rules (R20)."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey("parties.Contact", on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AgreementChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "service"], name="acknowledgement_once_per_service"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact.name} acknowledged data locations of {self.service}"
 
 
 class AgreementEvent(EventModel):

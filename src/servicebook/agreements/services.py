@@ -11,18 +11,24 @@ from servicebook.agreements.models import (
     Agreement,
     AgreementEvent,
     AgreementLine,
+    AgreementSignature,
     AgreementStatus,
     Calendar,
     ChangeClause,
+    ConsiderationItem,
     CreditTier,
+    JurisdictionAcknowledgement,
+    Outcome,
     ServiceLevelTarget,
 )
+from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
 from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
-from servicebook.parties.models import Customer, CustomerStatus
+from servicebook.parties.models import Contact, Customer
+from servicebook.parties.services import latest_due_diligence, require_good_standing
 
 AGREEMENT_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
@@ -42,8 +48,7 @@ def create_agreement(
 ) -> Agreement:
     """A new draft agreement whose kind (SLA or contract) the customer's policy decides (R12)."""
     require_role(actor, *AGREEMENT_EDITORS, action="Creating an agreement")
-    if customer.status == CustomerStatus.TERMINATED:
-        raise DomainError("a terminated customer cannot get a new agreement", field="customer")
+    require_good_standing(customer, action="a new agreement")
     agreement = Agreement(
         customer=customer,
         kind=customer.policy.agreement_kind,
@@ -89,6 +94,7 @@ def add_line(
     """Add an offering to a draft agreement; the unit price defaults to the list price."""
     require_role(actor, *AGREEMENT_EDITORS, action="Adding an agreement line")
     _require_editable(agreement)
+    require_good_standing(agreement.customer, action="changing its agreements")
     line = AgreementLine(
         agreement=agreement,
         offering=offering,
@@ -147,15 +153,10 @@ def change_agreement_status(
             field="to_status",
         )
     if to_status == AgreementStatus.ACTIVE:
-        if agreement.customer.status != CustomerStatus.ACTIVE:
-            raise DomainError(
-                f"the customer is {agreement.customer.get_status_display().lower()}: "
-                "only an active customer's agreement can become active",
-                code="customer_not_active",
-                field="customer",
-            )
-        if not agreement.lines.exists():
-            raise DomainError("an agreement needs at least one line to become active")
+        blockers = activation_blockers(agreement)
+        if blockers:
+            raise DomainError("cannot activate: " + "; ".join(blockers), code="activation_refused")
+        agreement.due_diligence = latest_due_diligence(agreement.customer)
     agreement.status = to_status
     save_validated(agreement)
     AgreementEvent.objects.create(
@@ -166,6 +167,14 @@ def change_agreement_status(
         to_state=to_status,
         note=note,
     )
+    previous = agreement.previous
+    if to_status == AgreementStatus.ACTIVE and previous and previous.status == "active":
+        change_agreement_status(
+            actor=actor,
+            agreement=previous,
+            to_status=AgreementStatus.EXPIRED,
+            note=f"superseded by version {agreement.version}",
+        )
     return agreement
 
 
@@ -259,3 +268,198 @@ def add_change_clause(*, actor: User | None, agreement: Agreement, **fields) -> 
         agreement=agreement, actor=actor, action="clause_added", note=str(clause)
     )
     return clause
+
+
+@transaction.atomic
+def set_consideration(
+    *,
+    actor: User | None,
+    agreement: Agreement,
+    contract_value: Decimal,
+    cash: Decimal,
+    in_kind: list[dict],
+) -> Agreement:
+    """Record how a month of the contract is settled: cash plus items in kind (R3).
+
+    ``in_kind`` items are ``{"description", "unit_value", "quantity"}``; cash plus the items at
+    their agreed unit value must equal the contract value to the cent.
+    """
+    require_role(actor, *AGREEMENT_EDITORS, Role.FINANCE, action="Setting the consideration")
+    _require_editable(agreement)
+    if in_kind and not agreement.policy.accepts_in_kind:
+        raise DomainError(
+            "this kind of customer does not settle in kind", code="no_in_kind", field="in_kind"
+        )
+    agreement.contract_value = contract_value
+    agreement.consideration_cash = cash
+    save_validated(agreement)
+    agreement.consideration_items.all().delete()
+    for item in in_kind:
+        save_validated(ConsiderationItem(agreement=agreement, **item))
+    errors = agreement.consideration_errors()
+    if errors:
+        raise ValidationError({"consideration": errors})
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        actor=actor,
+        action="consideration",
+        note=f"cash {cash} + in kind {agreement.in_kind_value()} = {contract_value}",
+    )
+    return agreement
+
+
+# --- signing (R17), outcomes (R9), local law (R20), amendments, termination -----------------
+
+
+@transaction.atomic
+def sign_agreement(*, actor: User | None, agreement: Agreement, contact: Contact):
+    """Record a customer contact's signature. Only an active approver of the same customer
+    whose authority limit covers the yearly value may sign; anyone else is refused with why."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Recording a signature")
+    _require_editable(agreement)
+    require_good_standing(agreement.customer, action="signing an agreement")
+    value = agreement.yearly_value()
+    if contact.customer_id != agreement.customer_id:
+        raise DomainError(
+            f"{contact.name} is not a contact of {agreement.customer}", field="contact"
+        )
+    if not contact.active:
+        raise DomainError(f"{contact.name} is no longer an active contact", field="contact")
+    if not contact.is_approver:
+        raise DomainError(
+            f"{contact.name} is not an approver and may not sign",
+            code="no_authority",
+            field="contact",
+        )
+    if (contact.authority_limit or Decimal(0)) < value:
+        raise DomainError(
+            f"{contact.name}'s authority limit {agreement.currency} {contact.authority_limit} "
+            f"is below the agreement's yearly value {agreement.currency} {value}",
+            code="no_authority",
+            field="contact",
+        )
+    signature = AgreementSignature.objects.create(
+        agreement=agreement, contact=contact, yearly_value=value, recorded_by=actor
+    )
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        actor=actor,
+        action="signed",
+        note=f"{contact.name} (authority {contact.authority_limit}) for yearly value {value}",
+    )
+    return signature
+
+
+@transaction.atomic
+def add_outcome(*, actor: User | None, agreement: Agreement, description: str, measure: str = ""):
+    """Record a business outcome an external customer wants from the agreement (R9)."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Recording a desired outcome")
+    outcome = Outcome(agreement=agreement, description=description, measure=measure)
+    save_validated(outcome)
+    AgreementEvent.objects.create(
+        agreement=agreement, actor=actor, action="outcome_added", note=description
+    )
+    return outcome
+
+
+@transaction.atomic
+def acknowledge_jurisdiction(
+    *, actor: User | None, agreement: Agreement, service, contact: Contact, statement: str
+) -> JurisdictionAcknowledgement:
+    """Record the customer's acknowledgement that obeying its local law on data location is its
+    own legal responsibility, for one conflicting service (R20)."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Recording an acknowledgement")
+    conflict = next(
+        (c for c in jurisdiction_conflicts(agreement) if c.service_id == service.pk), None
+    )
+    if conflict is None:
+        raise DomainError(f"{service} has no data-location conflict here", field="service")
+    if contact.customer_id != agreement.customer_id or not contact.is_approver:
+        raise DomainError(
+            "the acknowledgement must come from an approver of the customer", field="contact"
+        )
+    if not statement.strip():
+        raise ValidationError({"statement": "record what the customer acknowledged"})
+    acknowledgement = JurisdictionAcknowledgement.objects.create(
+        agreement=agreement,
+        service=service,
+        contact=contact,
+        statement=statement.strip(),
+        recorded_by=actor,
+    )
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        actor=actor,
+        action="jurisdiction_acknowledged",
+        note=f"{contact.name}: {service} data in {', '.join(conflict.outside)}",
+    )
+    return acknowledgement
+
+
+@transaction.atomic
+def amend_agreement(*, actor: User | None, agreement: Agreement, note: str = "") -> Agreement:
+    """Start a new version of an active agreement as a draft copy; the old one stays readable
+    and is superseded (expired) when the amendment becomes active."""
+    require_role(actor, *AGREEMENT_EDITORS, action="Amending an agreement")
+    require_good_standing(agreement.customer, action="amending an agreement")
+    if agreement.status != AgreementStatus.ACTIVE:
+        raise DomainError("only an active agreement can be amended", code="not_amendable")
+    if Agreement.objects.filter(previous=agreement).exists():
+        raise DomainError("this version already has an amendment", code="already_amended")
+    old_pk = agreement.pk
+    old = Agreement.objects.get(pk=old_pk)
+    new = Agreement.objects.get(pk=old_pk)
+    new.pk = new.id = None
+    new.version, new.previous, new.status, new.due_diligence = old.version + 1, old, "draft", None
+    save_validated(new)
+    for line in old.lines.all():
+        line.pk = None
+        line.agreement = new
+        line.save()
+    for target in old.targets.prefetch_related("credit_tiers"):
+        tiers = list(target.credit_tiers.all())
+        target.pk = None
+        target.agreement = new
+        target.save()
+        for tier in tiers:
+            tier.pk, tier.target = None, target
+            tier.save()
+    for related in (old.clauses.all(), old.consideration_items.all(), old.outcomes.all()):
+        for item in related:
+            item.pk, item.agreement = None, new
+            item.save()
+    for ack in old.acknowledgements.all():
+        ack.pk, ack.agreement = None, new
+        ack.save()
+    AgreementEvent.objects.create(
+        agreement=new,
+        actor=actor,
+        action="amendment",
+        to_state="draft",
+        note=f"amends version {old.version}. {note}".strip(),
+    )
+    AgreementEvent.objects.create(
+        agreement=old, actor=actor, action="amended", note=f"version {new.version} drafted"
+    )
+    return new
+
+
+def end_agreements_of(*, actor: User | None, customer: Customer, on) -> int:
+    """Termination of a customer ends its current agreements at a date (R16)."""
+    ended = 0
+    for agreement in customer.agreements.exclude(status__in=["expired", "terminated"]):
+        from_status = agreement.status
+        agreement.status = AgreementStatus.TERMINATED
+        if agreement.end_date is None or agreement.end_date > on:
+            agreement.end_date = max(on, agreement.start_date)
+        save_validated(agreement)
+        AgreementEvent.objects.create(
+            agreement=agreement,
+            actor=actor,
+            action="status",
+            from_state=from_status,
+            to_state="terminated",
+            note=f"customer terminated; ends {agreement.end_date}",
+        )
+        ended += 1
+    return ended

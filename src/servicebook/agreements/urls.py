@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:pk>/", views.AgreementDetailView.as_view(), name="detail"),
     path("<int:pk>/lines/new/", views.LineCreateView.as_view(), name="line-create"),
     path("<int:pk>/status/", views.AgreementStatusView.as_view(), name="status"),
+    path("<int:pk>/sign/", views.SignView.as_view(), name="sign"),
+    path("<int:pk>/outcomes/new/", views.OutcomeView.as_view(), name="outcome"),
+    path("<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
+    path("<int:pk>/consideration/", views.ConsiderationView.as_view(), name="consideration"),
+    path("<int:pk>/amend/", views.AmendView.as_view(), name="amend"),
 ]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from servicebook.catalog import services
-from servicebook.catalog.models import Offering, PriceTier, Service
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
-from servicebook.parties.models import Provider
+from servicebook.catalog.models import DesignSpecification, Offering, PriceTier, Service
+from servicebook.core.api import (
+    CostAwareSerializer,
+    ScopedInputSerializer,
+    ScopedWriteSerializer,
+    ServiceBackedViewSet,
+)
+from servicebook.parties.models import Contact, Provider
 
 
 class TierSerializer(serializers.ModelSerializer):
@@ -54,7 +61,17 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ["id", "code", "name", "description", "status", "offered_to", "offerings"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "status",
+            "offered_to",
+            "data_locations",
+            "objectives",
+            "offerings",
+        ]
 
     def get_offerings(self, obj) -> list[dict]:
         request = self.context.get("request")
@@ -71,8 +88,60 @@ def _is_staff(request) -> bool:
 class ServiceWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Service
-        fields = ["code", "name", "description", "status", "offered_to"]
+        fields = ["code", "name", "description", "status", "offered_to", "data_locations"]
         validators = []
+
+
+class SpecificationSerializer(ScopedWriteSerializer):
+    signed_off_by_name = serializers.CharField(source="signed_off_by.name", read_only=True)
+
+    class Meta:
+        model = DesignSpecification
+        fields = [
+            "id",
+            "service",
+            "version",
+            "customer",
+            "positioning",
+            "functionality",
+            "manageability",
+            "constraints",
+            "expected_roi",
+            "price",
+            "status",
+            "signed_off_by",
+            "signed_off_by_name",
+            "signed_off_at",
+        ]
+        read_only_fields = ["version", "status", "signed_off_by", "signed_off_at"]
+        validators = []
+
+
+class SignOffSerializer(ScopedInputSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+
+
+class SpecificationViewSet(ServiceBackedViewSet):
+    """Versioned design specifications of services and their customers' sign-off (R10)."""
+
+    queryset = DesignSpecification.objects.select_related("signed_off_by")
+    serializer_class = SpecificationSerializer
+    write_serializer_class = SpecificationSerializer
+    filterset_fields = ["service", "customer", "status"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.create_specification(actor=self.request.user, **data)
+
+    @action(detail=True, methods=["post"], serializer_class=SignOffSerializer)
+    def sign_off(self, request, pk=None):
+        """The customer's approver signs the specification off."""
+        serializer = SignOffSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        spec = services.sign_off_specification(
+            actor=request.user, specification=self.get_object(), **serializer.validated_data
+        )
+        return Response(SpecificationSerializer(spec, context={"request": request}).data)
 
 
 class ServiceViewSet(ServiceBackedViewSet):
@@ -119,4 +188,5 @@ class OfferingViewSet(ServiceBackedViewSet):
 ROUTES = [
     ("services", ServiceViewSet, "service"),
     ("offerings", OfferingViewSet, "offering"),
+    ("specifications", SpecificationViewSet, "specification"),
 ]

@@ -65,6 +65,10 @@ class Service(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="owned_services",
     )
+    data_locations = models.JSONField(
+        default=list, blank=True, help_text="ISO country codes where the service stores data (R20)."
+    )
+    objectives = models.ManyToManyField("parties.Objective", blank=True, related_name="services")
 
     objects = CatalogQuerySet.as_manager()
 
@@ -73,6 +77,13 @@ class Service(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        codes = self.data_locations
+        if not isinstance(codes, list) or not all(
+            isinstance(code, str) and len(code) == 2 and code.isupper() for code in codes
+        ):
+            raise ValidationError({"data_locations": "a list of ISO country codes, e.g. FR"})
 
 
 class Unit(models.TextChoices):
@@ -193,3 +204,75 @@ class PriceTier(models.Model):
 
     def __str__(self) -> str:
         return f"from {self.lower_bound}: {self.unit_price}"
+
+
+class Positioning(models.TextChoices):
+    PRE_DEFINED = "pre_defined", "Pre-defined service"
+    BESPOKE = "bespoke", "Designed for one customer"
+    NEEDS_BASED = "needs_based", "Needs-based positioning"
+    DEMAND_BASED = "demand_based", "Demand-based positioning"
+
+
+class SpecificationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED_OFF = "signed_off", "Signed off"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class DesignSpecQuerySet(ScopedQuerySet):
+    customer_path = "customer"
+
+
+class DesignSpecification(TimeStampedModel):
+    """A versioned design of a service (R10): its functionality and manageability requirements.
+
+    When designed with an internal customer, the customer signs it off before the service goes
+    live, and it records the expected return on investment and the constraints. With an external
+    customer it records functionality and price; no customer ROI is computed.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="specifications")
+    version = models.PositiveIntegerField(default=1)
+    customer = models.ForeignKey(
+        "parties.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="specifications",
+        help_text="The customer this design is made with (empty: a pre-defined service).",
+    )
+    positioning = models.CharField(
+        max_length=14, choices=Positioning.choices, default=Positioning.PRE_DEFINED
+    )
+    functionality = models.TextField(help_text="What the service does (utility).")
+    manageability = models.TextField(
+        blank=True, help_text="How it is run: availability, capacity, security, continuity."
+    )
+    constraints = models.TextField(blank=True, help_text="Enterprise policies and resources.")
+    expected_roi = models.TextField(blank=True, help_text="Expected return on investment.")
+    price = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Agreed monthly price of a bespoke service.",
+    )
+    status = models.CharField(
+        max_length=12, choices=SpecificationStatus.choices, default=SpecificationStatus.DRAFT
+    )
+    signed_off_by = models.ForeignKey(
+        "parties.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DesignSpecQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["service", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "version"], name="spec_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} specification v{self.version}"

@@ -6,8 +6,20 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from servicebook.catalog.models import TIERED_MODELS, Offering, PriceTier, Service
+from servicebook.catalog.models import (
+    TIERED_MODELS,
+    DesignSpecification,
+    Offering,
+    Positioning,
+    PriceTier,
+    Service,
+    ServiceStatus,
+    SpecificationStatus,
+)
+from servicebook.catalog.selectors import go_live_blockers
+from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.core.services import apply_changes, require_role, save_validated
@@ -26,8 +38,12 @@ def create_service(*, actor: User | None, provider: Provider, **fields) -> Servi
 
 @transaction.atomic
 def update_service(*, actor: User | None, service: Service, **changes) -> Service:
+    """Change a service; going live from the pipeline needs the sign-offs of R10."""
     require_role(actor, *CATALOG_EDITORS, action="Changing a service")
     changes.pop("provider", None)
+    going_live = service.status == ServiceStatus.PIPELINE and changes.get("status") == "live"
+    if going_live and (blockers := go_live_blockers(service)):
+        raise DomainError("cannot go live: " + "; ".join(blockers), code="go_live_refused")
     if apply_changes(service, changes):
         save_validated(service)
     return service
@@ -81,3 +97,61 @@ def _set_tiers(offering: Offering, tiers: list[tuple[Decimal, Decimal]]) -> None
     for lower, price in tiers:
         tier = PriceTier(offering=offering, lower_bound=lower, unit_price=price)
         save_validated(tier)
+
+
+@transaction.atomic
+def create_specification(
+    *, actor: User | None, service: Service, customer=None, **fields
+) -> DesignSpecification:
+    """A new version of a service's design specification (R10).
+
+    Customers join design only in the positionings their policy allows, and expected ROI is
+    recorded only for customers whose policy has the provider record it (internal ones).
+    """
+    require_role(actor, *CATALOG_EDITORS, action="Writing a design specification")
+    positioning = fields.get("positioning", Positioning.PRE_DEFINED)
+    if customer is not None:
+        policy = customer.policy
+        if not policy.may_join_design(positioning):
+            raise DomainError(
+                f"{customer} may join design only in "
+                f"{' or '.join(sorted(policy.design_participation))} positioning",
+                code="design_participation_refused",
+                field="positioning",
+            )
+        if fields.get("expected_roi") and not policy.records_customer_roi:
+            raise DomainError(
+                "the provider does not compute an external customer's return on investment",
+                code="no_customer_roi",
+                field="expected_roi",
+            )
+    last = service.specifications.order_by("-version").first()
+    spec = DesignSpecification(
+        service=service, customer=customer, version=(last.version + 1) if last else 1, **fields
+    )
+    save_validated(spec)
+    return spec
+
+
+@transaction.atomic
+def sign_off_specification(
+    *, actor: User | None, specification: DesignSpecification, contact
+) -> DesignSpecification:
+    """The customer's approver signs the specification off; older signed versions with the
+    same customer are superseded."""
+    require_role(actor, *CATALOG_EDITORS, action="Recording a sign-off")
+    if specification.status != SpecificationStatus.DRAFT:
+        raise DomainError("only a draft specification can be signed off", code="not_draft")
+    if specification.customer_id is None or contact.customer_id != specification.customer_id:
+        raise DomainError(
+            "the sign-off must come from the customer the design was made with", field="contact"
+        )
+    if not (contact.active and contact.is_approver):
+        raise DomainError(f"{contact.name} is not an approver", code="no_authority")
+    specification.service.specifications.filter(
+        customer=specification.customer, status=SpecificationStatus.SIGNED_OFF
+    ).update(status=SpecificationStatus.SUPERSEDED)
+    specification.status = SpecificationStatus.SIGNED_OFF
+    specification.signed_off_by, specification.signed_off_at = contact, timezone.now()
+    save_validated(specification)
+    return specification

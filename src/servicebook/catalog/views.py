@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
 from servicebook.catalog import services
-from servicebook.catalog.forms import OfferingForm, ServiceForm
-from servicebook.catalog.models import Offering, Service
+from servicebook.catalog.forms import OfferingForm, ServiceForm, SignOffForm, SpecificationForm
+from servicebook.catalog.models import DesignSpecification, Offering, Service
+from servicebook.catalog.selectors import go_live_blockers
+from servicebook.core.errors import DomainError
 from servicebook.core.roles import Role, has_role, is_provider_staff
-from servicebook.parties.models import Provider
+from servicebook.parties.models import Customer, Provider
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
+
+
+def visible(user):
+    return Customer.objects.visible_to(user)
 
 
 def _offerings(user):
@@ -49,6 +58,21 @@ class ServiceDetailView(_CatalogMixin, DetailView):
     template_name = "catalog/service_detail.html"
     context_object_name = "service"
 
+    def get_context_data(self, **kwargs):
+        service = self.object
+        user = self.request.user
+        return super().get_context_data(
+            specifications=DesignSpecification.objects.visible_to(user)
+            .filter(service=service)
+            .select_related("customer", "signed_off_by"),
+            go_live_blockers=go_live_blockers(service) if service.status == "pipeline" else [],
+            satisfaction=service.feedback.filter(
+                topic="satisfaction", customer__in=visible(user)
+            ).aggregate(average=Avg("score"), answers=Count("pk")),
+            design_feedback=service.feedback.filter(topic="design", customer__in=visible(user)),
+            **kwargs,
+        )
+
 
 class ServiceCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):
     required_roles = EDITORS
@@ -79,3 +103,55 @@ class OfferingCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):
 
     def get_success_url(self):
         return reverse("catalog:detail", args=[self.service.pk])
+
+
+class _ServiceActionView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    required_roles = EDITORS
+    template_name = "catalog/action_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.service = get_object_or_404(Service, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(service=self.service, **kwargs)
+
+    def get_success_url(self):
+        return reverse("catalog:detail", args=[self.service.pk])
+
+
+class SpecificationCreateView(_ServiceActionView):
+    form_class = SpecificationForm
+    title = "New design specification version"
+
+    def perform(self, data):
+        return services.create_specification(actor=self.request.user, service=self.service, **data)
+
+
+class SignOffView(_ServiceActionView):
+    form_class = SignOffForm
+    title = "Record the customer's sign-off"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "service": self.service}
+
+    def perform(self, data):
+        return services.sign_off_specification(
+            actor=self.request.user, specification=data["specification"], contact=data["contact"]
+        )
+
+
+class ServiceStatusView(RoleRequiredMixin, View):
+    """POST: move a service to another status (going live checks the sign-offs, R10)."""
+
+    required_roles = EDITORS
+
+    def post(self, request, pk):
+        service = get_object_or_404(Service, pk=pk)
+        try:
+            services.update_service(
+                actor=request.user, service=service, status=request.POST.get("status", "")
+            )
+        except (DomainError, ValidationError) as error:
+            messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
+        return redirect("catalog:detail", pk=pk)

@@ -49,8 +49,8 @@ class CostAwareSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ScopedWriteSerializer(serializers.ModelSerializer):
-    """Input serializer whose related fields accept only objects the user can see.
+class ScopedFieldsMixin:
+    """Related fields accept only objects the user can see.
 
     Any related field whose queryset offers ``visible_to`` is narrowed to the requesting user, so
     a customer user can never point a write at another customer's object.
@@ -65,6 +65,14 @@ class ScopedWriteSerializer(serializers.ModelSerializer):
             if queryset is not None and hasattr(queryset, "visible_to"):
                 field.queryset = queryset.visible_to(user)
         return fields
+
+
+class ScopedWriteSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    """Model input serializer with scoped related fields."""
+
+
+class ScopedInputSerializer(ScopedFieldsMixin, serializers.Serializer):
+    """Plain input serializer (for workflow actions) with scoped related fields."""
 
 
 class ServiceBackedViewSet(

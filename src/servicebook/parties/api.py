@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet
-from servicebook.parties import services
-from servicebook.parties.models import Contact, Customer, CustomerEvent, CustomerStatus, Provider
+from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.roles import is_provider_staff
+from servicebook.core.tenancy import customer_of
+from servicebook.parties import selectors, services
+from servicebook.parties.models import (
+    CheckType,
+    Commitment,
+    Contact,
+    Customer,
+    CustomerEvent,
+    CustomerStatus,
+    DueDiligence,
+    DueDiligenceCheck,
+    Feedback,
+    JurisdictionRule,
+    Objective,
+    Provider,
+    WaiverReason,
+)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -111,6 +129,251 @@ class CustomerViewSet(ServiceBackedViewSet):
         return Response(CustomerEventSerializer(events, many=True).data)
 
 
+class CheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DueDiligenceCheck
+        fields = ["id", "check_type", "outcome", "evidence", "checked_at"]
+
+
+class DueDiligenceSerializer(serializers.ModelSerializer):
+    checks = CheckSerializer(many=True, read_only=True)
+    summary = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = DueDiligence
+        fields = [
+            "id",
+            "customer",
+            "status",
+            "summary",
+            "waiver_reason",
+            "waiver_explanation",
+            "concluded_at",
+            "checks",
+        ]
+
+
+class DueDiligenceStartSerializer(ScopedInputSerializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+
+
+class WaiverSerializer(ScopedInputSerializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    reason = serializers.ChoiceField(choices=WaiverReason.choices)
+    explanation = serializers.CharField()
+
+
+class RecordCheckSerializer(serializers.Serializer):
+    check_type = serializers.ChoiceField(choices=CheckType.choices)
+    outcome = serializers.ChoiceField(choices=["passed", "failed"])
+    evidence = serializers.CharField()
+
+
+class DueDiligenceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Due diligence (R17): start, record each check with evidence, conclude, or waive."""
+
+    queryset = DueDiligence.objects.prefetch_related("checks")
+    serializer_class = DueDiligenceSerializer
+    filterset_fields = ["customer", "status"]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def _data(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context={"request": self.request})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _out(self, due_diligence, status_code=200):
+        due_diligence = self.get_queryset().get(pk=due_diligence.pk)
+        return Response(DueDiligenceSerializer(due_diligence).data, status=status_code)
+
+    @extend_schema(request=DueDiligenceStartSerializer, responses=DueDiligenceSerializer)
+    def create(self, request):
+        data = self._data(DueDiligenceStartSerializer)
+        due_diligence = services.start_due_diligence(actor=request.user, **data)
+        return self._out(due_diligence, 201)
+
+    @action(detail=False, methods=["post"], serializer_class=WaiverSerializer)
+    def waive(self, request):
+        """Record that due diligence was not carried out, and why."""
+        data = self._data(WaiverSerializer)
+        return self._out(services.waive_due_diligence(actor=request.user, **data), 201)
+
+    @action(detail=True, methods=["post"], serializer_class=RecordCheckSerializer)
+    def checks(self, request, pk=None):
+        """Record one check as passed or failed with its evidence."""
+        due_diligence = self.get_object()
+        data = self._data(RecordCheckSerializer)
+        check = get_object_or_404(due_diligence.checks, check_type=data["check_type"])
+        services.record_check(
+            actor=request.user, check=check, outcome=data["outcome"], evidence=data["evidence"]
+        )
+        return self._out(due_diligence)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def conclude(self, request, pk=None):
+        """Completed when every check passed; failed when any failed."""
+        due_diligence = services.conclude_due_diligence(
+            actor=request.user, due_diligence=self.get_object()
+        )
+        return self._out(due_diligence)
+
+
+class CommitmentSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "customer",
+            "kind",
+            "amount_per_period",
+            "service_level",
+            "starts",
+            "ends",
+            "note",
+            "breached_at",
+            "breach_note",
+        ]
+        read_only_fields = ["breached_at", "breach_note"]
+
+
+class BreachSerializer(serializers.Serializer):
+    on = serializers.DateField()
+    note = serializers.CharField()
+
+
+class CommitmentViewSet(ServiceBackedViewSet):
+    """Internal customers' funding and exclusivity commitments (R19) and their breaches."""
+
+    queryset = Commitment.objects.select_related("customer")
+    serializer_class = CommitmentSerializer
+    write_serializer_class = CommitmentSerializer
+    filterset_fields = ["customer", "kind"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.add_commitment(actor=self.request.user, **data)
+
+    @action(detail=True, methods=["post"], serializer_class=BreachSerializer)
+    def breach(self, request, pk=None):
+        """Report that the commitment was broken (e.g. an external competitor was used)."""
+        serializer = BreachSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        commitment = services.report_commitment_breach(
+            actor=request.user, commitment=self.get_object(), **serializer.validated_data
+        )
+        return Response(CommitmentSerializer(commitment, context={"request": request}).data)
+
+    @action(detail=False, methods=["get"])
+    def funding_report(self, request):
+        """Internal customers' monthly consumption at cost against their funding."""
+        rows = selectors.funding_report(request.user)
+        return Response(
+            [
+                {
+                    "customer": row.customer.pk,
+                    "customer_name": row.customer.name,
+                    "currency": row.currency,
+                    "consumption_at_cost": str(row.consumption),
+                    "funding": None if row.funding is None else str(row.funding),
+                    "over_funding": row.over,
+                    "over_by": None if row.over_by is None else str(row.over_by),
+                }
+                for row in rows
+            ]
+        )
+
+
+class ObjectiveSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = Objective
+        fields = ["id", "title", "description", "customers", "services"]
+
+
+class ObjectiveViewSet(ServiceBackedViewSet):
+    """Organization objectives shared with internal customers and served by services (R9)."""
+
+    queryset = Objective.objects.prefetch_related("customers", "services")
+    serializer_class = ObjectiveSerializer
+    write_serializer_class = ObjectiveSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = self.queryset
+        if not is_provider_staff(user):
+            own = customer_of(user)
+            queryset = queryset.filter(customers=own) if own else queryset.none()
+        return queryset
+
+    def create_object(self, data):
+        customers, services_ = data.pop("customers", []), data.pop("services", [])
+        return services.create_objective(
+            actor=self.request.user,
+            provider=Provider.current(),
+            customers=customers,
+            services=services_,
+            **data,
+        )
+
+
+class FeedbackSerializer(ScopedWriteSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "customer",
+            "service",
+            "service_name",
+            "period",
+            "topic",
+            "score",
+            "comment",
+            "created_at",
+        ]
+        validators = []
+
+
+class FeedbackViewSet(ServiceBackedViewSet):
+    """Satisfaction surveys and design feedback (R15, R10); customer users answer their own."""
+
+    queryset = Feedback.objects.select_related("service")
+    serializer_class = FeedbackSerializer
+    write_serializer_class = FeedbackSerializer
+    filterset_fields = ["customer", "service", "period", "topic"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.submit_feedback(actor=self.request.user, **data)
+
+
+class JurisdictionRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JurisdictionRule
+        fields = ["id", "jurisdiction", "allowed_locations", "note"]
+        validators = []
+
+
+class JurisdictionRuleViewSet(ServiceBackedViewSet):
+    """Where each jurisdiction allows customer data to be stored (R20)."""
+
+    queryset = JurisdictionRule.objects.all()
+    serializer_class = JurisdictionRuleSerializer
+    write_serializer_class = JurisdictionRuleSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return self.queryset if is_provider_staff(self.request.user) else self.queryset.none()
+
+    def create_object(self, data):
+        return services.set_jurisdiction_rule(actor=self.request.user, **data)
+
+
 class ContactSerializer(serializers.ModelSerializer):
     roles = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -144,4 +407,9 @@ class ContactViewSet(ServiceBackedViewSet):
 ROUTES = [
     ("customers", CustomerViewSet, "customer"),
     ("contacts", ContactViewSet, "contact"),
+    ("due-diligences", DueDiligenceViewSet, "duediligence"),
+    ("commitments", CommitmentViewSet, "commitment"),
+    ("objectives", ObjectiveViewSet, "objective"),
+    ("feedback", FeedbackViewSet, "feedback"),
+    ("jurisdiction-rules", JurisdictionRuleViewSet, "jurisdictionrule"),
 ]

@@ -1,6 +1,15 @@
 from django import forms
 
-from servicebook.parties.models import Contact, Customer, CustomerStatus, StatusReason
+from servicebook.catalog.models import Service
+from servicebook.parties.models import (
+    CheckType,
+    Commitment,
+    Contact,
+    Customer,
+    CustomerStatus,
+    StatusReason,
+    WaiverReason,
+)
 from servicebook.web.forms import BootstrapFormMixin
 
 
@@ -29,3 +38,50 @@ class ContactForm(BootstrapFormMixin, forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class WaiverForm(BootstrapFormMixin, forms.Form):
+    reason = forms.ChoiceField(choices=WaiverReason.choices)
+    explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CheckForm(BootstrapFormMixin, forms.Form):
+    check_type = forms.ChoiceField(choices=CheckType.choices, label="Check")
+    outcome = forms.ChoiceField(choices=[("passed", "Passed"), ("failed", "Failed")])
+    evidence = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommitmentForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = ["kind", "amount_per_period", "service_level", "starts", "ends", "note"]
+        widgets = {
+            "starts": forms.DateInput(attrs={"type": "date"}),
+            "ends": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def _post_clean(self):
+        pass
+
+
+SCORES = [
+    (5, "very satisfied"),
+    (4, "satisfied"),
+    (3, "neutral"),
+    (2, "unhappy"),
+    (1, "very unhappy"),
+]
+
+
+class FeedbackForm(BootstrapFormMixin, forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    period = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")
+    score = forms.TypedChoiceField(
+        choices=[(i, f"{i} – {label}") for i, label in SCORES], coerce=int, label="Satisfaction"
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.visible_to(user)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
@@ -15,6 +16,7 @@ from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.policy import KIND_CHOICES, policy_for
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. FR.")
+period_pattern = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def money_field(**kwargs) -> models.DecimalField:
@@ -283,3 +285,250 @@ class Contact(TimeStampedModel):
     def clean(self) -> None:
         if self.is_approver and self.authority_limit is None:
             raise ValidationError({"authority_limit": "an approver needs an authority limit"})
+
+
+# --- due diligence (R17) ------------------------------------------------------------------------
+
+
+class DueDiligenceStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    WAIVED = "waived", "Not carried out (waived)"
+
+
+class WaiverReason(models.TextChoices):
+    NO_ACCESS = "no_access", "No access to the information"
+    NO_TIME = "no_time", "No time"
+    NOT_FUNDED = "not_funded", "The customer would not fund it"
+
+
+class DueDiligence(TimeStampedModel):
+    """The provider's check that a request is legitimate and comes from an authorized person,
+    before agreeing to provide a service (R17); or the record that it was not carried out, and
+    why. An agreement can become active only after a completed due diligence or a waiver.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="due_diligences")
+    status = models.CharField(
+        max_length=12, choices=DueDiligenceStatus.choices, default=DueDiligenceStatus.IN_PROGRESS
+    )
+    waiver_reason = models.CharField(max_length=12, choices=WaiverReason.choices, blank=True)
+    waiver_explanation = models.TextField(blank=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    concluded_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "-created_at"]
+        verbose_name_plural = "due diligences"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waiver_reason=""),
+                name="due_diligence_waiver_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.status == DueDiligenceStatus.WAIVED:
+            return f"Due diligence not carried out: {self.get_waiver_reason_display()}"
+        return f"Due diligence {self.get_status_display().lower()}"
+
+    @property
+    def allows_agreements(self) -> bool:
+        return self.status in (DueDiligenceStatus.COMPLETED, DueDiligenceStatus.WAIVED)
+
+
+class CheckType(models.TextChoices):
+    IDENTITY = "identity", "Identity and legal standing"
+    AUTHORITY = "authority", "Requester's authority"
+    LEGALITY = "legality", "Legality of the requested use"
+    JURISDICTION = "jurisdiction", "Jurisdiction and data protection"
+    FINANCIAL = "financial", "Financial standing"
+
+
+class CheckOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
+class DueDiligenceCheckQuerySet(ScopedQuerySet):
+    customer_path = "due_diligence__customer"
+
+
+class DueDiligenceCheck(models.Model):
+    """One check of a due diligence, passed or failed with the evidence that supports it."""
+
+    due_diligence = models.ForeignKey(DueDiligence, on_delete=models.CASCADE, related_name="checks")
+    check_type = models.CharField(max_length=14, choices=CheckType.choices)
+    outcome = models.CharField(
+        max_length=8, choices=CheckOutcome.choices, default=CheckOutcome.PENDING
+    )
+    evidence = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = DueDiligenceCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_diligence", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["due_diligence", "check_type"], name="dd_check_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_check_type_display()}: {self.get_outcome_display().lower()}"
+
+
+# --- internal customer commitments (R19) ----------------------------------------------------------
+
+
+class Commitment(TimeStampedModel):
+    """An internal customer's responsibility (R19): to fund the service level it requires
+    (an amount per month) or not to use external competitors while services are delivered as
+    required (exclusivity). Both are dated; breaches are reported.
+    """
+
+    class Kind(models.TextChoices):
+        FUNDING = "funding", "Funding"
+        EXCLUSIVITY = "exclusivity", "Exclusivity"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="commitments")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount_per_period = money_field(null=True, blank=True)
+    service_level = models.CharField(
+        max_length=200, blank=True, help_text="The level of service this funding pays for."
+    )
+    starts = models.DateField()
+    ends = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    breached_at = models.DateField(null=True, blank=True)
+    breach_note = models.TextField(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "kind", "-starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="funding") | Q(amount_per_period__gte=0),
+                name="commitment_funding_has_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends__isnull=True) | Q(ends__gte=F("starts")),
+                name="commitment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.FUNDING:
+            return f"Funding {self.amount_per_period}/month from {self.starts}"
+        return f"Exclusivity from {self.starts}"
+
+    def clean(self) -> None:
+        if self.customer_id and not self.customer.policy.has_commitments:
+            raise ValidationError({"customer": "only internal customers make these commitments"})
+        if self.kind == self.Kind.FUNDING and self.amount_per_period is None:
+            raise ValidationError({"amount_per_period": "a funding commitment needs an amount"})
+
+
+# --- strategy (R9) -----------------------------------------------------------------------------
+
+
+class Objective(TimeStampedModel):
+    """An objective of the organization that the provider and its internal customers share."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="objectives")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    customers = models.ManyToManyField(Customer, blank=True, related_name="objectives")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- feedback (R15) -----------------------------------------------------------------------------
+
+
+class Feedback(TimeStampedModel):
+    """A customer's satisfaction score (1-5) and comment on a service for a period, or design
+    feedback on a pre-defined service (R10, R15). Feeds design and improvement.
+    """
+
+    class Topic(models.TextChoices):
+        SATISFACTION = "satisfaction", "Satisfaction survey"
+        DESIGN = "design", "Design feedback"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="feedback"
+    )
+    period = models.CharField(max_length=7, help_text="YYYY-MM")
+    topic = models.CharField(max_length=12, choices=Topic.choices, default=Topic.SATISFACTION)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    respondent = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "customer"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "service", "period", "respondent"],
+                condition=Q(topic="satisfaction"),
+                name="feedback_one_survey_answer_per_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(topic="satisfaction") | Q(score__isnull=False),
+                name="feedback_survey_has_score",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} on {self.service} ({self.period}): {self.score or '—'}"
+
+    def clean(self) -> None:
+        if not period_pattern.match(self.period or ""):
+            raise ValidationError({"period": "use YYYY-MM"})
+        if self.topic == self.Topic.SATISFACTION and self.score is None:
+            raise ValidationError({"score": "a survey answer needs a score from 1 to 5"})
+
+
+# --- local law (R20) ----------------------------------------------------------------------------
+
+
+class JurisdictionRule(models.Model):
+    """Where a jurisdiction's rules allow customer data to be stored (R20): e.g. SG → SG."""
+
+    jurisdiction = models.CharField(max_length=2, unique=True, validators=[country_code])
+    allowed_locations = models.JSONField(
+        default=list, help_text="ISO country codes where data may be stored."
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["jurisdiction"]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction}: data in {', '.join(self.allowed_locations) or 'nowhere'}"
+
+    def clean(self) -> None:
+        codes = self.allowed_locations
+        if not isinstance(codes, list) or not all(
+            isinstance(code, str) and len(code) == 2 and code.isupper() for code in codes
+        ):
+            raise ValidationError({"allowed_locations": "a list of ISO country codes, e.g. FR"})

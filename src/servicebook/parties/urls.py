@@ -11,4 +11,15 @@ urlpatterns = [
     path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="edit"),
     path("<int:pk>/status/", views.CustomerStatusView.as_view(), name="status"),
     path("<int:pk>/contacts/new/", views.ContactCreateView.as_view(), name="contact-create"),
+    path("<int:pk>/due-diligence/start/", views.StartDueDiligenceView.as_view(), name="dd-start"),
+    path("<int:pk>/due-diligence/check/", views.RecordCheckView.as_view(), name="dd-check"),
+    path(
+        "<int:pk>/due-diligence/conclude/",
+        views.ConcludeDueDiligenceView.as_view(),
+        name="dd-conclude",
+    ),
+    path("<int:pk>/due-diligence/waive/", views.WaiveDueDiligenceView.as_view(), name="dd-waive"),
+    path("<int:pk>/commitments/new/", views.CommitmentCreateView.as_view(), name="commitment"),
+    path("<int:pk>/feedback/new/", views.FeedbackCreateView.as_view(), name="feedback"),
+    path("funding/", views.FundingReportView.as_view(), name="funding"),
 ]

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Prefetch, Q
+from django.db.models import Avg, Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.generic import DetailView, FormView, ListView
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from servicebook.agreements.models import Agreement, AgreementLine
+from servicebook.core.errors import DomainError
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
-from servicebook.parties import services
-from servicebook.parties.forms import ContactForm, CustomerForm, CustomerStatusForm
+from servicebook.parties import selectors, services
+from servicebook.parties.forms import (
+    CheckForm,
+    CommitmentForm,
+    ContactForm,
+    CustomerForm,
+    CustomerStatusForm,
+    FeedbackForm,
+    WaiverForm,
+)
 from servicebook.parties.models import Customer, CustomerStatus, Provider
 from servicebook.policy import KIND_CHOICES
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
@@ -74,7 +86,13 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
             Customer.objects.visible_to(self.request.user)
             .select_related("provider")
             .prefetch_related(
-                "contacts", Prefetch("agreements", queryset=agreements), "events__actor"
+                "contacts",
+                Prefetch("agreements", queryset=agreements),
+                "events__actor",
+                "due_diligences__checks",
+                "commitments",
+                "objectives",
+                "feedback__service",
             )
         )
 
@@ -89,6 +107,9 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
             monthly_charge=sum((m for m in monthly if m is not None), Decimal(0)),
             can_edit=is_provider_staff(user) and has_role(user, *EDITORS),
             can_change_status=is_provider_staff(user) and has_role(user, *EDITORS, Role.FINANCE),
+            due_diligence=services.latest_due_diligence(customer),
+            feedback_summary=feedback_summary(customer),
+            is_own=customer_of(user) == customer,
             **kwargs,
         )
 
@@ -157,3 +178,118 @@ class ContactCreateView(_CustomerActionView):
 
     def perform(self, data):
         return services.create_contact(actor=self.request.user, customer=self.customer, **data)
+
+
+def feedback_summary(customer):
+    """Average satisfaction per service (R15)."""
+    return (
+        customer.feedback.filter(topic="satisfaction")
+        .values("service__name")
+        .annotate(average=Avg("score"), answers=Count("pk"))
+        .order_by("service__name")
+    )
+
+
+class _CustomerPostView(RoleRequiredMixin, View):
+    """A one-click workflow step on a customer (POST), reported as a message."""
+
+    required_roles = EDITORS
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        try:
+            message = self.perform(customer)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, message)
+        return redirect("parties:detail", pk=pk)
+
+
+class StartDueDiligenceView(_CustomerPostView):
+    def perform(self, customer):
+        services.start_due_diligence(actor=self.request.user, customer=customer)
+        return "Due diligence started: record each check with its evidence."
+
+
+class ConcludeDueDiligenceView(_CustomerPostView):
+    def perform(self, customer):
+        due_diligence = services.latest_due_diligence(customer)
+        if due_diligence is None:
+            raise DomainError("no due diligence to conclude")
+        due_diligence = services.conclude_due_diligence(
+            actor=self.request.user, due_diligence=due_diligence
+        )
+        return f"Due diligence {due_diligence.get_status_display().lower()}."
+
+
+class RecordCheckView(_CustomerActionView):
+    form_class = CheckForm
+    template_name = "parties/action_form.html"
+    title = "Record a due diligence check"
+
+    def perform(self, data):
+        due_diligence = services.latest_due_diligence(self.customer)
+        check = due_diligence and due_diligence.checks.filter(check_type=data["check_type"]).first()
+        if check is None:
+            raise DomainError("start a due diligence first; this check is not part of it")
+        return services.record_check(
+            actor=self.request.user, check=check, outcome=data["outcome"], evidence=data["evidence"]
+        )
+
+
+class WaiveDueDiligenceView(_CustomerActionView):
+    form_class = WaiverForm
+    template_name = "parties/action_form.html"
+    title = "Record that due diligence was not carried out"
+
+    def perform(self, data):
+        return services.waive_due_diligence(actor=self.request.user, customer=self.customer, **data)
+
+
+class CommitmentCreateView(_CustomerActionView):
+    form_class = CommitmentForm
+    template_name = "parties/action_form.html"
+    title = "Record a commitment"
+
+    def perform(self, data):
+        return services.add_commitment(actor=self.request.user, customer=self.customer, **data)
+
+
+class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
+    """The satisfaction survey a customer user answers from its portal (R15)."""
+
+    form_class = FeedbackForm
+    template_name = "parties/action_form.html"
+    title = "How satisfied are you with our service?"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = get_object_or_404(
+            Customer.objects.visible_to(request.user), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        return {"period": timezone.localdate().strftime("%Y-%m")}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, **kwargs)
+
+    def perform(self, data):
+        return services.submit_feedback(actor=self.request.user, customer=self.customer, **data)
+
+    def get_success_url(self):
+        messages.success(self.request, "Thank you: your answer was recorded.")
+        return reverse("parties:detail", args=[self.customer.pk])
+
+
+class FundingReportView(RoleRequiredMixin, TemplateView):
+    """Internal customers whose consumption at cost exceeds their funding (R4, R19)."""
+
+    template_name = "parties/funding_report.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(rows=selectors.funding_report(self.request.user), **kwargs)

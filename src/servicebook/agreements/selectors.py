@@ -1,0 +1,90 @@
+"""Reads about agreements that need more than a one-line query: what stands between an
+agreement and activation, and where its data locations conflict with local law."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from servicebook.agreements.models import Agreement
+from servicebook.parties.models import CustomerStatus, JurisdictionRule
+
+
+@dataclass(frozen=True)
+class JurisdictionConflict:
+    """A service on the agreement stores data where the customer's jurisdiction does not allow."""
+
+    service_id: int
+    service_name: str
+    jurisdiction: str
+    allowed: tuple[str, ...]
+    outside: tuple[str, ...]
+    acknowledged: bool
+
+
+def jurisdiction_conflicts(agreement: Agreement) -> list[JurisdictionConflict]:
+    """R20: one conflict per service whose data locations fall outside the rule's allowed ones."""
+    customer = agreement.customer
+    if not customer.policy.checks_jurisdiction or not customer.jurisdiction:
+        return []
+    rule = JurisdictionRule.objects.filter(jurisdiction=customer.jurisdiction).first()
+    if rule is None:
+        return []
+    allowed = set(rule.allowed_locations)
+    acknowledged = set(agreement.acknowledgements.values_list("service_id", flat=True))
+    services = {line.offering.service for line in agreement.lines.all()}
+    conflicts = []
+    for service in sorted(services, key=lambda s: s.name):
+        outside = tuple(code for code in service.data_locations if code not in allowed)
+        if outside:
+            conflicts.append(
+                JurisdictionConflict(
+                    service.pk,
+                    service.name,
+                    customer.jurisdiction,
+                    tuple(sorted(allowed)),
+                    outside,
+                    service.pk in acknowledged,
+                )
+            )
+    return conflicts
+
+
+def valid_signature(agreement: Agreement):
+    """The signature of an approver whose authority covers the current yearly value, if any."""
+    value = agreement.yearly_value()
+    for signature in agreement.signatures.select_related("contact"):
+        contact = signature.contact
+        limit = contact.authority_limit or Decimal(0)
+        if contact.active and contact.is_approver and limit >= value:
+            return signature
+    return None
+
+
+def activation_blockers(agreement: Agreement) -> list[str]:
+    """Everything that must be true before the agreement can become active, not yet true."""
+    from servicebook.parties.services import latest_due_diligence
+
+    blockers = []
+    customer = agreement.customer
+    if customer.status != CustomerStatus.ACTIVE:
+        blockers.append(f"the customer is {customer.get_status_display().lower()}, not active")
+    if not agreement.lines.exists():
+        blockers.append("the agreement has no lines")
+    due_diligence = latest_due_diligence(customer)
+    if due_diligence is None or not due_diligence.allows_agreements:
+        blockers.append("no completed due diligence and no recorded waiver for this customer (R17)")
+    if valid_signature(agreement) is None:
+        blockers.append(
+            f"not signed by an approver with authority for the yearly value "
+            f"{agreement.currency} {agreement.yearly_value()} (R17)"
+        )
+    blockers += agreement.consideration_errors()
+    for conflict in jurisdiction_conflicts(agreement):
+        if not conflict.acknowledged:
+            blockers.append(
+                f"{conflict.service_name} stores data in {', '.join(conflict.outside)}, outside "
+                f"what {conflict.jurisdiction} allows: the customer's acknowledgement is needed "
+                "(R20)"
+            )
+    return blockers

@@ -1,0 +1,28 @@
+"""Reads about the catalog: what stands between a service and going live (R10)."""
+
+from __future__ import annotations
+
+from servicebook.catalog.models import Service, SpecificationStatus
+from servicebook.policy import POLICIES
+
+
+def go_live_blockers(service: Service) -> list[str]:
+    """A service offered to customers whose policy signs off designs (internal customers) goes
+    live only with the latest specification made with each such customer signed off, and at
+    least one signed off when it is offered to them at all."""
+    signing_kinds = [p for p in POLICIES.values() if p.signs_off_design]
+    offered_to_signers = any(service.offered_to in p.catalog_audiences for p in signing_kinds)
+    latest: dict[int, object] = {}
+    for spec in service.specifications.select_related("customer").order_by("version"):
+        if spec.customer_id and spec.customer.policy.signs_off_design:
+            latest[spec.customer_id] = spec
+    blockers = [
+        f"the specification v{spec.version} made with {spec.customer} is not signed off"
+        for spec in latest.values()
+        if spec.status != SpecificationStatus.SIGNED_OFF
+    ]
+    if offered_to_signers and not latest:
+        blockers.append(
+            "no internal customer has signed off a design specification of this service (R10)"
+        )
+    return blockers

@@ -1,0 +1,96 @@
+"""Demo: shared objectives, internal commitments, an exclusivity breach, satisfaction surveys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from servicebook.parties import services
+from servicebook.parties.models import Feedback
+
+SURVEY = {  # customer → scores for months 2026-07 … 2026-10 on its main service
+    "marketing": [4, 4, 3, 4],
+    "finance": [5, 4, 4, 5],
+    "hr": [4, 4, 4, 4],
+    "rnd": [3, 4, 4, 5],
+    "airline": [4, 3, 3, 4],
+    "retail": [3, 2, 2, 3],
+    "pacific": [4, 4, 5, 4],
+}
+
+
+def load(ctx) -> None:
+    customers, offerings = ctx.customers, ctx.offerings
+    workplace = offerings["laptop"].service
+    hosting = offerings["vm"].service
+    research = offerings["hpc"].service
+    services.create_objective(
+        actor=None,
+        provider=ctx.provider,
+        title="Grow digital revenue by 20% by 2028",
+        description="Online campaigns and e-commerce need reliable, fast workplaces and hosting.",
+        customers=[customers["marketing"], customers["finance"]],
+        services=[workplace, hosting],
+    )
+    services.create_objective(
+        actor=None,
+        provider=ctx.provider,
+        title="Protect the group's research and intellectual property",
+        description="Confidential research stays on premises, isolated and audited.",
+        customers=[customers["rnd"]],
+        services=[research],
+    )
+    services.create_objective(
+        actor=None,
+        provider=ctx.provider,
+        title="Cut the cost of operations by 10%",
+        customers=[customers["hr"], customers["finance"]],
+        services=[offerings["desk"].service],
+    )
+    start = dt.date(2026, 1, 1)
+    for key in ("marketing", "finance", "hr", "rnd"):
+        customer = customers[key]
+        services.add_commitment(
+            actor=None,
+            customer=customer,
+            kind="funding",
+            amount_per_period=customer.budget_per_period,
+            service_level="the service levels of its 2026 agreement",
+            starts=start,
+            ends=dt.date(2026, 12, 31),
+        )
+        services.add_commitment(
+            actor=None,
+            customer=customer,
+            kind="exclusivity",
+            starts=start,
+            note="No external IT providers while the agreed service levels are met.",
+        )
+    exclusivity = customers["marketing"].commitments.get(kind="exclusivity")
+    services.report_commitment_breach(
+        actor=None,
+        commitment=exclusivity,
+        on=dt.date(2026, 9, 14),
+        note="Marketing bought a SaaS campaign tool with its own hosting without asking IT.",
+    )
+    main_service = {"airline": hosting, "pacific": hosting, "rnd": research}
+    rows = []
+    for key, scores in SURVEY.items():
+        service = main_service.get(key, workplace)
+        for month, score in enumerate(scores, start=7):
+            rows.append(
+                Feedback(
+                    customer=customers[key],
+                    service=service,
+                    period=f"2026-{month:02d}",
+                    score=score,
+                    comment="" if score >= 4 else "Tickets take too long to be resolved.",
+                )
+            )
+    Feedback.objects.bulk_create(rows)
+    Feedback.objects.create(
+        customer=customers["airline"],
+        service=hosting,
+        period="2026-10",
+        topic="design",
+        comment="Please offer a Frankfurt-only option so our EU data never leaves Germany.",
+    )
