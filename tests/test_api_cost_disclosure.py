@@ -15,6 +15,12 @@ LISTS = [
     "calendar",
     "serviceleveltarget",
     "changeclause",
+    "duediligence",
+    "commitment",
+    "feedback",
+    "objective",
+    "specification",
+    "jurisdictionrule",
 ]
 
 

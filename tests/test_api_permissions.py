@@ -13,7 +13,13 @@ from servicebook.agreements.models import (
     ChangeClause,
     ServiceLevelTarget,
 )
-from servicebook.parties.models import Contact, Customer
+from servicebook.parties.models import (
+    Commitment,
+    Contact,
+    Customer,
+    DueDiligence,
+    Feedback,
+)
 
 ENDPOINTS = {
     "customer": (Customer, "pk"),
@@ -22,6 +28,9 @@ ENDPOINTS = {
     "agreementline": (AgreementLine, "agreement__customer"),
     "serviceleveltarget": (ServiceLevelTarget, "agreement__customer"),
     "changeclause": (ChangeClause, "agreement__customer"),
+    "duediligence": (DueDiligence, "customer"),
+    "commitment": (Commitment, "customer"),
+    "feedback": (Feedback, "customer"),
 }
 ROLES = ["admin", "manager", "finance", "change", "internal", "external"]
 
@@ -47,7 +56,7 @@ def test_list_and_detail_scoping(users, client_for, role, basename):
         assert listed == set(model.objects.values_list("pk", flat=True))
         return
     own = set(model.objects.filter(**{path: user.customer_id}).values_list("pk", flat=True))
-    if not own and basename == "changeclause":
+    if not own and basename in ("changeclause", "commitment"):
         return
     assert own, "the demo gives every customer user something of its own"
     assert listed == own

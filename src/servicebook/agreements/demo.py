@@ -58,6 +58,15 @@ def load(ctx) -> None:
         )
     p1 = retail.targets.get(metric="resolution_time", priority=1)
     save_validated(CreditTier(target=p1, below_percent=D("95"), credit_percent=D("5")))
+    airline = ctx.agreements["airline"]
+    airline.refresh_from_db()
+    airline.credit_cap_percent = D("15")
+    save_validated(airline)
+    availability = airline.targets.get(metric="availability")
+    for below, credit in (("99.5", "5"), ("99.0", "10")):
+        save_validated(
+            CreditTier(target=availability, below_percent=D(below), credit_percent=D(credit))
+        )
     outcomes = {
         "airline": [
             ("No booking-platform outage during the summer peak", "minutes of outage, Jun-Aug"),

@@ -23,7 +23,7 @@ from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.core.services import apply_changes, require_role, save_validated
-from servicebook.parties.models import Provider
+from servicebook.parties.models import CustomerEvent, Provider
 
 CATALOG_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
@@ -154,4 +154,12 @@ def sign_off_specification(
     specification.status = SpecificationStatus.SIGNED_OFF
     specification.signed_off_by, specification.signed_off_at = contact, timezone.now()
     save_validated(specification)
+    CustomerEvent.objects.create(
+        customer=specification.customer,
+        actor=actor,
+        action="specification_signed_off",
+        from_state=SpecificationStatus.DRAFT,
+        to_state=SpecificationStatus.SIGNED_OFF,
+        note=f"{specification} signed off by {contact.name}",
+    )
     return specification
