@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from servicebook.catalog.models import Offering, PriceTier, Service
+from servicebook.catalog.models import DesignSpecification, Offering, PriceTier, Service
 
 
 class OfferingInline(admin.TabularInline):
@@ -26,3 +26,9 @@ class OfferingAdmin(admin.ModelAdmin):
     list_display = ["name", "service", "unit", "charge_model", "list_price", "currency"]
     list_filter = ["charge_model", "unit", "currency"]
     inlines = [PriceTierInline]
+
+
+@admin.register(DesignSpecification)
+class DesignSpecificationAdmin(admin.ModelAdmin):
+    list_display = ["service", "version", "customer", "positioning", "status", "signed_off_at"]
+    list_filter = ["status", "positioning"]

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from servicebook.parties.models import Contact, Customer, CustomerEvent, Provider
+from servicebook.parties.models import (
+    Commitment,
+    Contact,
+    Customer,
+    CustomerEvent,
+    DueDiligence,
+    DueDiligenceCheck,
+    Feedback,
+    JurisdictionRule,
+    Objective,
+    Provider,
+)
 
 
 @admin.register(Provider)
@@ -37,3 +48,38 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ["name", "customer", "email", "is_approver", "authority_limit"]
     list_filter = ["is_approver", "is_requester"]
     search_fields = ["name", "email", "customer__name"]
+
+
+class DueDiligenceCheckInline(admin.TabularInline):
+    model = DueDiligenceCheck
+    extra = 0
+
+
+@admin.register(DueDiligence)
+class DueDiligenceAdmin(admin.ModelAdmin):
+    list_display = ["customer", "status", "waiver_reason", "concluded_at"]
+    list_filter = ["status", "waiver_reason"]
+    inlines = [DueDiligenceCheckInline]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "amount_per_period", "starts", "ends", "breached_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["title"]
+    filter_horizontal = ["customers"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["customer", "service", "period", "topic", "score"]
+    list_filter = ["topic", "period"]
+
+
+@admin.register(JurisdictionRule)
+class JurisdictionRuleAdmin(admin.ModelAdmin):
+    list_display = ["jurisdiction", "allowed_locations", "note"]

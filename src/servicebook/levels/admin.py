@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from servicebook.levels.models import (
+    Attainment,
+    Credit,
+    CreditEvent,
+    ImportBatch,
+    Outage,
+    PriorityMatrixSetting,
+    Ticket,
+    TicketStateChange,
+)
+
+
+class TicketStateChangeInline(admin.TabularInline):
+    model = TicketStateChange
+    extra = 0
+    readonly_fields = ["sequence", "at", "state"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["number", "source", "agreement", "priority", "state", "opened_at"]
+    list_filter = ["source", "priority", "state", "kind"]
+    search_fields = ["number", "short_description"]
+    readonly_fields = ["source", "number", "agreement"]
+    inlines = [TicketStateChangeInline]
+
+
+@admin.register(Outage)
+class OutageAdmin(admin.ModelAdmin):
+    list_display = ["reference", "service", "agreement", "start", "end", "planned"]
+    list_filter = ["planned", "service"]
+
+
+@admin.register(Attainment)
+class AttainmentAdmin(admin.ModelAdmin):
+    list_display = ["agreement", "target", "period", "measured_percent", "met"]
+    list_filter = ["met", "metric", "period"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CreditEventInline(admin.TabularInline):
+    model = CreditEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor", "action", "from_state", "to_state", "reason", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Credit)
+class CreditAdmin(admin.ModelAdmin):
+    list_display = ["agreement", "period", "target", "credit_percent", "amount", "status"]
+    list_filter = ["status", "period"]
+    readonly_fields = [
+        "agreement",
+        "target",
+        "period",
+        "attainment_percent",
+        "credit_percent",
+        "amount",
+        "currency",
+        "capped",
+        "status",
+        "applied_reference",
+    ]
+    inlines = [CreditEventInline]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["at", "what", "format", "source", "rows_read", "created", "updated"]
+
+
+admin.site.register(PriorityMatrixSetting)
