@@ -42,19 +42,32 @@ class CustomerSerializer(serializers.ModelSerializer):
             *Customer.EDITABLE_FIELDS,
             "status",
             "status_reason",
+            "in_difficulty",
+            "difficulty_reason",
             "billing_currency",
             "agreement_kind",
             "funding_source",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "status_reason", "created_at", "updated_at"]
+        read_only_fields = [
+            "status",
+            "status_reason",
+            "in_difficulty",
+            "difficulty_reason",
+            "created_at",
+            "updated_at",
+        ]
 
     def to_representation(self, instance):
         """Leave out the fields that do not apply to this customer's kind."""
         data = super().to_representation(instance)
         for name in instance.policy.foreign_fields:
             data.pop(name, None)
+        request = self.context.get("request")
+        if request is None or not is_provider_staff(request.user):
+            data.pop("in_difficulty", None)  # the provider's own assessment
+            data.pop("difficulty_reason", None)
         return data
 
     def get_agreement_kind(self, obj) -> str:
@@ -76,6 +89,11 @@ class CustomerStatusSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=CustomerStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DifficultySerializer(serializers.Serializer):
+    in_difficulty = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class CustomerEventSerializer(serializers.ModelSerializer):
@@ -119,6 +137,23 @@ class CustomerViewSet(ServiceBackedViewSet):
         customer = services.change_customer_status(
             actor=request.user, customer=customer, **serializer.validated_data
         )
+        return Response(CustomerSerializer(customer, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"], serializer_class=DifficultySerializer)
+    def difficulty(self, request, pk=None):
+        """Flag the relationship in difficulty (with a reason) or clear the flag (R14)."""
+        customer = self.get_object()
+        serializer = DifficultySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["in_difficulty"]:
+            customer = services.flag_in_difficulty(
+                actor=request.user, customer=customer, reason=data["reason"]
+            )
+        else:
+            customer = services.clear_in_difficulty(
+                actor=request.user, customer=customer, note=data["reason"]
+            )
         return Response(CustomerSerializer(customer, context={"request": request}).data)
 
     @action(detail=True, methods=["get"], serializer_class=CustomerEventSerializer)

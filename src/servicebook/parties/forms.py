@@ -85,3 +85,7 @@ class FeedbackForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = Service.objects.visible_to(user)
+
+
+class DifficultyForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why", required=False)

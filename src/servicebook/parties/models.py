@@ -147,6 +147,9 @@ class Customer(TimeStampedModel):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, blank=True)
     payment_terms_days = models.PositiveIntegerField(null=True, blank=True)
     credit_limit = money_field(null=True, blank=True)
+    # Relationship health (R14): a provider user flags a relationship in difficulty.
+    in_difficulty = models.BooleanField(default=False)
+    difficulty_reason = models.TextField(blank=True)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -467,6 +470,7 @@ class Feedback(TimeStampedModel):
     class Topic(models.TextChoices):
         SATISFACTION = "satisfaction", "Satisfaction survey"
         DESIGN = "design", "Design feedback"
+        COMPLAINT = "complaint", "Complaint"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
     service = models.ForeignKey(
@@ -480,6 +484,9 @@ class Feedback(TimeStampedModel):
     comment = models.TextField(blank=True)
     respondent = models.ForeignKey(
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a complaint was resolved (open while empty)."
     )
 
     objects = ScopedQuerySet.as_manager()

@@ -387,8 +387,8 @@ def submit_feedback(
     comment: str = "",
     topic: str = Feedback.Topic.SATISFACTION,
 ) -> Feedback:
-    """A customer user (or staff on its behalf) answers a satisfaction survey or gives design
-    feedback on a service it can see (R15, R10)."""
+    """A customer user (or staff on its behalf) answers a satisfaction survey, gives design
+    feedback or complains about a service it can see (R15, R10)."""
     from servicebook.catalog.models import Service
 
     own = actor.customer_id
@@ -432,3 +432,64 @@ def set_jurisdiction_rule(
     rule.allowed_locations, rule.note = allowed_locations, note
     save_validated(rule)
     return rule
+
+
+# --- relationship health (R14) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def flag_in_difficulty(*, actor: User | None, customer: Customer, reason: str) -> Customer:
+    """Flag the relationship as in difficulty, with why. For external customers this opens the
+    detail of improvement plans to them (see ``policy.invited_into_improvement``)."""
+    require_role(actor, *CUSTOMER_EDITORS, action="Flagging a relationship")
+    if not reason.strip():
+        raise ValidationError({"reason": "say why the relationship is in difficulty"})
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.in_difficulty:
+        raise DomainError("the relationship is already flagged in difficulty", code="flagged")
+    customer.in_difficulty, customer.difficulty_reason = True, reason.strip()
+    save_validated(customer)
+    CustomerEvent.objects.create(
+        customer=customer,
+        actor=actor,
+        action="in_difficulty",
+        from_state="healthy",
+        to_state="in_difficulty",
+        note=reason.strip(),
+    )
+    return customer
+
+
+@transaction.atomic
+def clear_in_difficulty(*, actor: User | None, customer: Customer, note: str = "") -> Customer:
+    require_role(actor, *CUSTOMER_EDITORS, action="Clearing a relationship flag")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.in_difficulty:
+        raise DomainError("the relationship is not flagged in difficulty", code="not_flagged")
+    customer.in_difficulty, customer.difficulty_reason = False, ""
+    save_validated(customer)
+    CustomerEvent.objects.create(
+        customer=customer,
+        actor=actor,
+        action="in_difficulty_cleared",
+        from_state="in_difficulty",
+        to_state="healthy",
+        note=note,
+    )
+    return customer
+
+
+@transaction.atomic
+def resolve_complaint(*, actor: User | None, complaint: Feedback, note: str = "") -> Feedback:
+    require_role(actor, *CUSTOMER_EDITORS, action="Resolving a complaint")
+    if complaint.topic != Feedback.Topic.COMPLAINT or complaint.resolved_at is not None:
+        raise DomainError("only an open complaint can be resolved", code="not_open")
+    complaint.resolved_at = timezone.now()
+    save_validated(complaint)
+    CustomerEvent.objects.create(
+        customer=complaint.customer,
+        actor=actor,
+        action="complaint_resolved",
+        note=f"{complaint.comment[:80]} {note}".strip(),
+    )
+    return complaint

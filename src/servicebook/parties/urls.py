@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/commitments/new/", views.CommitmentCreateView.as_view(), name="commitment"),
     path("<int:pk>/feedback/new/", views.FeedbackCreateView.as_view(), name="feedback"),
     path("funding/", views.FundingReportView.as_view(), name="funding"),
+    path("<int:pk>/difficulty/", views.DifficultyView.as_view(), name="difficulty"),
 ]

@@ -24,6 +24,7 @@ from servicebook.parties.forms import (
     ContactForm,
     CustomerForm,
     CustomerStatusForm,
+    DifficultyForm,
     FeedbackForm,
     WaiverForm,
 )
@@ -293,3 +294,25 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(rows=selectors.funding_report(self.request.user), **kwargs)
+
+
+class DifficultyView(_CustomerActionView):
+    """Flag a relationship in difficulty, with the reason, or clear the flag (R14)."""
+
+    form_class = DifficultyForm
+    template_name = "parties/action_form.html"
+
+    @property
+    def title(self):
+        if self.customer.in_difficulty:
+            return "Clear the in-difficulty flag"
+        return "Flag the relationship in difficulty"
+
+    def perform(self, data):
+        if self.customer.in_difficulty:
+            return services.clear_in_difficulty(
+                actor=self.request.user, customer=self.customer, note=data["reason"]
+            )
+        return services.flag_in_difficulty(
+            actor=self.request.user, customer=self.customer, reason=data["reason"]
+        )
