@@ -21,6 +21,14 @@ LISTS = [
     "objective",
     "specification",
     "jurisdictionrule",
+    "changerequest",
+    "customerimpact",
+    "approval",
+    "customertask",
+    "trainingrecord",
+    "schedulefeed",
+    "demandrequest",
+    "capacitypool",
 ]
 
 

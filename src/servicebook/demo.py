@@ -535,6 +535,8 @@ def _users(customers: dict) -> dict[str, User]:
         customer=customers["marketing"],
         username="internal",
         password=DEMO_PASSWORD,
+        contact=customers["marketing"].contacts.get(name="Clara Dupont"),
+        email="clara.dupont@marketing.example",
         first_name="Clara",
         last_name="Dupont",
     )
@@ -543,6 +545,8 @@ def _users(customers: dict) -> dict[str, User]:
         customer=customers["airline"],
         username="external",
         password=DEMO_PASSWORD,
+        contact=customers["airline"].contacts.get(name="Marc Lefèvre"),
+        email="marc.lefevre@skybridge.example",
         first_name="Marc",
         last_name="Lefèvre",
     )

@@ -147,7 +147,9 @@ class SpecificationViewSet(ServiceBackedViewSet):
 class ServiceViewSet(ServiceBackedViewSet):
     """The catalog: staff see every service; customers see the live services offered to them."""
 
-    queryset = Service.objects.prefetch_related("offerings__tiers", "offerings__service")
+    queryset = Service.objects.prefetch_related(
+        "offerings__tiers", "offerings__service", "objectives"
+    )
     serializer_class = ServiceSerializer
     write_serializer_class = ServiceWriteSerializer
     filterset_fields = ["status", "offered_to"]

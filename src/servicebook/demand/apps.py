@@ -6,4 +6,7 @@ class DemandConfig(AppConfig):
     label = "demand"
     verbose_name = "Demand"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = ()
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Demand", "demand:list", True),
+        ("Capacity", "demand:capacity", False),
+    )

@@ -53,6 +53,13 @@ class Provider(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text="Share of internal cost recovered from customers under partial recovery.",
     )
+    minimum_margin = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="Minimum margin over cost an external request must earn to be profitable (R18).",
+    )
     discount_rate = models.DecimalField(
         max_digits=6,
         decimal_places=4,
@@ -247,6 +254,14 @@ class Contact(TimeStampedModel):
         null=True, blank=True, help_text="Largest yearly value this contact may commit to."
     )
     active = models.BooleanField(default=True)
+    user = models.OneToOneField(
+        "core.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
+        help_text="The sign-in of this person, when they use Servicebook themselves.",
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -288,6 +303,8 @@ class Contact(TimeStampedModel):
     def clean(self) -> None:
         if self.is_approver and self.authority_limit is None:
             raise ValidationError({"authority_limit": "an approver needs an authority limit"})
+        if self.user_id and self.user.customer_id != self.customer_id:
+            raise ValidationError({"user": "the sign-in must belong to this contact's customer"})
 
 
 # --- due diligence (R17) ------------------------------------------------------------------------

@@ -165,14 +165,26 @@ def update_contact(*, actor: User | None, contact: Contact, **changes) -> Contac
 
 @transaction.atomic
 def create_customer_user(
-    *, actor: User | None, customer: Customer, username: str, password: str, **fields
+    *,
+    actor: User | None,
+    customer: Customer,
+    username: str,
+    password: str,
+    contact: Contact | None = None,
+    **fields,
 ) -> User:
-    """A sign-in for a customer's person: in the role its kind's policy names, scoped to it."""
+    """A sign-in for a customer's person: in the role its kind's policy names, scoped to it,
+    linked to the person's contact record when given (so approvals are theirs)."""
     require_role(actor, Role.PROVIDER_ADMIN, action="Creating a customer user")
     user = User(username=username, customer=customer, **fields)
     user.set_password(password)
     save_validated(user, exclude=["password"])
     user.groups.add(Group.objects.get(name=customer.policy.user_role))
+    if contact is not None:
+        if contact.customer_id != customer.pk:
+            raise ValidationError({"contact": "a contact of the same customer"})
+        contact.user = user
+        save_validated(contact)
     return user
 
 

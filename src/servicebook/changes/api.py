@@ -1,0 +1,473 @@
+"""REST API for requests for change, customer impacts and approvals, tasks, training, feeds."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from servicebook.catalog.models import Service
+from servicebook.changes import selectors, services
+from servicebook.changes.models import (
+    Approval,
+    ChangeEvent,
+    ChangeRequest,
+    CustomerImpact,
+    CustomerTask,
+    Risk,
+    ScheduleFeed,
+    TrainingRecord,
+)
+from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.parties.models import Contact, Customer
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reads scoped by ``visible_to``; writes are explicit actions that call services."""
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+
+class CustomerImpactSerializer(serializers.ModelSerializer):
+    change_reference = serializers.CharField(source="change.reference", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    clause_text = serializers.CharField(source="clause.text", read_only=True, default="")
+    yearly_price_impact = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    price_accepted_by_name = serializers.CharField(
+        source="price_accepted_by.name", read_only=True, default=None
+    )
+
+    class Meta:
+        model = CustomerImpact
+        fields = [
+            "id",
+            "change",
+            "change_reference",
+            "customer",
+            "customer_name",
+            "agreement",
+            "authorization",
+            "clause",
+            "clause_text",
+            "notice_days",
+            "repricing",
+            "decision",
+            "notified_at",
+            "price_impact",
+            "yearly_price_impact",
+            "currency",
+            "price_accepted_by",
+            "price_accepted_by_name",
+            "price_accepted_at",
+        ]
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    actor_name = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id",
+            "change",
+            "customer",
+            "contact",
+            "contact_name",
+            "actor_name",
+            "verdict",
+            "value_at_stake",
+            "currency",
+            "after_the_fact",
+            "note",
+            "at",
+        ]
+
+
+class CustomerTaskSerializer(serializers.ModelSerializer):
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+
+    class Meta:
+        model = CustomerTask
+        fields = [
+            "id",
+            "change",
+            "customer",
+            "kind",
+            "title",
+            "description",
+            "script",
+            "due_date",
+            "contact",
+            "contact_name",
+            "done",
+        ]
+
+
+class ChangeRequestSerializer(CostAwareSerializer):
+    service_names = serializers.SerializerMethodField()
+    impacts = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
+    missing_approvals = serializers.SerializerMethodField()
+    schedule_blockers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "change_type",
+            "status",
+            "services",
+            "service_names",
+            "risk",
+            "service_impact",
+            "cost_impact",
+            "currency",
+            "deployment_procedure",
+            "planned_start",
+            "planned_end",
+            "approved_after_the_fact",
+            "impacts",
+            "approvals",
+            "missing_approvals",
+            "schedule_blockers",
+            "created_at",
+        ]
+        cost_fields = ["cost_impact"]
+
+    @property
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_service_names(self, obj) -> list[str]:
+        return [s.name for s in obj.services.all()]
+
+    def get_impacts(self, obj) -> list[dict]:
+        impacts = selectors.impacts_for(self._user, obj)
+        return CustomerImpactSerializer(impacts, many=True, context=self.context).data
+
+    def get_approvals(self, obj) -> list[dict]:
+        approvals = selectors.approvals_for(self._user, obj)
+        return ApprovalSerializer(approvals, many=True, context=self.context).data
+
+    def get_missing_approvals(self, obj) -> list[str]:
+        return selectors.missing_for(self._user, obj)
+
+    def get_schedule_blockers(self, obj) -> list[str]:
+        return selectors.blockers_for(self._user, obj)
+
+
+class ChangeRequestWriteSerializer(ScopedWriteSerializer):
+    services = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Service.objects.all(), required=False
+    )
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "title",
+            "description",
+            "change_type",
+            "services",
+            "deployment_procedure",
+            "planned_start",
+            "planned_end",
+        ]
+        validators = []
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssessSerializer(serializers.Serializer):
+    risk = serializers.ChoiceField(choices=Risk.choices)
+    service_impact = serializers.CharField(allow_blank=True)
+    cost_impact = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class VerdictSerializer(NoteSerializer):
+    verdict = serializers.ChoiceField(choices=Approval.Verdict.choices)
+
+
+class WindowSerializer(NoteSerializer):
+    planned_start = serializers.DateTimeField()
+    planned_end = serializers.DateTimeField()
+    deployment_procedure = serializers.CharField(required=False, allow_blank=True, default=None)
+
+
+class ChangeEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["at", "actor", "action", "from_state", "to_state", "note", "customer"]
+
+
+class ChangeRequestViewSet(ServiceBackedViewSet):
+    """Requests for change (R11): lifecycle draft → assessment → awaiting approval → approved |
+    rejected → scheduled → implemented → reviewed. Customer users see the changes that affect
+    them (only their own part of each)."""
+
+    queryset = ChangeRequest.objects.all()
+    serializer_class = ChangeRequestSerializer
+    write_serializer_class = ChangeRequestWriteSerializer
+    filterset_fields = ["status", "change_type", "risk"]
+    search_fields = ["reference", "title"]
+    ordering_fields = ["reference", "planned_start", "created_at"]
+
+    def get_queryset(self):
+        return selectors.changes_for(self.request.user)
+
+    def create_object(self, data):
+        return services.create_change(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return services.update_change(actor=self.request.user, change=instance, **data)
+
+    def _respond(self, change):
+        change = self.get_queryset().get(pk=change.pk)
+        return Response(ChangeRequestSerializer(change, context=self.get_serializer_context()).data)
+
+    def _step(self, request, service, serializer_class=NoteSerializer):
+        change = self.get_object()
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service(actor=request.user, change=change, **serializer.validated_data)
+        return self._respond(change)
+
+    @action(detail=True, methods=["post"], url_path="start-assessment")
+    def start_assessment(self, request, pk=None):
+        """draft → assessment: derive the affected customers from active agreements."""
+        return self._step(request, services.start_assessment)
+
+    @action(detail=True, methods=["post"], serializer_class=AssessSerializer)
+    def assess(self, request, pk=None):
+        """Record risk, service impact and the provider's cost of the change."""
+        return self._step(request, services.assess_change, AssessSerializer)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """assessment → awaiting approval (customers notified where the contract says so)."""
+        return self._step(request, services.submit_for_approval)
+
+    @action(
+        detail=True, methods=["post"], url_path="it-decision", serializer_class=VerdictSerializer
+    )
+    def it_decision(self, request, pk=None):
+        """The IT change manager approves or rejects."""
+        return self._step(request, services.record_it_decision, VerdictSerializer)
+
+    @action(detail=True, methods=["post"], serializer_class=WindowSerializer)
+    def window(self, request, pk=None):
+        """Set the change window (internal customers co-own it)."""
+        return self._step(request, services.set_schedule, WindowSerializer)
+
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        """approved → scheduled (price accepted, notice respected, contacts trained)."""
+        return self._step(request, services.schedule_change)
+
+    @action(detail=True, methods=["post"])
+    def implement(self, request, pk=None):
+        return self._step(request, services.implement_change)
+
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        return self._step(request, services.review_change)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The change's events the user may see."""
+        change = self.get_object()
+        events = ChangeEvent.objects.visible_to(request.user).filter(change=change)
+        return Response(ChangeEventSerializer(events.select_related("actor"), many=True).data)
+
+
+class ContactChoiceSerializer(NoteSerializer):
+    """Customer users act as themselves; staff name the contact they record for."""
+
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True, default=None
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["contact"].queryset = Contact.objects.visible_to(getattr(request, "user", None))
+        return fields
+
+
+class DecisionSerializer(ContactChoiceSerializer):
+    verdict = serializers.ChoiceField(choices=Approval.Verdict.choices)
+
+
+class PriceImpactSerializer(NoteSerializer):
+    price_impact = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class CustomerImpactViewSet(ScopedReadOnlyViewSet):
+    """Each customer affected by a change: how it authorizes, its decision, its price impact."""
+
+    queryset = CustomerImpact.objects.select_related(
+        "change", "customer", "clause", "price_accepted_by"
+    )
+    serializer_class = CustomerImpactSerializer
+    filterset_fields = ["change", "customer", "decision", "authorization"]
+
+    def _respond(self, impact):
+        impact = self.get_queryset().get(pk=impact.pk)
+        return Response(CustomerImpactSerializer(impact).data)
+
+    @action(detail=True, methods=["post"], url_path="price-impact")
+    def price_impact(self, request, pk=None):
+        """Quote the monthly price impact (contracts whose clause reprices the change)."""
+        impact = self.get_object()
+        serializer = PriceImpactSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.set_price_impact(actor=request.user, impact=impact, **serializer.validated_data)
+        return self._respond(impact)
+
+    @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
+    def decide(self, request, pk=None):
+        """The customer approves or rejects (R11 by policy, R16, R17)."""
+        impact = self.get_object()
+        serializer = DecisionSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.record_customer_decision(
+            actor=request.user, impact=impact, **serializer.validated_data
+        )
+        return self._respond(impact)
+
+    @action(detail=True, methods=["post"], url_path="accept-price")
+    def accept_price(self, request, pk=None):
+        """The customer accepts the new price (needed before scheduling)."""
+        impact = self.get_object()
+        serializer = ContactChoiceSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.accept_price_impact(actor=request.user, impact=impact, **serializer.validated_data)
+        return self._respond(impact)
+
+
+class ApprovalViewSet(ScopedReadOnlyViewSet):
+    queryset = Approval.objects.select_related("contact", "actor")
+    serializer_class = ApprovalSerializer
+    filterset_fields = ["change", "customer", "verdict"]
+
+
+class CustomerTaskWriteSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = CustomerTask
+        fields = [
+            "change",
+            "customer",
+            "kind",
+            "title",
+            "description",
+            "script",
+            "due_date",
+            "contact",
+        ]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["change"].queryset = ChangeRequest.objects.visible_to(getattr(request, "user", None))
+        return fields
+
+
+class CustomerTaskViewSet(ServiceBackedViewSet):
+    """Customer tasks: an internal customer's build/test/deployment work, an external customer's
+    scripted deployment steps."""
+
+    queryset = CustomerTask.objects.select_related("contact")
+    serializer_class = CustomerTaskSerializer
+    write_serializer_class = CustomerTaskWriteSerializer
+    filterset_fields = ["change", "customer", "kind", "done"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.add_customer_task(actor=self.request.user, **data)
+
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        task = services.complete_customer_task(actor=request.user, task=self.get_object())
+        return Response(CustomerTaskSerializer(task).data)
+
+
+class TrainingRecordSerializer(ScopedWriteSerializer):
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+
+    class Meta:
+        model = TrainingRecord
+        fields = ["id", "change", "contact", "contact_name", "completed_on", "topic"]
+
+
+class TrainingRecordViewSet(ServiceBackedViewSet):
+    """Training of customer contacts for their deployment steps."""
+
+    queryset = TrainingRecord.objects.select_related("contact")
+    serializer_class = TrainingRecordSerializer
+    write_serializer_class = TrainingRecordSerializer
+    filterset_fields = ["change", "contact"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.record_training(actor=self.request.user, **data)
+
+
+class ScheduleFeedSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScheduleFeed
+        fields = ["id", "customer", "customer_name", "url", "rotated_at"]
+
+    def get_url(self, obj) -> str:
+        path = reverse("changes:feed", args=[obj.token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class RotateSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["customer"].queryset = Customer.objects.visible_to(getattr(request, "user", None))
+        return fields
+
+
+class ScheduleFeedViewSet(ScopedReadOnlyViewSet):
+    """Per-customer iCalendar feeds of the change schedule (secret, rotatable URLs)."""
+
+    queryset = ScheduleFeed.objects.select_related("customer")
+    serializer_class = ScheduleFeedSerializer
+    filterset_fields = ["customer"]
+
+    @action(detail=False, methods=["post"], serializer_class=RotateSerializer)
+    def rotate(self, request):
+        """Create or replace the customer's secret feed URL."""
+        serializer = RotateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        feed = services.rotate_feed(actor=request.user, **serializer.validated_data)
+        return Response(ScheduleFeedSerializer(feed, context={"request": request}).data)
+
+
+ROUTES = [
+    ("changes", ChangeRequestViewSet, "changerequest"),
+    ("change-impacts", CustomerImpactViewSet, "customerimpact"),
+    ("change-approvals", ApprovalViewSet, "approval"),
+    ("change-tasks", CustomerTaskViewSet, "customertask"),
+    ("change-trainings", TrainingRecordViewSet, "trainingrecord"),
+    ("change-feeds", ScheduleFeedViewSet, "schedulefeed"),
+]

@@ -1,0 +1,441 @@
+"""REST API for demand and investment requests, their challenge or check, and capacity pools."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from servicebook.catalog.models import Service
+from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.demand import selectors, services
+from servicebook.demand.models import (
+    Alternative,
+    BusinessCase,
+    CapacityNeed,
+    CapacityPool,
+    DemandEvent,
+    DemandRequest,
+    ExternalCheck,
+    Requirement,
+)
+from servicebook.parties.models import Contact
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Requirement
+        fields = ["id", "text"]
+
+
+class AlternativeSerializer(serializers.ModelSerializer):
+    meets_every_requirement = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Alternative
+        fields = [
+            "id",
+            "name",
+            "description",
+            "cost",
+            "meets",
+            "meets_every_requirement",
+            "is_requested",
+        ]
+
+
+class BusinessCaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessCase
+        fields = [
+            "expected_business_outcomes",
+            "yearly_net_benefit",
+            "years",
+            "investment",
+            "discount_rate",
+            "npv",
+            "payback_years",
+            "roi_percent",
+        ]
+
+
+class ExternalCheckSerializer(CostAwareSerializer):
+    class Meta:
+        model = ExternalCheck
+        fields = [
+            "legal",
+            "legal_note",
+            "feasible",
+            "feasibility_note",
+            "quoted_price",
+            "estimated_cost",
+            "minimum_margin",
+            "profitable",
+            "checked_at",
+        ]
+        # The provider's cost and margin are its own business (R7); so is its profitability.
+        cost_fields = ["estimated_cost", "minimum_margin", "profitable"]
+        margin_fields = ["minimum_margin", "profitable"]
+
+
+class CapacityNeedSerializer(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name", read_only=True)
+    unit = serializers.CharField(source="pool.unit", read_only=True)
+
+    class Meta:
+        model = CapacityNeed
+        fields = ["id", "pool", "pool_name", "unit", "quantity", "reserved"]
+
+
+class DemandSerializer(CostAwareSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    requester_name = serializers.CharField(source="requester.name", read_only=True)
+    check = serializers.SerializerMethodField()
+    requirements = RequirementSerializer(many=True, read_only=True)
+    alternatives = AlternativeSerializer(many=True, read_only=True)
+    business_case = serializers.SerializerMethodField()
+    external_check = serializers.SerializerMethodField()
+    capacity_needs = CapacityNeedSerializer(many=True, read_only=True)
+    cheaper_by_percent = serializers.SerializerMethodField()
+    justified_by_name = serializers.CharField(
+        source="justified_by.get_full_name", read_only=True, default=None
+    )
+    approval_blockers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DemandRequest
+        fields = [
+            "id",
+            "reference",
+            "customer",
+            "customer_name",
+            "requester",
+            "requester_name",
+            "kind",
+            "service",
+            "title",
+            "description",
+            "expected_outcomes",
+            "required_investment",
+            "currency",
+            "positioning",
+            "status",
+            "check",
+            "requirements",
+            "alternatives",
+            "chosen",
+            "business_case",
+            "external_check",
+            "capacity_needs",
+            "cheaper_by_percent",
+            "justification",
+            "justified_by_name",
+            "justified_at",
+            "approved_by_contact",
+            "rejection_reason",
+            "design_service",
+            "customer_joins_design",
+            "approval_blockers",
+            "created_at",
+        ]
+
+    def get_check(self, obj) -> str:
+        return obj.customer.policy.demand_check
+
+    def get_business_case(self, obj) -> dict | None:
+        case = getattr(obj, "business_case", None)
+        return BusinessCaseSerializer(case).data if case else None
+
+    def get_external_check(self, obj) -> dict | None:
+        check = getattr(obj, "external_check", None)
+        return ExternalCheckSerializer(check, context=self.context).data if check else None
+
+    def get_cheaper_by_percent(self, obj) -> str | None:
+        percent = services.difference_percent(obj)
+        return None if percent is None else str(percent)
+
+    def get_approval_blockers(self, obj) -> list[str]:
+        if obj.status not in services.OPEN:
+            return []
+        blockers = services.approval_blockers(obj)
+        request = self.context.get("request")
+        from servicebook.policy import user_may_see_margin
+
+        if not user_may_see_margin(getattr(request, "user", None)):
+            # Profitability is the provider's business: say only that it is being priced.
+            blockers = [
+                (code, "the provider is preparing its quote" if code == "not_profitable" else r)
+                for code, r in blockers
+            ]
+        return [reason for _, reason in blockers]
+
+
+class DemandWriteSerializer(ScopedWriteSerializer):
+    requirements = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list
+    )
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True, default=None
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.all(), required=False, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = DemandRequest
+        fields = [
+            "customer",
+            "requester",
+            "kind",
+            "service",
+            "title",
+            "description",
+            "expected_outcomes",
+            "required_investment",
+            "positioning",
+            "requirements",
+        ]
+        validators = []
+
+
+class BusinessCaseInput(serializers.Serializer):
+    expected_business_outcomes = serializers.CharField()
+    yearly_net_benefit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    years = serializers.IntegerField(min_value=1, max_value=30, default=5)
+
+
+class AlternativeInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    cost = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal(0))
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    meets = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Requirement.objects.all(), required=False, default=list
+    )
+
+
+class ChooseInput(serializers.Serializer):
+    alternative = serializers.PrimaryKeyRelatedField(queryset=Alternative.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class JustifyInput(serializers.Serializer):
+    justification = serializers.CharField()
+
+
+class ExternalCheckInput(serializers.Serializer):
+    legal = serializers.BooleanField()
+    legal_note = serializers.CharField(required=False, allow_blank=True, default="")
+    feasible = serializers.BooleanField()
+    feasibility_note = serializers.CharField(required=False, allow_blank=True, default="")
+    quoted_price = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal(0))
+    estimated_cost = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal(0))
+    suspend_customer = serializers.BooleanField(required=False, default=False)
+
+
+class CapacityNeedInput(serializers.Serializer):
+    pool = serializers.PrimaryKeyRelatedField(queryset=CapacityPool.objects.all())
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ApproveInput(serializers.Serializer):
+    approver = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=40, default="declined")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DemandEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = DemandEvent
+        fields = ["at", "actor", "action", "from_state", "to_state", "reason", "note"]
+
+
+def demand_queryset():
+    return DemandRequest.objects.select_related(
+        "customer__provider",
+        "requester",
+        "justified_by",
+        "chosen",
+        "business_case",
+        "external_check",
+    ).prefetch_related(
+        "requirements",
+        Prefetch("alternatives", queryset=Alternative.objects.prefetch_related("meets")),
+        Prefetch("capacity_needs", queryset=CapacityNeed.objects.select_related("pool")),
+    )
+
+
+class DemandViewSet(ServiceBackedViewSet):
+    """Demand and investment requests (R18): internal ones are challenged (business case,
+    alternatives, senior-management justification); external ones are checked (legal,
+    possible, profitable). Customer users may submit requests and choose an option."""
+
+    queryset = DemandRequest.objects.all()
+    serializer_class = DemandSerializer
+    write_serializer_class = DemandWriteSerializer
+    filterset_fields = ["customer", "status", "kind"]
+    search_fields = ["reference", "title", "customer__name"]
+    ordering_fields = ["reference", "created_at", "required_investment"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return demand_queryset().visible_to(self.request.user)
+
+    def create_object(self, data):
+        customer = data.pop("customer")
+        return services.create_demand(actor=self.request.user, customer=customer, **data)
+
+    def _respond(self, demand):
+        demand = self.get_queryset().get(pk=demand.pk)
+        return Response(DemandSerializer(demand, context=self.get_serializer_context()).data)
+
+    def _step(self, request, service, input_class, **extra):
+        demand = self.get_object()
+        serializer = input_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service(actor=request.user, demand=demand, **serializer.validated_data, **extra)
+        return self._respond(demand)
+
+    @action(detail=True, methods=["post"], url_path="business-case")
+    def business_case(self, request, pk=None):
+        """Record expected outcomes and ROI at the provider's discount rate (internal)."""
+        return self._step(request, services.record_business_case, BusinessCaseInput)
+
+    @action(detail=True, methods=["post"])
+    def alternatives(self, request, pk=None):
+        """Add an alternative with its cost and the requirements it meets (internal)."""
+        return self._step(request, services.add_alternative, AlternativeInput)
+
+    @action(detail=True, methods=["post"])
+    def choose(self, request, pk=None):
+        """The customer chooses an option (a costlier one than a compliant one holds it)."""
+        return self._step(request, services.choose_alternative, ChooseInput)
+
+    @action(detail=True, methods=["post"])
+    def justify(self, request, pk=None):
+        """A provider admin records the senior-management justification."""
+        return self._step(request, services.record_justification, JustifyInput)
+
+    @action(detail=True, methods=["post"], url_path="external-check")
+    def external_check(self, request, pk=None):
+        """Record legality, feasibility and price against cost plus margin (external)."""
+        return self._step(request, services.record_external_check, ExternalCheckInput)
+
+    @action(detail=True, methods=["post"], url_path="capacity-needs")
+    def capacity_needs(self, request, pk=None):
+        return self._step(request, services.set_capacity_need, CapacityNeedInput)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve: the customer's approver commits; capacity is reserved."""
+        return self._step(request, services.approve_demand, ApproveInput)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._step(request, services.reject_demand, RejectInput)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        demand = self.get_object()
+        return Response(
+            DemandEventSerializer(demand.events.select_related("actor"), many=True).data
+        )
+
+
+class CapacityPoolSerializer(serializers.ModelSerializer):
+    reserved = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CapacityPool
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "unit",
+            "period_start",
+            "period_end",
+            "capacity",
+            "unit_cost",
+            "currency",
+            "reserved",
+        ]
+
+    def get_reserved(self, obj) -> Decimal:
+        return services.reserved_in(obj)
+
+
+class CapacityPoolViewSet(ServiceBackedViewSet):
+    """Capacity pools (staff hours, technology units per period): provider staff only."""
+
+    queryset = CapacityPool.objects.all()
+    serializer_class = CapacityPoolSerializer
+    write_serializer_class = CapacityPoolSerializer
+    filterset_fields = ["kind"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.create_pool(actor=self.request.user, **data)
+
+    @action(detail=False, methods=["get"])
+    def competition(self, request):
+        """Per pool: internal customers competing, by business value, with cost and funding."""
+        rows = []
+        for view in selectors.capacity_competition() if self.get_queryset().exists() else []:
+            rows.append(
+                {
+                    "pool": view.pool.pk,
+                    "name": view.pool.name,
+                    "capacity": view.pool.capacity,
+                    "reserved": view.reserved,
+                    "requested": view.requested,
+                    "left": view.left,
+                    "competitors": [
+                        {
+                            "customer": c.customer.pk,
+                            "customer_name": c.customer.name,
+                            "monthly_cost": c.monthly_cost,
+                            "budget_per_period": c.budget,
+                            "reserved": c.reserved,
+                            "requested": c.requested,
+                            "best_value_per_unit": c.best_value,
+                            "demands": [
+                                {
+                                    "demand": claim.demand.reference,
+                                    "quantity": claim.quantity,
+                                    "reserved": claim.reserved,
+                                    "cost": claim.cost,
+                                    "npv": claim.npv,
+                                }
+                                for claim in c.claims
+                            ],
+                        }
+                        for c in view.competitors
+                    ],
+                }
+            )
+        return Response(_strings(rows))
+
+
+def _strings(value):
+    """Decimals as strings, as everywhere else in the API."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strings(item) for item in value]
+    return value
+
+
+ROUTES = [
+    ("demands", DemandViewSet, "demandrequest"),
+    ("capacity-pools", CapacityPoolViewSet, "capacitypool"),
+]

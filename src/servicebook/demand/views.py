@@ -1,0 +1,202 @@
+"""Demand pages: list, detail (challenge or check), forms, and the capacity competition page."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from servicebook.core.roles import has_role, is_provider_staff
+from servicebook.core.tenancy import customer_of
+from servicebook.demand import selectors, services
+from servicebook.demand.api import demand_queryset
+from servicebook.demand.forms import (
+    AlternativeForm,
+    ApproveForm,
+    BusinessCaseForm,
+    CapacityNeedForm,
+    ChooseForm,
+    DemandForm,
+    ExternalCheckForm,
+    JustifyForm,
+    RejectForm,
+)
+from servicebook.demand.models import DemandRequest, DemandStatus
+from servicebook.policy import policy_for
+from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
+
+
+def _is_manager(user) -> bool:
+    return is_provider_staff(user) and has_role(user, *services.DEMAND_MANAGERS)
+
+
+class DemandListView(LoginRequiredMixin, ListView):
+    template_name = "demand/demand_list.html"
+    context_object_name = "demands"
+    paginate_by = 50
+
+    def get_queryset(self):
+        queryset = DemandRequest.objects.visible_to(self.request.user).select_related(
+            "customer", "requester"
+        )
+        if status := self.request.GET.get("status"):
+            queryset = queryset.filter(status=status)
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            statuses=DemandStatus.choices,
+            may_request=_is_manager(user) or customer_of(user) is not None,
+            **kwargs,
+        )
+
+
+class DemandDetailView(LoginRequiredMixin, DetailView):
+    template_name = "demand/demand_detail.html"
+    context_object_name = "demand"
+
+    def get_queryset(self):
+        return demand_queryset().visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        demand = self.object
+        policy = policy_for(demand.customer)
+        is_open = demand.status in services.OPEN
+        cheaper = services.cheaper_compliant(demand) if demand.chosen_id else None
+        blockers = [r for _, r in services.approval_blockers(demand)] if is_open else []
+        if not is_provider_staff(user):
+            blockers = [
+                "the provider is preparing its quote" if "cost" in r else r for r in blockers
+            ]
+        alternatives = list(demand.alternatives.all())
+        requirement_ids = {r.pk for r in demand.requirements.all()}
+        rows = [
+            (
+                alt,
+                {r.pk for r in alt.meets.all()},
+                requirement_ids <= {r.pk for r in alt.meets.all()},
+            )
+            for alt in alternatives
+        ]
+        return super().get_context_data(
+            policy=policy,
+            is_open=is_open,
+            can_manage=_is_manager(user),
+            is_admin=is_provider_staff(user) and has_role(user, "provider_admin"),
+            is_customer=not is_provider_staff(user),
+            case=getattr(demand, "business_case", None),
+            check=getattr(demand, "external_check", None),
+            rows=rows,
+            requirements=list(demand.requirements.all()),
+            cheaper=cheaper,
+            difference=services.difference_percent(demand) if cheaper else None,
+            blockers=blockers,
+            events=demand.events.select_related("actor"),
+            **kwargs,
+        )
+
+
+class DemandCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
+    form_class = DemandForm
+    template_name = "demand/action_form.html"
+    extra_context = {"title": "New demand or investment request"}
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not (_is_manager(user) or customer_of(user)):
+            raise DjangoPermissionDenied("Your role does not allow this page.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        user = self.request.user
+        return {**super().get_form_kwargs(), "user": user, "staff": is_provider_staff(user)}
+
+    def perform(self, data):
+        customer = data.pop("customer")
+        return services.create_demand(actor=self.request.user, customer=customer, **data)
+
+    def get_success_url(self):
+        return reverse("demand:detail", args=[self.object.pk])
+
+
+#: step → (form, service, title, staff only, form gets the demand)
+STEPS = {
+    "business-case": (BusinessCaseForm, services.record_business_case, "Business case", True),
+    "alternative": (AlternativeForm, services.add_alternative, "Add an alternative", True),
+    "choose": (ChooseForm, services.choose_alternative, "Choose an option", False),
+    "justify": (
+        JustifyForm,
+        services.record_justification,
+        "Senior-management justification",
+        True,
+    ),
+    "check": (
+        ExternalCheckForm,
+        services.record_external_check,
+        "Legal, possible, profitable",
+        True,
+    ),
+    "capacity": (CapacityNeedForm, services.set_capacity_need, "Capacity needed", True),
+    "approve": (ApproveForm, services.approve_demand, "Approve", True),
+    "reject": (RejectForm, services.reject_demand, "Reject", True),
+}
+NEEDS_DEMAND = {"alternative", "choose", "approve"}
+
+
+class DemandStepView(LoginRequiredMixin, ServiceFormMixin, FormView):
+    template_name = "demand/action_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        step = kwargs["step"]
+        if step not in STEPS:
+            raise Http404("no such step")
+        self.step = step
+        self.form_class, self.service, self.title, staff_only = STEPS[step]
+        if staff_only and not _is_manager(request.user):
+            raise DjangoPermissionDenied("Your role does not allow this page.")
+        self.demand = get_object_or_404(
+            DemandRequest.objects.visible_to(request.user), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.step in NEEDS_DEMAND:
+            kwargs["demand"] = self.demand
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(demand=self.demand, title=self.title, **kwargs)
+
+    def perform(self, data):
+        return self.service(actor=self.request.user, demand=self.demand, **data)
+
+    def get_success_url(self):
+        return reverse("demand:detail", args=[self.demand.pk])
+
+
+class CapacityView(RoleRequiredMixin, TemplateView):
+    """Internal customers competing for the same pools, by business value (provider staff)."""
+
+    template_name = "demand/capacity.html"
+
+    def get_context_data(self, **kwargs):
+        pools = selectors.capacity_competition()
+        for view in pools:
+            view.chart = json.dumps(
+                {
+                    "label": view.pool.unit,
+                    "labels": [c.customer.name for c in view.competitors],
+                    "values": [str(c.reserved + c.requested) for c in view.competitors],
+                }
+            )
+        return super().get_context_data(pools=pools, **kwargs)

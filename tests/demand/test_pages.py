@@ -1,0 +1,105 @@
+"""Demand pages: the secure data centre story, the justification form, capacity, disclosure."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+
+from servicebook.demand import services
+from servicebook.demand.models import DemandRequest
+from tests.demand.conftest import challenged
+
+ROLES = ["admin", "manager", "finance", "change", "internal", "external"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_render_for_every_role(users, web_for, role):
+    client = web_for(users[role])
+    assert client.get(reverse("demand:list")).status_code == 200
+    for demand in DemandRequest.objects.visible_to(users[role]):
+        assert client.get(reverse("demand:detail", args=[demand.pk])).status_code == 200
+    capacity = client.get(reverse("demand:capacity")).status_code
+    assert capacity == (403 if role in ("internal", "external") else 200)
+
+
+def test_demo_story_shows_the_difference_and_who_justified(users, web_for):
+    demand = DemandRequest.objects.get(title="Secure data centre for confidential research")
+    page = web_for(users["manager"]).get(reverse("demand:detail", args=[demand.pk]))
+    text = page.content.decode()
+    assert "25.00%" in text and "Ada Admin" in text
+    assert "held" in text  # the held state is in the history
+
+
+def test_held_demand_is_justified_by_an_admin_on_the_web(internal_demand, users, web_for):
+    demand = challenged(internal_demand(), users)
+    page = web_for(users["manager"]).get(reverse("demand:detail", args=[demand.pk]))
+    assert 'data-testid="held"' in page.content.decode()
+    assert 'data-testid="justify"' not in page.content.decode()  # managers cannot justify
+    url = reverse("demand:step", args=[demand.pk, "justify"])
+    assert web_for(users["manager"]).post(url, {"justification": "x"}).status_code == 403
+    response = web_for(users["admin"]).post(url, {"justification": "Board minute 7"})
+    assert response.status_code == 302
+    demand.refresh_from_db()
+    assert demand.justified_by == users["admin"] and demand.status == "assessment"
+
+
+def test_approve_form_shows_the_refusal(internal_demand, users, web_for, contacts):
+    demand = challenged(internal_demand(), users)
+    response = web_for(users["manager"]).post(
+        reverse("demand:step", args=[demand.pk, "approve"]),
+        {"approver": contacts["Dr. Lena Novak"].pk},
+    )
+    assert response.status_code == 200 and "senior-management justification" in (
+        response.content.decode()
+    )
+    demand.refresh_from_db()
+    assert demand.status == "held"
+
+
+def test_customer_user_requests_on_the_web(users, web_for, customers):
+    response = web_for(users["internal"]).post(
+        reverse("demand:create"),
+        {
+            "customer": customers["marketing"].pk,
+            "title": "Event app",
+            "kind": "new_service",
+            "expected_outcomes": "Run events",
+            "required_investment": "5000",
+            "positioning": "bespoke",
+            "requirements": "Works offline\nSSO",
+        },
+    )
+    assert response.status_code == 302
+    demand = DemandRequest.objects.get(title="Event app")
+    assert demand.requester.name == "Clara Dupont" and demand.requirements.count() == 2
+
+
+def test_external_demand_page_hides_cost(users, web_for, customers, contacts):
+    demand = services.create_demand(
+        actor=users["external"],
+        customer=customers["skybridge"],
+        title="Crew app",
+        expected_outcomes="x",
+        required_investment=D("1000"),
+    )
+    services.record_external_check(
+        actor=users["manager"],
+        demand=demand,
+        legal=True,
+        feasible=True,
+        quoted_price=D("1000"),
+        estimated_cost=D("990"),
+    )
+    page = web_for(users["external"]).get(reverse("demand:detail", args=[demand.pk]))
+    text = page.content.decode()
+    assert "990" not in text and "Estimated cost" not in text and "margin" not in text.lower()
+    staff = web_for(users["manager"]).get(reverse("demand:detail", args=[demand.pk]))
+    assert "Estimated cost" in staff.content.decode()
+
+
+def test_capacity_page_orders_by_business_value(users, web_for):
+    text = web_for(users["finance"]).get(reverse("demand:capacity")).content.decode()
+    assert "R&amp;D Lab" in text and "Human Resources" in text and "Marketing" in text
+    assert "Funded by external revenue" in text
