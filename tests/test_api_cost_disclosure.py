@@ -29,6 +29,10 @@ LISTS = [
     "schedulefeed",
     "demandrequest",
     "capacitypool",
+    "statement",
+    "invoice",
+    "payment",
+    "period",
 ]
 
 

@@ -206,3 +206,39 @@ def test_sign_over_the_api_refuses_without_authority(users, client_for):
     assert response.status_code == 400
     assert response.json()["code"] == "no_authority"
     assert not agreement.signatures.exists()
+
+
+def test_a_contract_priced_below_cost_needs_a_finance_override(users, client_for):
+    from servicebook.finance.services import record_price_override
+
+    agreement = _contract(users, "skybridge", [])
+    laptop = Offering.objects.get(code="laptop")
+    services.add_line(
+        actor=users["manager"],
+        agreement=agreement,
+        offering=laptop,
+        quantity=D(10),
+        unit_price=D("20"),  # unit cost is 32
+    )
+    services.sign_agreement(
+        actor=users["manager"],
+        agreement=agreement,
+        contact=Contact.objects.get(name="Marc Lefèvre"),
+    )
+    with pytest.raises(DomainError, match="below its cost"):
+        services.change_agreement_status(
+            actor=users["manager"], agreement=agreement, to_status="active"
+        )
+    body = client_for(users["external"]).get(reverse("agreement-detail", args=[agreement.pk]))
+    assert "activation_blockers" not in body.json()  # may name cost: staff only
+    with pytest.raises(DomainError):
+        record_price_override(
+            actor=users["manager"], agreement=agreement, offering=laptop, reason="strategic"
+        )
+    record_price_override(
+        actor=users["finance"], agreement=agreement, offering=laptop, reason="Launch discount"
+    )
+    services.change_agreement_status(
+        actor=users["manager"], agreement=agreement, to_status="active"
+    )
+    assert Agreement.objects.get(pk=agreement.pk).status == "active"

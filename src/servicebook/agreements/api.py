@@ -168,6 +168,7 @@ class AgreementSerializer(CostAwareSerializer):
             "monthly_cost",
         ]
         cost_fields = ["monthly_cost"]
+        margin_fields = ["activation_blockers"]  # provider staff only: may name cost (R6)
 
     def get_due_diligence_summary(self, obj) -> str | None:
         return str(obj.due_diligence) if obj.due_diligence_id else None

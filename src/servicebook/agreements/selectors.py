@@ -62,7 +62,10 @@ def valid_signature(agreement: Agreement):
 
 
 def activation_blockers(agreement: Agreement) -> list[str]:
-    """Everything that must be true before the agreement can become active, not yet true."""
+    """Everything that must be true before the agreement can become active, not yet true.
+
+    Messages may name cost (the price floor of R6): show them to provider staff only.
+    """
     from servicebook.parties.services import latest_due_diligence
 
     blockers = []
@@ -80,6 +83,9 @@ def activation_blockers(agreement: Agreement) -> list[str]:
             f"{agreement.currency} {agreement.yearly_value()} (R17)"
         )
     blockers += agreement.consideration_errors()
+    from servicebook.finance.services import check_price_floor  # R6; finance builds on agreements
+
+    blockers += check_price_floor(agreement)
     for conflict in jurisdiction_conflicts(agreement):
         if not conflict.acknowledged:
             blockers.append(

@@ -84,7 +84,7 @@ class AgreementDetailView(LoginRequiredMixin, DetailView):
         conflicts = jurisdiction_conflicts(agreement)
         return super().get_context_data(
             policy=agreement.policy,
-            blockers=activation_blockers(agreement) if editable else [],
+            blockers=activation_blockers(agreement) if editable and can_edit else [],
             conflicts=conflicts,
             versions=Agreement.objects.filter(reference=agreement.reference).order_by("version"),
             lines=list(agreement.lines.all()),

@@ -188,3 +188,5 @@ LOGGING = {
 }
 
 SERVICEBOOK_USAGE_DIR = Path(os.environ.get("SERVICEBOOK_USAGE_DIR", VAR_DIR / "usage"))
+# Shared and idle capacity in service costs: "separate" (reported apart) or "spread".
+SERVICEBOOK_IDLE_CAPACITY = os.environ.get("SERVICEBOOK_IDLE_CAPACITY", "separate")

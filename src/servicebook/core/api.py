@@ -32,7 +32,8 @@ def exception_handler(exc, context):
 class CostAwareSerializer(serializers.ModelSerializer):
     """Drops cost fields for users who may not see cost and margin fields for non-staff (R7).
 
-    Subclasses list them in ``Meta.cost_fields`` and ``Meta.margin_fields``.
+    Subclasses list them in ``Meta.cost_fields`` and ``Meta.margin_fields`` (the latter also
+    holds any other field for provider staff only).
     """
 
     def get_fields(self):

@@ -76,7 +76,15 @@ class InvoiceLineInline(ReadOnlyInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "period", "customer", "total", "cash_amount", "in_kind_amount", "status"]
+    list_display = [
+        "number",
+        "period",
+        "customer",
+        "total",
+        "cash_amount",
+        "in_kind_amount",
+        "status",
+    ]
     list_filter = ["period", "status"]
     inlines = [InvoiceLineInline]
 

@@ -6,4 +6,8 @@ class FinanceConfig(AppConfig):
     label = "finance"
     verbose_name = "Finance"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = ()
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Finance", "finance:home", False),
+        ("Statements & invoices", "finance:documents", True),
+        ("Finance reports", "finance:reports", False),
+    )

@@ -1,0 +1,565 @@
+"""REST API of the finance app: statements, invoices, payments, ledger, periods, costs, reports.
+
+Customer users see only their own statements (internal, at cost) and invoices (external, prices
+only: cost fields are dropped for them, R7). Ledger, costs and reports are provider staff only.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from servicebook.agreements.models import Agreement
+from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer
+from servicebook.core.roles import is_provider_staff
+from servicebook.finance import ledger, selectors, services
+from servicebook.finance.models import (
+    Account,
+    AllocationRule,
+    CostPool,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    JournalLine,
+    Payment,
+    Period,
+    PriceFloorOverride,
+    Reminder,
+    ServiceCost,
+    Statement,
+    StatementLine,
+    UnitCost,
+)
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Read-only, scoped by ``visible_to``: another customer's object is a 404."""
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+
+def _require_staff(request) -> None:
+    if not is_provider_staff(request.user):
+        raise Http404
+
+
+# --- statements and invoices ---------------------------------------------------------------------
+
+
+class StatementLineSerializer(CostAwareSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True)
+
+    class Meta:
+        model = StatementLine
+        fields = [
+            "service",
+            "service_name",
+            "offering",
+            "source",
+            "description",
+            "quantity",
+            "unit_cost",
+            "cost",
+            "charge",
+        ]
+        cost_fields = ["unit_cost", "cost"]
+
+
+class StatementSerializer(CostAwareSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    lines = StatementLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "number",
+            "period",
+            "customer",
+            "customer_name",
+            "funding_model",
+            "currency",
+            "total_cost",
+            "total_charge",
+            "recovered",
+            "uncovered",
+            "budget",
+            "posted",
+            "lines",
+        ]
+        cost_fields = ["total_cost"]
+
+
+class StatementViewSet(ScopedReadOnlyViewSet):
+    """Internal statements (chargeback or showback), itemized by service, at cost (R1, R2, R5)."""
+
+    queryset = Statement.objects.select_related("customer").prefetch_related("lines__service")
+    serializer_class = StatementSerializer
+    filterset_fields = ["period", "customer", "funding_model"]
+    ordering_fields = ["period", "number"]
+
+
+class InvoiceLineSerializer(CostAwareSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "kind",
+            "service",
+            "service_name",
+            "offering",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "cost",
+            "reference",
+        ]
+        cost_fields = ["cost"]
+
+
+class InvoiceSerializer(CostAwareSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    agreement_reference = serializers.CharField(source="agreement.reference", read_only=True)
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    outstanding = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "period",
+            "customer",
+            "customer_name",
+            "agreement",
+            "agreement_reference",
+            "currency",
+            "issue_date",
+            "due_date",
+            "gross",
+            "credits",
+            "total",
+            "cash_amount",
+            "in_kind_amount",
+            "paid_cash",
+            "delivered_in_kind",
+            "outstanding",
+            "status",
+            "cost",
+            "lines",
+        ]
+        cost_fields = ["cost"]
+
+
+class InvoiceViewSet(ScopedReadOnlyViewSet):
+    """External invoices: cash part, in-kind part, credits as negative lines (R2, R3, R12)."""
+
+    queryset = Invoice.objects.select_related("customer", "agreement").prefetch_related(
+        "lines__service"
+    )
+    serializer_class = InvoiceSerializer
+    filterset_fields = ["period", "customer", "status", "agreement"]
+    ordering_fields = ["period", "number", "due_date"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "kind",
+            "amount",
+            "currency",
+            "date",
+            "reference",
+        ]
+
+
+class PaymentWriteSerializer(ScopedWriteSerializer):
+    date = serializers.DateField(required=False)
+
+    class Meta:
+        model = Payment
+        fields = ["invoice", "kind", "amount", "date", "reference"]
+
+
+class PaymentViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Cash received and in-kind deliveries against invoices (finance records them)."""
+
+    queryset = Payment.objects.select_related("invoice")
+    serializer_class = PaymentSerializer
+    filterset_fields = ["invoice", "kind"]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return PaymentWriteSerializer if self.action == "create" else PaymentSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = PaymentWriteSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        payment = services.record_payment(actor=request.user, **serializer.validated_data)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "level",
+            "days_overdue",
+            "outstanding",
+            "sent_on",
+        ]
+
+
+class ReminderViewSet(ScopedReadOnlyViewSet):
+    """Payment reminders of overdue invoices (30, 60, 90 days)."""
+
+    queryset = Reminder.objects.select_related("invoice")
+    serializer_class = ReminderSerializer
+    filterset_fields = ["invoice", "level"]
+
+    @action(detail=False, methods=["post"], serializer_class=serializers.Serializer)
+    def send(self, request):
+        """Age overdue invoices into reminders now (finance)."""
+        sent = services.send_reminders(actor=request.user)
+        return Response({"sent": len(sent)})
+
+
+# --- ledger --------------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "code", "name", "type", "purpose", "cost_centre"]
+
+
+class AccountViewSet(ScopedReadOnlyViewSet):
+    """The chart of accounts (staff only)."""
+
+    queryset = Account.objects.all()
+    serializer_class = AccountSerializer
+    filterset_fields = ["type", "purpose"]
+
+    @action(detail=False, methods=["get"])
+    def balances(self, request):
+        """Debit, credit and balance per account and currency (``?period=`` optional)."""
+        _require_staff(request)
+        return Response(ledger.balances(period=request.query_params.get("period")))
+
+
+class JournalLineSerializer(serializers.ModelSerializer):
+    account_code = serializers.CharField(source="account.code", read_only=True)
+
+    class Meta:
+        model = JournalLine
+        fields = ["account", "account_code", "debit", "credit", "currency", "customer", "memo"]
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    lines = JournalLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "number",
+            "period",
+            "date",
+            "kind",
+            "memo",
+            "customer",
+            "reverses",
+            "posted_at",
+            "lines",
+        ]
+
+
+class AdjustmentLineSerializer(serializers.Serializer):
+    account = serializers.CharField(help_text="Account code")
+    debit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    credit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    currency = serializers.CharField(max_length=3)
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=7)
+    memo = serializers.CharField(max_length=200)
+    lines = AdjustmentLineSerializer(many=True)
+
+
+class JournalEntryViewSet(ScopedReadOnlyViewSet):
+    """Posted journal entries (staff only). Immutable: corrections are new adjustments."""
+
+    queryset = JournalEntry.objects.prefetch_related("lines__account")
+    serializer_class = JournalEntrySerializer
+    filterset_fields = ["period", "kind", "customer"]
+
+    @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
+    def adjust(self, request):
+        """Post an adjustment entry in an open period (finance)."""
+        _require_staff(request)
+        serializer = AdjustmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = services.post_adjustment(
+            actor=request.user,
+            period=data["period"],
+            memo=data["memo"],
+            lines=[{**line} for line in data["lines"]],
+        )
+        entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
+        return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["get"])
+    def verify(self, request):
+        """Check every ledger invariant (``ok`` false lists the violations)."""
+        _require_staff(request)
+        return Response(ledger.verify())
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Period
+        fields = ["id", "period", "status", "closed_at", "closed_by", "summary"]
+
+
+class CloseSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=7)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class PeriodViewSet(ScopedReadOnlyViewSet):
+    """Periods and their close (finance only closes)."""
+
+    queryset = Period.objects.all()
+    serializer_class = PeriodSerializer
+    filterset_fields = ["status"]
+
+    @action(detail=False, methods=["post"], serializer_class=CloseSerializer)
+    def close(self, request):
+        """Close a period: ``{"period": "2026-10", "dry_run": false}``; idempotent."""
+        if not is_provider_staff(request.user):
+            raise PermissionDenied("Closing a period needs the finance role")
+        serializer = CloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.close_period(actor=request.user, **serializer.validated_data)
+        return Response(result)
+
+
+# --- costs and pricing ---------------------------------------------------------------------------
+
+
+class CostPoolSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CostPool
+        fields = ["id", "period", "category", "name", "amount", "currency", "source"]
+        read_only_fields = ["source"]
+        validators = []
+
+
+class CostPoolViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Cost pools by TBM category and period (staff only); POST records or replaces one."""
+
+    queryset = CostPool.objects.all()
+    serializer_class = CostPoolSerializer
+    filterset_fields = ["period", "category"]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = CostPoolSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pool = services.set_cost_pool(actor=request.user, source="api", **serializer.validated_data)
+        return Response(CostPoolSerializer(pool).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["post"], serializer_class=CloseSerializer)
+    def compute(self, request):
+        """Allocate a period's pools to services and derive unit costs: ``{"period": …}``."""
+        period = request.data.get("period", "")
+        return Response(services.compute_service_costs(actor=request.user, period=period))
+
+
+class AllocationRuleSerializer(serializers.ModelSerializer):
+    shares = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AllocationRule
+        fields = ["id", "category", "driver", "note", "shares"]
+
+    def get_shares(self, obj) -> list[dict]:
+        return [{"service": s.service_id, "percent": str(s.percent)} for s in obj.shares.all()]
+
+
+class AllocationRuleViewSet(ScopedReadOnlyViewSet):
+    queryset = AllocationRule.objects.prefetch_related("shares")
+    serializer_class = AllocationRuleSerializer
+
+
+class ServiceCostSerializer(serializers.ModelSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+
+    class Meta:
+        model = ServiceCost
+        fields = [
+            "id",
+            "period",
+            "service",
+            "service_name",
+            "allocated",
+            "idle",
+            "total",
+            "currency",
+            "breakdown",
+        ]
+
+
+class ServiceCostViewSet(ScopedReadOnlyViewSet):
+    """Cost of each service per period (R4; staff only)."""
+
+    queryset = ServiceCost.objects.select_related("service")
+    serializer_class = ServiceCostSerializer
+    filterset_fields = ["period", "service"]
+
+
+class UnitCostSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UnitCost
+        fields = ["id", "period", "offering", "quantity", "cost", "unit_cost", "currency"]
+
+
+class UnitCostViewSet(ScopedReadOnlyViewSet):
+    """Unit cost per offering per period (R4; staff only)."""
+
+    queryset = UnitCost.objects.all()
+    serializer_class = UnitCostSerializer
+    filterset_fields = ["period", "offering"]
+
+
+class PriceOverrideSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = PriceFloorOverride
+        fields = ["id", "agreement", "offering", "reason", "recorded_by", "recorded_at"]
+        read_only_fields = ["recorded_by", "recorded_at"]
+        validators = []
+
+
+class PriceOverrideViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """R6: a finance user's override letting a contract line be priced below cost."""
+
+    queryset = PriceFloorOverride.objects.all()
+    serializer_class = PriceOverrideSerializer
+    filterset_fields = ["agreement"]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        _require_staff(request)
+        serializer = PriceOverrideSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        override = services.record_price_override(actor=request.user, **serializer.validated_data)
+        return Response(PriceOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["get"])
+    def check(self, request):
+        """``?agreement=<id>``: why the contract cannot be activated below cost (empty: it can)."""
+        _require_staff(request)
+        try:
+            agreement = Agreement.objects.visible_to(request.user).get(
+                pk=request.query_params.get("agreement")
+            )
+        except (Agreement.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+        return Response(
+            {"agreement": agreement.pk, "problems": services.check_price_floor(agreement)}
+        )
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+REPORTS = {
+    "cost-recovery": selectors.cost_recovery,
+    "funding": selectors.funding,
+    "uncovered-cost": selectors.uncovered_cost,
+    "external-margin": selectors.external_margin,
+    "revenue-capacity": selectors.revenue_vs_capacity,
+    "service-costs": selectors.service_costs,
+    "unit-costs": selectors.unit_costs,
+}
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """Finance reports (staff only): ``/api/finance-reports/<name>/?period=YYYY-MM``."""
+
+    lookup_field = "name"
+    lookup_value_regex = "[a-z-]+"
+
+    def list(self, request):
+        _require_staff(request)
+        return Response({"reports": sorted(REPORTS), "periods": selectors.report_periods()})
+
+    def retrieve(self, request, name=None):
+        _require_staff(request)
+        if name not in REPORTS:
+            raise Http404
+        period = request.query_params.get("period") or selectors.default_period()
+        if period is None:
+            return Response({"period": None, "rows": []})
+        services.check_period(period)
+        data = REPORTS[name](period)
+        return Response(data if isinstance(data, dict) else {"period": period, "rows": data})
+
+
+ROUTES = [
+    ("statements", StatementViewSet, "statement"),
+    ("invoices", InvoiceViewSet, "invoice"),
+    ("payments", PaymentViewSet, "payment"),
+    ("reminders", ReminderViewSet, "reminder"),
+    ("accounts", AccountViewSet, "account"),
+    ("journal-entries", JournalEntryViewSet, "journalentry"),
+    ("periods", PeriodViewSet, "period"),
+    ("cost-pools", CostPoolViewSet, "costpool"),
+    ("allocation-rules", AllocationRuleViewSet, "allocationrule"),
+    ("service-costs", ServiceCostViewSet, "servicecost"),
+    ("unit-costs", UnitCostViewSet, "unitcost"),
+    ("price-overrides", PriceOverrideViewSet, "priceoverride"),
+    ("finance-reports", ReportViewSet, "financereport"),
+]

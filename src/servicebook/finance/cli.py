@@ -1,0 +1,166 @@
+"""Finance commands: ``close-period``, ``ledger verify|export``, ``import costs``,
+``bench close``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from servicebook.cli import CommandError, print_json, setup_django
+
+
+def period_arg(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"period must look like YYYY-MM, not {value!r}")
+    return value
+
+
+def register(sub) -> None:
+    close = sub.add_parser("close-period", help="close a month: statements, invoices, ledger")
+    close.add_argument("period", type=period_arg, help="YYYY-MM")
+    close.add_argument(
+        "--dry-run", action="store_true", help="show what would happen, change nothing"
+    )
+    close.add_argument("--json", action="store_true", help="print a JSON summary")
+    close.set_defaults(func=cmd_close_period)
+
+    ledger = sub.add_parser("ledger", help="the double-entry ledger")
+    ledger_sub = ledger.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
+    verify = ledger_sub.add_parser(
+        "verify", help="check every ledger invariant (exit 1 if any fails)"
+    )
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=cmd_ledger_verify)
+    export = ledger_sub.add_parser("export", help="write the journal as CSV for the ERP")
+    export.add_argument("--period", type=period_arg)
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(func=cmd_ledger_export)
+
+
+def register_import(sub) -> None:
+    costs = sub.add_parser("costs", help="import cost pools (TBM categories) from CSV")
+    costs.add_argument("file")
+    costs.add_argument("--period", type=period_arg, help="only rows of this period")
+    costs.add_argument("--json", action="store_true")
+    costs.set_defaults(func=cmd_import_costs)
+
+
+def register_bench(sub) -> None:
+    bench = sub.add_parser("close", help="time a period close of N customers (20 lines each)")
+    bench.add_argument("--n", type=int, default=10_000, help="customers (default 10,000)")
+    bench.add_argument("--lines", type=int, default=20, help="lines per customer (default 20)")
+    bench.add_argument(
+        "--backend",
+        choices=["sqlite", "postgresql", "both"],
+        default="both",
+        help="database(s) to measure (default both)",
+    )
+    bench.add_argument("--pg-url", default=None, help="PostgreSQL server URL (127.0.0.1:5432)")
+    bench.set_defaults(func=cmd_bench_close)
+
+
+def _domain(call):
+    from servicebook.core.errors import DomainError
+
+    try:
+        return call()
+    except DomainError as error:
+        raise CommandError(error.message) from None
+
+
+def cmd_close_period(args) -> int:
+    setup_django()
+    from servicebook.finance import services
+
+    result = _domain(
+        lambda: services.close_period(actor=None, period=args.period, dry_run=args.dry_run)
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    print(result["message"])
+    if result.get("statements") is not None:
+        print(
+            f"  {result.get('statements', 0)} statements, {result.get('invoices', 0)} invoices, "
+            f"{result.get('lines', 0)} lines"
+        )
+        for currency, totals in (result.get("totals") or {}).items():
+            parts = ", ".join(f"{k} {v}" for k, v in totals.items())
+            print(f"  {currency}: {parts}")
+        for warning in result.get("warnings", []):
+            print(f"  warning: {warning}")
+    return 0
+
+
+def cmd_ledger_verify(args) -> int:
+    setup_django()
+    from servicebook.finance import ledger
+
+    result = ledger.verify()
+    if args.json:
+        print_json(result)
+    elif result["ok"]:
+        print(f"ledger verified: {result['entries']} entries, {result['lines']} lines, clean")
+    else:
+        print(f"ledger verify: {len(result['violations'])} violation(s)", file=sys.stderr)
+        for violation in result["violations"]:
+            print(f"  {violation}", file=sys.stderr)
+    return 0 if result["ok"] else 1
+
+
+def cmd_ledger_export(args) -> int:
+    setup_django()
+    from servicebook.finance import export
+    from servicebook.finance.models import JournalLine
+
+    lines = JournalLine.objects.all()
+    if args.period:
+        lines = lines.filter(entry__period=args.period)
+    text = export.journal_csv(lines)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
+        if args.json:
+            print_json({"output": args.output, "lines": lines.count()})
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_import_costs(args) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.file}: cannot read it as UTF-8 text ({error})") from None
+    setup_django()
+    from servicebook.finance import services
+
+    result = _domain(lambda: services.import_cost_pools(actor=None, text=text, period=args.period))
+    if args.json:
+        print_json(result)
+    else:
+        print(
+            f"read {result['read']}: imported {result['imported']}, rejected {result['rejected']}"
+        )
+        for reject in result["rejects"]:
+            print(f"  row {reject['row']}: {reject['reason']}")
+    return 0
+
+
+def cmd_bench_close(args) -> int:
+    if args.n < 1 or args.lines < 1:
+        raise CommandError("--n and --lines must be positive")
+    from servicebook.finance import bench_close
+
+    print_json(
+        bench_close.run(n=args.n, lines=args.lines, backend=args.backend, pg_url=args.pg_url)
+    )
+    return 0

@@ -1,0 +1,143 @@
+"""CSV and PDF exports: statements, invoices, the journal (for the ERP) and the reports.
+
+An invoice export for an external user never carries cost (R7): the columns depend on
+``user_may_see_cost``. PDFs are rendered by WeasyPrint from the same HTML template as the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from django.template.loader import render_to_string
+
+from servicebook.finance.models import Invoice, JournalLine, Statement
+from servicebook.policy import user_may_see_cost
+
+
+def to_csv(header: list[str], rows: Iterable[Iterable]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return out.getvalue()
+
+
+def statement_csv(statement: Statement) -> str:
+    header = [
+        "statement",
+        "period",
+        "customer",
+        "service",
+        "description",
+        "source",
+        "quantity",
+        "unit_cost",
+        "cost",
+        "charge",
+        "currency",
+    ]
+    rows = (
+        [
+            statement.number,
+            statement.period,
+            statement.customer.name,
+            line.service.name,
+            line.description,
+            line.source,
+            line.quantity,
+            line.unit_cost,
+            line.cost,
+            line.charge,
+            statement.currency,
+        ]
+        for line in statement.lines.select_related("service")
+    )
+    return to_csv(header, rows)
+
+
+def invoice_csv(invoice: Invoice, user) -> str:
+    with_cost = user_may_see_cost(user) and not getattr(user, "customer_id", None)
+    header = [
+        "invoice",
+        "period",
+        "customer",
+        "kind",
+        "description",
+        "quantity",
+        "unit_price",
+        "amount",
+        "currency",
+    ] + (["cost"] if with_cost else [])
+    rows = (
+        [
+            invoice.number,
+            invoice.period,
+            invoice.customer.name,
+            line.kind,
+            line.description,
+            line.quantity,
+            line.unit_price,
+            line.amount,
+            invoice.currency,
+        ]
+        + ([line.cost] if with_cost else [])
+        for line in invoice.lines.all()
+    )
+    return to_csv(header, rows)
+
+
+def journal_csv(lines=None) -> str:
+    """The journal, one row per line, for the organization's ERP."""
+    lines = lines if lines is not None else JournalLine.objects.all()
+    header = [
+        "entry",
+        "period",
+        "date",
+        "kind",
+        "memo",
+        "account",
+        "account_name",
+        "debit",
+        "credit",
+        "currency",
+        "customer",
+        "cost_centre",
+    ]
+    rows = (
+        [
+            line.entry.number,
+            line.entry.period,
+            line.entry.date,
+            line.entry.kind,
+            line.entry.memo,
+            line.account.code,
+            line.account.name,
+            line.debit,
+            line.credit,
+            line.currency,
+            line.customer.code if line.customer else "",
+            line.account.cost_centre,
+        ]
+        for line in lines.select_related("entry", "account", "customer")
+        .order_by("entry", "pk")
+        .iterator(chunk_size=5000)
+    )
+    return to_csv(header, rows)
+
+
+def report_csv(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    header = [key for key in rows[0] if not key.endswith("_id") and key != "breakdown"]
+    return to_csv(header, ([row.get(key) for key in header] for row in rows))
+
+
+def document_pdf(context: dict) -> bytes:
+    """A statement or invoice as PDF (WeasyPrint), from ``finance/document_print.html``."""
+    from weasyprint import HTML
+
+    html = render_to_string("finance/document_print.html", context)
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,724 @@
+"""Money: cost pools and allocation, periods and their close, statements, invoices, payments and
+a small double-entry ledger.
+
+Every amount is a Decimal with two places and a currency next to it (see
+``servicebook.core.money``). Ledger lines are positive debits or credits; an entry balances per
+currency and never changes once posted (corrections are new entries in an open period).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Value
+
+from servicebook.catalog.models import Offering, Service, rate_field
+from servicebook.core.models import EventModel, TimeStampedModel
+from servicebook.core.money import CURRENCY_CHOICES
+from servicebook.core.tenancy import ScopedQuerySet
+from servicebook.parties.models import Customer, FundingModel, money_field
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def same_amount(field: str, expression) -> Q:
+    """``field == expression`` to the cent, as a CHECK constraint that also holds on SQLite
+    (where a sum of NUMERIC values is compared in floating point)."""
+    half_cent = Value(Decimal("0.005"))
+    return Q(**{f"{field}__gte": expression - half_cent}) & Q(
+        **{f"{field}__lte": expression + half_cent}
+    )
+
+
+def validate_period(value: str) -> None:
+    if not isinstance(value, str) or not PERIOD_RE.match(value):
+        raise ValidationError(f"{value!r} is not a period: use YYYY-MM, e.g. 2026-10")
+
+
+class ImmutableError(Exception):
+    """Raised when code tries to change or delete a posted ledger row."""
+
+
+class ProviderWideQuerySet(ScopedQuerySet):
+    """Provider-internal rows (ledger, costs): staff see them, customer users never do."""
+
+    customer_path = None
+
+
+# --- cost of services (R4) -----------------------------------------------------------------------
+
+
+class CostCategory(models.TextChoices):
+    """The cost pools of the TBM taxonomy."""
+
+    INTERNAL_LABOR = "internal_labor", "Internal labor"
+    EXTERNAL_LABOR = "external_labor", "External labor"
+    HARDWARE = "hardware", "Hardware"
+    SOFTWARE = "software", "Software"
+    OUTSIDE_SERVICES = "outside_services", "Outside services"
+    FACILITIES_POWER = "facilities_power", "Facilities and power"
+    TELECOM = "telecom", "Telecom"
+    CLOUD_SERVICES = "cloud_services", "Cloud services"
+    OTHER = "other", "Other"
+
+
+#: Categories that buy capacity (staff and technology) which external revenue funds (R8).
+CAPACITY_CATEGORIES = (
+    CostCategory.INTERNAL_LABOR,
+    CostCategory.EXTERNAL_LABOR,
+    CostCategory.HARDWARE,
+    CostCategory.CLOUD_SERVICES,
+)
+
+
+class CostPool(TimeStampedModel):
+    """What the provider spent in one TBM cost category in one month (e.g. hardware, 2026-10).
+
+    Pools are allocated to services by allocation rules to give the cost of each service (R4).
+    """
+
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    name = models.CharField(max_length=120, help_text="e.g. 'Data centre staff'")
+    amount = money_field()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    source = models.CharField(max_length=20, default="ui", help_text="ui, csv or api")
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "category", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "category", "name"], name="cost_pool_unique_per_period"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cost_pool_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.get_category_display()}: {self.name}"
+
+
+class Driver(models.TextChoices):
+    FIXED = "fixed", "Fixed percentages"
+    HEADCOUNT = "headcount", "Headcount"
+    TICKETS = "tickets", "Tickets"
+    USAGE = "usage", "Metered usage (at standard cost)"
+
+
+class AllocationRule(TimeStampedModel):
+    """How the pools of one TBM category reach services: by fixed percentages or by a driver.
+
+    A fixed rule lists shares that sum to 100; a share without a service is shared and idle
+    capacity. Driver rules split in proportion to the period's driver values per service.
+    """
+
+    category = models.CharField(max_length=20, choices=CostCategory.choices, unique=True)
+    driver = models.CharField(max_length=10, choices=Driver.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} by {self.get_driver_display().lower()}"
+
+
+class AllocationShare(models.Model):
+    """One share of a fixed-percentage rule: ``percent`` of the pool to ``service``.
+
+    An empty service means shared and idle capacity (shown separately or spread, by setting).
+    """
+
+    rule = models.ForeignKey(AllocationRule, on_delete=models.CASCADE, related_name="shares")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    percent = models.DecimalField(max_digits=7, decimal_places=4)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rule", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="share_percent_range"
+            ),
+            models.UniqueConstraint(fields=["rule", "service"], name="share_service_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent}% → {self.service or 'shared and idle capacity'}"
+
+
+class DriverValue(models.Model):
+    """A driver's measure for one service in one period (e.g. 12 staff, 340 tickets)."""
+
+    period = models.CharField(max_length=7, validators=[validate_period])
+    driver = models.CharField(max_length=10, choices=Driver.choices)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "driver", "service"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "driver", "service"], name="driver_value_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="driver_value_positive"),
+            models.CheckConstraint(condition=~Q(driver="fixed"), name="driver_value_not_fixed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.driver} {self.service_id}: {self.quantity}"
+
+
+class ServiceCost(models.Model):
+    """The cost of one service in one period, from the allocated cost pools (R4).
+
+    ``idle`` is the shared and idle capacity spread onto this service (zero when idle capacity is
+    shown separately, then held by the row with no service).
+    """
+
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    allocated = money_field()
+    idle = money_field(default=0)
+    total = money_field()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    breakdown = models.JSONField(default=dict, help_text="Amount per cost category.")
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "service__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "service"], name="service_cost_unique"),
+            models.CheckConstraint(
+                condition=same_amount("total", F("allocated") + F("idle")),
+                name="service_cost_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.service or 'shared and idle capacity'}: {self.total}"
+
+
+class UnitCost(models.Model):
+    """The cost of one unit of an offering in one period: its share of the service cost divided
+    by the units consumed. Internal charges of the period use it (at cost, R5); it is never shown
+    to external users (R7)."""
+
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=22, decimal_places=6)
+    cost = money_field()
+    unit_cost = rate_field()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "offering"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "offering"], name="unit_cost_unique"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="unit_cost_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.offering_id}: {self.unit_cost}"
+
+
+# --- pricing policy (R6) --------------------------------------------------------------------------
+
+
+class PriceFloorOverride(models.Model):
+    """A finance user's recorded decision to let a contract line be priced below its unit cost
+    (R6: a commercial provider cannot activate such a contract without one)."""
+
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.CASCADE, related_name="price_overrides"
+    )
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "offering"], name="price_override_unique"),
+            models.CheckConstraint(condition=~Q(reason=""), name="price_override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.reference} {self.offering.code}: {self.reason[:40]}"
+
+
+# --- periods and the close (R1, R2, R3) ----------------------------------------------------------
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Period(TimeStampedModel):
+    """A month of the books. Closing it issues statements and invoices, posts them, and locks it:
+    later corrections are adjustment entries in an open period."""
+
+    period = models.CharField(max_length=7, unique=True, validators=[validate_period])
+    status = models.CharField(
+        max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(closed_at__isnull=False),
+                name="period_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.period
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == PeriodStatus.CLOSED
+
+
+class PeriodEvent(EventModel):
+    """One step in a period's life: costs computed, closed, adjustment posted."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="events")
+
+    objects = ProviderWideQuerySet.as_manager()
+
+
+class Statement(TimeStampedModel):
+    """An internal customer's statement for a month: what it consumed, at cost, per service.
+
+    Its funding model decides what is posted (R1, R2): nothing for central allocation and
+    showback, a notional transfer for chargeback, the recovered share plus a subsidy for the
+    uncovered share under partial recovery. Never revenue.
+    """
+
+    number = models.CharField(max_length=30, unique=True)
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="statements")
+    funding_model = models.CharField(max_length=20, choices=FundingModel.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    total_cost = money_field(help_text="Consumption at cost.")
+    total_charge = money_field(help_text="Cost × (1 + internal margin the policy allows).")
+    recovered = money_field(help_text="Charged to the customer's cost centre (posted).")
+    uncovered = money_field(help_text="Covered by budget, donations or taxes (subsidy).")
+    budget = money_field(null=True, blank=True, help_text="The customer's funding for the month.")
+    posted = models.BooleanField(default=False)
+    entry = models.ForeignKey(
+        "JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "customer__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "customer"], name="statement_unique"),
+            models.CheckConstraint(
+                condition=Q(recovered__gte=0) & Q(uncovered__gte=0) & Q(total_cost__gte=0),
+                name="statement_amounts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.customer}"
+
+    @property
+    def covered_centrally(self):
+        """What the central budget carries: all of it unless charged back (R4 report)."""
+        return self.total_charge - self.recovered
+
+
+class StatementLineQuerySet(ScopedQuerySet):
+    customer_path = "statement__customer"
+
+
+class StatementLine(models.Model):
+    """One item of a statement: an offering consumed, its quantity, unit cost and amounts."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=12, default="subscription")
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=22, decimal_places=6)
+    unit_cost = rate_field()
+    cost = money_field()
+    charge = money_field()
+
+    objects = StatementLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.description} × {self.quantity}"
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+
+
+class InvoiceQuerySet(ScopedQuerySet):
+    customer_path = "customer"
+
+
+class Invoice(TimeStampedModel):
+    """An external customer's invoice for one contract and month: real revenue (R2).
+
+    Its total is split into a cash part and an in-kind part (R3): the in-kind part is the
+    contracted in-kind items at their agreed unit value, the cash part the rest (service credits
+    reduce the cash part). Lines never carry cost for the customer's eyes (R7).
+    """
+
+    number = models.CharField(max_length=30, unique=True)
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="invoices"
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    gross = money_field(help_text="Charges before service credits.")
+    credits = money_field(default=0, help_text="Service credits (positive amount deducted).")
+    total = money_field()
+    in_kind_amount = money_field(default=0)
+    cash_amount = money_field()
+    paid_cash = money_field(default=0)
+    delivered_in_kind = money_field(default=0)
+    status = models.CharField(
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
+    )
+    cost = money_field(null=True, blank=True, help_text="Provider's cost (staff only).")
+    entry = models.ForeignKey(
+        "JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "agreement"], name="invoice_unique"),
+            models.CheckConstraint(
+                condition=same_amount("total", F("gross") - F("credits")),
+                name="invoice_total_is_gross_less",
+            ),
+            models.CheckConstraint(
+                condition=same_amount("total", F("cash_amount") + F("in_kind_amount")),
+                name="invoice_cash_plus_in_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__gte=0) & Q(in_kind_amount__gte=0) & Q(cash_amount__gte=0),
+                name="invoice_parts_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_cash__lte=F("cash_amount"))
+                & Q(delivered_in_kind__lte=F("in_kind_amount"))
+                & Q(paid_cash__gte=0)
+                & Q(delivered_in_kind__gte=0),
+                name="invoice_not_overpaid",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.customer}"
+
+    @property
+    def outstanding_cash(self):
+        return self.cash_amount - self.paid_cash
+
+    @property
+    def outstanding_in_kind(self):
+        return self.in_kind_amount - self.delivered_in_kind
+
+    @property
+    def outstanding(self):
+        return self.outstanding_cash + self.outstanding_in_kind
+
+    def days_overdue(self, today) -> int:
+        if self.status == InvoiceStatus.PAID or today <= self.due_date:
+            return 0
+        return (today - self.due_date).days
+
+
+class LineKind(models.TextChoices):
+    SUBSCRIPTION = "subscription", "Subscription"
+    USAGE = "usage", "Rated usage"
+    CREDIT = "credit", "Service credit"
+    IN_KIND = "in_kind", "Settled in kind"
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice. Subscription and usage lines add to the gross, credit lines are
+    negative, in-kind lines say which part of the total is settled in goods or services (R3)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=12, choices=LineKind.choices)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    offering = models.ForeignKey(
+        Offering, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=22, decimal_places=6)
+    unit_price = rate_field()
+    amount = money_field()
+    cost = money_field(null=True, blank=True, help_text="Provider's cost (staff only).")
+    reference = models.CharField(max_length=60, blank=True)
+
+    class QuerySet(ScopedQuerySet):
+        customer_path = "invoice__customer"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        ordering = ["invoice", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="credit") | Q(amount__lte=0), name="credit_line_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="credit") | Q(amount__gte=0), name="charge_line_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.description} {self.amount}"
+
+
+class InvoiceEvent(EventModel):
+    """One step in an invoice's life: issued, payment, in-kind delivery, reminder, suspension."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
+
+    class QuerySet(ScopedQuerySet):
+        customer_path = "invoice__customer"
+
+    objects = QuerySet.as_manager()
+
+
+class PaymentKind(models.TextChoices):
+    CASH = "cash", "Cash"
+    IN_KIND = "in_kind", "In kind (goods or services received)"
+
+
+class Payment(TimeStampedModel):
+    """Money or goods received against an invoice: a bank transfer, or delivered tickets (R3)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    amount = money_field()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    date = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    entry = models.ForeignKey("JournalEntry", on_delete=models.PROTECT, related_name="+")
+
+    class QuerySet(ScopedQuerySet):
+        customer_path = "invoice__customer"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.currency} {self.amount} for {self.invoice_id}"
+
+
+class Reminder(models.Model):
+    """A payment reminder for an overdue invoice: level 1, 2, 3 at 30, 60, 90 days overdue."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    level = models.PositiveSmallIntegerField()
+    days_overdue = models.PositiveIntegerField()
+    outstanding = money_field()
+    sent_on = models.DateField()
+
+    class QuerySet(ScopedQuerySet):
+        customer_path = "invoice__customer"
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        ordering = ["invoice", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="reminder_once_per_level"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=3), name="reminder_level_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.level} for {self.invoice_id}"
+
+
+# --- ledger (R2, R3) -----------------------------------------------------------------------------
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    INCOME = "income", "Income"
+    CONTRA_INCOME = "contra_income", "Contra-income"
+    EXPENSE = "expense", "Expense"
+    CONTRA_EXPENSE = "contra_expense", "Contra-expense (cost recovery)"
+    EQUITY = "equity", "Equity / funding"
+
+
+class Account(models.Model):
+    """An account of the ledger: receivables, revenue, internal cost recovery, a cost centre's
+    internal IT charges, subsidy… ``purpose`` names the role an account plays in postings."""
+
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=120)
+    type = models.CharField(max_length=16, choices=AccountType.choices)
+    purpose = models.CharField(max_length=30, db_index=True)
+    cost_centre = models.CharField(max_length=40, blank=True)
+
+    objects = ProviderWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "cost_centre"], name="account_purpose_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class EntryKind(models.TextChoices):
+    CLOSE = "close", "Period close"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    PAYMENT = "payment", "Payment"
+
+
+class ImmutableQuerySet(ProviderWideQuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("posted ledger rows cannot be changed; post an adjustment")
+
+    def delete(self):
+        raise ImmutableError("posted ledger rows cannot be deleted; post an adjustment")
+
+
+class JournalEntry(models.Model):
+    """A posted journal entry: debit and credit lines that balance per currency. Immutable once
+    posted; a correction is a new adjustment entry in an open period."""
+
+    period = models.CharField(max_length=7, validators=[validate_period], db_index=True)
+    date = models.DateField()
+    kind = models.CharField(max_length=12, choices=EntryKind.choices)
+    memo = models.CharField(max_length=200)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    posted_at = models.DateTimeField(auto_now_add=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"JE-{self.pk:06d} {self.memo}" if self.pk else self.memo
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("a posted journal entry cannot be changed; post an adjustment")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("a posted journal entry cannot be deleted; post an adjustment")
+
+    @property
+    def number(self) -> str:
+        return f"JE-{self.pk:06d}"
+
+
+class JournalLine(models.Model):
+    """One side of an entry: a positive debit or a positive credit on an account, in a currency."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    debit = money_field(default=0)
+    credit = money_field(default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=200, blank=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["entry", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                name="journal_line_one_positive_side",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account_id} {side} {self.currency}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("a posted journal line cannot be changed; post an adjustment")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("a posted journal line cannot be deleted; post an adjustment")

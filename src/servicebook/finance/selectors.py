@@ -1,0 +1,257 @@
+"""Reads of the finance app: the reports (R4-R8), aging, and what a page lists.
+
+Every report works on closed documents of one period, so its figures are the figures that were
+posted. Revenue, cost and margin of external customers are for provider staff only (R7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from servicebook.core.money import allocate_amount, quantum
+from servicebook.finance.models import (
+    CAPACITY_CATEGORIES,
+    CostPool,
+    FundingModel,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Period,
+    PeriodStatus,
+    ServiceCost,
+    Statement,
+    StatementLine,
+    UnitCost,
+)
+
+ZERO = Decimal("0.00")
+
+
+def report_periods() -> list[str]:
+    """Periods that have documents, newest first."""
+    found = set(Statement.objects.values_list("period", flat=True).distinct())
+    found |= set(Invoice.objects.values_list("period", flat=True).distinct())
+    found |= set(CostPool.objects.values_list("period", flat=True).distinct())
+    return sorted(found, reverse=True)
+
+
+def default_period() -> str | None:
+    closed = Period.objects.filter(status=PeriodStatus.CLOSED).order_by("-period").first()
+    if closed:
+        return closed.period
+    periods = report_periods()
+    return periods[0] if periods else None
+
+
+def cost_recovery(period: str) -> list[dict]:
+    """R4/R5: per internal customer and service, the cost consumed, what was charged, and how
+    much of it was recovered from the customer's cost centre."""
+    statements = {
+        s.pk: s for s in Statement.objects.filter(period=period).select_related("customer")
+    }
+    grouped: dict[tuple[int, int], dict] = {}
+    rows = (
+        StatementLine.objects.filter(statement_id__in=list(statements))
+        .values("statement_id", "service_id", "service__name")
+        .annotate(cost=Sum("cost"), charge=Sum("charge"))
+        .order_by("statement_id", "service__name")
+    )
+    for row in rows:
+        grouped[(row["statement_id"], row["service_id"])] = row
+    result = []
+    for st_id, st in sorted(statements.items(), key=lambda kv: kv[1].customer.name):
+        lines = [row for (sid, _), row in grouped.items() if sid == st_id]
+        charges = [row["charge"] for row in lines]
+        recovered = (
+            allocate_amount(st.recovered, charges, quantum(st.currency))
+            if lines and st.recovered
+            else [ZERO] * len(lines)
+        )
+        for row, rec in zip(lines, recovered, strict=True):
+            result.append(
+                {
+                    "customer": st.customer.name,
+                    "customer_id": st.customer_id,
+                    "funding_model": st.funding_model,
+                    "service": row["service__name"],
+                    "currency": st.currency,
+                    "cost": row["cost"],
+                    "charge": row["charge"],
+                    "recovered": rec,
+                    "not_recovered": row["charge"] - rec,
+                }
+            )
+    return result
+
+
+def funding(period: str) -> list[dict]:
+    """R4/R19: each internal customer's consumption at cost against its funding (budget)."""
+    result = []
+    for st in Statement.objects.filter(period=period).select_related("customer"):
+        budget = st.budget
+        result.append(
+            {
+                "customer": st.customer.name,
+                "customer_id": st.customer_id,
+                "funding_model": st.funding_model,
+                "currency": st.currency,
+                "consumption_at_cost": st.total_cost,
+                "charged": st.total_charge,
+                "recovered": st.recovered,
+                "covered_centrally": st.total_charge - st.recovered,
+                "budget": budget,
+                "over_budget": None if budget is None else st.total_cost - budget,
+            }
+        )
+    return sorted(result, key=lambda r: r["customer"])
+
+
+def uncovered_cost(period: str) -> list[dict]:
+    """R5: under partial recovery, the share recovered and the uncovered share (subsidy)."""
+    result = []
+    for st in Statement.objects.filter(
+        period=period, funding_model=FundingModel.PARTIAL_RECOVERY
+    ).select_related("customer"):
+        result.append(
+            {
+                "customer": st.customer.name,
+                "customer_id": st.customer_id,
+                "currency": st.currency,
+                "charged": st.total_charge,
+                "recovered": st.recovered,
+                "uncovered": st.uncovered,
+            }
+        )
+    return result
+
+
+def external_margin(period: str) -> list[dict]:
+    """R6 (staff only): revenue, cost and margin per external customer and service."""
+    rows = (
+        InvoiceLine.objects.filter(invoice__period=period, kind__in=["subscription", "usage"])
+        .values(
+            "invoice__customer_id", "invoice__customer__name", "service__name", "invoice__currency"
+        )
+        .annotate(revenue=Sum("amount"), cost=Sum("cost"))
+        .order_by("invoice__customer__name", "service__name")
+    )
+    result = []
+    for row in rows:
+        cost = row["cost"]
+        result.append(
+            {
+                "customer": row["invoice__customer__name"],
+                "customer_id": row["invoice__customer_id"],
+                "service": row["service__name"],
+                "currency": row["invoice__currency"],
+                "revenue": row["revenue"],
+                "cost": cost,
+                "margin": None if cost is None else row["revenue"] - cost,
+                "margin_percent": None
+                if cost is None or not row["revenue"]
+                else ((row["revenue"] - cost) * 100 / row["revenue"]).quantize(Decimal("0.1")),
+            }
+        )
+    return result
+
+
+def revenue_vs_capacity(period: str) -> dict:
+    """R8: external revenue against the capacity spend (staff and technology) it funds."""
+    per_customer = (
+        Invoice.objects.filter(period=period)
+        .values("customer_id", "customer__name", "currency")
+        .annotate(revenue=Sum("total"), cost=Sum("cost"))
+        .order_by("customer__name")
+    )
+    rows = [
+        {
+            "customer": row["customer__name"],
+            "currency": row["currency"],
+            "revenue": row["revenue"],
+            "capacity_cost": row["cost"],
+            "contribution": None if row["cost"] is None else row["revenue"] - row["cost"],
+        }
+        for row in per_customer
+    ]
+    spend = CostPool.objects.filter(period=period, category__in=CAPACITY_CATEGORIES).aggregate(
+        total=Sum("amount")
+    )["total"]
+    revenue = sum((r["revenue"] for r in rows), ZERO)
+    return {
+        "period": period,
+        "rows": rows,
+        "external_revenue": revenue,
+        "capacity_spend": spend,
+        "funded_percent": None if not spend else (revenue * 100 / spend).quantize(Decimal("0.1")),
+    }
+
+
+def service_costs(period: str) -> list[dict]:
+    rows = ServiceCost.objects.filter(period=period).select_related("service")
+    return [
+        {
+            "service": r.service.name if r.service else "Shared and idle capacity",
+            "allocated": r.allocated,
+            "idle": r.idle,
+            "total": r.total,
+            "currency": r.currency,
+            "breakdown": r.breakdown,
+        }
+        for r in rows
+    ]
+
+
+def unit_costs(period: str) -> list[dict]:
+    rows = UnitCost.objects.filter(period=period).select_related("offering__service")
+    return [
+        {
+            "service": r.offering.service.name,
+            "offering": r.offering.name,
+            "unit": r.offering.get_unit_display(),
+            "quantity": r.quantity,
+            "cost": r.cost,
+            "unit_cost": r.unit_cost,
+            "standard_unit_cost": r.offering.standard_unit_cost,
+            "currency": r.currency,
+        }
+        for r in rows
+    ]
+
+
+def aging(invoices, today: dt.date) -> dict:
+    """Outstanding amounts by days overdue: current, 1-30, 31-60, 61-90, over 90."""
+    buckets = {"current": ZERO, "1-30": ZERO, "31-60": ZERO, "61-90": ZERO, "90+": ZERO}
+    for inv in invoices.exclude(status=InvoiceStatus.PAID):
+        days = inv.days_overdue(today)
+        key = (
+            "current"
+            if days <= 0
+            else "1-30"
+            if days <= 30
+            else "31-60"
+            if days <= 60
+            else "61-90"
+            if days <= 90
+            else "90+"
+        )
+        buckets[key] += inv.outstanding
+    return buckets
+
+
+def overdue(invoices, today: dt.date):
+    return invoices.exclude(status=InvoiceStatus.PAID).filter(due_date__lt=today)
+
+
+def totals_by_currency(queryset, *fields: str) -> dict[str, dict[str, Decimal]]:
+    result: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for row in queryset.values("currency").annotate(**{f: Sum(f) for f in fields}):
+        result[row["currency"]] = {f: row[f] for f in fields}
+    return dict(result)
+
+
+def unpaid_filter() -> Q:
+    return ~Q(status=InvoiceStatus.PAID)

@@ -1,0 +1,453 @@
+"""Finance pages: overview and close, documents, costs, reports with charts, ledger, exports.
+
+Customer users see their own statements (internal, at cost) or invoices (external, prices only).
+Everything else is for provider staff; writes need the finance role (the services check it).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, TemplateView
+
+from servicebook.core.errors import DomainError
+from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
+from servicebook.core.roles import Role, has_role, is_provider_staff
+from servicebook.finance import export, ledger, selectors, services
+from servicebook.finance.forms import (
+    CloseForm,
+    ComputeForm,
+    CostImportForm,
+    CostPoolForm,
+    PaymentForm,
+    SuspendForm,
+)
+from servicebook.finance.models import (
+    AllocationRule,
+    CostPool,
+    Invoice,
+    InvoiceStatus,
+    JournalEntry,
+    Period,
+    Statement,
+)
+from servicebook.policy import policy_for
+from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
+
+FINANCE = (Role.FINANCE,)
+
+
+def _is_finance(user) -> bool:
+    return is_provider_staff(user) and has_role(user, Role.FINANCE)
+
+
+def _chart(labels, values, label="") -> str:
+    return json.dumps({"labels": labels, "values": [str(v or 0) for v in values], "label": label})
+
+
+def _download(content, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class FinanceHomeView(LoginRequiredMixin, TemplateView):
+    """Staff: periods, close, receivables. Customer users go to their documents."""
+
+    template_name = "finance/home.html"
+
+    def get(self, request, *args, **kwargs):
+        if not is_provider_staff(request.user):
+            return redirect("finance:documents")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        today = timezone.localdate()
+        invoices = Invoice.objects.select_related("customer")
+        overdue = list(selectors.overdue(invoices, today).order_by("due_date"))
+        buckets = selectors.aging(invoices, today)
+        return super().get_context_data(
+            periods=Period.objects.all()[:24],
+            close_form=CloseForm() if _is_finance(self.request.user) else None,
+            overdue=[(inv, inv.days_overdue(today)) for inv in overdue],
+            aging=buckets,
+            aging_chart=_chart(list(buckets), list(buckets.values()), "Outstanding"),
+            is_finance=_is_finance(self.request.user),
+            today=today,
+            **kwargs,
+        )
+
+
+class CloseView(RoleRequiredMixin, FormView):
+    """Close a period from the UI (finance role only)."""
+
+    required_roles = FINANCE
+    form_class = CloseForm
+    template_name = "finance/close_form.html"
+
+    def form_valid(self, form):
+        try:
+            result = services.close_period(actor=self.request.user, **form.cleaned_data)
+        except DomainPermissionDenied as error:
+            raise DjangoPermissionDenied(error.message) from error
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        return self.render_to_response(self.get_context_data(form=form, result=result))
+
+
+class DocumentListView(LoginRequiredMixin, TemplateView):
+    """Statements and invoices the user may see, by period."""
+
+    template_name = "finance/documents.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        period = self.request.GET.get("period", "")
+        statements = Statement.objects.visible_to(user).select_related("customer")
+        invoices = Invoice.objects.visible_to(user).select_related("customer", "agreement")
+        if period:
+            statements = statements.filter(period=period)
+            invoices = invoices.filter(period=period)
+        customer = self.request.GET.get("customer", "").strip()
+        if customer.isdigit():
+            statements = statements.filter(customer_id=customer)
+            invoices = invoices.filter(customer_id=customer)
+        return super().get_context_data(
+            statements=statements[:500],
+            invoices=invoices[:500],
+            period=period,
+            periods=sorted(
+                set(statements.values_list("period", flat=True))
+                | set(invoices.values_list("period", flat=True)),
+                reverse=True,
+            )
+            if not period
+            else [],
+            **kwargs,
+        )
+
+
+class StatementDetailView(LoginRequiredMixin, DetailView):
+    template_name = "finance/statement_detail.html"
+    context_object_name = "statement"
+
+    def get_queryset(self):
+        return Statement.objects.visible_to(self.request.user).select_related("customer", "entry")
+
+    def get_context_data(self, **kwargs):
+        st = self.object
+        lines = list(st.lines.select_related("service", "offering").order_by("service__name", "pk"))
+        by_service: dict[str, Decimal] = {}
+        for line in lines:
+            by_service[line.service.name] = (
+                by_service.get(line.service.name, Decimal(0)) + line.cost
+            )
+        return super().get_context_data(
+            lines=lines,
+            by_service=sorted(by_service.items()),
+            chart=_chart(list(by_service), list(by_service.values()), "Cost"),
+            entry_lines=st.entry.lines.select_related("account") if st.entry else [],
+            **kwargs,
+        )
+
+
+class InvoiceDetailView(LoginRequiredMixin, DetailView):
+    template_name = "finance/invoice_detail.html"
+    context_object_name = "invoice"
+
+    def get_queryset(self):
+        return Invoice.objects.visible_to(self.request.user).select_related(
+            "customer", "agreement", "entry"
+        )
+
+    def get_context_data(self, **kwargs):
+        inv = self.object
+        user = self.request.user
+        lines = list(inv.lines.select_related("service"))
+        today = timezone.localdate()
+        finance = _is_finance(user)
+        staff = is_provider_staff(user)
+        return super().get_context_data(
+            charge_lines=[line for line in lines if line.kind != "in_kind"],
+            in_kind_lines=[line for line in lines if line.kind == "in_kind"],
+            payments=inv.payments.all(),
+            reminders=inv.reminders.all(),
+            events=inv.events.select_related("actor") if staff else [],
+            days_overdue=inv.days_overdue(today),
+            payment_form=PaymentForm(initial={"date": today, "amount": inv.outstanding_cash})
+            if finance and inv.status != InvoiceStatus.PAID
+            else None,
+            suspend_form=SuspendForm()
+            if finance and inv.days_overdue(today) > 0 and inv.customer.status == "active"
+            else None,
+            entry_lines=inv.entry.lines.select_related("account") if staff and inv.entry else [],
+            accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
+            **kwargs,
+        )
+
+
+class _DocumentExport(LoginRequiredMixin, View):
+    model = None
+    fmt = "csv"
+
+    def get(self, request, pk):
+        obj = get_object_or_404(self.model.objects.visible_to(request.user), pk=pk)
+        if self.fmt == "csv":
+            content = (
+                export.statement_csv(obj)
+                if isinstance(obj, Statement)
+                else export.invoice_csv(obj, request.user)
+            )
+            return _download(content, f"{obj.number}.csv", "text/csv")
+        context = {
+            "doc": obj,
+            "is_invoice": isinstance(obj, Invoice),
+            "lines": obj.lines.select_related("service"),
+            "provider": obj.customer.provider,
+        }
+        return _download(export.document_pdf(context), f"{obj.number}.pdf", "application/pdf")
+
+
+class StatementCsvView(_DocumentExport):
+    model = Statement
+
+
+class StatementPdfView(_DocumentExport):
+    model = Statement
+    fmt = "pdf"
+
+
+class InvoiceCsvView(_DocumentExport):
+    model = Invoice
+
+
+class InvoicePdfView(_DocumentExport):
+    model = Invoice
+    fmt = "pdf"
+
+
+class _InvoiceActionView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    required_roles = FINANCE
+    template_name = "finance/action_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.invoice = get_object_or_404(Invoice.objects.visible_to(request.user), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(invoice=self.invoice, title=self.title, **kwargs)
+
+    def get_success_url(self):
+        return reverse("finance:invoice", args=[self.invoice.pk])
+
+
+class PaymentView(_InvoiceActionView):
+    form_class = PaymentForm
+    title = "Record a payment"
+
+    def perform(self, data):
+        payment = services.record_payment(actor=self.request.user, invoice=self.invoice, **data)
+        messages.success(self.request, f"Recorded {payment.kind} {payment.amount}.")
+        return payment
+
+
+class SuspendView(_InvoiceActionView):
+    form_class = SuspendForm
+    title = "Suspend the customer for non-payment"
+
+    def perform(self, data):
+        customer = services.suspend_for_non_payment(
+            actor=self.request.user, customer=self.invoice.customer, note=data["note"]
+        )
+        messages.warning(self.request, f"{customer} is suspended for non-payment.")
+        return customer
+
+
+class RemindersView(RoleRequiredMixin, View):
+    required_roles = FINANCE
+
+    def post(self, request):
+        try:
+            sent = services.send_reminders(actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.info(request, f"{len(sent)} reminder(s) sent.")
+        return redirect("finance:home")
+
+
+class CostsView(RoleRequiredMixin, TemplateView):
+    """Cost pools of a period, allocation rules, service and unit costs (R4)."""
+
+    template_name = "finance/costs.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.request.GET.get("period") or selectors.default_period() or ""
+        pools = CostPool.objects.filter(period=period)
+        editable = has_role(self.request.user, *services.COST_EDITORS)
+        service_costs = selectors.service_costs(period) if period else []
+        return super().get_context_data(
+            period=period,
+            periods=selectors.report_periods(),
+            pools=pools,
+            pool_total=sum((p.amount for p in pools), Decimal(0)),
+            rules=AllocationRule.objects.prefetch_related("shares__service"),
+            service_costs=service_costs,
+            unit_costs=selectors.unit_costs(period) if period else [],
+            chart=_chart(
+                [r["service"] for r in service_costs], [r["total"] for r in service_costs]
+            ),
+            pool_form=CostPoolForm(initial={"period": period}) if editable else None,
+            import_form=CostImportForm() if editable else None,
+            compute_form=ComputeForm(initial={"period": period}) if editable else None,
+            idle_mode=services.idle_capacity_mode(),
+            import_result=kwargs.pop("import_result", None),
+            **kwargs,
+        )
+
+    def post(self, request):
+        if not has_role(request.user, *services.COST_EDITORS):
+            raise DjangoPermissionDenied("Recording costs needs the finance role.")
+        action = request.POST.get("action")
+        period = request.POST.get("period", "")
+        import_result = None
+        try:
+            if action == "pool":
+                form = CostPoolForm(request.POST)
+                if not form.is_valid():
+                    raise DomainError("; ".join(m for ms in form.errors.values() for m in ms))
+                services.set_cost_pool(actor=request.user, **form.cleaned_data)
+                messages.success(request, "Cost pool recorded.")
+            elif action == "import":
+                form = CostImportForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    raise DomainError("choose a CSV file")
+                text = form.cleaned_data["file"].read().decode("utf-8-sig")
+                import_result = services.import_cost_pools(actor=request.user, text=text)
+                messages.info(
+                    request,
+                    f"Read {import_result['read']}: imported {import_result['imported']}, "
+                    f"rejected {import_result['rejected']}.",
+                )
+            elif action == "compute":
+                result = services.compute_service_costs(actor=request.user, period=period)
+                messages.success(
+                    request,
+                    f"Allocated {result['pools']} pools to {result['services']} cost lines, "
+                    f"{result['unit_costs']} unit costs.",
+                )
+        except (DomainError, ValidationError) as error:
+            messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
+        if import_result and import_result["rejects"]:
+            self.request = request
+            return self.render_to_response(self.get_context_data(import_result=import_result))
+        return redirect(f"{reverse('finance:costs')}?period={period}")
+
+
+REPORT_TITLES = {
+    "cost-recovery": "Cost recovery per internal customer and service",
+    "funding": "Consumption at cost against funding",
+    "uncovered-cost": "Uncovered cost under partial recovery",
+    "external-margin": "Revenue, cost and margin per external customer and service",
+    "revenue-capacity": "Revenue against the capacity spend it funds",
+}
+
+
+class ReportsView(RoleRequiredMixin, TemplateView):
+    """The finance reports of a period, with charts and CSV downloads (staff only)."""
+
+    template_name = "finance/reports.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.request.GET.get("period") or selectors.default_period()
+        if period:
+            services.check_period(period)
+        recovery = selectors.cost_recovery(period) if period else []
+        funding = selectors.funding(period) if period else []
+        uncovered = selectors.uncovered_cost(period) if period else []
+        margin = selectors.external_margin(period) if period else []
+        capacity = selectors.revenue_vs_capacity(period) if period else {"rows": []}
+        by_customer: dict[str, list[Decimal]] = {}
+        for row in margin:
+            acc = by_customer.setdefault(row["customer"], [Decimal(0), Decimal(0)])
+            acc[0] += row["revenue"]
+            acc[1] += row["margin"] or 0
+        return super().get_context_data(
+            period=period,
+            periods=selectors.report_periods(),
+            titles=REPORT_TITLES,
+            recovery=recovery,
+            funding=funding,
+            uncovered=uncovered,
+            margin=margin,
+            capacity=capacity,
+            funding_chart=_chart(
+                [r["customer"] for r in funding],
+                [r["consumption_at_cost"] for r in funding],
+                "Consumption at cost",
+            ),
+            budget_chart=_chart(
+                [r["customer"] for r in funding], [r["budget"] for r in funding], "Budget"
+            ),
+            margin_chart=_chart(list(by_customer), [v[1] for v in by_customer.values()], "Margin"),
+            revenue_chart=_chart(
+                list(by_customer), [v[0] for v in by_customer.values()], "Revenue"
+            ),
+            **kwargs,
+        )
+
+
+class ReportCsvView(RoleRequiredMixin, View):
+    def get(self, request, name):
+        from servicebook.finance.api import REPORTS
+
+        if name not in REPORTS:
+            raise Http404
+        period = request.GET.get("period") or selectors.default_period()
+        if not period:
+            raise Http404
+        try:
+            services.check_period(period)
+        except DomainError:
+            raise Http404 from None
+        data = REPORTS[name](period)
+        rows = data["rows"] if isinstance(data, dict) else data
+        return _download(export.report_csv(rows), f"{name}-{period}.csv", "text/csv")
+
+
+class LedgerView(RoleRequiredMixin, TemplateView):
+    template_name = "finance/ledger.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.request.GET.get("period") or ""
+        entries = JournalEntry.objects.select_related("customer").order_by("-pk")
+        if period:
+            entries = entries.filter(period=period)
+        return super().get_context_data(
+            period=period,
+            balances=ledger.balances(period=period or None),
+            entries=entries.prefetch_related("lines__account")[:50],
+            verify=ledger.verify(),
+            **kwargs,
+        )
+
+
+class JournalCsvView(RoleRequiredMixin, View):
+    def get(self, request):
+        from servicebook.finance.models import JournalLine
+
+        lines = JournalLine.objects.all()
+        if period := request.GET.get("period"):
+            lines = lines.filter(entry__period=period)
+        return _download(export.journal_csv(lines), "journal.csv", "text/csv")

@@ -1,0 +1,56 @@
+"""Two closes of the same period at once: one wins, none doubles (PostgreSQL row lock)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from servicebook.finance import services
+from servicebook.finance.models import JournalEntry, Statement
+
+PERIOD = "2026-08"
+
+
+@pytest.fixture
+def restore_demo(django_db_blocker):
+    """A transactional test empties the database at the end: load the demo back for the rest."""
+    yield
+    from servicebook.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite's shared in-memory test database cannot run two writers in threads",
+)
+def test_two_closes_at_once_one_wins_none_doubles(restore_demo, transactional_db):
+    from servicebook.core.models import User
+
+    finance = User.objects.get(username="finance")
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(services.close_period(actor=finance, period=PERIOD))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert sorted(r["changed"] for r in results) == [False, True]
+    assert Statement.objects.filter(period=PERIOD).count() == 4
+    memos = list(JournalEntry.objects.filter(period=PERIOD).values_list("memo", flat=True))
+    assert len(memos) == len(set(memos))
+    assert connection.vendor == "postgresql"

@@ -1,0 +1,62 @@
+"""Finance pages render for the roles that may see them, and refuse the others."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from servicebook.finance.models import Invoice, Statement
+
+pytestmark = pytest.mark.django_db
+STAFF_PAGES = ["finance:home", "finance:costs", "finance:reports", "finance:ledger"]
+
+
+@pytest.mark.parametrize("role", ["finance", "manager", "admin"])
+def test_staff_pages_render(users, web_for, role):
+    web = web_for(users[role])
+    for name in [*STAFF_PAGES, "finance:documents"]:
+        response = web.get(reverse(name))
+        assert response.status_code == 200, name
+
+
+@pytest.mark.parametrize("role", ["internal", "external"])
+def test_customer_users_see_only_their_documents(users, web_for, role):
+    web = web_for(users[role])
+    for name in ("finance:costs", "finance:reports", "finance:ledger"):
+        assert web.get(reverse(name)).status_code == 403
+    assert web.get(reverse("finance:home")).status_code == 302
+    page = web.get(reverse("finance:documents")).content.decode()
+    mine = "Marketing" if role == "internal" else "SkyBridge"
+    other = "SkyBridge" if role == "internal" else "Marketing"
+    assert mine in page and other not in page
+
+
+def test_reports_page_has_charts_and_the_r8_figure(users, web_for):
+    page = web_for(users["finance"]).get(reverse("finance:reports")).content.decode()
+    assert page.count("data-chart=") >= 4
+    assert "funded by external customers" in page
+    csv = web_for(users["finance"]).get(reverse("finance:report-csv", args=["funding"]))
+    assert csv.status_code == 200 and "consumption_at_cost" in csv.content.decode()
+
+
+def test_statement_page_pdf_and_csv(users, web_for):
+    statement = Statement.objects.get(period="2026-10", customer__code="marketing")
+    web = web_for(users["internal"])
+    page = web.get(reverse("finance:statement", args=[statement.pk])).content.decode()
+    assert "Consumption at cost" in page and "never revenue" in page
+    assert web.get(reverse("finance:statement-csv", args=[statement.pk])).status_code == 200
+    pdf = web.get(reverse("finance:statement-pdf", args=[statement.pk]))
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_airline_invoice_page_shows_cash_and_tickets(users, web_for):
+    invoice = Invoice.objects.get(period="2026-10", customer__code="skybridge")
+    page = web_for(users["external"]).get(reverse("finance:invoice", args=[invoice.pk]))
+    text = page.content.decode()
+    assert "EUR 14,013.32" in text and "EUR 7,006.68" in text and "In kind:" in text
+    assert "payment-form" not in text
+
+
+def test_ledger_page_says_verified(users, web_for):
+    page = web_for(users["finance"]).get(reverse("finance:ledger")).content.decode()
+    assert "Ledger verified" in page

@@ -1,0 +1,208 @@
+"""The ledger: balanced per currency, positive one-sided lines, immutable once posted, verified;
+on PostgreSQL a deferred constraint trigger refuses an unbalanced entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from servicebook.cli import main
+from servicebook.core.errors import DomainError, PermissionDenied
+from servicebook.finance import ledger, services
+from servicebook.finance.models import ImmutableError, JournalEntry, JournalLine
+
+pytestmark = pytest.mark.django_db
+OPEN = "2026-11"
+
+
+def lines(*rows):
+    return [{"account": a, "debit": d, "credit": c, "currency": cur} for a, d, c, cur in rows]
+
+
+def test_adjustment_balances_per_currency(users):
+    entry = services.post_adjustment(
+        actor=users["finance"],
+        period=OPEN,
+        memo="fx",
+        lines=lines(
+            ("1000", "10.00", "0", "EUR"),
+            ("9900", "0", "10.00", "EUR"),
+            ("1000", "7.00", "0", "USD"),
+            ("9900", "0", "7.00", "USD"),
+        ),
+    )
+    assert entry.lines.count() == 4 and ledger.verify()["ok"]
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([("1000", "10.00", "0", "EUR"), ("9900", "0", "9.99", "EUR")], "does not balance"),
+        ([("1000", "10.00", "0", "EUR"), ("9900", "0", "10.00", "USD")], "does not balance"),
+        ([("1000", "10.00", "0", "EUR")], "at least two"),
+        ([("1000", "-5.00", "0", "EUR"), ("9900", "-5.00", "0", "EUR")], "positive"),
+        ([("1000", "5.00", "5.00", "EUR"), ("9900", "0", "0", "EUR")], "positive"),
+        ([("1000", "0.001", "0", "EUR"), ("9900", "0", "0.001", "EUR")], "minor units"),
+        ([("1000", "1.00", "0", "EUR"), ("nope", "0", "1.00", "EUR")], "unknown account"),
+    ],
+)
+def test_bad_entries_are_refused_and_nothing_is_posted(users, bad, message):
+    ledger.accounts()
+    before = JournalEntry.objects.count(), JournalLine.objects.count()
+    with pytest.raises(DomainError, match=message):
+        services.post_adjustment(actor=users["finance"], period=OPEN, memo="x", lines=lines(*bad))
+    assert (JournalEntry.objects.count(), JournalLine.objects.count()) == before
+
+
+def test_adjustment_needs_finance_and_a_memo(users):
+    good = lines(("1000", "1.00", "0", "EUR"), ("9900", "0", "1.00", "EUR"))
+    with pytest.raises(PermissionDenied):
+        services.post_adjustment(actor=users["manager"], period=OPEN, memo="x", lines=good)
+    with pytest.raises(DomainError, match="memo"):
+        services.post_adjustment(actor=users["finance"], period=OPEN, memo=" ", lines=good)
+
+
+def test_posted_rows_are_immutable():
+    entry = JournalEntry.objects.first()
+    line = entry.lines.first()
+    entry.memo = "changed"
+    with pytest.raises(ImmutableError):
+        entry.save()
+    with pytest.raises(ImmutableError):
+        entry.delete()
+    line.debit = D("1")
+    with pytest.raises(ImmutableError):
+        line.save()
+    with pytest.raises(ImmutableError):
+        line.delete()
+    with pytest.raises(ImmutableError):
+        JournalLine.objects.filter(pk=line.pk).update(debit=D("1"))
+    with pytest.raises(ImmutableError):
+        JournalEntry.objects.filter(pk=entry.pk).delete()
+    entry.refresh_from_db()
+    assert entry.memo != "changed"
+
+
+def test_reversal_mirrors_an_entry(users):
+    original = JournalEntry.objects.filter(kind="close").first()
+    reversal = services.reverse_entry(
+        actor=users["finance"], entry=original, period=OPEN, reason="wrong quantity"
+    )
+    assert reversal.reverses == original
+    mirror = {(ln.account_id, ln.credit, ln.debit) for ln in original.lines.all()}
+    assert {(ln.account_id, ln.debit, ln.credit) for ln in reversal.lines.all()} == mirror
+    assert ledger.verify()["ok"]
+
+
+def _sneak_unbalanced_entry():
+    """Write an unbalanced entry behind the services' back (as a bug or a manual SQL would)."""
+    accounts = ledger.accounts()
+    entry = JournalEntry.objects.bulk_create(
+        [JournalEntry(period=OPEN, date=dt.date(2026, 11, 2), kind="adjustment", memo="bad")]
+    )[0]
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(entry=entry, account=accounts["cash"], debit=D("5.00"), currency="EUR"),
+            JournalLine(entry=entry, account=accounts["revenue"], credit=D("4.00"), currency="EUR"),
+        ]
+    )
+    return entry
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_verify_finds_an_unbalanced_entry_and_the_command_exits_non_zero(capsys):
+    assert ledger.verify()["ok"]
+    assert main(["ledger", "verify"]) == 0
+    entry = _sneak_unbalanced_entry()
+    result = ledger.verify()
+    assert not result["ok"] and result["checks"]["entries_balance_per_currency"] == 1
+    assert any(entry.number in v for v in result["violations"])
+    capsys.readouterr()
+    assert main(["ledger", "verify", "--json"]) == 1
+    assert '"ok": false' in capsys.readouterr().out
+
+
+def test_verify_finds_a_tampered_invoice():
+    from servicebook.finance.models import Invoice
+
+    invoice = Invoice.objects.filter(period="2026-10").first()
+    Invoice.objects.filter(pk=invoice.pk).update(
+        gross=invoice.gross + 1, total=invoice.total + 1, cash_amount=invoice.cash_amount + 1
+    )
+    result = ledger.verify()
+    assert not result["ok"] and result["checks"]["invoices_consistent"] >= 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="trigger exists on PostgreSQL only")
+def test_postgresql_trigger_refuses_an_unbalanced_entry_at_commit():
+    with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
+        _sneak_unbalanced_entry()
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT does
+    assert not JournalEntry.objects.filter(memo="bad").exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="trigger exists on PostgreSQL only")
+def test_postgresql_refuses_updates_of_posted_lines():
+    line = JournalLine.objects.first()
+    with (
+        pytest.raises(DatabaseError, match="immutable"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE finance_journalline SET debit = debit WHERE id = %s", [line.pk])
+
+
+def test_sqlite_has_no_trigger_and_relies_on_verify():
+    if connection.vendor == "postgresql":
+        assert ledger.database_enforces_balance()
+    else:
+        assert not ledger.database_enforces_balance()
+
+
+def test_verify_and_journal_export_api_are_staff_only(users, client_for):
+    staff = client_for(users["finance"])
+    body = staff.get(reverse("journalentry-verify")).json()
+    assert body["ok"] is True
+    for role in ("internal", "external"):
+        client = client_for(users[role])
+        assert client.get(reverse("journalentry-verify")).status_code == 404
+        assert client.get(reverse("journalentry-list")).json()["count"] == 0
+        assert client.get(reverse("account-list")).json()["count"] == 0
+
+
+def test_adjustment_through_the_api(users, client_for):
+    payload = {
+        "period": OPEN,
+        "memo": "api fix",
+        "lines": [
+            {"account": "1000", "debit": "2.00", "currency": "EUR"},
+            {"account": "9900", "credit": "2.00", "currency": "EUR"},
+        ],
+    }
+    assert (
+        client_for(users["manager"])
+        .post(reverse("journalentry-adjust"), payload, format="json")
+        .status_code
+        == 403
+    )
+    bad = {**payload, "lines": [{**payload["lines"][0]}, {**payload["lines"][1], "credit": "1.00"}]}
+    before = JournalEntry.objects.count()
+    response = client_for(users["finance"]).post(reverse("journalentry-adjust"), bad, format="json")
+    assert response.status_code == 400 and "balance" in response.json()["detail"]
+    assert JournalEntry.objects.count() == before
+    ok = client_for(users["finance"]).post(reverse("journalentry-adjust"), payload, format="json")
+    assert ok.status_code == 201 and len(ok.json()["lines"]) == 2
+
+
+def test_journal_csv_export(users, web_for):
+    response = web_for(users["finance"]).get(reverse("finance:journal-csv") + "?period=2026-10")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text.splitlines()[0].startswith("entry,period,date")
+    assert "7900" in text and "1150" in text
+    assert web_for(users["external"]).get(reverse("finance:journal-csv")).status_code == 403
