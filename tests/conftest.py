@@ -10,8 +10,19 @@ from rest_framework.test import APIClient
 from servicebook.core.models import User
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_files(tmp_path_factory):
+    """Tests write files (usage store, rejects, exports) under a temporary folder, never var/."""
+    from django.conf import settings
+
+    root = tmp_path_factory.mktemp("servicebook-var")
+    settings.VAR_DIR = root
+    settings.SERVICEBOOK_USAGE_DIR = root / "usage"
+    return root
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, request):
+def django_db_setup(django_db_setup, django_db_blocker, request, _isolated_files):
     """Load the demo provider once into the test database; each test rolls back to it.
 
     Browser tests (transactional, live server) load it themselves.
