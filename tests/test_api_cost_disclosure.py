@@ -33,6 +33,11 @@ LISTS = [
     "invoice",
     "payment",
     "period",
+    "ticket",
+    "outage",
+    "attainment",
+    "breach",
+    "credit",
 ]
 
 

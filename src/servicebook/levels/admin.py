@@ -82,4 +82,14 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["at", "what", "format", "source", "rows_read", "created", "updated"]
 
 
-admin.site.register(PriorityMatrixSetting)
+@admin.register(PriorityMatrixSetting)
+class PriorityMatrixSettingAdmin(admin.ModelAdmin):
+    """Saving goes through the service, so the agreement's tickets follow the new matrix."""
+
+    list_display = ["agreement", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        from servicebook.levels.services import set_priority_matrix
+
+        saved = set_priority_matrix(actor=request.user, agreement=obj.agreement, cells=obj.cells)
+        obj.pk = saved.pk

@@ -6,4 +6,4 @@ class LevelsConfig(AppConfig):
     label = "levels"
     verbose_name = "Service levels"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = ()
+    navigation: tuple[tuple[str, str, bool], ...] = (("Service levels", "levels:list", True),)

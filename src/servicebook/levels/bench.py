@@ -139,3 +139,167 @@ def run_sla_benchmark(n: int = 1_000_000, loop_sample: int = 2_000, seed: int = 
         "mean_business_hours": round(float(elapsed.mean()) / _HOUR, 3),
     }
     return result
+
+
+# --------------------------------------------------------------------------- ServiceNow export
+
+#: The 36 columns of ServiceNow's incident event log export (Kaggle "incident event log").
+SERVICENOW_COLUMNS = (
+    "number",
+    "incident_state",
+    "active",
+    "reassignment_count",
+    "reopen_count",
+    "sys_mod_count",
+    "made_sla",
+    "caller_id",
+    "opened_by",
+    "opened_at",
+    "sys_created_by",
+    "sys_created_at",
+    "sys_updated_by",
+    "sys_updated_at",
+    "contact_type",
+    "location",
+    "category",
+    "subcategory",
+    "u_symptom",
+    "cmdb_ci",
+    "impact",
+    "urgency",
+    "priority",
+    "assignment_group",
+    "assigned_to",
+    "knowledge",
+    "u_priority_confirmation",
+    "notify",
+    "problem_id",
+    "rfc",
+    "vendor",
+    "caused_by",
+    "closed_code",
+    "resolved_by",
+    "resolved_at",
+    "closed_at",
+)
+_LEVELS = {1: "1 - High", 2: "2 - Medium", 3: "3 - Low"}
+_PRIORITIES = {1: "1 - Critical", 2: "2 - High", 3: "3 - Moderate", 4: "4 - Low"}
+_MATRIX = {(1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3}
+_AWAITING = ("Awaiting User Info", "Awaiting Vendor", "Awaiting Problem", "Awaiting Evidence")
+
+
+def servicenow_date(seconds: int, tz: str = "UTC") -> str:
+    """``d/m/Y H:M`` without zero padding, as the export writes it (``29/2/2016 01:16``)."""
+    moment = from_epoch(seconds, tz)
+    return f"{moment.day}/{moment.month}/{moment.year} {moment.hour:02d}:{moment.minute:02d}"
+
+
+def servicenow_rows(
+    n_rows: int,
+    *,
+    seed: int = 0,
+    year: int = 2026,
+    months: int = 12,
+    tz: str = "UTC",
+    prefix: str = "INC",
+    agreement: str | None = None,
+):
+    """Yield about ``n_rows`` rows of a synthetic ServiceNow incident event log.
+
+    Each incident is New → Active → (Awaiting … → Active)* → Resolved → Closed, sometimes
+    reopened, with updates repeated (reassignments), ordered by ``sys_mod_count``; ``?`` for
+    empty values and unpadded day/month/year dates, like the real export. With ``agreement``
+    an extra ``agreement`` column names the agreement of every row.
+    """
+    rng = np.random.default_rng(seed)
+    start = to_epoch(datetime(year, 1, 1, tzinfo=UTC))
+    span = months * 30 * 86_400
+    produced, number = 0, 0
+    while produced < n_rows:
+        number += 1
+        opened = start + int(rng.integers(0, span))
+        impact, urgency = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        priority = _MATRIX.get((impact, urgency), 4)
+        steps: list[tuple[str, int]] = [("New", opened)]
+        t = opened + int(rng.integers(60, 4 * _HOUR))
+        steps.append(("Active", t))
+        for _ in range(int(rng.integers(0, 3))):  # reassignments: same state, new update
+            t += int(rng.integers(600, 6 * _HOUR))
+            steps.append(("Active", t))
+        for _ in range(int(rng.choice([0, 0, 1, 2]))):
+            t += int(rng.integers(600, 8 * _HOUR))
+            steps.append((_AWAITING[int(rng.integers(0, 4))], t))
+            t += int(rng.integers(_HOUR, 48 * _HOUR))
+            steps.append(("Active", t))
+        t += int(rng.integers(_HOUR, 72 * _HOUR))
+        steps.append(("Resolved", t))
+        reopened = rng.random() < 0.05
+        if reopened:
+            t += int(rng.integers(_HOUR, 24 * _HOUR))
+            steps.append(("Active", t))
+            t += int(rng.integers(_HOUR, 24 * _HOUR))
+            steps.append(("Resolved", t))
+        resolved = t
+        closed = resolved + 5 * 86_400
+        steps.append(("Closed", closed))
+        made_sla = "true" if rng.random() < 0.9 else "false"
+        group = f"Group {int(rng.integers(1, 80))}"
+        for sequence, (state, at) in enumerate(steps):
+            row = {
+                "number": f"{prefix}{number:07d}",
+                "incident_state": state,
+                "active": "false" if state == "Closed" else "true",
+                "reassignment_count": str(min(sequence, 3)),
+                "reopen_count": "1" if reopened and sequence >= len(steps) - 3 else "0",
+                "sys_mod_count": str(sequence),
+                "made_sla": made_sla,
+                "caller_id": f"Caller {int(rng.integers(1, 5000))}",
+                "opened_by": f"Opened by  {int(rng.integers(1, 200))}",
+                "opened_at": servicenow_date(opened, tz),
+                "sys_created_by": "?",
+                "sys_created_at": "?",
+                "sys_updated_by": f"Updated by {int(rng.integers(1, 900))}",
+                "sys_updated_at": servicenow_date(at, tz),
+                "contact_type": "Phone",
+                "location": f"Location {int(rng.integers(1, 200))}",
+                "category": f"Category {int(rng.integers(1, 60))}",
+                "subcategory": f"Subcategory {int(rng.integers(1, 250))}",
+                "u_symptom": f"Symptom {int(rng.integers(1, 500))}",
+                "cmdb_ci": "?",
+                "impact": _LEVELS[impact],
+                "urgency": _LEVELS[urgency],
+                "priority": _PRIORITIES[priority],
+                "assignment_group": group,
+                "assigned_to": "?",
+                "knowledge": "false",
+                "u_priority_confirmation": "false",
+                "notify": "Do Not Notify",
+                "problem_id": "?",
+                "rfc": "?",
+                "vendor": "?",
+                "caused_by": "?",
+                "closed_code": "code 5" if state == "Closed" else "?",
+                "resolved_by": "Resolved by 149",
+                "resolved_at": servicenow_date(resolved, tz),
+                "closed_at": servicenow_date(closed, tz),
+            }
+            if agreement is not None:
+                row["agreement"] = agreement
+            yield row
+            produced += 1
+
+
+def write_servicenow_export(path, n_rows: int, **options) -> int:
+    """Write a synthetic export of about ``n_rows`` rows to ``path``; returns the row count."""
+    import csv
+
+    agreement = options.get("agreement")
+    columns = [*SERVICENOW_COLUMNS, *(["agreement"] if agreement else [])]
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in servicenow_rows(n_rows, **options):
+            writer.writerow(row)
+            count += 1
+    return count

@@ -95,9 +95,14 @@ __all__ = [
     "business_seconds",
     "clear_caches",
     "due_at",
+    "due_with_pauses",
     "from_epoch",
+    "local_months",
     "loop_business_seconds",
     "loop_due",
+    "month_index",
+    "month_label",
+    "month_starts",
     "parse_window",
     "priority",
     "to_epoch",
@@ -592,7 +597,25 @@ class BusinessClock:
         return self._paused(start, end, pauses)
 
     def _paused(self, start: IntArray, end: IntArray, pauses: Pauses) -> IntArray:
+        paused = np.zeros(start.size, dtype=np.int64)
+        ticket, _, length, new_group = self._pause_pieces(start, end, pauses)
+        if ticket.size:
+            group_first = np.flatnonzero(new_group)
+            paused[ticket[group_first]] = np.add.reduceat(length, group_first)
+        return paused
+
+    def _pause_pieces(
+        self, start: IntArray, end: IntArray, pauses: Pauses
+    ) -> tuple[IntArray, IntArray, IntArray, np.ndarray]:
+        """Paused time as disjoint pieces in business coordinates.
+
+        Returns ``(ticket, piece_start, piece_length, new_group)`` sorted by ticket then
+        position: each ticket's pauses clipped to its ``[start, end]``, merged, and cut into
+        non-overlapping pieces (``piece_length`` may be 0 for a pause inside another);
+        ``new_group`` marks the first piece of each ticket.
+        """
         n = start.size
+        none = np.zeros(0, dtype=np.int64)
         ticket = np.atleast_1d(np.asarray(pauses.ticket)).ravel()
         if ticket.size and ticket.dtype.kind not in "iu":
             raise ValueError(f"pause ticket indexes must be integers, got dtype {ticket.dtype}")
@@ -604,9 +627,8 @@ class BusinessClock:
                 f"pause arrays differ in length: ticket {ticket.size}, start {p_start.size}, "
                 f"end {p_end.size}"
             )
-        paused = np.zeros(n, dtype=np.int64)
         if ticket.size == 0:
-            return paused
+            return none, none, none, np.zeros(0, dtype=bool)
         if int(ticket.min()) < 0 or int(ticket.max()) >= n:
             raise ValueError(f"pause ticket indexes must be in 0..{n - 1}")
         if np.any(p_end < p_start):
@@ -624,7 +646,7 @@ class BusinessClock:
         keep = f_end > f_start
         ticket, f_start, f_end = ticket[keep], f_start[keep], f_end[keep]
         if ticket.size == 0:
-            return paused
+            return none, none, none, np.zeros(0, dtype=bool)
         scale = self.total + 1  # > any business coordinate
         if n * scale < 2**62:
             order = np.argsort(ticket * scale + f_start)
@@ -640,9 +662,7 @@ class BusinessClock:
         inner = ~new_group[1:]
         covered_from[1:][inner] = np.maximum(f_start[1:][inner], reach[:-1][inner])
         contribution = np.maximum(f_end - covered_from, 0)
-        group_first = np.flatnonzero(new_group)
-        paused[ticket[group_first]] = np.add.reduceat(contribution, group_first)
-        return paused
+        return ticket, covered_from, contribution, new_group
 
     def due(self, start: TimestampLike, target: Any) -> IntArray:
         """Earliest instants ``t >= start`` with ``elapsed(start, t) == target``.
@@ -762,6 +782,93 @@ def due_at(calendar: Calendar, start: TimestampLike, target: Any) -> IntArray:
                 f"({calendar.describe()}) has too little business time"
             )
         extra = min(extra * 2, MAX_DUE_HORIZON_YEARS)
+
+
+def due_with_pauses(
+    calendar: Calendar,
+    start: TimestampLike,
+    target: Any,
+    pauses: Pauses | tuple[Any, Any, Any] | None = None,
+) -> IntArray:
+    """Deadline per ticket when paused time does not count against the target.
+
+    The earliest instant ``t >= start`` with ``business_seconds(start, t, pauses) == target``:
+    paused business time before the deadline pushes it back; pauses after it change nothing.
+    Vectorized: the merged pauses of each ticket, in business coordinates, are walked with
+    segmented cumulative sums (no per-ticket loop). Without pauses it is :func:`due_at`.
+    """
+    start = _as_epoch_array(start, "start")
+    target = _targets(target, start.size)
+    if pauses is None or start.size == 0:
+        return due_at(calendar, start, target)
+    pauses = Pauses(*pauses)
+    p_end = _as_epoch_array(pauses.end, "pause ends")
+    if p_end.size == 0:
+        return due_at(calendar, start, target)
+    horizon = max(int(start.max()), int(p_end.max()))
+    clock = BusinessClock.for_span(calendar, int(start.min()), horizon)
+    ends = np.full(start.size, horizon, dtype=np.int64)
+    ticket, piece_start, length, new_group = clock._pause_pieces(start, ends, pauses)
+    extra = np.zeros(start.size, dtype=np.int64)
+    if ticket.size:
+        group_first = np.flatnonzero(new_group)
+        running = np.cumsum(length)
+        group_offset = np.repeat(
+            running[group_first] - length[group_first], np.diff(np.append(group_first, ticket.size))
+        )
+        before = running - length - group_offset  # paused business time before each piece
+        net = piece_start - clock._position(start)[ticket] - before  # counted time at piece
+        reached = net >= target[ticket]
+        totals = np.add.reduceat(length, group_first)
+        extra[ticket[group_first]] = totals
+        previous_reached = np.zeros(ticket.size, dtype=bool)
+        previous_reached[1:] = reached[:-1]
+        first_reached = reached & (new_group | ~previous_reached)
+        extra[ticket[first_reached]] = before[first_reached]
+    return due_at(calendar, start, target + extra)
+
+
+def local_months(tz: str, t: TimestampLike) -> IntArray:
+    """The local calendar month of each instant in ``tz``, as months since 1970-01.
+
+    Month ``m`` is ``f"{1970 + m // 12}-{m % 12 + 1:02d}"`` (see :func:`month_label`).
+    """
+    t = _as_epoch_array(t, "timestamps")
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = _utc_year(int(t.min())), _utc_year(int(t.max()))
+    starts, offsets = _zone_segments(
+        _zone(tz).key, _utc_year_start(first) - 2 * _DAY, _utc_year_start(last + 1) + 2 * _DAY
+    )
+    k = np.searchsorted(starts, t, side="right") - 1
+    local = t + offsets[k]
+    return local.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+
+
+def month_starts(tz: str, months: Any) -> IntArray:
+    """The first instant (UTC epoch seconds) of each local month (months since 1970-01)."""
+    months = np.atleast_1d(np.asarray(months, dtype=np.int64)).ravel()
+    if months.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    wall = months.astype("datetime64[M]").astype("datetime64[s]").astype(np.int64)
+    first, last = _utc_year(int(wall.min())), _utc_year(int(wall.max()))
+    seg = _zone_segments(
+        _zone(tz).key, _utc_year_start(first) - 2 * _DAY, _utc_year_start(last + 1) + 2 * _DAY
+    )
+    return _wall_to_utc(wall, *seg)
+
+
+def month_label(month: int) -> str:
+    """``"YYYY-MM"`` of a month index from :func:`local_months`."""
+    return f"{1970 + int(month) // 12:04d}-{int(month) % 12 + 1:02d}"
+
+
+def month_index(label: str) -> int:
+    """The month index of ``"YYYY-MM"`` (inverse of :func:`month_label`)."""
+    year, _, month = label.partition("-")
+    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+        raise ValueError(f"a period is written YYYY-MM, got {label!r}")
+    return (int(year) - 1970) * 12 + int(month) - 1
 
 
 # --------------------------------------------------------------------------- priority

@@ -1,0 +1,368 @@
+"""Ticket intake: parse a ServiceNow incident event log or a generic CSV into ticket histories.
+
+Pure Python (no Django): rows in, :class:`ParsedTicket` objects and rejected rows (with their
+reason) out. Placing a ticket on an agreement and writing it is the job of
+:func:`servicebook.levels.services.import_tickets`.
+
+ServiceNow ("incident event log")
+    One row per update of an incident: the same ``number`` repeated, ordered by
+    ``sys_mod_count``. Dates are ``day/month/year hour:minute`` without zero padding
+    (``29/2/2016 01:16``), ``?`` means empty, priorities read ``1 - Critical`` … ``4 - Low``,
+    impact and urgency ``1 - High`` … ``3 - Low``. Each row becomes one state-history entry
+    (``incident_state`` from ``sys_updated_at`` on); the ticket's fields come from its latest row.
+
+Generic CSV (one row per ticket; see docs/service-levels.md)
+    ``number``, ``opened_at`` and either ``priority`` or ``impact`` + ``urgency`` are required;
+    ``responded_at``, ``resolved_at``, ``closed_at`` and ``pauses`` (``START/END`` pairs separated
+    by ``;``, each optionally prefixed ``STATE@``) build the state history.
+
+Timestamps without a UTC offset are read in the import's time zone (``--time-zone``, default
+UTC): the server's own time zone is never assumed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SERVICENOW_REQUIRED = (
+    "number",
+    "incident_state",
+    "sys_mod_count",
+    "opened_at",
+    "sys_updated_at",
+    "impact",
+    "urgency",
+    "priority",
+)
+CSV_REQUIRED = ("number", "opened_at")
+AGREEMENT_COLUMN = "agreement"
+
+#: The states a ServiceNow incident goes through (anything else is rejected).
+SERVICENOW_STATES = (
+    "New",
+    "Active",
+    "Awaiting User Info",
+    "Awaiting Vendor",
+    "Awaiting Problem",
+    "Awaiting Evidence",
+    "Resolved",
+    "Closed",
+)
+RESOLVED_STATES = frozenset({"Resolved", "Closed"})
+DEFAULT_PAUSE_STATE = "Awaiting User Info"
+EMPTY = frozenset({"", "?", "NULL", "null", "None"})
+
+
+class RowError(ValueError):
+    """Why one input row cannot be accepted."""
+
+
+@dataclass
+class ParsedTicket:
+    """One ticket as read from the input: its fields and its state history.
+
+    ``history`` is a list of ``(sequence, at, state)`` (``at`` in UTC epoch seconds); ``rows``
+    the input row numbers it came from; ``agreement`` the reference it should be placed on.
+    Times are UTC epoch seconds (``None`` when empty).
+    """
+
+    number: str
+    agreement: str
+    rows: list[int] = field(default_factory=list)
+    history: list[tuple[int, int, str]] = field(default_factory=list)
+    fields: dict = field(default_factory=dict)
+    last_sequence: int = -1
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (an IANA name such as Europe/Paris)"
+        ) from None
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in EMPTY)
+
+
+def _text(row: Mapping, name: str) -> str:
+    value = row.get(name)
+    return "" if _blank(value) else str(value).strip()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _servicenow_time(text: str, tz: str) -> int:
+    """``29/2/2016 01:16`` (day/month/year, no zero padding, optional seconds) → epoch."""
+    try:
+        day_part, _, time_part = text.strip().partition(" ")
+        day, month, year = (int(x) for x in day_part.split("/"))
+        pieces = [int(x) for x in time_part.split(":")] if time_part else [0, 0]
+        hour, minute = pieces[0], pieces[1]
+        second = pieces[2] if len(pieces) > 2 else 0
+        if len(pieces) > 3:
+            raise ValueError
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo(tz))
+    except (ValueError, IndexError):
+        raise RowError(f"{text!r} is not a day/month/year hour:minute date") from None
+    return int(moment.timestamp())
+
+
+@functools.lru_cache(maxsize=200_000)
+def _iso_time(text: str, tz: str) -> int:
+    """ISO 8601 (``2026-03-02T09:15:00+01:00``, ``2026-03-02 09:15``, ``…Z``) → epoch."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise RowError(f"{text!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return int(moment.astimezone(UTC).timestamp())
+
+
+def _time(row: Mapping, name: str, tz: str, parse, *, required: bool = False) -> int | None:
+    value = row.get(name)
+    if _blank(value):
+        if required:
+            raise RowError(f"{name} is empty")
+        return None
+    try:
+        return parse(str(value), tz)
+    except RowError as error:
+        raise RowError(f"{name}: {error}") from None
+
+
+def _level(row: Mapping, name: str, *, low: int = 1, high: int = 5) -> int | None:
+    """``1 - High`` / ``2`` → 2; empty → None."""
+    text = _text(row, name)
+    if not text:
+        return None
+    head = text.split("-", 1)[0].strip()
+    if not head.isdigit() or not low <= int(head) <= high:
+        raise RowError(f"{name} {text!r} is not a level {low}-{high} (e.g. '2 - Medium')")
+    return int(head)
+
+
+def _count(row: Mapping, name: str) -> int:
+    text = _text(row, name)
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise RowError(f"{name} {text!r} is not a whole number")
+    return int(text)
+
+
+def _flag(row: Mapping, name: str) -> bool | None:
+    text = _text(row, name).lower()
+    if not text:
+        return None
+    if text in ("true", "1", "yes", "y", "t"):
+        return True
+    if text in ("false", "0", "no", "n", "f"):
+        return False
+    raise RowError(f"{name} {text!r} is not true or false")
+
+
+def check_columns(columns: Iterable[str], fmt: str, *, has_agreement: bool) -> None:
+    """Refuse a whole file whose header lacks required columns (ValueError, one line)."""
+    present = {c.strip() for c in columns if c}
+    required = SERVICENOW_REQUIRED if fmt == "servicenow" else CSV_REQUIRED
+    missing = [name for name in required if name not in present]
+    if fmt == "csv" and "priority" not in present and not {"impact", "urgency"} <= present:
+        missing.append("priority (or impact and urgency)")
+    if missing:
+        raise ValueError(f"missing {fmt} column(s): {', '.join(missing)}")
+
+
+def _agreement(row: Mapping, default: str | None) -> str:
+    reference = _text(row, AGREEMENT_COLUMN) or (default or "")
+    if not reference:
+        raise RowError("no agreement: give --agreement or an 'agreement' column")
+    return reference
+
+
+def _common_fields(row: Mapping) -> dict:
+    return {
+        "impact": _level(row, "impact", high=3),
+        "urgency": _level(row, "urgency", high=3),
+        "source_priority": _level(row, "priority"),
+        "category": _text(row, "category")[:100],
+        "assignment_group": _text(row, "assignment_group")[:100],
+        "contact_type": _text(row, "contact_type")[:40],
+        "caller": _text(row, "caller_id")[:100] or _text(row, "caller")[:100],
+        "short_description": _text(row, "short_description")[:200],
+        "source_made_sla": _flag(row, "made_sla"),
+    }
+
+
+def parse_servicenow(
+    rows: Iterable[Mapping], *, agreement: str | None, tz: str = "UTC"
+) -> tuple[list[ParsedTicket], list[tuple[int, Mapping, str]]]:
+    """Group an incident event log into tickets; returns (tickets, rejects).
+
+    ``rejects`` holds ``(row_number, row, reason)`` (row numbers start at 1 after the header).
+    Every input row is either part of a ticket or rejected.
+    """
+    zone_of(tz)
+    tickets: dict[str, ParsedTicket] = {}
+    rejects: list[tuple[int, Mapping, str]] = []
+    seen: set[tuple[str, int]] = set()
+    for number_in_file, row in enumerate(rows, start=1):
+        try:
+            number = _text(row, "number")
+            if not number:
+                raise RowError("number is empty")
+            reference = _agreement(row, agreement)
+            sequence_text = _text(row, "sys_mod_count")
+            if not sequence_text.isdigit():
+                raise RowError(f"sys_mod_count {sequence_text!r} is not a whole number")
+            sequence = int(sequence_text)
+            if (number, sequence) in seen:
+                raise RowError(f"duplicate row: {number} sys_mod_count {sequence} seen before")
+            state = _text(row, "incident_state")
+            if state not in SERVICENOW_STATES:
+                raise RowError(f"unknown incident_state {state!r}")
+            opened = _time(row, "opened_at", tz, _servicenow_time, required=True)
+            at = _time(row, "sys_updated_at", tz, _servicenow_time, required=True)
+            resolved = _time(row, "resolved_at", tz, _servicenow_time)
+            closed = _time(row, "closed_at", tz, _servicenow_time)
+            if resolved is not None and resolved < opened:
+                raise RowError("resolved_at is before opened_at")
+            fields = _common_fields(row)
+            fields.update(
+                state=state,
+                active=_flag(row, "active"),
+                opened=opened,
+                resolved=resolved,
+                closed=closed,
+                reassignment_count=_count(row, "reassignment_count"),
+                reopen_count=_count(row, "reopen_count"),
+                kind="incident",
+            )
+        except RowError as error:
+            rejects.append((number_in_file, row, str(error)))
+            continue
+        ticket = tickets.get(number)
+        if ticket is None:
+            ticket = tickets[number] = ParsedTicket(number=number, agreement=reference)
+        elif ticket.agreement != reference:
+            rejects.append(
+                (
+                    number_in_file,
+                    row,
+                    f"{number} is on agreement {ticket.agreement} in earlier rows, not {reference}",
+                )
+            )
+            continue
+        seen.add((number, sequence))
+        ticket.rows.append(number_in_file)
+        ticket.history.append((sequence, max(at, opened), state))
+        if sequence > ticket.last_sequence:
+            ticket.last_sequence = sequence
+            ticket.fields = fields
+    for ticket in tickets.values():
+        _finish(ticket)
+    return list(tickets.values()), rejects
+
+
+def _parse_pauses(text: str, tz: str) -> list[tuple[str, int, int | None]]:
+    pauses = []
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        state, _, span = item.rpartition("@")
+        start_text, sep, end_text = span.partition("/")
+        if not sep or not start_text.strip():
+            raise RowError(f"pause {item!r} is not START/END (ISO 8601)")
+        start = _iso_time(start_text, tz)
+        end = _iso_time(end_text, tz) if end_text.strip() else None
+        if end is not None and end < start:
+            raise RowError(f"pause {item!r} ends before it starts")
+        pauses.append((state.strip() or DEFAULT_PAUSE_STATE, start, end))
+    return pauses
+
+
+def parse_csv(
+    rows: Iterable[Mapping], *, agreement: str | None, tz: str = "UTC"
+) -> tuple[list[ParsedTicket], list[tuple[int, Mapping, str]]]:
+    """Read the generic one-row-per-ticket CSV; returns (tickets, rejects)."""
+    zone_of(tz)
+    tickets: dict[str, ParsedTicket] = {}
+    rejects: list[tuple[int, Mapping, str]] = []
+    for number_in_file, row in enumerate(rows, start=1):
+        try:
+            number = _text(row, "number")
+            if not number:
+                raise RowError("number is empty")
+            if number in tickets:
+                raise RowError(f"duplicate row: {number} appears earlier in the file")
+            reference = _agreement(row, agreement)
+            opened = _time(row, "opened_at", tz, _iso_time, required=True)
+            responded = _time(row, "responded_at", tz, _iso_time)
+            resolved = _time(row, "resolved_at", tz, _iso_time)
+            closed = _time(row, "closed_at", tz, _iso_time)
+            for name, value in (("responded_at", responded), ("resolved_at", resolved)):
+                if value is not None and value < opened:
+                    raise RowError(f"{name} is before opened_at")
+            if closed is not None and resolved is None:
+                resolved = closed
+            pauses = _parse_pauses(_text(row, "pauses"), tz)
+            kind = _text(row, "kind") or "incident"
+            if kind not in ("incident", "request"):
+                raise RowError(f"kind {kind!r} is not incident or request")
+            fields = _common_fields(row)
+            if fields["source_priority"] is None and None in (fields["impact"], fields["urgency"]):
+                raise RowError("no priority, and impact or urgency is empty")
+            events: list[tuple[int, int, str]] = [(opened, 0, "New")]
+            if responded is not None:
+                events.append((responded, 1, "Active"))
+            for state, start, end in pauses:
+                events.append((max(start, opened), 2, state))
+                if end is not None:
+                    events.append((max(end, opened), 3, "Active"))
+            if resolved is not None:
+                events.append((resolved, 4, "Resolved"))
+            if closed is not None:
+                events.append((closed, 5, "Closed"))
+            events.sort()
+            state = _text(row, "state") or events[-1][2]
+            fields.update(
+                state=state,
+                active=resolved is None,
+                opened=opened,
+                resolved=resolved,
+                closed=closed,
+                reassignment_count=_count(row, "reassignment_count"),
+                reopen_count=_count(row, "reopen_count"),
+                kind=kind,
+            )
+        except RowError as error:
+            rejects.append((number_in_file, row, str(error)))
+            continue
+        ticket = ParsedTicket(number=number, agreement=reference, rows=[number_in_file])
+        ticket.history = [(i, at, st) for i, (at, _, st) in enumerate(events)]
+        ticket.last_sequence = len(events) - 1
+        ticket.fields = fields
+        tickets[number] = ticket
+    for ticket in tickets.values():
+        _finish(ticket)
+    return list(tickets.values()), rejects
+
+
+def _finish(ticket: ParsedTicket) -> None:
+    """Order the history and settle the resolution time from it when the source has none."""
+    ticket.history.sort()
+    fields = ticket.fields
+    if fields.get("resolved") is None and ticket.history[-1][2] in RESOLVED_STATES:
+        # resolved (or closed) without a resolution time: the start of the final resolved run
+        at = ticket.history[-1][1]
+        for _, moment, state in reversed(ticket.history):
+            if state not in RESOLVED_STATES:
+                break
+            at = moment
+        fields["resolved"] = max(at, fields["opened"])
+    if fields.get("active") is None:
+        fields["active"] = ticket.history[-1][2] not in RESOLVED_STATES

@@ -1,0 +1,298 @@
+"""Reads of the service levels app: measurement input, fingerprints, credits, ticket clocks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from servicebook.agreements.models import Agreement, Metric, ServiceLevelTarget
+from servicebook.levels.clock import (
+    DEFAULT_PRIORITY_MATRIX,
+    Calendar,
+    PriorityMatrix,
+    from_epoch,
+    month_label,
+)
+from servicebook.levels.measure import (
+    RESOLUTION,
+    RESOLVED_STATES,
+    RESPONSE,
+    OutageArrays,
+    TicketArrays,
+    TimeTarget,
+    measure_time_targets,
+)
+from servicebook.levels.models import (
+    Attainment,
+    Credit,
+    CreditStatus,
+    Outage,
+    PriorityMatrixSetting,
+    Ticket,
+    TicketStateChange,
+)
+
+
+def epoch(moment: datetime | None) -> int:
+    return -1 if moment is None else int(moment.timestamp())
+
+
+def now_epoch() -> int:
+    return int(timezone.now().timestamp())
+
+
+def priority_matrix(agreement: Agreement) -> PriorityMatrix:
+    """The agreement's impact × urgency matrix (the usual 3 × 3 grid unless it has its own)."""
+    setting = PriorityMatrixSetting.objects.filter(agreement=agreement).first()
+    return DEFAULT_PRIORITY_MATRIX if setting is None else setting.to_engine()
+
+
+def resolve_agreement(reference: str, agreements=None) -> Agreement | None:
+    """The agreement a reference names: its active version, else its latest one."""
+    queryset = (agreements if agreements is not None else Agreement.objects).filter(
+        reference=reference
+    )
+    fields = [f.name for f in Agreement._meta.get_fields()]
+    order = ["-version"] if "version" in fields else ["-pk"]
+    return (
+        queryset.filter(status="active").order_by(*order).first()
+        or queryset.order_by(*order).first()
+    )
+
+
+def targets_of(agreement: Agreement) -> list[ServiceLevelTarget]:
+    return list(
+        agreement.targets.select_related("calendar", "service")
+        .prefetch_related("credit_tiers")
+        .order_by("metric", "priority", "pk")
+    )
+
+
+@dataclass
+class MeasurementInput:
+    """Everything an agreement's attainment is computed from (see :mod:`levels.measure`)."""
+
+    agreement: Agreement
+    targets: list[ServiceLevelTarget]
+    calendars: dict[int, Calendar]
+    ticket_ids: np.ndarray
+    tickets: TicketArrays
+    outages: dict[int, OutageArrays] = field(default_factory=dict)
+
+
+def load_tickets(queryset) -> tuple[np.ndarray, TicketArrays]:
+    """Tickets of a queryset and their history, as arrays (ordered by id)."""
+    rows = list(queryset.order_by("pk").values_list("pk", "opened_at", "resolved_at", "priority"))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    opened = np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64)
+    resolved = np.array([epoch(r[2]) for r in rows], dtype=np.int64)
+    priority = np.array([r[3] for r in rows], dtype=np.int64)
+    history = list(
+        TicketStateChange.objects.filter(ticket__in=queryset.values("pk"))
+        .order_by("ticket_id", "sequence")
+        .values_list("ticket_id", "at", "state")
+    )
+    hist_ids = np.array([h[0] for h in history], dtype=np.int64)
+    hist_at = np.array([int(h[1].timestamp()) for h in history], dtype=np.int64)
+    hist_state = np.array([h[2] for h in history], dtype=object)
+    hist_ticket = np.searchsorted(ids, hist_ids) if ids.size else hist_ids
+    return ids, TicketArrays(opened, resolved, priority, hist_ticket, hist_at, hist_state)
+
+
+def outages_for(agreement: Agreement, service_id: int, as_of: int) -> OutageArrays:
+    rows = Outage.objects.filter(
+        Q(agreement=agreement) | Q(agreement__isnull=True), service_id=service_id
+    ).values_list("start", "end", "planned")
+    rows = list(rows)
+    return OutageArrays(
+        start=np.array([int(r[0].timestamp()) for r in rows], dtype=np.int64),
+        end=np.array([as_of if r[1] is None else int(r[1].timestamp()) for r in rows], np.int64),
+        planned=np.array([bool(r[2]) for r in rows], dtype=bool),
+    )
+
+
+def measurement_input(agreement: Agreement, as_of: int) -> MeasurementInput:
+    targets = targets_of(agreement)
+    calendars = {t.calendar_id: t.calendar.to_engine() for t in targets}
+    ids, tickets = load_tickets(Ticket.objects.filter(agreement=agreement))
+    outages = {
+        t.service_id: outages_for(agreement, t.service_id, as_of)
+        for t in targets
+        if t.metric == Metric.AVAILABILITY and t.service_id
+    }
+    return MeasurementInput(agreement, targets, calendars, ids, tickets, outages)
+
+
+def time_targets(targets, calendars) -> list[TimeTarget]:
+    return [
+        TimeTarget(
+            key=t.pk,
+            metric=t.metric,
+            priority=t.priority,
+            threshold=int(t.threshold_minutes) * 60,
+            calendar=calendars[t.calendar_id],
+        )
+        for t in targets
+        if t.metric in (RESPONSE, RESOLUTION) and t.priority and t.threshold_minutes
+    ]
+
+
+def fingerprint(agreement: Agreement, as_of: int) -> str:
+    """A digest of the history and configuration an agreement's attainment depends on.
+
+    Targets, calendars, credit tiers, pause states, planned-maintenance rule, priority matrix,
+    monthly fee and cap, tickets, outages and the day of ``as_of`` (open tickets keep ageing).
+    """
+    targets = targets_of(agreement)
+    config = {
+        "pause_states": agreement.pause_states,
+        "exclude_planned": agreement.exclude_planned_maintenance,
+        "cap": str(agreement.credit_cap_percent),
+        "fee": str(agreement.monthly_price()),
+        "start": str(agreement.start_date),
+        "end": str(agreement.end_date),
+        "matrix": priority_matrix(agreement).cells,
+        "targets": [
+            [
+                t.pk,
+                t.metric,
+                t.priority,
+                t.threshold_minutes,
+                str(t.attainment_percent),
+                t.service_id,
+                t.calendar_id,
+                t.calendar.time_zone,
+                t.calendar.windows,
+                t.calendar.holiday_country,
+                t.calendar.holiday_subdivision,
+                t.calendar.extra_holidays,
+                sorted((str(c.below_percent), str(c.credit_percent)) for c in t.credit_tiers.all()),
+            ]
+            for t in targets
+        ],
+        "tickets": _stamp(Ticket.objects.filter(agreement=agreement)),
+        "outages": _stamp(
+            Outage.objects.filter(
+                Q(agreement=agreement) | Q(agreement__isnull=True),
+                service__in=[t.service_id for t in targets if t.service_id],
+            )
+        ),
+        "day": from_epoch(as_of).date().isoformat(),
+    }
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stamp(queryset) -> list:
+    figures = queryset.aggregate(count=Count("pk"), last=Max("updated_at"))
+    return [figures["count"], str(figures["last"])]
+
+
+# --- reads used by other features ----------------------------------------------------------
+
+
+def pending_credits(agreement: Agreement, period: str):
+    """The credits of ``agreement`` earned in ``period`` that no invoice carries yet.
+
+    Brings the agreement's measurement up to date first (a changed calendar, target or import
+    is taken into account); credits already applied are never touched by that.
+    """
+    from servicebook.levels.services import refresh_if_stale
+
+    refresh_if_stale(agreement=agreement)
+    return Credit.objects.filter(
+        agreement=agreement, period=period, status=CreditStatus.PENDING
+    ).order_by("target__metric", "target__priority", "pk")
+
+
+def attainment_of(agreement: Agreement):
+    return (
+        Attainment.objects.filter(agreement=agreement)
+        .select_related("target__service", "target__calendar")
+        .order_by("period", "target__metric", "target__priority")
+    )
+
+
+# --- one ticket's clock ----------------------------------------------------------------------
+
+
+def ticket_clock(ticket: Ticket, as_of: int | None = None) -> dict:
+    """A ticket's clocks under its agreement's targets, with a timeline of its history.
+
+    ``segments``: consecutive history intervals (state, start, end, working business seconds,
+    paused or not); ``clocks``: per metric the target, elapsed, paused, deadline, breached.
+    """
+    as_of = now_epoch() if as_of is None else as_of
+    agreement = ticket.agreement
+    _, arrays = load_tickets(Ticket.objects.filter(pk=ticket.pk))
+    targets = [t for t in targets_of(agreement) if t.priority == ticket.priority]
+    calendars = {t.calendar_id: t.calendar.to_engine() for t in targets}
+    results = measure_time_targets(
+        arrays, time_targets(targets, calendars), agreement.pause_states, as_of
+    )
+    clocks = []
+    for target in targets:
+        result = results.get(target.pk)
+        if result is None or result.index.size == 0:
+            continue
+        clocks.append(
+            {
+                "metric": target.metric,
+                "target": str(target),
+                "target_id": target.pk,
+                "threshold_seconds": int(target.threshold_minutes) * 60,
+                "calendar": target.calendar.name,
+                "elapsed_seconds": int(result.elapsed[0]),
+                "paused_seconds": int(result.paused[0]),
+                "deadline": from_epoch(int(result.due[0])),
+                "done": bool(result.done[0]),
+                "breached": bool(result.breached[0]),
+                "period": month_label(int(result.month[0])),
+            }
+        )
+    segments = _segments(ticket, arrays, calendars, targets, agreement.pause_states, as_of)
+    resolution = next((t for t in targets if t.metric == RESOLUTION), None)
+    return {
+        "calendar": calendars.get(resolution.calendar_id) if resolution else None,
+        "ticket": ticket,
+        "as_of": from_epoch(as_of),
+        "clocks": clocks,
+        "segments": segments,
+        "source_made_sla": ticket.source_made_sla,
+    }
+
+
+def _segments(ticket, arrays: TicketArrays, calendars, targets, pause_states, as_of) -> list:
+    """History intervals up to the resolution (or now) with their working time."""
+    from servicebook.levels.clock import business_seconds
+
+    resolution = next((t for t in targets if t.metric == RESOLUTION), None)
+    calendar = calendars.get(resolution.calendar_id) if resolution else None
+    end_of_clock = int(arrays.resolved[0]) if arrays.resolved[0] >= 0 else as_of
+    pausing = set(pause_states) | set(RESOLVED_STATES)
+    rows = list(zip(arrays.hist_at.tolist(), arrays.hist_state.tolist(), strict=True))
+    segments = []
+    for i, (start, state) in enumerate(rows):
+        end = rows[i + 1][0] if i + 1 < len(rows) else max(end_of_clock, start)
+        end = max(end, start)
+        working = None
+        if calendar is not None:
+            working = int(business_seconds(calendar, [start], [end])[0])
+        segments.append(
+            {
+                "state": state,
+                "start": from_epoch(start),
+                "end": from_epoch(end),
+                "wall_seconds": end - start,
+                "business_seconds": working,
+                "paused": state in pausing and start < end_of_clock,
+                "stopped": start >= end_of_clock and arrays.resolved[0] >= 0,
+            }
+        )
+    return segments

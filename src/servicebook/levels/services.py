@@ -1,0 +1,771 @@
+"""Every write of the service levels app: intake, outages, recomputation, consequences (R13)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from servicebook.agreements.models import Agreement, Metric
+from servicebook.core.errors import DomainError
+from servicebook.core.money import allocate_amount, quantum, round_money
+from servicebook.core.roles import Role
+from servicebook.core.services import require_role, save_validated
+from servicebook.levels import intake
+from servicebook.levels.clock import local_months, month_index, month_label
+from servicebook.levels.measure import availability_periods, measure_time_targets, time_periods
+from servicebook.levels.models import (
+    Attainment,
+    Credit,
+    CreditEvent,
+    CreditStatus,
+    ImportBatch,
+    LevelsState,
+    Outage,
+    PriorityMatrixSetting,
+    Ticket,
+    TicketStateChange,
+)
+from servicebook.levels.selectors import (
+    fingerprint,
+    measurement_input,
+    now_epoch,
+    priority_matrix,
+    resolve_agreement,
+    time_targets,
+)
+
+LEVEL_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
+RECOMPUTERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, Role.FINANCE)
+CREDIT_APPLIERS = (Role.PROVIDER_ADMIN, Role.FINANCE)
+FORMATS = ("servicenow", "csv")
+MAX_API_ROWS = 20_000
+_CHUNK = 2_000
+
+TICKET_FIELDS = (
+    "kind",
+    "short_description",
+    "state",
+    "active",
+    "impact",
+    "urgency",
+    "priority",
+    "source_priority",
+    "category",
+    "assignment_group",
+    "contact_type",
+    "caller",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "reassignment_count",
+    "reopen_count",
+    "source_made_sla",
+)
+
+
+def _dt(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``rows_read == rows_accepted + rows_rejected`` always."""
+
+    rows_read: int = 0
+    tickets_created: int = 0
+    tickets_updated: int = 0
+    tickets_unchanged: int = 0
+    rows_accepted: int = 0
+    rejects: list[tuple[int, Mapping, str]] = field(default_factory=list)
+    agreements: list[str] = field(default_factory=list)
+    batch: ImportBatch | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejects)
+
+    def summary(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "tickets_created": self.tickets_created,
+            "tickets_updated": self.tickets_updated,
+            "tickets_unchanged": self.tickets_unchanged,
+            "agreements": self.agreements,
+        }
+
+
+def _priority(parsed: intake.ParsedTicket, cells: dict) -> int:
+    impact, urgency = parsed.fields["impact"], parsed.fields["urgency"]
+    if impact is not None and urgency is not None and (impact, urgency) in cells:
+        return cells[(impact, urgency)]
+    if parsed.fields["source_priority"] is not None:
+        return parsed.fields["source_priority"]
+    raise intake.RowError(
+        f"no priority: impact {impact} × urgency {urgency} is not in the agreement's matrix"
+    )
+
+
+def _ticket_values(parsed: intake.ParsedTicket, priority: int) -> dict:
+    f = parsed.fields
+    return {
+        "kind": f["kind"],
+        "short_description": f["short_description"],
+        "state": f["state"],
+        "active": bool(f["active"]),
+        "impact": f["impact"],
+        "urgency": f["urgency"],
+        "priority": priority,
+        "source_priority": f["source_priority"],
+        "category": f["category"],
+        "assignment_group": f["assignment_group"],
+        "contact_type": f["contact_type"],
+        "caller": f["caller"],
+        "opened_at": _dt(f["opened"]),
+        "resolved_at": _dt(f["resolved"]),
+        "closed_at": _dt(f["closed"]),
+        "reassignment_count": f["reassignment_count"],
+        "reopen_count": f["reopen_count"],
+        "source_made_sla": f["source_made_sla"],
+    }
+
+
+@transaction.atomic
+def import_tickets(
+    *,
+    actor,
+    rows: Iterable[Mapping],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    agreement: str | None = None,
+    source: str | None = None,
+    time_zone: str = "UTC",
+    filename: str = "",
+    recompute: bool = True,
+) -> ImportResult:
+    """Import tickets, idempotent by (source, number); returns what was created and rejected.
+
+    ``fmt`` is ``servicenow`` (incident event log) or ``csv`` (generic, one row per ticket);
+    ``agreement`` places every ticket on that agreement reference unless a row's ``agreement``
+    column names one; rows that cannot be placed or read are rejected with their reason. A
+    later export updates tickets (ServiceNow rows are merged by ``sys_mod_count``; a generic
+    CSV row replaces the ticket's history). Affected agreements are recomputed.
+    """
+    require_role(actor, *LEVEL_EDITORS, action="Importing tickets")
+    if fmt not in FORMATS:
+        raise DomainError(f"unknown format {fmt!r}: use servicenow or csv", field="format")
+    source = (source or fmt).strip()
+    if not source or len(source) > 40:
+        raise DomainError("source is a name of up to 40 characters", field="source")
+    try:
+        intake.zone_of(time_zone)
+        if columns is not None:
+            intake.check_columns(columns, fmt, has_agreement=bool(agreement))
+    except ValueError as error:
+        raise DomainError(str(error), field="file") from None
+    rows = list(rows)
+    parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
+    parsed, rejects = parse(rows, agreement=agreement, tz=time_zone)
+    result = ImportResult(rows_read=len(rows), rejects=list(rejects))
+
+    def reject(ticket: intake.ParsedTicket, reason: str) -> None:
+        result.rejects.extend((n, rows[n - 1], reason) for n in ticket.rows)
+
+    visible = Agreement.objects.visible_to(actor) if actor is not None else Agreement.objects
+    agreements = {ref: resolve_agreement(ref, visible) for ref in {t.agreement for t in parsed}}
+    matrices = {
+        ref: dict(priority_matrix(a).cells) for ref, a in agreements.items() if a is not None
+    }
+    numbers = [t.number for t in parsed]
+    existing: dict[str, Ticket] = {}
+    for i in range(0, len(numbers), _CHUNK):
+        for ticket in Ticket.objects.filter(source=source, number__in=numbers[i : i + _CHUNK]):
+            existing[ticket.number] = ticket
+
+    placed: list[tuple[intake.ParsedTicket, Agreement, dict]] = []
+    for ticket in parsed:
+        target = agreements[ticket.agreement]
+        if target is None:
+            reject(ticket, f"unknown agreement {ticket.agreement!r}")
+            continue
+        old = existing.get(ticket.number)
+        if old is not None and old.agreement_id != target.pk:
+            reject(ticket, f"{ticket.number} already belongs to another agreement")
+            continue
+        try:
+            values = _ticket_values(ticket, _priority(ticket, matrices[ticket.agreement]))
+        except intake.RowError as error:
+            reject(ticket, str(error))
+            continue
+        placed.append((ticket, target, values))
+
+    touched: set[int] = set()
+    now = timezone.now()
+    new_objects, new_parsed = [], []
+    changed_tickets: list[Ticket] = []
+    history_by_ticket = _existing_history(
+        [existing[t.number].pk for t, _, _ in placed if t.number in existing]
+    )
+    history_new: list[TicketStateChange] = []
+    history_update: list[TicketStateChange] = []
+    history_delete: list[int] = []
+    for ticket, target, values in placed:
+        result.rows_accepted += len(ticket.rows)
+        old = existing.get(ticket.number)
+        if old is None:
+            obj = Ticket(agreement=target, source=source, number=ticket.number, **values)
+            obj.created_at = obj.updated_at = now
+            new_objects.append(obj)
+            new_parsed.append(ticket)
+            continue
+        stored = history_by_ticket.get(old.pk, {})
+        stored_last = max(stored) if stored else -1
+        changed = False
+        if fmt == "csv":
+            wanted = {seq: (at, state) for seq, at, state in ticket.history}
+            current = {seq: (int(h.at.timestamp()), h.state) for seq, h in stored.items()}
+            if wanted != current:
+                history_delete.extend(h.pk for h in stored.values())
+                history_new.extend(_history_rows(old, ticket.history))
+                changed = True
+        else:
+            for seq, at, state in ticket.history:
+                row = stored.get(seq)
+                if row is None:
+                    history_new.append(
+                        TicketStateChange(ticket=old, sequence=seq, at=_dt(at), state=state)
+                    )
+                    changed = True
+                elif int(row.at.timestamp()) != at or row.state != state:
+                    row.at, row.state = _dt(at), state
+                    history_update.append(row)
+                    changed = True
+        if fmt == "csv" or ticket.last_sequence >= stored_last:
+            for name, value in values.items():
+                if getattr(old, name) != value:
+                    setattr(old, name, value)
+                    changed = True
+        if changed:
+            old.updated_at = now
+            changed_tickets.append(old)
+            touched.add(target.pk)
+            result.tickets_updated += 1
+        else:
+            result.tickets_unchanged += 1
+
+    for obj in new_objects:
+        obj.clean()
+    Ticket.objects.bulk_create(new_objects, batch_size=_CHUNK)
+    if any(obj.pk is None for obj in new_objects):  # databases without RETURNING
+        ids = dict(
+            Ticket.objects.filter(
+                source=source, number__in=[o.number for o in new_objects]
+            ).values_list("number", "pk")
+        )
+        for obj in new_objects:
+            obj.pk = obj.id = ids[obj.number]
+    for obj, ticket in zip(new_objects, new_parsed, strict=True):
+        history_new.extend(_history_rows(obj, ticket.history))
+        touched.add(obj.agreement_id)
+    result.tickets_created = len(new_objects)
+    if history_delete:
+        for i in range(0, len(history_delete), _CHUNK):
+            TicketStateChange.objects.filter(pk__in=history_delete[i : i + _CHUNK]).delete()
+    if changed_tickets:
+        Ticket.objects.bulk_update(changed_tickets, [*TICKET_FIELDS, "updated_at"], _CHUNK)
+    if history_update:
+        TicketStateChange.objects.bulk_update(history_update, ["at", "state"], _CHUNK)
+    _insert_history(history_new)
+
+    result.rejects.sort(key=lambda item: item[0])
+    if result.rows_read != result.rows_accepted + result.rows_rejected:  # pragma: no cover
+        raise AssertionError("every row is either accepted or rejected")
+    by_pk = {a.pk: a for a in agreements.values() if a is not None}
+    result.agreements = sorted(by_pk[pk].reference for pk in touched)
+    result.batch = ImportBatch.objects.create(
+        actor=actor,
+        what="tickets",
+        format=fmt,
+        source=source,
+        filename=filename[:300],
+        rows_read=result.rows_read,
+        created=result.tickets_created,
+        updated=result.tickets_updated,
+        rows_rejected=result.rows_rejected,
+    )
+    if recompute:
+        for pk in sorted(touched):
+            recompute_attainment(actor=None, agreement=by_pk[pk], reason="tickets imported")
+    return result
+
+
+def _existing_history(ticket_ids: list[int]) -> dict[int, dict[int, TicketStateChange]]:
+    found: dict[int, dict[int, TicketStateChange]] = defaultdict(dict)
+    for i in range(0, len(ticket_ids), _CHUNK):
+        for row in TicketStateChange.objects.filter(ticket_id__in=ticket_ids[i : i + _CHUNK]):
+            found[row.ticket_id][row.sequence] = row
+    return found
+
+
+def _insert_history(rows: list[TicketStateChange]) -> None:
+    """Insert state-history rows in bulk (plain ``executemany``: a 150,000-row export's history
+    would spend most of its time building ORM statements)."""
+    if not rows:
+        return
+    meta = TicketStateChange._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in ("ticket", "sequence", "at", "state")]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        "VALUES (%s, %s, %s, %s)"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), 10_000):
+            cursor.executemany(
+                sql,
+                [
+                    (r.ticket_id or r.ticket.pk, r.sequence, adapt(r.at), r.state)
+                    for r in rows[i : i + 10_000]
+                ],
+            )
+
+
+def _history_rows(ticket: Ticket, history) -> list[TicketStateChange]:
+    return [
+        TicketStateChange(ticket=ticket, sequence=seq, at=_dt(at), state=state)
+        for seq, at, state in history
+    ]
+
+
+# --- outages and configuration -----------------------------------------------------------
+
+
+@transaction.atomic
+def record_outage(
+    *,
+    actor,
+    service,
+    start: datetime,
+    end: datetime | None = None,
+    planned: bool = False,
+    agreement: Agreement | None = None,
+    reference: str = "",
+    description: str = "",
+) -> Outage:
+    """Record that a service was down (``planned`` for maintenance); ``end`` empty = ongoing."""
+    require_role(actor, *LEVEL_EDITORS, action="Recording an outage")
+    if agreement is not None and not agreement.targets.filter(service=service).exists():
+        raise DomainError(
+            "this agreement has no availability target for the service", field="agreement"
+        )
+    outage = Outage(
+        service=service,
+        agreement=agreement,
+        start=start,
+        end=end,
+        planned=planned,
+        description=description,
+        reference=reference or f"OUT-{service.code}-{start:%Y%m%d%H%M}",
+    )
+    save_validated(outage)
+    return outage
+
+
+@transaction.atomic
+def end_outage(*, actor, outage: Outage, end: datetime) -> Outage:
+    """Close an ongoing outage."""
+    require_role(actor, *LEVEL_EDITORS, action="Ending an outage")
+    if outage.end is not None:
+        raise DomainError("this outage has already ended", field="end")
+    outage.end = end
+    save_validated(outage)
+    return outage
+
+
+OUTAGE_COLUMNS = ("reference", "service", "start")
+
+
+@transaction.atomic
+def import_outages(
+    *,
+    actor,
+    rows: Iterable[Mapping],
+    columns: Sequence[str],
+    time_zone: str = "UTC",
+    filename: str = "",
+) -> dict:
+    """Import outages from CSV (reference, service code, agreement, start, end, planned,
+    description); idempotent by reference (a later file updates the outage)."""
+    from servicebook.catalog.models import Service
+
+    require_role(actor, *LEVEL_EDITORS, action="Importing outages")
+    missing = [c for c in OUTAGE_COLUMNS if c not in set(columns or ())]
+    if missing:
+        raise DomainError(f"missing outage column(s): {', '.join(missing)}", field="file")
+    try:
+        intake.zone_of(time_zone)
+    except ValueError as error:
+        raise DomainError(str(error), field="time_zone") from None
+    rows = list(rows)
+    services = {s.code: s for s in Service.objects.all()}
+    visible = Agreement.objects.visible_to(actor) if actor is not None else Agreement.objects
+    rejects: list[tuple[int, Mapping, str]] = []
+    created = updated = 0
+    touched: set[int] = set()
+    for number, row in enumerate(rows, start=1):
+        try:
+            values = _outage_values(row, services, visible, time_zone)
+        except (intake.RowError, ValidationError) as error:
+            reason = "; ".join(error.messages) if isinstance(error, ValidationError) else error
+            rejects.append((number, row, str(reason)))
+            continue
+        outage = Outage.objects.filter(reference=values["reference"]).first()
+        if outage is None:
+            outage = Outage(**values)
+            created += 1
+        else:
+            if all(getattr(outage, k) == v for k, v in values.items()):
+                continue
+            for name, value in values.items():
+                setattr(outage, name, value)
+            updated += 1
+        try:
+            with transaction.atomic():
+                save_validated(outage)
+        except ValidationError as error:
+            created, updated = (
+                (created - 1, updated) if outage.pk is None else (created, updated - 1)
+            )
+            rejects.append((number, row, "; ".join(error.messages)))
+            continue
+        touched.add(outage.service_id)
+    ImportBatch.objects.create(
+        actor=actor,
+        what="outages",
+        format="csv",
+        source="csv",
+        filename=filename[:300],
+        rows_read=len(rows),
+        created=created,
+        updated=updated,
+        rows_rejected=len(rejects),
+    )
+    return {
+        "rows_read": len(rows),
+        "outages_created": created,
+        "outages_updated": updated,
+        "rows_rejected": len(rejects),
+        "rejects": rejects,
+    }
+
+
+def _outage_values(row, services, agreements, time_zone) -> dict:
+    reference = intake._text(row, "reference")
+    if not reference:
+        raise intake.RowError("reference is empty")
+    service = services.get(intake._text(row, "service"))
+    if service is None:
+        raise intake.RowError(f"unknown service code {intake._text(row, 'service')!r}")
+    agreement = None
+    if reference_text := intake._text(row, "agreement"):
+        agreement = resolve_agreement(reference_text, agreements)
+        if agreement is None:
+            raise intake.RowError(f"unknown agreement {reference_text!r}")
+        if not agreement.targets.filter(service=service).exists():
+            raise intake.RowError(
+                f"{agreement.reference} has no availability target for {service.code}"
+            )
+    start = intake._time(row, "start", time_zone, intake._iso_time, required=True)
+    end = intake._time(row, "end", time_zone, intake._iso_time)
+    planned = intake._flag(row, "planned")
+    return {
+        "reference": reference[:60],
+        "service": service,
+        "agreement": agreement,
+        "start": _dt(start),
+        "end": _dt(end),
+        "planned": bool(planned),
+        "description": intake._text(row, "description")[:200],
+    }
+
+
+@transaction.atomic
+def set_priority_matrix(*, actor, agreement: Agreement, cells: list) -> PriorityMatrixSetting:
+    """Give an agreement its own impact × urgency matrix; its tickets' priorities follow."""
+    require_role(actor, *LEVEL_EDITORS, action="Changing the priority matrix")
+    setting = PriorityMatrixSetting.objects.filter(agreement=agreement).first()
+    setting = setting or PriorityMatrixSetting(agreement=agreement)
+    setting.cells = cells
+    save_validated(setting)
+    matrix = dict(setting.to_engine().cells)
+    now = timezone.now()
+    changed = []
+    for ticket in Ticket.objects.filter(agreement=agreement).only(
+        "pk", "impact", "urgency", "priority", "source_priority"
+    ):
+        wanted = matrix.get((ticket.impact, ticket.urgency), ticket.source_priority)
+        if wanted is not None and wanted != ticket.priority:
+            ticket.priority, ticket.updated_at = wanted, now
+            changed.append(ticket)
+    Ticket.objects.bulk_update(changed, ["priority", "updated_at"], _CHUNK)
+    recompute_attainment(actor=None, agreement=agreement, reason="priority matrix changed")
+    return setting
+
+
+# --- attainment --------------------------------------------------------------------------
+
+
+def _month_of(day) -> int:
+    return month_index(f"{day:%Y-%m}")
+
+
+@transaction.atomic
+def recompute_attainment(
+    *, actor, agreement: Agreement, as_of: int | None = None, reason: str = ""
+) -> list[Attainment]:
+    """Measure every target of the agreement for every month from its stored history.
+
+    The cached :class:`Attainment` rows are replaced; the consequences of breaches follow the
+    customer's policy (credits for contracts, improvement items for internal agreements).
+    """
+    require_role(actor, *RECOMPUTERS, action="Recomputing service levels")
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    as_of = now_epoch() if as_of is None else int(as_of)
+    data = measurement_input(agreement, as_of)
+    results = measure_time_targets(
+        data.tickets, time_targets(data.targets, data.calendars), agreement.pause_states, as_of
+    )
+    computed_at = timezone.now()
+    rows: list[Attainment] = []
+    for target in data.targets:
+        calendar = data.calendars[target.calendar_id]
+        if target.metric == Metric.AVAILABILITY:
+            if not target.service_id:
+                continue
+            last = int(local_months(calendar.tz, [as_of])[0])
+            if agreement.end_date:
+                last = min(last, _month_of(agreement.end_date))
+            months = range(_month_of(agreement.start_date), last + 1)
+            figures = availability_periods(
+                calendar,
+                months,
+                data.outages[target.service_id],
+                target.attainment_percent,
+                exclude_planned=agreement.exclude_planned_maintenance,
+                as_of=as_of,
+            )
+        elif target.pk in results:
+            figures = time_periods(results[target.pk], target.attainment_percent)
+        else:
+            continue
+        for f in figures:
+            rows.append(
+                Attainment(
+                    agreement=agreement,
+                    target=target,
+                    period=month_label(f.month),
+                    metric=target.metric,
+                    measured_percent=f.measured,
+                    target_percent=target.attainment_percent,
+                    met=f.met,
+                    tickets_total=f.total,
+                    tickets_breached=f.breached,
+                    tickets_pending=f.pending,
+                    agreed_seconds=f.agreed_seconds,
+                    down_seconds=f.down_seconds,
+                    breaching_tickets=data.ticket_ids[list(f.breaching)].tolist(),
+                    computed_at=computed_at,
+                )
+            )
+    Attainment.objects.filter(agreement=agreement).delete()
+    Attainment.objects.bulk_create(rows, batch_size=1_000)
+    LevelsState.objects.update_or_create(
+        agreement=agreement,
+        defaults={
+            "fingerprint": fingerprint(agreement, as_of),
+            "as_of": datetime.fromtimestamp(as_of, UTC),
+            "computed_at": computed_at,
+        },
+    )
+    targets = {t.pk: t for t in data.targets}
+    CONSEQUENCES[agreement.policy.breach_consequence](
+        actor=actor, agreement=agreement, rows=rows, targets=targets, reason=reason
+    )
+    return rows
+
+
+def refresh_if_stale(*, agreement: Agreement, as_of: int | None = None) -> bool:
+    """Recompute the agreement's attainment if its history or configuration changed since."""
+    as_of = now_epoch() if as_of is None else int(as_of)
+    agreement = Agreement.objects.get(pk=agreement.pk)  # the stored configuration
+    state = LevelsState.objects.filter(agreement=agreement).first()
+    if state is not None and state.fingerprint == fingerprint(agreement, as_of):
+        return False
+    recompute_attainment(actor=None, agreement=agreement, as_of=as_of, reason="input changed")
+    return True
+
+
+def credit_percent_for(target, measured: Decimal | None) -> Decimal | None:
+    """The credit a contract earns for ``measured`` attainment: the highest matching tier."""
+    if measured is None:
+        return None
+    matching = [t.credit_percent for t in target.credit_tiers.all() if measured < t.below_percent]
+    return max(matching) if matching else None
+
+
+def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
+    """Contracts (R12): missed targets earn the scheduled credits, capped per month."""
+    fee = agreement.monthly_price()
+    currency = agreement.currency
+    earned: dict[str, dict[int, tuple[Attainment, Decimal]]] = defaultdict(dict)
+    for row in rows:
+        if row.met is False:
+            percent = credit_percent_for(targets[row.target_id], row.measured_percent)
+            if percent:
+                earned[row.period][row.target_id] = (row, percent)
+    existing: dict[str, list[Credit]] = defaultdict(list)
+    for credit in Credit.objects.select_for_update().filter(agreement=agreement):
+        existing[credit.period].append(credit)
+    for period in sorted(set(earned) | set(existing)):
+        applied = [c for c in existing[period] if c.status == CreditStatus.APPLIED]
+        pending = {c.target_id: c for c in existing[period] if c.status == CreditStatus.PENDING}
+        done = {c.target_id for c in applied}
+        wanted = {tid: v for tid, v in sorted(earned[period].items()) if tid not in done}
+        amounts = {tid: round_money(pct * fee / 100, currency) for tid, (_, pct) in wanted.items()}
+        capped = False
+        if agreement.credit_cap_percent is not None and amounts:
+            cap = round_money(agreement.credit_cap_percent * fee / 100, currency)
+            available = max(cap - sum((c.amount for c in applied), Decimal(0)), Decimal(0))
+            if sum(amounts.values()) > available:
+                parts = allocate_amount(available, list(amounts.values()), quantum(currency))
+                amounts = dict(zip(amounts, parts, strict=True))
+                capped = True
+        for tid, (row, pct) in wanted.items():
+            values = {
+                "attainment_percent": row.measured_percent,
+                "credit_percent": pct,
+                "amount": amounts[tid],
+                "currency": currency,
+                "capped": capped,
+            }
+            credit = pending.pop(tid, None)
+            if credit is None:
+                credit = Credit(agreement=agreement, target_id=tid, period=period, **values)
+                save_validated(credit)
+                CreditEvent.objects.create(
+                    credit=credit,
+                    actor=actor,
+                    action="earned",
+                    to_state=CreditStatus.PENDING,
+                    reason="breach",
+                    note=f"{targets[tid]}: {row.measured_percent}% → {pct}% of the fee",
+                )
+                continue
+            before = {name: getattr(credit, name) for name in values}
+            if before != values:
+                for name, value in values.items():
+                    setattr(credit, name, value)
+                save_validated(credit)
+                CreditEvent.objects.create(
+                    credit=credit,
+                    actor=actor,
+                    action="recomputed",
+                    reason="recomputed",
+                    note=f"{before['amount']} → {credit.amount} {currency} ({reason})",
+                )
+        for credit in pending.values():  # no longer earned after the recomputation
+            credit.delete()
+
+
+def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
+    """Internal agreements (R13): a missed target becomes a draft improvement item."""
+    from servicebook.improvement.services import propose_from_breach
+
+    for row in rows:
+        if row.met is False:
+            propose_from_breach(
+                target=targets[row.target_id],
+                period=row.period,
+                attainment=row.measured_percent,
+                breaching_tickets_count=row.tickets_breached,
+            )
+
+
+#: What a breach produces, by the policy's ``breach_consequence`` (policy.py decides which).
+CONSEQUENCES = {"service_credit": _settle_credits, "improvement_action": _raise_improvements}
+
+
+# --- credits and the period close ------------------------------------------------------------
+
+
+@transaction.atomic
+def mark_credits_applied(*, credits, reference: str, actor=None) -> None:
+    """Record that an invoice carries these pending credits; they never change afterwards.
+
+    Called by the period close with the invoice number. Refuses (and changes nothing) when a
+    credit was already applied.
+    """
+    require_role(actor, *CREDIT_APPLIERS, action="Applying service credits")
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError(
+            "give the invoice reference the credits are applied to", field="reference"
+        )
+    ids = [c.pk for c in credits]
+    locked = list(Credit.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(locked) != len(set(ids)):
+        raise DomainError("unknown credit", field="credits")
+    for credit in locked:
+        if credit.status != CreditStatus.PENDING:
+            raise DomainError(
+                f"the {credit.period} credit for {credit.target} was already applied to "
+                f"{credit.applied_reference}",
+                code="already_applied",
+                field="credits",
+            )
+    for credit in locked:
+        credit.status = CreditStatus.APPLIED
+        credit.applied_reference = reference[:60]
+        save_validated(credit)
+        CreditEvent.objects.create(
+            credit=credit,
+            actor=actor,
+            action="applied",
+            from_state=CreditStatus.PENDING,
+            to_state=CreditStatus.APPLIED,
+            note=reference,
+        )
+
+
+def validate_period(period: str) -> str:
+    try:
+        month_index(period)
+    except ValueError as error:
+        raise ValidationError({"period": str(error)}) from None
+    return period
+
+
+__all__ = [
+    "CONSEQUENCES",
+    "ImportResult",
+    "credit_percent_for",
+    "end_outage",
+    "import_tickets",
+    "mark_credits_applied",
+    "recompute_attainment",
+    "record_outage",
+    "refresh_if_stale",
+    "set_priority_matrix",
+]

@@ -1,0 +1,298 @@
+"""Service level pages: overview, per-agreement attainment, tickets, a ticket's clock."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, defaultdict
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from servicebook.agreements.models import Agreement, Metric
+from servicebook.core.errors import DomainError
+from servicebook.core.roles import has_role, is_provider_staff
+from servicebook.improvement.models import Improvement, ImprovementSource
+from servicebook.levels import services
+from servicebook.levels.clock import BusinessClock
+from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
+from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
+
+
+def _visible_agreements(user):
+    return Agreement.objects.visible_to(user).filter(status="active").select_related("customer")
+
+
+def _can_recompute(user) -> bool:
+    return is_provider_staff(user) and has_role(user, *services.RECOMPUTERS)
+
+
+def _display_zone(agreement: Agreement) -> str:
+    """The time zone pages show the agreement's times in: its resolution calendar's."""
+    target = (
+        agreement.targets.filter(metric=Metric.RESOLUTION_TIME).select_related("calendar").first()
+    )
+    return target.calendar.time_zone if target else "UTC"
+
+
+class ServiceLevelListView(LoginRequiredMixin, TemplateView):
+    """Every agreement the user may see, with its latest month and open consequences."""
+
+    template_name = "levels/list.html"
+
+    def get_context_data(self, **kwargs):
+        agreements = list(_visible_agreements(self.request.user).order_by("reference"))
+        for agreement in agreements:
+            services.refresh_if_stale(agreement=agreement)
+        ids = [a.pk for a in agreements]
+        rows = Attainment.objects.filter(agreement__in=ids).values_list(
+            "agreement_id", "period", "met"
+        )
+        latest: dict[int, str] = {}
+        breaches: dict[int, int] = defaultdict(int)
+        for agreement_id, period, met in rows:
+            latest[agreement_id] = max(latest.get(agreement_id, ""), period)
+            if met is False:
+                breaches[agreement_id] += 1
+        earned = dict(
+            Credit.objects.filter(agreement__in=ids)
+            .values("agreement_id")
+            .annotate(total=Sum("amount"))
+            .values_list("agreement_id", "total")
+        )
+        pending = dict(
+            Credit.objects.filter(agreement__in=ids, status=CreditStatus.PENDING)
+            .values("agreement_id")
+            .annotate(total=Sum("amount"))
+            .values_list("agreement_id", "total")
+        )
+        items = defaultdict(int)
+        for agreement_id in Improvement.objects.filter(
+            agreement__in=ids, source=ImprovementSource.SERVICE_LEVEL_BREACH
+        ).values_list("agreement_id", flat=True):
+            items[agreement_id] += 1
+        summary = [
+            {
+                "agreement": a,
+                "policy": a.policy,
+                "latest": latest.get(a.pk),
+                "breaches": breaches[a.pk],
+                "credits": earned.get(a.pk),
+                "pending_credits": pending.get(a.pk),
+                "improvements": items[a.pk],
+            }
+            for a in agreements
+        ]
+        return super().get_context_data(summary=summary, **kwargs)
+
+
+def _chart(labels, values, label: str) -> str:
+    return json.dumps({"labels": labels, "values": values, "label": label})
+
+
+class AgreementLevelsView(LoginRequiredMixin, DetailView):
+    """One agreement's service levels: trend, targets by month, breaches and consequences."""
+
+    template_name = "levels/agreement.html"
+    context_object_name = "agreement"
+
+    def get_queryset(self):
+        return Agreement.objects.visible_to(self.request.user).select_related("customer")
+
+    def get_context_data(self, **kwargs):
+        agreement = self.object
+        services.refresh_if_stale(agreement=agreement)
+        policy = agreement.policy
+        rows = list(attainment_of(agreement))
+        periods = sorted({row.period for row in rows})
+        targets = targets_of(agreement)
+        grid = OrderedDict((t.pk, {"target": t, "cells": {}}) for t in targets)
+        resolution = defaultdict(lambda: [0, 0])
+        availability = {}
+        for row in rows:
+            if row.target_id in grid:
+                grid[row.target_id]["cells"][row.period] = row
+            if row.metric == Metric.RESOLUTION_TIME:
+                resolution[row.period][0] += row.tickets_total - row.tickets_breached
+                resolution[row.period][1] += row.tickets_total
+            elif row.metric == Metric.AVAILABILITY and row.measured_percent is not None:
+                availability[row.period] = min(
+                    availability.get(row.period, row.measured_percent), row.measured_percent
+                )
+        res_periods = [p for p in periods if resolution[p][1]]
+        res_values = [str(round(100 * resolution[p][0] / resolution[p][1], 2)) for p in res_periods]
+        avail_periods = [p for p in periods if p in availability]
+        breaches = [row for row in rows if row.met is False]
+        consequence = policy.breach_consequence
+        credits = {}
+        improvements = {}
+        if consequence == "service_credit":
+            credits = {
+                (c.target_id, c.period): c
+                for c in Credit.objects.filter(agreement=agreement).select_related("target")
+            }
+        else:
+            improvements = {
+                (i.target_id, i.period): i
+                for i in Improvement.objects.filter(
+                    agreement=agreement, source=ImprovementSource.SERVICE_LEVEL_BREACH
+                )
+            }
+        numbers = dict(
+            Ticket.objects.filter(
+                pk__in={pk for row in breaches for pk in row.breaching_tickets[:5]}
+            ).values_list("pk", "number")
+        )
+        breach_rows = [
+            {
+                "row": row,
+                "tickets": [(pk, numbers.get(pk)) for pk in row.breaching_tickets[:5]],
+                "credit": credits.get((row.target_id, row.period)),
+                "improvement": improvements.get((row.target_id, row.period)),
+            }
+            for row in reversed(breaches)
+        ]
+        state = getattr(agreement, "levels_state", None)
+        return super().get_context_data(
+            policy=policy,
+            consequence=consequence,
+            periods=periods,
+            grid=list(grid.values()),
+            breach_rows=breach_rows,
+            credits=sorted(credits.values(), key=lambda c: (c.period, c.target_id), reverse=True),
+            improvements=sorted(improvements.values(), key=lambda i: i.period, reverse=True),
+            resolution_chart=_chart(res_periods, res_values, "Resolved within target (%)"),
+            availability_chart=_chart(
+                avail_periods, [str(availability[p]) for p in avail_periods], "Availability (%)"
+            ),
+            outages=Outage.objects.visible_to(self.request.user)
+            .filter(service__in=[t.service_id for t in targets if t.service_id])
+            .filter(Q(agreement=agreement) | Q(agreement__isnull=True))
+            .select_related("service")
+            .order_by("-start")[:20]
+            if any(t.service_id for t in targets)
+            else [],
+            tickets_count=agreement.tickets.count(),
+            computed=state,
+            can_recompute=_can_recompute(self.request.user),
+            zone=_display_zone(agreement),
+            **kwargs,
+        )
+
+
+class RecomputeView(LoginRequiredMixin, View):
+    """Recompute an agreement's attainment now (provider staff)."""
+
+    def post(self, request, pk):
+        agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=pk)
+        try:
+            services.recompute_attainment(
+                actor=request.user, agreement=agreement, reason="recomputed from the page"
+            )
+        except DomainError as error:
+            raise PermissionDenied(error.message) from error
+        messages.success(request, "Service levels recomputed from the stored history.")
+        return HttpResponseRedirect(reverse("levels:agreement", args=[agreement.pk]))
+
+
+class TicketListView(LoginRequiredMixin, TemplateView):
+    """An agreement's tickets, optionally one month's or only the breaching ones."""
+
+    template_name = "levels/tickets.html"
+
+    def get_context_data(self, **kwargs):
+        agreement = get_object_or_404(
+            Agreement.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+        tickets = Ticket.objects.visible_to(self.request.user).filter(agreement=agreement)
+        breach = None
+        if attainment_id := self.request.GET.get("attainment"):
+            if not attainment_id.isdigit():
+                raise Http404
+            breach = get_object_or_404(
+                Attainment.objects.visible_to(self.request.user).filter(agreement=agreement),
+                pk=attainment_id,
+            )
+            tickets = tickets.filter(pk__in=breach.breaching_tickets)
+        if query := self.request.GET.get("q", "").strip():
+            tickets = tickets.filter(number__icontains=query)
+        page = Paginator(tickets.order_by("-opened_at", "pk"), 50).get_page(
+            self.request.GET.get("page")
+        )
+        return super().get_context_data(
+            agreement=agreement,
+            page=page,
+            breach=breach,
+            query=query,
+            zone=_display_zone(agreement),
+            **kwargs,
+        )
+
+
+class TicketClockView(LoginRequiredMixin, DetailView):
+    """A ticket's clock timeline: working time, pauses and the deadline."""
+
+    template_name = "levels/ticket.html"
+    context_object_name = "ticket"
+
+    def get_queryset(self):
+        return Ticket.objects.visible_to(self.request.user).select_related("agreement__customer")
+
+    def get_context_data(self, **kwargs):
+        ticket = self.object
+        clock = ticket_clock(ticket)
+        zone = ZoneInfo(_display_zone(ticket.agreement))
+        segments = clock["segments"]
+        start = int(ticket.opened_at.timestamp())
+        end = max([int(s["end"].timestamp()) for s in segments] or [start])
+        for c in clock["clocks"]:
+            end = max(end, int(c["deadline"].timestamp()))
+        span = max(end - start, 1)
+
+        def place(lo: int, hi: int) -> dict:
+            lo, hi = max(lo, start), min(hi, end)
+            return {
+                "left": round((lo - start) * 100 / span, 3),
+                "width": round(max(hi - lo, 0) * 100 / span, 3),
+            }
+
+        work = []
+        if clock["calendar"] is not None:
+            hours = BusinessClock.build(clock["calendar"], start, end)
+            for lo, hi in zip(hours.starts.tolist(), hours.ends.tolist(), strict=True):
+                if hi > start and lo < end:
+                    work.append(place(lo, hi))
+        pauses = [
+            {**s, **place(int(s["start"].timestamp()), int(s["end"].timestamp()))}
+            for s in segments
+            if s["paused"]
+        ]
+        markers = [
+            {
+                **c,
+                "left": round((int(c["deadline"].timestamp()) - start) * 100 / span, 3),
+                "local_deadline": c["deadline"].astimezone(zone),
+            }
+            for c in clock["clocks"]
+        ]
+        for s in segments:
+            s["local_start"] = s["start"].astimezone(zone)
+            s["local_end"] = s["end"].astimezone(zone)
+        return super().get_context_data(
+            clock=clock,
+            work=work,
+            pauses=pauses,
+            markers=markers,
+            zone=str(zone),
+            opened_local=ticket.opened_at.astimezone(zone),
+            resolved_local=ticket.resolved_at.astimezone(zone) if ticket.resolved_at else None,
+            **kwargs,
+        )
