@@ -26,7 +26,13 @@ from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
-from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
+from servicebook.core.services import (
+    apply_changes,
+    check_transition,
+    describe_changes,
+    require_role,
+    save_validated,
+)
 from servicebook.parties.models import Contact, Customer
 from servicebook.parties.services import latest_due_diligence, require_good_standing
 
@@ -144,14 +150,7 @@ def change_agreement_status(
     require_role(actor, *AGREEMENT_EDITORS, action="Changing an agreement's status")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     from_status = agreement.status
-    if to_status not in AgreementStatus.values:
-        raise ValidationError({"to_status": f"unknown status {to_status!r}"})
-    if to_status not in AGREEMENT_TRANSITIONS[from_status]:
-        raise DomainError(
-            f"the agreement is {from_status} and cannot become {to_status}",
-            code="invalid_transition",
-            field="to_status",
-        )
+    check_transition("agreement", from_status, to_status, AGREEMENT_TRANSITIONS)
     if to_status == AgreementStatus.ACTIVE:
         blockers = activation_blockers(agreement)
         if blockers:

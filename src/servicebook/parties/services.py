@@ -12,7 +12,13 @@ from django.utils import timezone
 from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.models import User
 from servicebook.core.roles import PROVIDER_ROLES, Role
-from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
+from servicebook.core.services import (
+    apply_changes,
+    check_transition,
+    describe_changes,
+    require_role,
+    save_validated,
+)
 from servicebook.parties.models import (
     CheckOutcome,
     Commitment,
@@ -97,14 +103,7 @@ def change_customer_status(
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Changing a customer's status")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     from_status = customer.status
-    if to_status not in CustomerStatus.values:
-        raise ValidationError({"to_status": f"unknown status {to_status!r}"})
-    if to_status not in CUSTOMER_TRANSITIONS[from_status]:
-        raise DomainError(
-            f"the customer is {from_status} and cannot become {to_status}",
-            code="invalid_transition",
-            field="to_status",
-        )
+    check_transition("customer", from_status, to_status, CUSTOMER_TRANSITIONS)
     if to_status == CustomerStatus.ACTIVE and from_status == CustomerStatus.DUE_DILIGENCE:
         latest = latest_due_diligence(customer)
         if latest is None or not latest.allows_agreements:
