@@ -38,6 +38,9 @@ LISTS = [
     "attainment",
     "breach",
     "credit",
+    "improvement",
+    "improvementaction",
+    "servicereview",
 ]
 
 

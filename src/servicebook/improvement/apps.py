@@ -6,4 +6,9 @@ class ImprovementConfig(AppConfig):
     label = "improvement"
     verbose_name = "Improvement"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = ()
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Improvement register", "improvement:list", True),
+        ("Relationship health", "improvement:health", False),
+        ("Service reviews", "improvement:reviews", True),
+        ("Provider dashboard", "improvement:dashboard", False),
+    )

@@ -1,18 +1,529 @@
-"""Writes to the improvement register (minimal: the automatic item for a service level breach)."""
+"""Every write to the improvement register and service reviews: validated, permission-checked,
+and recorded as an event row (who, when, from → to, why) for each workflow step (R13, R14).
+
+Who takes part in a plan is the customer's policy (``policy.py``): internal customers are
+involved in the detail (members, comments, approval of the plan); external customers see expected
+results and progress only, unless their relationship is flagged in difficulty and the provider
+invites them into the plan.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from servicebook.core.services import save_validated
+from servicebook.core.errors import DomainError, PermissionDenied
+from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
+from servicebook.core.tenancy import customer_of
+from servicebook.improvement import selectors
 from servicebook.improvement.models import (
+    DRIVER_LABELS,
+    PLANNING_STATUSES,
+    RETENTION_DRIVER,
+    Action,
+    Comment,
     Improvement,
     ImprovementEvent,
     ImprovementSource,
     ImprovementStatus,
+    Participant,
+    PlanApproval,
+    ReviewStatus,
+    ServiceReview,
+    ServiceReviewEvent,
 )
+from servicebook.parties.models import Contact, Customer
+from servicebook.policy import policy_for
+
+EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
+
+#: Which workflow step may follow which (draft only for items raised automatically).
+TRANSITIONS: dict[str, set[str]] = {
+    ImprovementStatus.DRAFT: {ImprovementStatus.PROPOSED, ImprovementStatus.DROPPED},
+    ImprovementStatus.PROPOSED: {ImprovementStatus.APPROVED, ImprovementStatus.DROPPED},
+    ImprovementStatus.APPROVED: {ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED},
+    ImprovementStatus.IN_PROGRESS: {ImprovementStatus.DONE, ImprovementStatus.DROPPED},
+    ImprovementStatus.DONE: {ImprovementStatus.VERIFIED, ImprovementStatus.DROPPED},
+    ImprovementStatus.VERIFIED: set(),
+    ImprovementStatus.DROPPED: set(),
+}
+#: Fields a service manager may change while the plan is still being made.
+PLAN_FIELDS = (
+    "title",
+    "description",
+    "driver",
+    "objective",
+    "expected_measure",
+    "expected_direction",
+    "baseline_value",
+    "expected_value",
+    "expected_by",
+    "currency",
+    "estimated_cost",
+    "price_impact",
+)
+#: Fields that may change at any time before the item ends.
+NOTE_FIELDS = ("internal_notes",)
+#: Fields whose values never go into an event note (customers taking part read the history).
+UNDISCLOSED_FIELDS = frozenset({"internal_notes", "estimated_cost"})
+
+
+def _event(item: Improvement, actor, action: str, *, frm="", to="", reason="", note="") -> None:
+    ImprovementEvent.objects.create(
+        improvement=item,
+        actor=actor,
+        action=action,
+        from_state=frm,
+        to_state=to,
+        reason=reason[:40],
+        note=note,
+    )
+
+
+def _locked(item: Improvement) -> Improvement:
+    return Improvement.objects.select_for_update().select_related("customer").get(pk=item.pk)
+
+
+def _move(item: Improvement, actor, to: str, *, action: str, note: str = "", reason: str = ""):
+    if to not in TRANSITIONS[item.status]:
+        raise DomainError(
+            f"an item that is {item.get_status_display().lower()} cannot become "
+            f"{ImprovementStatus(to).label.lower()}",
+            code="bad_transition",
+            field="status",
+        )
+    before = item.status
+    item.status = to
+    save_validated(item)
+    _event(item, actor, action, frm=before, to=to, reason=reason, note=note)
+    return item
+
+
+def _check_drivers(item: Improvement, customers: list[Customer]) -> None:
+    """R14: the driver must be one every concerned customer's policy allows."""
+    if not item.driver:
+        return
+    refusing = [c for c in customers if item.driver not in policy_for(c).improvement_drivers]
+    if refusing:
+        names = ", ".join(c.name for c in refusing)
+        raise ValidationError(
+            {
+                "driver": f"“{DRIVER_LABELS.get(item.driver, item.driver)}” is not a driver "
+                f"the policy of {names} allows (R14): plan it separately"
+            }
+        )
+
+
+def _set_concerned(item: Improvement, customers, services) -> None:
+    concerned = {c.pk: c for c in customers or ()}
+    concerned[item.customer_id] = item.customer
+    _check_drivers(item, list(concerned.values()))
+    if any(c.provider_id != item.customer.provider_id for c in concerned.values()):
+        raise ValidationError({"customers": "all customers belong to the same provider"})
+    item.customers.set(list(concerned.values()))
+    if services is not None:
+        item.services.set(list(services))
+
+
+def _record_profitability(item: Improvement) -> None:
+    """External (revenue) customers: the margin the finance reports show, for staff (R14)."""
+    if not policy_for(item.customer).charge_is_revenue or item.customer_profitability is not None:
+        return
+    margin, period = selectors.profitability(item.customer)
+    item.customer_profitability, item.profitability_period = margin, period if margin else ""
+
+
+@transaction.atomic
+def create_improvement(
+    *,
+    actor,
+    customer: Customer,
+    title: str,
+    source: str,
+    status: str = ImprovementStatus.PROPOSED,
+    customers=(),
+    services=(),
+    agreement=None,
+    **fields,
+) -> Improvement:
+    """Register an improvement: proposed with its driver and expected result, or a draft."""
+    require_role(actor, *EDITORS, action="Registering an improvement")
+    if status not in (ImprovementStatus.DRAFT, ImprovementStatus.PROPOSED):
+        raise ValidationError({"status": "a new item starts as a draft or proposed"})
+    unknown = set(fields) - set(PLAN_FIELDS) - set(NOTE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "unknown field" for name in sorted(unknown)})
+    if not fields.get("currency") and (
+        fields.get("estimated_cost") is not None or fields.get("price_impact") is not None
+    ):
+        fields["currency"] = customer.billing_currency
+    item = Improvement(
+        customer=customer,
+        title=title,
+        source=source,
+        status=status,
+        agreement=agreement,
+        **fields,
+    )
+    _record_profitability(item)
+    save_validated(item)
+    _set_concerned(item, customers, services)
+    _event(item, actor, "created", to=item.status, reason=source)
+    return item
+
+
+@transaction.atomic
+def update_improvement(
+    *, actor, improvement: Improvement, customers=None, services=None, **changes
+) -> Improvement:
+    """Change the plan (while draft or proposed) or the internal notes (until it ends)."""
+    require_role(actor, *EDITORS, action="Changing an improvement")
+    item = _locked(improvement)
+    if item.is_final:
+        raise DomainError("a verified or dropped item no longer changes", code="final")
+    unknown = set(changes) - set(PLAN_FIELDS) - set(NOTE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "unknown field" for name in sorted(unknown)})
+    plan_changes = [n for n in changes if n in PLAN_FIELDS and getattr(item, n) != changes[n]]
+    touches_plan = plan_changes or customers is not None or services is not None
+    if touches_plan and item.status not in PLANNING_STATUSES:
+        raise DomainError(
+            "the plan is approved: drop it and propose a new one to change it",
+            code="plan_approved",
+        )
+    changed = apply_changes(item, changes)
+    if changed:
+        save_validated(item)
+    if customers is not None or services is not None:
+        before = sorted(item.customers.values_list("name", flat=True))
+        _set_concerned(item, item.customers.all() if customers is None else customers, services)
+        after = sorted(item.customers.values_list("name", flat=True))
+        if before != after:
+            changed["customers"] = (before, after)
+        elif services is not None:
+            changed["services"] = ("…", sorted(s.name for s in services))
+    if changed:
+        shown = {k: v for k, v in changed.items() if k not in UNDISCLOSED_FIELDS}
+        hidden = "internal figures changed" if set(changed) & UNDISCLOSED_FIELDS else ""
+        note = "; ".join(filter(None, [describe_changes(shown), hidden]))
+        _event(item, actor, "updated", note=note)
+    return item
+
+
+@transaction.atomic
+def propose(*, actor, improvement: Improvement, note: str = "") -> Improvement:
+    """draft → proposed: the plan states its driver and its measurable expected result."""
+    require_role(actor, *EDITORS, action="Proposing an improvement")
+    item = _locked(improvement)
+    _check_drivers(item, selectors.concerned_customers(item))
+    _record_profitability(item)
+    return _move(item, actor, ImprovementStatus.PROPOSED, action="proposed", note=note)
+
+
+def _acting_contact(actor, customer: Customer, contact: Contact | None, *, action: str) -> Contact:
+    """A customer user acts as its own contact; staff record for a contact they name."""
+    if actor is not None and not is_provider_staff(actor):
+        own = customer_of(actor)
+        if own is None or own.pk != customer.pk:
+            raise PermissionDenied(f"{action}: only {customer.name}'s own people may do this")
+        me = Contact.objects.filter(user=actor, customer=customer, active=True).first()
+        if me is None:
+            raise DomainError(
+                f"{action}: your sign-in is not linked to a contact of {customer.name}",
+                code="no_contact",
+                field="contact",
+            )
+        if contact is not None and contact.pk != me.pk:
+            raise PermissionDenied(f"{action}: you can only act as yourself ({me.name})")
+        return me
+    require_role(actor, *EDITORS, action=action)
+    if contact is None:
+        raise DomainError(
+            f"{action}: name the contact of {customer.name} this is recorded for",
+            code="contact_required",
+            field="contact",
+        )
+    if contact.customer_id != customer.pk:
+        raise DomainError(
+            f"{contact.name} is not a contact of {customer.name}",
+            code="wrong_customer",
+            field="contact",
+        )
+    return contact
+
+
+@transaction.atomic
+def approve_plan(
+    *, actor, improvement: Improvement, contact: Contact | None = None, note: str = ""
+) -> Improvement:
+    """A proposed plan is approved by the customers taking part in it (R14).
+
+    A customer user approves for its own customer (through its contact); provider staff record
+    a customer's approval for the contact they name, or approve alone when no customer takes
+    part in the plan (an external customer not in difficulty sees expected results only). The
+    plan becomes approved once every customer taking part has approved it.
+    """
+    item = _locked(improvement)
+    if item.status != ImprovementStatus.PROPOSED:
+        raise DomainError(
+            f"only a proposed plan is approved (this one is {item.get_status_display().lower()})",
+            code="not_proposed",
+        )
+    needed = selectors.approvers_needed(item)
+    staff = actor is None or is_provider_staff(actor)
+    if staff and contact is None:
+        require_role(actor, *EDITORS, action="Approving an improvement plan")
+        missing = selectors.missing_approvals(item)
+        if missing:
+            names = ", ".join(c.name for c in missing)
+            raise DomainError(
+                f"{names} take{'s' if len(missing) == 1 else ''} part in this plan and must "
+                "approve it first (R14)",
+                code="customer_approval_required",
+            )
+        return _move(item, actor, ImprovementStatus.APPROVED, action="approved", note=note)
+    customer = contact.customer if staff else customer_of(actor)
+    if customer is None or customer.pk not in {c.pk for c in selectors.concerned_customers(item)}:
+        raise PermissionDenied("Approving an improvement plan: this plan does not concern you")
+    customer = Customer.objects.get(pk=customer.pk)
+    contact = _acting_contact(actor, customer, contact, action="Approving an improvement plan")
+    if customer.pk not in {c.pk for c in needed}:
+        raise DomainError(
+            f"{customer.name} sees the expected results of this plan only and does not "
+            "approve it (R14)",
+            code="not_involved",
+        )
+    if PlanApproval.objects.filter(improvement=item, customer=customer).exists():
+        raise DomainError(f"{customer.name} already approved this plan", code="already_approved")
+    PlanApproval.objects.create(
+        improvement=item, customer=customer, contact=contact, actor=actor, note=note[:300]
+    )
+    _event(item, actor, "customer_approved", reason=customer.code, note=f"{contact.name} {note}")
+    if not selectors.missing_approvals(item):
+        _move(
+            item,
+            actor,
+            ImprovementStatus.APPROVED,
+            action="approved",
+            note="every customer taking part approved the plan",
+        )
+    return item
+
+
+@transaction.atomic
+def start(*, actor, improvement: Improvement, note: str = "") -> Improvement:
+    """approved → in progress."""
+    require_role(actor, *EDITORS, action="Starting an improvement")
+    return _move(
+        _locked(improvement), actor, ImprovementStatus.IN_PROGRESS, action="started", note=note
+    )
+
+
+@transaction.atomic
+def complete(*, actor, improvement: Improvement, note: str = "") -> Improvement:
+    """in progress → done, once every action is done."""
+    require_role(actor, *EDITORS, action="Completing an improvement")
+    item = _locked(improvement)
+    open_actions = item.actions.filter(done=False).count()
+    if open_actions and item.status == ImprovementStatus.IN_PROGRESS:
+        raise DomainError(
+            f"{open_actions} action(s) are still open: finish or remove them first",
+            code="open_actions",
+        )
+    return _move(item, actor, ImprovementStatus.DONE, action="done", note=note)
+
+
+@transaction.atomic
+def verify(
+    *,
+    actor,
+    improvement: Improvement,
+    measured_value: Decimal,
+    measured_on: dt.date | None = None,
+    note: str = "",
+) -> Improvement:
+    """done → verified: the result measured after the fact, compared with the expectation."""
+    require_role(actor, *EDITORS, action="Verifying an improvement")
+    item = _locked(improvement)
+    if item.status != ImprovementStatus.DONE:
+        raise DomainError("only a done item is verified against its expectation", code="not_done")
+    if measured_value is None:
+        raise ValidationError({"measured_value": "give the measured result"})
+    item.measured_value = measured_value
+    item.measured_on = measured_on or timezone.localdate()
+    item.result_note = note
+    verdict = "met" if item.result_met else "missed"
+    return _move(
+        item,
+        actor,
+        ImprovementStatus.VERIFIED,
+        action="verified",
+        reason=verdict,
+        note=f"measured {measured_value} against {item.expected_value} expected: {verdict}. "
+        f"{note}".strip(),
+    )
+
+
+@transaction.atomic
+def drop(*, actor, improvement: Improvement, reason: str) -> Improvement:
+    """Any open item may be dropped, with why."""
+    require_role(actor, *EDITORS, action="Dropping an improvement")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "say why the item is dropped"})
+    return _move(
+        _locked(improvement), actor, ImprovementStatus.DROPPED, action="dropped", note=reason
+    )
+
+
+# --- involvement --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_participant(
+    *, actor, improvement: Improvement, contact: Contact, note: str = ""
+) -> Participant:
+    """A customer's contact joins the plan (R14).
+
+    Internal customers' contacts are members as of right. An external customer's contact may be
+    invited only while its relationship is flagged in difficulty: the invitation is recorded as
+    such and opens the plan's detail to that customer.
+    """
+    require_role(actor, *EDITORS, action="Adding a participant to an improvement plan")
+    item = _locked(improvement)
+    if item.is_final:
+        raise DomainError("the plan has ended", code="final")
+    customer = Customer.objects.get(pk=contact.customer_id)
+    if customer.pk not in {c.pk for c in selectors.concerned_customers(item)}:
+        raise DomainError(f"{customer.name} is not concerned by this improvement", field="contact")
+    if not contact.active:
+        raise DomainError(f"{contact.name} is no longer an active contact", field="contact")
+    policy = policy_for(customer)
+    if policy.involved_in_improvement_detail:
+        invited = False
+    elif selectors.may_be_invited(customer):
+        invited = True
+    else:
+        raise DomainError(
+            f"{customer.name} sees the expected results and progress of improvements only; "
+            "it can be invited into a plan while its relationship is flagged in difficulty (R14)",
+            code="not_in_difficulty",
+            field="contact",
+        )
+    if Participant.objects.filter(improvement=item, contact=contact).exists():
+        raise DomainError(f"{contact.name} already takes part", code="already_participant")
+    participant = Participant(
+        improvement=item, contact=contact, invited=invited, note=note[:300], added_by=actor
+    )
+    save_validated(participant)
+    _event(
+        item,
+        actor,
+        "invited" if invited else "member_added",
+        reason="in_difficulty" if invited else "",
+        note=f"{contact.name} ({customer.name}) {note}".strip(),
+    )
+    return participant
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_action(
+    *,
+    actor,
+    improvement: Improvement,
+    description: str,
+    owner_user=None,
+    owner_contact: Contact | None = None,
+    due: dt.date | None = None,
+) -> Action:
+    """An action of the plan with its owner: a provider user, or a contact of a customer that
+    takes part in the plan."""
+    require_role(actor, *EDITORS, action="Adding an improvement action")
+    item = _locked(improvement)
+    if item.status in (ImprovementStatus.DONE, ImprovementStatus.VERIFIED, "dropped"):
+        raise DomainError("the plan is finished: no new action", code="final")
+    if owner_user is not None and not is_provider_staff(owner_user):
+        raise ValidationError({"owner_user": "a provider user; customer people own as contacts"})
+    if owner_contact is not None:
+        customer = Customer.objects.get(pk=owner_contact.customer_id)
+        if customer.pk not in {c.pk for c in selectors.concerned_customers(item)}:
+            raise DomainError(f"{customer.name} is not concerned", field="owner_contact")
+        if not selectors.takes_part(customer, item):
+            raise DomainError(
+                f"{customer.name} does not take part in the detail of this plan (R14)",
+                code="not_involved",
+                field="owner_contact",
+            )
+    action = Action(
+        improvement=item,
+        description=description,
+        owner_user=owner_user,
+        owner_contact=owner_contact,
+        due=due,
+    )
+    save_validated(action)
+    _event(item, actor, "action_added", note=f"{description} — {action.owner_name}")
+    return action
+
+
+def _may_work_on(actor, item: Improvement, *, action: str) -> None:
+    """Staff editors, or a user of a customer taking part in the plan."""
+    if actor is None or is_provider_staff(actor):
+        require_role(actor, *EDITORS, action=action)
+        return
+    seen = selectors.viewer(actor)
+    concerned = {c.pk for c in selectors.concerned_customers(item)}
+    if seen.customer is None or seen.customer.pk not in concerned:
+        raise PermissionDenied(f"{action}: this plan does not concern you")
+    if seen.level(item) != selectors.DETAIL:
+        raise PermissionDenied(
+            f"{action}: your organization sees the expected results of this plan only (R14)"
+        )
+
+
+@transaction.atomic
+def complete_action(*, actor, action: Action, note: str = "") -> Action:
+    """Mark an action done: staff, or the customer user who owns it."""
+    action = Action.objects.select_for_update().select_related("improvement").get(pk=action.pk)
+    item = action.improvement
+    if actor is not None and not is_provider_staff(actor):
+        _may_work_on(actor, item, action="Completing an action")
+        own = Contact.objects.filter(user=actor).first()
+        if own is None or own.pk != action.owner_contact_id:
+            raise PermissionDenied("Completing an action: only its owner or the provider may")
+    else:
+        require_role(actor, *EDITORS, action="Completing an action")
+    if item.is_final:
+        raise DomainError("the plan has ended", code="final")
+    if action.done:
+        raise DomainError("the action is already done", code="already_done")
+    action.done, action.done_at = True, timezone.now()
+    save_validated(action)
+    _event(item, actor, "action_done", note=f"{action.description} {note}".strip())
+    return action
+
+
+@transaction.atomic
+def comment_on_action(*, actor, action: Action, body: str) -> Comment:
+    """Staff and customers taking part in the plan comment on its actions (R14)."""
+    action = Action.objects.select_related("improvement__customer").get(pk=action.pk)
+    _may_work_on(actor, action.improvement, action="Commenting on an action")
+    if not (body or "").strip():
+        raise ValidationError({"body": "write the comment"})
+    comment = Comment(action=action, author=actor, body=body.strip())
+    save_validated(comment)
+    _event(action.improvement, actor, "commented", note=f"on “{action.description}”")
+    return comment
+
+
+# --- automatic items ----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -52,6 +563,11 @@ def propose_from_breach(
         return Improvement.objects.get(
             source=ImprovementSource.SERVICE_LEVEL_BREACH, target=target, period=period
         )
+    item.customers.add(agreement.customer)
+    services = {line.offering.service for line in agreement.lines.select_related("offering")}
+    if target.service_id:
+        services = {target.service}
+    item.services.set(list(services))
     ImprovementEvent.objects.create(
         improvement=item,
         actor=None,
@@ -61,3 +577,112 @@ def propose_from_breach(
         note=f"{target} in {period}",
     )
     return item
+
+
+@transaction.atomic
+def propose_retention_improvements(*, actor=None, period: str | None = None) -> list[Improvement]:
+    """Repeated contract breaches propose a retention improvement (R14).
+
+    For every contract missed in at least two of the three months ending with ``period`` (by
+    default the current month), a draft item with the retention driver, unless the contract
+    already has an open retention item. Idempotent: running it again creates nothing new.
+    """
+    require_role(actor, *EDITORS, action="Proposing retention improvements")
+    period = period or selectors.current_period()
+    created = []
+    for row in selectors.repeated_contract_breaches(period):
+        agreement = row["agreement"]
+        customer = agreement.customer
+        if RETENTION_DRIVER not in policy_for(customer).improvement_drivers:
+            continue
+        open_item = Improvement.objects.filter(
+            agreement=agreement,
+            driver=RETENTION_DRIVER,
+            status__in=selectors.OPEN_STATUSES,
+        ).exists()
+        if (
+            open_item
+            or Improvement.objects.filter(
+                agreement=agreement,
+                source=ImprovementSource.SERVICE_LEVEL_BREACH,
+                target__isnull=True,
+                period=period,
+            ).exists()
+        ):
+            continue
+        months = ", ".join(row["months"])
+        item = Improvement(
+            title=f"Retain {customer.name}: {agreement.reference} breached in {months}",
+            customer=customer,
+            agreement=agreement,
+            period=period,
+            source=ImprovementSource.SERVICE_LEVEL_BREACH,
+            status=ImprovementStatus.DRAFT,
+            driver=RETENTION_DRIVER,
+            description=(
+                f"The contract {agreement.reference} missed its targets in {months}: service "
+                "credits compensate the customer but do not keep it. Agree with the account "
+                "what to improve to retain this customer, and at what price impact."
+            ),
+        )
+        _record_profitability(item)
+        try:
+            with transaction.atomic():
+                save_validated(item)
+        except IntegrityError:
+            continue
+        item.customers.add(customer)
+        item.services.set(
+            list({line.offering.service for line in agreement.lines.select_related("offering")})
+        )
+        _event(item, actor, "raised", to=item.status, reason="repeated_breaches", note=months)
+        created.append(item)
+    return created
+
+
+# --- service reviews ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def prepare_review(
+    *, actor, customer: Customer, period: str, meeting_on: dt.date | None = None
+) -> ServiceReview:
+    """Prepare the service review of ``period`` with ``customer`` (its pack is built live)."""
+    require_role(actor, *EDITORS, action="Preparing a service review")
+    if ServiceReview.objects.filter(customer=customer, period=period).exists():
+        raise DomainError(
+            f"the {period} review with {customer.name} is already prepared",
+            code="already_prepared",
+            field="period",
+        )
+    review = ServiceReview(customer=customer, period=period, meeting_on=meeting_on)
+    review.prepared_by = actor
+    save_validated(review)
+    ServiceReviewEvent.objects.create(
+        review=review, actor=actor, action="prepared", to_state=review.status
+    )
+    return review
+
+
+@transaction.atomic
+def record_review_held(
+    *, actor, review: ServiceReview, meeting_on: dt.date, minutes: str
+) -> ServiceReview:
+    """The review meeting took place: its date and minutes (decisions, new improvements)."""
+    require_role(actor, *EDITORS, action="Recording a service review")
+    review = ServiceReview.objects.select_for_update().get(pk=review.pk)
+    if review.status == ReviewStatus.HELD:
+        raise DomainError("this review was already held", code="already_held")
+    if not (minutes or "").strip():
+        raise ValidationError({"minutes": "write the minutes of the meeting"})
+    review.status, review.meeting_on, review.minutes = ReviewStatus.HELD, meeting_on, minutes
+    save_validated(review)
+    ServiceReviewEvent.objects.create(
+        review=review,
+        actor=actor,
+        action="held",
+        from_state=ReviewStatus.PREPARED,
+        to_state=ReviewStatus.HELD,
+        note=f"{meeting_on:%Y-%m-%d}",
+    )
+    return review
