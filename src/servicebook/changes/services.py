@@ -18,11 +18,6 @@ from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementStatus, ChangeClause
 from servicebook.catalog.models import Service
-from servicebook.changes.authority import (
-    acting_contact,
-    require_approver,
-    require_customer_in_good_standing,
-)
 from servicebook.changes.models import (
     Approval,
     Authorization,
@@ -42,6 +37,11 @@ from servicebook.core.models import User
 from servicebook.core.roles import Role, is_provider_staff
 from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
 from servicebook.core.tenancy import customer_of
+from servicebook.parties.authority import (
+    acting_contact,
+    require_approver,
+    require_customer_in_good_standing,
+)
 from servicebook.parties.models import Contact, Customer, CustomerEvent, Provider
 from servicebook.policy import policy_for
 

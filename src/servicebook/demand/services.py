@@ -16,12 +16,6 @@ from django.utils.text import slugify
 
 from servicebook.catalog import services as catalog_services
 from servicebook.catalog.models import Service
-from servicebook.changes.authority import (
-    acting_contact,
-    require_approver,
-    require_customer_in_good_standing,
-    require_requester,
-)
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import Money
@@ -41,6 +35,12 @@ from servicebook.demand.models import (
     Requirement,
 )
 from servicebook.parties import services as parties_services
+from servicebook.parties.authority import (
+    acting_contact,
+    require_approver,
+    require_customer_in_good_standing,
+    require_requester,
+)
 from servicebook.parties.models import Contact, Customer, CustomerStatus, Sector
 from servicebook.policy import policy_for
 

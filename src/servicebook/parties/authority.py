@@ -1,4 +1,7 @@
-"""Who speaks for a customer (R16, R17): shared by changes and demand.
+"""Who speaks for a customer (R16, R17): shared by changes, demand and improvement.
+
+(``parties.services.require_good_standing`` is the weaker check for drafting agreements, which
+prospects may have; approvals and requests here need an *active* customer.)
 
 - a suspended or terminated customer's approvals and new requests are refused (R16);
 - only an active contact with the approver role whose authority limit covers the value at stake
