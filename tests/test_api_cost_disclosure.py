@@ -41,6 +41,9 @@ LISTS = [
     "improvement",
     "improvementaction",
     "servicereview",
+    "usageimport",
+    "cloudmapping",
+    "cloudcharge",
 ]
 
 

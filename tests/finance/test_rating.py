@@ -276,3 +276,39 @@ def test_spark_rates_identically_to_duckdb(spark, duck_lines):
     spark_lines = rate(spark, USAGE, PRICES, TIERS, "2024-09")
     assert spark_lines.schema == duck_lines.schema
     assert spark_lines.to_pylist() == duck_lines.to_pylist()
+
+
+def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
+    """Many tier rows are priced through a join, few inline: the same lines either way."""
+    import servicebook.finance.rating as rating
+
+    monkeypatch.setattr(rating, "INLINE_TIER_ROWS", 0)
+    assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
+
+
+def test_several_price_changes_in_a_month_match_the_loop():
+    """Three price boundaries in the month (four segments), overrides and a flat offering."""
+    prices = pa.Table.from_pylist(
+        [
+            price(1, 10, "per_unit", "0.1", valid_to=sep(8)),
+            price(2, 10, "per_unit", "0.2", valid_from=sep(8), valid_to=sep(15)),
+            price(3, 10, "per_unit", "0.3", valid_from=sep(15), valid_to=sep(22)),
+            price(4, 10, "per_unit", "0.4", valid_from=sep(22)),
+            price(5, 10, "per_unit", "0.05", customer=2, valid_from=sep(15)),
+            price(6, 20, "graduated", tiers=100),
+            price(7, 40, "flat", "30"),
+        ],
+        schema=PRICE_SCHEMA,
+    )
+    rows = [(c, 10, str(d), "h", sep(d, 3), sep(d, 4)) for c in (1, 2) for d in range(1, 31)]
+    rows += [(1, 20, "700", "GB", sep(d), sep(d, 1)) for d in (2, 12, 29)]
+    rows += [(3, 40, "2", "seat", sep(10), OCT)]
+    usage = usage_table(rows)
+    lines = by_key(rate("duckdb", usage, prices, TIERS, "2024-09"))
+    oracle = rate_python(usage, prices, TIERS, "2024-09")
+    metered = {k: v["amount"] for k, v in lines.items() if v["charge_model"] != "flat"}
+    assert metered == oracle
+    assert lines[(1, 10, 1)]["records"] == 7 and lines[(1, 10, 1)]["quantity"] == D(28)
+    assert lines[(2, 10, 5)]["quantity"] == D(sum(range(15, 31)))
+    assert lines[(1, 20, 6)]["amount"] == D("185.00")  # 1000 x 0.10 + 1000 x 0.08 + 100 x 0.05
+    assert lines[(3, 40, 7)]["amount"] == D("42.00")  # 2 seats x 30 x 21/30 days

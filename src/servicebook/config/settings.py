@@ -188,5 +188,10 @@ LOGGING = {
 }
 
 SERVICEBOOK_USAGE_DIR = Path(os.environ.get("SERVICEBOOK_USAGE_DIR", VAR_DIR / "usage"))
+# Usage rating (docs/usage.md): "duckdb" (embedded) or "pyspark"; a Spark cluster is reached
+# through SPARK_REMOTE (Spark Connect) or SERVICEBOOK_SPARK_MASTER; SERVICEBOOK_USAGE_URL points
+# the rating at Parquet in object storage (s3://…) instead of the local usage store.
+SERVICEBOOK_RATING_BACKEND = os.environ.get("SERVICEBOOK_RATING_BACKEND", "duckdb")
+SERVICEBOOK_USAGE_URL = os.environ.get("SERVICEBOOK_USAGE_URL", "")
 # Shared and idle capacity in service costs: "separate" (reported apart) or "spread".
 SERVICEBOOK_IDLE_CAPACITY = os.environ.get("SERVICEBOOK_IDLE_CAPACITY", "separate")

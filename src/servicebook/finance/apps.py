@@ -10,4 +10,5 @@ class FinanceConfig(AppConfig):
         ("Finance", "finance:home", False),
         ("Statements & invoices", "finance:documents", True),
         ("Finance reports", "finance:reports", False),
+        ("Usage & cloud cost", "finance:usage", False),
     )

@@ -1,5 +1,5 @@
 """Finance commands: ``close-period``, ``ledger verify|export``, ``import costs``,
-``bench close``."""
+``import usage``, ``bench close``, ``bench rating``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,38 @@ def register_import(sub) -> None:
     costs.add_argument("--json", action="store_true")
     costs.set_defaults(func=cmd_import_costs)
 
+    usage = sub.add_parser(
+        "usage", help="import metered usage (csv) or a FOCUS cloud bill (focus) into the store"
+    )
+    usage.add_argument("file", help="CSV or Parquet file")
+    usage.add_argument("--format", required=True, choices=["csv", "focus"])
+    usage.add_argument(
+        "--period", type=period_arg, help="accept only records of this month (YYYY-MM)"
+    )
+    usage.add_argument("--source", default="", help="where the file comes from (kept with it)")
+    usage.add_argument(
+        "--cost",
+        choices=["EffectiveCost", "BilledCost"],
+        default="EffectiveCost",
+        help="focus: the cost column charged to customers (default EffectiveCost)",
+    )
+    usage.add_argument(
+        "--shared",
+        choices=["separate", "spread"],
+        default="separate",
+        help="focus: report the unallocated pool separately (default) or spread it",
+    )
+    usage.add_argument(
+        "--exchange-rate",
+        default=None,
+        help="focus: bill currency → statement currency, when they differ (e.g. 0.92)",
+    )
+    usage.add_argument(
+        "--offering", default=None, help="focus: offering code cloud cost is charged under"
+    )
+    usage.add_argument("--json", action="store_true")
+    usage.set_defaults(func=cmd_import_usage)
+
 
 def register_bench(sub) -> None:
     bench = sub.add_parser("close", help="time a period close of N customers (20 lines each)")
@@ -60,6 +92,18 @@ def register_bench(sub) -> None:
     )
     bench.add_argument("--pg-url", default=None, help="PostgreSQL server URL (127.0.0.1:5432)")
     bench.set_defaults(func=cmd_bench_close)
+
+    rating = sub.add_parser(
+        "rating", help="rate N generated usage records on DuckDB; compare with a bare join"
+    )
+    rating.add_argument(
+        "--n", type=int, default=20_000_000, help="usage records (default 20,000,000)"
+    )
+    rating.add_argument(
+        "--loop-sample", type=int, default=20_000, help="records for the per-record Python loop"
+    )
+    rating.add_argument("--workdir", default=None, help="keep the generated Parquet here")
+    rating.set_defaults(func=cmd_bench_rating)
 
 
 def _domain(call):
@@ -162,5 +206,67 @@ def cmd_bench_close(args) -> int:
 
     print_json(
         bench_close.run(n=args.n, lines=args.lines, backend=args.backend, pg_url=args.pg_url)
+    )
+    return 0
+
+
+def cmd_import_usage(args) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    setup_django()
+    from servicebook.catalog.models import Offering
+    from servicebook.finance import services
+
+    offering = None
+    if args.offering:
+        offering = Offering.objects.filter(code=args.offering).first()
+        if offering is None:
+            raise CommandError(f"no offering with code {args.offering!r}")
+    _, result = _domain(
+        lambda: services.import_usage(
+            actor=None,
+            path=path,
+            format=args.format,
+            period=args.period,
+            source=args.source,
+            cost_basis=args.cost,
+            shared_mode=args.shared,
+            exchange_rate=args.exchange_rate,
+            offering=offering,
+        )
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    if result["already_imported"]:
+        print(f"{args.file} was already imported: nothing changed")
+    print(
+        f"rows_read {result['rows_read']}, rows_imported {result['rows_imported']}, "
+        f"rows_skipped_duplicate {result['rows_skipped_duplicate']}, "
+        f"rows_rejected {result['rows_rejected']}"
+    )
+    for currency, total in result["totals"].items():
+        print(f"  total {currency} {total}")
+    for unit, total in result["quantity_totals"].items():
+        print(f"  quantity {total} {unit}")
+    for month, parts in result.get("allocation", {}).items():
+        print(
+            f"  {month} {result['cost_basis']}: total {parts['total']} = allocated "
+            f"{parts['allocated']} + shared {parts['shared']} + unallocated {parts['unallocated']}"
+        )
+    if result["rejects"]:
+        print(f"  rejects: {result['rejects']}")
+    return 0
+
+
+def cmd_bench_rating(args) -> int:
+    if args.n < 1 or args.loop_sample < 1:
+        raise CommandError("--n and --loop-sample must be positive")
+    from servicebook.finance.bench_rating import run_rating_benchmark
+
+    workdir = Path(args.workdir) if args.workdir else None
+    print_json(
+        run_rating_benchmark(n=args.n, workdir=workdir, loop_sample=min(args.loop_sample, args.n))
     )
     return 0

@@ -375,6 +375,7 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
                     )
                 )
     _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost)
+    _add_cloud_charges(plan, statements, offers)
     with_schedule = _agreements_with_credit_schedules(invoices)
     for doc in invoices:
         if doc.agreement.pk in with_schedule and policy_for(doc.customer).penalties_apply:
@@ -489,6 +490,51 @@ def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
 # --- rated usage from the usage store ------------------------------------------------------------
 
 
+def _setting(name: str, default: str = "") -> str:
+    import os
+
+    return getattr(settings, name, None) or os.environ.get(name) or default
+
+
+def usage_glob(store, period: str) -> str:
+    """Where rating reads a month: the local store, or ``SERVICEBOOK_USAGE_URL`` (the store
+    mirrored to object storage, e.g. ``s3://bucket/servicebook/usage``) when it is set. The local
+    store stays the writer and says which months hold usage."""
+    url = _setting("SERVICEBOOK_USAGE_URL")
+    if url:
+        return f"{url.rstrip('/')}/period={period}/*.parquet"
+    return store.parquet_glob(period)
+
+
+def rating_backend():
+    """The engine rating runs on: ``SERVICEBOOK_RATING_BACKEND`` = ``duckdb`` (default, embedded)
+    or ``pyspark`` -- a Spark Connect server when ``SPARK_REMOTE`` is set (``sc://host:15002``),
+    else the master in ``SERVICEBOOK_SPARK_MASTER`` (``spark://host:7077``, ``yarn``,
+    ``local[*]``). Object storage URLs need DuckDB's httpfs (S3 credentials from the usual AWS
+    environment) or Spark's s3a connector."""
+    import ibis
+
+    backend = _setting("SERVICEBOOK_RATING_BACKEND", "duckdb").lower()
+    if backend in ("pyspark", "spark"):
+        import os
+
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.appName("servicebook-rating")
+        if os.environ.get("SPARK_REMOTE"):
+            builder = builder.remote(os.environ["SPARK_REMOTE"])
+        else:
+            builder = builder.master(_setting("SERVICEBOOK_SPARK_MASTER", "local[*]"))
+        return ibis.pyspark.connect(builder.getOrCreate())
+    if backend != "duckdb":
+        raise ValueError(f"SERVICEBOOK_RATING_BACKEND must be duckdb or pyspark, not {backend!r}")
+    con = ibis.duckdb.connect()
+    if "://" in _setting("SERVICEBOOK_USAGE_URL"):
+        con.raw_sql("INSTALL httpfs; LOAD httpfs;")
+        con.raw_sql("CREATE OR REPLACE SECRET servicebook_s3 (TYPE s3, PROVIDER credential_chain)")
+    return con
+
+
 def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -> None:
     from servicebook.finance.usage_store import UsageStore
 
@@ -561,7 +607,9 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
                 )
     prices = pa.Table.from_pylist(rows, schema=rating.PRICE_SCHEMA)
     tiers = pa.Table.from_pylist(tier_rows, schema=rating.TIER_SCHEMA)
-    lines = rating.rate("duckdb", store.parquet_glob(plan.period), prices, tiers, plan.period)
+    lines = rating.rate(
+        rating_backend(), usage_glob(store, plan.period), prices, tiers, plan.period
+    )
     for line in lines.to_pylist():
         plan.usage_lines += 1
         customer_id, offer = line["customer_id"], offers.get(line["offering_id"])
@@ -575,6 +623,12 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
         if doc is None:
             plan.warnings.append(
                 f"usage of customer {customer_id} has no agreement in force: not billed"
+            )
+            continue
+        if line["currency"] != doc.currency:
+            plan.problems.append(
+                f"usage of {offer.label} by {doc.customer.code} is priced in {line['currency']} "
+                f"but charged in {doc.currency}"
             )
             continue
         quantity = line["quantity"]
@@ -595,6 +649,53 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
                 amount=amount,
                 cost=cost,
                 source="usage",
+            )
+        )
+
+
+def _add_cloud_charges(plan, statements, offers) -> None:
+    """Cloud cost allocated from FOCUS bills: one cost line per bill on the statement (R4, R5).
+
+    The allocated cost is the provider's cost; the customer's policy decides the charge (cost x
+    (1 + the internal margin the enterprise policy allows)). Only customers charged at cost can
+    receive cloud cost (see ``CloudMapping``), so these lines go on statements only.
+    """
+    from servicebook.finance.models import CloudCharge
+
+    charges = CloudCharge.objects.filter(period=plan.period).select_related(
+        "usage_import", "customer"
+    )
+    for charge in charges.order_by("customer__code", "usage_import_id"):
+        doc = statements.get(charge.customer_id)
+        offer = offers.get(charge.usage_import.offering_id)
+        if doc is None or offer is None:
+            plan.warnings.append(
+                f"cloud cost of {charge.customer.code} ({charge.currency} {charge.amount}) has no "
+                "statement this month: not charged"
+            )
+            continue
+        if charge.currency != doc.currency:
+            plan.problems.append(
+                f"cloud cost of {charge.customer.code} is in {charge.currency}, its statement in "
+                f"{doc.currency}"
+            )
+            continue
+        policy = policy_for(doc.customer)
+        rate = policy.charge_rate(unit_cost=charge.amount, unit_price=ZERO, provider=plan.provider)
+        source = charge.usage_import
+        doc.items.append(
+            Item(
+                kind=LineKind.USAGE,
+                service_id=offer.service_id,
+                offering_id=offer.id,
+                description=f"{offer.label}: {source.filename} ({source.cost_basis}, "
+                f"{charge.rows} rows)",
+                quantity=Decimal(1),
+                rate=charge.amount,
+                amount=round_money(rate, doc.currency),
+                cost=charge.amount,
+                reference=f"focus-{source.pk}",
+                source="focus",
             )
         )
 

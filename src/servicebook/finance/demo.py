@@ -7,6 +7,10 @@
   the retailer's March invoice carries the service credit its outage earned (levels demo).
 - Payments: the airline paid September in cash and tickets and has delivered two of October's
   four tickets; Pacific paid; the retailer's September invoice is overdue.
+- Usage at scale: a month of metered usage (October 2026: Marketing's VM hours, R&D's secure
+  node hours, block storage) in the usage store, with three bad rows in its rejects file; and the
+  FinOps Foundation's FOCUS 1.0 sample replayed as Northwind's October cloud bill, allocated to
+  the internal customers by the ``business_unit`` tag, on their October statements.
 """
 
 from __future__ import annotations
@@ -15,6 +19,18 @@ import datetime as dt
 from decimal import Decimal as D
 
 from servicebook.finance import services
+
+USAGE_PERIOD = "2026-10"
+#: business_unit tag values of the FOCUS sample → internal customers of the demo
+BUSINESS_UNITS = {
+    "PeoriaData": "rnd",
+    "TempeAI": "rnd",
+    "LipaData": "marketing",
+    "LexingtonFinance": "finance",
+    "PhiladelphiaArchitecture": "hr",
+}
+#: USD → EUR for the demo's cloud bill
+DEMO_EXCHANGE_RATE = D("0.92")
 
 POOLS = [
     ("internal_labor", "IT staff", "24000"),
@@ -82,6 +98,7 @@ def load(ctx) -> None:
             shares=[(by_code[code] if code else None, D(p)) for code, p in shares],
         )
     services.compute_service_costs(actor=None, period=period)
+    load_usage(ctx)
 
     today = dt.date(2026, 11, 22)
     # March: the retailer's service desk outage earned a 10% service credit (levels demo)
@@ -133,3 +150,167 @@ def load(ctx) -> None:
                 date=dt.date(2026, 11, 12),
                 reference="2 e-tickets delivered",
             )
+
+
+# --- usage at scale -------------------------------------------------------------------------------
+
+
+def _demo_dir():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.VAR_DIR) / "demo"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _metered_csv(ctx) -> str:
+    """October 2026 meter readings: hourly VMs and secure nodes, daily storage; 3 bad rows."""
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    hours = 31 * 24
+    tag = ctx.provider.pk
+    rows = ["record_id,customer,offering,quantity,unit,start_time,end_time,source,tags"]
+
+    def add(rid, customer, offering, quantity, unit, begin, end, tags=""):
+        rows.append(
+            f"{rid},{customer},{offering},{quantity},{unit},"
+            f"{begin:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ},demo-meter,{tags}"
+        )
+
+    for vm in range(6):  # Marketing: six VMs, all month
+        for h in range(hours):
+            at = start + dt.timedelta(hours=h)
+            add(
+                f"d{tag}-vm{vm}-{h}",
+                "marketing",
+                "vm-hour",
+                "1",
+                "vm_hour",
+                at,
+                at + dt.timedelta(hours=1),
+                '"{""env"": ""prod""}"' if vm < 4 else "",
+            )
+    for node in range(8):  # R&D: eight secure nodes, busy 10 to 100 % of each hour
+        for h in range(hours):
+            at = start + dt.timedelta(hours=h)
+            busy = D(10 + (node * 37 + h * 11) % 91) / 100
+            add(
+                f"d{tag}-hpc{node}-{h}",
+                "rnd",
+                "hpc-node-hour",
+                f"{busy}",
+                "vm_hour",
+                at,
+                at + dt.timedelta(hours=1),
+            )
+    for day in range(31):  # daily block storage snapshots, in GB-months
+        at = start + dt.timedelta(days=day)
+        for customer, gb in (("marketing", 1240), ("rnd", 9300), ("hr", 310)):
+            quantity = (D(gb) / 31).quantize(D("0.000001"))
+            add(
+                f"d{tag}-st-{customer}-{day}",
+                customer,
+                "storage-gb",
+                quantity,
+                "gb_month",
+                at,
+                at + dt.timedelta(days=1),
+            )
+    at = start + dt.timedelta(days=3)
+    add(f"d{tag}-bad-1", "nobody", "vm-hour", "1", "vm_hour", at, at + dt.timedelta(hours=1))
+    add(f"d{tag}-bad-2", "marketing", "vm-hour", "-2", "vm_hour", at, at + dt.timedelta(hours=1))
+    add(f"d{tag}-bad-3", "rnd", "hpc-node-hour", "lots", "vm_hour", at, at)
+    return "\n".join(rows) + "\n"
+
+
+def focus_sample_path():
+    """The FOCUS 1.0 sample: the shared 1,000-row file, else the small copy in tests/data."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    for candidate in (
+        repo.parent / "shared" / "data" / "focus-1.0" / "focus_sample.csv",
+        repo / "tests" / "data" / "usage" / "focus_sample_100.csv",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _replay_in(source, period: str):
+    """The FOCUS sample (September 2024) moved to ``period``, written next to the demo data."""
+    import csv
+
+    year, month = (int(p) for p in period.split("-"))
+    nxt = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    columns = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"}
+    target = _demo_dir() / f"focus-{period}.csv"
+    with (
+        source.open(newline="", encoding="utf-8-sig") as fh,
+        target.open("w", newline="", encoding="utf-8") as out,
+    ):
+        reader = csv.DictReader(fh)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        for row in reader:
+            for name in columns & set(row):
+                row[name] = (
+                    row[name].replace("2024-10-", f"{nxt}-").replace("2024-09-", f"{period}-")
+                )
+            writer.writerow(row)
+    return target
+
+
+def load_usage(ctx) -> None:
+    from servicebook.catalog import services as catalog
+
+    hosting = ctx.offerings["vm"].service
+    cloud = catalog.create_service(
+        actor=None,
+        provider=ctx.provider,
+        code="public-cloud",
+        name="Public Cloud (FinOps)",
+        description="AWS, Azure and Oracle Cloud bought centrally, passed on at cost by tag.",
+        status="live",
+        offered_to="internal",
+        data_locations=list(hosting.data_locations),
+    )
+    catalog.create_offering(
+        actor=None,
+        service=cloud,
+        code=services.DEFAULT_FOCUS_OFFERING,
+        name="Cloud consumption at cost",
+        unit="month",
+        charge_model="per_unit",
+        list_price=D(0),
+        currency=ctx.provider.base_currency,
+        standard_unit_cost=D(0),
+    )
+    for value, key in BUSINESS_UNITS.items():
+        services.set_cloud_mapping(
+            actor=None,
+            key="tag",
+            tag_key="business_unit",
+            value=value,
+            customer=ctx.customers[key],
+            note="demo: business unit of the FOCUS sample",
+        )
+    metered = _demo_dir() / f"usage-{USAGE_PERIOD}-{ctx.provider.pk}.csv"
+    metered.write_text(_metered_csv(ctx), encoding="utf-8")
+    services.import_usage(
+        actor=None, path=metered, format="csv", period=USAGE_PERIOD, source="demo meters"
+    )
+    sample = focus_sample_path()
+    if sample is None:
+        print("demo: FOCUS sample not found; the cloud bill step is skipped")
+        return
+    services.import_usage(
+        actor=None,
+        path=_replay_in(sample, USAGE_PERIOD),
+        format="focus",
+        cost_basis="BilledCost",
+        shared_mode="spread",
+        exchange_rate=DEMO_EXCHANGE_RATE,
+        source="FOCUS 1.0 sample (FinOps Foundation, CC BY 4.0), replayed",
+    )

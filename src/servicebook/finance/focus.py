@@ -221,6 +221,27 @@ def largest_remainder(
     return {k: (Decimal(v) * unit) for k, v in floors.items()}
 
 
+def owners(table: pa.Table, rules: AllocationRules) -> list[str | None]:
+    """The customer each row's cost goes to under ``rules`` (``None``: the shared pool)."""
+    n = table.num_rows
+    owner: list[str | None] = [None] * n
+    decided = [False] * n
+
+    def apply(values: Sequence[str | None], mapping: Mapping[str, str | None]) -> None:
+        for i, v in enumerate(values):
+            if not decided[i] and v is not None and v in mapping:
+                owner[i] = mapping[v]
+                decided[i] = True
+
+    if rules.resources and "ResourceId" in table.column_names:
+        apply(table["ResourceId"].to_pylist(), rules.resources)
+    for key, mapping in rules.tags.items():
+        apply(tag_values(table, key), mapping)
+    if rules.sub_accounts and "SubAccountId" in table.column_names:
+        apply(table["SubAccountId"].to_pylist(), rules.sub_accounts)
+    return owner
+
+
 def allocate(
     table: pa.Table,
     rules: AllocationRules,
@@ -243,22 +264,7 @@ def allocate(
     if len(currencies) > 1:
         raise ValueError(f"cannot allocate a file with several currencies: {sorted(currencies)}")
     costs = [c if c is not None else Decimal(0) for c in table[cost_column].to_pylist()]
-    n = table.num_rows
-    owner: list[str | None] = [None] * n
-    decided = [False] * n
-
-    def apply(values: Sequence[str | None], mapping: Mapping[str, str | None]) -> None:
-        for i, v in enumerate(values):
-            if not decided[i] and v is not None and v in mapping:
-                owner[i] = mapping[v]
-                decided[i] = True
-
-    if rules.resources and "ResourceId" in table.column_names:
-        apply(table["ResourceId"].to_pylist(), rules.resources)
-    for key, mapping in rules.tags.items():
-        apply(tag_values(table, key), mapping)
-    if rules.sub_accounts and "SubAccountId" in table.column_names:
-        apply(table["SubAccountId"].to_pylist(), rules.sub_accounts)
+    owner = owners(table, rules)
 
     direct: dict[str, Decimal] = {}
     rows: dict[str, int] = {}
@@ -465,3 +471,438 @@ def focus_totals(table: pa.Table) -> dict[str, Any]:
             for row in grouped.to_pylist():
                 out[col][row["BillingCurrency"]] = row[f"{col}_sum"]
     return out
+
+
+# --------------------------------------------------------------------------- import into the store
+
+#: what the usage store keeps of each accepted FOCUS row (under ``<root>/focus/period=…/``)
+FOCUS_STORE_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("row_number", pa.int64()),
+        ("BilledCost", FOCUS_DECIMAL),
+        ("EffectiveCost", FOCUS_DECIMAL),
+        ("ListCost", FOCUS_DECIMAL),
+        ("BillingCurrency", pa.string()),
+        ("BillingPeriodStart", TS_TYPE),
+        ("ChargePeriodStart", TS_TYPE),
+        ("ChargePeriodEnd", TS_TYPE),
+        ("ChargeCategory", pa.string()),
+        ("ProviderName", pa.string()),
+        ("ServiceName", pa.string()),
+        ("SubAccountId", pa.string()),
+        ("ResourceId", pa.string()),
+        ("Tags", pa.string()),
+        ("ConsumedQuantity", FOCUS_DECIMAL),
+        ("ConsumedUnit", pa.string()),
+        ("customer", pa.string()),  # the customer key the rules chose; null: shared pool
+        ("period", pa.string()),  # the month the cost is charged in
+        ("import_hash", pa.string()),
+    ]
+)
+
+
+def read_focus_rows(source: str | Path | pa.Table) -> tuple[pa.Table, pa.Table, list[list[str]]]:
+    """Read a FOCUS file row by row: a bad value rejects its row, never the file.
+
+    Returns ``(table, raw_text, problems)``: the table as :func:`read_focus` would give it, with
+    unreadable cells left null; the raw values as text (for the rejects file); and per row the
+    list of problems (empty: the row is readable).  Only a missing required *column* is a
+    file-level error (:class:`FocusFormatError`).
+    """
+    table = source if isinstance(source, pa.Table) else read_raw(source)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise FocusFormatError(f"not a FOCUS file: missing column(s) {', '.join(missing)}")
+    n = table.num_rows
+    problems: list[list[str]] = [[] for _ in range(n)]
+
+    def flag(mask: pa.Array, message: str, text: pa.Array) -> None:
+        for i in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+            problems[i].append(message.format(v=repr(text[i].as_py())))
+
+    raw_text = {}
+    columns = {}
+    for name in table.column_names:
+        text = as_text(table[name])
+        raw_text[name] = text
+        if name in DECIMAL_COLUMNS:
+            if pa.types.is_decimal(table[name].type) and table[name].type.scale <= 15:
+                columns[name] = pc.cast(table[name], FOCUS_DECIMAL)
+                continue
+            values, bad, too_precise = parse_decimals(text, FOCUS_DECIMAL)
+            flag(bad, f"{name}: {{v}} is not a number", text)
+            flag(too_precise, f"{name}: {{v}} has more than 15 decimal places", text)
+            columns[name] = values
+        elif name in TIMESTAMP_COLUMNS:
+            values, bad = parse_utc_timestamps(text)
+            flag(bad, f"{name}: {{v}} is not a timestamp", text)
+            columns[name] = values
+        elif name in ENUMS:
+            spelling = {v.lower(): v for v in ENUMS[name]}
+            keys = pa.array(list(spelling), pa.string())
+            idx = pc.index_in(pc.utf8_lower(text), value_set=keys)
+            canonical = pc.take(pa.array(list(spelling.values()), pa.string()), idx)
+            columns[name] = pc.if_else(pc.is_null(idx), text, canonical)
+        else:
+            columns[name] = text
+    for name in ("BilledCost", "BillingCurrency", "ChargePeriodStart"):
+        flag(pc.is_null(raw_text[name]), f"{name}: missing", raw_text[name])
+    return pa.table(columns), pa.table(raw_text), problems
+
+
+def exact_text(value: Decimal) -> str:
+    """An exact decimal as plain text without trailing zeros (``20.52022672899``, ``0``)."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def bill_currency(path: str | Path) -> str | None:
+    """The most common ``BillingCurrency`` of a FOCUS file (reads that one column)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        column = pq.read_table(path, columns=["BillingCurrency"])["BillingCurrency"]
+    else:
+        import pyarrow.csv as pacsv
+
+        try:
+            column = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=["BillingCurrency"],
+                    column_types={"BillingCurrency": pa.string()},
+                    null_values=["", "NULL"],
+                    strings_can_be_null=True,
+                ),
+            )["BillingCurrency"]
+        except (pa.ArrowInvalid, KeyError) as exc:
+            raise FocusFormatError(f"not a FOCUS file: {exc}") from exc
+    counted: dict[str, int] = {}
+    for value in as_text(column).to_pylist():
+        if value:
+            counted[value.upper()] = counted.get(value.upper(), 0) + 1
+    return max(sorted(counted), key=lambda c: counted[c]) if counted else None
+
+
+def _record_ids(raw: pa.Table) -> list[str]:
+    """A record id per row: the export's ``Id`` column when it has one, else a content hash."""
+    import hashlib
+
+    if "Id" in raw.column_names and raw["Id"].null_count == 0:
+        return [str(v) for v in raw["Id"].to_pylist()]
+    names = sorted(raw.column_names)
+    rows = zip(*(raw[c].to_pylist() for c in names), strict=True)
+    return [
+        "sha1:"
+        + hashlib.sha1("\x1f".join("" if v is None else v for v in row).encode()).hexdigest()
+        for row in rows
+    ]
+
+
+def _report(result: AllocationResult) -> dict[str, Any]:
+    """An :class:`AllocationResult` as JSON-able exact decimal strings."""
+
+    def text(d: Decimal) -> str:
+        return exact_text(d)
+
+    return {
+        "cost_column": result.cost_column,
+        "currency": result.currency,
+        "total": text(result.total),
+        "direct": {k: text(v) for k, v in result.direct.items()},
+        "spread": {k: text(v) for k, v in result.shared_spread.items()},
+        "allocated": {k: text(v) for k, v in result.allocated.items()},
+        "allocated_total": text(sum(result.allocated.values(), Decimal(0))),
+        "shared": text(result.shared),
+        "unallocated": text(result.unallocated),
+        "rows": dict(result.rows),
+    }
+
+
+def import_focus(
+    store: Any,
+    path: str | Path,
+    *,
+    rules: AllocationRules,
+    spread_shared: bool = False,
+    billing_currency: str | None = None,
+    period: str | None = None,
+    closed_periods: frozenset[str] | set[str] = frozenset(),
+    source: str = "focus",
+) -> Any:
+    """Import a FOCUS bill into ``store`` (a :class:`~.usage_store.UsageStore`), allocated.
+
+    Each row is charged in the month of its ``BillingPeriodStart`` (else ``ChargePeriodStart``).
+    A row is rejected -- into the rejects file, with its reasons -- for an unreadable or missing
+    cost, currency or charge period, a currency other than ``billing_currency`` (default: the
+    file's most common one), a month other than ``period`` (when given) or a closed month, or an
+    ``Id`` seen earlier in the file.  A row whose record id the store already holds for that
+    month is skipped.  Accepted rows are written to ``<root>/focus/period=<month>/``; the
+    manifest entry (``format = "focus"``) carries, per month, the exact allocation of both
+    ``BilledCost`` and ``EffectiveCost`` (see :func:`allocate`) under ``extra``.  Importing the
+    same file again changes nothing.
+    """
+    import datetime as dt
+
+    import pyarrow.csv as pacsv
+
+    from servicebook.finance.usage_store import ImportSummary, _atomic_write, file_hash
+
+    digest = file_hash(path)
+    root = Path(store.root)
+    with store._locked():
+        entries = store.manifest()
+        for entry in entries:
+            if entry["file_hash"] == digest:
+                return ImportSummary(
+                    file_hash=digest,
+                    source=entry["source"],
+                    periods=entry["periods"],
+                    rows_read=entry["rows_read"],
+                    rows_imported=0,
+                    rows_skipped_duplicate=entry["rows_read"] - entry["rows_rejected"],
+                    rows_rejected=entry["rows_rejected"],
+                    rejects_path=entry["rejects_path"],
+                    imported_at=entry["imported_at"],
+                    already_imported=True,
+                    format=entry.get("format", "csv"),
+                    extra=entry.get("extra", {}),
+                )
+        table, raw, problems = read_focus_rows(path)
+        n = table.num_rows
+        currencies = [c.upper() if c else None for c in table["BillingCurrency"].to_pylist()]
+        if billing_currency is None:
+            counted: dict[str, int] = {}
+            for c in currencies:
+                if c:
+                    counted[c] = counted.get(c, 0) + 1
+            billing_currency = max(sorted(counted), key=lambda c: counted[c]) if counted else ""
+        billing_currency = billing_currency.upper()
+        anchor = (
+            table["BillingPeriodStart"]
+            if "BillingPeriodStart" in table.column_names
+            else table["ChargePeriodStart"]
+        )
+        anchor = pc.coalesce(anchor, table["ChargePeriodStart"])
+        months = pc.strftime(anchor, format="%Y-%m").to_pylist()
+        ids = _record_ids(raw)
+        first_row: dict[str, int] = {}
+        for i in range(n):
+            if currencies[i] and currencies[i] != billing_currency:
+                problems[i].append(
+                    f"BillingCurrency: {currencies[i]!r} is not the bill's currency"
+                    f" {billing_currency}"
+                )
+            if months[i] is not None and period is not None and months[i] != period:
+                problems[i].append(f"charge period {months[i]} is outside period {period}")
+            elif months[i] in closed_periods:
+                problems[i].append(f"period {months[i]} is closed: it only takes adjustments")
+            if ids[i] in first_row:
+                problems[i].append(f"Id: duplicate {ids[i]!r} (first at row {first_row[ids[i]]})")
+            else:
+                first_row[ids[i]] = i + 1
+        ok = [not p for p in problems]
+        # skip records the store already holds for their month
+        skipped = 0
+        seen: dict[str, set[str]] = {}
+        for i in range(n):
+            if not ok[i]:
+                continue
+            month = months[i]
+            if month not in seen:
+                held: set[str] = set()
+                for f in sorted((root / "focus" / f"period={month}").glob("part-*.parquet")):
+                    held.update(pq.read_table(f, columns=["record_id"])["record_id"].to_pylist())
+                seen[month] = held
+            if ids[i] in seen[month]:
+                ok[i] = False
+                skipped += 1
+        mask = pa.array(ok, pa.bool_())
+        accepted = table.filter(mask)
+        acc_months = [m for m, k in zip(months, ok, strict=True) if k]
+        acc_ids = [r for r, k in zip(ids, ok, strict=True) if k]
+        acc_rows = [i + 1 for i, k in enumerate(ok) if k]
+        owner = owners(accepted, rules)
+        columns = {}
+        for field_ in FOCUS_STORE_SCHEMA:
+            if field_.name in accepted.column_names:
+                columns[field_.name] = pc.cast(accepted[field_.name], field_.type)
+            else:
+                columns[field_.name] = pa.nulls(accepted.num_rows, field_.type)
+        columns["record_id"] = pa.array(acc_ids, pa.string())
+        columns["row_number"] = pa.array(acc_rows, pa.int64())
+        columns["customer"] = pa.array(owner, pa.string())
+        columns["period"] = pa.array(acc_months, pa.string())
+        columns["import_hash"] = pa.array([digest] * accepted.num_rows, pa.string())
+        stored = pa.table(columns, schema=FOCUS_STORE_SCHEMA)
+        allocation: dict[str, Any] = {}
+        part_name = f"part-{digest[:24]}.parquet"
+        for month in sorted(set(acc_months)):
+            rows = stored.filter(pc.equal(stored["period"], month))
+            dest = root / "focus" / f"period={month}" / part_name
+            _atomic_write(dest, lambda tmp, t=rows: pq.write_table(t, tmp))
+            month_rows = accepted.filter(pa.array([m == month for m in acc_months], pa.bool_()))
+            allocation[month] = {
+                col: _report(
+                    allocate(month_rows, rules, cost_column=col, spread_shared=spread_shared)
+                )
+                for col in ("BilledCost", "EffectiveCost")
+                if col in month_rows.column_names
+            }
+        rejected_idx = [i for i in range(n) if problems[i]]
+        rejects_path = None
+        if rejected_idx:
+            take = pa.array(rejected_idx, pa.int64())
+            rejects = {name: pc.take(raw[name], take) for name in raw.column_names}
+            rejects["row_number"] = pa.array([i + 1 for i in rejected_idx], pa.int64())
+            rejects["reason"] = pa.array(
+                [f"row {i + 1}: " + "; ".join(problems[i]) for i in rejected_idx], pa.string()
+            )
+            dest = root / "_rejects" / f"{digest[:24]}.csv"
+            _atomic_write(dest, lambda tmp: pacsv.write_csv(pa.table(rejects), tmp))
+            rejects_path = str(dest)
+        totals = focus_totals(stored) if stored.num_rows else {}
+        summary = ImportSummary(
+            file_hash=digest,
+            source=source,
+            periods=sorted(set(acc_months)),
+            rows_read=n,
+            rows_imported=stored.num_rows,
+            rows_skipped_duplicate=skipped,
+            rows_rejected=len(rejected_idx),
+            quantity_totals={},
+            cost_totals={k: exact_text(v) for k, v in totals.get("BilledCost", {}).items()},
+            rejects_path=rejects_path,
+            imported_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            format="focus",
+            extra={
+                "billing_currency": billing_currency,
+                "spread_shared": spread_shared,
+                "effective_totals": {
+                    k: exact_text(v) for k, v in totals.get("EffectiveCost", {}).items()
+                },
+                "allocation": allocation,
+            },
+        )
+        assert summary.rows_read == (
+            summary.rows_imported + summary.rows_skipped_duplicate + summary.rows_rejected
+        )
+        store._record(entries, summary)
+        return summary
+
+
+def read_stored(root: str | Path, period: str | None = None) -> pa.Table:
+    """The FOCUS rows the store holds (one month, or all), :data:`FOCUS_STORE_SCHEMA`."""
+    base = Path(root) / "focus"
+    pattern = f"period={period}/*.parquet" if period else "period=*/*.parquet"
+    files = sorted(base.glob(pattern))
+    if not files:
+        return FOCUS_STORE_SCHEMA.empty_table()
+    return pa.concat_tables(pq.read_table(f, schema=FOCUS_STORE_SCHEMA) for f in files)
+
+
+# --------------------------------------------------------------------------- export of documents
+
+
+def _export_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(
+                c,
+                FOCUS_DECIMAL
+                if c in DECIMAL_COLUMNS
+                else TS_TYPE
+                if c in TIMESTAMP_COLUMNS
+                else pa.string(),
+            )
+            for c in EXPORT_COLUMNS
+        ]
+    )
+
+
+#: FOCUS charge category and frequency of each kind of statement or invoice line
+LINE_CATEGORIES = {
+    "subscription": ("Purchase", "Recurring"),
+    "usage": ("Usage", "Usage-Based"),
+    "focus": ("Usage", "Usage-Based"),
+    "credit": ("Credit", "One-Time"),
+}
+
+
+def documents_to_focus(rows: Sequence[Mapping[str, Any]], *, provider: str) -> pa.Table:
+    """Charge lines of statements and invoices as FOCUS rows (what the customer is charged).
+
+    Each row gives ``customer_code``, ``customer_name``, ``period``, ``currency``, ``kind``
+    (subscription, usage, focus or credit), ``description``, ``service``, ``offering``, ``unit``,
+    ``quantity``, ``unit_price`` and ``amount``.  BilledCost, EffectiveCost, ListCost and
+    ContractedCost are all the charged amount -- the customer's cost, i.e. our price: the
+    provider's own cost is never part of this export.  The customer is the billing account and the
+    sub-account; we are provider, publisher and invoice issuer.
+    """
+    out = []
+    for r in rows:
+        start, end = period_bounds(r["period"])
+        category, frequency = LINE_CATEGORIES.get(r["kind"], ("Adjustment", "One-Time"))
+        amount = Decimal(r["amount"])
+        out.append(
+            {
+                "BilledCost": amount,
+                "EffectiveCost": amount,
+                "ListCost": amount,
+                "ContractedCost": amount,
+                "BillingAccountId": r["customer_code"],
+                "BillingAccountName": r["customer_name"],
+                "BillingCurrency": r["currency"],
+                "BillingPeriodStart": start,
+                "BillingPeriodEnd": end,
+                "ChargePeriodStart": start,
+                "ChargePeriodEnd": end,
+                "ChargeCategory": category,
+                "ChargeClass": None,
+                "ChargeDescription": r["description"],
+                "ChargeFrequency": frequency,
+                "ConsumedQuantity": r["quantity"],
+                "ConsumedUnit": r.get("unit") or None,
+                "PricingQuantity": r["quantity"],
+                "PricingUnit": r.get("unit") or None,
+                "PricingCategory": "Standard",
+                "ListUnitPrice": r["unit_price"],
+                "ContractedUnitPrice": r["unit_price"],
+                "ServiceName": r.get("service") or "",
+                "ServiceCategory": "Other",
+                "SkuId": r.get("offering") or None,
+                "SkuPriceId": None,
+                "SubAccountId": r["customer_code"],
+                "SubAccountName": r["customer_name"],
+                "ProviderName": provider,
+                "PublisherName": provider,
+                "InvoiceIssuerName": provider,
+            }
+        )
+    return pa.Table.from_pylist(out, schema=_export_schema())
+
+
+def focus_bytes(table: pa.Table, fmt: str) -> bytes:
+    """A FOCUS table as a CSV (timestamps ``YYYY-MM-DDTHH:MM:SSZ``) or Parquet file's bytes."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    sink = io.BytesIO()
+    if fmt == "parquet":
+        pq.write_table(table, sink)
+    elif fmt == "csv":
+        cols = {
+            c: (
+                pc.strftime(table[c], format="%Y-%m-%dT%H:%M:%SZ")
+                if c in TIMESTAMP_COLUMNS
+                else table[c]
+            )
+            for c in table.column_names
+        }
+        pacsv.write_csv(pa.table(cols), sink)
+    else:
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    return sink.getvalue()

@@ -112,6 +112,7 @@ AMOUNT_TYPE = pa.decimal128(38, 4)
 TS_TYPE = pa.timestamp("us", tz="UTC")
 
 _CALC = "decimal(38, 10)"  # operand type of every product: results are decimal(38, 20)
+_CALC_PRODUCT = "decimal(38, 20)"
 
 USAGE_COLUMNS = {
     "customer_id": pa.int64(),
@@ -527,7 +528,124 @@ def _plan(prices: pa.Table, period: str) -> _Plan:
     )
 
 
-def _metered_lines(
+def _segments(plan: _Plan) -> list[tuple[dt.datetime, dt.datetime]]:
+    return list(zip(plan.seg_starts, plan.seg_ends, strict=True))
+
+
+def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:
+    """What rating needs from the usage, per customer, offering, unit and price segment.
+
+    Metered records (``start_time`` in the period) give ``quantity`` and ``records`` of the
+    segment holding their ``start_time``; the segment is a small integer (how many price
+    boundaries of the month lie at or before ``start_time``), so this big aggregation costs little
+    more than a plain group-by.  Records of offerings with a flat price (subscriptions) are read
+    by a second, filtered aggregation that gives ``flat_unit_us`` (quantity x microseconds of
+    overlap with each segment, as conditional sums) and ``flat_records`` (each record counted
+    once, in the segment where it is first in force).
+    """
+    start, end = _ts(plan.start), _ts(plan.end)
+    u = usage.filter(usage.start_time >= start, usage.start_time < end)
+    cuts = plan.seg_starts[1:]
+    keys = [u.customer_id, u.offering_id, u.unit]
+    metrics = {"quantity": u.quantity.sum(), "records": u.count()}
+    if cuts:
+        seg = sum(
+            (ibis.ifelse(u.start_time >= _ts(c), 1, 0) for c in cuts[1:]),
+            ibis.ifelse(u.start_time >= _ts(cuts[0]), 1, 0),
+        )
+        agg = u.group_by([*keys, seg.cast("int8").name("seg")]).aggregate(**metrics)
+        seg_start = ibis.cases(
+            *((agg.seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
+            else_=_ts(plan.start),
+        )
+    else:
+        agg = u.group_by(keys).aggregate(**metrics)
+        seg_start = _ts(plan.start)
+    metered = agg.select(
+        "customer_id",
+        "offering_id",
+        "unit",
+        seg_start=seg_start,
+        quantity=agg.quantity.cast(ibis.dtype(LINE_QUANTITY_TYPE)),
+        records=agg.records.cast("int64"),
+        flat_unit_us=ibis.null().cast(_CALC_PRODUCT),
+        flat_records=ibis.literal(0).cast("int64"),
+    )
+    if not plan.flat_offerings:
+        return metered
+
+    f = usage.filter(
+        usage.offering_id.isin(plan.flat_offerings),
+        usage.start_time < end,
+        usage.end_time > start,
+    )
+    segments = list(zip(plan.seg_starts, plan.seg_ends, strict=True))
+    flat_metrics: dict[str, ir.Value] = {}
+    for k, (s, e) in enumerate(segments):
+        s_lit, e_lit = _ts(s), _ts(e)
+        overlaps = (f.start_time < e_lit) & (f.end_time > s_lit)
+        lo = _epoch_us(ibis.greatest(f.start_time, s_lit), backend)
+        hi = _epoch_us(ibis.least(f.end_time, e_lit), backend)
+        first_here = f.start_time < e_lit if k == 0 else (f.start_time >= s_lit) & overlaps
+        # decimal(18, 6) x an integer count of microseconds: exact, and cheap per row
+        flat_metrics[f"us{k}"] = ibis.ifelse(overlaps, f.quantity * (hi - lo), None).sum()
+        flat_metrics[f"n{k}"] = f.count(where=first_here & overlaps)
+    fagg = f.group_by("customer_id", "offering_id", "unit").aggregate(**flat_metrics)
+    parts = [metered]
+    for k, (s, _) in enumerate(segments):
+        part = fagg.select(
+            "customer_id",
+            "offering_id",
+            "unit",
+            seg_start=_ts(s),
+            quantity=ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
+            records=ibis.literal(0).cast("int64"),
+            flat_unit_us=fagg[f"us{k}"].cast(_CALC_PRODUCT),
+            flat_records=fagg[f"n{k}"].cast("int64"),
+        )
+        parts.append(part.filter(part.flat_unit_us.notnull()))
+    return ibis.union(*parts, distinct=False)
+
+
+#: up to this many tier rows, tiers are priced inline (one CASE expression) instead of a join
+INLINE_TIER_ROWS = 64
+
+
+def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
+    """Amount of graduated and volume lines, tier sets written out as expressions.
+
+    Same arithmetic as the join path: graduated = sum over tiers of
+    max(0, min(q, upper) - lower) x price; volume = q x the price of the tier holding q.
+    """
+    sets: dict[int, list[dict[str, Any]]] = {}
+    for row in tiers.to_pylist():
+        sets.setdefault(row["tier_set_id"], []).append(row)
+
+    def lit(value: Decimal) -> ir.Value:
+        return ibis.literal(value, type=_CALC)
+
+    q = lines.quantity.cast(_CALC)
+    zero = lit(Decimal(0))
+    branches = []
+    for set_id, rows in sorted(sets.items()):
+        rows.sort(key=lambda r: r["lower_bound"])
+        graduated = None
+        for r in rows:
+            top = q if r["upper_bound"] is None else ibis.least(q, lit(r["upper_bound"]))
+            term = _mul(ibis.greatest(zero, top - lit(r["lower_bound"])), lit(r["unit_price"]))
+            graduated = term if graduated is None else graduated + term
+        last = _mul(q, lit(rows[-1]["unit_price"]))
+        steps = [(q < lit(r["upper_bound"]), _mul(q, lit(r["unit_price"]))) for r in rows[:-1]]
+        volume = ibis.cases(*steps, else_=last) if steps else last
+        in_set = lines.tier_set_id == set_id
+        branches.append((in_set & (lines.charge_model == "graduated"), graduated))
+        branches.append((in_set & (lines.charge_model == "volume"), volume))
+    if not branches:
+        return ibis.null().cast(_CALC_PRODUCT)
+    return ibis.cases(*branches, else_=ibis.null().cast(_CALC_PRODUCT))
+
+
+def _lines(
     usage: ir.Table,
     prices: ir.Table,
     tiers: ir.Table,
@@ -535,63 +653,62 @@ def _metered_lines(
     minor: Mapping[str, int],
     con: ibis.BaseBackend,
     cleanup: list[Callable[[], None]],
+    tiers_pa: pa.Table,
 ) -> ir.Table:
-    u = usage.filter(usage.start_time >= _ts(plan.start), usage.start_time < _ts(plan.end))
-    keys = [u.customer_id, u.offering_id, u.unit]
-    metrics = {"quantity": u.quantity.sum(), "records": u.count()}
-    if len(plan.seg_starts) == 1:
-        agg = u.group_by(keys).aggregate(**metrics).mutate(seg_start=_ts(plan.start))
-    else:
-        # only offerings with a price boundary inside the period need splitting by time
-        seg = ibis.ifelse(
-            u.offering_id.isin(plan.cut_offerings),
-            _segment_start(u.start_time, plan.seg_starts),
-            _ts(plan.start),
-        ).name("seg_start")
-        agg = u.group_by([*keys, seg]).aggregate(**metrics)
+    """Charge lines: metered lines finished here, flat lines left for :func:`_finish_flat`."""
+    agg = _aggregate(usage, plan, con.name)
     priced = _price_in_force(agg, prices)
     lines = priced.group_by("customer_id", "offering_id", "unit", "price_id").aggregate(
         quantity=priced.quantity.sum().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=priced.records.sum().cast("int64"),
+        flat_unit_us=priced.flat_unit_us.sum(),
+        flat_records=priced.flat_records.sum().cast("int64"),
     )
     lines = _attach_price(lines, prices)
-    lines = lines.filter(lines.charge_model.isnull() | (lines.charge_model != "flat"))
-    # the lines feed two branches (tiers and the rest): compute the big aggregation once
-    lines = _materialize(con, lines, cleanup)
+    is_flat = lines.charge_model.notnull() & (lines.charge_model == "flat")
+    lines = lines.filter(ibis.ifelse(is_flat, lines.flat_unit_us.notnull(), lines.records > 0))
+    if tiers_pa.num_rows <= INLINE_TIER_ROWS:
+        # few tiers (the usual case): price them with one CASE expression, no join
+        lines = lines.mutate(tier_amount=_inline_tier_amount(lines, tiers_pa))
+    else:
+        # the lines feed two branches (tiers and the rest): compute the big aggregation once
+        lines = _materialize(con, lines, cleanup)
 
-    # tiered models: one contribution per tier, summed per line
-    tiered = lines.filter(lines.charge_model.isin(["graduated", "volume"]))
-    t = tiers.select(
-        t_set=tiers.tier_set_id,
-        t_lower=tiers.lower_bound,
-        t_upper=tiers.upper_bound,
-        t_price=tiers.unit_price,
-    )
-    tj = tiered.join(t, tiered.tier_set_id == t.t_set)
-    q = tj.quantity.cast(_CALC)
-    lower = tj.t_lower.cast(_CALC)
-    upper = tj.t_upper.cast(_CALC)
-    zero = ibis.literal(0).cast(_CALC)
-    grad_slice = ibis.greatest(zero, ibis.least(q, upper.fill_null(q)) - lower)
-    in_tier = (q >= lower) & (upper.isnull() | (q < upper))
-    contribution = ibis.ifelse(
-        tj.charge_model == "graduated",
-        _mul(grad_slice, tj.t_price),
-        ibis.ifelse(in_tier, _mul(q, tj.t_price), _mul(zero, zero)),
-    )
-    tier_amounts = (
-        tj.mutate(contribution=contribution)
-        .group_by(t_price_id=tj.price_id, t_customer_id=tj.customer_id, t_unit=tj.unit)
-        .aggregate(tier_amount=lambda x: x.contribution.sum())
-    )
-    lines = lines.left_join(
-        tier_amounts,
-        [
-            lines.price_id == tier_amounts.t_price_id,
-            lines.customer_id == tier_amounts.t_customer_id,
-            lines.unit == tier_amounts.t_unit,
-        ],
-    )
+        # tiered models: one contribution per tier, summed per line
+        tiered = lines.filter(lines.charge_model.isin(["graduated", "volume"]))
+        t = tiers.select(
+            t_set=tiers.tier_set_id,
+            t_lower=tiers.lower_bound,
+            t_upper=tiers.upper_bound,
+            t_price=tiers.unit_price,
+        )
+        tj = tiered.join(t, tiered.tier_set_id == t.t_set)
+        q = tj.quantity.cast(_CALC)
+        lower = tj.t_lower.cast(_CALC)
+        upper = tj.t_upper.cast(_CALC)
+        zero = ibis.literal(0).cast(_CALC)
+        grad_slice = ibis.greatest(zero, ibis.least(q, upper.fill_null(q)) - lower)
+        in_tier = (q >= lower) & (upper.isnull() | (q < upper))
+        contribution = ibis.ifelse(
+            tj.charge_model == "graduated",
+            _mul(grad_slice, tj.t_price),
+            ibis.ifelse(in_tier, _mul(q, tj.t_price), _mul(zero, zero)),
+        )
+        tier_amounts = (
+            tj.mutate(contribution=contribution)
+            .group_by(t_price_id=tj.price_id, t_customer_id=tj.customer_id, t_unit=tj.unit)
+            .aggregate(tier_amount=lambda x: x.contribution.sum())
+        )
+        lines = lines.left_join(
+            tier_amounts,
+            [
+                lines.price_id == tier_amounts.t_price_id,
+                lines.customer_id == tier_amounts.t_customer_id,
+                lines.unit == tier_amounts.t_unit,
+            ],
+        )
+
+    is_flat = lines.charge_model.notnull() & (lines.charge_model == "flat")
 
     # package: ceil(quantity / package_size), estimated in float then corrected exactly
     qd = lines.quantity.cast(_CALC)
@@ -609,7 +726,7 @@ def _metered_lines(
     )
     rated_qty = ibis.ifelse(model == "package", packages.cast(_CALC), lines.quantity.cast(_CALC))
     rated = lines.price_id.notnull()
-    return lines.select(
+    result = lines.select(
         "customer_id",
         "offering_id",
         period=ibis.literal(plan.period),
@@ -621,7 +738,7 @@ def _metered_lines(
         rated_quantity=ibis.ifelse(rated, rated_qty, None).cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         unit=lines.unit,
         amount=_round_money(raw, lines.currency, minor, plan.currencies),
-        records=lines.records,
+        records=ibis.ifelse(is_flat, lines.flat_records, lines.records),
         price_id=lines.price_id,
         price_scope=lines.price_scope,
         unit_price=lines.unit_price,
@@ -629,70 +746,51 @@ def _metered_lines(
         tier_set_id=lines.tier_set_id,
         valid_from=lines.valid_from,
         valid_to=lines.valid_to,
+        flat_unit_us=lines.flat_unit_us,
+    )
+    # unrated lines (price_id null) come last within a customer and offering
+    return result.order_by(
+        [
+            result.customer_id,
+            result.offering_id,
+            result.price_id.asc(nulls_first=False),
+            result.unit,
+        ]
     )
 
 
-def _flat_lines(con: ibis.BaseBackend, usage: ir.Table, prices: ir.Table, plan: _Plan) -> ir.Table:
-    """Subscription records x price segments, prorated by seconds (amount finished in Python)."""
-    segs = _register(
-        con,
-        pa.table(
-            {
-                "seg_start": pa.array(plan.seg_starts, TS_TYPE),
-                "seg_end": pa.array(plan.seg_ends, TS_TYPE),
-            }
-        ),
+def _finish_flat(lines: pa.Table, plan: _Plan, minor: Mapping[str, int]) -> pa.Table:
+    """Flat lines: divide prorated unit-microseconds by the period length and round once, with
+    :mod:`decimal` (SQL engines disagree on decimal division); the other lines are left as the
+    engine computed them, in place (the engine already sorted the lines)."""
+    lines = _conform(
+        lines, CHARGE_LINE_SCHEMA.append(pa.field("flat_unit_us", pa.decimal128(38, 20))), "lines"
     )
-    u = usage.filter(
-        usage.offering_id.isin(plan.flat_offerings),
-        usage.start_time < _ts(plan.end),
-        usage.end_time > _ts(plan.start),
-    ).select("customer_id", "offering_id", "unit", "quantity", "start_time", "end_time")
-    x = u.cross_join(segs)
-    x = x.filter(x.start_time < x.seg_end, x.end_time > x.seg_start)
-    lo = _epoch_us(ibis.greatest(x.start_time, x.seg_start), con.name)
-    hi = _epoch_us(ibis.least(x.end_time, x.seg_end), con.name)
-    first = ibis.greatest(x.start_time, _ts(plan.start))
-    counted = (first >= x.seg_start) & (first < x.seg_end)  # count each record once
-    x = x.mutate(unit_us=_mul(x.quantity, hi - lo), counted=ibis.ifelse(counted, 1, 0))
-    agg = x.group_by("customer_id", "offering_id", "unit", "seg_start").aggregate(
-        unit_us=x.unit_us.sum(), records=x.counted.sum()
-    )
-    priced = _price_in_force(agg, prices)
-    lines = priced.group_by("customer_id", "offering_id", "unit", "price_id").aggregate(
-        flat_unit_us=priced.unit_us.sum(), records=priced.records.sum().cast("int64")
-    )
-    lines = _attach_price(lines, prices)
-    return lines.filter(lines.charge_model == "flat")
-
-
-def _finish_flat(flat: pa.Table, plan: _Plan, minor: Mapping[str, int]) -> pa.Table:
-    """Divide prorated unit-microseconds by the period length and round once, with Decimal."""
-    period_us = Decimal(int((plan.end - plan.start).total_seconds())) * 1_000_000
-    micro = Decimal("0.000001")
-    exps = {c: Decimal(1).scaleb(-minor.get(c, 2)) for c in set(flat["currency"].to_pylist())}
-    unit_us = flat["flat_unit_us"].to_pylist()
-    unit_prices = flat["unit_price"].to_pylist()
-    currencies = flat["currency"].to_pylist()
-    unit_periods = [(us / period_us).quantize(micro, ROUND_HALF_UP) for us in unit_us]
-    amounts = [
-        (up * us / period_us).quantize(exps[cur], ROUND_HALF_UP)
-        for us, up, cur in zip(unit_us, unit_prices, currencies, strict=True)
-    ]
-    n = flat.num_rows
-    computed = {
-        "period": pa.array([plan.period] * n, pa.string()),
-        "status": pa.array(["rated"] * n, pa.string()),
-        "reason": pa.nulls(n, pa.string()),
-        "quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
-        "rated_quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
-        "amount": pa.array(amounts, AMOUNT_TYPE),
-    }
-    columns = [
-        computed[f.name] if f.name in computed else pc.cast(flat[f.name], f.type)
-        for f in CHARGE_LINE_SCHEMA
-    ]
-    return pa.table(columns, schema=CHARGE_LINE_SCHEMA)
+    mask = pc.fill_null(pc.equal(lines["charge_model"].combine_chunks(), "flat"), False)
+    flat = lines.filter(mask)
+    if flat.num_rows:
+        period_us = Decimal(int((plan.end - plan.start).total_seconds())) * 1_000_000
+        micro = Decimal("0.000001")
+        currencies = flat["currency"].to_pylist()
+        exps = {c: Decimal(1).scaleb(-minor.get(c, 2)) for c in set(currencies)}
+        unit_us = flat["flat_unit_us"].to_pylist()
+        unit_prices = flat["unit_price"].to_pylist()
+        unit_periods = [(us / period_us).quantize(micro, ROUND_HALF_UP) for us in unit_us]
+        amounts = [
+            (up * us / period_us).quantize(exps[cur], ROUND_HALF_UP)
+            for us, up, cur in zip(unit_us, unit_prices, currencies, strict=True)
+        ]
+        computed = {
+            "quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
+            "rated_quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
+            "amount": pa.array(amounts, AMOUNT_TYPE),
+        }
+        for name, values in computed.items():
+            i = lines.schema.get_field_index(name)
+            lines = lines.set_column(
+                i, name, pc.replace_with_mask(lines[name].combine_chunks(), mask, values)
+            )
+    return lines.select(CHARGE_LINE_SCHEMA.names)
 
 
 def rate(
@@ -731,22 +829,15 @@ def rate(
 
     cleanup: list[Callable[[], None]] = []
     try:
-        metered = con.to_pyarrow(
-            _metered_lines(usage_t, prices_t, tiers_t, plan, minor, con, cleanup)
+        out = con.to_pyarrow(
+            _lines(usage_t, prices_t, tiers_t, plan, minor, con, cleanup, tiers_pa)
         )
     finally:
         for fn in cleanup:
             fn()
-    metered = _conform(metered, CHARGE_LINE_SCHEMA, "charge lines")
-    parts = [metered]
     if plan.flat_offerings:
-        flat = con.to_pyarrow(_flat_lines(con, usage_t, prices_t, plan))
-        parts.append(_finish_flat(flat, plan, minor))
-    out = pa.concat_tables(parts)
-    # unrated lines (price_id null) come last within a customer and offering
-    return out.sort_by(
-        [("customer_id", "ascending"), ("offering_id", "ascending"), ("price_id", "ascending")]
-    )
+        return _finish_flat(out, plan, minor)
+    return _conform(out, CHARGE_LINE_SCHEMA, "charge lines")
 
 
 def rate_python(

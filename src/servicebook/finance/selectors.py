@@ -255,3 +255,163 @@ def totals_by_currency(queryset, *fields: str) -> dict[str, dict[str, Decimal]]:
 
 def unpaid_filter() -> Q:
     return ~Q(status=InvoiceStatus.PAID)
+
+
+# --- usage at scale ------------------------------------------------------------------------------
+
+
+def charged_periods(user) -> list[str]:
+    """Periods with statements or invoices the user may see, newest first."""
+    found = set(Statement.objects.visible_to(user).values_list("period", flat=True).distinct())
+    found |= set(Invoice.objects.visible_to(user).values_list("period", flat=True).distinct())
+    return sorted(found, reverse=True)
+
+
+def charge_rows(user, period: str, customer_id: int | None = None) -> list[dict]:
+    """What each customer the user may see was charged in ``period``: statement and invoice
+    charge lines (in-kind lines settle an invoice, they are not charges), prices only."""
+    rows: list[dict] = []
+    lines = (
+        StatementLine.objects.visible_to(user)
+        .filter(statement__period=period)
+        .select_related("statement__customer", "service", "offering")
+        .order_by("statement__customer__code", "pk")
+    )
+    invoice_lines = (
+        InvoiceLine.objects.visible_to(user)
+        .filter(invoice__period=period)
+        .exclude(kind="in_kind")
+        .select_related("invoice__customer", "service", "offering")
+        .order_by("invoice__customer__code", "invoice__number", "pk")
+    )
+    if customer_id is not None:
+        lines = lines.filter(statement__customer_id=customer_id)
+        invoice_lines = invoice_lines.filter(invoice__customer_id=customer_id)
+    for line in lines:
+        customer = line.statement.customer
+        unit_price = (
+            (line.charge / line.quantity).quantize(Decimal("0.0000000001"))
+            if line.quantity
+            else line.charge
+        )
+        rows.append(
+            {
+                "customer_code": customer.code,
+                "customer_name": customer.name,
+                "period": period,
+                "currency": line.statement.currency,
+                "kind": line.source if line.source in ("usage", "focus") else "subscription",
+                "description": line.description,
+                "service": line.service.name,
+                "offering": line.offering.code,
+                "unit": line.offering.unit,
+                "quantity": line.quantity,
+                "unit_price": unit_price,
+                "amount": line.charge,
+            }
+        )
+    for line in invoice_lines:
+        customer = line.invoice.customer
+        rows.append(
+            {
+                "customer_code": customer.code,
+                "customer_name": customer.name,
+                "period": period,
+                "currency": line.invoice.currency,
+                "kind": line.kind,
+                "description": line.description,
+                "service": line.service.name if line.service else "",
+                "offering": line.offering.code if line.offering else None,
+                "unit": line.offering.unit if line.offering else None,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+            }
+        )
+    return rows
+
+
+def focus_export(user, period: str, fmt: str, customer_id: int | None = None) -> bytes:
+    """The FOCUS-shaped dataset of the charges the user may see in ``period`` (CSV or Parquet)."""
+    from servicebook.finance import focus
+    from servicebook.parties.models import Provider
+
+    provider = Provider.current()
+    table = focus.documents_to_focus(
+        charge_rows(user, period, customer_id), provider=provider.name if provider else ""
+    )
+    return focus.focus_bytes(table, fmt)
+
+
+def allocation_report(record) -> list[dict]:
+    """Per month of a FOCUS import: the charged column's allocation to customers, exact.
+
+    Each month gives the rows per customer (rows, direct, spread, allocated, statement amount),
+    the shared and unallocated pools and the file total, which the parts add up to exactly.
+    """
+    from servicebook.finance.models import CloudCharge
+    from servicebook.parties.models import Customer
+
+    charges = {
+        (c.period, c.customer_id): c for c in CloudCharge.objects.filter(usage_import=record)
+    }
+    keys = {
+        int(k)
+        for columns in record.report.get("allocation", {}).values()
+        for k in columns.get(record.cost_basis, {}).get("allocated", {})
+    }
+    customers = Customer.objects.in_bulk(keys)
+    months = []
+    for month, columns in sorted(record.report.get("allocation", {}).items()):
+        report = columns.get(record.cost_basis, {})
+        rows = []
+        for key, allocated in report.get("allocated", {}).items():
+            charge = charges.get((month, int(key)))
+            rows.append(
+                {
+                    "customer": customers.get(int(key)),
+                    "rows": report.get("rows", {}).get(key, 0),
+                    "direct": report.get("direct", {}).get(key, "0"),
+                    "spread": report.get("spread", {}).get(key, "0"),
+                    "allocated": allocated,
+                    "amount": charge.amount if charge else None,
+                    "currency": charge.currency if charge else "",
+                }
+            )
+        total = Decimal(report.get("total", "0"))
+        parts = (
+            Decimal(report.get("allocated_total", "0"))
+            + Decimal(report.get("shared", "0"))
+            + Decimal(report.get("unallocated", "0"))
+        )
+        other = next((c for c in ("BilledCost", "EffectiveCost") if c != record.cost_basis), "")
+        months.append(
+            {
+                "period": month,
+                "cost_column": record.cost_basis,
+                "currency": report.get("currency", record.billing_currency),
+                "rows": sorted(rows, key=lambda r: r["customer"].name if r["customer"] else ""),
+                "pool_rows": report.get("rows", {}).get("", 0),
+                "allocated": report.get("allocated_total", "0"),
+                "shared": report.get("shared", "0"),
+                "unallocated": report.get("unallocated", "0"),
+                "total": report.get("total", "0"),
+                "adds_up": parts == total,
+                "other_column": other,
+                "other_total": columns.get(other, {}).get("total"),
+            }
+        )
+    return months
+
+
+def rejects_content(record) -> bytes | None:
+    """The rejects file of an import (rows with their reasons), or None when there is none."""
+    from pathlib import Path
+
+    if not record.rejects_path:
+        return None
+    path = Path(record.rejects_path)
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

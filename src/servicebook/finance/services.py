@@ -788,3 +788,346 @@ __all__ = [
     "set_driver_values",
     "suspend_for_non_payment",
 ]
+
+
+# --- usage at scale: the usage store, FOCUS bills and their allocation ---------------------------
+
+#: who may import usage and edit the cloud allocation rules
+USAGE_EDITORS = (Role.FINANCE, Role.PROVIDER_ADMIN)
+#: the offering cloud cost appears under on statements, unless an import names another
+DEFAULT_FOCUS_OFFERING = "public-cloud"
+
+
+def usage_store():
+    """The usage store at ``SERVICEBOOK_USAGE_DIR`` (default ``var/usage/``)."""
+    from servicebook.finance.usage_store import UsageStore
+
+    return UsageStore(settings.SERVICEBOOK_USAGE_DIR)
+
+
+def closed_periods() -> set[str]:
+    return set(Period.objects.filter(status=PeriodStatus.CLOSED).values_list("period", flat=True))
+
+
+def focus_offering_code() -> str:
+    """Setting ``SERVICEBOOK_FOCUS_OFFERING`` (or the environment), default ``public-cloud``."""
+    return (
+        getattr(settings, "SERVICEBOOK_FOCUS_OFFERING", None)
+        or os.environ.get("SERVICEBOOK_FOCUS_OFFERING")
+        or DEFAULT_FOCUS_OFFERING
+    )
+
+
+def cloud_rules():
+    """The allocation rules of the database as :class:`focus.AllocationRules` (key: customer pk)."""
+    from servicebook.finance.focus import AllocationRules
+    from servicebook.finance.models import AllocationKey, CloudMapping
+
+    resources: dict[str, str | None] = {}
+    tags: dict[str, dict[str, str | None]] = {}
+    sub_accounts: dict[str, str | None] = {}
+    for m in CloudMapping.objects.order_by("tag_key", "value"):
+        target = str(m.customer_id) if m.customer_id else None
+        if m.key == AllocationKey.RESOURCE:
+            resources[m.value] = target
+        elif m.key == AllocationKey.TAG:
+            tags.setdefault(m.tag_key, {})[m.value] = target
+        else:
+            sub_accounts[m.value] = target
+    return AllocationRules(resources=resources, tags=tags, sub_accounts=sub_accounts)
+
+
+@transaction.atomic
+def set_cloud_mapping(
+    *,
+    actor: User | None,
+    key: str,
+    value: str,
+    customer: Customer | None,
+    tag_key: str = "",
+    note: str = "",
+    mapping=None,
+):
+    """Record the rule sending the cloud cost of a resource, tag value or sub-account to a
+    customer (``None``: the shared pool); the same key again replaces its customer. Given a
+    ``mapping``, change that rule instead."""
+    from servicebook.finance.models import CloudMapping
+
+    require_role(actor, *USAGE_EDITORS, action="Changing cloud cost allocation")
+    value, tag_key = (value or "").strip(), (tag_key or "").strip()
+    if mapping is None:
+        mapping = CloudMapping.objects.filter(key=key, tag_key=tag_key, value=value).first()
+    if mapping is None:
+        mapping = CloudMapping()
+    mapping.key, mapping.tag_key, mapping.value = key, tag_key, value
+    mapping.customer = customer
+    mapping.note = note
+    save_validated(mapping)
+    return mapping
+
+
+@transaction.atomic
+def delete_cloud_mapping(*, actor: User | None, mapping) -> None:
+    require_role(actor, *USAGE_EDITORS, action="Changing cloud cost allocation")
+    mapping.delete()
+
+
+def _store_keys() -> tuple[dict, dict, dict]:
+    """Customers (code or id → pk), their billing currency, offerings (code/id → (pk, unit))."""
+    from servicebook.finance.usage_store import Offering as StoreOffering
+
+    customers: dict[str, int] = {}
+    currencies: dict[str, str] = {}
+    for customer in Customer.objects.select_related("provider"):
+        currency = policy_for(customer).billing_currency(customer)
+        for key in (str(customer.pk), customer.code):
+            customers[key] = customer.pk
+            currencies[key] = currency
+    offerings: dict[str, StoreOffering] = {}
+    for pk, code, unit in Offering.objects.values_list("pk", "code", "unit"):
+        offerings[str(pk)] = offerings[code] = StoreOffering(pk, unit)
+    return customers, currencies, offerings
+
+
+def _summary_dict(record, summary, *, already: bool) -> dict:
+    data = {
+        "id": record.pk,
+        "format": record.format,
+        "file": record.filename,
+        "file_hash": record.file_hash,
+        "already_imported": already,
+        "periods": record.periods,
+        "rows_read": record.rows_read,
+        "rows_imported": 0 if already else record.rows_imported,
+        "rows_skipped_duplicate": record.rows_read - record.rows_rejected
+        if already
+        else record.rows_skipped_duplicate,
+        "rows_rejected": record.rows_rejected,
+        "totals": record.cost_totals,
+        "quantity_totals": record.quantity_totals,
+        "rejects": record.rejects_path or None,
+    }
+    if record.format == "focus":
+        data["cost_basis"] = record.cost_basis
+        data["shared_mode"] = record.shared_mode
+        data["effective_totals"] = record.report.get("effective_totals", {})
+        data["allocation"] = allocation_totals(record)
+    return data
+
+
+def allocation_totals(record) -> dict:
+    """Per month, the allocated, shared and unallocated parts of the charged cost column."""
+    out = {}
+    for month, columns in sorted(record.report.get("allocation", {}).items()):
+        report = columns.get(record.cost_basis, {})
+        out[month] = {
+            "total": report.get("total", "0"),
+            "allocated": report.get("allocated_total", "0"),
+            "shared": report.get("shared", "0"),
+            "unallocated": report.get("unallocated", "0"),
+        }
+    return out
+
+
+@transaction.atomic
+def import_usage(
+    *,
+    actor: User | None,
+    path,
+    format: str,
+    filename: str = "",
+    period: str | None = None,
+    source: str = "",
+    cost_basis: str = "EffectiveCost",
+    shared_mode: str = "separate",
+    exchange_rate: Decimal | str | None = None,
+    offering: Offering | None = None,
+) -> tuple[object, dict]:
+    """Import a usage file into the usage store and record it (R4, R5, R6 at scale).
+
+    ``format`` ``csv``: metered usage records (CSV or Parquet; see docs/usage.md for the
+    columns), validated row by row against the customers and offerings; a bad row goes to the
+    rejects file with its reason and nothing else stops. ``focus``: a FOCUS cloud bill, each row
+    allocated by the cloud mappings, its ``cost_basis`` column charged to the customers' statements
+    of the bill's month (converted at ``exchange_rate`` when the bill is not in the provider's
+    currency); the untagged pool is reported separately or spread (``shared_mode``).
+    The same file imported again changes nothing. Returns the import row and a summary.
+    """
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from servicebook.finance import focus
+    from servicebook.finance.models import (
+        CloudCharge,
+        CostBasis,
+        SharedCostMode,
+        UsageFormat,
+        UsageImport,
+        UsageImportEvent,
+    )
+
+    require_role(actor, *USAGE_EDITORS, action="Importing usage")
+    if format not in UsageFormat.values:
+        raise DomainError(f"format must be csv or focus, not {format!r}", field="format")
+    if period:
+        check_period(period)
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError(f"{path}: no such file", field="file")
+    filename = filename or path.name
+    store = usage_store()
+    closed = closed_periods()
+    provider = Provider.current()
+    rate = None
+    billing_currency = ""
+    if format == UsageFormat.FOCUS:
+        if cost_basis not in CostBasis.values:
+            raise DomainError(
+                f"cost basis must be EffectiveCost or BilledCost, not {cost_basis!r}",
+                field="cost_basis",
+            )
+        if shared_mode not in SharedCostMode.values:
+            raise DomainError(
+                f"shared mode must be separate or spread, not {shared_mode!r}", field="shared_mode"
+            )
+        if offering is None:
+            code = focus_offering_code()
+            offering = Offering.objects.filter(code=code).first()
+            if offering is None:
+                raise DomainError(
+                    f"no offering {code!r} to charge cloud cost under: create it in the catalog"
+                    " or choose an offering",
+                    field="offering",
+                )
+        try:
+            billing_currency = focus.bill_currency(path) or ""
+        except (focus.FocusFormatError, pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+            raise DomainError(f"{filename}: {error}", field="file") from None
+        statement_currency = provider.base_currency
+        if exchange_rate not in (None, ""):
+            rate = to_decimal(exchange_rate, field="exchange_rate")
+            if rate <= 0:
+                raise DomainError("the exchange rate must be positive", field="exchange_rate")
+        if billing_currency and billing_currency != statement_currency:
+            if rate is None:
+                raise DomainError(
+                    f"the bill is in {billing_currency} and statements are in "
+                    f"{statement_currency}: give the exchange rate ({billing_currency} → "
+                    f"{statement_currency})",
+                    field="exchange_rate",
+                    code="exchange_rate_needed",
+                )
+        elif rate is not None and rate != 1:
+            raise DomainError(
+                f"the bill is already in {statement_currency}: no exchange rate applies",
+                field="exchange_rate",
+            )
+        try:
+            summary = focus.import_focus(
+                store,
+                path,
+                rules=cloud_rules(),
+                spread_shared=shared_mode == SharedCostMode.SPREAD,
+                billing_currency=billing_currency or None,
+                period=period or None,
+                closed_periods=closed,
+                source=source or "focus",
+            )
+        except (focus.FocusFormatError, pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+            raise DomainError(f"{filename}: {error}", field="file") from None
+    else:
+        customers, currencies, offerings = _store_keys()
+        try:
+            summary = store.import_file(
+                path,
+                source=source or "csv",
+                customers=customers,
+                offerings=offerings,
+                period=period or None,
+                customer_currencies=currencies,
+                closed_periods=closed,
+            )
+        except (ValueError, pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+            raise DomainError(f"{filename}: {error}", field="file") from None
+    already = summary.already_imported
+    record = UsageImport.objects.filter(file_hash=summary.file_hash).first()
+    if record is not None:
+        return record, _summary_dict(record, summary, already=True)
+    entry = store.find(summary.file_hash) if already else summary.to_dict()
+    extra = entry.get("extra", {})
+    if entry.get("format", "csv") != format:
+        raise DomainError(
+            f"{filename} was imported before as {entry.get('format', 'csv')}", field="format"
+        )
+    record = UsageImport(
+        file_hash=summary.file_hash,
+        format=format,
+        filename=filename[:255],
+        source=entry["source"][:100],
+        period=period or "",
+        periods=entry["periods"],
+        rows_read=entry["rows_read"],
+        rows_imported=entry["rows_imported"],
+        rows_skipped_duplicate=entry["rows_skipped_duplicate"],
+        rows_rejected=entry["rows_rejected"],
+        quantity_totals=entry.get("quantity_totals", {}),
+        cost_totals=entry.get("cost_totals", {}),
+        rejects_path=entry.get("rejects_path") or "",
+        imported_by=actor,
+    )
+    if format == UsageFormat.FOCUS:
+        record.cost_basis = cost_basis
+        record.shared_mode = shared_mode
+        record.billing_currency = extra.get("billing_currency", billing_currency)
+        record.statement_currency = provider.base_currency
+        record.exchange_rate = rate
+        record.offering = offering
+        record.report = {
+            "effective_totals": extra.get("effective_totals", {}),
+            "allocation": extra.get("allocation", {}),
+        }
+    save_validated(record)
+    UsageImportEvent.objects.create(
+        usage_import=record,
+        actor=actor,
+        action="imported",
+        to_state="imported",
+        note=(
+            f"{record.rows_read} read, {record.rows_imported} imported, "
+            f"{record.rows_skipped_duplicate} duplicate, {record.rows_rejected} rejected"
+        ),
+    )
+    if format == UsageFormat.FOCUS:
+        charges = []
+        customers_by_pk = Customer.objects.in_bulk(
+            {
+                int(k)
+                for columns in record.report["allocation"].values()
+                for k in columns.get(cost_basis, {}).get("allocated", {})
+            }
+        )
+        for month, columns in record.report["allocation"].items():
+            report = columns.get(cost_basis, {})
+            for key, exact in report.get("allocated", {}).items():
+                customer = customers_by_pk.get(int(key))
+                if customer is None:
+                    continue
+                value = Decimal(exact)
+                currency = record.statement_currency
+                charges.append(
+                    CloudCharge(
+                        usage_import=record,
+                        period=month,
+                        customer=customer,
+                        rows=report.get("rows", {}).get(key, 0),
+                        billing_currency=record.billing_currency,
+                        exact=exact,
+                        direct=report.get("direct", {}).get(key, "0"),
+                        spread=report.get("spread", {}).get(key, "0"),
+                        currency=currency,
+                        amount=round_money(value * (rate or Decimal(1)), currency),
+                    )
+                )
+        CloudCharge.objects.bulk_create(charges)
+    return record, _summary_dict(record, summary, already=already)

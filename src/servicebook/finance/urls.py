@@ -22,4 +22,9 @@ urlpatterns = [
     path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),
     path("ledger/", views.LedgerView.as_view(), name="ledger"),
     path("ledger/journal.csv", views.JournalCsvView.as_view(), name="journal-csv"),
+    path("usage/", views.UsageView.as_view(), name="usage"),
+    path("usage/<int:pk>/", views.UsageImportDetailView.as_view(), name="usage-import"),
+    path("usage/<int:pk>/rejects.csv", views.UsageRejectsView.as_view(), name="usage-rejects"),
+    path("usage/mappings/", views.CloudMappingsView.as_view(), name="cloud-mappings"),
+    path("focus-export/", views.FocusExportView.as_view(), name="focus-export"),
 ]

@@ -193,9 +193,14 @@ def period_of(ts: pa.Array) -> pa.Array:
 
 def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
     """UTC ``[start, end)`` of a ``YYYY-MM`` period."""
-    from servicebook.finance.rating import period_bounds as bounds
+    import calendar
 
-    return bounds(period)
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        start = dt.datetime(year, month, 1, tzinfo=UTC)
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"period must look like 'YYYY-MM', got {period!r}") from exc
+    return start, start + dt.timedelta(days=calendar.monthrange(year, month)[1])
 
 
 # --------------------------------------------------------------------------- validation
@@ -238,12 +243,17 @@ def validate(
     currency: str | None = None,
     source: str = "",
     import_hash: str = "",
+    customer_currencies: Mapping[str, str] | None = None,
+    closed_periods: frozenset[str] | set[str] = frozenset(),
 ) -> ValidationResult:
     """Split raw usage rows into accepted records and rejected rows with reasons.
 
     ``customers`` maps a customer key (as written in the file) to its id; ``offerings`` maps an
     offering code to ``(id, unit)``; ``period`` (``YYYY-MM``) if given requires every record to
-    lie inside it; ``currency`` if given requires the optional ``currency`` column to match.
+    lie inside it; ``currency`` if given requires the optional ``currency`` column to match;
+    ``customer_currencies`` (customer key -> ISO code) requires the ``currency`` column, where
+    filled, to be the customer's billing currency; a record whose month is in ``closed_periods``
+    is refused (a closed month only takes adjustments).
     A row is rejected -- never the whole file -- for: a missing required field, an unknown
     customer or offering, a non-numeric, negative or too precise quantity, a unit that is not the
     offering's, a currency mismatch, an unparseable timestamp, timestamps outside the period,
@@ -325,10 +335,24 @@ def validate(
             pc.not_equal(currencies, currency.upper()),
             f"currency {{v}} is not {currency}",
         )
+    if customer_currencies is not None and "currency" in text:
+        keys = pa.array(list(customer_currencies), pa.string())
+        expected = pc.take(
+            pa.array([c.upper() for c in customer_currencies.values()], pa.string()),
+            pc.index_in(text["customer"], value_set=keys),
+        )
+        check(
+            "currency",
+            pc.and_(pc.is_valid(expected), pc.not_equal(currencies, expected)),
+            "currency {v} is not the customer's billing currency",
+        )
     if "cost" in text:
         check(
             "currency", pc.and_(pc.is_valid(cost), pc.is_null(currencies)), "cost without currency"
         )
+    if closed_periods:
+        closed = pc.is_in(period_of(start), value_set=pa.array(sorted(closed_periods), pa.string()))
+        check("start_time", closed, "start_time {v} falls in a closed period")
 
     # JSON tags and duplicate record ids need Python, but only over the non-null values
     tags = text.get("tags", pa.nulls(n, pa.string()))
@@ -433,6 +457,8 @@ class ImportSummary:
     rejects_path: str | None = None
     imported_at: str = ""
     already_imported: bool = False
+    format: str = "csv"
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the FOCUS allocation report
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -530,6 +556,8 @@ class UsageStore:
         period: str | None = None,
         currency: str | None = None,
         raw: pa.Table | None = None,
+        customer_currencies: Mapping[str, str] | None = None,
+        closed_periods: frozenset[str] | set[str] = frozenset(),
     ) -> ImportSummary:
         """Validate and import a usage file (CSV or Parquet); see :func:`validate`.
 
@@ -552,6 +580,8 @@ class UsageStore:
                         rejects_path=entry["rejects_path"],
                         imported_at=entry["imported_at"],
                         already_imported=True,
+                        format=entry.get("format", "csv"),
+                        extra=entry.get("extra", {}),
                     )
             table = raw if raw is not None else read_raw(path)
             result = validate(
@@ -562,6 +592,8 @@ class UsageStore:
                 currency=currency,
                 source=source,
                 import_hash=digest,
+                customer_currencies=customer_currencies,
+                closed_periods=closed_periods,
             )
             accepted = result.accepted
             part_name = f"part-{digest[:24]}.parquet"
@@ -613,9 +645,15 @@ class UsageStore:
             assert summary.rows_read == (
                 summary.rows_imported + summary.rows_skipped_duplicate + summary.rows_rejected
             )
-            entries.append(summary.to_dict())
-            payload = json.dumps({"version": 1, "imports": entries}, indent=1, sort_keys=True)
-            _atomic_write(
-                self.root / self.MANIFEST, lambda tmp: Path(tmp).write_text(payload, "utf-8")
-            )
+            self._record(entries, summary)
             return summary
+
+    def _record(self, entries: list[dict[str, Any]], summary: ImportSummary) -> None:
+        """Append ``summary`` to the manifest (written last, atomically; caller holds the lock)."""
+        entries.append(summary.to_dict())
+        payload = json.dumps({"version": 1, "imports": entries}, indent=1, sort_keys=True)
+        _atomic_write(self.root / self.MANIFEST, lambda tmp: Path(tmp).write_text(payload, "utf-8"))
+
+    def find(self, digest: str) -> dict[str, Any] | None:
+        """The manifest entry of the file with SHA-256 ``digest``, if it was imported."""
+        return next((e for e in self.manifest() if e["file_hash"] == digest), None)

@@ -1,0 +1,283 @@
+"""Importing usage through the service: every bad input of the issue goes to the rejects file
+with its reason and nothing else stops; the same file or record twice changes nothing; FOCUS bills
+keep their BilledCost and EffectiveCost to the last digit and are allocated exactly."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from django.core.exceptions import ValidationError
+
+from servicebook.core.errors import DomainError, PermissionDenied
+from servicebook.finance import focus, services
+from servicebook.finance.models import CloudCharge, CloudMapping, UsageImport, UsageImportEvent
+from servicebook.finance.usage_store import UsageStore
+from servicebook.parties.models import Customer
+from tests.finance.usage_helpers import (
+    FULL_SAMPLE,
+    SMALL_SAMPLE,
+    replay,
+    snapshot,
+    usage_csv,
+    write,
+)
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "g1,marketing,vm-hour,2.5,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z"
+
+
+@pytest.fixture
+def store(settings, tmp_path) -> Path:
+    settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
+    return tmp_path / "usage"
+
+
+def rejects_of(summary) -> dict[str, str]:
+    with open(summary["rejects"], newline="") as fh:
+        return {row["record_id"]: row["reason"] for row in csv.DictReader(fh)}
+
+
+def test_every_bad_row_is_rejected_with_its_reason_and_the_rest_imported(users, store, tmp_path):
+    path = usage_csv(
+        tmp_path / "june.csv",
+        [
+            GOOD + ",",
+            "u1,nobody,vm-hour,1,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,",
+            "u2,marketing,no-such-offering,1,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,",
+            "u3,marketing,vm-hour,-1,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,",
+            "u4,marketing,vm-hour,lots,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,",
+            "u5,marketing,vm-hour,1,gb_month,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,",
+            "u6,marketing,vm-hour,1,vm_hour,2026-07-03T00:00:00Z,2026-07-03T01:00:00Z,",
+            "u7,marketing,vm-hour,1,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,USD",
+            "g2,rnd,hpc-node-hour,0.25,vm_hour,2026-06-04T00:00:00Z,2026-06-04T01:00:00Z,EUR",
+        ],
+        header="record_id,customer,offering,quantity,unit,start_time,end_time,currency",
+    )
+    record, summary = services.import_usage(
+        actor=users["finance"], path=path, format="csv", period="2026-06"
+    )
+    assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (9, 2, 7)
+    assert record.rows_read == record.rows_imported + record.rows_skipped_duplicate + 7
+    reasons = rejects_of(summary)
+    assert "unknown customer 'nobody'" in reasons["u1"]
+    assert "unknown offering 'no-such-offering'" in reasons["u2"]
+    assert "negative quantity '-1'" in reasons["u3"]
+    assert "non-numeric quantity 'lots'" in reasons["u4"]
+    assert "unit 'gb_month' is not the offering's unit" in reasons["u5"]
+    assert "outside period 2026-06" in reasons["u6"]
+    assert "currency 'USD' is not the customer's billing currency" in reasons["u7"]
+    stored = UsageStore(store).read("2026-06")
+    assert sorted(stored["record_id"].to_pylist()) == ["g1", "g2"]
+    assert summary["quantity_totals"] == {"vm_hour": "2.750000"}
+    event = UsageImportEvent.objects.get(usage_import=record)
+    assert event.actor == users["finance"] and "7 rejected" in event.note
+
+
+def test_a_closed_month_takes_no_usage(users, store, tmp_path):
+    path = usage_csv(
+        tmp_path / "late.csv",
+        ["late,marketing,vm-hour,1,vm_hour,2026-10-03T00:00:00Z,2026-10-03T01:00:00Z", GOOD],
+    )
+    _, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    assert summary["rows_rejected"] == 1
+    assert "closed period" in rejects_of(summary)["late"]
+
+
+def test_the_same_file_or_record_twice_changes_nothing(users, store, tmp_path):
+    path = usage_csv(tmp_path / "a.csv", [GOOD])
+    first, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    assert summary["rows_imported"] == 1 and not summary["already_imported"]
+    before = snapshot(store), UsageImport.objects.count(), UsageImportEvent.objects.count()
+    again, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    assert again == first and summary["already_imported"] and summary["rows_imported"] == 0
+    assert (snapshot(store), UsageImport.objects.count(), UsageImportEvent.objects.count()) == (
+        before
+    )
+    # another file repeating a stored record id: the record is skipped, not duplicated
+    other = usage_csv(
+        tmp_path / "b.csv",
+        [GOOD, "g9,marketing,vm-hour,1,vm_hour,2026-06-05T00:00:00Z,2026-06-05T01:00:00Z"],
+    )
+    _, summary = services.import_usage(actor=users["finance"], path=other, format="csv")
+    assert (summary["rows_imported"], summary["rows_skipped_duplicate"]) == (1, 1)
+    assert sorted(UsageStore(store).read("2026-06")["record_id"].to_pylist()) == ["g1", "g9"]
+
+
+@pytest.mark.parametrize("role", ["internal", "external", "manager", "change"])
+def test_only_finance_and_admins_import(users, store, tmp_path, role):
+    path = usage_csv(tmp_path / "a.csv", [GOOD])
+    before = UsageImport.objects.count()
+    with pytest.raises(PermissionDenied):
+        services.import_usage(actor=users[role], path=path, format="csv")
+    assert snapshot(store) == {} and UsageImport.objects.count() == before
+
+
+def test_file_level_problems_are_refused_in_one_line(users, store, tmp_path):
+    bad = write(tmp_path / "bad.csv", "record_id,customer\nx,marketing\n")
+    before = UsageImport.objects.count()
+    with pytest.raises(DomainError, match="lacks required column"):
+        services.import_usage(actor=users["finance"], path=bad, format="csv")
+    with pytest.raises(DomainError, match="no such file"):
+        services.import_usage(actor=users["finance"], path=tmp_path / "none.csv", format="csv")
+    with pytest.raises(DomainError, match="csv or focus"):
+        services.import_usage(actor=users["finance"], path=bad, format="xml")
+    assert UsageImport.objects.count() == before and not (store / "_manifest.json").exists()
+
+
+# --------------------------------------------------------------------------- FOCUS
+
+
+def map_units(users, **units: str) -> None:
+    for value, code in units.items():
+        services.set_cloud_mapping(
+            actor=users["finance"],
+            key="tag",
+            tag_key="business_unit",
+            value=value,
+            customer=Customer.objects.get(code=code),
+        )
+
+
+def test_full_focus_sample_survives_import_and_allocation_to_the_last_digit(users, store, tmp_path):
+    if not FULL_SAMPLE.exists():
+        pytest.skip(f"FOCUS 1.0 sample not found at {FULL_SAMPLE}")
+    map_units(users, PeoriaData="rnd", TempeAI="rnd", LipaData="marketing")
+    path = replay(FULL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    record, summary = services.import_usage(
+        actor=users["finance"], path=path, format="focus", exchange_rate="0.92"
+    )
+    assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (
+        1000,
+        1000,
+        0,
+    )
+    assert summary["totals"] == {"USD": "20.52022672899"}
+    assert summary["effective_totals"] == {"USD": "14.97651418586"}
+    stored = focus.read_stored(store)
+    totals = focus.focus_totals(stored)
+    assert totals["BilledCost"] == {"USD": D("20.52022672899")}
+    assert totals["EffectiveCost"] == {"USD": D("14.97651418586")}
+    # allocation: for both columns, every month's parts add up to its total; months to the file
+    for column, file_total in (
+        ("BilledCost", "20.52022672899"),
+        ("EffectiveCost", "14.97651418586"),
+    ):
+        months = record.report["allocation"]
+        whole = D(0)
+        for report in (m[column] for m in months.values()):
+            parts = D(report["allocated_total"]) + D(report["shared"]) + D(report["unallocated"])
+            assert parts == D(report["total"])
+            assert sum(map(D, report["allocated"].values()), D(0)) == D(report["allocated_total"])
+            whole += D(report["total"])
+        assert whole == D(file_total)
+    june = record.report["allocation"]["2026-06"]["EffectiveCost"]
+    rnd = Customer.objects.get(code="rnd")
+    assert june["direct"][str(rnd.pk)] == "16"  # PeoriaData: 16.000 of EffectiveCost
+    charge = CloudCharge.objects.get(usage_import=record, customer=rnd, period="2026-06")
+    assert charge.exact == "16" and charge.amount == D("14.72")  # x 0.92, EUR
+    assert summary["allocation"]["2026-06"]["shared"] == june["shared"] != "0"
+
+
+def test_small_sample_spread_mode_leaves_no_shared_pool(users, store, tmp_path):
+    map_units(users, PeoriaData="rnd", TempeAI="marketing")
+    path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    record, summary = services.import_usage(
+        actor=users["finance"],
+        path=path,
+        format="focus",
+        cost_basis="BilledCost",
+        shared_mode="spread",
+        exchange_rate="0.9",
+    )
+    report = record.report["allocation"]["2026-06"]["BilledCost"]
+    assert report["shared"] == "0" and D(report["allocated_total"]) == D(report["total"])
+    assert summary["totals"] == {
+        "USD": str(focus.focus_totals(focus.read_focus(path))["BilledCost"]["USD"].normalize())
+    }
+    charges = CloudCharge.objects.filter(usage_import=record)
+    assert {c.customer.code for c in charges} <= {"rnd", "marketing", "hr", "finance-dept"}
+    for c in charges:
+        assert c.amount == (D(c.exact) * D("0.9")).quantize(D("0.01"))
+        assert D(c.exact) == D(c.direct) + D(c.spread)
+
+
+def test_focus_bad_rows_are_rejected_not_the_file(users, store, tmp_path):
+    path = replay(
+        SMALL_SAMPLE,
+        tmp_path / "bill.csv",
+        "2026-06",
+        rows=10,
+        row1={"BilledCost": "abc"},
+        row2={"BillingCurrency": "EUR"},
+        row3={"ChargePeriodStart": "yesterday"},
+        row4={"BillingPeriodStart": "2026-05-01 00:00:00"},
+    )
+    _, summary = services.import_usage(
+        actor=users["finance"], path=path, format="focus", period="2026-06", exchange_rate="1.1"
+    )
+    assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (10, 6, 4)
+    with open(summary["rejects"], newline="") as fh:
+        reasons = {int(r["row_number"]): r["reason"] for r in csv.DictReader(fh)}
+    assert "BilledCost: 'abc' is not a number" in reasons[2]
+    assert "is not the bill's currency USD" in reasons[3]
+    assert "ChargePeriodStart: 'yesterday' is not a timestamp" in reasons[4]
+    assert "outside period 2026-06" in reasons[5]
+
+
+def test_a_bill_in_another_currency_needs_an_exchange_rate(users, store, tmp_path):
+    path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    before = UsageImport.objects.count()
+    with pytest.raises(DomainError, match="exchange rate") as refused:
+        services.import_usage(actor=users["finance"], path=path, format="focus")
+    assert refused.value.field == "exchange_rate"
+    assert snapshot(store) == {} and UsageImport.objects.count() == before
+
+
+def test_focus_needs_the_offering_it_is_charged_under(users, store, tmp_path, settings):
+    settings.SERVICEBOOK_FOCUS_OFFERING = "no-such-offering"
+    path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    before = UsageImport.objects.count()
+    with pytest.raises(DomainError, match="no offering 'no-such-offering'"):
+        services.import_usage(actor=users["finance"], path=path, format="focus", exchange_rate="1")
+    assert UsageImport.objects.count() == before and snapshot(store) == {}
+
+
+def test_cloud_cost_goes_only_to_customers_charged_at_cost(users):
+    before = list(CloudMapping.objects.values_list("pk", "customer_id"))
+    with pytest.raises(ValidationError, match="charged at cost"):
+        services.set_cloud_mapping(
+            actor=users["finance"],
+            key="tag",
+            tag_key="business_unit",
+            value="Airline",
+            customer=Customer.objects.get(code="skybridge"),
+        )
+    with pytest.raises(ValidationError, match="tag name"):
+        services.set_cloud_mapping(actor=users["finance"], key="tag", value="x", customer=None)
+    with pytest.raises(PermissionDenied):
+        services.set_cloud_mapping(
+            actor=users["internal"], key="sub_account", value="123", customer=None
+        )
+    assert list(CloudMapping.objects.values_list("pk", "customer_id")) == before
+
+
+def test_mapping_precedence_resource_then_tag_then_sub_account():
+    table = pa.table(
+        {
+            "BilledCost": pa.array([D("1"), D("2"), D("4"), D("8")], focus.FOCUS_DECIMAL),
+            "BillingCurrency": ["USD"] * 4,
+            "ResourceId": ["r1", "r2", None, None],
+            "SubAccountId": ["s", "s", "s", "t"],
+            "Tags": [json.dumps({"bu": "A"})] * 3 + [None],
+        }
+    )
+    rules = focus.AllocationRules(
+        resources={"r1": "R"}, tags={"bu": {"A": "T"}}, sub_accounts={"s": "S", "t": "S"}
+    )
+    assert focus.owners(table, rules) == ["R", "T", "T", "S"]
