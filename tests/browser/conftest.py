@@ -49,9 +49,12 @@ def browser():
 
 
 @pytest.fixture
-def demo(transactional_db):
+def demo(transactional_db, settings, tmp_path):
+    """A fresh database per test gets fresh files too (usage store, rejects, exports)."""
     from servicebook.demo import load_demo
 
+    settings.VAR_DIR = tmp_path
+    settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
     load_demo()
 
 
