@@ -654,22 +654,9 @@ def import_focus(
     root = Path(store.root)
     with store._locked():
         entries = store.manifest()
-        for entry in entries:
-            if entry["file_hash"] == digest:
-                return ImportSummary(
-                    file_hash=digest,
-                    source=entry["source"],
-                    periods=entry["periods"],
-                    rows_read=entry["rows_read"],
-                    rows_imported=0,
-                    rows_skipped_duplicate=entry["rows_read"] - entry["rows_rejected"],
-                    rows_rejected=entry["rows_rejected"],
-                    rejects_path=entry["rejects_path"],
-                    imported_at=entry["imported_at"],
-                    already_imported=True,
-                    format=entry.get("format", "csv"),
-                    extra=entry.get("extra", {}),
-                )
+        previous = store.find_import(digest, entries)
+        if previous is not None:
+            return previous
         table, raw, problems = read_focus_rows(path)
         n = table.num_rows
         currencies = [c.upper() if c else None for c in table["BillingCurrency"].to_pylist()]

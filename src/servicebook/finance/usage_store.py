@@ -546,6 +546,26 @@ class UsageStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def find_import(self, digest: str, entries: list[dict] | None = None) -> ImportSummary | None:
+        """The summary of an earlier import of the file with this hash (nothing re-imported)."""
+        for entry in self.manifest() if entries is None else entries:
+            if entry["file_hash"] == digest:
+                return ImportSummary(
+                    file_hash=digest,
+                    source=entry["source"],
+                    periods=entry["periods"],
+                    rows_read=entry["rows_read"],
+                    rows_imported=0,
+                    rows_skipped_duplicate=entry["rows_read"] - entry["rows_rejected"],
+                    rows_rejected=entry["rows_rejected"],
+                    rejects_path=entry["rejects_path"],
+                    imported_at=entry["imported_at"],
+                    already_imported=True,
+                    format=entry.get("format", "csv"),
+                    extra=entry.get("extra", {}),
+                )
+        return None
+
     def import_file(
         self,
         path: str | Path,
@@ -567,22 +587,9 @@ class UsageStore:
         digest = file_hash(path)
         with self._locked():
             entries = self.manifest()
-            for entry in entries:
-                if entry["file_hash"] == digest:
-                    return ImportSummary(
-                        file_hash=digest,
-                        source=entry["source"],
-                        periods=entry["periods"],
-                        rows_read=entry["rows_read"],
-                        rows_imported=0,
-                        rows_skipped_duplicate=entry["rows_read"] - entry["rows_rejected"],
-                        rows_rejected=entry["rows_rejected"],
-                        rejects_path=entry["rejects_path"],
-                        imported_at=entry["imported_at"],
-                        already_imported=True,
-                        format=entry.get("format", "csv"),
-                        extra=entry.get("extra", {}),
-                    )
+            previous = self.find_import(digest, entries)
+            if previous is not None:
+                return previous
             table = raw if raw is not None else read_raw(path)
             result = validate(
                 table,

@@ -37,6 +37,7 @@ from servicebook.improvement.models import (
     ServiceReview,
     ServiceReviewEvent,
 )
+from servicebook.parties.authority import acting_contact
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import policy_for
 
@@ -225,38 +226,6 @@ def propose(*, actor, improvement: Improvement, note: str = "") -> Improvement:
     return _move(item, actor, ImprovementStatus.PROPOSED, action="proposed", note=note)
 
 
-def _acting_contact(actor, customer: Customer, contact: Contact | None, *, action: str) -> Contact:
-    """A customer user acts as its own contact; staff record for a contact they name."""
-    if actor is not None and not is_provider_staff(actor):
-        own = customer_of(actor)
-        if own is None or own.pk != customer.pk:
-            raise PermissionDenied(f"{action}: only {customer.name}'s own people may do this")
-        me = Contact.objects.filter(user=actor, customer=customer, active=True).first()
-        if me is None:
-            raise DomainError(
-                f"{action}: your sign-in is not linked to a contact of {customer.name}",
-                code="no_contact",
-                field="contact",
-            )
-        if contact is not None and contact.pk != me.pk:
-            raise PermissionDenied(f"{action}: you can only act as yourself ({me.name})")
-        return me
-    require_role(actor, *EDITORS, action=action)
-    if contact is None:
-        raise DomainError(
-            f"{action}: name the contact of {customer.name} this is recorded for",
-            code="contact_required",
-            field="contact",
-        )
-    if contact.customer_id != customer.pk:
-        raise DomainError(
-            f"{contact.name} is not a contact of {customer.name}",
-            code="wrong_customer",
-            field="contact",
-        )
-    return contact
-
-
 @transaction.atomic
 def approve_plan(
     *, actor, improvement: Improvement, contact: Contact | None = None, note: str = ""
@@ -291,7 +260,9 @@ def approve_plan(
     if customer is None or customer.pk not in {c.pk for c in selectors.concerned_customers(item)}:
         raise PermissionDenied("Approving an improvement plan: this plan does not concern you")
     customer = Customer.objects.get(pk=customer.pk)
-    contact = _acting_contact(actor, customer, contact, action="Approving an improvement plan")
+    contact = acting_contact(
+        actor, customer, contact, staff_roles=EDITORS, action="Approving an improvement plan"
+    )
     if customer.pk not in {c.pk for c in needed}:
         raise DomainError(
             f"{customer.name} sees the expected results of this plan only and does not "

@@ -43,8 +43,9 @@ def require_customer_in_good_standing(customer: Customer, *, what: str) -> None:
 
 
 def contact_for_user(user, customer: Customer) -> Contact | None:
-    """The contact of ``customer`` linked to this signed-in customer user, if any."""
-    return Contact.objects.filter(customer=customer, user=user).first()
+    """The active contact of ``customer`` linked to this signed-in customer user, if any
+    (an inactive contact no longer speaks for its customer)."""
+    return Contact.objects.filter(customer=customer, user=user, active=True).first()
 
 
 def acting_contact(
