@@ -14,8 +14,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000_000, help="usage records to generate")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the data here")
     parser.add_argument("--loop-sample", type=int, default=20_000, help="records for the loop")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
     args = parser.parse_args()
-    result = run_rating_benchmark(n=args.n, workdir=args.workdir, loop_sample=args.loop_sample)
+    result = run_rating_benchmark(
+        n=args.n, workdir=args.workdir, loop_sample=args.loop_sample, repeat=args.repeat
+    )
     print(json.dumps(result, indent=2))
 
 

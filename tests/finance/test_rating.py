@@ -46,6 +46,20 @@ def usage_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     )
 
 
+#: the unit each offering is metered in (validated at import, so rating takes it from the prices)
+UNITS = {
+    10: "h",
+    20: "GB",
+    30: "call",
+    40: "seat",
+    50: "sub",
+    60: "sub",
+    70: "GB",
+    80: "h",
+    90: "h",
+}
+
+
 def price(pid, offering, model, unit_price=None, **kw) -> dict[str, Any]:
     return {
         "price_id": pid,
@@ -58,6 +72,7 @@ def price(pid, offering, model, unit_price=None, **kw) -> dict[str, Any]:
         "package_size": None if kw.get("package") is None else D(kw["package"]),
         "currency": kw.get("currency", "EUR"),
         "tier_set_id": kw.get("tiers"),
+        "unit": kw.get("unit", UNITS.get(offering)),
     }
 
 
@@ -154,6 +169,9 @@ def test_each_charge_model_by_hand_on_duckdb(duck_lines):
         assert line["period"] == "2024-09"
     assert lines[(1, 20, 3)]["records"] == 2 and lines[(1, 20, 3)]["quantity"] == D(1500)
     assert lines[(4, 90, 13)]["currency"] == "JPY"
+    # each line is labelled with its offering's unit, as its price rows quote it
+    assert {k: v["unit"] for k, v in rated.items()} == {k: UNITS[k[1]] for k in rated}
+    assert lines[(4, 60, 9)]["valid_to"] == sep(11) and lines[(4, 60, 10)]["valid_from"] == sep(11)
 
 
 def test_usage_without_a_price_comes_out_unrated(duck_lines):
@@ -163,6 +181,8 @@ def test_usage_without_a_price_comes_out_unrated(duck_lines):
     assert (line["customer_id"], line["offering_id"], line["quantity"]) == (2, 99, D(1))
     assert line["amount"] is None and line["price_id"] is None
     assert line["reason"] == "no price in force at start_time"
+    assert line["price_scope"] is None and line["charge_model"] is None
+    assert line["unit"] is None  # no price row says what offering 99 is metered in
 
 
 def test_python_loop_oracle_agrees_on_metered_lines(duck_lines):
@@ -190,6 +210,17 @@ def test_bad_price_tables_are_refused():
         rate("duckdb", USAGE, unknown, None, "2024-09")
     with pytest.raises(ValueError, match="YYYY-MM"):
         rate("duckdb", USAGE, PRICES, TIERS, "September")
+    two_units = pa.Table.from_pylist(
+        [price(1, 10, "per_unit", "1"), price(2, 10, "per_unit", "2", customer=3, unit="min")],
+        schema=PRICE_SCHEMA,
+    )
+    with pytest.raises(RatingInputError, match=r"prices 1 and 2 of offering 10 .* units"):
+        rate("duckdb", USAGE, two_units, None, "2024-09")
+    same_id = pa.Table.from_pylist(
+        [price(1, 10, "per_unit", "1"), price(1, 20, "per_unit", "2")], schema=PRICE_SCHEMA
+    )
+    with pytest.raises(RatingInputError, match="price_id 1 is used by two price rows"):
+        rate("duckdb", USAGE, same_id, None, "2024-09")
 
 
 def test_rates_parquet_from_the_usage_store_layout(tmp_path, duck_lines):
@@ -201,6 +232,11 @@ def test_rates_parquet_from_the_usage_store_layout(tmp_path, duck_lines):
     pq.write_table(USAGE.slice(8), part / "part-b.parquet")
     lines = rate("duckdb", str(part / "*.parquet"), PRICES, TIERS, "2024-09")
     assert lines.equals(duck_lines)
+
+
+def test_rating_does_not_need_the_usage_unit(duck_lines):
+    """The unit is the offering's (checked at import): rating never reads the column."""
+    assert rate("duckdb", USAGE.drop_columns(["unit"]), PRICES, TIERS, "2024-09").equals(duck_lines)
 
 
 tier_prices = st.lists(

@@ -102,6 +102,9 @@ def register_bench(sub) -> None:
     rating.add_argument(
         "--loop-sample", type=int, default=20_000, help="records for the per-record Python loop"
     )
+    rating.add_argument(
+        "--repeat", type=int, default=3, help="runs of each measurement, the best counts"
+    )
     rating.add_argument("--workdir", default=None, help="keep the generated Parquet here")
     rating.set_defaults(func=cmd_bench_rating)
 
@@ -261,12 +264,17 @@ def cmd_import_usage(args) -> int:
 
 
 def cmd_bench_rating(args) -> int:
-    if args.n < 1 or args.loop_sample < 1:
-        raise CommandError("--n and --loop-sample must be positive")
+    if args.n < 1 or args.loop_sample < 1 or args.repeat < 1:
+        raise CommandError("--n, --loop-sample and --repeat must be positive")
     from servicebook.finance.bench_rating import run_rating_benchmark
 
     workdir = Path(args.workdir) if args.workdir else None
     print_json(
-        run_rating_benchmark(n=args.n, workdir=workdir, loop_sample=min(args.loop_sample, args.n))
+        run_rating_benchmark(
+            n=args.n,
+            workdir=workdir,
+            loop_sample=min(args.loop_sample, args.n),
+            repeat=args.repeat,
+        )
     )
     return 0

@@ -236,6 +236,7 @@ class _Offer:
         "service_id",
         "standard",
         "tiers",
+        "unit",
     )
 
     def __init__(self, row, tiers):
@@ -247,6 +248,7 @@ class _Offer:
         self.standard = row["standard_unit_cost"]
         self.currency = row["currency"]
         self.list_price = row["list_price"]
+        self.unit = row["unit"]
         self.tiers = tiers
 
 
@@ -292,6 +294,7 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
             "standard_unit_cost",
             "currency",
             "list_price",
+            "unit",
         )
     }
     unit_costs = dict(
@@ -563,6 +566,7 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
                 "package_size": offer.package if model == "package" else None,
                 "currency": currency,
                 "tier_set_id": offer.id if tiered else None,
+                "unit": offer.unit,
             }
         )
 

@@ -12,18 +12,22 @@ The engine is **policy-agnostic**.  Before rating, the caller turns its customer
 rows: internal customers get their own rows (cost x (1 + allowed margin)), external customers get
 their contract prices as per-customer overrides, everybody else falls back to the list price
 (``customer_id`` null).  Usage has already passed :func:`servicebook.finance.usage_store.validate`
-(known customer and offering, unit matching the offering, non-negative quantity).
+(known customer and offering, unit matching the offering, non-negative quantity), so the unit
+of a record is its offering's unit: rating never reads the usage ``unit`` column (a string column
+is the dearest thing to scan and group by) and labels each line with the unit its price rows
+quote.
 
 Inputs (Arrow tables, Parquet paths/globs or Ibis tables; extra columns are ignored)
 -----------------------------------------------------------------------------------
 ``usage``   record_id string, customer_id int64, offering_id int64, quantity decimal(18, 6),
-            unit string, start_time / end_time timestamp (UTC).
+            start_time / end_time timestamp (UTC).
 ``prices``  price_id int64, customer_id int64 (null = list price for everybody, set = override
             for that customer), offering_id int64, valid_from timestamp, valid_to timestamp
             (null = open-ended; exclusive), charge_model one of ``flat``, ``per_unit``,
             ``graduated``, ``volume``, ``package``, unit_price decimal (scale <= 10; null for tiered
             models), package_size decimal (package only), currency string (ISO 4217),
-            tier_set_id int64 (graduated/volume only).
+            tier_set_id int64 (graduated/volume only), unit string (the offering's unit the
+            price is quoted per; every price row of an offering that states one states the same).
 ``tiers``   tier_set_id int64, lower_bound decimal (inclusive), upper_bound decimal (exclusive,
             null = unbounded), unit_price decimal.  A tier set must start at 0, be contiguous and
             end unbounded; this is checked before rating.
@@ -70,7 +74,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +122,6 @@ USAGE_COLUMNS = {
     "customer_id": pa.int64(),
     "offering_id": pa.int64(),
     "quantity": QUANTITY_TYPE,
-    "unit": pa.string(),
     "start_time": TS_TYPE,
     "end_time": TS_TYPE,
 }
@@ -135,6 +138,7 @@ PRICE_SCHEMA = pa.schema(
         ("package_size", LINE_QUANTITY_TYPE),
         ("currency", pa.string()),
         ("tier_set_id", pa.int64()),
+        ("unit", pa.string()),
     ]
 )
 
@@ -323,10 +327,14 @@ def _usage_table(usage: TableLike, con: ibis.BaseBackend) -> ir.Table:
 def _check_prices(prices: pa.Table) -> None:
     rows = prices.to_pylist()
     by_scope: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    seen: set[int] = set()
     for row in rows:
         pid = row["price_id"]
         if pid is None:
             raise RatingInputError("price row without price_id")
+        if pid in seen:
+            raise RatingInputError(f"price_id {pid} is used by two price rows")
+        seen.add(pid)
         model = row["charge_model"]
         if model not in CHARGE_MODELS:
             raise RatingInputError(
@@ -356,6 +364,23 @@ def _check_prices(prices: pa.Table) -> None:
                     f"prices {a['price_id']} and {b['price_id']} ({scope}, offering {offering})"
                     " are in force at the same time"
                 )
+
+
+def _offering_units(prices: pa.Table) -> dict[int, str]:
+    """The unit each offering's prices are quoted per; prices of one offering must agree."""
+    units: dict[int, str] = {}
+    first: dict[int, int] = {}
+    for row in prices.select(["price_id", "offering_id", "unit"]).to_pylist():
+        offering, unit = row["offering_id"], row["unit"]
+        if unit is None:
+            continue
+        if units.setdefault(offering, unit) != unit:
+            raise RatingInputError(
+                f"prices {first[offering]} and {row['price_id']} of offering {offering} are"
+                f" quoted per different units ({units[offering]!r}, {unit!r})"
+            )
+        first.setdefault(offering, row["price_id"])
+    return units
 
 
 def _check_tiers(tiers: pa.Table, needed: set[int]) -> None:
@@ -457,12 +482,9 @@ def _price_in_force(agg: ir.Table, prices: ir.Table) -> ir.Table:
 
 
 def _attach_price(lines: ir.Table, prices: ir.Table) -> ir.Table:
-    """Join the attributes of the price row used (null for unrated lines)."""
+    """Join the terms rating needs of the price row used (null for unrated lines)."""
     p = prices.select(
         p_price_id=prices.price_id,
-        price_scope=ibis.ifelse(prices.customer_id.notnull(), "customer", "list"),
-        valid_from=prices.valid_from,
-        valid_to=prices.valid_to,
         charge_model=prices.charge_model,
         unit_price=prices.unit_price,
         package_size=prices.package_size,
@@ -533,7 +555,7 @@ def _segments(plan: _Plan) -> list[tuple[dt.datetime, dt.datetime]]:
 
 
 def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:
-    """What rating needs from the usage, per customer, offering, unit and price segment.
+    """What rating needs from the usage, per customer, offering and price segment.
 
     Metered records (``start_time`` in the period) give ``quantity`` and ``records`` of the
     segment holding their ``start_time``; the segment is a small integer (how many price
@@ -546,7 +568,7 @@ def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:
     start, end = _ts(plan.start), _ts(plan.end)
     u = usage.filter(usage.start_time >= start, usage.start_time < end)
     cuts = plan.seg_starts[1:]
-    keys = [u.customer_id, u.offering_id, u.unit]
+    keys = [u.customer_id, u.offering_id]
     metrics = {"quantity": u.quantity.sum(), "records": u.count()}
     if cuts:
         seg = sum(
@@ -564,7 +586,6 @@ def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:
     metered = agg.select(
         "customer_id",
         "offering_id",
-        "unit",
         seg_start=seg_start,
         quantity=agg.quantity.cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=agg.records.cast("int64"),
@@ -590,13 +611,12 @@ def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:
         # decimal(18, 6) x an integer count of microseconds: exact, and cheap per row
         flat_metrics[f"us{k}"] = ibis.ifelse(overlaps, f.quantity * (hi - lo), None).sum()
         flat_metrics[f"n{k}"] = f.count(where=first_here & overlaps)
-    fagg = f.group_by("customer_id", "offering_id", "unit").aggregate(**flat_metrics)
+    fagg = f.group_by("customer_id", "offering_id").aggregate(**flat_metrics)
     parts = [metered]
     for k, (s, _) in enumerate(segments):
         part = fagg.select(
             "customer_id",
             "offering_id",
-            "unit",
             seg_start=_ts(s),
             quantity=ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
             records=ibis.literal(0).cast("int64"),
@@ -614,32 +634,42 @@ INLINE_TIER_ROWS = 64
 def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
     """Amount of graduated and volume lines, tier sets written out as expressions.
 
-    Same arithmetic as the join path: graduated = sum over tiers of
-    max(0, min(q, upper) - lower) x price; volume = q x the price of the tier holding q.
+    The tier holding the quantity q is found by comparisons; then graduated = the exact amount
+    of the tiers below it (summed here in :mod:`decimal`) + (q - its lower bound) x its price,
+    and volume = q x its price: one product per line.  Same results as the join path (sum over
+    tiers of max(0, min(q, upper) - lower) x price) for the contiguous tier sets
+    :func:`_check_tiers` admits.
     """
     sets: dict[int, list[dict[str, Any]]] = {}
     for row in tiers.to_pylist():
         sets.setdefault(row["tier_set_id"], []).append(row)
 
-    def lit(value: Decimal) -> ir.Value:
-        return ibis.literal(value, type=_CALC)
+    def lit(value: Decimal, typ: str = _CALC) -> ir.Value:
+        return ibis.literal(value, type=typ)
 
     q = lines.quantity.cast(_CALC)
-    zero = lit(Decimal(0))
     branches = []
     for set_id, rows in sorted(sets.items()):
         rows.sort(key=lambda r: r["lower_bound"])
-        graduated = None
+        below = Decimal(0)  # amount of the full tiers under the current one
+        graduated, volume = [], []
         for r in rows:
-            top = q if r["upper_bound"] is None else ibis.least(q, lit(r["upper_bound"]))
-            term = _mul(ibis.greatest(zero, top - lit(r["lower_bound"])), lit(r["unit_price"]))
-            graduated = term if graduated is None else graduated + term
-        last = _mul(q, lit(rows[-1]["unit_price"]))
-        steps = [(q < lit(r["upper_bound"]), _mul(q, lit(r["unit_price"]))) for r in rows[:-1]]
-        volume = ibis.cases(*steps, else_=last) if steps else last
+            over = q if r["lower_bound"] == 0 else q - lit(r["lower_bound"])
+            slice_amount = _mul(over, lit(r["unit_price"]))
+            grad = slice_amount if below == 0 else lit(below, _CALC_PRODUCT) + slice_amount
+            graduated.append((r["upper_bound"], grad))
+            volume.append((r["upper_bound"], _mul(q, lit(r["unit_price"]))))
+            if r["upper_bound"] is not None:
+                below += (r["upper_bound"] - r["lower_bound"]) * r["unit_price"]
+
+        def by_tier(amounts: list[tuple[Decimal | None, ir.Value]]) -> ir.Value:
+            *bounded, (_, last) = amounts
+            steps = [(q < lit(upper), amount) for upper, amount in bounded]
+            return ibis.cases(*steps, else_=last) if steps else last
+
         in_set = lines.tier_set_id == set_id
-        branches.append((in_set & (lines.charge_model == "graduated"), graduated))
-        branches.append((in_set & (lines.charge_model == "volume"), volume))
+        branches.append((in_set & (lines.charge_model == "graduated"), by_tier(graduated)))
+        branches.append((in_set & (lines.charge_model == "volume"), by_tier(volume)))
     if not branches:
         return ibis.null().cast(_CALC_PRODUCT)
     return ibis.cases(*branches, else_=ibis.null().cast(_CALC_PRODUCT))
@@ -655,10 +685,16 @@ def _lines(
     cleanup: list[Callable[[], None]],
     tiers_pa: pa.Table,
 ) -> ir.Table:
-    """Charge lines: metered lines finished here, flat lines left for :func:`_finish_flat`."""
-    agg = _aggregate(usage, plan, con.name)
+    """Charge lines: metered lines finished here, flat lines left for :func:`_finish`."""
+    totals = _line_totals(usage, prices, plan, con.name)
+    return _line_amounts(totals, tiers, plan, minor, con, cleanup, tiers_pa)
+
+
+def _line_totals(usage: ir.Table, prices: ir.Table, plan: _Plan, backend: str) -> ir.Table:
+    """One row per customer, offering and price in force: the totals and the price's terms."""
+    agg = _aggregate(usage, plan, backend)
     priced = _price_in_force(agg, prices)
-    lines = priced.group_by("customer_id", "offering_id", "unit", "price_id").aggregate(
+    lines = priced.group_by("customer_id", "offering_id", "price_id").aggregate(
         quantity=priced.quantity.sum().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=priced.records.sum().cast("int64"),
         flat_unit_us=priced.flat_unit_us.sum(),
@@ -666,7 +702,19 @@ def _lines(
     )
     lines = _attach_price(lines, prices)
     is_flat = lines.charge_model.notnull() & (lines.charge_model == "flat")
-    lines = lines.filter(ibis.ifelse(is_flat, lines.flat_unit_us.notnull(), lines.records > 0))
+    return lines.filter(ibis.ifelse(is_flat, lines.flat_unit_us.notnull(), lines.records > 0))
+
+
+def _line_amounts(
+    lines: ir.Table,
+    tiers: ir.Table,
+    plan: _Plan,
+    minor: Mapping[str, int],
+    con: ibis.BaseBackend,
+    cleanup: list[Callable[[], None]],
+    tiers_pa: pa.Table,
+) -> ir.Table:
+    """Rated quantity and amount of each line of :func:`_line_totals`, sorted."""
     if tiers_pa.num_rows <= INLINE_TIER_ROWS:
         # few tiers (the usual case): price them with one CASE expression, no join
         lines = lines.mutate(tier_amount=_inline_tier_amount(lines, tiers_pa))
@@ -696,7 +744,7 @@ def _lines(
         )
         tier_amounts = (
             tj.mutate(contribution=contribution)
-            .group_by(t_price_id=tj.price_id, t_customer_id=tj.customer_id, t_unit=tj.unit)
+            .group_by(t_price_id=tj.price_id, t_customer_id=tj.customer_id)
             .aggregate(tier_amount=lambda x: x.contribution.sum())
         )
         lines = lines.left_join(
@@ -704,7 +752,6 @@ def _lines(
             [
                 lines.price_id == tier_amounts.t_price_id,
                 lines.customer_id == tier_amounts.t_customer_id,
-                lines.unit == tier_amounts.t_unit,
             ],
         )
 
@@ -722,30 +769,22 @@ def _lines(
         (model == "per_unit", _mul(lines.quantity, lines.unit_price)),
         (model == "package", _mul(packages, lines.unit_price)),
         (model.isin(["graduated", "volume"]), lines.tier_amount),
-        else_=ibis.null().cast(_CALC),
+        # the same decimal(38, 20) as the products: a CASE whose branches differ in type makes
+        # the engine rescale every value (5x slower on DuckDB)
+        else_=ibis.null().cast(_CALC_PRODUCT),
     )
-    rated_qty = ibis.ifelse(model == "package", packages.cast(_CALC), lines.quantity.cast(_CALC))
-    rated = lines.price_id.notnull()
+    line_qty = ibis.dtype(LINE_QUANTITY_TYPE)
+    rated_qty = ibis.ifelse(model == "package", packages.cast(line_qty), lines.quantity)
+    # only what the engine computes: the price's terms are attached by _finish (narrow rows
+    # are cheaper to sort and to hand over)
     result = lines.select(
         "customer_id",
         "offering_id",
-        period=ibis.literal(plan.period),
-        currency=lines.currency,
-        status=ibis.ifelse(rated, "rated", "unrated"),
-        reason=ibis.ifelse(rated, ibis.null().cast("string"), "no price in force at start_time"),
-        charge_model=lines.charge_model,
+        "price_id",
         quantity=lines.quantity,
-        rated_quantity=ibis.ifelse(rated, rated_qty, None).cast(ibis.dtype(LINE_QUANTITY_TYPE)),
-        unit=lines.unit,
+        rated_quantity=ibis.ifelse(lines.price_id.notnull(), rated_qty, None),
         amount=_round_money(raw, lines.currency, minor, plan.currencies),
         records=ibis.ifelse(is_flat, lines.flat_records, lines.records),
-        price_id=lines.price_id,
-        price_scope=lines.price_scope,
-        unit_price=lines.unit_price,
-        package_size=lines.package_size,
-        tier_set_id=lines.tier_set_id,
-        valid_from=lines.valid_from,
-        valid_to=lines.valid_to,
         flat_unit_us=lines.flat_unit_us,
     )
     # unrated lines (price_id null) come last within a customer and offering
@@ -754,43 +793,95 @@ def _lines(
             result.customer_id,
             result.offering_id,
             result.price_id.asc(nulls_first=False),
-            result.unit,
         ]
     )
 
 
-def _finish_flat(lines: pa.Table, plan: _Plan, minor: Mapping[str, int]) -> pa.Table:
-    """Flat lines: divide prorated unit-microseconds by the period length and round once, with
-    :mod:`decimal` (SQL engines disagree on decimal division); the other lines are left as the
-    engine computed them, in place (the engine already sorted the lines)."""
-    lines = _conform(
-        lines, CHARGE_LINE_SCHEMA.append(pa.field("flat_unit_us", pa.decimal128(38, 20))), "lines"
-    )
-    mask = pc.fill_null(pc.equal(lines["charge_model"].combine_chunks(), "flat"), False)
-    flat = lines.filter(mask)
-    if flat.num_rows:
-        period_us = Decimal(int((plan.end - plan.start).total_seconds())) * 1_000_000
-        micro = Decimal("0.000001")
-        currencies = flat["currency"].to_pylist()
-        exps = {c: Decimal(1).scaleb(-minor.get(c, 2)) for c in set(currencies)}
-        unit_us = flat["flat_unit_us"].to_pylist()
-        unit_prices = flat["unit_price"].to_pylist()
-        unit_periods = [(us / period_us).quantize(micro, ROUND_HALF_UP) for us in unit_us]
-        amounts = [
-            (up * us / period_us).quantize(exps[cur], ROUND_HALF_UP)
-            for us, up, cur in zip(unit_us, unit_prices, currencies, strict=True)
-        ]
-        computed = {
-            "quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
-            "rated_quantity": pa.array(unit_periods, LINE_QUANTITY_TYPE),
-            "amount": pa.array(amounts, AMOUNT_TYPE),
-        }
-        for name, values in computed.items():
-            i = lines.schema.get_field_index(name)
-            lines = lines.set_column(
-                i, name, pc.replace_with_mask(lines[name].combine_chunks(), mask, values)
-            )
-    return lines.select(CHARGE_LINE_SCHEMA.names)
+def _finish(
+    lines: pa.Table,
+    prices: pa.Table,
+    plan: _Plan,
+    minor: Mapping[str, int],
+    units: Mapping[int, str],
+) -> pa.Table:
+    """The shared finishing step, the same for every engine, vectorized on the (sorted) lines.
+
+    Each line gets the terms of its price row, its status and its offering's unit (from the price
+    rows).  Flat lines: divide prorated unit-microseconds by the period length and round once,
+    with :mod:`decimal` (SQL engines disagree on decimal division); the other lines keep the
+    quantities and amounts the engine computed."""
+    price_id = lines["price_id"]
+    rated = pc.is_valid(price_id)
+    row = pc.index_in(price_id, value_set=prices["price_id"])
+
+    def term(name: str) -> pa.ChunkedArray:
+        return pc.take(prices[name], row)
+
+    scope = pc.if_else(pc.is_null(term("customer_id")), "list", "customer")
+    columns = {
+        "customer_id": lines["customer_id"],
+        "offering_id": lines["offering_id"],
+        "period": pc.if_else(rated, plan.period, plan.period),
+        "currency": term("currency"),
+        "status": pc.if_else(rated, "rated", "unrated"),
+        "reason": pc.if_else(
+            rated, pa.scalar(None, pa.string()), "no price in force at start_time"
+        ),
+        "charge_model": term("charge_model"),
+        "quantity": lines["quantity"],
+        "rated_quantity": lines["rated_quantity"],
+        "unit": pc.take(
+            pa.array(list(units.values()), pa.string()),
+            pc.index_in(lines["offering_id"], value_set=pa.array(list(units), pa.int64())),
+        ),
+        "amount": lines["amount"],
+        "records": lines["records"],
+        "price_id": price_id,
+        "price_scope": pc.if_else(rated, scope, pa.scalar(None, pa.string())),
+        "unit_price": term("unit_price"),
+        "package_size": term("package_size"),
+        "tier_set_id": term("tier_set_id"),
+        "valid_from": term("valid_from"),
+        "valid_to": term("valid_to"),
+    }
+    if plan.flat_offerings:
+        _finish_flat(columns, lines["flat_unit_us"], plan, minor)
+    return _conform(pa.table(columns), CHARGE_LINE_SCHEMA, "lines")
+
+
+def _finish_flat(
+    columns: dict[str, Any], unit_us: pa.ChunkedArray, plan: _Plan, minor: Mapping[str, int]
+) -> None:
+    """Quantity (unit-periods) and amount of the flat lines among ``columns``, in place."""
+    model = columns["charge_model"]
+    if isinstance(model, pa.ChunkedArray):
+        model = model.combine_chunks()
+    mask = pc.fill_null(pc.equal(model, "flat"), False)
+    at = pc.indices_nonzero(mask)
+    if not len(at):
+        return
+    period_us = Decimal(int((plan.end - plan.start).total_seconds())) * 1_000_000
+    micro = Decimal("0.000001")
+    currencies = columns["currency"].take(at).to_pylist()
+    exps = {c: Decimal(1).scaleb(-minor.get(c, 2)) for c in set(currencies)}
+    with localcontext(prec=80):  # exact for any decimal(38, x) operands
+        unit_periods, amounts = [], []
+        for us, up, cur in zip(
+            unit_us.take(at).to_pylist(),
+            columns["unit_price"].take(at).to_pylist(),
+            currencies,
+            strict=True,
+        ):
+            unit_periods.append((us / period_us).quantize(micro, ROUND_HALF_UP))
+            amounts.append((up * us / period_us).quantize(exps[cur], ROUND_HALF_UP))
+    periods = pa.array(unit_periods, LINE_QUANTITY_TYPE)
+    for name, values in (
+        ("quantity", periods),
+        ("rated_quantity", periods),
+        ("amount", pa.array(amounts, AMOUNT_TYPE)),
+    ):
+        column = pc.cast(columns[name], values.type)
+        columns[name] = pc.replace_with_mask(column.combine_chunks(), mask, values)
 
 
 def rate(
@@ -820,6 +911,7 @@ def rate(
         "tiers",
     )
     _check_prices(prices_pa)
+    units = _offering_units(prices_pa)
     _check_tiers(tiers_pa, {t for t in prices_pa["tier_set_id"].to_pylist() if t is not None})
     plan = _plan(prices_pa, period)
 
@@ -835,9 +927,7 @@ def rate(
     finally:
         for fn in cleanup:
             fn()
-    if plan.flat_offerings:
-        return _finish_flat(out, plan, minor)
-    return _conform(out, CHARGE_LINE_SCHEMA, "charge lines")
+    return _finish(out, prices_pa, plan, minor, units)
 
 
 def rate_python(
