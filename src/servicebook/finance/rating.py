@@ -74,7 +74,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -849,10 +849,38 @@ def _finish(
     return _conform(pa.table(columns), CHARGE_LINE_SCHEMA, "lines")
 
 
+def _unscaled(values: pa.ChunkedArray | pa.Array) -> list[int]:
+    """The integers behind a non-null decimal128 array (value x 10^scale), read from its buffer."""
+    import numpy as np
+
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    words = np.frombuffer(arr.buffers()[1], dtype="<u8", count=2 * (arr.offset + len(arr)))
+    words = words[2 * arr.offset :].reshape(-1, 2)
+    high = words[:, 1].view("<i8").astype(object)
+    return (high * (1 << 64) + words[:, 0].astype(object)).tolist()
+
+
+def _from_unscaled(values: list[int], typ: pa.DataType) -> pa.Array:
+    """A decimal128 array of ``typ`` from its unscaled integers."""
+    data = b"".join(v.to_bytes(16, "little", signed=True) for v in values)
+    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(data)])
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded half away from zero, in integers."""
+    q, r = divmod(abs(numerator), denominator)
+    q += 2 * r >= denominator
+    return q if numerator >= 0 else -q
+
+
 def _finish_flat(
     columns: dict[str, Any], unit_us: pa.ChunkedArray, plan: _Plan, minor: Mapping[str, int]
 ) -> None:
-    """Quantity (unit-periods) and amount of the flat lines among ``columns``, in place."""
+    """Quantity (unit-periods) and amount of the flat lines among ``columns``, in place.
+
+    quantity = unit-microseconds / microseconds in the period, amount = unit_price x that, each
+    rounded once, half away from zero, computed exactly on the integers behind the decimals
+    (unit-microseconds have scale 20, prices scale 10)."""
     model = columns["charge_model"]
     if isinstance(model, pa.ChunkedArray):
         model = model.combine_chunks()
@@ -860,25 +888,27 @@ def _finish_flat(
     at = pc.indices_nonzero(mask)
     if not len(at):
         return
-    period_us = Decimal(int((plan.end - plan.start).total_seconds())) * 1_000_000
-    micro = Decimal("0.000001")
+    period_us = int((plan.end - plan.start).total_seconds()) * 1_000_000
+    us_scale = unit_us.type.scale
+    price_scale = PRICE_TYPE.scale
+    quantity_scale = LINE_QUANTITY_TYPE.scale
+    us_values = _unscaled(pc.cast(unit_us.take(at), pa.decimal128(38, us_scale)))
+    prices = _unscaled(pc.cast(columns["unit_price"].take(at), PRICE_TYPE))
     currencies = columns["currency"].take(at).to_pylist()
-    exps = {c: Decimal(1).scaleb(-minor.get(c, 2)) for c in set(currencies)}
-    with localcontext(prec=80):  # exact for any decimal(38, x) operands
-        unit_periods, amounts = [], []
-        for us, up, cur in zip(
-            unit_us.take(at).to_pylist(),
-            columns["unit_price"].take(at).to_pylist(),
-            currencies,
-            strict=True,
-        ):
-            unit_periods.append((us / period_us).quantize(micro, ROUND_HALF_UP))
-            amounts.append((up * us / period_us).quantize(exps[cur], ROUND_HALF_UP))
-    periods = pa.array(unit_periods, LINE_QUANTITY_TYPE)
+    # an amount with d decimals, stored with AMOUNT_TYPE's scale: x 10^(scale - d) afterwards
+    exps = {c: minor.get(c, 2) for c in set(currencies)}
+    per_unit = period_us * 10 ** (us_scale - quantity_scale)
+    unit_periods = [_divide_half_up(us, per_unit) for us in us_values]
+    amounts = []
+    for us, price, cur in zip(us_values, prices, currencies, strict=True):
+        d = exps[cur]
+        whole = _divide_half_up(us * price * 10**d, period_us * 10 ** (us_scale + price_scale))
+        amounts.append(whole * 10 ** (AMOUNT_TYPE.scale - d))
+    periods = _from_unscaled(unit_periods, LINE_QUANTITY_TYPE)
     for name, values in (
         ("quantity", periods),
         ("rated_quantity", periods),
-        ("amount", pa.array(amounts, AMOUNT_TYPE)),
+        ("amount", _from_unscaled(amounts, AMOUNT_TYPE)),
     ):
         column = pc.cast(columns[name], values.type)
         columns[name] = pc.replace_with_mask(column.combine_chunks(), mask, values)
@@ -904,6 +934,8 @@ def rate(
     """
     con = _connect(backend)
     minor = {**MINOR_UNITS, **(minor_units or {})}
+    if any(not 0 <= d <= AMOUNT_TYPE.scale for d in minor.values()):
+        raise RatingInputError(f"minor units must be 0 to {AMOUNT_TYPE.scale}: {minor_units}")
     prices_pa = _conform(_as_arrow(prices, con), PRICE_SCHEMA, "prices")
     tiers_pa = _conform(
         _as_arrow(tiers, con) if tiers is not None else TIER_SCHEMA.empty_table(),
