@@ -230,6 +230,23 @@ def test_focus_bad_rows_are_rejected_not_the_file(users, store, tmp_path):
     assert "outside period 2026-06" in reasons[5]
 
 
+def test_focus_row_with_the_wrong_number_of_fields_is_rejected_not_the_file(users, store, tmp_path):
+    path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06", rows=10, row5={"BilledCost": "x"})
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(3, "truncated,row\n")  # becomes data row 3: the rows after it move down
+    path.write_text("".join(lines), encoding="utf-8")
+    _, summary = services.import_usage(
+        actor=users["finance"], path=path, format="focus", period="2026-06", exchange_rate="1.1"
+    )
+    assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (11, 9, 2)
+    with open(summary["rejects"], newline="") as fh:
+        reasons = {int(r["row_number"]): r["reason"] for r in csv.DictReader(fh)}
+    assert sorted(reasons) == [3, 7]
+    assert reasons[3].startswith("row 3: has 2 fields, the header has ")
+    assert "'truncated,row'" in reasons[3]
+    assert "BilledCost: 'x' is not a number" in reasons[7]  # the 6th bill row, 7th in the file
+
+
 def test_a_bill_in_another_currency_needs_an_exchange_rate(users, store, tmp_path):
     path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
     before = UsageImport.objects.count()

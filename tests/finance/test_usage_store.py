@@ -160,6 +160,38 @@ def test_import_is_atomic_idempotent_and_accounted(tmp_path):
     )
 
 
+def test_rows_with_the_wrong_number_of_fields_are_rejected_not_the_file(tmp_path):
+    """A short row, a long row and a quoted multi-line value: the row numbers stay exact."""
+    path = tmp_path / "ragged.csv"
+    lines = [",".join(HEADER)]
+    lines.append(",".join(row("r-1")))  # row 1
+    lines.append("r-2,acme,vm.small,1,h")  # row 2: 5 fields
+    lines.append(",".join(row("r-3", qty="-1")))  # row 3: a bad value
+    lines.append('"r-4\nwrapped",' + ",".join(row("x")[1:]))  # row 4: a newline in a value
+    lines.append(",".join([*row("r-5"), "extra"]))  # row 5: 8 fields
+    lines.append("")  # a blank line is not a row
+    lines.append(",".join(row("r-6", qty="2")))  # row 6
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"ragged\.csv: .*Expected 7 columns"):
+        read_raw(path)  # without a place to put them, malformed rows are an error
+
+    store = UsageStore(tmp_path / "usage")
+    summary = store.import_file(
+        path, source="meter", customers=CUSTOMERS, offerings=OFFERINGS, period="2024-09"
+    )
+    assert (summary.rows_read, summary.rows_imported, summary.rows_rejected) == (6, 3, 3)
+    assert sorted(store.read("2024-09")["record_id"].to_pylist()) == ["r-1", "r-4\nwrapped", "r-6"]
+    with open(summary.rejects_path, newline="") as fh:
+        rejects = list(csv.DictReader(fh))
+    assert [r["row_number"] for r in rejects] == ["2", "3", "5"]
+    assert rejects[0]["reason"] == (
+        "row 2: has 5 fields, the header has 7: 'r-2,acme,vm.small,1,h'"
+    )
+    assert rejects[1]["reason"].startswith("row 3: quantity: negative quantity")
+    assert rejects[2]["reason"].startswith("row 5: has 8 fields, the header has 7")
+
+
 def test_records_are_partitioned_by_period(tmp_path):
     store = UsageStore(tmp_path)
     rows = [row("a", day=3), [*row("b")[:5], "2024-10-02T00:00:00Z", "2024-10-02T01:00:00Z"]]

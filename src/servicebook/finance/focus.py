@@ -570,6 +570,10 @@ def bill_currency(path: str | Path) -> str | None:
         try:
             column = pacsv.read_csv(
                 path,
+                # a row with the wrong number of fields is rejected by the import, not here
+                parse_options=pacsv.ParseOptions(
+                    newlines_in_values=True, invalid_row_handler=lambda row: "skip"
+                ),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=["BillingCurrency"],
                     column_types={"BillingCurrency": pa.string()},
@@ -648,7 +652,12 @@ def import_focus(
 
     import pyarrow.csv as pacsv
 
-    from servicebook.finance.usage_store import ImportSummary, _atomic_write, file_hash
+    from servicebook.finance.usage_store import (
+        CsvProblems,
+        ImportSummary,
+        _atomic_write,
+        file_hash,
+    )
 
     digest = file_hash(path)
     root = Path(store.root)
@@ -657,8 +666,10 @@ def import_focus(
         previous = store.find_import(digest, entries)
         if previous is not None:
             return previous
-        table, raw, problems = read_focus_rows(path)
+        unreadable = CsvProblems()  # rows with the wrong number of fields: rejected, not the file
+        table, raw, problems = read_focus_rows(read_raw(path, unreadable))
         n = table.num_rows
+        numbers = unreadable.row_numbers or range(1, n + 1)  # the file's data row of each row
         currencies = [c.upper() if c else None for c in table["BillingCurrency"].to_pylist()]
         if billing_currency is None:
             counted: dict[str, int] = {}
@@ -689,7 +700,7 @@ def import_focus(
             if ids[i] in first_row:
                 problems[i].append(f"Id: duplicate {ids[i]!r} (first at row {first_row[ids[i]]})")
             else:
-                first_row[ids[i]] = i + 1
+                first_row[ids[i]] = numbers[i]
         ok = [not p for p in problems]
         # skip records the store already holds for their month
         skipped = 0
@@ -710,7 +721,7 @@ def import_focus(
         accepted = table.filter(mask)
         acc_months = [m for m, k in zip(months, ok, strict=True) if k]
         acc_ids = [r for r, k in zip(ids, ok, strict=True) if k]
-        acc_rows = [i + 1 for i, k in enumerate(ok) if k]
+        acc_rows = [numbers[i] for i, k in enumerate(ok) if k]
         owner = owners(accepted, rules)
         columns = {}
         for field_ in FOCUS_STORE_SCHEMA:
@@ -740,25 +751,36 @@ def import_focus(
             }
         rejected_idx = [i for i in range(n) if problems[i]]
         rejects_path = None
-        if rejected_idx:
+        if rejected_idx or unreadable.malformed:
             take = pa.array(rejected_idx, pa.int64())
-            rejects = {name: pc.take(raw[name], take) for name in raw.column_names}
-            rejects["row_number"] = pa.array([i + 1 for i in rejected_idx], pa.int64())
-            rejects["reason"] = pa.array(
-                [f"row {i + 1}: " + "; ".join(problems[i]) for i in rejected_idx], pa.string()
+            bad = unreadable.malformed
+            rejects = {
+                name: pa.concat_arrays(
+                    [pc.take(raw[name], take).combine_chunks(), pa.nulls(len(bad), pa.string())]
+                )
+                for name in raw.column_names
+            }
+            rejects["row_number"] = pa.array(
+                [numbers[i] for i in rejected_idx] + [m.row for m in bad], pa.int64()
             )
+            rejects["reason"] = pa.array(
+                [f"row {numbers[i]}: " + "; ".join(problems[i]) for i in rejected_idx]
+                + [m.reason for m in bad],
+                pa.string(),
+            )
+            ordered = pa.table(rejects).sort_by("row_number")
             dest = root / "_rejects" / f"{digest[:24]}.csv"
-            _atomic_write(dest, lambda tmp: pacsv.write_csv(pa.table(rejects), tmp))
+            _atomic_write(dest, lambda tmp: pacsv.write_csv(ordered, tmp))
             rejects_path = str(dest)
         totals = focus_totals(stored) if stored.num_rows else {}
         summary = ImportSummary(
             file_hash=digest,
             source=source,
             periods=sorted(set(acc_months)),
-            rows_read=n,
+            rows_read=n + len(unreadable.malformed),
             rows_imported=stored.num_rows,
             rows_skipped_duplicate=skipped,
-            rows_rejected=len(rejected_idx),
+            rows_rejected=len(rejected_idx) + len(unreadable.malformed),
             quantity_totals={},
             cost_totals={k: exact_text(v) for k, v in totals.get("BilledCost", {}).items()},
             rejects_path=rejects_path,

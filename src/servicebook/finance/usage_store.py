@@ -36,7 +36,9 @@ Raw input columns
 ``offering_code`` / ``offering_id``), ``quantity``, ``unit``, ``start_time``, ``end_time`` are
 required; ``source``, ``tags``, ``cost``, ``currency`` are optional.  Timestamps are ISO 8601;
 without an offset they are taken as UTC (``2024-09-01 00:00:00`` is accepted).  ``row_number`` in
-rejects is the 1-based data row (the CSV line number minus one for the header).
+rejects is the 1-based data row (the CSV line number minus one for the header).  A CSV row with
+the wrong number of fields is rejected like any other bad row (``row 7: has 5 fields, the
+header has 8``), with its text in the reason; the rest of the file is read.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -96,27 +98,94 @@ _ZONE_RE = r"(Z|[+-]\d{2}:?\d{2})$"
 # --------------------------------------------------------------------------- parsing helpers
 
 
-def read_raw(path: str | Path) -> pa.Table:
-    """Read a CSV (every column as text; empty and ``NULL`` cells are null) or a Parquet file."""
+@dataclass
+class MalformedRow:
+    """A CSV row that could not be split into the header's columns."""
+
+    row: int  # 1-based data row (the header is not counted)
+    fields: int
+    expected: int
+    text: str
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"row {self.row}: has {self.fields} field{'s' if self.fields != 1 else ''},"
+            f" the header has {self.expected}: {self.text!r}"
+        )
+
+
+@dataclass
+class CsvProblems:
+    """What :func:`read_raw` skipped: malformed rows, and the data row number of every row read
+    (``None`` when nothing was skipped, so that row i is data row i + 1)."""
+
+    malformed: list[MalformedRow] = field(default_factory=list)
+    row_numbers: list[int] | None = None
+
+
+def read_raw(path: str | Path, problems: CsvProblems | None = None) -> pa.Table:
+    """Read a CSV (every column as text; empty and ``NULL`` cells are null) or a Parquet file.
+
+    A CSV row with the wrong number of fields raises :class:`ValueError` -- unless ``problems``
+    is given: then the row is skipped and listed there (with its data row number, found by a
+    second, exact pass with :mod:`csv` only when such rows exist), and the rest is read.
+    """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         return pq.read_table(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        import csv
+    import csv
 
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         header = next(csv.reader(fh), None)
     if not header:
         raise ValueError(f"{path}: empty file, expected a header row")
-    return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(encoding="utf8"),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            null_values=["", "NULL"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
+    skipped: list[Any] = []
+
+    def skip(row: Any) -> str:
+        skipped.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8"),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=skip if problems is not None else None
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                null_values=["", "NULL"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{path.name}: {exc}") from exc
+    if skipped and problems is not None:
+        # Arrow does not say where the skipped rows were: number every record exactly
+        good: list[int] = []
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            next(reader)
+            number = 0
+            for record in reader:
+                if not record:  # blank line: not a row (Arrow skips it too)
+                    continue
+                number += 1
+                if len(record) == len(header):
+                    good.append(number)
+                else:
+                    problems.malformed.append(
+                        MalformedRow(number, len(record), len(header), ",".join(record))
+                    )
+        if len(good) != table.num_rows or len(problems.malformed) != len(skipped):
+            raise ValueError(
+                f"{path.name}: {len(skipped)} row(s) do not have the header's"
+                f" {len(header)} fields, and they could not be located; fix the file"
+            )
+        problems.row_numbers = good
+    return table
 
 
 def as_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -227,6 +296,19 @@ class ValidationResult:
         return self.rejected.num_rows
 
 
+def with_malformed(result: ValidationResult, malformed: Sequence[MalformedRow]) -> ValidationResult:
+    """``result`` with the rows :func:`read_raw` could not split added to the rejects (in file
+    order) and to the rows read."""
+    names = [n for n in result.rejected.column_names if n not in ("row_number", "reason")]
+    extra = {n: pa.nulls(len(malformed), pa.string()) for n in names}
+    extra["row_number"] = pa.array([m.row for m in malformed], pa.int64())
+    extra["reason"] = pa.array([m.reason for m in malformed], pa.string())
+    rejected = pa.concat_tables(
+        [result.rejected, pa.table(extra).cast(result.rejected.schema)]
+    ).sort_by("row_number")
+    return ValidationResult(result.rows_read + len(malformed), result.accepted, rejected)
+
+
 def _column(table: pa.Table, name: str) -> pa.Array | None:
     for candidate in ALIASES.get(name, (name,)):
         if candidate in table.column_names:
@@ -245,6 +327,7 @@ def validate(
     import_hash: str = "",
     customer_currencies: Mapping[str, str] | None = None,
     closed_periods: frozenset[str] | set[str] = frozenset(),
+    row_numbers: Sequence[int] | None = None,
 ) -> ValidationResult:
     """Split raw usage rows into accepted records and rejected rows with reasons.
 
@@ -259,9 +342,14 @@ def validate(
     offering's, a currency mismatch, an unparseable timestamp, timestamps outside the period,
     an end before the start, invalid JSON tags, a duplicate ``record_id`` within the file.  Every
     failing check is listed in the reason, e.g. ``row 7: quantity: negative quantity '-3'``.
-    A missing *column* is a file-level error (:class:`ValueError`).
+    A missing *column* is a file-level error (:class:`ValueError`).  ``row_numbers`` gives the
+    file's data row number of each row when :func:`read_raw` skipped malformed rows.
     """
     n = table.num_rows
+
+    def number(i: int) -> int:
+        return row_numbers[i] if row_numbers is not None else i + 1
+
     text: dict[str, pa.Array] = {}
     missing_cols = []
     for name in REQUIRED:
@@ -392,11 +480,11 @@ def validate(
         for field_name, mask, msg in masks:
             if mask[j]:
                 v = raw_values.get(field_name, [None] * len(bad_list))[j]
-                first = dup_of.get(i, 0) + 1
+                first = number(dup_of.get(i, 0))
                 parts.append(f"{field_name}: {msg.format(v=repr(v), first=first)}")
-        reasons.append(f"row {i + 1}: " + "; ".join(parts))
+        reasons.append(f"row {number(i)}: " + "; ".join(parts))
     rejected_cols = {name: pc.take(as_text(table[name]), bad_idx) for name in table.column_names}
-    rejected_cols["row_number"] = pa.array([i + 1 for i in bad_list], pa.int64())
+    rejected_cols["row_number"] = pa.array([number(i) for i in bad_list], pa.int64())
     rejected_cols["reason"] = pa.array(reasons, pa.string())
     rejected = pa.table(rejected_cols)
 
@@ -590,7 +678,8 @@ class UsageStore:
             previous = self.find_import(digest, entries)
             if previous is not None:
                 return previous
-            table = raw if raw is not None else read_raw(path)
+            problems = CsvProblems()
+            table = raw if raw is not None else read_raw(path, problems)
             result = validate(
                 table,
                 customers=customers,
@@ -601,7 +690,10 @@ class UsageStore:
                 import_hash=digest,
                 customer_currencies=customer_currencies,
                 closed_periods=closed_periods,
+                row_numbers=problems.row_numbers,
             )
+            if problems.malformed:
+                result = with_malformed(result, problems.malformed)
             accepted = result.accepted
             part_name = f"part-{digest[:24]}.parquet"
             imported_parts: list[pa.Table] = []
