@@ -675,21 +675,6 @@ def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
     return ibis.cases(*branches, else_=ibis.null().cast(_CALC_PRODUCT))
 
 
-def _lines(
-    usage: ir.Table,
-    prices: ir.Table,
-    tiers: ir.Table,
-    plan: _Plan,
-    minor: Mapping[str, int],
-    con: ibis.BaseBackend,
-    cleanup: list[Callable[[], None]],
-    tiers_pa: pa.Table,
-) -> ir.Table:
-    """Charge lines: metered lines finished here, flat lines left for :func:`_finish`."""
-    totals = _line_totals(usage, prices, plan, con.name)
-    return _line_amounts(totals, tiers, plan, minor, con, cleanup, tiers_pa)
-
-
 def _line_totals(usage: ir.Table, prices: ir.Table, plan: _Plan, backend: str) -> ir.Table:
     """One row per customer, offering and price in force: the totals and the price's terms."""
     agg = _aggregate(usage, plan, backend)
@@ -714,7 +699,8 @@ def _line_amounts(
     cleanup: list[Callable[[], None]],
     tiers_pa: pa.Table,
 ) -> ir.Table:
-    """Rated quantity and amount of each line of :func:`_line_totals`, sorted."""
+    """Rated quantity and amount of each line of :func:`_line_totals`, sorted; flat lines are
+    left for :func:`_finish`."""
     if tiers_pa.num_rows <= INLINE_TIER_ROWS:
         # few tiers (the usual case): price them with one CASE expression, no join
         lines = lines.mutate(tier_amount=_inline_tier_amount(lines, tiers_pa))
@@ -953,9 +939,8 @@ def rate(
 
     cleanup: list[Callable[[], None]] = []
     try:
-        out = con.to_pyarrow(
-            _lines(usage_t, prices_t, tiers_t, plan, minor, con, cleanup, tiers_pa)
-        )
+        totals = _line_totals(usage_t, prices_t, plan, con.name)
+        out = con.to_pyarrow(_line_amounts(totals, tiers_t, plan, minor, con, cleanup, tiers_pa))
     finally:
         for fn in cleanup:
             fn()
