@@ -703,7 +703,7 @@ def _line_amounts(
     left for :func:`_finish`."""
     if tiers_pa.num_rows <= INLINE_TIER_ROWS:
         # few tiers (the usual case): price them with one CASE expression, no join
-        lines = lines.mutate(tier_amount=_inline_tier_amount(lines, tiers_pa))
+        tier_amount = _inline_tier_amount(lines, tiers_pa)
     else:
         # the lines feed two branches (tiers and the rest): compute the big aggregation once
         lines = _materialize(con, lines, cleanup)
@@ -740,6 +740,7 @@ def _line_amounts(
                 lines.customer_id == tier_amounts.t_customer_id,
             ],
         )
+        tier_amount = lines.tier_amount
 
     is_flat = lines.charge_model.notnull() & (lines.charge_model == "flat")
 
@@ -754,7 +755,7 @@ def _line_amounts(
     raw = ibis.cases(
         (model == "per_unit", _mul(lines.quantity, lines.unit_price)),
         (model == "package", _mul(packages, lines.unit_price)),
-        (model.isin(["graduated", "volume"]), lines.tier_amount),
+        (model.isin(["graduated", "volume"]), tier_amount),
         # the same decimal(38, 20) as the products: a CASE whose branches differ in type makes
         # the engine rescale every value (5x slower on DuckDB)
         else_=ibis.null().cast(_CALC_PRODUCT),
