@@ -656,6 +656,7 @@ def import_focus(
         CsvProblems,
         ImportSummary,
         _atomic_write,
+        add_malformed,
         file_hash,
     )
 
@@ -753,22 +754,12 @@ def import_focus(
         rejects_path = None
         if rejected_idx or unreadable.malformed:
             take = pa.array(rejected_idx, pa.int64())
-            bad = unreadable.malformed
-            rejects = {
-                name: pa.concat_arrays(
-                    [pc.take(raw[name], take).combine_chunks(), pa.nulls(len(bad), pa.string())]
-                )
-                for name in raw.column_names
-            }
-            rejects["row_number"] = pa.array(
-                [numbers[i] for i in rejected_idx] + [m.row for m in bad], pa.int64()
-            )
+            rejects = {name: pc.take(raw[name], take) for name in raw.column_names}
+            rejects["row_number"] = pa.array([numbers[i] for i in rejected_idx], pa.int64())
             rejects["reason"] = pa.array(
-                [f"row {numbers[i]}: " + "; ".join(problems[i]) for i in rejected_idx]
-                + [m.reason for m in bad],
-                pa.string(),
+                [f"row {numbers[i]}: " + "; ".join(problems[i]) for i in rejected_idx], pa.string()
             )
-            ordered = pa.table(rejects).sort_by("row_number")
+            ordered = add_malformed(pa.table(rejects), unreadable.malformed)
             dest = root / "_rejects" / f"{digest[:24]}.csv"
             _atomic_write(dest, lambda tmp: pacsv.write_csv(ordered, tmp))
             rejects_path = str(dest)

@@ -435,16 +435,6 @@ def _epoch_us(ts: ir.Value, backend: str) -> ir.Value:
     return fn(ts).cast("int64")
 
 
-def _segment_start(ts: ir.Column, starts: list[dt.datetime]) -> ir.Value:
-    """Start of the price segment containing ``ts`` (a balanced tree of comparisons)."""
-    if len(starts) == 1:
-        return _ts(starts[0])
-    mid = len(starts) // 2
-    return ibis.ifelse(
-        ts < _ts(starts[mid]), _segment_start(ts, starts[:mid]), _segment_start(ts, starts[mid:])
-    )
-
-
 def _price_in_force(agg: ir.Table, prices: ir.Table) -> ir.Table:
     """Add the ``price_id`` in force at ``seg_start`` (customer override beats list price)."""
 
@@ -548,10 +538,6 @@ def _plan(prices: pa.Table, period: str) -> _Plan:
     return _Plan(
         period, start, end, seg_starts, seg_ends, flat_offerings, sorted(cut_offerings), currencies
     )
-
-
-def _segments(plan: _Plan) -> list[tuple[dt.datetime, dt.datetime]]:
-    return list(zip(plan.seg_starts, plan.seg_ends, strict=True))
 
 
 def _aggregate(usage: ir.Table, plan: _Plan, backend: str) -> ir.Table:

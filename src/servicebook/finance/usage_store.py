@@ -296,16 +296,21 @@ class ValidationResult:
         return self.rejected.num_rows
 
 
-def with_malformed(result: ValidationResult, malformed: Sequence[MalformedRow]) -> ValidationResult:
-    """``result`` with the rows :func:`read_raw` could not split added to the rejects (in file
-    order) and to the rows read."""
-    names = [n for n in result.rejected.column_names if n not in ("row_number", "reason")]
+def add_malformed(rejected: pa.Table, malformed: Sequence[MalformedRow]) -> pa.Table:
+    """A rejects table (text columns + ``row_number`` + ``reason``) with the rows :func:`read_raw`
+    could not split added, in file order."""
+    if not malformed:
+        return rejected
+    names = [n for n in rejected.column_names if n not in ("row_number", "reason")]
     extra = {n: pa.nulls(len(malformed), pa.string()) for n in names}
     extra["row_number"] = pa.array([m.row for m in malformed], pa.int64())
     extra["reason"] = pa.array([m.reason for m in malformed], pa.string())
-    rejected = pa.concat_tables(
-        [result.rejected, pa.table(extra).cast(result.rejected.schema)]
-    ).sort_by("row_number")
+    return pa.concat_tables([rejected, pa.table(extra).cast(rejected.schema)]).sort_by("row_number")
+
+
+def with_malformed(result: ValidationResult, malformed: Sequence[MalformedRow]) -> ValidationResult:
+    """``result`` with the rows :func:`read_raw` could not split counted as read and rejected."""
+    rejected = add_malformed(result.rejected, malformed)
     return ValidationResult(result.rows_read + len(malformed), result.accepted, rejected)
 
 
