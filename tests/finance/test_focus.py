@@ -26,7 +26,7 @@ from servicebook.finance.focus import (
 from servicebook.finance.rating import CHARGE_LINE_SCHEMA
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO.parent / "shared" / "data" / "focus-1.0" / "focus_sample.csv"
+SAMPLE = REPO / "src" / "servicebook" / "finance" / "data" / "focus-1.0" / "focus_sample.csv"
 
 needs_sample = pytest.mark.skipif(
     not SAMPLE.exists(), reason=f"FOCUS 1.0 sample not found at {SAMPLE} (see its SOURCE.md)"

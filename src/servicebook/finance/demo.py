@@ -225,17 +225,11 @@ def _metered_csv(ctx) -> str:
 
 
 def focus_sample_path():
-    """The FOCUS 1.0 sample: the shared 1,000-row file, else the small copy in tests/data."""
+    """The FOCUS 1.0 sample (1,000 rows, CC BY 4.0) shipped inside the package (data/focus-1.0)."""
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[3]
-    for candidate in (
-        repo.parent / "shared" / "data" / "focus-1.0" / "focus_sample.csv",
-        repo / "tests" / "data" / "usage" / "focus_sample_100.csv",
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
+    sample = Path(__file__).resolve().parent / "data" / "focus-1.0" / "focus_sample.csv"
+    return sample if sample.is_file() else None
 
 
 def _replay_in(source, period: str):
