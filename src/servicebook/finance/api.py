@@ -41,6 +41,7 @@ from servicebook.finance.models import (
     UsageFormat,
     UsageImport,
 )
+from servicebook.parties.models import Customer
 
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -317,6 +318,13 @@ class AdjustmentSerializer(serializers.Serializer):
     period = serializers.CharField(max_length=7)
     memo = serializers.CharField(max_length=200)
     lines = AdjustmentLineSerializer(many=True)
+    customer = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Customer.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Code of the customer the entry concerns: its policy decides the accounts (R2)",
+    )
 
 
 class JournalEntryViewSet(ScopedReadOnlyViewSet):
@@ -338,6 +346,7 @@ class JournalEntryViewSet(ScopedReadOnlyViewSet):
             period=data["period"],
             memo=data["memo"],
             lines=[{**line} for line in data["lines"]],
+            customer=data.get("customer"),
         )
         entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
         return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -45,7 +45,7 @@ from servicebook.finance.models import (
     UnitCost,
 )
 from servicebook.parties.models import CustomerStatus, Provider
-from servicebook.policy import policy_for
+from servicebook.policy import Posting, policy_for
 
 ZERO = Decimal("0.00")
 #: customers written per chunk (bulk inserts); tests lower it to exercise a crash mid-way
@@ -141,51 +141,54 @@ class Document:
     due_date: dt.date | None = None
 
     def entry_spec(self, period: str, date: dt.date, accounts, centres) -> ledger.EntrySpec | None:
+        """The entry posting this document, on the accounts the customer's policy names (R2);
+        ``ledger.post`` checks them against the policy like any other entry."""
         cur = self.currency
         cid = self.customer.pk
-        lines: list[ledger.LineSpec] = []
+        postings = policy_for(self.customer).posting_accounts
+
+        def account(part: Posting):
+            purpose = postings[part]
+            if purpose == ledger.COST_CENTRE_PURPOSE:
+                return centres[self.customer.cost_centre]
+            return accounts[purpose]
+
         if self.kind == "statement":
             if self.funding_model not in (
                 FundingModel.CHARGEBACK,
                 FundingModel.PARTIAL_RECOVERY,
             ):
                 return None
-            centre = centres[self.customer.cost_centre]
-            if self.recovered:
-                lines.append(ledger.LineSpec(centre, cur, debit=self.recovered, customer_id=cid))
-            if self.uncovered:
-                lines.append(
-                    ledger.LineSpec(accounts["subsidy"], cur, debit=self.uncovered, customer_id=cid)
-                )
-            if self.recovered + self.uncovered:
-                lines.append(
-                    ledger.LineSpec(
-                        accounts["cost_recovery"],
-                        cur,
-                        credit=self.recovered + self.uncovered,
-                        customer_id=cid,
-                    )
-                )
+            debits = ((Posting.CHARGE, self.recovered), (Posting.UNCOVERED, self.uncovered))
+            income = self.recovered + self.uncovered
             memo = f"Statement {self.number} ({self.funding_model})"
         else:
-            for purpose, amount in (
-                ("receivable", self.cash),
-                ("in_kind_receivable", self.in_kind),
-                ("service_credits", self.credit_total),
-            ):
-                if amount:
-                    lines.append(
-                        ledger.LineSpec(accounts[purpose], cur, debit=amount, customer_id=cid)
-                    )
-            if self.gross:
-                lines.append(
-                    ledger.LineSpec(accounts["revenue"], cur, credit=self.gross, customer_id=cid)
-                )
+            debits = (
+                (Posting.CHARGE, self.cash),
+                (Posting.IN_KIND, self.in_kind),
+                (Posting.CREDITS, self.credit_total),
+            )
+            income = self.gross
             memo = f"Invoice {self.number}"
+        lines = [
+            ledger.LineSpec(account(part), cur, debit=amount, customer_id=cid)
+            for part, amount in debits
+            if amount
+        ]
+        if income:
+            lines.append(
+                ledger.LineSpec(account(Posting.INCOME), cur, credit=income, customer_id=cid)
+            )
         if not lines:
             return None
         return ledger.EntrySpec(
-            period=period, date=date, kind=EntryKind.CLOSE, memo=memo, lines=lines, customer_id=cid
+            period=period,
+            date=date,
+            kind=EntryKind.CLOSE,
+            memo=memo,
+            lines=lines,
+            customer_id=cid,
+            customer=self.customer,
         )
 
 

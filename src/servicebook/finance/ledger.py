@@ -12,6 +12,13 @@ Posting rules (R2, R3):
   in kind* / Cr *In-kind receivable*.
 
 Lines are positive debits or credits; an entry balances per currency; posted rows never change.
+
+Which accounts an entry may use is the customer policy's answer (``policy.ledger_accounts``):
+an internal customer's entry uses transfer and subsidy accounts only (never revenue or
+receivables), an external customer's entry revenue, receivables and in-kind accounts only; an
+entry without a customer may not mix the two (a cost centre's account names its internal
+customer). Every posting -- period close, payment, adjustment, reversal -- is checked by
+:func:`check_accounts`, and ``ledger verify`` checks every posted entry against the same rule.
 """
 
 from __future__ import annotations
@@ -37,26 +44,39 @@ from servicebook.finance.models import (
     PeriodStatus,
     Statement,
 )
+from servicebook.policy import POLICIES, LedgerAccount, policies_allowing_accounts, policy_for
 
 ZERO = Decimal("0.00")
 
 #: purpose → (code, name, type) of the standard accounts.
 CHART: dict[str, tuple[str, str, str]] = {
-    "cash": ("1000", "Bank", AccountType.ASSET),
-    "receivable": ("1100", "Trade receivables", AccountType.ASSET),
-    "in_kind_receivable": ("1150", "In-kind receivable", AccountType.ASSET),
-    "in_kind_received": ("1300", "Goods and services received in kind", AccountType.ASSET),
-    "revenue": ("4000", "Service revenue", AccountType.INCOME),
-    "service_credits": ("4900", "Service credits (contra-revenue)", AccountType.CONTRA_INCOME),
-    "cost_recovery": ("7900", "IT internal cost recovery", AccountType.CONTRA_EXPENSE),
-    "subsidy": (
+    LedgerAccount.CASH: ("1000", "Bank", AccountType.ASSET),
+    LedgerAccount.RECEIVABLE: ("1100", "Trade receivables", AccountType.ASSET),
+    LedgerAccount.IN_KIND_RECEIVABLE: ("1150", "In-kind receivable", AccountType.ASSET),
+    LedgerAccount.IN_KIND_RECEIVED: (
+        "1300",
+        "Goods and services received in kind",
+        AccountType.ASSET,
+    ),
+    LedgerAccount.REVENUE: ("4000", "Service revenue", AccountType.INCOME),
+    LedgerAccount.SERVICE_CREDITS: (
+        "4900",
+        "Service credits (contra-revenue)",
+        AccountType.CONTRA_INCOME,
+    ),
+    LedgerAccount.COST_RECOVERY: (
+        "7900",
+        "IT internal cost recovery",
+        AccountType.CONTRA_EXPENSE,
+    ),
+    LedgerAccount.SUBSIDY: (
         "8900",
         "Subsidy: cost covered by budget, donations or taxes",
         AccountType.EQUITY,
     ),
-    "adjustment": ("9900", "Adjustments clearing", AccountType.EQUITY),
+    LedgerAccount.ADJUSTMENT: ("9900", "Adjustments clearing", AccountType.EQUITY),
 }
-COST_CENTRE_PURPOSE = "internal_charges"
+COST_CENTRE_PURPOSE = LedgerAccount.INTERNAL_CHARGES
 
 
 @dataclass
@@ -80,6 +100,8 @@ class EntrySpec:
     lines: list[LineSpec]
     customer_id: int | None = None
     reverses_id: int | None = None
+    #: the customer object when the caller has it (saves a query per entry in a close)
+    customer: object | None = None
 
 
 def accounts() -> dict[str, Account]:
@@ -125,8 +147,75 @@ def cost_centre_accounts(cost_centres: set[str]) -> dict[str, Account]:
     return found
 
 
+def _describe(purposes) -> str:
+    names = {purpose: f"{code} {name}" for purpose, (code, name, _) in CHART.items()}
+    names[COST_CENTRE_PURPOSE] = "6900-… Internal IT charges (cost centres)"
+    return ", ".join(names.get(p, p) for p in sorted(purposes))
+
+
+def account_refusal(
+    accounts: list[tuple[str, str]], customer=None, *, customer_label: str = ""
+) -> str | None:
+    """R2: why an entry on these accounts (``(purpose, cost_centre)`` pairs) may not be posted
+    for ``customer`` (or for no customer), or None when the policy allows it."""
+    purposes = {purpose for purpose, _ in accounts}
+    unknown = {p for p in purposes if p not in LedgerAccount.__members__.values()}
+    if unknown:
+        return f"account role(s) {', '.join(sorted(unknown))} have no posting rule"
+    if customer is not None:
+        policy = policy_for(customer)
+        label = customer_label or getattr(customer, "name", "") or "the customer"
+        outside = purposes - policy.ledger_accounts
+        if outside:
+            return (
+                f"an entry for the {policy.kind} customer {label} may not use "
+                f"{_describe(outside)}: {policy.kind} customers post to "
+                f"{_describe(policy.ledger_accounts)} only (R2)"
+            )
+        centre = getattr(customer, "cost_centre", "")
+        foreign = sorted({cc for _, cc in accounts if cc and cc != centre})
+        if foreign:
+            return (
+                f"an entry for {label} may not charge another customer's cost centre "
+                f"({', '.join(foreign)}) (R2)"
+            )
+        return None
+    if not policies_allowing_accounts(purposes):
+        shared = frozenset.intersection(*(policy.ledger_accounts for policy in POLICIES.values()))
+        sides = " and ".join(
+            f"{kind} accounts ({_describe(purposes & POLICIES[kind].ledger_accounts - shared)})"
+            for kind in POLICIES
+            if purposes & POLICIES[kind].ledger_accounts - shared
+        )
+        return (
+            f"one entry may not mix {sides}: an internal charge is a transfer, never revenue "
+            "or a receivable (R2)"
+        )
+    return None
+
+
+def check_accounts(spec: EntrySpec) -> None:
+    """Refuse an entry whose accounts the customer's policy does not allow (R2)."""
+    customer = spec.customer
+    if customer is None and spec.customer_id is not None:
+        from servicebook.parties.models import Customer
+
+        customer = Customer.objects.get(pk=spec.customer_id)
+    line_customers = {line.customer_id for line in spec.lines} - {None, spec.customer_id}
+    if line_customers:
+        raise DomainError(
+            "every line of an entry belongs to the entry's customer", code="wrong_account"
+        )
+    refusal = account_refusal(
+        [(line.account.purpose, line.account.cost_centre) for line in spec.lines], customer
+    )
+    if refusal:
+        raise DomainError(refusal, code="wrong_account", field="lines")
+
+
 def check_entry(spec: EntrySpec) -> None:
-    """Refuse an entry whose lines are not positive one-sided amounts balancing per currency."""
+    """Refuse an entry whose lines are not positive one-sided amounts balancing per currency,
+    or whose accounts the customer's policy does not allow."""
     if len(spec.lines) < 2:
         raise DomainError("a journal entry needs at least two lines", code="unbalanced")
     balance: dict[str, Decimal] = defaultdict(Decimal)
@@ -153,6 +242,7 @@ def check_entry(spec: EntrySpec) -> None:
         raise DomainError(
             f"the entry does not balance (debits − credits: {detail})", code="unbalanced"
         )
+    check_accounts(spec)
 
 
 def require_open(period: str) -> None:
@@ -271,11 +361,13 @@ def verify(*, limit: int = 50) -> dict:
         ).values_list("pk", flat=True)[:limit]:
             late.append(f"JE-{pk:06d} was posted into {period.period} after it closed")
     checks["closed_periods_locked"] = late[:limit]
-    # 5. invoices add up and match their entries
+    # 5. every entry uses only the accounts its customer's policy allows (R2)
+    checks["accounts_allowed_by_policy"] = _check_accounts(limit)
+    # 6. invoices add up and match their entries
     checks["invoices_consistent"] = _check_invoices(limit)
-    # 6. statements match their entries
+    # 7. statements match their entries
     checks["statements_consistent"] = _check_statements(limit)
-    # 7. payments match their entries and never exceed the invoice
+    # 8. payments match their entries and never exceed the invoice
     checks["payments_consistent"] = _check_payments(limit)
     violations = [message for found in checks.values() for message in found]
     return {
@@ -285,6 +377,34 @@ def verify(*, limit: int = 50) -> dict:
         "checks": {name: len(found) for name, found in checks.items()},
         "violations": violations[:limit],
     }
+
+
+def _check_accounts(limit: int) -> list[str]:
+    """R2 for every posted entry: the accounts it uses, against its customer's policy."""
+    from servicebook.parties.models import Customer
+
+    used: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    customer_of: dict[int, int | None] = {}
+    rows = (
+        JournalLine.objects.values_list(
+            "entry_id", "account__purpose", "account__cost_centre", "entry__customer_id"
+        )
+        .distinct()
+        .order_by()
+    )
+    for entry_id, purpose, centre, customer_id in rows.iterator(chunk_size=5000):
+        used[entry_id].add((purpose, centre))
+        customer_of[entry_id] = customer_id
+    customers = Customer.objects.in_bulk({c for c in customer_of.values() if c is not None})
+    problems = []
+    for entry_id in sorted(used):
+        customer = customers.get(customer_of[entry_id])
+        refusal = account_refusal(sorted(used[entry_id]), customer)
+        if refusal:
+            problems.append(f"JE-{entry_id:06d}: {refusal}")
+            if len(problems) >= limit:
+                break
+    return problems
 
 
 def _entry_sides(entry_ids) -> dict[int, dict[tuple[str, str], Decimal]]:

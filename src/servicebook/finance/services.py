@@ -53,7 +53,7 @@ from servicebook.finance.models import (
 )
 from servicebook.parties import services as parties
 from servicebook.parties.models import Customer, CustomerStatus, Provider
-from servicebook.policy import policy_for
+from servicebook.policy import LedgerAccount, policy_for
 
 FINANCE = (Role.FINANCE,)
 #: who may record costs, allocation rules and driver values
@@ -209,6 +209,8 @@ def post_adjustment(
     """Post a correction as a new balanced entry in an open period.
 
     ``lines``: ``{"account": Account or code, "debit"|"credit": amount, "currency": code}``.
+    The accounts must be ones the customer's policy allows (R2): an internal customer's entry
+    never touches revenue or receivables, and no entry mixes a cost centre with revenue.
     """
     require_role(actor, *FINANCE, action="Posting an adjustment")
     check_period(period)
@@ -248,6 +250,7 @@ def post_adjustment(
         lines=specs,
         customer_id=customer.pk if customer else None,
         reverses_id=reverses.pk if reverses else None,
+        customer=customer,
     )
     (entry,) = ledger.post([spec], actor=actor)
     row = Period.objects.get(period=period)
@@ -320,7 +323,9 @@ def record_payment(
     ledger.require_open(period)
     accounts = ledger.accounts()
     debit, credit = (
-        ("cash", "receivable") if kind == "cash" else ("in_kind_received", "in_kind_receivable")
+        (LedgerAccount.CASH, LedgerAccount.RECEIVABLE)
+        if kind == "cash"
+        else (LedgerAccount.IN_KIND_RECEIVED, LedgerAccount.IN_KIND_RECEIVABLE)
     )
     spec = ledger.EntrySpec(
         period=period,
@@ -329,6 +334,7 @@ def record_payment(
         memo=f"{'Payment' if kind == 'cash' else 'In-kind delivery'} for {invoice.number}"
         + (f" ({reference})" if reference else ""),
         customer_id=invoice.customer_id,
+        customer=invoice.customer,
         lines=[
             ledger.LineSpec(
                 accounts[debit], invoice.currency, debit=amount, customer_id=invoice.customer_id
