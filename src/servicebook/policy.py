@@ -12,11 +12,37 @@ This module imports no Django model at import time so every app can use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from decimal import Decimal
 from typing import Any, ClassVar
 
 INTERNAL = "internal"
 EXTERNAL = "external"
+
+
+class LedgerAccount(StrEnum):
+    """R2: the role (``Account.purpose``) a ledger account plays in postings."""
+
+    CASH = "cash"
+    RECEIVABLE = "receivable"
+    IN_KIND_RECEIVABLE = "in_kind_receivable"
+    IN_KIND_RECEIVED = "in_kind_received"
+    REVENUE = "revenue"
+    SERVICE_CREDITS = "service_credits"
+    COST_RECOVERY = "cost_recovery"
+    SUBSIDY = "subsidy"
+    ADJUSTMENT = "adjustment"
+    INTERNAL_CHARGES = "internal_charges"  # a cost centre's "Internal IT charges" account
+
+
+class Posting(StrEnum):
+    """R2: the parts of a charge the period close posts (each to the account the policy names)."""
+
+    CHARGE = "charge"  # debit: what the customer is charged (cost centre / cash receivable)
+    IN_KIND = "in_kind"  # debit: the part settled in kind
+    CREDITS = "credits"  # debit: service credits given (contra-revenue)
+    UNCOVERED = "uncovered"  # debit: the share nobody is charged (subsidy)
+    INCOME = "income"  # credit: the gross charge (cost recovery / revenue)
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,10 @@ class CustomerPolicy:
     # R2 Notional vs real money: what a charge is in the organization's books.
     charge_nature: ClassVar[str]  # "notional_transfer" | "revenue"
     charge_is_revenue: ClassVar[bool]
+    # R2 The ledger accounts an entry for this customer may use, and where the close posts each
+    # part of a charge (every posting, close or adjustment, is checked against ``ledger_accounts``).
+    ledger_accounts: ClassVar[frozenset[LedgerAccount]]
+    posting_accounts: ClassVar[dict[Posting, LedgerAccount]]
     # R5/R6 What is charged: cost (under the enterprise policy) or price.
     charge_basis: ClassVar[str]  # "cost" | "price"
     # R7 Cost disclosure to the customer's own users.
@@ -144,6 +174,20 @@ class InternalPolicy(CustomerPolicy):
     )
     charge_nature = "notional_transfer"
     charge_is_revenue = False
+    # transfer (cost centre ↔ IT cost recovery) and subsidy; never revenue or receivables
+    ledger_accounts = frozenset(
+        {
+            LedgerAccount.INTERNAL_CHARGES,
+            LedgerAccount.COST_RECOVERY,
+            LedgerAccount.SUBSIDY,
+            LedgerAccount.ADJUSTMENT,
+        }
+    )
+    posting_accounts = {
+        Posting.CHARGE: LedgerAccount.INTERNAL_CHARGES,
+        Posting.UNCOVERED: LedgerAccount.SUBSIDY,
+        Posting.INCOME: LedgerAccount.COST_RECOVERY,
+    }
     charge_basis = "cost"
     discloses_cost = True
     agreement_kind = "sla"
@@ -201,6 +245,24 @@ class ExternalPolicy(CustomerPolicy):
     )
     charge_nature = "revenue"
     charge_is_revenue = True
+    # revenue, receivables (cash and in kind) and what settles them; never a transfer or subsidy
+    ledger_accounts = frozenset(
+        {
+            LedgerAccount.REVENUE,
+            LedgerAccount.SERVICE_CREDITS,
+            LedgerAccount.RECEIVABLE,
+            LedgerAccount.IN_KIND_RECEIVABLE,
+            LedgerAccount.CASH,
+            LedgerAccount.IN_KIND_RECEIVED,
+            LedgerAccount.ADJUSTMENT,
+        }
+    )
+    posting_accounts = {
+        Posting.CHARGE: LedgerAccount.RECEIVABLE,
+        Posting.IN_KIND: LedgerAccount.IN_KIND_RECEIVABLE,
+        Posting.CREDITS: LedgerAccount.SERVICE_CREDITS,
+        Posting.INCOME: LedgerAccount.REVENUE,
+    }
     charge_basis = "price"
     discloses_cost = False
     agreement_kind = "contract"
@@ -248,6 +310,13 @@ def policy_for(customer_or_kind: Any) -> CustomerPolicy:
         return POLICIES[kind]
     except KeyError:
         raise ValueError(f"unknown customer kind {kind!r}") from None
+
+
+def policies_allowing_accounts(purposes: Any) -> list[CustomerPolicy]:
+    """R2: the customer policies under which one entry may use all these accounts together
+    (empty: the entry mixes one kind's accounts with another's, e.g. a cost centre and revenue)."""
+    used = set(purposes)
+    return [policy for policy in POLICIES.values() if used <= policy.ledger_accounts]
 
 
 def user_may_see_cost(user: Any) -> bool:
