@@ -89,6 +89,8 @@ class CustomerPolicy:
     involved_in_improvement_detail: ClassVar[bool]  # (external: only when in difficulty)
     # R18 How a costly request is examined.
     demand_check: ClassVar[str]  # "challenge" | "legal_possible_profitable"
+    # R18 What makes a request need a senior-management justification before approval.
+    justification_needed_for: ClassVar[tuple[str, ...]]  # "negative_npv", "costlier_option"
     # R9 Strategy: shared organization objectives, or the customer's own desired outcomes.
     shares_objectives: ClassVar[bool]
     records_outcomes: ClassVar[bool]
@@ -129,6 +131,12 @@ class CustomerPolicy:
 
     def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
         """The rate a unit of an offering is charged at (R5, R6): cost-based or price-based."""
+        raise NotImplementedError
+
+    def pays_for_service(self, customer: Any) -> bool:
+        """R16: whether the customer has anything to pay (so could be suspended for non-payment):
+        external customers pay invoices; internal ones only under a funding model that recovers
+        cost from them (chargeback, partial recovery), never central allocation or showback."""
         raise NotImplementedError
 
     def invited_into_improvement(self, *, in_difficulty: bool) -> bool:
@@ -206,24 +214,31 @@ class InternalPolicy(CustomerPolicy):
     improvement_drivers = ("business_impact", "cost_quality_balance", "business_objectives")
     involved_in_improvement_detail = True
     demand_check = "challenge"
+    justification_needed_for = ("negative_npv", "costlier_option")
     shares_objectives = True
     records_outcomes = False
     due_diligence_checks = ("identity", "authority", "legality", "jurisdiction")
     has_commitments = True
-    checks_jurisdiction = False
+    # R20: optional for an internal customer (e.g. a subsidiary in another country); checked
+    # when set.
+    checks_jurisdiction = True
     catalog_audiences = frozenset({"all", INTERNAL})
     required_fields = ("business_unit", "cost_centre", "funding_model")
     foreign_fields = (
         "legal_name",
         "registration_number",
-        "jurisdiction",
         "payment_terms_days",
         "credit_limit",
     )
+    # R16: the funding models under which the customer itself pays (a statement it settles).
+    paying_funding_models: ClassVar[frozenset[str]] = frozenset({"chargeback", "partial_recovery"})
     user_role = "internal_customer"
 
     def billing_currency(self, customer: Any) -> str:
         return customer.provider.base_currency
+
+    def pays_for_service(self, customer: Any) -> bool:
+        return customer.funding_model in self.paying_funding_models
 
     def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
         """R5: cost of service × (1 + the internal margin the enterprise policy allows)."""
@@ -281,6 +296,7 @@ class ExternalPolicy(CustomerPolicy):
     improvement_drivers = ("retention", "competitiveness", "cost_reduction")
     involved_in_improvement_detail = False
     demand_check = "legal_possible_profitable"
+    justification_needed_for = ()
     shares_objectives = False
     records_outcomes = True
     due_diligence_checks = ("identity", "authority", "legality", "jurisdiction", "financial")
@@ -293,6 +309,9 @@ class ExternalPolicy(CustomerPolicy):
 
     def billing_currency(self, customer: Any) -> str:
         return customer.currency
+
+    def pays_for_service(self, customer: Any) -> bool:
+        return True
 
     def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
         """R6: the agreed price is the primary driver."""

@@ -60,10 +60,14 @@ def test_internal_challenge_through_the_api(users, client_for, customers, contac
     assert refused.status_code == 400 and refused.json()["code"] == "justification_required"
     assert DemandRequest.objects.get(pk=pk).status == "held"
     assert _post(manager, "demandrequest-justify", pk, {"justification": "x"}).status_code == 403
+    admin = client_for(users["admin"])  # the IT admin is not senior management (R18)
+    assert _post(admin, "demandrequest-justify", pk, {"justification": "x"}).status_code == 403
+    assert DemandRequest.objects.get(pk=pk).justified_at is None
     justified = _post(
-        client_for(users["admin"]), "demandrequest-justify", pk, {"justification": "Board says so"}
+        client_for(users["senior"]), "demandrequest-justify", pk, {"justification": "Board says so"}
     ).json()
-    assert justified["justified_by_name"] == "Ada Admin" and justified["status"] == "assessment"
+    assert justified["justified_by_name"] == "Sofia Senior" and justified["status"] == "assessment"
+    assert justified["justified_for"] == "costlier_option"
     approved = _post(manager, "demandrequest-approve", pk, {"approver": lena}).json()
     assert approved["status"] == "approved" and approved["customer_joins_design"] is True
 
@@ -86,7 +90,7 @@ def test_refusal_no_authority_api(users, client_for, customers, contacts):
         actor=users["manager"],
         demand=demand,
         expected_business_outcomes="x",
-        yearly_net_benefit=1,
+        yearly_net_benefit=1000000,  # a positive NPV: no justification needed (R18)
         years=1,
     )
     services.add_alternative(actor=users["manager"], demand=demand, name="B", cost=700000)

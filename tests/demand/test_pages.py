@@ -11,7 +11,7 @@ from servicebook.demand import services
 from servicebook.demand.models import DemandRequest
 from tests.demand.conftest import challenged
 
-ROLES = ["admin", "manager", "finance", "change", "internal", "external"]
+ROLES = ["admin", "manager", "finance", "change", "senior", "internal", "external"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -28,21 +28,27 @@ def test_demo_story_shows_the_difference_and_who_justified(users, web_for):
     demand = DemandRequest.objects.get(title="Secure data centre for confidential research")
     page = web_for(users["manager"]).get(reverse("demand:detail", args=[demand.pk]))
     text = page.content.decode()
-    assert "25.00%" in text and "Ada Admin" in text
+    assert "25.00%" in text and "Sofia Senior" in text
     assert "held" in text  # the held state is in the history
 
 
-def test_held_demand_is_justified_by_an_admin_on_the_web(internal_demand, users, web_for):
+def test_held_demand_is_justified_by_a_senior_manager_on_the_web(internal_demand, users, web_for):
     demand = challenged(internal_demand(), users)
-    page = web_for(users["manager"]).get(reverse("demand:detail", args=[demand.pk]))
-    assert 'data-testid="held"' in page.content.decode()
-    assert 'data-testid="justify"' not in page.content.decode()  # managers cannot justify
     url = reverse("demand:step", args=[demand.pk, "justify"])
-    assert web_for(users["manager"]).post(url, {"justification": "x"}).status_code == 403
-    response = web_for(users["admin"]).post(url, {"justification": "Board minute 7"})
+    for role in ("manager", "admin"):  # neither a manager nor the IT admin justifies
+        page = web_for(users[role]).get(reverse("demand:detail", args=[demand.pk]))
+        assert 'data-testid="held"' in page.content.decode()
+        assert 'data-testid="justify"' not in page.content.decode()
+        assert web_for(users[role]).post(url, {"justification": "x"}).status_code == 403
+    demand.refresh_from_db()
+    assert demand.status == "held" and demand.justified_at is None
+    senior = web_for(users["senior"])
+    page = senior.get(reverse("demand:detail", args=[demand.pk])).content.decode()
+    assert 'data-testid="justify"' in page and senior.get(url).status_code == 200
+    response = senior.post(url, {"justification": "Board minute 7"})
     assert response.status_code == 302
     demand.refresh_from_db()
-    assert demand.justified_by == users["admin"] and demand.status == "assessment"
+    assert demand.justified_by == users["senior"] and demand.status == "assessment"
 
 
 def test_approve_form_shows_the_refusal(internal_demand, users, web_for, contacts):

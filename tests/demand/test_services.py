@@ -131,14 +131,15 @@ def test_costlier_choice_is_held_until_a_senior_management_justification(
         )
     assert error.value.code == "justification_required"
     assert _state(demand) == before
-    with pytest.raises(PermissionDenied):  # only a provider_admin records it
-        services.record_justification(actor=users["manager"], demand=demand, justification="x")
+    for role in ("manager", "admin"):  # only a senior manager records it, not the IT admin
+        with pytest.raises(PermissionDenied):
+            services.record_justification(actor=users[role], demand=demand, justification="x")
     assert _state(demand) == before
     services.record_justification(
-        actor=users["admin"], demand=demand, justification="Board accepts the premium"
+        actor=users["senior"], demand=demand, justification="Board accepts the premium"
     )
     demand.refresh_from_db()
-    assert demand.status == "assessment" and demand.justified_by == users["admin"]
+    assert demand.status == "assessment" and demand.justified_by == users["senior"]
     demand = services.approve_demand(
         actor=users["manager"], demand=demand, approver=contacts["Dr. Lena Novak"]
     )
@@ -162,7 +163,7 @@ def test_choosing_the_cheaper_option_needs_no_justification(internal_demand, use
 
 def test_changing_the_choice_clears_the_justification(internal_demand, users):
     demand = challenged(internal_demand(), users)
-    services.record_justification(actor=users["admin"], demand=demand, justification="ok")
+    services.record_justification(actor=users["senior"], demand=demand, justification="ok")
     frankfurt = demand.alternatives.get(name="Frankfurt")
     services.choose_alternative(actor=users["manager"], demand=demand, alternative=frankfurt)
     demand.refresh_from_db()
@@ -197,7 +198,10 @@ def test_refused_approval_without_business_case_alternatives_or_choice(users, cu
 
 def test_refused_approval_without_authority(internal_demand, users, contacts):
     demand = challenged(
-        internal_demand(investment="1200000"), users, cheaper="1100000", compliant=False
+        internal_demand(investment="1200000", benefit="300000"),  # positive NPV
+        users,
+        cheaper="1100000",
+        compliant=False,
     )
     before = _state(demand)
     with pytest.raises(DomainError) as error:  # Lena's limit is EUR 1,000,000
@@ -413,6 +417,6 @@ def test_customer_users_cannot_decide(internal_demand, users, contacts):
 def test_demo_story_secure_data_centre(db):
     demand = DemandRequest.objects.get(title="Secure data centre for confidential research")
     assert demand.status == "approved"
-    assert demand.justified_by.username == "admin"
+    assert demand.justified_by.username == "senior"
     assert services.difference_percent(demand) == D("25.00")
     assert list(demand.events.values_list("to_state", flat=True)).count("held") == 1

@@ -10,12 +10,19 @@ class Role(StrEnum):
     SERVICE_MANAGER = "service_manager"
     FINANCE = "finance"
     CHANGE_MANAGER = "change_manager"
+    SENIOR_MANAGER = "senior_manager"
     INTERNAL_CUSTOMER = "internal_customer"
     EXTERNAL_CUSTOMER = "external_customer"
 
 
 PROVIDER_ROLES = frozenset(
-    {Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, Role.FINANCE, Role.CHANGE_MANAGER}
+    {
+        Role.PROVIDER_ADMIN,
+        Role.SERVICE_MANAGER,
+        Role.FINANCE,
+        Role.CHANGE_MANAGER,
+        Role.SENIOR_MANAGER,
+    }
 )
 CUSTOMER_ROLES = frozenset({Role.INTERNAL_CUSTOMER, Role.EXTERNAL_CUSTOMER})
 
@@ -24,6 +31,10 @@ ROLE_DESCRIPTIONS = {
     Role.SERVICE_MANAGER: "Manages customers, the catalog and agreements.",
     Role.FINANCE: "Costs, pricing, period close, invoices and the ledger.",
     Role.CHANGE_MANAGER: "Requests for change and the deployment schedule.",
+    Role.SENIOR_MANAGER: "Senior management of the organization: reads demands and records the "
+    "justification an internal request needs before approval (a negative NPV, or a costlier "
+    "option chosen over a cheaper one meeting every requirement). Not an IT role: the provider "
+    "admin cannot do this.",
     Role.INTERNAL_CUSTOMER: "A user of an internal customer (a department of the organization).",
     Role.EXTERNAL_CUSTOMER: "A user of an external customer (a separate legal entity).",
 }
@@ -44,6 +55,13 @@ def has_role(user, *roles: str) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     return bool(roles_of(user) & set(roles))
+
+
+def holds_role(user, role: str) -> bool:
+    """Whether the user really holds ``role`` (no superuser shortcut): for decisions that belong
+    to one office, such as a senior-management justification, that even the IT admin cannot take.
+    """
+    return role in roles_of(user)
 
 
 def is_provider_staff(user) -> bool:

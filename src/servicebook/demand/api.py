@@ -104,6 +104,14 @@ class DemandSerializer(CostAwareSerializer):
         source="justified_by.get_full_name", read_only=True, default=None
     )
     approval_blockers = serializers.SerializerMethodField()
+    investment = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        read_only=True,
+        help_text="The chosen option's cost once one is chosen, else the required investment: "
+        "what the business case is figured on.",
+    )
+    justification_reasons = serializers.SerializerMethodField()
 
     class Meta:
         model = DemandRequest
@@ -120,6 +128,7 @@ class DemandSerializer(CostAwareSerializer):
             "description",
             "expected_outcomes",
             "required_investment",
+            "investment",
             "currency",
             "positioning",
             "status",
@@ -134,6 +143,8 @@ class DemandSerializer(CostAwareSerializer):
             "justification",
             "justified_by_name",
             "justified_at",
+            "justified_for",
+            "justification_reasons",
             "approved_by_contact",
             "rejection_reason",
             "design_service",
@@ -156,6 +167,10 @@ class DemandSerializer(CostAwareSerializer):
     def get_cheaper_by_percent(self, obj) -> str | None:
         percent = services.difference_percent(obj)
         return None if percent is None else str(percent)
+
+    def get_justification_reasons(self, obj) -> list[str]:
+        """Why the request needs a senior-management justification (R18), covered or not."""
+        return [reason for _, reason in services.justification_reasons(obj)]
 
     def get_approval_blockers(self, obj) -> list[str]:
         if obj.status not in services.OPEN:
@@ -321,7 +336,7 @@ class DemandViewSet(ServiceBackedViewSet):
 
     @action(detail=True, methods=["post"])
     def justify(self, request, pk=None):
-        """A provider admin records the senior-management justification."""
+        """A senior manager records the senior-management justification (R18)."""
         return self._step(request, services.record_justification, JustifyInput)
 
     @action(detail=True, methods=["post"], url_path="external-check")

@@ -4,7 +4,7 @@ external request accepted because it is legal, possible and profitable.
 The R&D Lab asks for a secure data centre on its Munich campus (EUR 800,000). The provider
 challenges it: a business case (NPV, payback at the provider's 8% discount rate) and two
 alternatives; a Frankfurt colocation hall is equally secure and 25% cheaper. The Lab insists on
-Munich, so the demand is held until the provider admin records the senior-management
+Munich, so the demand is held until a senior manager records the senior-management
 justification; then it is approved and reserves engineering hours and racks. Marketing and HR
 compete for the same engineering pool.
 """
@@ -26,7 +26,7 @@ SECURE_DC_REQUIREMENTS = [
 
 
 def load(ctx) -> None:
-    admin, manager, internal = ctx.users["admin"], ctx.users["manager"], ctx.users["internal"]
+    manager, internal, senior = ctx.users["manager"], ctx.users["internal"], ctx.users["senior"]
     contact = {c.name: c for c in Contact.objects.all()}
     year = dt.date.today().year
     engineering = services.create_pool(
@@ -98,7 +98,7 @@ def load(ctx) -> None:
     services.set_capacity_need(actor=manager, demand=secure, pool=engineering, quantity=D("1200"))
     services.set_capacity_need(actor=manager, demand=secure, pool=racks, quantity=D("24"))
     services.record_justification(
-        actor=admin,
+        actor=senior,
         demand=secure,
         justification="The executive board accepts Munich although Frankfurt is 25% cheaper: "
         "sample custody rules require the racks within walking distance of the campus labs "

@@ -54,8 +54,10 @@ class DemandRequest(TimeStampedModel):
     """A customer's request for a new or changed service, with the investment it needs.
 
     ``required_investment`` is what the customer asked for (its preferred option), in the
-    customer's billing currency. An internal request may be held until a provider admin records a
-    senior-management justification for a costlier option (``justification``, ``justified_by``).
+    customer's billing currency; once the customer chooses an option, that option's cost is the
+    investment (:meth:`investment`). An internal request with a negative NPV or a costlier option
+    chosen is held until a senior manager records a justification (``justification``,
+    ``justified_by``, ``justified_for``: the reasons it covers).
     """
 
     reference = models.CharField(max_length=20, unique=True)
@@ -100,6 +102,12 @@ class DemandRequest(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     justified_at = models.DateTimeField(null=True, blank=True)
+    justified_for = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="What the justification covers, comma-separated: negative_npv, costlier_option. "
+        "A reason that arises later needs a new justification.",
+    )
     approved_by_contact = models.ForeignKey(
         "parties.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -133,6 +141,17 @@ class DemandRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    @property
+    def investment(self):
+        """The investment the request needs: the chosen option's cost, else what was asked."""
+        return self.chosen.cost if self.chosen_id else self.required_investment
+
+    @property
+    def justified_reasons(self) -> frozenset[str]:
+        if not self.justified_at:
+            return frozenset()
+        return frozenset(code for code in self.justified_for.split(",") if code)
 
     def clean(self) -> None:
         errors = {}

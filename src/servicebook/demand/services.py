@@ -16,10 +16,10 @@ from django.utils.text import slugify
 
 from servicebook.catalog import services as catalog_services
 from servicebook.catalog.models import Service
-from servicebook.core.errors import DomainError
+from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.models import User
 from servicebook.core.money import Money
-from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.roles import Role, has_role, holds_role, is_provider_staff
 from servicebook.core.services import require_role, save_validated
 from servicebook.demand import investment
 from servicebook.demand.models import (
@@ -45,7 +45,8 @@ from servicebook.parties.models import Contact, Customer, CustomerStatus, Sector
 from servicebook.policy import policy_for
 
 DEMAND_MANAGERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
-SENIOR_MANAGEMENT = (Role.PROVIDER_ADMIN,)
+#: R18: senior management justifies a request; the IT admin (even a superuser) cannot.
+SENIOR_MANAGEMENT = Role.SENIOR_MANAGER
 OPEN = {DemandStatus.SUBMITTED, DemandStatus.ASSESSMENT, DemandStatus.HELD}
 #: Minimum margin on an external request when the provider records none (commercial sector).
 DEFAULT_MINIMUM_MARGIN = Decimal("0.10")
@@ -96,6 +97,27 @@ def _require_check(demand: DemandRequest, check: str, *, doing: str) -> None:
             "alternatives"
         )
         raise DomainError(f"{doing}: {message}", code="wrong_check", field="status")
+
+
+# --- who may do what (asked by the services, the pages and the API alike) -------------------------
+
+
+def may_manage(user) -> bool:
+    """Provider staff who run the demand process (business case, alternatives, check, decide)."""
+    return is_provider_staff(user) and has_role(user, *DEMAND_MANAGERS)
+
+
+def may_justify(user) -> bool:
+    """Only a senior manager records a senior-management justification (R18), never the IT
+    admin: holding the role is required, the superuser shortcut does not count."""
+    return is_provider_staff(user) and holds_role(user, SENIOR_MANAGEMENT)
+
+
+def may_choose(user, demand: DemandRequest) -> bool:
+    """Staff record the customer's choice; a customer user chooses for its own customer."""
+    if is_provider_staff(user):
+        return may_manage(user)
+    return getattr(user, "customer_id", None) == demand.customer_id
 
 
 def _start_assessment(demand, actor) -> None:
@@ -201,7 +223,7 @@ def add_requirement(*, actor: User | None, demand: DemandRequest, text: str) -> 
     requirement = Requirement(demand=demand, text=text.strip())
     save_validated(requirement)
     _event(demand, actor, "requirement_added", note=requirement.text)
-    _reconsider_choice(demand, actor)
+    _reconsider_hold(demand, actor)
     return requirement
 
 
@@ -227,37 +249,76 @@ def record_business_case(
             code="no_customer_roi",
             field="yearly_net_benefit",
         )
-    provider = demand.customer.provider
-    invest = demand.chosen.cost if demand.chosen_id else demand.required_investment
-    try:
-        numbers = investment.figures(
-            investment=invest,
-            yearly_benefit=yearly_net_benefit,
-            years=years,
-            rate=provider.discount_rate,
-        )
-    except ValueError as error:
-        raise ValidationError({"years": str(error)}) from None
     case = BusinessCase.objects.filter(demand=demand).first() or BusinessCase(demand=demand)
+    old_npv = case.npv if case.pk else None
     case.expected_business_outcomes = expected_business_outcomes
     case.yearly_net_benefit = yearly_net_benefit
     case.years = years
-    case.investment = invest
-    case.discount_rate = provider.discount_rate
+    _figure(case, demand)
+    save_validated(case)
+    _start_assessment(demand, actor)
+    _event(demand, actor, "business_case", note=_case_note(case, demand))
+    if old_npv is not None and old_npv != case.npv:
+        _withdraw_justification(demand, "negative_npv")
+    _reconsider_hold(demand, actor)
+    return case
+
+
+def _figure(case: BusinessCase, demand: DemandRequest) -> None:
+    """NPV, payback and ROI on the demand's investment: the chosen option's cost once the
+    customer has chosen, else what it asked for; at the provider's discount rate."""
+    rate = demand.customer.provider.discount_rate
+    try:
+        numbers = investment.figures(
+            investment=demand.investment,
+            yearly_benefit=case.yearly_net_benefit,
+            years=case.years,
+            rate=rate,
+        )
+    except ValueError as error:
+        raise ValidationError({"years": str(error)}) from None
+    case.investment = demand.investment
+    case.discount_rate = rate
     case.npv = numbers.npv
     case.payback_years = numbers.payback_years
     case.roi_percent = numbers.roi_percent
+
+
+def _case_note(case: BusinessCase, demand: DemandRequest) -> str:
+    payback = f"{case.payback_years} years" if case.payback_years else "none in horizon"
+    return (
+        f"NPV {Money(case.npv, demand.currency)} on an investment of "
+        f"{Money(case.investment, demand.currency)} at {case.discount_rate * 100:.2f}% over "
+        f"{case.years} years; payback {payback}"
+    )
+
+
+def _refigure_case(demand: DemandRequest, actor) -> None:
+    """Once an option is chosen, the business case is figured on that option's cost."""
+    case = BusinessCase.objects.filter(demand=demand).first()
+    if case is None or case.investment == demand.investment:
+        return
+    _figure(case, demand)
     save_validated(case)
-    _start_assessment(demand, actor)
-    payback = f"{numbers.payback_years} years" if numbers.payback_years else "none in horizon"
     _event(
         demand,
         actor,
         "business_case",
-        note=f"NPV {Money(numbers.npv, demand.currency)} at "
-        f"{provider.discount_rate * 100:.2f}% over {years} years; payback {payback}",
+        note=f"refigured on the chosen option “{demand.chosen.name}”: {_case_note(case, demand)}",
     )
-    return case
+
+
+def _withdraw_justification(demand: DemandRequest, code: str) -> None:
+    """The facts a justification covered changed: it no longer covers ``code``."""
+    if code not in demand.justified_reasons:
+        return
+    left = sorted(demand.justified_reasons - {code})
+    if left:
+        demand.justified_for = ",".join(left)
+    else:
+        demand.justification, demand.justified_by, demand.justified_at = "", None, None
+        demand.justified_for = ""
+    save_validated(demand)
 
 
 @transaction.atomic
@@ -289,7 +350,7 @@ def add_alternative(
         "alternative_added",
         note=f"{name}: {Money(cost, demand.currency)}, {every}",
     )
-    _reconsider_choice(demand, actor)
+    _reconsider_hold(demand, actor)
     return alternative
 
 
@@ -314,24 +375,59 @@ def difference_percent(demand: DemandRequest) -> Decimal | None:
     return investment.cheaper_by_percent(chosen=demand.chosen.cost, cheaper=cheaper.cost)
 
 
-def _reconsider_choice(demand: DemandRequest, actor) -> None:
-    """Hold the demand when a costlier option is chosen over a compliant cheaper one."""
-    if demand.chosen_id is None or demand.status not in OPEN:
+def justification_reasons(demand: DemandRequest) -> list[tuple[str, str]]:
+    """(code, reason) pairs for which the request needs a senior-management justification
+    before approval (R18), as the customer's policy says: an internal business case with a
+    negative NPV, or a costlier option chosen over a cheaper one meeting every requirement."""
+    needed = policy_for(demand.customer).justification_needed_for
+    reasons = []
+    if "negative_npv" in needed:
+        case = BusinessCase.objects.filter(demand=demand).first()
+        if case is not None and case.npv < 0:
+            reasons.append(
+                (
+                    "negative_npv",
+                    f"the business case's NPV is negative ({Money(case.npv, demand.currency)} "
+                    f"on {Money(case.investment, demand.currency)})",
+                )
+            )
+    if "costlier_option" in needed and demand.chosen_id:
+        cheaper = cheaper_compliant(demand)
+        if cheaper is not None:
+            percent = investment.cheaper_by_percent(chosen=demand.chosen.cost, cheaper=cheaper.cost)
+            reasons.append(
+                (
+                    "costlier_option",
+                    f"“{cheaper.name}” meets every requirement and is {percent}% cheaper than "
+                    f"the chosen “{demand.chosen.name}”",
+                )
+            )
+    return reasons
+
+
+def unjustified_reasons(demand: DemandRequest) -> list[tuple[str, str]]:
+    """The reasons needing a justification that no recorded justification covers yet."""
+    covered = demand.justified_reasons
+    return [(code, reason) for code, reason in justification_reasons(demand) if code not in covered]
+
+
+def _reconsider_hold(demand: DemandRequest, actor) -> None:
+    """Hold the demand while a reason needs a senior-management justification; release it
+    when none is left."""
+    if demand.status not in OPEN:
         return
-    cheaper = cheaper_compliant(demand)
-    needs_justification = cheaper is not None and not demand.justified_at
-    if needs_justification and demand.status != DemandStatus.HELD:
-        percent = investment.cheaper_by_percent(chosen=demand.chosen.cost, cheaper=cheaper.cost)
+    missing = unjustified_reasons(demand)
+    if missing and demand.status != DemandStatus.HELD:
         _move(
             demand,
             actor,
             DemandStatus.HELD,
-            reason="costlier_option",
-            note=f"“{cheaper.name}” meets every requirement and is {percent}% cheaper than "
-            f"“{demand.chosen.name}”: a senior-management justification is needed",
+            reason=missing[0][0],
+            note="; ".join(reason for _, reason in missing)
+            + ": a senior-management justification is needed",
         )
-    elif not needs_justification and demand.status == DemandStatus.HELD:
-        _move(demand, actor, DemandStatus.ASSESSMENT, note="no cheaper compliant option")
+    elif not missing and demand.status == DemandStatus.HELD:
+        _move(demand, actor, DemandStatus.ASSESSMENT, note="nothing left to justify")
 
 
 @transaction.atomic
@@ -347,6 +443,7 @@ def choose_alternative(
         raise ValidationError({"alternative": "an option of another demand"})
     if demand.chosen_id != alternative.pk and demand.justified_at:
         demand.justification, demand.justified_by, demand.justified_at = "", None, None
+        demand.justified_for = ""
     demand.chosen = alternative
     save_validated(demand)
     _start_assessment(demand, actor)
@@ -356,7 +453,8 @@ def choose_alternative(
         "option_chosen",
         note=f"{alternative.name}: {Money(alternative.cost, demand.currency)}. {note}".strip(),
     )
-    _reconsider_choice(demand, actor)
+    _refigure_case(demand, actor)
+    _reconsider_hold(demand, actor)
     return demand
 
 
@@ -364,10 +462,16 @@ def choose_alternative(
 def record_justification(
     *, actor: User | None, demand: DemandRequest, justification: str
 ) -> DemandRequest:
-    """A provider admin records the senior-management justification of a costlier option."""
-    require_role(actor, *SENIOR_MANAGEMENT, action="Recording a senior-management justification")
+    """A senior manager records the justification of a held internal request (R18): it covers
+    every reason the request is held for (a negative NPV, a costlier option)."""
+    if actor is not None and not may_justify(actor):
+        raise PermissionDenied(
+            "Recording a senior-management justification needs the senior_manager role: "
+            "senior management justifies a request, not the IT admin or a service manager"
+        )
     demand = _locked(demand)
-    if demand.status != DemandStatus.HELD:
+    missing = unjustified_reasons(demand)
+    if demand.status != DemandStatus.HELD or not missing:
         raise DomainError(
             f"{demand.reference} is not held for a justification",
             code="not_held",
@@ -378,14 +482,14 @@ def record_justification(
     demand.justification = justification.strip()
     demand.justified_by = actor
     demand.justified_at = timezone.now()
+    demand.justified_for = ",".join(code for code, _ in justification_reasons(demand))
     save_validated(demand)
-    percent = difference_percent(demand)
     _move(
         demand,
         actor,
         DemandStatus.ASSESSMENT,
         action="justified",
-        note=f"costlier by {percent}% than the cheapest compliant option: {demand.justification}",
+        note="; ".join(reason for _, reason in missing) + f": {demand.justification}",
     )
     return demand
 
@@ -526,19 +630,13 @@ def approval_blockers(demand: DemandRequest) -> list[tuple[str, str]]:
             blockers.append(("no_alternatives", "challenge the request with alternatives"))
         if demand.chosen_id is None:
             blockers.append(("no_choice", "the customer has not chosen an option"))
-        else:
-            cheaper = cheaper_compliant(demand)
-            if cheaper is not None and not demand.justified_at:
-                percent = investment.cheaper_by_percent(
-                    chosen=demand.chosen.cost, cheaper=cheaper.cost
-                )
-                blockers.append(
-                    (
-                        "justification_required",
-                        f"“{cheaper.name}” meets every requirement and is {percent}% cheaper: "
-                        "a provider admin must record a senior-management justification",
-                    )
-                )
+        blockers.extend(
+            (
+                "justification_required",
+                f"{reason}: a senior manager must record a senior-management justification",
+            )
+            for _, reason in unjustified_reasons(demand)
+        )
     else:
         external = ExternalCheck.objects.filter(demand=demand).first()
         if external is None:

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from servicebook.core.roles import has_role, is_provider_staff
+from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.demand import selectors, services
 from servicebook.demand.api import demand_queryset
@@ -32,7 +32,11 @@ from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 
 def _is_manager(user) -> bool:
-    return is_provider_staff(user) and has_role(user, *services.DEMAND_MANAGERS)
+    return services.may_manage(user)
+
+
+def _may_request(user) -> bool:
+    return services.may_manage(user) or customer_of(user) is not None
 
 
 class DemandListView(LoginRequiredMixin, ListView):
@@ -42,7 +46,7 @@ class DemandListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         queryset = DemandRequest.objects.visible_to(self.request.user).select_related(
-            "customer", "requester"
+            "customer", "requester", "chosen"
         )
         if status := self.request.GET.get("status"):
             queryset = queryset.filter(status=status)
@@ -52,7 +56,7 @@ class DemandListView(LoginRequiredMixin, ListView):
         user = self.request.user
         return super().get_context_data(
             statuses=DemandStatus.choices,
-            may_request=_is_manager(user) or customer_of(user) is not None,
+            may_request=_may_request(user),
             **kwargs,
         )
 
@@ -89,8 +93,10 @@ class DemandDetailView(LoginRequiredMixin, DetailView):
             policy=policy,
             is_open=is_open,
             can_manage=_is_manager(user),
-            is_admin=is_provider_staff(user) and has_role(user, "provider_admin"),
+            may_justify=services.may_justify(user),
+            may_choose=services.may_choose(user, demand),
             is_customer=not is_provider_staff(user),
+            reasons=[r for _, r in services.justification_reasons(demand)],
             case=getattr(demand, "business_case", None),
             check=getattr(demand, "external_check", None),
             rows=rows,
@@ -110,7 +116,7 @@ class DemandCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
-        if user.is_authenticated and not (_is_manager(user) or customer_of(user)):
+        if user.is_authenticated and not _may_request(user):
             raise DjangoPermissionDenied("Your role does not allow this page.")
         return super().dispatch(request, *args, **kwargs)
 
@@ -126,26 +132,34 @@ class DemandCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         return reverse("demand:detail", args=[self.object.pk])
 
 
-#: step → (form, service, title, staff only, form gets the demand)
+def _manager(user, demand) -> bool:
+    return services.may_manage(user)
+
+
+def _justifier(user, demand) -> bool:
+    return services.may_justify(user)
+
+
+#: step → (form, service, title, who may (the same question the detail page asks))
 STEPS = {
-    "business-case": (BusinessCaseForm, services.record_business_case, "Business case", True),
-    "alternative": (AlternativeForm, services.add_alternative, "Add an alternative", True),
-    "choose": (ChooseForm, services.choose_alternative, "Choose an option", False),
+    "business-case": (BusinessCaseForm, services.record_business_case, "Business case", _manager),
+    "alternative": (AlternativeForm, services.add_alternative, "Add an alternative", _manager),
+    "choose": (ChooseForm, services.choose_alternative, "Choose an option", services.may_choose),
     "justify": (
         JustifyForm,
         services.record_justification,
         "Senior-management justification",
-        True,
+        _justifier,
     ),
     "check": (
         ExternalCheckForm,
         services.record_external_check,
         "Legal, possible, profitable",
-        True,
+        _manager,
     ),
-    "capacity": (CapacityNeedForm, services.set_capacity_need, "Capacity needed", True),
-    "approve": (ApproveForm, services.approve_demand, "Approve", True),
-    "reject": (RejectForm, services.reject_demand, "Reject", True),
+    "capacity": (CapacityNeedForm, services.set_capacity_need, "Capacity needed", _manager),
+    "approve": (ApproveForm, services.approve_demand, "Approve", _manager),
+    "reject": (RejectForm, services.reject_demand, "Reject", _manager),
 }
 NEEDS_DEMAND = {"alternative", "choose", "approve"}
 
@@ -160,12 +174,12 @@ class DemandStepView(LoginRequiredMixin, ServiceFormMixin, FormView):
         if step not in STEPS:
             raise Http404("no such step")
         self.step = step
-        self.form_class, self.service, self.title, staff_only = STEPS[step]
-        if staff_only and not _is_manager(request.user):
-            raise DjangoPermissionDenied("Your role does not allow this page.")
+        self.form_class, self.service, self.title, may = STEPS[step]
         self.demand = get_object_or_404(
             DemandRequest.objects.visible_to(request.user), pk=kwargs["pk"]
         )
+        if not may(request.user, self.demand):
+            raise DjangoPermissionDenied("Your role does not allow this page.")
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
