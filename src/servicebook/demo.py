@@ -114,6 +114,7 @@ def _load() -> None:
         module = f"servicebook.{app}.demo"
         if find_spec(module) is not None:
             import_module(module).load(ctx)
+    _suspend_for_non_payment(customers)
 
 
 def _catalog(provider: Provider) -> dict:
@@ -295,7 +296,7 @@ def _customers(provider: Provider) -> dict:
             "Orion Logistics",
             "Orion Logistics B.V.",
             "NL",
-            30,
+            7,
             "40000",
             registration_number="NL 34123456",
             description="Workplace for a logistics firm; suspended after invoices went unpaid.",
@@ -464,14 +465,20 @@ def _agreements(customers: dict, offerings: dict) -> dict:
         created[key] = agreements.change_agreement_status(
             actor=None, agreement=agreement, to_status="active"
         )
-    parties.change_customer_status(
-        actor=None,
-        customer=customers["orion"],
-        to_status="suspended",
-        reason="non_payment",
-        note="Invoices of July, August and September 2026 unpaid after two reminders.",
-    )
     return created
+
+
+def _suspend_for_non_payment(customers: dict) -> None:
+    """R16: Orion pays within 7 days and left its September and October invoices unpaid; it is
+    suspended for non-payment, which needs those invoices overdue (so after the finance step)."""
+    from servicebook.finance import services as finance
+    from servicebook.parties.billing import overdue_documents
+
+    orion = customers["orion"]
+    if overdue_documents(orion, today=dt.date.today()):
+        finance.suspend_for_non_payment(
+            actor=None, customer=orion, note="September and October 2026 invoices unpaid."
+        )
 
 
 def _prepare_for_activation(key: str, agreement) -> None:

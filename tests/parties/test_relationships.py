@@ -42,7 +42,7 @@ def test_due_diligence_checks_follow_the_policy(users, prospect):
 
 def test_due_diligence_must_complete_before_the_customer_is_active(users, prospect):
     due_diligence = services.start_due_diligence(actor=users["manager"], customer=prospect)
-    with pytest.raises(DomainError, match="complete the due diligence"):
+    with pytest.raises(DomainError, match="no completed due diligence"):
         services.change_customer_status(
             actor=users["manager"], customer=prospect, to_status="active"
         )
@@ -60,7 +60,7 @@ def test_due_diligence_must_complete_before_the_customer_is_active(users, prospe
         services.record_check(actor=users["manager"], check=check, outcome=outcome, evidence="seen")
     concluded = services.conclude_due_diligence(actor=users["manager"], due_diligence=due_diligence)
     assert concluded.status == "failed"
-    with pytest.raises(DomainError, match="complete the due diligence"):
+    with pytest.raises(DomainError, match="due diligence failed"):
         services.change_customer_status(
             actor=users["manager"], customer=prospect, to_status="active"
         )
@@ -159,7 +159,8 @@ def test_commitments_are_internal_and_breaches_reported(users):
             starts=dt.date(2026, 1, 1),
         )
     marketing = Customer.objects.get(code="marketing")
-    assert marketing.commitments.get(kind="exclusivity").breached_at == dt.date(2026, 9, 14)
+    breaches = marketing.commitments.get(kind="exclusivity").breaches.order_by("occurred_on")
+    assert [b.occurred_on for b in breaches] == [dt.date(2026, 9, 14), dt.date(2026, 10, 20)]
 
 
 def test_funding_report_lists_customers_over_their_funding(users, client_for):

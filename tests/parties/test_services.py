@@ -38,10 +38,10 @@ def test_kind_specific_fields_are_enforced(users):
         services.create_customer(
             actor=users["manager"],
             provider=Provider.current(),
-            **_internal(cost_centre="", jurisdiction="FR"),
+            **_internal(cost_centre="", payment_terms_days=30),
         )
     assert "required for an internal customer" in error.value.message_dict["cost_centre"][0]
-    assert "does not apply" in error.value.message_dict["jurisdiction"][0]
+    assert "does not apply" in error.value.message_dict["payment_terms_days"][0]
     with pytest.raises(ValidationError) as error:
         services.create_customer(
             actor=users["manager"],

@@ -20,6 +20,7 @@ class JurisdictionConflict:
     allowed: tuple[str, ...]
     outside: tuple[str, ...]
     acknowledged: bool
+    no_rule: bool = False  # the jurisdiction has no rule: every location is to acknowledge
 
 
 def jurisdiction_conflicts(agreement: Agreement) -> list[JurisdictionConflict]:
@@ -28,9 +29,7 @@ def jurisdiction_conflicts(agreement: Agreement) -> list[JurisdictionConflict]:
     if not customer.policy.checks_jurisdiction or not customer.jurisdiction:
         return []
     rule = JurisdictionRule.objects.filter(jurisdiction=customer.jurisdiction).first()
-    if rule is None:
-        return []
-    allowed = set(rule.allowed_locations)
+    allowed = set(rule.allowed_locations) if rule is not None else set()
     acknowledged = set(agreement.acknowledgements.values_list("service_id", flat=True))
     services = {line.offering.service for line in agreement.lines.all()}
     conflicts = []
@@ -45,6 +44,7 @@ def jurisdiction_conflicts(agreement: Agreement) -> list[JurisdictionConflict]:
                     tuple(sorted(allowed)),
                     outside,
                     service.pk in acknowledged,
+                    rule is None,
                 )
             )
     return conflicts
@@ -66,7 +66,7 @@ def activation_blockers(agreement: Agreement) -> list[str]:
 
     Messages may name cost (the price floor of R6): show them to provider staff only.
     """
-    from servicebook.parties.services import latest_due_diligence
+    from servicebook.parties.services import due_diligence_problem
 
     blockers = []
     customer = agreement.customer
@@ -74,9 +74,9 @@ def activation_blockers(agreement: Agreement) -> list[str]:
         blockers.append(f"the customer is {customer.get_status_display().lower()}, not active")
     if not agreement.lines.exists():
         blockers.append("the agreement has no lines")
-    due_diligence = latest_due_diligence(customer)
-    if due_diligence is None or not due_diligence.allows_agreements:
-        blockers.append("no completed due diligence and no recorded waiver for this customer (R17)")
+    due_diligence_blocker = due_diligence_problem(customer)  # R17: missing, failed, expired
+    if due_diligence_blocker:
+        blockers.append(due_diligence_blocker)
     if valid_signature(agreement) is None:
         blockers.append(
             f"not signed by an approver with authority for the yearly value "
@@ -87,7 +87,13 @@ def activation_blockers(agreement: Agreement) -> list[str]:
 
     blockers += check_price_floor(agreement)
     for conflict in jurisdiction_conflicts(agreement):
-        if not conflict.acknowledged:
+        if not conflict.acknowledged and conflict.no_rule:
+            blockers.append(
+                f"{conflict.service_name} stores data in {', '.join(conflict.outside)} and there "
+                f"is no rule for this jurisdiction ({conflict.jurisdiction}): the customer's "
+                "acknowledgement is needed (R20)"
+            )
+        elif not conflict.acknowledged:
             blockers.append(
                 f"{conflict.service_name} stores data in {', '.join(conflict.outside)}, outside "
                 f"what {conflict.jurisdiction} allows: the customer's acknowledgement is needed "

@@ -34,7 +34,11 @@ from servicebook.core.services import (
     save_validated,
 )
 from servicebook.parties.models import Contact, Customer
-from servicebook.parties.services import latest_due_diligence, require_good_standing
+from servicebook.parties.services import (
+    latest_due_diligence,
+    require_fresh_due_diligence,
+    require_good_standing,
+)
 
 AGREEMENT_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
@@ -55,6 +59,7 @@ def create_agreement(
     """A new draft agreement whose kind (SLA or contract) the customer's policy decides (R12)."""
     require_role(actor, *AGREEMENT_EDITORS, action="Creating an agreement")
     require_good_standing(customer, action="a new agreement")
+    require_fresh_due_diligence(customer, action="A new agreement")  # R17: failed or expired
     agreement = Agreement(
         customer=customer,
         kind=customer.policy.agreement_kind,

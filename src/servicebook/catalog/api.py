@@ -14,6 +14,8 @@ from servicebook.core.api import (
     ScopedWriteSerializer,
     ServiceBackedViewSet,
 )
+from servicebook.core.roles import Role
+from servicebook.parties.api import PermissionFirstMixin
 from servicebook.parties.models import Contact, Provider
 
 
@@ -121,8 +123,10 @@ class SignOffSerializer(ScopedInputSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
 
 
-class SpecificationViewSet(ServiceBackedViewSet):
+class SpecificationViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """Versioned design specifications of services and their customers' sign-off (R10)."""
+
+    write_roles = services.CATALOG_EDITORS
 
     queryset = DesignSpecification.objects.select_related("signed_off_by")
     serializer_class = SpecificationSerializer
@@ -144,8 +148,10 @@ class SpecificationViewSet(ServiceBackedViewSet):
         return Response(SpecificationSerializer(spec, context={"request": request}).data)
 
 
-class ServiceViewSet(ServiceBackedViewSet):
+class ServiceViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """The catalog: staff see every service; customers see the live services offered to them."""
+
+    write_roles = services.CATALOG_EDITORS
 
     queryset = Service.objects.prefetch_related(
         "offerings__tiers", "offerings__service", "objectives"
@@ -163,7 +169,8 @@ class ServiceViewSet(ServiceBackedViewSet):
         return services.update_service(actor=self.request.user, service=instance, **data)
 
 
-class OfferingViewSet(ServiceBackedViewSet):
+class OfferingViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+    write_roles = (*services.CATALOG_EDITORS, Role.FINANCE)
     queryset = Offering.objects.select_related("service").prefetch_related("tiers")
     serializer_class = OfferingSerializer
     write_serializer_class = OfferingWriteSerializer

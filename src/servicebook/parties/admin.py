@@ -2,11 +2,13 @@ from django.contrib import admin
 
 from servicebook.parties.models import (
     Commitment,
+    CommitmentBreach,
     Contact,
     Customer,
     CustomerEvent,
     DueDiligence,
     DueDiligenceCheck,
+    ExternalSupplier,
     Feedback,
     JurisdictionRule,
     Objective,
@@ -62,10 +64,22 @@ class DueDiligenceAdmin(admin.ModelAdmin):
     inlines = [DueDiligenceCheckInline]
 
 
+class CommitmentBreachInline(admin.TabularInline):
+    model = CommitmentBreach
+    extra = 0
+    readonly_fields = ["recorded_at", "recorded_by", "detection_key"]
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(admin.ModelAdmin):
-    list_display = ["customer", "kind", "amount_per_period", "starts", "ends", "breached_at"]
+    list_display = ["customer", "kind", "amount_per_period", "starts", "ends"]
     list_filter = ["kind"]
+    inlines = [CommitmentBreachInline]
+
+
+@admin.register(ExternalSupplier)
+class ExternalSupplierAdmin(admin.ModelAdmin):
+    list_display = ["customer", "supplier", "service", "since"]
 
 
 @admin.register(Objective)

@@ -10,24 +10,48 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
-from servicebook.core.roles import is_provider_staff
+from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
 from servicebook.parties.models import (
     CheckType,
     Commitment,
+    CommitmentBreach,
     Contact,
     Customer,
     CustomerEvent,
     CustomerStatus,
     DueDiligence,
     DueDiligenceCheck,
+    ExternalSupplier,
     Feedback,
     JurisdictionRule,
     Objective,
     Provider,
     WaiverReason,
 )
+
+
+class PermissionFirstMixin:
+    """Check the role before the body is read: a refusal must not depend on what the body
+    names, or it tells a user which codes other customers or services use (a 403 whatever the
+    body). ``write_roles`` are the roles the service functions require for create/update."""
+
+    write_roles: tuple[str, ...] = ()
+
+    def check_write_role(self) -> None:
+        label = self.queryset.model._meta.verbose_name
+        verb = "Creating" if self.action == "create" else "Changing"
+        require_role(self.request.user, *self.write_roles, action=f"{verb} a {label}")
+
+    def create(self, request, *args, **kwargs):
+        self.check_write_role()
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self.check_write_role()
+        return super().update(request, *args, **kwargs)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -110,8 +134,10 @@ class CustomerFilter(filters.FilterSet):
         fields = ["kind", "status", "funding_model", "jurisdiction"]
 
 
-class CustomerViewSet(ServiceBackedViewSet):
+class CustomerViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """Customers: provider staff see all, a customer user sees only its own customer."""
+
+    write_roles = services.CUSTOMER_EDITORS
 
     queryset = Customer.objects.select_related("provider")
     serializer_class = CustomerSerializer
@@ -181,15 +207,29 @@ class DueDiligenceSerializer(serializers.ModelSerializer):
             "customer",
             "status",
             "summary",
+            "request_reason",
             "waiver_reason",
             "waiver_explanation",
             "concluded_at",
+            "expires_on",
             "checks",
         ]
+
+    expires_on = serializers.SerializerMethodField()
+
+    def get_expires_on(self, obj) -> str | None:
+        expires = obj.expires_on()
+        return None if expires is None else expires.isoformat()
 
 
 class DueDiligenceStartSerializer(ScopedInputSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why a new due diligence is requested (needed after a first one).",
+    )
 
 
 class WaiverSerializer(ScopedInputSerializer):
@@ -257,7 +297,27 @@ class DueDiligenceViewSet(
         return self._out(due_diligence)
 
 
+class CommitmentBreachSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = CommitmentBreach
+        fields = [
+            "id",
+            "commitment",
+            "kind",
+            "occurred_on",
+            "detail",
+            "recorded_at",
+            "recorded_by",
+            "resolved_at",
+            "resolution_note",
+        ]
+
+
 class CommitmentSerializer(ScopedWriteSerializer):
+    breaches = CommitmentBreachSerializer(many=True, read_only=True)
+
     class Meta:
         model = Commitment
         fields = [
@@ -269,10 +329,8 @@ class CommitmentSerializer(ScopedWriteSerializer):
             "starts",
             "ends",
             "note",
-            "breached_at",
-            "breach_note",
+            "breaches",
         ]
-        read_only_fields = ["breached_at", "breach_note"]
 
 
 class BreachSerializer(serializers.Serializer):
@@ -280,10 +338,22 @@ class BreachSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-class CommitmentViewSet(ServiceBackedViewSet):
+class ResolveBreachSerializer(serializers.Serializer):
+    breach = serializers.IntegerField()
+    note = serializers.CharField()
+
+
+class DetectSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False)
+
+
+class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """Internal customers' funding and exclusivity commitments (R19) and their breaches."""
 
-    queryset = Commitment.objects.select_related("customer")
+    write_roles = services.CUSTOMER_EDITORS
+    queryset = Commitment.objects.select_related("customer").prefetch_related(
+        "breaches__recorded_by"
+    )
     serializer_class = CommitmentSerializer
     write_serializer_class = CommitmentSerializer
     filterset_fields = ["customer", "kind"]
@@ -294,13 +364,40 @@ class CommitmentViewSet(ServiceBackedViewSet):
 
     @action(detail=True, methods=["post"], serializer_class=BreachSerializer)
     def breach(self, request, pk=None):
-        """Report that the commitment was broken (e.g. an external competitor was used)."""
+        """Report that the commitment was broken (e.g. an external competitor was used): one
+        more breach in its history."""
+        commitment = self.get_object()
         serializer = BreachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        commitment = services.report_commitment_breach(
-            actor=request.user, commitment=self.get_object(), **serializer.validated_data
+        services.report_commitment_breach(
+            actor=request.user, commitment=commitment, **serializer.validated_data
         )
+        commitment = self.get_queryset().get(pk=commitment.pk)
         return Response(CommitmentSerializer(commitment, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"], serializer_class=ResolveBreachSerializer)
+    def resolve(self, request, pk=None):
+        """Mark one of the commitment's breaches resolved (it stays in the history)."""
+        commitment = self.get_object()
+        serializer = ResolveBreachSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        breach = get_object_or_404(commitment.breaches, pk=serializer.validated_data["breach"])
+        services.resolve_commitment_breach(
+            actor=request.user, breach=breach, note=serializer.validated_data["note"]
+        )
+        commitment = self.get_queryset().get(pk=commitment.pk)
+        return Response(CommitmentSerializer(commitment, context={"request": request}).data)
+
+    @extend_schema(request=DetectSerializer, responses=CommitmentBreachSerializer(many=True))
+    @action(detail=False, methods=["post"], serializer_class=DetectSerializer)
+    def detect(self, request):
+        """Record consumption over funding as breaches, once per month (R19)."""
+        serializer = DetectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        found = services.detect_funding_breaches(
+            actor=request.user, on=serializer.validated_data.get("on")
+        )
+        return Response(CommitmentBreachSerializer(found, many=True).data)
 
     @action(detail=False, methods=["get"])
     def funding_report(self, request):
@@ -328,8 +425,10 @@ class ObjectiveSerializer(ScopedWriteSerializer):
         fields = ["id", "title", "description", "customers", "services"]
 
 
-class ObjectiveViewSet(ServiceBackedViewSet):
+class ObjectiveViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """Organization objectives shared with internal customers and served by services (R9)."""
+
+    write_roles = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
     queryset = Objective.objects.prefetch_related("customers", "services")
     serializer_class = ObjectiveSerializer
@@ -388,14 +487,25 @@ class FeedbackViewSet(ServiceBackedViewSet):
 
 
 class JurisdictionRuleSerializer(serializers.ModelSerializer):
+    allowed_locations = serializers.ListField(
+        child=serializers.RegexField(
+            r"^[A-Z]{2}$", error_messages={"invalid": "an ISO country code, e.g. FR"}
+        ),
+        allow_empty=True,
+        help_text="ISO country codes where data may be stored (may be empty: nowhere).",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
     class Meta:
         model = JurisdictionRule
         fields = ["id", "jurisdiction", "allowed_locations", "note"]
         validators = []
 
 
-class JurisdictionRuleViewSet(ServiceBackedViewSet):
+class JurisdictionRuleViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     """Where each jurisdiction allows customer data to be stored (R20)."""
+
+    write_roles = services.JURISDICTION_EDITORS
 
     queryset = JurisdictionRule.objects.all()
     serializer_class = JurisdictionRuleSerializer
@@ -423,7 +533,8 @@ class ContactWriteSerializer(ScopedWriteSerializer):
         fields = ["customer", *Contact.EDITABLE_FIELDS]
 
 
-class ContactViewSet(ServiceBackedViewSet):
+class ContactViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+    write_roles = services.CUSTOMER_EDITORS
     queryset = Contact.objects.select_related("customer")
     serializer_class = ContactSerializer
     write_serializer_class = ContactWriteSerializer
@@ -439,6 +550,26 @@ class ContactViewSet(ServiceBackedViewSet):
         return services.update_contact(actor=self.request.user, contact=instance, **data)
 
 
+class ExternalSupplierSerializer(ScopedWriteSerializer):
+    class Meta:
+        model = ExternalSupplier
+        fields = ["id", "customer", "service", "supplier", "since", "note"]
+
+
+class ExternalSupplierViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+    """External suppliers internal customers use (R19): under exclusivity, each is a breach."""
+
+    write_roles = (*services.CUSTOMER_EDITORS, Role.FINANCE)
+    queryset = ExternalSupplier.objects.select_related("customer", "service")
+    serializer_class = ExternalSupplierSerializer
+    write_serializer_class = ExternalSupplierSerializer
+    filterset_fields = ["customer", "service"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data):
+        return services.record_external_supplier(actor=self.request.user, **data)
+
+
 ROUTES = [
     ("customers", CustomerViewSet, "customer"),
     ("contacts", ContactViewSet, "contact"),
@@ -447,4 +578,5 @@ ROUTES = [
     ("objectives", ObjectiveViewSet, "objective"),
     ("feedback", FeedbackViewSet, "feedback"),
     ("jurisdiction-rules", JurisdictionRuleViewSet, "jurisdictionrule"),
+    ("external-suppliers", ExternalSupplierViewSet, "externalsupplier"),
 ]

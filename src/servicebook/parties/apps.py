@@ -7,3 +7,8 @@ class PartiesConfig(AppConfig):
     verbose_name = "Customers and parties"
     #: (label, url name, shown to customer users) entries for the navigation bar.
     navigation: tuple[tuple[str, str, bool], ...] = (("Customers", "parties:list", False),)
+
+    def ready(self) -> None:
+        from servicebook.parties.billing import check_plug_in
+
+        check_plug_in()

@@ -1,4 +1,4 @@
-"""Demo: shared objectives, internal commitments, an exclusivity breach, satisfaction surveys."""
+"""Demo: shared objectives, internal commitments and their breaches, satisfaction surveys."""
 
 from __future__ import annotations
 
@@ -65,13 +65,23 @@ def load(ctx) -> None:
             starts=start,
             note="No external IT providers while the agreed service levels are met.",
         )
-    exclusivity = customers["marketing"].commitments.get(kind="exclusivity")
-    services.report_commitment_breach(
+    # R19: an external supplier under exclusivity is detected as a breach; a second one is kept
+    # next to the first, never over it.
+    services.record_external_supplier(
         actor=None,
-        commitment=exclusivity,
-        on=dt.date(2026, 9, 14),
+        customer=customers["marketing"],
+        service=hosting,
+        supplier="CampaignCloud SaaS",
+        since=dt.date(2026, 9, 14),
         note="Marketing bought a SaaS campaign tool with its own hosting without asking IT.",
     )
+    services.report_commitment_breach(
+        actor=None,
+        commitment=customers["marketing"].commitments.get(kind="exclusivity"),
+        on=dt.date(2026, 10, 20),
+        note="A freelance web agency hosts the autumn campaign site outside IT.",
+    )
+    services.detect_funding_breaches(actor=None, on=dt.date(2026, 10, 1))
     main_service = {"airline": hosting, "pacific": hosting, "rnd": research}
     rows = []
     for key, scores in SURVEY.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
@@ -16,6 +19,7 @@ from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.policy import KIND_CHOICES, policy_for
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. FR.")
+MAX_PAYMENT_TERMS_DAYS = 365
 period_pattern = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -67,6 +71,11 @@ class Provider(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text="Yearly discount rate for business cases (NPV).",
     )
+    due_diligence_validity_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="How long a completed (or waived) due diligence stays current (R17).",
+    )
 
     class Meta:
         constraints = [
@@ -77,6 +86,11 @@ class Provider(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(recovery_share__gte=0) & Q(recovery_share__lte=1),
                 name="provider_recovery_share_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_diligence_validity_months__gte=1)
+                & Q(due_diligence_validity_months__lte=120),
+                name="provider_due_diligence_validity_range",
             ),
         ]
 
@@ -105,6 +119,7 @@ class StatusReason(models.TextChoices):
     ILLEGAL_REQUEST = "illegal_request", "Requires something illegal"
     ILLEGAL_USE = "illegal_use", "Uses the service for illegal purposes"
     ENDED = "ended", "Relationship ended"
+    DUE_DILIGENCE_FAILED = "due_diligence_failed", "Failed due diligence"
 
 
 class FundingModel(models.TextChoices):
@@ -152,7 +167,12 @@ class Customer(TimeStampedModel):
     registration_number = models.CharField(max_length=60, blank=True)
     jurisdiction = models.CharField(max_length=2, blank=True, validators=[country_code])
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, blank=True)
-    payment_terms_days = models.PositiveIntegerField(null=True, blank=True)
+    payment_terms_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_PAYMENT_TERMS_DAYS)],
+        help_text=f"Days an invoice is due after issue (0 to {MAX_PAYMENT_TERMS_DAYS}).",
+    )
     credit_limit = money_field(null=True, blank=True)
     # Relationship health (R14): a provider user flags a relationship in difficulty.
     in_difficulty = models.BooleanField(default=False)
@@ -193,6 +213,11 @@ class Customer(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
                 name="customer_credit_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_terms_days__isnull=True)
+                | Q(payment_terms_days__gte=0) & Q(payment_terms_days__lte=MAX_PAYMENT_TERMS_DAYS),
+                name="customer_payment_terms_range",
             ),
             models.UniqueConstraint(fields=["provider", "name"], name="customer_name_unique"),
         ]
@@ -335,6 +360,10 @@ class DueDiligence(TimeStampedModel):
     )
     waiver_reason = models.CharField(max_length=12, choices=WaiverReason.choices, blank=True)
     waiver_explanation = models.TextField(blank=True)
+    request_reason = models.TextField(
+        blank=True,
+        help_text="Why a new due diligence was requested (needed once the customer has had one).",
+    )
     concluded_at = models.DateTimeField(null=True, blank=True)
     concluded_by = models.ForeignKey(
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -360,6 +389,18 @@ class DueDiligence(TimeStampedModel):
     @property
     def allows_agreements(self) -> bool:
         return self.status in (DueDiligenceStatus.COMPLETED, DueDiligenceStatus.WAIVED)
+
+    def expires_on(self, validity_months: int | None = None) -> dt.date | None:
+        """The first day this completed or waived due diligence is no longer current (R17)."""
+        if not self.allows_agreements or self.concluded_at is None:
+            return None
+        if validity_months is None:
+            validity_months = self.customer.provider.due_diligence_validity_months
+        concluded = timezone.localdate(self.concluded_at)
+        month = concluded.month - 1 + validity_months
+        year, month = concluded.year + month // 12, month % 12 + 1
+        day = min(concluded.day, calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day)
 
 
 class CheckType(models.TextChoices):
@@ -428,8 +469,6 @@ class Commitment(TimeStampedModel):
     starts = models.DateField()
     ends = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
-    breached_at = models.DateField(null=True, blank=True)
-    breach_note = models.TextField(blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -456,6 +495,86 @@ class Commitment(TimeStampedModel):
             raise ValidationError({"customer": "only internal customers make these commitments"})
         if self.kind == self.Kind.FUNDING and self.amount_per_period is None:
             raise ValidationError({"amount_per_period": "a funding commitment needs an amount"})
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.starts <= on and (self.ends is None or on <= self.ends)
+
+
+class BreachQuerySet(ScopedQuerySet):
+    customer_path = "commitment__customer"
+
+
+class CommitmentBreach(models.Model):
+    """One breach of an internal customer's commitment (R19), kept as history: a second breach
+    adds a row, never overwrites the first. Reported by a person, or detected from the data
+    (consumption over the funding commitment for a month; an external supplier recorded while
+    an exclusivity commitment is in force)."""
+
+    class Kind(models.TextChoices):
+        REPORTED = "reported", "Reported"
+        OVER_FUNDING = "over_funding", "Consumption over funding"
+        EXTERNAL_SUPPLIER = "external_supplier", "External supplier used"
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="breaches")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    occurred_on = models.DateField(help_text="When the breach happened (or the month began).")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.TextField()
+    detection_key = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="For detected breaches: what was detected (one row per fact, e.g. a month).",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    objects = BreachQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commitment", "occurred_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "detection_key"],
+                condition=~Q(detection_key=""),
+                name="breach_detected_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_on}: {self.detail}"
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class ExternalSupplier(TimeStampedModel):
+    """An external supplier an internal customer uses for what one of the provider's services
+    delivers (R19): under an exclusivity commitment in force, recording it records a breach."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="external_suppliers"
+    )
+    service = models.ForeignKey(
+        "catalog.Service",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The provider's service the supplier competes with.",
+    )
+    supplier = models.CharField(max_length=200)
+    since = models.DateField()
+    note = models.TextField(blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "-since"]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} for {self.service} since {self.since}"
 
 
 # --- strategy (R9) -----------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from servicebook.core.services import (
     require_role,
     save_validated,
 )
+from servicebook.parties import billing
 from servicebook.parties.models import (
     CheckOutcome,
     Commitment,
+    CommitmentBreach,
     Contact,
     Customer,
     CustomerEvent,
@@ -29,15 +31,18 @@ from servicebook.parties.models import (
     DueDiligence,
     DueDiligenceCheck,
     DueDiligenceStatus,
+    ExternalSupplier,
     Feedback,
     JurisdictionRule,
     Objective,
     Provider,
+    StatusReason,
     WaiverReason,
 )
 from servicebook.policy import policy_for
 
 CUSTOMER_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
+JURISDICTION_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
 # Which lifecycle step may follow which (R16): nothing is ever deleted.
 CUSTOMER_TRANSITIONS: dict[str, set[str]] = {
@@ -76,12 +81,32 @@ def update_customer(*, actor: User | None, customer: Customer, **changes) -> Cus
             raise ValidationError({locked: message})
         changes.pop(locked, None)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if "currency" in changes and changes["currency"] != customer.currency:
+        issued = billing.invoice_currencies(customer)
+        if issued:
+            raise DomainError(
+                f"{customer.name} already has invoices in {', '.join(sorted(issued))}: its "
+                "currency cannot change (start a new customer record for a new currency)",
+                code="currency_locked",
+                field="currency",
+            )
+    agreements = current_agreements(customer) if "jurisdiction" in changes else []
+    before = jurisdiction_snapshot(agreements)
     changed = apply_changes(customer, changes)
     if changed:
         save_validated(customer)
         CustomerEvent.objects.create(
             customer=customer, actor=actor, action="updated", note=describe_changes(changed)
         )
+        if "jurisdiction" in changed:
+            old, new = changed["jurisdiction"]
+            recheck_jurisdiction(
+                actor=actor,
+                agreements=current_agreements(customer),
+                before=before,
+                cause=f"{customer.name}'s jurisdiction changed from {old or 'none'} to "
+                f"{new or 'none'}",
+            )
     return customer
 
 
@@ -94,25 +119,29 @@ def change_customer_status(
     reason: str = "",
     note: str = "",
     effective: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> Customer:
     """Move a customer along its lifecycle, recording who, when, from → to and why (R16).
 
-    Termination ends the customer's current agreements at ``effective`` (default today);
-    nothing is deleted.
+    Becoming active needs a current due diligence (R17). Suspension for non-payment needs
+    something overdue, and something to pay at all (R16). Termination ends the customer's
+    current agreements at ``effective`` (default today); nothing is deleted.
     """
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Changing a customer's status")
+    today = today or timezone.localdate()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     from_status = customer.status
     check_transition("customer", from_status, to_status, CUSTOMER_TRANSITIONS)
-    if to_status == CustomerStatus.ACTIVE and from_status == CustomerStatus.DUE_DILIGENCE:
-        latest = latest_due_diligence(customer)
-        if latest is None or not latest.allows_agreements:
+    if to_status == CustomerStatus.ACTIVE:
+        problem = due_diligence_problem(customer, today=today)
+        if problem:
             raise DomainError(
-                "complete the due diligence, or record why it was not carried out, before "
-                "the customer becomes active",
+                f"{customer.name} cannot become active: {problem}",
                 code="due_diligence_missing",
                 field="to_status",
             )
+    if to_status == CustomerStatus.SUSPENDED and reason == StatusReason.NON_PAYMENT:
+        require_something_overdue(customer, today=today)
     customer.status = to_status
     customer.status_reason = (
         reason if to_status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED) else ""
@@ -202,6 +231,25 @@ def create_staff_user(
     return user
 
 
+def require_something_overdue(customer: Customer, *, today: dt.date) -> None:
+    """R16: "refuses to pay" needs something to pay (the policy) and something overdue."""
+    if not customer.policy.pays_for_service(customer):
+        funding = customer.get_funding_model_display() or customer.policy.label
+        raise DomainError(
+            f"{customer.name} has nothing to pay ({funding.lower()}): it cannot be suspended "
+            "for non-payment",
+            code="nothing_to_pay",
+            field="reason",
+        )
+    if not billing.overdue_documents(customer, today=today):
+        raise DomainError(
+            f"{customer.name} has no overdue invoice or statement on {today}: suspension for "
+            "non-payment needs one",
+            code="nothing_overdue",
+            field="reason",
+        )
+
+
 def require_good_standing(customer: Customer, *, action: str) -> None:
     """R16: a suspended or terminated customer gets no new requests, changes or agreements."""
     if customer.status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED):
@@ -222,19 +270,79 @@ def latest_due_diligence(customer: Customer) -> DueDiligence | None:
     return customer.due_diligences.order_by("-created_at", "-pk").first()
 
 
+def due_diligence_problem(customer: Customer, *, today: dt.date | None = None) -> str | None:
+    """Why the customer has no current due diligence to rest an agreement on, or None (R17).
+
+    Current means: the latest due diligence was completed (or waived, with the reason recorded)
+    less than the provider's validity period ago. A failed one is never current.
+    """
+    today = today or timezone.localdate()
+    latest = latest_due_diligence(customer)
+    if latest is None or latest.status == DueDiligenceStatus.IN_PROGRESS:
+        return "no completed due diligence and no recorded waiver for this customer (R17)"
+    if latest.status == DueDiligenceStatus.FAILED:
+        failed = ", ".join(
+            check.get_check_type_display().lower()
+            for check in latest.checks.filter(outcome=CheckOutcome.FAILED)
+        )
+        return (
+            f"its due diligence failed on {timezone.localdate(latest.concluded_at)}"
+            f"{f' ({failed})' if failed else ''}: a failed due diligence cannot be waived; "
+            "request a new one, with a reason, and complete it (R17)"
+        )
+    expires = latest.expires_on(customer.provider.due_diligence_validity_months)
+    if expires is not None and expires <= today:
+        return (
+            f"its due diligence expired on {expires} (valid "
+            f"{customer.provider.due_diligence_validity_months} months): request a fresh one "
+            "(R17)"
+        )
+    return None
+
+
+def require_fresh_due_diligence(customer: Customer, *, action: str) -> None:
+    """R17: a request for a new agreement is refused while the customer's due diligence has
+    failed or expired (a customer still being checked may have drafts)."""
+    latest = latest_due_diligence(customer)
+    if latest is None or latest.status == DueDiligenceStatus.IN_PROGRESS:
+        return
+    problem = due_diligence_problem(customer)
+    if problem:
+        raise DomainError(
+            f"{action} for {customer.name} is refused: {problem}",
+            code="due_diligence_not_current",
+            field="customer",
+        )
+
+
 @transaction.atomic
-def start_due_diligence(*, actor: User | None, customer: Customer) -> DueDiligence:
-    """Open a due diligence with the checks the customer's policy requires."""
+def start_due_diligence(
+    *, actor: User | None, customer: Customer, reason: str = ""
+) -> DueDiligence:
+    """Open a due diligence with the checks the customer's policy requires.
+
+    A customer that already had one (failed, expired, or to be renewed) needs a new request
+    with a reason: that is what the new checks answer.
+    """
     require_role(actor, *CUSTOMER_EDITORS, action="Starting a due diligence")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.due_diligences.filter(status=DueDiligenceStatus.IN_PROGRESS).exists():
         raise DomainError("a due diligence is already in progress", code="dd_in_progress")
-    due_diligence = DueDiligence.objects.create(customer=customer)
+    if customer.due_diligences.exists() and not reason.strip():
+        raise ValidationError(
+            {"reason": "this customer already had a due diligence: say why a new one is requested"}
+        )
+    due_diligence = DueDiligence.objects.create(customer=customer, request_reason=reason.strip())
     DueDiligenceCheck.objects.bulk_create(
         DueDiligenceCheck(due_diligence=due_diligence, check_type=check)
         for check in customer.policy.due_diligence_checks
     )
     CustomerEvent.objects.create(
-        customer=customer, actor=actor, action="due_diligence_started", to_state="in_progress"
+        customer=customer,
+        actor=actor,
+        action="due_diligence_started",
+        to_state="in_progress",
+        note=reason.strip(),
     )
     if customer.status == CustomerStatus.PROSPECT:
         change_customer_status(
@@ -270,7 +378,12 @@ def record_check(
 
 @transaction.atomic
 def conclude_due_diligence(*, actor: User | None, due_diligence: DueDiligence) -> DueDiligence:
-    """Completed when every check passed, failed when any failed; pending checks refuse."""
+    """Completed when every check passed, failed when any failed; pending checks refuse.
+
+    A failed due diligence suspends an active customer (reason: failed due diligence): its
+    agreements stay readable, nothing new is agreed, and it becomes active again only after a
+    new due diligence is requested and completed.
+    """
     require_role(actor, *CUSTOMER_EDITORS, action="Concluding a due diligence")
     due_diligence = DueDiligence.objects.select_for_update().get(pk=due_diligence.pk)
     if due_diligence.status != DueDiligenceStatus.IN_PROGRESS:
@@ -281,17 +394,28 @@ def conclude_due_diligence(*, actor: User | None, due_diligence: DueDiligence) -
         raise DomainError(
             f"checks still pending: {', '.join(pending)}", code="dd_pending", field="checks"
         )
-    failed = any(outcome == CheckOutcome.FAILED for _, outcome in outcomes)
+    failed = [check for check, outcome in outcomes if outcome == CheckOutcome.FAILED]
     due_diligence.status = DueDiligenceStatus.FAILED if failed else DueDiligenceStatus.COMPLETED
     due_diligence.concluded_at, due_diligence.concluded_by = timezone.now(), actor
     save_validated(due_diligence)
+    customer = due_diligence.customer
     CustomerEvent.objects.create(
-        customer=due_diligence.customer,
+        customer=customer,
         actor=actor,
         action="due_diligence_concluded",
         from_state="in_progress",
         to_state=due_diligence.status,
+        note=f"failed: {', '.join(failed)}" if failed else "",
     )
+    if failed and customer.status == CustomerStatus.ACTIVE:
+        change_customer_status(
+            actor=actor,
+            customer=customer,
+            to_status=CustomerStatus.SUSPENDED,
+            reason=StatusReason.DUE_DILIGENCE_FAILED,
+            note=f"due diligence failed ({', '.join(failed)}): nothing new is agreed until a "
+            "new due diligence is completed",
+        )
     return due_diligence
 
 
@@ -299,13 +423,37 @@ def conclude_due_diligence(*, actor: User | None, due_diligence: DueDiligence) -
 def waive_due_diligence(
     *, actor: User | None, customer: Customer, reason: str, explanation: str
 ) -> DueDiligence:
-    """Record that due diligence was NOT carried out, and why (R17): the agreement shows it."""
+    """Record that due diligence was NOT carried out, and why (R17): the agreement shows it.
+
+    Only a check that was not done can be waived: never a failed check, and never after a
+    failed due diligence (only a new, completed one clears a failure).
+    """
     require_role(actor, *CUSTOMER_EDITORS, action="Waiving due diligence")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if reason not in WaiverReason.values:
         raise ValidationError({"reason": f"one of {', '.join(WaiverReason.values)}"})
     if not explanation.strip():
         raise ValidationError({"explanation": "explain why due diligence was not carried out"})
+    concluded = customer.due_diligences.exclude(status=DueDiligenceStatus.IN_PROGRESS)
+    last = concluded.order_by("-concluded_at", "-pk").first()
+    if last is not None and last.status == DueDiligenceStatus.FAILED:
+        raise DomainError(
+            f"the due diligence of {customer.name} failed: a failed due diligence can never be "
+            "waived; request a new one, with a reason, and complete its checks",
+            code="dd_failed_not_waivable",
+            field="reason",
+        )
     due_diligence = customer.due_diligences.filter(status=DueDiligenceStatus.IN_PROGRESS).first()
+    if due_diligence is not None:
+        failed = due_diligence.checks.filter(outcome=CheckOutcome.FAILED)
+        if failed.exists():
+            names = ", ".join(check.get_check_type_display().lower() for check in failed)
+            raise DomainError(
+                f"a check already failed ({names}): a failed check can never be waived; "
+                "conclude this due diligence",
+                code="dd_failed_not_waivable",
+                field="reason",
+            )
     due_diligence = due_diligence or DueDiligence(customer=customer)
     due_diligence.status = DueDiligenceStatus.WAIVED
     due_diligence.waiver_reason, due_diligence.waiver_explanation = reason, explanation.strip()
@@ -343,20 +491,146 @@ def add_commitment(*, actor: User | None, customer: Customer, **fields) -> Commi
 @transaction.atomic
 def report_commitment_breach(
     *, actor: User | None, commitment: Commitment, on: dt.date, note: str
-) -> Commitment:
-    """Record that an internal customer broke a commitment (e.g. used an external competitor)."""
+) -> CommitmentBreach:
+    """Record that an internal customer broke a commitment (e.g. used an external competitor).
+
+    Each report adds a breach to the commitment's history; earlier ones are kept.
+    """
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Reporting a breach")
     if not note.strip():
         raise ValidationError({"note": "describe the breach"})
-    commitment.breached_at, commitment.breach_note = on, note.strip()
-    save_validated(commitment)
+    return _record_breach(
+        actor=actor,
+        commitment=commitment,
+        kind=CommitmentBreach.Kind.REPORTED,
+        on=on,
+        detail=note.strip(),
+    )
+
+
+def _record_breach(
+    *, actor, commitment: Commitment, kind: str, on: dt.date, detail: str, key: str = ""
+) -> CommitmentBreach:
+    if on < commitment.starts or (commitment.ends is not None and on > commitment.ends):
+        raise DomainError(
+            f"the commitment runs {commitment.starts} – {commitment.ends or 'open'}: a breach on "
+            f"{on} is outside it",
+            code="breach_outside_commitment",
+            field="on",
+        )
+    breach = CommitmentBreach(
+        commitment=commitment,
+        kind=kind,
+        occurred_on=on,
+        detail=detail,
+        detection_key=key,
+        recorded_by=actor,
+    )
+    save_validated(breach)
     CustomerEvent.objects.create(
         customer=commitment.customer,
         actor=actor,
         action="commitment_breached",
-        note=f"{commitment.get_kind_display()}: {note}",
+        reason=kind,
+        note=f"{commitment.get_kind_display()} on {on}: {detail}",
     )
-    return commitment
+    return breach
+
+
+@transaction.atomic
+def resolve_commitment_breach(
+    *, actor: User | None, breach: CommitmentBreach, note: str
+) -> CommitmentBreach:
+    """Close a breach (e.g. the external tool was dropped, funding topped up); it stays listed."""
+    require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Resolving a breach")
+    if breach.resolved_at is not None:
+        raise DomainError("this breach is already resolved", code="already_resolved")
+    if not note.strip():
+        raise ValidationError({"note": "say how the breach was resolved"})
+    breach.resolved_at, breach.resolution_note = timezone.now(), note.strip()
+    save_validated(breach)
+    CustomerEvent.objects.create(
+        customer=breach.commitment.customer,
+        actor=actor,
+        action="commitment_breach_resolved",
+        note=f"{breach}: {note.strip()}",
+    )
+    return breach
+
+
+@transaction.atomic
+def detect_funding_breaches(*, actor: User | None, on: dt.date | None = None) -> list:
+    """R19: a month whose consumption at cost exceeds the funding commitment in force is a
+    breach of that commitment, recorded once per month (running it again adds nothing)."""
+    from servicebook.parties.selectors import funding_report
+
+    require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Detecting breaches")
+    on = on or timezone.localdate()
+    month = on.replace(day=1)
+    found = []
+    for row in funding_report(None, on=on, all_customers=True):
+        if not row.over or row.commitment is None:
+            continue
+        key = f"over_funding:{month:%Y-%m}"
+        if row.commitment.breaches.filter(detection_key=key).exists():
+            continue
+        found.append(
+            _record_breach(
+                actor=actor,
+                commitment=row.commitment,
+                kind=CommitmentBreach.Kind.OVER_FUNDING,
+                on=max(month, row.commitment.starts),
+                detail=f"consumption at cost {row.currency} {row.consumption} a month is over "
+                f"the funding of {row.currency} {row.funding} by {row.currency} {row.over_by} "
+                f"({month:%Y-%m})",
+                key=key,
+            )
+        )
+    return found
+
+
+@transaction.atomic
+def record_external_supplier(
+    *,
+    actor: User | None,
+    customer: Customer,
+    service,
+    supplier: str,
+    since: dt.date,
+    note: str = "",
+) -> ExternalSupplier:
+    """Record that an internal customer uses an external supplier for what one of the
+    provider's services delivers; under an exclusivity commitment in force that day, this is
+    detected as a breach of it (R19)."""
+    require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Recording an external supplier")
+    if not supplier.strip():
+        raise ValidationError({"supplier": "name the supplier"})
+    record = ExternalSupplier(
+        customer=customer, service=service, supplier=supplier.strip(), since=since, note=note
+    )
+    save_validated(record)
+    CustomerEvent.objects.create(
+        customer=customer,
+        actor=actor,
+        action="external_supplier",
+        note=f"{record.supplier} for {service} since {since}",
+    )
+    if customer.policy.has_commitments:
+        exclusivity = [
+            commitment
+            for commitment in customer.commitments.filter(kind=Commitment.Kind.EXCLUSIVITY)
+            if commitment.in_force(since)
+        ]
+        for commitment in exclusivity:
+            _record_breach(
+                actor=actor,
+                commitment=commitment,
+                kind=CommitmentBreach.Kind.EXTERNAL_SUPPLIER,
+                on=since,
+                detail=f"{record.supplier} used for {service} ({note or 'no note'})",
+                key=f"external_supplier:{record.pk}",
+            )
+    return record
 
 
 @transaction.atomic
@@ -437,12 +711,103 @@ def submit_feedback(
 def set_jurisdiction_rule(
     *, actor: User | None, jurisdiction: str, allowed_locations: list[str], note: str = ""
 ) -> JurisdictionRule:
-    require_role(actor, Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, action="Setting a rule")
+    require_role(actor, *JURISDICTION_EDITORS, action="Setting a rule")
     rule = JurisdictionRule.objects.filter(jurisdiction=jurisdiction).first()
     rule = rule or JurisdictionRule(jurisdiction=jurisdiction)
+    agreements = current_agreements_in(jurisdiction)
+    before = jurisdiction_snapshot(agreements)
     rule.allowed_locations, rule.note = allowed_locations, note
     save_validated(rule)
+    recheck_jurisdiction(
+        actor=actor,
+        agreements=current_agreements_in(jurisdiction),
+        before=before,
+        cause=f"the rule for {jurisdiction} now allows {', '.join(allowed_locations) or 'nowhere'}",
+    )
     return rule
+
+
+# --- data locations against local law (R20): rechecked on every change ---------------------------
+
+ENDED_AGREEMENT_STATUSES = ("expired", "terminated")
+
+
+def current_agreements(customer: Customer) -> list:
+    """The customer's agreements that are not over (drafts, in negotiation, active)."""
+    return list(
+        customer.agreements.exclude(status__in=ENDED_AGREEMENT_STATUSES).select_related(
+            "customer__provider"
+        )
+    )
+
+
+def current_agreements_in(jurisdiction: str) -> list:
+    from servicebook.agreements.models import Agreement
+
+    return list(
+        Agreement.objects.filter(customer__jurisdiction=jurisdiction)
+        .exclude(status__in=ENDED_AGREEMENT_STATUSES)
+        .select_related("customer__provider")
+    )
+
+
+def jurisdiction_snapshot(agreements) -> dict[int, dict[int, tuple[frozenset, bool]]]:
+    """Per agreement and service: the locations outside the rule, and whether no rule exists."""
+    from servicebook.agreements.selectors import jurisdiction_conflicts
+
+    return {
+        agreement.pk: {
+            c.service_id: (frozenset(c.outside), c.no_rule)
+            for c in jurisdiction_conflicts(agreement)
+        }
+        for agreement in agreements
+    }
+
+
+def recheck_jurisdiction(*, actor: User | None, agreements, before: dict, cause: str) -> int:
+    """After a change of data locations, jurisdiction or rule: flag every agreement that has a
+    new or wider conflict (an event on the agreement, naming the cause), and drop the
+    acknowledgements that no longer cover it, so the customer acknowledges afresh. Returns the
+    number of conflicts flagged."""
+    from servicebook.agreements.models import AgreementEvent
+    from servicebook.agreements.selectors import jurisdiction_conflicts
+
+    flagged = 0
+    for agreement in agreements:
+        old = before.get(agreement.pk, {})
+        for conflict in jurisdiction_conflicts(agreement):
+            no_rule = conflict.no_rule
+            previous = old.get(conflict.service_id)
+            told = previous is not None and set(conflict.outside) <= previous[0]
+            if told and (previous[1] or not no_rule):
+                continue  # nothing the customer has not been told already
+            stale = list(
+                agreement.acknowledgements.filter(service_id=conflict.service_id).select_related(
+                    "contact"
+                )
+            )
+            what = (
+                f"no rule for this jurisdiction ({conflict.jurisdiction})"
+                if no_rule
+                else f"outside what {conflict.jurisdiction} allows"
+            )
+            where = ", ".join(conflict.outside)
+            note = f"{cause}: {conflict.service_name} stores data in {where}, {what}."
+            for ack in stale:
+                note += (
+                    f" The acknowledgement by {ack.contact.name} of "
+                    f"{timezone.localdate(ack.recorded_at)} no longer covers it."
+                )
+                ack.delete()
+            AgreementEvent.objects.create(
+                agreement=agreement,
+                actor=actor,
+                action="jurisdiction_conflict",
+                to_state="acknowledgement_needed",
+                note=note,
+            )
+            flagged += 1
+    return flagged
 
 
 # --- relationship health (R14) ------------------------------------------------------------------

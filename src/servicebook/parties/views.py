@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -91,7 +92,7 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
                 Prefetch("agreements", queryset=agreements),
                 "events__actor",
                 "due_diligences__checks",
-                "commitments",
+                "commitments__breaches",
                 "objectives",
                 "feedback__service",
             )
@@ -108,7 +109,9 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
             monthly_charge=sum((m for m in monthly if m is not None), Decimal(0)),
             can_edit=is_provider_staff(user) and has_role(user, *EDITORS),
             can_change_status=is_provider_staff(user) and has_role(user, *EDITORS, Role.FINANCE),
-            due_diligence=services.latest_due_diligence(customer),
+            due_diligence=(due_diligence := services.latest_due_diligence(customer)),
+            due_diligence_expires=due_diligence.expires_on() if due_diligence else None,
+            due_diligence_problem=services.due_diligence_problem(customer),
             feedback_summary=feedback_summary(customer),
             is_own=customer_of(user) == customer,
             **kwargs,
@@ -202,6 +205,8 @@ class _CustomerPostView(RoleRequiredMixin, View):
             message = self.perform(customer)
         except DomainError as error:
             messages.error(request, error.message)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, message)
         return redirect("parties:detail", pk=pk)
@@ -209,7 +214,8 @@ class _CustomerPostView(RoleRequiredMixin, View):
 
 class StartDueDiligenceView(_CustomerPostView):
     def perform(self, customer):
-        services.start_due_diligence(actor=self.request.user, customer=customer)
+        reason = self.request.POST.get("reason", "")
+        services.start_due_diligence(actor=self.request.user, customer=customer, reason=reason)
         return "Due diligence started: record each check with its evidence."
 
 
