@@ -6,6 +6,8 @@ only: cost fields are dropped for them, R7). Ledger, costs and reports are provi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.http import Http404, HttpResponse
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from servicebook.agreements.models import Agreement
 from servicebook.catalog.models import Offering
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer
+from servicebook.core.errors import DomainError
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance import ledger, selectors, services
 from servicebook.finance.models import (
@@ -44,7 +47,36 @@ from servicebook.finance.models import (
 from servicebook.parties.models import Customer
 
 
-class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+class ObjectBodyMixin:
+    """Every write of the finance API takes a JSON object (or a form): any other JSON value
+    (``0``, ``[]``, ``"x"``, ``true``, ``null``) is refused with a 400 saying so, never a 500.
+    Checked once here, after authentication and permissions, before any action reads the body."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+            raise DomainError(
+                "the request body must be a JSON object such as "
+                f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
+                code="bad_body",
+            )
+
+
+class ScopedReadOnlyViewSet(ObjectBodyMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only, scoped by ``visible_to``: another customer's object is a 404."""
 
     def get_queryset(self):
@@ -203,6 +235,7 @@ class PaymentWriteSerializer(ScopedWriteSerializer):
 
 
 class PaymentViewSet(
+    ObjectBodyMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -372,6 +405,10 @@ class CloseSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
 
 
+class PeriodInputSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
+
+
 class PeriodViewSet(ScopedReadOnlyViewSet):
     """Periods and their close (finance only closes)."""
 
@@ -402,6 +439,7 @@ class CostPoolSerializer(serializers.ModelSerializer):
 
 
 class CostPoolViewSet(
+    ObjectBodyMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -422,7 +460,7 @@ class CostPoolViewSet(
         pool = services.set_cost_pool(actor=request.user, source="api", **serializer.validated_data)
         return Response(CostPoolSerializer(pool).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=False, methods=["post"], serializer_class=CloseSerializer)
+    @action(detail=False, methods=["post"], serializer_class=PeriodInputSerializer)
     def compute(self, request):
         """Allocate a period's pools to services and derive unit costs: ``{"period": …}``."""
         period = request.data.get("period", "")
@@ -494,6 +532,7 @@ class PriceOverrideSerializer(ScopedWriteSerializer):
 
 
 class PriceOverrideViewSet(
+    ObjectBodyMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -543,7 +582,7 @@ REPORTS = {
 }
 
 
-class ReportViewSet(viewsets.ViewSet):
+class ReportViewSet(ObjectBodyMixin, viewsets.ViewSet):
     """Finance reports (staff only): ``/api/finance-reports/<name>/?period=YYYY-MM``."""
 
     lookup_field = "name"
@@ -626,6 +665,7 @@ class UsageImportInputSerializer(serializers.Serializer):
 
 
 class UsageImportViewSet(
+    ObjectBodyMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -706,7 +746,7 @@ class CloudMappingSerializer(ScopedWriteSerializer):
         validators = []
 
 
-class CloudMappingViewSet(viewsets.ModelViewSet):
+class CloudMappingViewSet(ObjectBodyMixin, viewsets.ModelViewSet):
     """Rules sending cloud cost to customers by resource id, tag value or sub-account (staff)."""
 
     queryset = CloudMapping.objects.select_related("customer")
@@ -781,7 +821,7 @@ class CloudChargeViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["period", "customer", "usage_import"]
 
 
-class FocusExportViewSet(viewsets.ViewSet):
+class FocusExportViewSet(ObjectBodyMixin, viewsets.ViewSet):
     """``/api/focus-export/?period=YYYY-MM&format=csv|parquet[&customer=<id>]``: the charges the
     user may see as a FOCUS dataset (customer users: their own, prices only)."""
 
