@@ -80,8 +80,8 @@ def test_consideration_must_add_up_to_the_cent(users):
         services.set_consideration(
             actor=users["manager"],
             agreement=agreement,
-            contract_value=D("1150.00"),
-            cash=D("766.66"),
+            contract_value=D("1200.00"),
+            cash=D("816.66"),
             in_kind=[{"description": "Tickets", "unit_value": D("383.33"), "quantity": D(1)}],
         )
     agreement.refresh_from_db()
@@ -89,8 +89,8 @@ def test_consideration_must_add_up_to_the_cent(users):
     services.set_consideration(
         actor=users["manager"],
         agreement=agreement,
-        contract_value=D("1150.00"),
-        cash=D("766.67"),
+        contract_value=D("1200.00"),
+        cash=D("816.67"),
         in_kind=[{"description": "Tickets", "unit_value": D("383.33"), "quantity": D(1)}],
     )
     assert agreement.consideration_errors() == []

@@ -28,7 +28,7 @@ def hosting(db) -> Service:
     return Service.objects.get(code="cloud-hosting")
 
 
-def window(days: int = 20, hours: int = 2):
+def window(days: int = 40, hours: int = 2):
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=days)
     return start, start + dt.timedelta(hours=hours)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -186,11 +188,18 @@ class Agreement(TimeStampedModel):
         """Monthly value settled in kind (services or products at their agreed unit value)."""
         return sum((item.value() for item in self.consideration_items.all()), Decimal(0))
 
+    def lines_value(self) -> Decimal | None:
+        """What the lines are worth a month: what the customer is charged for them under its
+        policy (the agreed price for a contract; None when a cost to charge at is unknown)."""
+        return self.monthly_charge() if self.lines.exists() else Decimal(0)
+
     def consideration_errors(self) -> list[str]:
-        """Why cash plus in-kind items do not add up to the contract value (R3), if they do not."""
+        """Why the stated contract value, or cash plus in-kind items, do not match what the
+        lines are worth a month (R3), if they do not."""
         items = list(self.consideration_items.all())
+        value_errors = self._value_errors()
         if self.consideration_cash is None and not items:
-            return []
+            return value_errors
         if items and not self.policy.accepts_in_kind:
             return ["this kind of customer does not settle in kind"]
         if self.contract_value is None:
@@ -199,9 +208,48 @@ class Agreement(TimeStampedModel):
         if total != self.contract_value:
             return [
                 f"cash {self.consideration_cash or 0} + in kind {self.in_kind_value()} = {total}, "
-                f"not the contract value {self.contract_value}"
+                f"not the contract value {self.contract_value}",
+                *value_errors,
+            ]
+        return value_errors
+
+    def _value_errors(self) -> list[str]:
+        if self.contract_value is None:
+            return []
+        worth = self.lines_value()
+        if worth is None:
+            return [
+                f"the stated value {self.currency} {self.contract_value} cannot be checked: "
+                "a line has no cost to charge at"
+            ]
+        if worth != self.contract_value:
+            return [
+                f"the stated value {self.currency} {self.contract_value} a month is not what the "
+                f"lines are worth: {self.currency} {worth} a month"
             ]
         return []
+
+    def business_calendar(self) -> Calendar | None:
+        """The calendar the agreement's working days are counted in (R11 notice periods): the
+        one most of its response and resolution targets are measured in, or None."""
+        counts = Counter(
+            target.calendar_id
+            for target in self.targets.all()
+            if target.metric != Metric.AVAILABILITY
+        )
+        if not counts:
+            return None
+        return Calendar.objects.get(pk=counts.most_common(1)[0][0])
+
+    def add_working_days(self, moment: dt.datetime, days: int) -> dt.datetime:
+        """``moment`` plus ``days`` working days of the agreement's business calendar, at the
+        same local time of day (Monday to Friday in UTC when the agreement has no calendar)."""
+        calendar = self.business_calendar() or Calendar(
+            name="Monday to Friday",
+            time_zone="UTC",
+            windows={str(day): [["00:00", "24:00"]] for day in range(5)},
+        )
+        return calendar.add_working_days(moment, days)
 
     def yearly_value(self) -> Decimal:
         """Twelve months of the customer's charge: what a signatory commits to (R17)."""
@@ -461,6 +509,41 @@ class Calendar(TimeStampedModel):
             self.to_engine()
         except (ValueError, TypeError, KeyError) as error:
             raise ValidationError({"windows": str(error)}) from None
+
+    def is_working_day(self, days: list[dt.date]) -> list[bool]:
+        """Whether each local date has business time (a working window, not a holiday), as the
+        service level clock counts it."""
+        from servicebook.levels.clock import business_seconds  # the clock kernel (no Django)
+
+        zone = ZoneInfo(self.time_zone)
+
+        def epoch(day: dt.date) -> int:
+            return int(dt.datetime.combine(day, dt.time(0), zone).timestamp())
+
+        starts = [epoch(day) for day in days]
+        ends = [epoch(day + dt.timedelta(days=1)) for day in days]
+        return [bool(seconds > 0) for seconds in business_seconds(self.to_engine(), starts, ends)]
+
+    def add_working_days(self, moment: dt.datetime, days: int) -> dt.datetime:
+        """``moment`` plus ``days`` working days, at the same local time of day (UTC result).
+
+        Notified on Friday 10:00 with five working days' notice, the earliest start is the next
+        Friday 10:00, or later when a public holiday or closed date falls in between.
+        """
+        if days <= 0:
+            return moment
+        zone = ZoneInfo(self.time_zone)
+        local = moment.astimezone(zone)
+        day, counted = local.date(), 0
+        for _ in range(0, 5 * 366, 31):  # five years at most
+            batch = [day + dt.timedelta(days=offset) for offset in range(1, 32)]
+            for candidate, working in zip(batch, self.is_working_day(batch), strict=True):
+                counted += working
+                if counted >= days:
+                    at = dt.datetime.combine(candidate, local.time(), zone)
+                    return at.astimezone(dt.UTC)
+            day = batch[-1]
+        raise ValueError(f"{self.name} has no {days} working days within five years")
 
 
 def _dates(values) -> list[dt.date]:

@@ -61,8 +61,11 @@ def valid_signature(agreement: Agreement):
     return None
 
 
-def activation_blockers(agreement: Agreement) -> list[str]:
+def activation_blockers(agreement: Agreement, *, signature_required: bool = True) -> list[str]:
     """Everything that must be true before the agreement can become active, not yet true.
+
+    ``signature_required=False`` for an amendment the signed contract itself provides for (a
+    price impact the customer's approver accepted under its change clause, R11).
 
     Messages may name cost (the price floor of R6): show them to provider staff only.
     """
@@ -77,7 +80,7 @@ def activation_blockers(agreement: Agreement) -> list[str]:
     due_diligence_blocker = due_diligence_problem(customer)  # R17: missing, failed, expired
     if due_diligence_blocker:
         blockers.append(due_diligence_blocker)
-    if valid_signature(agreement) is None:
+    if signature_required and valid_signature(agreement) is None:
         blockers.append(
             f"not signed by an approver with authority for the yearly value "
             f"{agreement.currency} {agreement.yearly_value()} (R17)"

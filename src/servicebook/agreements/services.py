@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -86,6 +87,10 @@ def update_agreement(*, actor: User | None, agreement: Agreement, **changes) -> 
     changed = apply_changes(agreement, changes)
     if changed:
         save_validated(agreement)
+        if {"contract_value", "consideration_cash"} & set(changed):
+            errors = agreement.consideration_errors()  # R3: the value is what the lines are worth
+            if errors:
+                raise ValidationError({"contract_value": errors})
         AgreementEvent.objects.create(
             agreement=agreement, actor=actor, action="updated", note=describe_changes(changed)
         )
@@ -153,11 +158,22 @@ def change_agreement_status(
 ) -> Agreement:
     """Move an agreement along draft → negotiation → active → expired | terminated."""
     require_role(actor, *AGREEMENT_EDITORS, action="Changing an agreement's status")
+    return _set_status(actor=actor, agreement=agreement, to_status=to_status, note=note)
+
+
+def _set_status(
+    *,
+    actor: User | None,
+    agreement: Agreement,
+    to_status: str,
+    note: str = "",
+    signature_required: bool = True,
+) -> Agreement:
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     from_status = agreement.status
     check_transition("agreement", from_status, to_status, AGREEMENT_TRANSITIONS)
     if to_status == AgreementStatus.ACTIVE:
-        blockers = activation_blockers(agreement)
+        blockers = activation_blockers(agreement, signature_required=signature_required)
         if blockers:
             raise DomainError("cannot activate: " + "; ".join(blockers), code="activation_refused")
         agreement.due_diligence = latest_due_diligence(agreement.customer)
@@ -173,7 +189,7 @@ def change_agreement_status(
     )
     previous = agreement.previous
     if to_status == AgreementStatus.ACTIVE and previous and previous.status == "active":
-        change_agreement_status(
+        _set_status(
             actor=actor,
             agreement=previous,
             to_status=AgreementStatus.EXPIRED,
@@ -410,6 +426,11 @@ def amend_agreement(*, actor: User | None, agreement: Agreement, note: str = "")
         raise DomainError("only an active agreement can be amended", code="not_amendable")
     if Agreement.objects.filter(previous=agreement).exists():
         raise DomainError("this version already has an amendment", code="already_amended")
+    return _draft_amendment(actor=actor, agreement=agreement, note=note)
+
+
+def _draft_amendment(*, actor: User | None, agreement: Agreement, note: str) -> Agreement:
+    """The next version of an active agreement as a draft copy (lines, targets, clauses…)."""
     old_pk = agreement.pk
     old = Agreement.objects.get(pk=old_pk)
     new = Agreement.objects.get(pk=old_pk)
@@ -446,6 +467,120 @@ def amend_agreement(*, actor: User | None, agreement: Agreement, note: str = "")
         agreement=old, actor=actor, action="amended", note=f"version {new.version} drafted"
     )
     return new
+
+
+PRICE_ADJUSTMENT_NAME = "Price adjustment from changes"
+
+
+def price_adjustment_offering(service, currency: str) -> Offering:
+    """The flat monthly offering that carries accepted change price impacts on a contract's
+    lines (one per service and currency; inactive, so never offered in the catalog)."""
+    code = f"price-adjustment-{service.pk}-{currency.lower()}"
+    offering = Offering.objects.filter(code=code).first()
+    if offering is None:
+        offering = Offering(
+            service=service,
+            code=code,
+            name=PRICE_ADJUSTMENT_NAME,
+            unit="month",
+            charge_model="flat",
+            list_price=Decimal(0),
+            currency=currency,
+            active=False,
+        )
+        save_validated(offering)
+    return offering
+
+
+@transaction.atomic
+def apply_price_change(
+    *,
+    actor: User | None,
+    agreement: Agreement,
+    amount: Decimal,
+    effective: dt.date,
+    service,
+    reason: str,
+) -> Agreement:
+    """An accepted price impact becomes a new version of the agreement (R11).
+
+    The new version copies the active one, adds ``amount`` a month to its price-adjustment line
+    for ``service`` (the added price is settled in cash: the stated value and the cash part of
+    the consideration grow by the same amount), starts on ``effective`` and is activated at
+    once: the customer's approver accepted the price under the contract's change clause, so no
+    new signature is needed. The old version ends the day before and stays readable. When
+    something else blocks activation (e.g. due diligence), the new version stays a draft for a
+    service manager to activate, and the old price goes on being billed.
+    """
+    require_role(
+        actor, *AGREEMENT_EDITORS, Role.CHANGE_MANAGER, action="Applying an accepted price change"
+    )
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if agreement.status != AgreementStatus.ACTIVE:
+        raise DomainError(
+            f"{agreement.reference} version {agreement.version} is "
+            f"{agreement.get_status_display().lower()}: only an active agreement is repriced",
+            code="not_amendable",
+        )
+    pending = Agreement.objects.filter(previous=agreement).first()
+    if pending is not None:
+        raise DomainError(
+            f"{agreement.reference} already has a draft amendment (version {pending.version}): "
+            "activate or finish it first, then apply the price change",
+            code="already_amended",
+        )
+    start = max(effective, agreement.start_date)
+    if agreement.end_date and agreement.end_date < start:
+        raise DomainError(
+            f"{agreement.reference} ends on {agreement.end_date}, before the price change takes "
+            f"effect on {start}",
+            code="agreement_ended",
+        )
+    new = _draft_amendment(actor=actor, agreement=agreement, note=reason)
+    new.start_date = start
+    if new.contract_value is not None:
+        new.contract_value += amount
+    if new.consideration_cash is not None:
+        new.consideration_cash += amount
+    save_validated(new)
+    offering = price_adjustment_offering(service, agreement.currency)
+    line = new.lines.filter(offering=offering).first() or AgreementLine(
+        agreement=new, offering=offering, quantity=Decimal(1), unit_price=Decimal(0)
+    )
+    line.unit_price += amount
+    line.description = PRICE_ADJUSTMENT_NAME
+    if line.unit_price < 0:
+        raise DomainError(
+            f"a price reduction of {agreement.currency} {-amount} is more than the price "
+            "adjustments on the contract: amend its lines instead",
+            code="reduction_too_large",
+        )
+    save_validated(line)
+    AgreementEvent.objects.create(
+        agreement=new,
+        actor=actor,
+        action="price_change",
+        note=f"{agreement.currency} {amount:+} a month from {start}: {reason}".strip(),
+    )
+    if activation_blockers(new, signature_required=False):
+        AgreementEvent.objects.create(
+            agreement=new,
+            actor=actor,
+            action="activation_pending",
+            note="the new version stays a draft until a service manager activates it",
+        )
+        return new
+    old_end = max(agreement.start_date, start - dt.timedelta(days=1))
+    if agreement.end_date is None or agreement.end_date > old_end:
+        agreement.end_date = old_end
+        save_validated(agreement)
+    return _set_status(
+        actor=actor,
+        agreement=new,
+        to_status=AgreementStatus.ACTIVE,
+        note=f"price change accepted under the contract's change clause: {reason}".strip(),
+        signature_required=False,
+    )
 
 
 def end_agreements_of(*, actor: User | None, customer: Customer, on) -> int:

@@ -20,6 +20,7 @@ from servicebook.changes.models import (
     TrainingRecord,
 )
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.audience import shown_event
 from servicebook.parties.models import Contact, Customer
 
 
@@ -64,9 +65,24 @@ class CustomerImpactSerializer(serializers.ModelSerializer):
         ]
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class AudienceMixin(serializers.Serializer):
+    """``actor`` label and ``note`` as the requesting user may see them (core.audience)."""
+
+    def _shown(self, obj):
+        request = self.context.get("request")
+        return shown_event(obj, getattr(request, "user", None))
+
+    def get_note(self, obj) -> str:
+        return self._shown(obj).note
+
+
+class ApprovalSerializer(AudienceMixin, serializers.ModelSerializer):
     contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
-    actor_name = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor_name = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
+
+    def get_actor_name(self, obj) -> str | None:
+        return None if obj.actor_id is None else self._shown(obj).actor
 
     class Meta:
         model = Approval
@@ -202,8 +218,14 @@ class WindowSerializer(NoteSerializer):
     deployment_procedure = serializers.CharField(required=False, allow_blank=True, default=None)
 
 
-class ChangeEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+class ChangeEventSerializer(AudienceMixin, serializers.ModelSerializer):
+    """One step of a change's history: the actor and note as the requesting user may see them."""
+
+    actor = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
+
+    def get_actor(self, obj) -> str:
+        return self._shown(obj).actor
 
     class Meta:
         model = ChangeEvent
@@ -226,7 +248,8 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
         return selectors.changes_for(self.request.user)
 
     def create_object(self, data):
-        return services.create_change(actor=self.request.user, **data)
+        # The service checks the role first, then refuses a change that names no service (400).
+        return services.create_change(actor=self.request.user, **{"services": [], **data})
 
     def update_object(self, instance, data):
         return services.update_change(actor=self.request.user, change=instance, **data)
@@ -287,7 +310,10 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
         """The change's events the user may see."""
         change = self.get_object()
         events = ChangeEvent.objects.visible_to(request.user).filter(change=change)
-        return Response(ChangeEventSerializer(events.select_related("actor"), many=True).data)
+        serializer = ChangeEventSerializer(
+            events.select_related("actor"), many=True, context=self.get_serializer_context()
+        )
+        return Response(serializer.data)
 
 
 class ContactChoiceSerializer(NoteSerializer):

@@ -67,14 +67,14 @@ def load(ctx) -> None:
         customer=ctx.customers["marketing"],
         kind="test",
         title="Regression-test the campaign analytics dashboards on the new tier",
-        due_date=today + dt.timedelta(days=18),
+        due_date=today + dt.timedelta(days=28),
         contact=contact["Clara Dupont"],
     )
     services.set_schedule(
         actor=internal,
         change=storage,
-        planned_start=_at(20, 21),
-        planned_end=_at(20, 23),
+        planned_start=_at(30, 21),
+        planned_end=_at(30, 23),
         note="Marketing prefers a late evening window",
     )
     services.record_customer_decision(
@@ -117,7 +117,7 @@ def load(ctx) -> None:
             script="1. Wait for the provider's go message.\n2. Run the runbook step.\n"
             "3. Confirm the health check is green in the portal.",
             contact=contact[person],
-            due_date=(_at(20, 21)).date(),
+            due_date=(_at(30, 21)).date(),
         )
         services.record_training(
             actor=change_manager,
@@ -157,8 +157,8 @@ def load(ctx) -> None:
         change_type="standard",
         services=[workplace],
         description="Operating system and Microsoft 365 updates, staged by ring.",
-        planned_start=_at(8, 18),
-        planned_end=_at(8, 22),
+        planned_start=_at(12, 18),
+        planned_end=_at(12, 22),
     )
     _assess(patching, change_manager, "low", "Laptops restart once overnight.", "1200")
     services.submit_for_approval(actor=change_manager, change=patching)

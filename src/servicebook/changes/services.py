@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from servicebook.agreements import services as agreements_services
 from servicebook.agreements.models import Agreement, AgreementStatus, ChangeClause
 from servicebook.catalog.models import Service
 from servicebook.changes.models import (
@@ -240,8 +241,9 @@ def _derive_impacts(change: ChangeRequest, actor) -> list[CustomerImpact]:
     existing = {impact.customer_id: impact for impact in change.impacts.all()}
     for customer_id, impact in existing.items():
         if customer_id not in wanted:
+            customer = impact.customer
             impact.delete()
-            _event(change, actor, "impact_removed", note=str(impact.customer))
+            _event(change, actor, "impact_removed", note=str(customer), customer=customer)
     impacts = []
     for customer_id, agreement in wanted.items():
         terms = _authorization_for(change, agreement)
@@ -359,9 +361,12 @@ def submit_for_approval(
                 change,
                 actor,
                 "notified",
-                note=f"{impact.notice_days} days' notice under the contract",
+                note=f"{impact.notice_days} working days' notice under the contract",
                 customer=impact.customer,
             )
+        elif impact.notice_days:  # asked to approve: its notice runs from now too (R11)
+            impact.notified_at = now
+            save_validated(impact)
         elif impact.authorization == Authorization.PRE_APPROVED:
             impact.decision = Decision.NOT_REQUIRED
             save_validated(impact)
@@ -508,7 +513,8 @@ def record_customer_decision(
         note=f"{contact.name}{on_behalf}{', after the fact' if after else ''}. {note}".strip(),
         customer=customer,
     )
-    _after_decision(change, actor, verdict, who=customer.name)
+    # The status step is change-wide (every affected customer sees it): never name the customer.
+    _after_decision(change, actor, verdict, who="an affected customer")
     return approval
 
 
@@ -683,6 +689,45 @@ def record_training(
     return record
 
 
+def window_refusal(actor: User | None, change: ChangeRequest) -> DomainError | None:
+    """Why ``actor`` may not set this change's window now, or None (the one rule that both
+    ``set_schedule`` and the pages that offer the form follow)."""
+    if actor is not None and not is_provider_staff(actor):
+        customer = customer_of(actor)
+        if customer is None or not change.impacts.filter(customer=customer).exists():
+            return PermissionDenied("Scheduling: this change does not affect your organization")
+        if not policy_for(customer).co_owns_deployment_schedule:
+            return PermissionDenied(
+                "Scheduling: the provider sets the deployment schedule; "
+                "your contract documents the notice you get"
+            )
+        allowed = EDITABLE | {ChangeStatus.AWAITING_APPROVAL, ChangeStatus.APPROVED}
+    else:
+        try:
+            require_role(actor, *CHANGE_MANAGERS, action="Scheduling a change")
+        except PermissionDenied as error:
+            return error
+        allowed = OPEN
+    if change.status not in allowed:
+        return DomainError(
+            f"{change.reference} is {change.get_status_display().lower()}: cannot be rescheduled",
+            code="invalid_transition",
+            field="status",
+        )
+    return None
+
+
+def may_set_window(user, change: ChangeRequest) -> bool:
+    """Whether the user may set the change window now (pages offer the form only then)."""
+    return window_refusal(user, change) is None
+
+
+def earliest_after_notice(impact: CustomerImpact, since: dt.datetime) -> dt.datetime:
+    """The earliest start ``impact.notice_days`` working days after ``since``, counted in the
+    business calendar of the customer's agreement (R11)."""
+    return impact.agreement.add_working_days(since, impact.notice_days)
+
+
 @transaction.atomic
 def set_schedule(
     *,
@@ -697,39 +742,112 @@ def set_schedule(
 
     Change managers do; so do the users of an affected customer whose policy makes it co-own the
     deployment schedule (internal customers). Once scheduled, a new window is set by IT only.
+
+    Once the customers have been asked (awaiting approval and after), a new window is a new
+    proposal to every other affected customer: it must respect each one's notice period under
+    its contract (counted in working days of the agreement's business calendar), restarts that
+    notice, and reopens each approval already given (an approved change awaits them again).
     """
     change = _locked(change)
-    customer = None
-    if actor is not None and not is_provider_staff(actor):
-        customer = customer_of(actor)
-        if customer is None or not change.impacts.filter(customer=customer).exists():
-            raise PermissionDenied("Scheduling: this change does not affect your organization")
-        if not policy_for(customer).co_owns_deployment_schedule:
-            raise PermissionDenied(
-                "Scheduling: the provider sets the deployment schedule; "
-                "your contract documents the notice you get"
-            )
-        _require_status(
-            change,
-            EDITABLE | {ChangeStatus.AWAITING_APPROVAL, ChangeStatus.APPROVED},
-            doing="be rescheduled",
-        )
-    else:
-        require_role(actor, *CHANGE_MANAGERS, action="Scheduling a change")
-        _require_status(change, OPEN, doing="be rescheduled")
+    refusal = window_refusal(actor, change)
+    if refusal is not None:
+        raise refusal
+    customer = customer_of(actor) if actor is not None and not is_provider_staff(actor) else None
     if planned_end <= planned_start:
         raise ValidationError({"planned_end": "the change window must end after it starts"})
     updates = {"planned_start": planned_start, "planned_end": planned_end}
     if deployment_procedure is not None:
         updates["deployment_procedure"] = deployment_procedure
+    before = change.planned_start, change.planned_end
     changed = apply_changes(change, updates)
-    if changed:
-        if change.status == ChangeStatus.SCHEDULED:
-            _check_ready_to_schedule(change)
-        save_validated(change)
-        window = f"{planned_start:%Y-%m-%d %H:%M} – {planned_end:%Y-%m-%d %H:%M} UTC"
-        _event(change, actor, "window_set", note=f"{window}. {note}".strip())
+    if not changed:
+        return change
+    moved = (change.planned_start, change.planned_end) != before
+    window = f"{planned_start:%Y-%m-%d %H:%M} – {planned_end:%Y-%m-%d %H:%M} UTC"
+    others = []
+    if moved and change.status not in EDITABLE:
+        others = [
+            impact
+            for impact in change.impacts.select_related("customer", "agreement")
+            if customer is None or impact.customer_id != customer.pk
+        ]
+        now = timezone.now()
+        too_soon = []
+        for impact in others:
+            if impact.notice_days:
+                earliest = earliest_after_notice(impact, now)
+                if planned_start < earliest:
+                    too_soon.append(
+                        f"{impact.customer.name} must get {impact.notice_days} working days' "
+                        f"notice under its contract: start on or after "
+                        f"{earliest:%Y-%m-%d %H:%M} UTC"
+                    )
+        if too_soon:
+            raise DomainError(
+                "cannot move the window: " + "; ".join(too_soon),
+                code="notice_period",
+                field="planned_start",
+            )
+    reopened = _reopen_for_new_window(change, actor, others, window) if others else 0
+    revert = (
+        reopened
+        and change.change_type != ChangeType.EMERGENCY
+        and change.status in (ChangeStatus.APPROVED, ChangeStatus.SCHEDULED)
+    )
+    if change.status == ChangeStatus.SCHEDULED and not revert:
+        _check_ready_to_schedule(change)
+    save_validated(change)
+    _event(
+        change,
+        actor,
+        "window_set",
+        from_state=f"{before[0]:%Y-%m-%d %H:%M}" if before[0] else "",
+        to_state=f"{planned_start:%Y-%m-%d %H:%M}",
+        note=f"{window}. {note}".strip(),
+    )
+    if revert:
+        _move(
+            change,
+            actor,
+            ChangeStatus.AWAITING_APPROVAL,
+            note="the window moved: the affected customers' approvals are asked again",
+        )
     return change
+
+
+def _reopen_for_new_window(change, actor, impacts, window: str) -> int:
+    """Restart notice and reopen given approvals of ``impacts`` for a new window."""
+    now = timezone.now()
+    reopened = 0
+    for impact in impacts:
+        if impact.notice_days or impact.authorization == Authorization.NOTIFICATION:
+            impact.notified_at = now
+            save_validated(impact)
+            _event(
+                change,
+                actor,
+                "notified",
+                note=f"new window {window}: {impact.notice_days} working days' notice",
+                customer=impact.customer,
+            )
+        if impact.needs_decision and impact.decision == Decision.APPROVED:
+            given = change.approvals.filter(customer=impact.customer).select_related("contact")
+            who = ", ".join(f"{a.contact.name} on {a.at:%Y-%m-%d}" for a in given)
+            given.delete()
+            impact.decision = Decision.PENDING
+            save_validated(impact)
+            _event(
+                change,
+                actor,
+                "approval_reopened",
+                from_state=Decision.APPROVED,
+                to_state=Decision.PENDING,
+                note=f"approved by {who} for the previous window; the new window {window} "
+                "needs a new decision",
+                customer=impact.customer,
+            )
+            reopened += 1
+    return reopened
 
 
 def schedule_blockers(change: ChangeRequest) -> list[tuple[str, str]]:
@@ -744,13 +862,13 @@ def schedule_blockers(change: ChangeRequest) -> list[tuple[str, str]]:
         needs_acceptance = policy.price_impact_needs_acceptance and impact.has_price_impact
         if needs_acceptance and not impact.price_accepted_at:
             blockers.append(("price_not_accepted", f"{name} has not accepted the new price yet"))
-        if impact.authorization == Authorization.NOTIFICATION and impact.notified_at:
-            earliest = impact.notified_at + dt.timedelta(days=impact.notice_days)
+        if impact.notice_days and impact.notified_at:
+            earliest = earliest_after_notice(impact, impact.notified_at)
             if change.planned_start < earliest:
                 blockers.append(
                     (
                         "notice_period",
-                        f"{name} must get {impact.notice_days} days' notice: "
+                        f"{name} must get {impact.notice_days} working days' notice: "
                         f"start on or after {earliest:%Y-%m-%d %H:%M} UTC",
                     )
                 )
@@ -817,7 +935,53 @@ def implement_change(*, actor: User | None, change: ChangeRequest, note: str = "
     change = _locked(change)
     _require_status(change, {ChangeStatus.SCHEDULED}, doing="be marked implemented")
     _move(change, actor, ChangeStatus.IMPLEMENTED, note=note)
+    _apply_accepted_prices(change, actor, completed_on=timezone.localdate())
     return change
+
+
+def _apply_accepted_prices(change: ChangeRequest, actor, *, completed_on: dt.date) -> None:
+    """Each accepted price impact becomes a new version of the customer's agreement from the
+    completion date (R11), so the next period close bills it."""
+    impacts = change.impacts.select_related("customer", "agreement").filter(
+        price_accepted_at__isnull=False
+    )
+    covered = list(change.services.order_by("name"))
+    for impact in impacts:
+        if not impact.price_impact:
+            continue
+        agreement = Agreement.objects.filter(
+            reference=impact.agreement.reference, status=AgreementStatus.ACTIVE
+        ).first()
+        if agreement is None:
+            _event(
+                change,
+                actor,
+                "price_not_applied",
+                note=f"{impact.agreement.reference} is no longer active: the accepted price "
+                "impact was not applied",
+                customer=impact.customer,
+            )
+            continue
+        on_contract = set(agreement.lines.values_list("offering__service_id", flat=True).distinct())
+        service = next((s for s in covered if s.pk in on_contract), covered[0])
+        version = agreements_services.apply_price_change(
+            actor=actor,
+            agreement=agreement,
+            amount=impact.price_impact,
+            effective=completed_on,
+            service=service,
+            reason=f"{change.reference} {change.title}",
+        )
+        state = "in force" if version.status == AgreementStatus.ACTIVE else "drafted"
+        _event(
+            change,
+            actor,
+            "price_applied",
+            to_state=f"v{version.version} {state}",
+            note=f"{impact.currency} {impact.price_impact} a month from {version.start_date}: "
+            f"{version.reference} version {version.version} {state}",
+            customer=impact.customer,
+        )
 
 
 @transaction.atomic

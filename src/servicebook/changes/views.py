@@ -98,7 +98,7 @@ class ChangeDetailView(LoginRequiredMixin, DetailView):
             can_manage=manager,
             decidable=decidable,
             may_add_tasks=manager or bool(my_impact and policy.adds_change_tasks),
-            may_set_window=manager or bool(my_impact and policy.co_owns_deployment_schedule),
+            may_set_window=services.may_set_window(user, change),
             it_decided=any(a.customer_id is None for a in change.approvals.all()),
             **kwargs,
         )
@@ -195,6 +195,16 @@ class ITDecisionView(_ChangeAction):
 class WindowView(_ChangeAction):
     form_class = WindowForm
     title = "Change window and deployment procedure"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            change = get_object_or_404(
+                ChangeRequest.objects.visible_to(request.user), pk=kwargs["pk"]
+            )
+            refusal = services.window_refusal(request.user, change)
+            if refusal is not None:  # never offer a form the service would refuse
+                raise DjangoPermissionDenied(refusal.message)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         return {
