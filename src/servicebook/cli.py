@@ -128,6 +128,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "`servicebook manage migrate` first"
         )
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    # The checks above opened a connection in this (master) process. gunicorn forks the workers
+    # from it (preload_app): an inherited socket would be shared by every worker, and with
+    # CONN_MAX_AGE kept open, so two customers' queries could cross. Close it before forking.
+    from django.db import connections
+
+    connections.close_all()
     print(
         f"Servicebook on http://{args.host}:{args.port}/ "
         f"(gunicorn, {args.workers} workers, {describe_database()}, DEBUG={settings.DEBUG})",
@@ -195,6 +201,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that work without a provider: (command, subcommand); ``*`` matches every subcommand.
+WITHOUT_PROVIDER = {("demo", None), ("serve", None), ("manage", None), ("bench", "*")}
+WITHOUT_PROVIDER |= {("demand", "npv")}
+
+
+def needs_provider(args: argparse.Namespace) -> bool:
+    what = getattr(args, "what", None)
+    return not ({(args.command, what), (args.command, "*")} & WITHOUT_PROVIDER)
+
+
+def require_provider() -> None:
+    """Refuse in one line when the database is not migrated or no provider is set up yet."""
+    setup_django()
+    from django.db import DatabaseError
+
+    from servicebook.parties.models import Provider
+
+    try:
+        exists = Provider.objects.exists()
+    except DatabaseError:
+        raise CommandError(
+            "the database is not migrated: run `servicebook demo` or "
+            "`servicebook manage migrate` first"
+        ) from None
+    if not exists:
+        raise CommandError(
+            "no provider is set up yet: run `servicebook demo` (or create one in the admin) first"
+        )
+
+
 def print_json(data) -> None:
     """Print a JSON summary (Decimals and dates as strings)."""
     print(json.dumps(data, indent=2, default=str))
@@ -204,14 +240,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError
+
+    from servicebook.core.errors import DomainError
+
     try:
+        if needs_provider(args):
+            require_provider()
         return func(args)
-    except CommandError as error:
-        command = " ".join(filter(None, [args.command, getattr(args, "what", None)]))
-        print(f"servicebook {command}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except (CommandError, DomainError, ObjectDoesNotExist, ImproperlyConfigured) as error:
+        return refuse(args, str(error))
+    except ValidationError as error:
+        return refuse(args, "; ".join(error.messages))
     except KeyboardInterrupt:
         return 130
+
+
+def refuse(args: argparse.Namespace, reason: str) -> int:
+    """Print the one-line reason a command refused, on stderr; the exit code for bad input."""
+    command = " ".join(filter(None, [args.command, getattr(args, "what", None)]))
+    reason = " ".join(reason.split()) or "refused"
+    print(f"servicebook {command}: {reason}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":
