@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from servicebook.cli import main
+from servicebook.demo import DEMO_USERS
 
 
 def run(*args, env=None):
@@ -48,7 +49,8 @@ def test_demo_json_summary(tmp_path):
     first = run("demo", "--json", env=env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["loaded"] is True and summary["customers"] == 8 and summary["users"] == 6
+    assert summary["loaded"] is True and summary["customers"] == 8
+    assert summary["users"] == len(DEMO_USERS)
     again = json.loads(run("demo", "--json", env=env).stdout)
     assert again["loaded"] is False and again["customers"] == 8
     reset = json.loads(run("demo", "--reset", "--json", env=env).stdout)
@@ -59,3 +61,91 @@ def test_unknown_command_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["nonsense"])
     assert exit_info.value.code == 2
+
+
+# --- before a provider exists: every command refuses in one line -------------------------------
+
+#: One invocation of every command that needs a provider (arguments that parse; files exist).
+NEEDS_PROVIDER = {
+    ("import", "tickets"): ["import", "tickets", "{csv}", "--format", "csv"],
+    ("import", "outages"): ["import", "outages", "{csv}"],
+    ("import", "costs"): ["import", "costs", "{csv}"],
+    ("import", "usage"): ["import", "usage", "{csv}", "--format", "csv"],
+    ("levels", "recompute"): ["levels", "recompute"],
+    ("close-period", None): ["close-period", "2026-05"],
+    ("ledger", "verify"): ["ledger", "verify"],
+    ("ledger", "export"): ["ledger", "export"],
+    ("changes", "list"): ["changes", "list"],
+    ("changes", "feed"): ["changes", "feed", "skybridge"],
+    ("demand", "capacity"): ["demand", "capacity"],
+    ("improvement", "propose"): ["improvement", "propose"],
+    ("improvement", "list"): ["improvement", "list"],
+    ("improvement", "health"): ["improvement", "health"],
+    ("improvement", "review-pack"): ["improvement", "review-pack", "skybridge", "2026-05"],
+}
+
+
+def command_pairs() -> set[tuple[str, str | None]]:
+    """Every (command, subcommand) the parser knows, read from the parser itself."""
+    import argparse
+
+    from servicebook.cli import build_parser
+
+    def subcommands(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return {}
+
+    pairs = set()
+    for name, sub in subcommands(build_parser()).items():
+        nested = subcommands(sub)
+        pairs |= {(name, what) for what in nested} if nested else {(name, None)}
+    return pairs
+
+
+def test_every_command_is_classified_as_needing_a_provider_or_not():
+    from servicebook.cli import WITHOUT_PROVIDER
+
+    free = {(c, w) for c, w in command_pairs() if {(c, w), (c, "*")} & WITHOUT_PROVIDER}
+    assert command_pairs() - free == set(NEEDS_PROVIDER), (
+        "a new command: add it to NEEDS_PROVIDER here, or to cli.WITHOUT_PROVIDER"
+    )
+
+
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory):
+    """A migrated SQLite database with nothing in it (no provider)."""
+    var = tmp_path_factory.mktemp("fresh")
+    env = {"DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
+    result = run("manage", "migrate", "-v0", env=env)
+    assert result.returncode == 0, result.stderr
+    csv = var / "input.csv"
+    csv.write_text("a,b\n1,2\n", encoding="utf-8")
+    return env, csv
+
+
+@pytest.mark.parametrize(
+    "pair", sorted(NEEDS_PROVIDER, key=str), ids=lambda p: " ".join(filter(None, p))
+)
+def test_command_before_a_provider_exists_refuses_in_one_line(fresh_database, pair):
+    env, csv = fresh_database
+    args = [arg.replace("{csv}", str(csv)) for arg in NEEDS_PROVIDER[pair]]
+    result = run(*args, env=env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    command = " ".join(filter(None, pair))
+    assert result.stderr.strip().splitlines() == [
+        f"servicebook {command}: no provider is set up yet: run `servicebook demo` "
+        "(or create one in the admin) first"
+    ]
+    assert result.stdout == ""
+
+
+def test_command_on_an_unmigrated_database_refuses_in_one_line(tmp_path):
+    env = {"DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
+    result = run("ledger", "verify", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "servicebook ledger verify: the database is not migrated: run `servicebook demo` or "
+        "`servicebook manage migrate` first"
+    ]
