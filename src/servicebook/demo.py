@@ -34,6 +34,7 @@ DEMO_USERS = [
     ("manager", Role.SERVICE_MANAGER.value, "customers, catalog, agreements"),
     ("finance", Role.FINANCE.value, "costs, pricing, period close, ledger"),
     ("change", Role.CHANGE_MANAGER.value, "requests for change"),
+    ("senior", Role.SENIOR_MANAGER.value, "senior management: justifies costly demands"),
     ("internal", Role.INTERNAL_CUSTOMER.value, "Marketing (internal customer)"),
     ("external", Role.EXTERNAL_CUSTOMER.value, "SkyBridge Airlines (external customer)"),
 ]
@@ -527,6 +528,7 @@ def _users(customers: dict) -> dict[str, User]:
         "manager": (Role.SERVICE_MANAGER, "Maya", "Manager"),
         "finance": (Role.FINANCE, "Felix", "Finance"),
         "change": (Role.CHANGE_MANAGER, "Chen", "Change"),
+        "senior": (Role.SENIOR_MANAGER, "Sofia", "Senior"),
     }
     for username, (role, first, last) in staff.items():
         parties.create_staff_user(
