@@ -283,6 +283,7 @@ class Health:
     open_improvements: int
     difficulty_history: list = field(default_factory=list)
     currency: str = ""
+    commitment_breaches: int = 0  # R19: open breaches of internal commitments in the window
 
     @property
     def latest_satisfaction(self) -> Decimal | None:
@@ -305,6 +306,8 @@ class Health:
             reasons.append(f"{self.overdue_invoices} overdue invoice(s)")
         if self.over_funding_by is not None and self.over_funding_by > 0:
             reasons.append("consumption over funding")
+        if self.commitment_breaches:
+            reasons.append(f"{self.commitment_breaches} commitment breach(es)")
         if self.open_complaints:
             reasons.append(f"{self.open_complaints} open complaint(s)")
         if self.customer.in_difficulty:
@@ -322,6 +325,7 @@ class Health:
         points += 1 if self.open_breaches else 0
         points += 2 if self.overdue_invoices else 0
         points += 1 if self.over_funding_by is not None and self.over_funding_by > 0 else 0
+        points += 1 if self.commitment_breaches else 0
         points += min(self.open_complaints, 2)
         return points
 
@@ -366,7 +370,7 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     from servicebook.finance import selectors as finance
     from servicebook.finance.models import Invoice
     from servicebook.levels.models import Attainment
-    from servicebook.parties.selectors import funding_report
+    from servicebook.parties.selectors import breach_counts, funding_report
 
     today = today or timezone.localdate()
     period = period or current_period(today)
@@ -388,6 +392,7 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     if any(policy_for(c).has_commitments for c in customers):
         # the caller already scoped the customers: read the report for all of them
         funding = {row.customer.pk: row for row in funding_report(_Everyone(), on=today)}
+    commitment_breaches = breach_counts(ids, since=dt.date.fromisoformat(f"{months[0]}-01"))
     complaints = Counter(
         Feedback.objects.filter(
             customer__in=ids, topic=Feedback.Topic.COMPLAINT, resolved_at__isnull=True
@@ -433,6 +438,7 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
                 open_improvements=open_items[customer.pk],
                 difficulty_history=history[customer.pk],
                 currency=customer.billing_currency,
+                commitment_breaches=commitment_breaches.get(customer.pk, 0),
             )
         )
     return result
