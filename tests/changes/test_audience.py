@@ -72,3 +72,18 @@ def test_the_internal_user_sees_its_own_note(users):
     assert shown.actor == "Clara Dupont" and MARKETING_NOTE in shown.note
     other = shown_event(event, users["external"])
     assert other.actor == OTHER_CUSTOMER and other.note == "" and other.withheld
+
+
+def test_agreement_history_shows_the_provider_not_its_people(users, web_for):
+    from servicebook.agreements.models import Agreement, AgreementEvent
+
+    airline = Agreement.objects.get(reference="CT-SKY-2026", status="active")
+    AgreementEvent.objects.create(
+        agreement=airline, actor=users["manager"], action="updated", note="terms reviewed"
+    )
+    page = web_for(users["external"]).get(reverse("agreements:detail", args=[airline.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200  # the agreement's history is for provider staff only
+    assert "terms reviewed" not in text and "Maya Manager" not in text
+    staff = web_for(users["manager"]).get(reverse("agreements:detail", args=[airline.pk]))
+    assert "Maya Manager · updated — terms reviewed" in staff.content.decode()
