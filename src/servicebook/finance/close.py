@@ -300,12 +300,34 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
             "unit",
         )
     }
-    unit_costs = dict(
-        UnitCost.objects.filter(period=period).values_list("offering_id", "unit_cost")
-    )
+    unit_costs = {
+        offering_id: (cost, currency)
+        for offering_id, cost, currency in UnitCost.objects.filter(period=period).values_list(
+            "offering_id", "unit_cost", "currency"
+        )
+    }
 
-    def unit_cost(offering_id: int) -> Decimal | None:
-        return unit_costs.get(offering_id, offers[offering_id].standard)
+    def cost_and_currency(offering_id: int) -> tuple[Decimal | None, str]:
+        offer = offers[offering_id]
+        return unit_costs.get(offering_id, (offer.standard, offer.currency))
+
+    def unit_cost(offering_id: int, currency: str | None = None) -> Decimal | None:
+        """The unit cost, or None when unknown -- or in another currency than ``currency``
+        (R6: never used across currencies without an exchange rate)."""
+        cost, cost_currency = cost_and_currency(offering_id)
+        if currency is not None and cost is not None and cost_currency != currency:
+            return None
+        return cost
+
+    def currency_refusal(offering_id: int, currency: str, where: str) -> str | None:
+        cost, cost_currency = cost_and_currency(offering_id)
+        if cost is None or cost_currency == currency:
+            return None
+        return (
+            f"{where}: the cost of {offers[offering_id].label} is in {cost_currency}, the "
+            f"document in {currency}: cost and price are not compared or added without an "
+            "exchange rate (none is recorded)"
+        )
 
     statements: dict[int, Document] = {}
     invoices: list[Document] = []
@@ -331,8 +353,14 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
         for row in by_agreement.get(agreement.pk, ()):
             offer = offers[row["offering_id"]]
             quantity = row["quantity"]
-            cost_rate = unit_cost(offer.id)
+            cost_rate = unit_cost(offer.id, doc.currency)
             description = row["description"] or offer.label
+            refusal = currency_refusal(offer.id, doc.currency, agreement.reference)
+            if refusal and policy.charge_basis == "cost":
+                plan.problems.append(refusal)  # charged at cost: nothing to charge at
+                continue
+            if refusal:
+                plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
             if policy.charge_basis == "cost":
                 rate = policy.charge_rate(
                     unit_cost=cost_rate, unit_price=row["unit_price"], provider=provider
@@ -380,7 +408,7 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
                         else round_money(quantity * cost_rate, doc.currency),
                     )
                 )
-    _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost)
+    _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost, currency_refusal)
     _add_cloud_charges(plan, statements, offers)
     with_schedule = _agreements_with_credit_schedules(invoices)
     for doc in invoices:
@@ -541,7 +569,9 @@ def rating_backend():
     return con
 
 
-def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -> None:
+def _add_rated_usage(
+    plan, statements, invoice_of_customer, offers, unit_cost, currency_refusal
+) -> None:
     from servicebook.finance.usage_store import UsageStore
 
     store = UsageStore(settings.SERVICEBOOK_USAGE_DIR)
@@ -580,7 +610,7 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
         policy = policy_for(doc.customer)
         for offer in offers.values():
             rate = policy.charge_rate(
-                unit_cost=unit_cost(offer.id), unit_price=ZERO, provider=provider
+                unit_cost=unit_cost(offer.id, doc.currency), unit_price=ZERO, provider=provider
             )
             if rate is not None:
                 price(doc.customer.pk, offer, "per_unit", rate, doc.currency, False)
@@ -640,11 +670,14 @@ def _add_rated_usage(plan, statements, invoice_of_customer, offers, unit_cost) -
             continue
         quantity = line["quantity"]
         amount = round_money(line["amount"], doc.currency)
-        cost_rate = unit_cost(offer.id)
+        cost_rate = unit_cost(offer.id, doc.currency)
         cost = None if cost_rate is None else round_money(quantity * cost_rate, doc.currency)
+        refusal = currency_refusal(offer.id, doc.currency, f"usage of {doc.customer.code}")
         if doc.kind == "statement" and cost is None:
-            plan.problems.append(f"usage of {offer.label} has no unit cost to charge at")
+            plan.problems.append(refusal or f"usage of {offer.label} has no unit cost to charge at")
             continue
+        if refusal:
+            plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
         doc.items.append(
             Item(
                 kind=LineKind.USAGE,

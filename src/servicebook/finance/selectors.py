@@ -159,13 +159,28 @@ def external_margin(period: str) -> list[dict]:
     return result
 
 
+def mixed_currencies(what: str, currencies) -> str:
+    """R6: the refusal when amounts of several currencies would be added or compared."""
+    names = " and ".join(sorted(set(currencies)))
+    return (
+        f"{what} are in {names}: amounts in different currencies are never added or compared "
+        "without an exchange rate (none is recorded yet)"
+    )
+
+
 def revenue_vs_capacity(period: str) -> dict:
-    """R8: external revenue against the capacity spend (staff and technology) it funds."""
+    """R8: external revenue against the capacity spend (staff and technology) it funds.
+
+    Per customer: invoiced revenue (the invoices' totals) and the cost of what was invoiced; then
+    the period's revenue against its capacity cost pools, as the share of capacity spend funded
+    by external revenue. Revenue and spend of different currencies are never added or compared
+    (R6): then the figures are given per currency and ``refused`` says why there is no share.
+    """
     per_customer = (
         Invoice.objects.filter(period=period)
         .values("customer_id", "customer__name", "currency")
         .annotate(revenue=Sum("total"), cost=Sum("cost"))
-        .order_by("customer__name")
+        .order_by("customer__name", "currency")
     )
     rows = [
         {
@@ -177,17 +192,41 @@ def revenue_vs_capacity(period: str) -> dict:
         }
         for row in per_customer
     ]
-    spend = CostPool.objects.filter(period=period, category__in=CAPACITY_CATEGORIES).aggregate(
-        total=Sum("amount")
-    )["total"]
-    revenue = sum((r["revenue"] for r in rows), ZERO)
-    return {
+    revenue_by: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        revenue_by[row["currency"]] += row["revenue"]
+    spend_by = {
+        row["currency"]: row["total"]
+        for row in CostPool.objects.filter(period=period, category__in=CAPACITY_CATEGORIES)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    }
+    currencies = set(revenue_by) | set(spend_by)
+    result = {
         "period": period,
         "rows": rows,
-        "external_revenue": revenue,
-        "capacity_spend": spend,
-        "funded_percent": None if not spend else (revenue * 100 / spend).quantize(Decimal("0.1")),
+        "currency": "",
+        "external_revenue": None,
+        "capacity_spend": None,
+        "funded_percent": None,
+        "revenue_by_currency": dict(revenue_by),
+        "capacity_spend_by_currency": spend_by,
+        "refused": "",
     }
+    if len(currencies) > 1:
+        result["refused"] = mixed_currencies("External revenue and capacity spend", currencies)
+        return result
+    currency = next(iter(currencies), "")
+    revenue = revenue_by.get(currency, ZERO)
+    spend = spend_by.get(currency)
+    result.update(
+        currency=currency,
+        external_revenue=revenue,
+        capacity_spend=spend,
+        funded_percent=None if not spend else (revenue * 100 / spend).quantize(Decimal("0.1")),
+    )
+    return result
 
 
 def service_costs(period: str) -> list[dict]:

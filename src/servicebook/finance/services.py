@@ -445,18 +445,32 @@ def suspend_for_non_payment(
 
 def current_unit_cost(offering: Offering) -> Decimal | None:
     """The latest computed unit cost of an offering, else its standard unit cost."""
+    return unit_cost_with_currency(offering)[0]
+
+
+def unit_cost_with_currency(offering: Offering) -> tuple[Decimal | None, str]:
+    """The latest computed unit cost of an offering (in its period's currency), else its
+    standard unit cost (in the offering's currency)."""
     latest = (
-        UnitCost.objects.filter(offering=offering).order_by("-period").values("unit_cost").first()
+        UnitCost.objects.filter(offering=offering)
+        .order_by("-period")
+        .values("unit_cost", "currency")
+        .first()
     )
-    return latest["unit_cost"] if latest else offering.standard_unit_cost
+    if latest:
+        return latest["unit_cost"], latest["currency"]
+    return offering.standard_unit_cost, offering.currency
 
 
 def check_price_floor(agreement: Agreement) -> list[str]:
     """R6: why a commercial provider's contract cannot be activated (empty list: it can).
 
     A line whose monthly price is below its monthly cost blocks activation unless a finance user
-    recorded an override with a reason. Internal agreements (charged at cost) and non-commercial
-    providers (who may cover cost partly) are not checked. Messages are for provider staff only.
+    recorded an override with a reason. A line whose cost is in another currency than the
+    contract cannot be compared without an exchange rate: it blocks activation too, naming both
+    currencies (an override accepts it). Internal agreements (charged at cost) and
+    non-commercial providers (who may cover cost partly) are not checked. Messages are for
+    provider staff only.
     """
     policy = policy_for(agreement.customer)
     provider = agreement.customer.provider
@@ -469,8 +483,15 @@ def check_price_floor(agreement: Agreement) -> list[str]:
     for line in agreement.lines.select_related("offering__service").prefetch_related(
         "offering__tiers"
     ):
-        unit_cost = current_unit_cost(line.offering)
+        unit_cost, cost_currency = unit_cost_with_currency(line.offering)
         if unit_cost is None or line.offering_id in overridden:
+            continue
+        if cost_currency != agreement.currency:
+            problems.append(
+                f"{line.offering}: its cost is in {cost_currency} and the contract is priced in "
+                f"{agreement.currency}: the price floor cannot be checked without an exchange "
+                f"rate (none is recorded); a finance user must record an override"
+            )
             continue
         cost = round_money(line.quantity * unit_cost, agreement.currency)
         price = line.monthly_price()

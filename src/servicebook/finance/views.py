@@ -379,8 +379,9 @@ class ReportsView(RoleRequiredMixin, TemplateView):
         margin = selectors.external_margin(period) if period else []
         capacity = selectors.revenue_vs_capacity(period) if period else {"rows": []}
         by_customer: dict[str, list[Decimal]] = {}
-        for row in margin:
-            acc = by_customer.setdefault(row["customer"], [Decimal(0), Decimal(0)])
+        for row in margin:  # per customer and currency: currencies are never added (R6)
+            label = f"{row['customer']} ({row['currency']})"
+            acc = by_customer.setdefault(label, [Decimal(0), Decimal(0)])
             acc[0] += row["revenue"]
             acc[1] += row["margin"] or 0
         return super().get_context_data(

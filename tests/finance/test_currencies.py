@@ -1,0 +1,76 @@
+"""R6: cost and price of different currencies are never compared or added without an exchange
+rate (none exists yet): the price floor, the close's cost and margin, and the reports refuse
+with a message naming both currencies."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebook.agreements.models import Agreement
+from servicebook.finance import close, selectors, services
+from servicebook.finance.models import Invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def usd_contract():
+    agreement = Agreement.objects.filter(
+        customer__code="pacific", status="active", lines__offering__standard_unit_cost__gt=0
+    ).first()
+    Agreement.objects.filter(pk=agreement.pk).update(currency="USD")
+    agreement.refresh_from_db()
+    return agreement
+
+
+def test_price_floor_refuses_to_compare_eur_cost_with_usd_price(usd_contract):
+    problems = services.check_price_floor(usd_contract)
+    assert problems, "a USD contract on EUR costs must not pass the floor unchecked"
+    for problem in problems:
+        assert "EUR" in problem and "USD" in problem and "exchange rate" in problem
+        assert "below its cost" not in problem  # no 1:1 comparison, no "USD <EUR figure>"
+
+
+def test_price_floor_override_accepts_the_line(users, usd_contract):
+    line = usd_contract.lines.first()
+    services.record_price_override(
+        actor=users["finance"],
+        agreement=usd_contract,
+        offering=line.offering,
+        reason="USD price agreed; checked by hand at today's rate",
+    )
+    assert not any(str(line.offering) in p for p in services.check_price_floor(usd_contract))
+
+
+def test_close_leaves_cost_unknown_instead_of_mixing_currencies(usd_contract):
+    plan = close.build_plan("2026-11")
+    doc = next(d for d in plan.documents if d.agreement and d.agreement.pk == usd_contract.pk)
+    assert doc.currency == "USD"
+    assert all(item.cost is None for item in doc.items if item.kind == "subscription")
+    assert any("EUR" in w and "USD" in w and usd_contract.reference in w for w in plan.warnings)
+
+
+def test_revenue_capacity_refuses_to_add_usd_revenue_to_eur_spend(users, client_for, web_for):
+    invoice = Invoice.objects.filter(period="2026-10").first()
+    Invoice.objects.filter(pk=invoice.pk).update(currency="USD")
+    report = selectors.revenue_vs_capacity("2026-10")
+    assert report["funded_percent"] is None and report["external_revenue"] is None
+    assert "EUR and USD" in report["refused"] and "exchange rate" in report["refused"]
+    assert set(report["revenue_by_currency"]) == {"EUR", "USD"}
+    api = client_for(users["finance"]).get("/api/finance-reports/revenue-capacity/?period=2026-10")
+    assert api.status_code == 200 and "EUR and USD" in api.json()["refused"]
+    page = web_for(users["finance"]).get("/finance/reports/?period=2026-10")
+    assert page.status_code == 200
+    assert "EUR and USD" in page.content.decode() and 'data-testid="capacity-funded"' not in (
+        page.content.decode()
+    )
+
+
+def test_margin_chart_never_adds_two_currencies(users, web_for):
+    invoice = Invoice.objects.filter(period="2026-10").first()
+    Invoice.objects.filter(pk=invoice.pk).update(currency="USD")
+    rows = selectors.external_margin("2026-10")
+    assert {r["currency"] for r in rows} >= {"USD"}
+    assert all(r["margin"] is None or r["revenue"] - r["cost"] == r["margin"] for r in rows)
+    page = web_for(users["finance"]).get("/finance/reports/?period=2026-10").content.decode()
+    assert f"{invoice.customer.name} (USD)" in page
