@@ -38,3 +38,9 @@ urlpatterns = [
     ],
     path("", include("servicebook.web.urls")),
 ]
+
+# Refusals and errors render inside the layout with their reason (servicebook.web.errors).
+handler400 = "servicebook.web.errors.bad_request"
+handler403 = "servicebook.web.errors.permission_denied"
+handler404 = "servicebook.web.errors.page_not_found"
+handler500 = "servicebook.web.errors.server_error"
