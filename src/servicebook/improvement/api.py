@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.models import User
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import selectors, services
@@ -300,7 +301,8 @@ class ParticipantSerializer(NoteSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = ShownActorField()  # as the requesting user may see it (core.audience)
+    note = ShownNoteField()
 
     class Meta:
         model = ImprovementEvent
@@ -415,7 +417,7 @@ class ImprovementViewSet(ServiceBackedViewSet):
                     if e.to_state
                 ]
             )
-        return Response(EventSerializer(events, many=True).data)
+        return Response(EventSerializer(events, many=True, context={"request": request}).data)
 
     @action(
         detail=False,
@@ -547,6 +549,8 @@ class HealthViewSet(viewsets.ViewSet):
     """Relationship health per customer (R14, R15), provider staff only. ``?period=YYYY-MM``
     (the last month of the window), ``?kind=internal|external``."""
 
+    lookup_value_regex = r"[0-9]+"  # a customer id: any other key is not found (404)
+
     def list(self, request):
         _require_staff(request)
         kind = request.query_params.get("kind") or None
@@ -652,6 +656,8 @@ def pack_data(pack: dict, user) -> dict:
 class ReviewPackViewSet(viewsets.ViewSet):
     """The service review pack of a customer for ``?period=YYYY-MM`` (``/pdf/`` for the PDF).
     Internal packs show cost, external packs price only (R7). Customer users get their own."""
+
+    lookup_value_regex = r"[0-9]+"  # a customer id: any other key is not found (404)
 
     def _customer(self, request, pk):
         customer = Customer.objects.visible_to(request.user).filter(pk=pk).first()
