@@ -87,3 +87,18 @@ def test_agreement_history_shows_the_provider_not_its_people(users, web_for):
     assert "terms reviewed" not in text and "Maya Manager" not in text
     staff = web_for(users["manager"]).get(reverse("agreements:detail", args=[airline.pk]))
     assert "Maya Manager · updated — terms reviewed" in staff.content.decode()
+
+
+def test_every_event_history_api_follows_the_same_rule(users, client_for):
+    """Customer histories (parties) use core.audience too: staff names never reach customers."""
+    from servicebook.parties.models import CustomerEvent
+
+    airline = users["external"].customer
+    CustomerEvent.objects.create(
+        customer=airline, actor=users["manager"], action="reviewed", note="annual review"
+    )
+    rows = client_for(users["external"]).get(f"/api/customers/{airline.pk}/events/").json()
+    row = next(r for r in rows if r["action"] == "reviewed")
+    assert row["actor"] == PROVIDER and row["note"] == "annual review"
+    staff = client_for(users["manager"]).get(f"/api/customers/{airline.pk}/events/").json()
+    assert next(r for r in staff if r["action"] == "reviewed")["actor"] == "Maya Manager"

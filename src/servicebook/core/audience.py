@@ -11,12 +11,15 @@ the same change, demand or improvement. Every page, API and document that shows 
 - anybody else (signed out) sees no names and no notes.
 
 An event that concerns one customer (it has a ``customer`` other than the viewer's) is treated
-like an action of that customer.
+like an action of that customer. Templates use ``{% load audience %}{% shown_event e as shown %}``;
+API serializers use :class:`ShownActorField` and :class:`ShownNoteField`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from rest_framework import serializers
 
 from servicebook.core.roles import is_provider_staff
 
@@ -63,3 +66,26 @@ def shown_event(event, viewer) -> ShownEvent:
 def shown_events(events, viewer) -> list[tuple[object, ShownEvent]]:
     """``[(event, shown), …]`` for a list of events (templates iterate over the pairs)."""
     return [(event, shown_event(event, viewer)) for event in events]
+
+
+def _viewer(context) -> object | None:
+    request = (context or {}).get("request")
+    return getattr(request, "user", None)
+
+
+class ShownActorField(serializers.Field):
+    """API field: the event's actor label as the requesting user may see it (needs the request
+    in the serializer's context)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return shown_event(value, _viewer(self.context)).actor
+
+
+class ShownNoteField(ShownActorField):
+    """API field: the event's note as the requesting user may see it ("" when withheld)."""
+
+    def to_representation(self, value) -> str:
+        return shown_event(value, _viewer(self.context)).note

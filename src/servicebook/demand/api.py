@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.demand import selectors, services
 from servicebook.demand.models import (
     Alternative,
@@ -266,7 +267,8 @@ class RejectInput(serializers.Serializer):
 
 
 class DemandEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = ShownActorField()  # as the requesting user may see it (core.audience)
+    note = ShownNoteField()
 
     class Meta:
         model = DemandEvent
@@ -361,7 +363,9 @@ class DemandViewSet(ServiceBackedViewSet):
     def history(self, request, pk=None):
         demand = self.get_object()
         return Response(
-            DemandEventSerializer(demand.events.select_related("actor"), many=True).data
+            DemandEventSerializer(
+                demand.events.select_related("actor"), many=True, context={"request": request}
+            ).data
         )
 
 

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.roles import Role, is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
@@ -121,7 +122,8 @@ class DifficultySerializer(serializers.Serializer):
 
 
 class CustomerEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor = ShownActorField()  # as the requesting user may see it (core.audience)
+    note = ShownNoteField()
 
     class Meta:
         model = CustomerEvent
@@ -187,7 +189,9 @@ class CustomerViewSet(PermissionFirstMixin, ServiceBackedViewSet):
         """The customer's history: every lifecycle step with who, when and why."""
         customer = self.get_object()
         events = customer.events.select_related("actor")
-        return Response(CustomerEventSerializer(events, many=True).data)
+        return Response(
+            CustomerEventSerializer(events, many=True, context={"request": request}).data
+        )
 
 
 class CheckSerializer(serializers.ModelSerializer):
