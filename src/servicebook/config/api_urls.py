@@ -4,8 +4,9 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
+
+from servicebook.web.signin import ObtainTokenView
 
 API_APPS = [
     "parties",
@@ -27,6 +28,6 @@ for app in API_APPS:
         router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]
