@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.services import apply_changes, describe_changes, require_role, save_validated
 from servicebook.core.tenancy import customer_of
 from servicebook.improvement import selectors
@@ -42,6 +42,12 @@ from servicebook.parties.models import Contact, Customer
 from servicebook.policy import policy_for
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
+
+
+def may_edit(user) -> bool:
+    """Whether the user may register and run improvement items and reviews: the one question
+    the services (``require_role(…, *EDITORS)``), the pages and the links offered all ask."""
+    return is_provider_staff(user) and has_role(user, *EDITORS)
 
 #: Which workflow step may follow which (draft only for items raised automatically).
 TRANSITIONS: dict[str, set[str]] = {

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
 from servicebook.core.errors import DomainError
-from servicebook.core.roles import has_role, is_provider_staff
+from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import forms, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
 from servicebook.improvement.models import (
@@ -36,7 +36,7 @@ EDITORS = services.EDITORS
 
 
 def _can_edit(user) -> bool:
-    return is_provider_staff(user) and has_role(user, *EDITORS)
+    return services.may_edit(user)
 
 
 def _period(request, name: str = "period", default: str | None = None) -> str:
