@@ -144,8 +144,16 @@ class StatementViewSet(ScopedReadOnlyViewSet):
     ordering_fields = ["period", "number"]
 
 
+class BreakdownStepSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    quantity = serializers.CharField()
+    unit_price = serializers.CharField()
+    amount = serializers.CharField()
+
+
 class InvoiceLineSerializer(CostAwareSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+    breakdown = BreakdownStepSerializer(many=True, read_only=True)
 
     class Meta:
         model = InvoiceLine
@@ -158,6 +166,7 @@ class InvoiceLineSerializer(CostAwareSerializer):
             "quantity",
             "unit_price",
             "amount",
+            "breakdown",
             "cost",
             "reference",
         ]

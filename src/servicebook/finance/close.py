@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import importlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +34,7 @@ from servicebook.catalog.models import Offering, PriceTier
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.money import round_money
 from servicebook.finance import ledger
+from servicebook.finance.breakdown import charge_steps
 from servicebook.finance.models import (
     EntryKind,
     FundingModel,
@@ -114,6 +116,7 @@ class Item:
     cost: Decimal | None = None
     reference: str = ""
     source: str = "subscription"
+    breakdown: list = field(default_factory=list)  # the steps of a tiered charge (invoices)
 
 
 @dataclass
@@ -402,6 +405,13 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
                         description=description,
                         quantity=quantity,
                         rate=row["unit_price"],
+                        breakdown=charge_steps(
+                            offer.model,
+                            quantity,
+                            row["unit_price"],
+                            package_size=offer.package,
+                            tiers=offer.tiers,
+                        ),
                         amount=round_money(amount, doc.currency),
                         cost=None
                         if cost_rate is None
@@ -686,6 +696,15 @@ def _add_rated_usage(
                 description=f"{offer.label} (metered)",
                 quantity=quantity,
                 rate=cost_rate if doc.kind == "statement" else (line["unit_price"] or ZERO),
+                breakdown=[]
+                if doc.kind == "statement"
+                else charge_steps(
+                    line.get("charge_model") or offer.model,
+                    quantity,
+                    line["unit_price"] or ZERO,
+                    package_size=offer.package,
+                    tiers=offer.tiers,
+                ),
                 amount=amount,
                 cost=cost,
                 source="usage",
@@ -844,6 +863,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
                 "amount",
                 "cost",
                 "reference",
+                "breakdown",
             ],
             [
                 (
@@ -857,6 +877,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
                     i.amount,
                     i.cost,
                     i.reference,
+                    json.dumps(i.breakdown),
                 )
                 for inv, d in zip(created_inv, invoices, strict=True)
                 for i in d.items

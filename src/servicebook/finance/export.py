@@ -70,6 +70,7 @@ def invoice_csv(invoice: Invoice, user) -> str:
         "unit_price",
         "amount",
         "currency",
+        "breakdown",
     ] + (["cost"] if with_cost else [])
     rows = (
         [
@@ -79,9 +80,10 @@ def invoice_csv(invoice: Invoice, user) -> str:
             line.kind,
             line.description,
             line.quantity,
-            line.unit_price,
+            "" if line.breakdown else line.unit_price,  # tiered: the steps say it
             line.amount,
             invoice.currency,
+            line.breakdown_text,
         ]
         + ([line.cost] if with_cost else [])
         for line in invoice.lines.all()

@@ -505,6 +505,12 @@ class InvoiceLine(models.Model):
     amount = money_field()
     cost = money_field(null=True, blank=True, help_text="Provider's cost (staff only).")
     reference = models.CharField(max_length=60, blank=True)
+    breakdown = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The steps of a tiered, volume, package or flat charge (label, quantity, unit "
+        "price, amount), adding up to the amount: the line's arithmetic, checkable by hand.",
+    )
 
     class QuerySet(ScopedQuerySet):
         customer_path = "invoice__customer"
@@ -524,6 +530,12 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.description} {self.amount}"
+
+    @property
+    def breakdown_text(self) -> str:
+        from servicebook.finance.breakdown import steps_text
+
+        return steps_text(self.breakdown or [])
 
 
 class InvoiceEvent(EventModel):
