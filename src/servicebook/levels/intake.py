@@ -61,6 +61,21 @@ class RowError(ValueError):
     """Why one input row cannot be accepted."""
 
 
+NUL = "\x00"
+
+
+def refuse_nul(row: Mapping) -> None:
+    """A NUL character is not text: no database stores it (PostgreSQL refuses it), so a row
+    holding one is rejected with the column it is in, before anything reads the row."""
+    for name, value in row.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, str) and NUL in v for v in values) or (
+            isinstance(name, str) and NUL in name
+        ):
+            column = repr(name.replace(NUL, "\\x00")) if isinstance(name, str) else "a column"
+            raise RowError(f"{column} contains a NUL character (\\x00), which is not text")
+
+
 @dataclass
 class ParsedTicket:
     """One ticket as read from the input: its fields and its state history.
@@ -170,6 +185,8 @@ def _flag(row: Mapping, name: str) -> bool | None:
 
 def check_columns(columns: Iterable[str], fmt: str, *, has_agreement: bool) -> None:
     """Refuse a whole file whose header lacks required columns (ValueError, one line)."""
+    if any(NUL in c for c in columns if c):
+        raise ValueError("the header contains a NUL character (\\x00), which is not text")
     present = {c.strip() for c in columns if c}
     required = SERVICENOW_REQUIRED if fmt == "servicenow" else CSV_REQUIRED
     missing = [name for name in required if name not in present]
@@ -214,6 +231,7 @@ def parse_servicenow(
     seen: set[tuple[str, int]] = set()
     for number_in_file, row in enumerate(rows, start=1):
         try:
+            refuse_nul(row)
             number = _text(row, "number")
             if not number:
                 raise RowError("number is empty")
@@ -294,6 +312,7 @@ def parse_csv(
     rejects: list[tuple[int, Mapping, str]] = []
     for number_in_file, row in enumerate(rows, start=1):
         try:
+            refuse_nul(row)
             number = _text(row, "number")
             if not number:
                 raise RowError("number is empty")

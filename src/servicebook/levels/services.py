@@ -168,6 +168,9 @@ def import_tickets(
     source = (source or fmt).strip()
     if not source or len(source) > 40:
         raise DomainError("source is a name of up to 40 characters", field="source")
+    for name, value in (("source", source), ("agreement", agreement or "")):
+        if intake.NUL in value:
+            raise DomainError(f"{name} contains a NUL character, which is not text", field=name)
     try:
         intake.zone_of(time_zone)
         if columns is not None:
@@ -472,6 +475,7 @@ def import_outages(
 
 
 def _outage_values(row, services, agreements, time_zone) -> dict:
+    intake.refuse_nul(row)
     reference = intake._text(row, "reference")
     if not reference:
         raise intake.RowError("reference is empty")
