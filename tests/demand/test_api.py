@@ -112,7 +112,7 @@ def test_refusal_suspended_customer_api(users, client_for, customers):
         actor=users["manager"],
         customer=customers["marketing"],
         to_status="suspended",
-        reason="non_payment",
+        reason="illegal_use",  # non-payment needs an overdue invoice (R16)
     )
     count = DemandRequest.objects.count()
     response = client_for(users["internal"]).post(

@@ -64,7 +64,7 @@ def test_refused_request_from_a_suspended_customer(users, customers):
         actor=users["manager"],
         customer=customers["marketing"],
         to_status="suspended",
-        reason="non_payment",
+        reason="illegal_use",  # non-payment needs an overdue invoice (R16)
     )
     count = DemandRequest.objects.count()
     with pytest.raises(DomainError, match=r"Marketing is suspended .*new requests are refused"):
@@ -224,7 +224,7 @@ def test_refused_approval_for_a_suspended_customer(internal_demand, users, conta
         actor=users["manager"],
         customer=customers["rnd"],
         to_status="suspended",
-        reason="non_payment",
+        reason="illegal_use",  # non-payment needs an overdue invoice (R16)
     )
     before = _state(demand)
     with pytest.raises(DomainError) as error:
