@@ -393,7 +393,9 @@ class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
         return Response(CommitmentSerializer(commitment, context={"request": request}).data)
 
     @extend_schema(request=DetectSerializer, responses=CommitmentBreachSerializer(many=True))
-    @action(detail=False, methods=["post"], serializer_class=DetectSerializer)
+    @action(
+        detail=False, methods=["post"], serializer_class=DetectSerializer, pagination_class=None
+    )
     def detect(self, request):
         """Record consumption over funding as breaches, once per month (R19)."""
         serializer = DetectSerializer(data=request.data)
