@@ -19,6 +19,7 @@ from servicebook.catalog.models import Offering
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import is_provider_staff
+from servicebook.core.services import require_role
 from servicebook.finance import ledger, selectors, services
 from servicebook.finance.models import (
     Account,
@@ -152,7 +153,9 @@ class BreakdownStepSerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(CostAwareSerializer):
-    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+    service_name = serializers.CharField(
+        source="service.name", read_only=True, default=None, allow_null=True
+    )
     breakdown = BreakdownStepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -380,6 +383,7 @@ class JournalEntryViewSet(ScopedReadOnlyViewSet):
     def adjust(self, request):
         """Post an adjustment entry in an open period (finance)."""
         _require_staff(request)
+        require_role(request.user, *services.FINANCE, action="Posting an adjustment")
         serializer = AdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -464,6 +468,7 @@ class CostPoolViewSet(
         return super().get_queryset().visible_to(self.request.user)
 
     def create(self, request, *args, **kwargs):
+        require_role(request.user, *services.COST_EDITORS, action="Recording a cost pool")
         serializer = CostPoolSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pool = services.set_cost_pool(actor=request.user, source="api", **serializer.validated_data)
@@ -493,7 +498,9 @@ class AllocationRuleViewSet(ScopedReadOnlyViewSet):
 
 
 class ServiceCostSerializer(serializers.ModelSerializer):
-    service_name = serializers.CharField(source="service.name", read_only=True, default=None)
+    service_name = serializers.CharField(
+        source="service.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = ServiceCost
