@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from django.http import Http404, HttpResponse
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 
 from servicebook.agreements.models import Agreement
@@ -63,12 +63,26 @@ def _json_kind(value) -> str:
 
 
 class ObjectBodyMixin:
-    """Every write of the finance API takes a JSON object (or a form): any other JSON value
-    (``0``, ``[]``, ``"x"``, ``true``, ``null``) is refused with a 400 saying so, never a 500.
-    Checked once here, after authentication and permissions, before any action reads the body."""
+    """Every write of the finance API checks who may make it first, then takes a JSON object (or
+    a form): any other JSON value (``0``, ``[]``, ``"x"``, ``true``, ``null``) is refused with a
+    400 saying so, never a 500.
+
+    ``write_roles`` maps each write action of a viewset to ``(roles, what it does)``: a customer
+    user or a staff member without one of the roles gets 403 whatever the body, before anything
+    reads it, so no validation message ever tells them about data they may not see. Checked
+    once here, after authentication, before any action reads the body."""
+
+    #: action name → (roles that may do it, "what it does" for the refusal)
+    write_roles: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        needed = self.write_roles.get(getattr(self, "action", None) or "")
+        if needed is not None:
+            roles, what = needed
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            require_role(request.user, *roles, action=what)
         if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
             raise DomainError(
                 "the request body must be a JSON object such as "
@@ -258,6 +272,7 @@ class PaymentViewSet(
     queryset = Payment.objects.select_related("invoice")
     serializer_class = PaymentSerializer
     filterset_fields = ["invoice", "kind"]
+    write_roles = {"create": (services.FINANCE, "Recording a payment")}
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -294,6 +309,7 @@ class ReminderViewSet(ScopedReadOnlyViewSet):
     queryset = Reminder.objects.select_related("invoice")
     serializer_class = ReminderSerializer
     filterset_fields = ["invoice", "level"]
+    write_roles = {"send": (services.FINANCE, "Sending payment reminders")}
 
     @action(detail=False, methods=["post"], serializer_class=serializers.Serializer)
     def send(self, request):
@@ -378,6 +394,7 @@ class JournalEntryViewSet(ScopedReadOnlyViewSet):
     queryset = JournalEntry.objects.prefetch_related("lines__account")
     serializer_class = JournalEntrySerializer
     filterset_fields = ["period", "kind", "customer"]
+    write_roles = {"adjust": (services.FINANCE, "Posting an adjustment")}
 
     @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
     def adjust(self, request):
@@ -428,6 +445,7 @@ class PeriodViewSet(ScopedReadOnlyViewSet):
     queryset = Period.objects.all()
     serializer_class = PeriodSerializer
     filterset_fields = ["status"]
+    write_roles = {"close": (services.FINANCE, "Closing a period")}
 
     @action(detail=False, methods=["post"], serializer_class=CloseSerializer)
     def close(self, request):
@@ -463,6 +481,10 @@ class CostPoolViewSet(
     queryset = CostPool.objects.all()
     serializer_class = CostPoolSerializer
     filterset_fields = ["period", "category"]
+    write_roles = {
+        "create": (services.COST_EDITORS, "Recording a cost pool"),
+        "compute": (services.COST_EDITORS, "Computing service costs"),
+    }
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -559,6 +581,7 @@ class PriceOverrideViewSet(
     queryset = PriceFloorOverride.objects.all()
     serializer_class = PriceOverrideSerializer
     filterset_fields = ["agreement"]
+    write_roles = {"create": (services.FINANCE, "Overriding the price floor")}
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -695,6 +718,7 @@ class UsageImportViewSet(
     queryset = UsageImport.objects.select_related("offering")
     serializer_class = UsageImportSerializer
     filterset_fields = ["format", "period"]
+    write_roles = {"create": (services.USAGE_EDITORS, "Importing usage")}
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -768,6 +792,10 @@ class CloudMappingViewSet(ObjectBodyMixin, viewsets.ModelViewSet):
     queryset = CloudMapping.objects.select_related("customer")
     serializer_class = CloudMappingSerializer
     filterset_fields = ["key", "tag_key", "customer"]
+    write_roles = {
+        name: (services.USAGE_EDITORS, "Changing cloud cost allocation")
+        for name in ("create", "update", "partial_update", "destroy")
+    }
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
