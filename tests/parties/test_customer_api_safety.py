@@ -117,3 +117,22 @@ def test_a_jurisdiction_rule_without_locations_is_a_field_error(users, client_fo
         format="json",
     )
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("username", ["external", "internal"])
+def test_workflow_actions_check_the_role_first(users, client_for, username):
+    client = client_for(users[username])
+    own = users[username].customer
+    commitment = Customer.objects.get(code="marketing").commitments.first()
+    urls = [
+        reverse("customer-status", args=[own.pk]),
+        reverse("customer-difficulty", args=[own.pk]),
+        reverse("duediligence-list"),
+        reverse("duediligence-waive"),
+        reverse("commitment-detect"),
+    ]
+    if username == "internal":
+        urls.append(reverse("commitment-breach", args=[commitment.pk]))
+    for url in urls:
+        response = client.post(url, {}, format="json")
+        assert response.status_code == 403, (url, response.content)

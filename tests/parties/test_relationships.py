@@ -108,7 +108,7 @@ def test_due_diligence_over_the_api(users, client_for, prospect):
     external = client_for(users["external"])
     assert external.get(reverse("duediligence-detail", args=[dd])).status_code == 404
     response = external.post(reverse("duediligence-list"), {"customer": prospect.pk})
-    assert response.status_code == 400  # another customer: not a valid choice for this user
+    assert response.status_code == 403  # the provider's work: refused before the body is read
 
 
 def test_suspended_customer_gets_no_new_agreement(users):

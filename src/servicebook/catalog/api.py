@@ -140,6 +140,7 @@ class SpecificationViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=SignOffSerializer)
     def sign_off(self, request, pk=None):
         """The customer's approver signs the specification off."""
+        self.check_write_role()
         serializer = SignOffSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         spec = services.sign_off_specification(

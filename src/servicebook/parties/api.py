@@ -55,6 +55,10 @@ class PermissionFirstMixin:
         return super().update(request, *args, **kwargs)
 
 
+STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
+BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     billing_currency = serializers.CharField(read_only=True)
     agreement_kind = serializers.SerializerMethodField()
@@ -159,6 +163,7 @@ class CustomerViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=CustomerStatusSerializer)
     def status(self, request, pk=None):
         """Move the customer along its lifecycle (with a reason when suspending/terminating)."""
+        require_role(request.user, *STATUS_ROLES, action="Changing a customer's status")
         customer = self.get_object()
         serializer = CustomerStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -170,6 +175,7 @@ class CustomerViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=DifficultySerializer)
     def difficulty(self, request, pk=None):
         """Flag the relationship in difficulty (with a reason) or clear the flag (R14)."""
+        require_role(request.user, *services.CUSTOMER_EDITORS, action="Flagging a relationship")
         customer = self.get_object()
         serializer = DifficultySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -270,6 +276,12 @@ class DueDiligenceViewSet(
         return Response(DueDiligenceSerializer(due_diligence).data, status=status_code)
 
     @extend_schema(request=DueDiligenceStartSerializer, responses=DueDiligenceSerializer)
+    def initial(self, request, *args, **kwargs):
+        """Every write here is the provider's: the role is checked before the body is read."""
+        super().initial(request, *args, **kwargs)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            require_role(request.user, *services.CUSTOMER_EDITORS, action="Due diligence")
+
     def create(self, request):
         data = self._data(DueDiligenceStartSerializer)
         due_diligence = services.start_due_diligence(actor=request.user, **data)
@@ -370,6 +382,7 @@ class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     def breach(self, request, pk=None):
         """Report that the commitment was broken (e.g. an external competitor was used): one
         more breach in its history."""
+        require_role(request.user, *BREACH_ROLES, action="Reporting a breach")
         commitment = self.get_object()
         serializer = BreachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -382,6 +395,7 @@ class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=ResolveBreachSerializer)
     def resolve(self, request, pk=None):
         """Mark one of the commitment's breaches resolved (it stays in the history)."""
+        require_role(request.user, *BREACH_ROLES, action="Resolving a breach")
         commitment = self.get_object()
         serializer = ResolveBreachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -398,6 +412,7 @@ class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     )
     def detect(self, request):
         """Record consumption over funding as breaches, once per month (R19)."""
+        require_role(request.user, *BREACH_ROLES, action="Detecting breaches")
         serializer = DetectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         found = services.detect_funding_breaches(
