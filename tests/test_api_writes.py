@@ -125,7 +125,7 @@ def test_suspend_over_the_api(users, client_for):
     response = client.post(url, {"to_status": "suspended", "reason": "non_payment"}, format="json")
     assert response.status_code == 200 and response.json()["status_reason"] == "non_payment"
     events = client.get(reverse("customer-events", args=[retail.pk])).json()
-    assert events[-1]["to_state"] == "suspended" and events[-1]["actor"] == "finance"
+    assert events[-1]["to_state"] == "suspended" and events[-1]["actor"] == "Felix Finance"
     assert client_for(users["change"]).post(url, {"to_status": "active"}).status_code == 403
 
 
