@@ -6,6 +6,19 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def copy_recorded_breaches(apps, schema_editor):
+    """Keep the one breach a commitment could record before breaches became history (R19)."""
+    Commitment = apps.get_model("parties", "Commitment")
+    CommitmentBreach = apps.get_model("parties", "CommitmentBreach")
+    for commitment in Commitment.objects.exclude(breached_at=None):
+        CommitmentBreach.objects.create(
+            commitment=commitment,
+            kind="reported",
+            occurred_on=commitment.breached_at,
+            detail=commitment.breach_note or "Breach recorded before breach history existed.",
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -44,14 +57,6 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['customer', '-since'],
             },
-        ),
-        migrations.RemoveField(
-            model_name='commitment',
-            name='breach_note',
-        ),
-        migrations.RemoveField(
-            model_name='commitment',
-            name='breached_at',
         ),
         migrations.AddField(
             model_name='duediligence',
@@ -104,5 +109,14 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='commitmentbreach',
             constraint=models.UniqueConstraint(condition=models.Q(('detection_key', ''), _negated=True), fields=('commitment', 'detection_key'), name='breach_detected_once'),
+        ),
+        migrations.RunPython(copy_recorded_breaches, migrations.RunPython.noop),
+        migrations.RemoveField(
+            model_name='commitment',
+            name='breach_note',
+        ),
+        migrations.RemoveField(
+            model_name='commitment',
+            name='breached_at',
         ),
     ]
