@@ -12,8 +12,8 @@ This module imports no Django model at import time so every app can use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, ClassVar
 
 INTERNAL = "internal"

@@ -62,7 +62,7 @@ def test_secure_data_centre_story(page, login, shot):
     page.goto(f"/demand/{demand.pk}/")
     expect(page.get_by_test_id("demand-status")).to_have_text("Approved")
     expect(page.get_by_test_id("justification")).to_contain_text("25.00%")
-    expect(page.get_by_test_id("justified-by")).to_have_text("Ada Admin")
+    expect(page.get_by_test_id("justified-by")).to_have_text("Sofia Senior")
     expect(page.get_by_test_id("history")).to_contain_text("held")
     shot("secure-data-centre")
     page.goto("/demand/capacity/")

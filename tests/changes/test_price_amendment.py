@@ -56,7 +56,9 @@ def test_accepted_price_impact_is_billed_by_the_next_close(make_change, users, c
     invoice = Invoice.objects.get(period=period, customer__code="skybridge")
     assert invoice.agreement_id == new.pk
     assert invoice.gross == D("21820.00")
-    assert invoice.lines.filter(description="Price adjustment from changes", amount=D("800")).exists()
+    assert invoice.lines.filter(
+        description="Price adjustment from changes", amount=D("800")
+    ).exists()
     assert invoice.in_kind_amount == D("7006.68")
     assert invoice.cash_amount + invoice.in_kind_amount == invoice.total
 

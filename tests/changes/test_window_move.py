@@ -79,7 +79,9 @@ def test_the_provider_moving_a_scheduled_change_asks_again(make_change, users, c
     change = approve_all(make_change(), users, contacts)
     services.schedule_change(actor=users["change"], change=change)
     start, end = window(days=60)
-    services.set_schedule(actor=users["change"], change=change, planned_start=start, planned_end=end)
+    services.set_schedule(
+        actor=users["change"], change=change, planned_start=start, planned_end=end
+    )
     change.refresh_from_db()
     assert change.status == "awaiting_approval"
     assert impact_of(change, "marketing").decision == "pending"  # IT moved it: everyone again
