@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -407,7 +408,11 @@ class CapacityPoolViewSet(ServiceBackedViewSet):
     def competition(self, request):
         """Per pool: internal customers competing, by business value, with cost and funding."""
         rows = []
-        for view in selectors.capacity_competition() if self.get_queryset().exists() else []:
+        period = request.query_params.get("period", "")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+            period = None  # this month
+        pools = selectors.capacity_competition(period) if self.get_queryset().exists() else []
+        for view in pools:
             rows.append(
                 {
                     "pool": view.pool.pk,
@@ -421,6 +426,9 @@ class CapacityPoolViewSet(ServiceBackedViewSet):
                             "customer": c.customer.pk,
                             "customer_name": c.customer.name,
                             "monthly_cost": c.monthly_cost,
+                            "currency": c.currency,
+                            "period": c.period,
+                            "consumption_basis": c.basis,
                             "budget_per_period": c.budget,
                             "reserved": c.reserved,
                             "requested": c.requested,

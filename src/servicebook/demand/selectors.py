@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
-
-from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.demand.models import CapacityNeed, CapacityPool, DemandRequest, DemandStatus
 from servicebook.policy import policy_for
 
@@ -36,9 +33,13 @@ class Competitor:
     """An internal customer competing for a pool: consumption at cost against its funding."""
 
     customer: object
-    monthly_cost: Decimal
+    monthly_cost: Decimal  # consumption at cost for ``period`` (finance.consumption)
     budget: Decimal | None
     claims: list[Claim] = field(default_factory=list)
+    currency: str = ""
+    basis: str = ""
+    unknown: tuple[str, ...] = ()
+    period: str = ""
 
     @property
     def reserved(self) -> Decimal:
@@ -77,24 +78,12 @@ class PoolView:
         return self.requested > self.left
 
 
-def _monthly_cost_by_customer(customer_ids) -> dict[int, Decimal]:
-    """Each customer's consumption at cost a month, from its active agreements (R4)."""
-    lines = AgreementLine.objects.select_related("offering")
-    agreements = (
-        Agreement.objects.filter(customer_id__in=customer_ids, status=AgreementStatus.ACTIVE)
-        .select_related("customer__provider")
-        .prefetch_related(Prefetch("lines", queryset=lines))
-    )
-    totals: dict[int, Decimal] = {}
-    for agreement in agreements:
-        cost = agreement.monthly_cost() or Decimal(0)
-        totals[agreement.customer_id] = totals.get(agreement.customer_id, Decimal(0)) + cost
-    return totals
-
-
-def capacity_competition() -> list[PoolView]:
+def capacity_competition(period: str | None = None) -> list[PoolView]:
     """Per pool: internal customers competing (ordered by business value, not by who asked
-    first), each with its consumption at cost and funding; revenue-funded claims apart (R8)."""
+    first), each with its consumption at cost for ``period`` (default: this month; the finance
+    app's one answer) and funding; revenue-funded claims apart (R8)."""
+    from servicebook.finance.consumption import consumption_at_cost, current_period
+
     needs = (
         CapacityNeed.objects.filter(demand__status__in=(*COMPETING, DemandStatus.APPROVED))
         .select_related("demand__customer__provider", "demand__business_case", "pool")
@@ -104,8 +93,9 @@ def capacity_competition() -> list[PoolView]:
     by_pool: dict[int, list[CapacityNeed]] = {pk: [] for pk in pools}
     for need in needs:
         by_pool[need.pool_id].append(need)
-    customer_ids = {need.demand.customer_id for need in needs}
-    monthly = _monthly_cost_by_customer(customer_ids)
+    period = period or current_period()
+    customers = {need.demand.customer_id: need.demand.customer for need in needs}
+    monthly = consumption_at_cost(customers.values(), period)
     views = []
     for pk, pool in pools.items():
         competitors: dict[int, Competitor] = {}
@@ -128,8 +118,12 @@ def capacity_competition() -> list[PoolView]:
                 customer.pk,
                 Competitor(
                     customer=customer,
-                    monthly_cost=monthly.get(customer.pk, Decimal(0)),
+                    monthly_cost=monthly[customer.pk].amount,
                     budget=customer.budget_per_period,
+                    currency=monthly[customer.pk].currency,
+                    basis=monthly[customer.pk].basis,
+                    unknown=monthly[customer.pk].unknown,
+                    period=period,
                 ),
             )
             competitor.claims.append(claim)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from servicebook.core.roles import is_provider_staff
@@ -204,7 +206,11 @@ class CapacityView(RoleRequiredMixin, TemplateView):
     template_name = "demand/capacity.html"
 
     def get_context_data(self, **kwargs):
-        pools = selectors.capacity_competition()
+        period = self.request.GET.get("period", "")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+            period = timezone.localdate().strftime("%Y-%m")
+        pools = selectors.capacity_competition(period)
+        kwargs["period"] = period
         for view in pools:
             view.chart = json.dumps(
                 {

@@ -12,3 +12,9 @@ class FinanceConfig(AppConfig):
         ("Finance reports", "finance:reports", False),
         ("Usage & cloud cost", "finance:usage", False),
     )
+
+    def ready(self) -> None:
+        from servicebook.finance.consumption import consumption_at_cost
+        from servicebook.parties.billing import provide_consumption
+
+        provide_consumption(consumption_at_cost)  # parties reads it without importing finance

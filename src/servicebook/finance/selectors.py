@@ -90,8 +90,12 @@ def cost_recovery(period: str) -> list[dict]:
 
 def funding(period: str) -> list[dict]:
     """R4/R19: each internal customer's consumption at cost against its funding (budget)."""
+    from servicebook.finance.consumption import consumption_at_cost
+
     result = []
-    for st in Statement.objects.filter(period=period).select_related("customer"):
+    statements = list(Statement.objects.filter(period=period).select_related("customer__provider"))
+    consumed = consumption_at_cost({st.customer for st in statements}, period)
+    for st in statements:
         budget = st.budget
         result.append(
             {
@@ -99,7 +103,8 @@ def funding(period: str) -> list[dict]:
                 "customer_id": st.customer_id,
                 "funding_model": st.funding_model,
                 "currency": st.currency,
-                "consumption_at_cost": st.total_cost,
+                "consumption_at_cost": consumed[st.customer_id].amount,
+                "consumption_basis": consumed[st.customer_id].basis,
                 "charged": st.total_charge,
                 "recovered": st.recovered,
                 "covered_centrally": st.total_charge - st.recovered,

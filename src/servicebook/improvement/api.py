@@ -530,6 +530,8 @@ def health_data(h: selectors.Health) -> dict:
         "overdue_invoices": h.overdue_invoices,
         "overdue_amount": h.overdue_amount,
         "over_funding_by": h.over_funding_by,
+        "consumption_at_cost": h.consumption,
+        "consumption_basis": h.consumption_basis,
         "currency": h.currency,
         "open_complaints": h.open_complaints,
         "open_improvements": h.open_improvements,
@@ -574,6 +576,7 @@ def _money_rows(pack) -> dict:
     if pack["policy"].discloses_cost:
         return {
             "basis": pack["policy"].charge_basis,
+            "consumption_at_cost": charges["consumption"].as_dict(),
             "statements": [
                 {
                     "number": s.number,

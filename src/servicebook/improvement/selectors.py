@@ -284,6 +284,8 @@ class Health:
     difficulty_history: list = field(default_factory=list)
     currency: str = ""
     commitment_breaches: int = 0  # R19: open breaches of internal commitments in the window
+    consumption: Decimal | None = None  # consumption at cost for ``period`` (finance's answer)
+    consumption_basis: str = ""
 
     @property
     def latest_satisfaction(self) -> Decimal | None:
@@ -391,7 +393,10 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     funding = {}
     if any(policy_for(c).has_commitments for c in customers):
         # the caller already scoped the customers: read the report for all of them
-        funding = {row.customer.pk: row for row in funding_report(_Everyone(), on=today)}
+        # consumption at cost for the same period as every other page (finance.consumption)
+        funding = {
+            row.customer.pk: row for row in funding_report(_Everyone(), on=today, period=period)
+        }
     commitment_breaches = breach_counts(ids, since=dt.date.fromisoformat(f"{months[0]}-01"))
     complaints = Counter(
         Feedback.objects.filter(
@@ -439,6 +444,8 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
                 difficulty_history=history[customer.pk],
                 currency=customer.billing_currency,
                 commitment_breaches=commitment_breaches.get(customer.pk, 0),
+                consumption=row.consumption if row is not None else None,
+                consumption_basis=row.basis if row is not None else "",
             )
         )
     return result
@@ -495,6 +502,9 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
     )
     charges = {"discloses_cost": policy.discloses_cost, "statements": [], "invoices": []}
     if policy.discloses_cost:
+        from servicebook.finance.consumption import consumption_for
+
+        charges["consumption"] = consumption_for(customer, period)  # the one figure (finance)
         charges["statements"] = list(
             Statement.objects.filter(customer=customer, period=period).prefetch_related(
                 "lines__service"

@@ -91,3 +91,29 @@ def invoice_currencies(customer) -> set[str]:
     if invoice is None:
         return set()
     return set(invoice.objects.filter(customer=customer).values_list("currency", flat=True))
+
+
+# --- consumption at cost (one selector, in finance) -----------------------------------------------
+
+#: ``consumption_at_cost(customers, period) -> {customer id: Consumption}``, plugged in by the
+#: finance app in ``FinanceConfig.ready()`` (finance.consumption): parties never computes it.
+_consumption_source = None
+
+
+def provide_consumption(source) -> None:
+    """Called by the finance app at start-up with its consumption-at-cost selector."""
+    global _consumption_source
+    _consumption_source = source
+
+
+def consumption_at_cost(customers, period: str) -> dict:
+    """Each customer's consumption at cost for ``period``, from the finance app (the closed
+    statement's cost, else an estimate from the agreements and what is known). Without the
+    finance app there is nothing to read: an empty answer."""
+    if _consumption_source is None:
+        if apps.is_installed(f"servicebook.{FINANCE}"):
+            raise ImproperlyConfigured(
+                "the finance app did not plug in consumption at cost (FinanceConfig.ready)"
+            )
+        return {}
+    return _consumption_source(customers, period)

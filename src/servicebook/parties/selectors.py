@@ -8,14 +8,16 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q
 
-from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.parties.models import Commitment, CommitmentBreach, Customer
 from servicebook.policy import POLICIES
 
 
 @dataclass(frozen=True)
 class FundingRow:
-    """An internal customer's monthly consumption at cost against its funding (R4, R19)."""
+    """An internal customer's monthly consumption at cost against its funding (R4, R19).
+
+    ``consumption`` is the finance app's one answer (``finance.consumption``): the closed
+    statement's cost when the period is closed, else an estimate (``basis`` says which)."""
 
     customer: Customer
     currency: str
@@ -23,6 +25,12 @@ class FundingRow:
     funding: Decimal | None
     over_by: Decimal | None
     commitment: Commitment | None = None  # the funding commitment in force, if any
+    period: str = ""
+    basis: str = ""
+    closed: bool = False
+    unknown: tuple[str, ...] = ()
+
+    label = "Consumption at cost"
 
     @property
     def over(self) -> bool:
@@ -30,40 +38,49 @@ class FundingRow:
 
 
 def funding_report(
-    user, *, on: dt.date | None = None, all_customers: bool = False
+    user,
+    *,
+    on: dt.date | None = None,
+    all_customers: bool = False,
+    period: str | None = None,
 ) -> list[FundingRow]:
     """Internal customers (visible to ``user``, or all for system checks) with their
-    consumption at cost (active agreements, per month) against the funding commitment in force
-    (else their budget)."""
+    consumption at cost for ``period`` (default: the month of ``on``, today) against the funding
+    commitment in force (else their budget)."""
+    from servicebook.parties.billing import consumption_at_cost
+
     on = on or dt.date.today()
+    period = period or on.strftime("%Y-%m")
     kinds = [kind for kind, policy in POLICIES.items() if policy.has_commitments]
-    lines = AgreementLine.objects.select_related("offering", "agreement__customer__provider")
-    agreements = Agreement.objects.filter(status=AgreementStatus.ACTIVE).prefetch_related(
-        Prefetch("lines", queryset=lines)
-    )
     funding = Commitment.objects.filter(kind=Commitment.Kind.FUNDING, starts__lte=on).filter(
         Q(ends__isnull=True) | Q(ends__gte=on)
     )
-    customers = (
+    customers = list(
         (Customer.objects.all() if all_customers else Customer.objects.visible_to(user))
         .filter(kind__in=kinds)
         .select_related("provider")
-        .prefetch_related(
-            Prefetch("agreements", queryset=agreements, to_attr="active_agreements"),
-            Prefetch("commitments", queryset=funding, to_attr="funding_in_force"),
-        )
+        .prefetch_related(Prefetch("commitments", queryset=funding, to_attr="funding_in_force"))
     )
+    consumed = consumption_at_cost(customers, period)
     rows = []
     for customer in customers:
-        consumption = sum(
-            (a.monthly_charge() or Decimal(0) for a in customer.active_agreements), Decimal(0)
-        )
+        found = consumed.get(customer.pk)
+        consumption = found.amount if found else Decimal(0)
         commitment = max(customer.funding_in_force, key=lambda c: c.starts, default=None)
         amount = commitment.amount_per_period if commitment else customer.budget_per_period
         over_by = None if amount is None else consumption - amount
         rows.append(
             FundingRow(
-                customer, customer.billing_currency, consumption, amount, over_by, commitment
+                customer,
+                found.currency if found else customer.billing_currency,
+                consumption,
+                amount,
+                over_by,
+                commitment,
+                period=period,
+                basis=found.basis if found else "no finance app: nothing to read",
+                closed=found.closed if found else False,
+                unknown=found.unknown if found else (),
             )
         )
     return sorted(rows, key=lambda row: (not row.over, row.customer.name))

@@ -299,7 +299,16 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
     template_name = "parties/funding_report.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(rows=selectors.funding_report(self.request.user), **kwargs)
+        period = _month(self.request.GET.get("period")) or timezone.localdate().strftime("%Y-%m")
+        rows = selectors.funding_report(self.request.user, period=period)
+        return super().get_context_data(rows=rows, period=period, **kwargs)
+
+
+def _month(value: str | None) -> str | None:
+    """A ``YYYY-MM`` query parameter, or None when absent or malformed."""
+    import re
+
+    return value if value and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value) else None
 
 
 class DifficultyView(_CustomerActionView):

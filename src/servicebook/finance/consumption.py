@@ -1,0 +1,215 @@
+"""Consumption at cost: ONE answer for a customer and a month, used by every page and report.
+
+Marketing's consumption at cost used to read 4,792 on one page (its agreements at standard cost)
+and 5,444.44 on another (the closed statement: actual unit costs, metered usage and cloud cost).
+Every page and report that shows "consumption at cost" (the funding report, relationship health,
+the demand competition page, the finance reports, the review packs) now asks this module:
+
+- **closed period**: the closed statement's total cost (what the close charged at cost: the
+  period's actual unit costs, metered usage and cloud cost). A customer without a statement that
+  month consumed nothing.
+- **open period**: an estimate of what the close would charge at cost from what is known so far:
+  the active agreements' lines at the period's unit cost (computed by ``costs compute``, else the
+  offering's standard unit cost), plus the cloud cost already allocated to the customer for that
+  month. Metered usage is rated at the close and only counts then.
+
+A cost in another currency than the customer's statement is never added 1:1 (R6): that part is
+left out and named in ``unknown`` (both currencies), so the figure is never silently wrong.
+
+Parties reads this through ``parties.billing`` (finance builds on parties, so parties may not
+import finance); ``FinanceConfig.ready()`` plugs it in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+
+from servicebook.core.money import round_money
+from servicebook.finance.models import CloudCharge, Period, PeriodStatus, Statement, UnitCost
+from servicebook.policy import policy_for
+
+#: How every page, report, CSV and API names the figure.
+LABEL = "Consumption at cost"
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """A customer's consumption at cost for one month, and where the figure comes from."""
+
+    customer_id: int
+    period: str
+    currency: str
+    amount: Decimal
+    closed: bool  # True: the closed statement's figure; False: an estimate (period open)
+    basis: str  # in words, for the page and the API
+    unknown: tuple[str, ...] = field(default=())  # parts left out, and why (R6)
+
+    label = LABEL
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown
+
+    def as_dict(self) -> dict:
+        """The same fields in every API and CSV."""
+        return {
+            "label": LABEL,
+            "period": self.period,
+            "currency": self.currency,
+            "amount": self.amount,
+            "closed": self.closed,
+            "basis": self.basis,
+            "unknown": list(self.unknown),
+        }
+
+
+def current_period(today: dt.date | None = None) -> str:
+    return (today or dt.date.today()).strftime("%Y-%m")
+
+
+def _period_dates(period: str) -> tuple[dt.date, dt.date]:
+    year, month = (int(part) for part in period.split("-"))
+    first = dt.date(year, month, 1)
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return first, last
+
+
+def is_closed(period: str) -> bool:
+    return Period.objects.filter(period=period, status=PeriodStatus.CLOSED).exists()
+
+
+def consumption_at_cost(customers: Iterable, period: str) -> dict[int, Consumption]:
+    """Each customer's consumption at cost for ``period`` (``YYYY-MM``), keyed by customer id.
+
+    ``customers`` are Customer objects (already scoped by the caller)."""
+    customers = list(customers)
+    if not customers:
+        return {}
+    if is_closed(period):
+        return _from_statements(customers, period)
+    return _estimate(customers, period)
+
+
+def consumption_for(customer, period: str) -> Consumption:
+    return consumption_at_cost([customer], period)[customer.pk]
+
+
+def _currency_of(customer) -> str:
+    return policy_for(customer).billing_currency(customer)
+
+
+def _from_statements(customers, period: str) -> dict[int, Consumption]:
+    found: dict[int, list[Statement]] = defaultdict(list)
+    for statement in Statement.objects.filter(customer__in=customers, period=period).order_by(
+        "number"
+    ):
+        found[statement.customer_id].append(statement)
+    result = {}
+    for customer in customers:
+        statements = found.get(customer.pk, [])
+        currency = statements[0].currency if statements else _currency_of(customer)
+        amount, unknown = ZERO, []
+        for statement in statements:
+            if statement.currency != currency:
+                unknown.append(
+                    f"statement {statement.number} is in {statement.currency}, not {currency}: "
+                    "not added without an exchange rate"
+                )
+                continue
+            amount += statement.total_cost
+        if statements:
+            numbers = ", ".join(s.number for s in statements)
+            basis = (
+                f"closed statement {numbers}: the period's actual unit costs, metered usage "
+                "and cloud cost"
+            )
+        else:
+            basis = "period closed: no statement for this customer"
+        result[customer.pk] = Consumption(
+            customer.pk, period, currency, amount, True, basis, tuple(unknown)
+        )
+    return result
+
+
+def _estimate(customers, period: str) -> dict[int, Consumption]:
+    from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+
+    first, last = _period_dates(period)
+    agreements = (
+        Agreement.objects.filter(
+            customer__in=customers, status=AgreementStatus.ACTIVE, start_date__lte=last
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        .values_list("pk", "customer_id")
+    )
+    customer_of = dict(agreements)
+    lines = (
+        AgreementLine.objects.filter(agreement_id__in=list(customer_of))
+        .select_related("offering")
+        .order_by("agreement_id", "pk")
+    )
+    unit_costs = {
+        offering_id: (cost, currency)
+        for offering_id, cost, currency in UnitCost.objects.filter(period=period).values_list(
+            "offering_id", "unit_cost", "currency"
+        )
+    }
+    computed = bool(unit_costs)
+    currencies = {customer.pk: _currency_of(customer) for customer in customers}
+    amounts: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    unknown: dict[int, list[str]] = defaultdict(list)
+    for line in lines:
+        customer_id = customer_of[line.agreement_id]
+        currency = currencies[customer_id]
+        offering = line.offering
+        cost, cost_currency = unit_costs.get(
+            offering.pk, (offering.standard_unit_cost, offering.currency)
+        )
+        if cost is None:
+            unknown[customer_id].append(f"{offering.name}: no unit cost")
+            continue
+        if cost_currency != currency:
+            unknown[customer_id].append(
+                f"{offering.name}: its cost is in {cost_currency}, the statement in {currency}: "
+                "not added without an exchange rate"
+            )
+            continue
+        amounts[customer_id] += round_money(line.quantity * cost, currency)
+    cloud = CloudCharge.objects.filter(customer__in=customers, period=period).values_list(
+        "customer_id", "currency", "amount"
+    )
+    with_cloud = set()
+    for customer_id, currency, amount in cloud:
+        if currency != currencies[customer_id]:
+            unknown[customer_id].append(
+                f"cloud cost is in {currency}, the statement in {currencies[customer_id]}: "
+                "not added without an exchange rate"
+            )
+            continue
+        amounts[customer_id] += amount
+        with_cloud.add(customer_id)
+    costs = "the period's computed unit costs" if computed else "standard unit cost"
+    result = {}
+    for customer in customers:
+        cloud_part = " and the cloud cost allocated so far" if customer.pk in with_cloud else ""
+        basis = (
+            f"estimate, period open: active agreements at {costs}{cloud_part}; metered usage "
+            "counts at the close"
+        )
+        result[customer.pk] = Consumption(
+            customer.pk,
+            period,
+            currencies[customer.pk],
+            amounts[customer.pk],
+            False,
+            basis,
+            tuple(unknown[customer.pk]),
+        )
+    return result
