@@ -85,5 +85,5 @@ def test_price_floor_api_is_staff_only(users, client_for, cheap_line):
         reverse("priceoverride-list"),
         {"agreement": cheap_line.agreement_id, "offering": cheap_line.offering_id, "reason": "x"},
     )
-    assert response.status_code == 404
+    assert response.status_code == 403  # refused before the body is read (issue 12)
     assert not PriceFloorOverride.objects.exists()
