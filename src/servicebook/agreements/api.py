@@ -43,6 +43,7 @@ class AgreementLineSerializer(CostAwareSerializer):
     monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     monthly_margin = serializers.SerializerMethodField()
+    cost_unknown_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = AgreementLine
@@ -61,13 +62,19 @@ class AgreementLineSerializer(CostAwareSerializer):
             "monthly_charge",
             "monthly_cost",
             "monthly_margin",
+            "cost_unknown_reason",
         ]
-        cost_fields = ["monthly_cost", "monthly_margin"]
+        cost_fields = ["monthly_cost", "monthly_margin", "cost_unknown_reason"]
         margin_fields = ["monthly_margin"]
 
     def get_monthly_margin(self, obj) -> Decimal | None:
+        """Price less cost, both in the agreement's currency; None when the cost is unknown
+        (or in another currency: never a 1:1 mix, R6)."""
         cost = obj.monthly_cost()
         return None if cost is None else obj.monthly_price() - cost
+
+    def get_cost_unknown_reason(self, obj) -> str | None:
+        return obj.cost_unknown_reason()
 
 
 class SignatureSerializer(serializers.ModelSerializer):
@@ -129,6 +136,7 @@ class AgreementSerializer(CostAwareSerializer):
     acknowledgements = AcknowledgementSerializer(many=True, read_only=True)
     due_diligence_summary = serializers.SerializerMethodField()
     activation_blockers = serializers.SerializerMethodField()
+    cost_unknown = serializers.SerializerMethodField()
 
     class Meta:
         model = Agreement
@@ -166,12 +174,18 @@ class AgreementSerializer(CostAwareSerializer):
             "monthly_charge",
             "yearly_value",
             "monthly_cost",
+            "cost_unknown",
         ]
-        cost_fields = ["monthly_cost"]
+        cost_fields = ["monthly_cost", "cost_unknown"]
         margin_fields = ["activation_blockers"]  # provider staff only: may name cost (R6)
 
     def get_due_diligence_summary(self, obj) -> str | None:
         return str(obj.due_diligence) if obj.due_diligence_id else None
+
+    def get_cost_unknown(self, obj) -> list[str]:
+        """Why ``monthly_cost`` is unknown (a line without a cost, or with a cost in another
+        currency than the agreement, R6); empty when it is known."""
+        return obj.cost_unknown_reasons()
 
     def get_activation_blockers(self, obj) -> list[str]:
         if obj.status not in services.EDITABLE_STATUSES:

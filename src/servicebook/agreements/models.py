@@ -177,6 +177,10 @@ class Agreement(TimeStampedModel):
             return None
         return sum(costs, Decimal(0))
 
+    def cost_unknown_reasons(self) -> list[str]:
+        """Why the agreement's monthly cost is unknown (empty when it is known)."""
+        return [reason for line in self.lines.all() if (reason := line.cost_unknown_reason())]
+
     def monthly_charge(self) -> Decimal | None:
         """What the customer is charged a month under its policy (cost-based or price-based)."""
         charges = [line.monthly_charge() for line in self.lines.all()]
@@ -318,17 +322,39 @@ class AgreementLine(models.Model):
         )
         return round_money(amount, self.agreement.currency)
 
+    @property
+    def cost_currency(self) -> str:
+        """The currency of the offering's standard unit cost."""
+        return self.offering.currency
+
+    def cost_unknown_reason(self) -> str | None:
+        """Why this line's cost (and margin) is unknown, or None when it is known (R6: a cost
+        in another currency than the agreement is never labelled with the agreement's currency
+        or compared 1:1 without an exchange rate; none can be recorded yet)."""
+        if self.offering.standard_unit_cost is None:
+            return f"{self.offering}: no standard unit cost is recorded"
+        if self.cost_currency != self.agreement.currency:
+            return (
+                f"{self.offering}: its cost is in {self.cost_currency} and the agreement in "
+                f"{self.agreement.currency}: cost and margin are unknown without an exchange "
+                "rate (none is recorded)"
+            )
+        return None
+
     def monthly_cost(self) -> Decimal | None:
-        """The provider's cost of this line for one month (None when the cost is unknown)."""
-        cost = self.offering.standard_unit_cost
-        if cost is None:
+        """The provider's cost of this line for one month, in the agreement's currency (None
+        when the cost is unknown or in another currency: see :meth:`cost_unknown_reason`)."""
+        if self.cost_unknown_reason() is not None:
             return None
+        cost = self.offering.standard_unit_cost
         return round_money(self.quantity * cost, self.agreement.currency)
 
     def monthly_charge(self) -> Decimal | None:
         """What the customer pays a month for this line under its policy (R5, R6)."""
         policy = self.agreement.policy
         if policy.charge_basis == "cost":
+            if self.cost_unknown_reason() is not None:
+                return None  # charged at cost: no cost in the agreement's currency (R6)
             rate = policy.charge_rate(
                 unit_cost=self.offering.standard_unit_cost,
                 unit_price=self.unit_price,
