@@ -581,7 +581,19 @@ def bill_currency(path: str | Path) -> str | None:
                     strings_can_be_null=True,
                 ),
             )["BillingCurrency"]
-        except (pa.ArrowInvalid, KeyError) as exc:
+        except pa.ArrowInvalid:
+            # text that is not UTF-8 or a row longer than Arrow's block: read it row by row
+            # (such rows are rejected by the import, not here)
+            from servicebook.finance.usage_store import CsvProblems
+
+            try:
+                table = read_raw(path, CsvProblems())
+            except ValueError as exc:
+                raise FocusFormatError(f"not a FOCUS file: {exc}") from exc
+            if "BillingCurrency" not in table.column_names:
+                raise FocusFormatError("not a FOCUS file: no BillingCurrency column") from None
+            column = table["BillingCurrency"]
+        except KeyError as exc:
             raise FocusFormatError(f"not a FOCUS file: {exc}") from exc
     counted: dict[str, int] = {}
     for value in as_text(column).to_pylist():

@@ -1061,7 +1061,7 @@ def import_usage(
                 closed_periods=closed,
                 source=source or "focus",
             )
-        except (focus.FocusFormatError, pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+        except (ValueError, pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
             raise DomainError(f"{filename}: {error}", field="file") from None
     else:
         customers, currencies, offerings = _store_keys()

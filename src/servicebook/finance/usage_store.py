@@ -98,17 +98,28 @@ _ZONE_RE = r"(Z|[+-]\d{2}:?\d{2})$"
 # --------------------------------------------------------------------------- parsing helpers
 
 
+#: The most a CSV row may hold (the bytes of its fields). Arrow reads a CSV in blocks
+#: (:data:`BLOCK_SIZE`); a longer row could straddle blocks ("straddling object"), so it is
+#: rejected with its row number and this limit instead, and the rest of the file is read.
+ROW_LIMIT = 1 << 20  # 1 MiB
+BLOCK_SIZE = 4 << 20  # Arrow's block: comfortably more than the longest row accepted
+
+
 @dataclass
 class MalformedRow:
-    """A CSV row that could not be split into the header's columns."""
+    """A CSV row that could not be read: the wrong number of fields, text that is not UTF-8,
+    or more than :data:`ROW_LIMIT` bytes."""
 
     row: int  # 1-based data row (the header is not counted)
     fields: int
     expected: int
     text: str
+    problem: str = ""  # set for a problem other than the number of fields
 
     @property
     def reason(self) -> str:
+        if self.problem:
+            return f"row {self.row}: {self.problem}"
         return (
             f"row {self.row}: has {self.fields} field{'s' if self.fields != 1 else ''},"
             f" the header has {self.expected}: {self.text!r}"
@@ -124,22 +135,148 @@ class CsvProblems:
     row_numbers: list[int] | None = None
 
 
+def _convert_options(header: list[str]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        null_values=["", "NULL"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+
+
+def _read_header(path: Path) -> list[str]:
+    import csv
+
+    with path.open("rb") as fh:
+        first = fh.readline()
+    text = first.decode("utf-8-sig", errors="surrogateescape")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{path.name}: the header row is not UTF-8 text (byte "
+            f"0x{ord(text[exc.start]) & 0xFF:02X} at character {exc.start + 1}); save the file "
+            "as UTF-8"
+        ) from None
+    header = next(csv.reader([text]), None)
+    if not header:
+        raise ValueError(f"{path}: empty file, expected a header row")
+    return header
+
+
+def _too_long(table: pa.Table) -> bool:
+    """Whether a row of ``table`` (all text) holds more than :data:`ROW_LIMIT` bytes."""
+    if not table.num_rows or not table.num_columns:
+        return False
+    sizes = None
+    for column in table.columns:
+        length = pc.fill_null(pc.binary_length(column), 0)
+        sizes = length if sizes is None else pc.add(sizes, length)
+    return (pc.max(sizes).as_py() or 0) > ROW_LIMIT
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A row's text for the rejects file: undecodable bytes as U+FFFD, long text cut."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _row_problem(record: list[str], header: list[str]) -> str:
+    """Why a row with the header's number of fields cannot be read (empty: it can)."""
+    size = 0
+    for name, value in zip(header, record, strict=True):
+        try:
+            size += len(value.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            byte = ord(value[exc.start]) & 0xFF
+            return (
+                f"not UTF-8 text: column {name!r} has the byte 0x{byte:02X} at character "
+                f"{exc.start + 1}; save the file as UTF-8"
+            )
+    if size > ROW_LIMIT:
+        longest = max(
+            zip(header, record, strict=True), key=lambda pair: len(pair[1].encode("utf-8"))
+        )
+        return (
+            f"{size:,} bytes, over the limit of {ROW_LIMIT:,} bytes a row (column "
+            f"{longest[0]!r} alone holds {len(longest[1].encode('utf-8')):,} bytes)"
+        )
+    return ""
+
+
+def _read_exactly(path: Path, header: list[str], problems: CsvProblems | None) -> pa.Table:
+    """Read ``path`` row by row (Python's csv, undecodable bytes kept): rows with the wrong
+    number of fields, text that is not UTF-8 or more than :data:`ROW_LIMIT` bytes are listed in
+    ``problems`` with their data row number; the others are read by Arrow. Without ``problems``
+    the first such row refuses the whole file, naming the row (and the limit)."""
+    import csv
+    import sys
+
+    previous = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)  # an oversized field is reported below, not by csv
+    good: list[int] = []
+    malformed: list[MalformedRow] = []
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="servicebook-rows-")
+    os.close(handle)
+    clean = Path(name)
+    number = 0
+    try:
+        with (
+            path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh,
+            clean.open("w", newline="", encoding="utf-8") as out,
+        ):
+            reader = csv.reader(fh)
+            writer = csv.writer(out)
+            writer.writerow(next(reader))
+            for record in reader:
+                if not record:  # blank line: not a row (Arrow skips it too)
+                    continue
+                number += 1
+                if len(record) != len(header):
+                    found = MalformedRow(number, len(record), len(header), _shown(",".join(record)))
+                elif problem := _row_problem(record, header):
+                    found = MalformedRow(
+                        number, len(record), len(header), _shown(",".join(record)), problem
+                    )
+                else:
+                    good.append(number)
+                    writer.writerow(record)
+                    continue
+                if problems is None:
+                    raise ValueError(f"{path.name}: {found.reason}")
+                malformed.append(found)
+        table = pacsv.read_csv(
+            clean,
+            read_options=pacsv.ReadOptions(encoding="utf8", block_size=BLOCK_SIZE),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=_convert_options(header),
+        )
+    except csv.Error as exc:
+        raise ValueError(f"{path.name}: row {number + 1} cannot be read: {exc}") from None
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{path.name}: {exc}") from exc
+    finally:
+        csv.field_size_limit(previous)
+        clean.unlink(missing_ok=True)
+    if problems is not None and malformed:
+        problems.malformed.extend(malformed)
+        problems.row_numbers = good
+    return table
+
+
 def read_raw(path: str | Path, problems: CsvProblems | None = None) -> pa.Table:
     """Read a CSV (every column as text; empty and ``NULL`` cells are null) or a Parquet file.
 
-    A CSV row with the wrong number of fields raises :class:`ValueError` -- unless ``problems``
-    is given: then the row is skipped and listed there (with its data row number, found by a
-    second, exact pass with :mod:`csv` only when such rows exist), and the rest is read.
+    A CSV row with the wrong number of fields, text that is not UTF-8, or more than
+    :data:`ROW_LIMIT` bytes raises :class:`ValueError` naming the row -- unless ``problems`` is
+    given: then the row is skipped and listed there with its data row number, and the rest is
+    read. Arrow reads the file at full speed; only when it meets such a row is the file read
+    again exactly, row by row, to number them.
     """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         return pq.read_table(path)
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise ValueError(f"{path}: empty file, expected a header row")
+    header = _read_header(path)
     skipped: list[Any] = []
 
     def skip(row: Any) -> str:
@@ -149,42 +286,18 @@ def read_raw(path: str | Path, problems: CsvProblems | None = None) -> pa.Table:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding="utf8"),
+            read_options=pacsv.ReadOptions(encoding="utf8", block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=skip if problems is not None else None
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                null_values=["", "NULL"],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
+            convert_options=_convert_options(header),
         )
-    except pa.ArrowInvalid as exc:
-        raise ValueError(f"{path.name}: {exc}") from exc
-    if skipped and problems is not None:
-        # Arrow does not say where the skipped rows were: number every record exactly
-        good: list[int] = []
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            next(reader)
-            number = 0
-            for record in reader:
-                if not record:  # blank line: not a row (Arrow skips it too)
-                    continue
-                number += 1
-                if len(record) == len(header):
-                    good.append(number)
-                else:
-                    problems.malformed.append(
-                        MalformedRow(number, len(record), len(header), ",".join(record))
-                    )
-        if len(good) != table.num_rows or len(problems.malformed) != len(skipped):
-            raise ValueError(
-                f"{path.name}: {len(skipped)} row(s) do not have the header's"
-                f" {len(header)} fields, and they could not be located; fix the file"
-            )
-        problems.row_numbers = good
+    except pa.ArrowInvalid:
+        # text that is not UTF-8, a row longer than a block, or (without ``problems``) a row
+        # with the wrong number of fields: find and number them exactly
+        return _read_exactly(path, header, problems)
+    if skipped or _too_long(table):
+        return _read_exactly(path, header, problems)
     return table
 
 
