@@ -100,6 +100,21 @@ def _failed_checks(case, response) -> dict[str, str]:
     return failed
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the WSGI handler, whose request signals close the database
+    connection at the end of each request; inside the test's transaction that would drop it
+    (PostgreSQL). Django's test client disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def test_the_schema_describes_every_api_route():
     assert len(OPERATIONS) > 100
     assert "GET /api/agreements/" in OPERATIONS
