@@ -127,7 +127,9 @@ def _tickets(key: str, index: int, agreement, last: int) -> list[dict]:
             pause_to = due_at(calendar, opened, p_start + p_len)
             impact = rng.integers(1, 4, count)
             for i in range(count):
-                if opened[i] > last:
+                # Only tickets whose whole life ends before ``last``: an open ticket's clock keeps
+                # running, so the demo's breaches would depend on the hour it is loaded and read.
+                if resolved[i] > last or (paused[i] and pause_to[i] > last):
                     continue
                 number = f"INC{index + 1}{month:02d}{priority}{i:03d}"
                 row = {
@@ -145,15 +147,12 @@ def _tickets(key: str, index: int, agreement, last: int) -> list[dict]:
                 }
                 if row["impact"] != "1":
                     row["impact"] = ""
-                if responded[i] <= last:
-                    row["responded_at"] = _iso(responded[i])
-                if paused[i] and pause_from[i] <= last:
-                    end_text = _iso(pause_to[i]) if pause_to[i] <= last else ""
+                row["responded_at"] = _iso(responded[i])
+                if paused[i]:
                     state = PAUSE_STATES[i % 2]
-                    row["pauses"] = f"{state}@{_iso(pause_from[i])}/{end_text}"
-                if resolved[i] <= last:
-                    row["resolved_at"] = _iso(resolved[i])
-                    if s[i] > resolution:
-                        row["made_sla"] = "false"
+                    row["pauses"] = f"{state}@{_iso(pause_from[i])}/{_iso(pause_to[i])}"
+                row["resolved_at"] = _iso(resolved[i])
+                if s[i] > resolution:
+                    row["made_sla"] = "false"
                 rows.append(row)
     return rows
