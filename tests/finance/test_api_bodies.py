@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from servicebook.finance.api import ROUTES, ObjectBodyMixin
+from servicebook.core.api import PermissionFirstMixin
+from servicebook.finance.api import ROUTES
 from servicebook.finance.models import CloudMapping, CostPool, JournalEntry, Payment, UnitCost
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def _counts():
 
 
 def test_every_finance_viewset_checks_the_body_in_one_place():
-    assert all(issubclass(viewset, ObjectBodyMixin) for _, viewset, _ in ROUTES)
+    assert all(issubclass(viewset, PermissionFirstMixin) for _, viewset, _ in ROUTES)
 
 
 @pytest.mark.parametrize("body", BODIES)

@@ -15,7 +15,6 @@ from servicebook.core.api import (
     ServiceBackedViewSet,
 )
 from servicebook.core.roles import Role
-from servicebook.parties.api import PermissionFirstMixin
 from servicebook.parties.models import Contact, Provider
 
 
@@ -123,10 +122,13 @@ class SignOffSerializer(ScopedInputSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
 
 
-class SpecificationViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class SpecificationViewSet(ServiceBackedViewSet):
     """Versioned design specifications of services and their customers' sign-off (R10)."""
 
-    write_roles = services.CATALOG_EDITORS
+    write_roles = {
+        "create": (services.CATALOG_EDITORS, "Creating a design specification"),
+        "sign_off": (services.CATALOG_EDITORS, "Recording a sign-off"),
+    }
 
     queryset = DesignSpecification.objects.select_related("signed_off_by")
     serializer_class = SpecificationSerializer
@@ -140,7 +142,6 @@ class SpecificationViewSet(PermissionFirstMixin, ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=SignOffSerializer)
     def sign_off(self, request, pk=None):
         """The customer's approver signs the specification off."""
-        self.check_write_role()
         serializer = SignOffSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         spec = services.sign_off_specification(
@@ -149,7 +150,7 @@ class SpecificationViewSet(PermissionFirstMixin, ServiceBackedViewSet):
         return Response(SpecificationSerializer(spec, context={"request": request}).data)
 
 
-class ServiceViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class ServiceViewSet(ServiceBackedViewSet):
     """The catalog: staff see every service; customers see the live services offered to them."""
 
     write_roles = services.CATALOG_EDITORS
@@ -170,7 +171,7 @@ class ServiceViewSet(PermissionFirstMixin, ServiceBackedViewSet):
         return services.update_service(actor=self.request.user, service=instance, **data)
 
 
-class OfferingViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class OfferingViewSet(ServiceBackedViewSet):
     write_roles = (*services.CATALOG_EDITORS, Role.FINANCE)
     queryset = Offering.objects.select_related("service").prefetch_related("tiers")
     serializer_class = OfferingSerializer

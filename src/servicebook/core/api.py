@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
@@ -12,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
+from servicebook.core.services import require_role
 from servicebook.policy import user_may_see_cost, user_may_see_margin
 
 
@@ -27,6 +31,68 @@ def exception_handler(exc, context):
     elif isinstance(exc, IntegrityError):
         exc = DRFValidationError({"detail": ["conflicts with existing data"]})
     return drf_exception_handler(exc, context)
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+#: the model actions a plain tuple of ``write_roles`` applies to, and their verb in a refusal
+_MODEL_WRITES = {
+    "create": "Creating",
+    "update": "Changing",
+    "partial_update": "Changing",
+    "destroy": "Deleting",
+}
+
+
+class PermissionFirstMixin:
+    """Every write checks who may make it first, then takes a JSON object (or a form).
+
+    ``write_roles`` maps each write action of a viewset to ``(roles, what it does)``; a plain
+    tuple of roles covers the model writes (create, update, delete). A customer user or a staff
+    member without one of the roles gets 403 whatever the body, before anything reads it, so no
+    validation message ever tells them about data they may not see (e.g. that another customer's
+    code exists). Any JSON body that is not an object (``0``, ``[]``, ``"x"``, ``true``,
+    ``null``) is refused with a 400 saying so, never a 500. Checked once, after authentication,
+    before any action reads the body."""
+
+    #: action name → (roles that may do it, "what it does"), or roles for the model writes
+    write_roles: Mapping[str, tuple[tuple[str, ...], str]] | tuple[str, ...] = {}
+
+    def _needed_roles(self) -> tuple[tuple[str, ...], str] | None:
+        action = getattr(self, "action", None) or ""
+        if isinstance(self.write_roles, Mapping):
+            return self.write_roles.get(action)
+        if action in _MODEL_WRITES and self.write_roles:
+            label = self.queryset.model._meta.verbose_name
+            return tuple(self.write_roles), f"{_MODEL_WRITES[action]} a {label}"
+        return None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        needed = self._needed_roles()
+        if needed is not None:
+            roles, what = needed
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            require_role(request.user, *roles, action=what)
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+            raise DomainError(
+                "the request body must be a JSON object such as "
+                f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
+                code="bad_body",
+            )
 
 
 class CostAwareSerializer(serializers.ModelSerializer):
@@ -77,6 +143,7 @@ class ScopedInputSerializer(ScopedFieldsMixin, serializers.Serializer):
 
 
 class ServiceBackedViewSet(
+    PermissionFirstMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -6,18 +6,19 @@ only: cost fields are dropped for them, R7). Ledger, costs and reports are provi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.http import Http404, HttpResponse
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from servicebook.agreements.models import Agreement
 from servicebook.catalog.models import Offering
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer
-from servicebook.core.errors import DomainError
+from servicebook.core.api import (
+    CostAwareSerializer,
+    PermissionFirstMixin,
+    ScopedWriteSerializer,
+)
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.finance import ledger, selectors, services
@@ -48,50 +49,7 @@ from servicebook.finance.models import (
 from servicebook.parties.models import Customer
 
 
-def _json_kind(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-class ObjectBodyMixin:
-    """Every write of the finance API checks who may make it first, then takes a JSON object (or
-    a form): any other JSON value (``0``, ``[]``, ``"x"``, ``true``, ``null``) is refused with a
-    400 saying so, never a 500.
-
-    ``write_roles`` maps each write action of a viewset to ``(roles, what it does)``: a customer
-    user or a staff member without one of the roles gets 403 whatever the body, before anything
-    reads it, so no validation message ever tells them about data they may not see. Checked
-    once here, after authentication, before any action reads the body."""
-
-    #: action name → (roles that may do it, "what it does" for the refusal)
-    write_roles: dict[str, tuple[tuple[str, ...], str]] = {}
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        needed = self.write_roles.get(getattr(self, "action", None) or "")
-        if needed is not None:
-            roles, what = needed
-            if not request.user.is_authenticated:
-                raise NotAuthenticated()
-            require_role(request.user, *roles, action=what)
-        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
-            raise DomainError(
-                "the request body must be a JSON object such as "
-                f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
-                code="bad_body",
-            )
-
-
-class ScopedReadOnlyViewSet(ObjectBodyMixin, viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyViewSet(PermissionFirstMixin, viewsets.ReadOnlyModelViewSet):
     """Read-only, scoped by ``visible_to``: another customer's object is a 404."""
 
     def get_queryset(self):
@@ -261,7 +219,7 @@ class PaymentWriteSerializer(ScopedWriteSerializer):
 
 
 class PaymentViewSet(
-    ObjectBodyMixin,
+    PermissionFirstMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -470,7 +428,7 @@ class CostPoolSerializer(serializers.ModelSerializer):
 
 
 class CostPoolViewSet(
-    ObjectBodyMixin,
+    PermissionFirstMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -570,7 +528,7 @@ class PriceOverrideSerializer(ScopedWriteSerializer):
 
 
 class PriceOverrideViewSet(
-    ObjectBodyMixin,
+    PermissionFirstMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -621,7 +579,7 @@ REPORTS = {
 }
 
 
-class ReportViewSet(ObjectBodyMixin, viewsets.ViewSet):
+class ReportViewSet(PermissionFirstMixin, viewsets.ViewSet):
     """Finance reports (staff only): ``/api/finance-reports/<name>/?period=YYYY-MM``."""
 
     lookup_field = "name"
@@ -704,7 +662,7 @@ class UsageImportInputSerializer(serializers.Serializer):
 
 
 class UsageImportViewSet(
-    ObjectBodyMixin,
+    PermissionFirstMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -786,7 +744,7 @@ class CloudMappingSerializer(ScopedWriteSerializer):
         validators = []
 
 
-class CloudMappingViewSet(ObjectBodyMixin, viewsets.ModelViewSet):
+class CloudMappingViewSet(PermissionFirstMixin, viewsets.ModelViewSet):
     """Rules sending cloud cost to customers by resource id, tag value or sub-account (staff)."""
 
     queryset = CloudMapping.objects.select_related("customer")
@@ -865,7 +823,7 @@ class CloudChargeViewSet(ScopedReadOnlyViewSet):
     filterset_fields = ["period", "customer", "usage_import"]
 
 
-class FocusExportViewSet(ObjectBodyMixin, viewsets.ViewSet):
+class FocusExportViewSet(PermissionFirstMixin, viewsets.ViewSet):
     """``/api/focus-export/?period=YYYY-MM&format=csv|parquet[&customer=<id>]``: the charges the
     user may see as a FOCUS dataset (customer users: their own, prices only)."""
 

@@ -33,28 +33,6 @@ from servicebook.parties.models import (
     WaiverReason,
 )
 
-
-class PermissionFirstMixin:
-    """Check the role before the body is read: a refusal must not depend on what the body
-    names, or it tells a user which codes other customers or services use (a 403 whatever the
-    body). ``write_roles`` are the roles the service functions require for create/update."""
-
-    write_roles: tuple[str, ...] = ()
-
-    def check_write_role(self) -> None:
-        label = self.queryset.model._meta.verbose_name
-        verb = "Creating" if self.action == "create" else "Changing"
-        require_role(self.request.user, *self.write_roles, action=f"{verb} a {label}")
-
-    def create(self, request, *args, **kwargs):
-        self.check_write_role()
-        return super().create(request, *args, **kwargs)
-
-    def update(self, request, *args, **kwargs):
-        self.check_write_role()
-        return super().update(request, *args, **kwargs)
-
-
 STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 
@@ -140,7 +118,7 @@ class CustomerFilter(filters.FilterSet):
         fields = ["kind", "status", "funding_model", "jurisdiction"]
 
 
-class CustomerViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class CustomerViewSet(ServiceBackedViewSet):
     """Customers: provider staff see all, a customer user sees only its own customer."""
 
     write_roles = services.CUSTOMER_EDITORS
@@ -363,7 +341,7 @@ class DetectSerializer(serializers.Serializer):
     on = serializers.DateField(required=False)
 
 
-class CommitmentViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class CommitmentViewSet(ServiceBackedViewSet):
     """Internal customers' funding and exclusivity commitments (R19) and their breaches."""
 
     write_roles = services.CUSTOMER_EDITORS
@@ -446,7 +424,7 @@ class ObjectiveSerializer(ScopedWriteSerializer):
         fields = ["id", "title", "description", "customers", "services"]
 
 
-class ObjectiveViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class ObjectiveViewSet(ServiceBackedViewSet):
     """Organization objectives shared with internal customers and served by services (R9)."""
 
     write_roles = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -523,7 +501,7 @@ class JurisdictionRuleSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class JurisdictionRuleViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class JurisdictionRuleViewSet(ServiceBackedViewSet):
     """Where each jurisdiction allows customer data to be stored (R20)."""
 
     write_roles = services.JURISDICTION_EDITORS
@@ -554,7 +532,7 @@ class ContactWriteSerializer(ScopedWriteSerializer):
         fields = ["customer", *Contact.EDITABLE_FIELDS]
 
 
-class ContactViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class ContactViewSet(ServiceBackedViewSet):
     write_roles = services.CUSTOMER_EDITORS
     queryset = Contact.objects.select_related("customer")
     serializer_class = ContactSerializer
@@ -577,7 +555,7 @@ class ExternalSupplierSerializer(ScopedWriteSerializer):
         fields = ["id", "customer", "service", "supplier", "since", "note"]
 
 
-class ExternalSupplierViewSet(PermissionFirstMixin, ServiceBackedViewSet):
+class ExternalSupplierViewSet(ServiceBackedViewSet):
     """External suppliers internal customers use (R19): under exclusivity, each is a breach."""
 
     write_roles = (*services.CUSTOMER_EDITORS, Role.FINANCE)
