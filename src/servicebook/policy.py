@@ -349,7 +349,9 @@ def user_may_see_cost(user: Any) -> bool:
 
 
 def user_may_see_margin(user: Any) -> bool:
-    """R6/R7: margin is reported to provider staff only, never to any customer user."""
-    from servicebook.core.roles import is_provider_staff
+    """R6/R7: margin (and the ledger) is for finance and the provider admin only: never for a
+    customer user, nor for staff whose work does not need it (service, change and senior
+    managers see cost, not margin)."""
+    from servicebook.core.roles import Role, has_role, is_provider_staff
 
-    return is_provider_staff(user)
+    return is_provider_staff(user) and has_role(user, Role.FINANCE, Role.PROVIDER_ADMIN)
