@@ -19,13 +19,42 @@ from servicebook.changes.models import (
     ScheduleFeed,
     TrainingRecord,
 )
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.api import (
+    CostAwareSerializer,
+    PermissionFirstMixin,
+    ScopedWriteSerializer,
+    ServiceBackedViewSet,
+)
 from servicebook.core.audience import shown_event
+from servicebook.core.errors import PermissionDenied
+from servicebook.core.roles import is_provider_staff
+from servicebook.core.services import require_role
+from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Contact, Customer
+from servicebook.policy import policy_for
+
+#: the roles every provider-side write of a change needs (the services require the same)
+CHANGE_MANAGERS = services.CHANGE_MANAGERS
 
 
-class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reads scoped by ``visible_to``; writes are explicit actions that call services."""
+def _steps(*pairs: tuple[str, str]) -> dict[str, tuple[tuple[str, ...], str]]:
+    return {action: (CHANGE_MANAGERS, what) for action, what in pairs}
+
+
+def refuse_unless_acting_for(user, customer: Customer | None, *, action: str) -> None:
+    """Before the body is read: staff need a change manager's role, and a customer user acts for
+    its own customer only (the service still checks the rest: contact, authority, status)."""
+    if is_provider_staff(user):
+        require_role(user, *CHANGE_MANAGERS, action=action)
+        return
+    own = customer_of(user)
+    if own is None or customer is None or own.pk != customer.pk:
+        raise PermissionDenied(f"{action}: only for your own organization")
+
+
+class ScopedReadOnlyViewSet(PermissionFirstMixin, viewsets.ReadOnlyModelViewSet):
+    """Reads scoped by ``visible_to``; writes are explicit actions that call services, each
+    checked for its role before the body is read (``write_roles``)."""
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
@@ -240,6 +269,21 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
     queryset = ChangeRequest.objects.all()
     serializer_class = ChangeRequestSerializer
     write_serializer_class = ChangeRequestWriteSerializer
+    # Checked before the body is read (403 whatever the body). ``window`` is absent on purpose:
+    # an internal customer co-owns its deployment schedule; the action asks the service's rule
+    # (``window_refusal``) on the change before reading the body.
+    write_roles = _steps(
+        ("create", "Raising a request for change"),
+        ("update", "Changing a request for change"),
+        ("partial_update", "Changing a request for change"),
+        ("start_assessment", "Assessing a change"),
+        ("assess", "Assessing a change"),
+        ("submit", "Submitting a change for approval"),
+        ("it_decision", "Authorizing a change for IT"),
+        ("schedule", "Scheduling a change"),
+        ("implement", "Implementing a change"),
+        ("review", "Reviewing a change"),
+    )
     filterset_fields = ["status", "change_type", "risk"]
     search_fields = ["reference", "title"]
     ordering_fields = ["reference", "planned_start", "created_at"]
@@ -258,8 +302,10 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
         change = self.get_queryset().get(pk=change.pk)
         return Response(ChangeRequestSerializer(change, context=self.get_serializer_context()).data)
 
-    def _step(self, request, service, serializer_class=NoteSerializer):
+    def _step(self, request, service, serializer_class=NoteSerializer, *, first=None):
         change = self.get_object()
+        if first is not None:
+            first(change)  # who may, asked of the change before the body is read
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         service(actor=request.user, change=change, **serializer.validated_data)
@@ -290,7 +336,13 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=WindowSerializer)
     def window(self, request, pk=None):
         """Set the change window (internal customers co-own it)."""
-        return self._step(request, services.set_schedule, WindowSerializer)
+
+        def may_set(change):
+            refusal = services.window_refusal(request.user, change)
+            if isinstance(refusal, PermissionDenied):
+                raise refusal
+
+        return self._step(request, services.set_schedule, WindowSerializer, first=may_set)
 
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
@@ -346,6 +398,9 @@ class CustomerImpactViewSet(ScopedReadOnlyViewSet):
     )
     serializer_class = CustomerImpactSerializer
     filterset_fields = ["change", "customer", "decision", "authorization"]
+    # ``decide`` and ``accept_price`` are the customer's own (or a change manager recording for
+    # it): they ask ``refuse_unless_acting_for`` on the impact before reading the body.
+    write_roles = _steps(("price_impact", "Quoting a price impact"))
 
     def _respond(self, impact):
         impact = self.get_queryset().get(pk=impact.pk)
@@ -364,6 +419,7 @@ class CustomerImpactViewSet(ScopedReadOnlyViewSet):
     def decide(self, request, pk=None):
         """The customer approves or rejects (R11 by policy, R16, R17)."""
         impact = self.get_object()
+        refuse_unless_acting_for(request.user, impact.customer, action="Approving a change")
         serializer = DecisionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.record_customer_decision(
@@ -375,6 +431,7 @@ class CustomerImpactViewSet(ScopedReadOnlyViewSet):
     def accept_price(self, request, pk=None):
         """The customer accepts the new price (needed before scheduling)."""
         impact = self.get_object()
+        refuse_unless_acting_for(request.user, impact.customer, action="Accepting a price impact")
         serializer = ContactChoiceSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.accept_price_impact(actor=request.user, impact=impact, **serializer.validated_data)
@@ -419,6 +476,25 @@ class CustomerTaskViewSet(ServiceBackedViewSet):
     filterset_fields = ["change", "customer", "kind", "done"]
     http_method_names = ["get", "post", "head", "options"]
 
+    def initial(self, request, *args, **kwargs):
+        """Who may add a task, before the body is read: a change manager, or a user of a
+        customer whose policy lets it add its own tasks (an internal customer); the service
+        then checks the task is for the user's own organization. ``done`` asks the service's
+        rule on the task itself."""
+        super().initial(request, *args, **kwargs)
+        if self.action != "create":
+            return
+        user = request.user
+        if is_provider_staff(user):
+            require_role(user, *CHANGE_MANAGERS, action="Adding a customer task")
+            return
+        own = customer_of(user)
+        if own is None or not policy_for(own).adds_change_tasks:
+            raise PermissionDenied(
+                "Adding a task: your contract documents your part in changes; "
+                "the provider scripts your deployment steps"
+            )
+
     def create_object(self, data):
         return services.add_customer_task(actor=self.request.user, **data)
 
@@ -442,6 +518,7 @@ class TrainingRecordViewSet(ServiceBackedViewSet):
     queryset = TrainingRecord.objects.select_related("contact")
     serializer_class = TrainingRecordSerializer
     write_serializer_class = TrainingRecordSerializer
+    write_roles = _steps(("create", "Recording a training"))
     filterset_fields = ["change", "contact"]
     http_method_names = ["get", "post", "head", "options"]
 
@@ -483,6 +560,8 @@ class ScheduleFeedViewSet(ScopedReadOnlyViewSet):
     @action(detail=False, methods=["post"], serializer_class=RotateSerializer)
     def rotate(self, request):
         """Create or replace the customer's secret feed URL."""
+        if is_provider_staff(request.user):  # a customer user rotates its own (the service)
+            require_role(request.user, *CHANGE_MANAGERS, action="Rotating a schedule feed")
         serializer = RotateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         feed = services.rotate_feed(actor=request.user, **serializer.validated_data)
