@@ -14,13 +14,13 @@ from html.parser import HTMLParser
 from django.test import Client
 from django.urls import reverse
 
-STAFF = frozenset({"admin", "manager", "finance", "change"})
+STAFF = frozenset({"admin", "manager", "finance", "change", "senior"})
 CUSTOMERS = frozenset({"internal", "external"})
 ALL = STAFF | CUSTOMERS
 FIN = frozenset({"admin", "finance"})
 NOBODY = frozenset()
 #: ``None`` is the anonymous visitor.
-ROLES = ("admin", "manager", "finance", "change", "internal", "external", None)
+ROLES = ("admin", "manager", "finance", "change", "senior", "internal", "external", None)
 
 REFUSED = {401, 403, 404, 405}
 
