@@ -8,7 +8,7 @@ from django.urls import reverse
 from servicebook.finance.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
-STAFF_PAGES = ["finance:home", "finance:costs", "finance:reports", "finance:ledger"]
+STAFF_PAGES = ["finance:home", "finance:costs", "finance:reports"]
 
 
 @pytest.mark.parametrize("role", ["finance", "manager", "admin"])
@@ -17,6 +17,8 @@ def test_staff_pages_render(users, web_for, role):
     for name in [*STAFF_PAGES, "finance:documents"]:
         response = web.get(reverse(name))
         assert response.status_code == 200, name
+    # the ledger: finance and the admin only (tests/finance/test_ledger_margin_access.py)
+    assert web.get(reverse("finance:ledger")).status_code == (403 if role == "manager" else 200)
 
 
 @pytest.mark.parametrize("role", ["internal", "external"])

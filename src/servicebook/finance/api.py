@@ -7,6 +7,8 @@ only: cost fields are dropped for them, R7). Ledger, costs and reports are provi
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -21,7 +23,7 @@ from servicebook.core.api import (
 )
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
-from servicebook.finance import ledger, selectors, services
+from servicebook.finance import access, ledger, selectors, services
 from servicebook.finance.models import (
     Account,
     AllocationKey,
@@ -59,6 +61,15 @@ class ScopedReadOnlyViewSet(PermissionFirstMixin, viewsets.ReadOnlyModelViewSet)
 def _require_staff(request) -> None:
     if not is_provider_staff(request.user):
         raise Http404
+
+
+class LedgerReadersOnly:
+    """The ledger is for finance and the provider admin only (``access.may_read_ledger``):
+    every other signed-in user gets 403 with the reason, on every route of the viewset."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        access.require_ledger_reader(request.user)
 
 
 # --- statements and invoices ---------------------------------------------------------------------
@@ -285,18 +296,47 @@ class AccountSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "type", "purpose", "cost_centre"]
 
 
-class AccountViewSet(ScopedReadOnlyViewSet):
-    """The chart of accounts (staff only)."""
+class LedgerBalanceSerializer(serializers.Serializer):
+    """Debit, credit and balance of one account in one currency."""
+
+    account = serializers.CharField(help_text="Account code")
+    name = serializers.CharField()
+    type = serializers.CharField()
+    currency = serializers.CharField()
+    debit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    credit = serializers.DecimalField(max_digits=18, decimal_places=2)
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class LedgerVerifySerializer(serializers.Serializer):
+    """The result of checking every ledger invariant (``ledger verify``)."""
+
+    ok = serializers.BooleanField()
+    entries = serializers.IntegerField()
+    lines = serializers.IntegerField()
+    checks = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Violations found per check"
+    )
+    violations = serializers.ListField(child=serializers.CharField())
+
+
+class AccountViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
+    """The chart of accounts (finance and the provider admin only)."""
 
     queryset = Account.objects.all()
     serializer_class = AccountSerializer
     filterset_fields = ["type", "purpose"]
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        responses=LedgerBalanceSerializer(many=True),
+        parameters=[OpenApiParameter("period", str, description="Only this month (YYYY-MM)")],
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def balances(self, request):
         """Debit, credit and balance per account and currency (``?period=`` optional)."""
-        _require_staff(request)
-        return Response(ledger.balances(period=request.query_params.get("period")))
+        rows = ledger.balances(period=request.query_params.get("period"))
+        return Response(LedgerBalanceSerializer(rows, many=True).data)
 
 
 class JournalLineSerializer(serializers.ModelSerializer):
@@ -346,18 +386,19 @@ class AdjustmentSerializer(serializers.Serializer):
     )
 
 
-class JournalEntryViewSet(ScopedReadOnlyViewSet):
-    """Posted journal entries (staff only). Immutable: corrections are new adjustments."""
+class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
+    """Posted journal entries (finance and the provider admin only). Immutable: corrections are
+    new adjustments."""
 
     queryset = JournalEntry.objects.prefetch_related("lines__account")
     serializer_class = JournalEntrySerializer
     filterset_fields = ["period", "kind", "customer"]
     write_roles = {"adjust": (services.FINANCE, "Posting an adjustment")}
 
+    @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})
     @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
     def adjust(self, request):
         """Post an adjustment entry in an open period (finance)."""
-        _require_staff(request)
         require_role(request.user, *services.FINANCE, action="Posting an adjustment")
         serializer = AdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -372,11 +413,11 @@ class JournalEntryViewSet(ScopedReadOnlyViewSet):
         entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
         return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses=LedgerVerifySerializer, filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def verify(self, request):
         """Check every ledger invariant (``ok`` false lists the violations)."""
-        _require_staff(request)
-        return Response(ledger.verify())
+        return Response(LedgerVerifySerializer(ledger.verify()).data)
 
 
 # --- periods -------------------------------------------------------------------------------------
@@ -586,13 +627,17 @@ class ReportViewSet(PermissionFirstMixin, viewsets.ViewSet):
     lookup_value_regex = "[a-z-]+"
 
     def list(self, request):
+        """The reports this user may read (margin reports: finance and the admin only)."""
         _require_staff(request)
-        return Response({"reports": sorted(REPORTS), "periods": selectors.report_periods()})
+        names = sorted(name for name in REPORTS if access.may_read_report(request.user, name))
+        return Response({"reports": names, "periods": selectors.report_periods()})
 
     def retrieve(self, request, name=None):
         _require_staff(request)
         if name not in REPORTS:
             raise Http404
+        if name in access.MARGIN_REPORTS:
+            access.require_margin_reader(request.user)
         period = request.query_params.get("period") or selectors.default_period()
         if period is None:
             return Response({"period": None, "rows": []})
@@ -605,7 +650,9 @@ class ReportViewSet(PermissionFirstMixin, viewsets.ViewSet):
 
 
 class UsageImportSerializer(serializers.ModelSerializer):
-    offering_code = serializers.CharField(source="offering.code", read_only=True, default=None)
+    offering_code = serializers.CharField(
+        source="offering.code", read_only=True, default=None, allow_null=True
+    )
     allocation = serializers.SerializerMethodField()
     effective_totals = serializers.SerializerMethodField()
 
@@ -637,10 +684,12 @@ class UsageImportSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_allocation(self, obj):
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_allocation(self, obj) -> dict:
         return services.allocation_totals(obj) if obj.format == UsageFormat.FOCUS else {}
 
-    def get_effective_totals(self, obj):
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_effective_totals(self, obj) -> dict:
         return obj.report.get("effective_totals", {})
 
 

@@ -49,6 +49,15 @@ class ProviderWideQuerySet(ScopedQuerySet):
     customer_path = None
 
 
+class LedgerQuerySet(ProviderWideQuerySet):
+    """The ledger's rows: finance and the provider admin see them, nobody else (issue 12)."""
+
+    def visible_to(self, user):
+        from servicebook.finance.access import may_read_ledger
+
+        return self if may_read_ledger(user) else self.none()
+
+
 # --- cost of services (R4) -----------------------------------------------------------------------
 
 
@@ -630,7 +639,7 @@ class Account(models.Model):
     purpose = models.CharField(max_length=30, db_index=True)
     cost_centre = models.CharField(max_length=40, blank=True)
 
-    objects = ProviderWideQuerySet.as_manager()
+    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -650,7 +659,7 @@ class EntryKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
 
 
-class ImmutableQuerySet(ProviderWideQuerySet):
+class ImmutableQuerySet(LedgerQuerySet):
     def update(self, **kwargs):
         raise ImmutableError("posted ledger rows cannot be changed; post an adjustment")
 

@@ -23,7 +23,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.roles import Role, has_role, is_provider_staff
-from servicebook.finance import export, ledger, selectors, services
+from servicebook.finance import access, export, ledger, selectors, services
 from servicebook.finance.forms import (
     CloseForm,
     ComputeForm,
@@ -157,7 +157,9 @@ class StatementDetailView(LoginRequiredMixin, DetailView):
             lines=lines,
             by_service=sorted(by_service.items()),
             chart=_chart(list(by_service), list(by_service.values()), "Cost"),
-            entry_lines=st.entry.lines.select_related("account") if st.entry else [],
+            entry_lines=st.entry.lines.visible_to(self.request.user).select_related("account")
+            if st.entry
+            else [],
             **kwargs,
         )
 
@@ -191,7 +193,9 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
             suspend_form=SuspendForm()
             if finance and inv.days_overdue(today) > 0 and inv.customer.status == "active"
             else None,
-            entry_lines=inv.entry.lines.select_related("account") if staff and inv.entry else [],
+            entry_lines=inv.entry.lines.visible_to(user).select_related("account")
+            if inv.entry
+            else [],
             accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
             **kwargs,
         )
@@ -376,8 +380,10 @@ class ReportsView(RoleRequiredMixin, TemplateView):
         recovery = selectors.cost_recovery(period) if period else []
         funding = selectors.funding(period) if period else []
         uncovered = selectors.uncovered_cost(period) if period else []
-        margin = selectors.external_margin(period) if period else []
-        capacity = selectors.revenue_vs_capacity(period) if period else {"rows": []}
+        # margins (revenue less cost): finance and the provider admin only (issue 12)
+        show_margin = access.may_read_report(self.request.user, "external-margin")
+        margin = selectors.external_margin(period) if period and show_margin else []
+        capacity = selectors.revenue_vs_capacity(period) if period and show_margin else {"rows": []}
         by_customer: dict[str, list[Decimal]] = {}
         for row in margin:  # per customer and currency: currencies are never added (R6)
             label = f"{row['customer']} ({row['currency']})"
@@ -391,6 +397,7 @@ class ReportsView(RoleRequiredMixin, TemplateView):
             recovery=recovery,
             funding=funding,
             uncovered=uncovered,
+            show_margin=show_margin,
             margin=margin,
             capacity=capacity,
             funding_chart=_chart(
@@ -415,6 +422,8 @@ class ReportCsvView(RoleRequiredMixin, View):
 
         if name not in REPORTS:
             raise Http404
+        if name in access.MARGIN_REPORTS:
+            access.require_margin_reader(request.user)
         period = request.GET.get("period") or selectors.default_period()
         if not period:
             raise Http404
@@ -427,12 +436,25 @@ class ReportCsvView(RoleRequiredMixin, View):
         return _download(export.report_csv(rows), f"{name}-{period}.csv", "text/csv")
 
 
-class LedgerView(RoleRequiredMixin, TemplateView):
+class LedgerReaderRequiredMixin(RoleRequiredMixin):
+    """The ledger's pages: finance and the provider admin only (403 with the reason for others)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            access.require_ledger_reader(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LedgerView(LedgerReaderRequiredMixin, TemplateView):
     template_name = "finance/ledger.html"
 
     def get_context_data(self, **kwargs):
         period = self.request.GET.get("period") or ""
-        entries = JournalEntry.objects.select_related("customer").order_by("-pk")
+        entries = (
+            JournalEntry.objects.visible_to(self.request.user)
+            .select_related("customer")
+            .order_by("-pk")
+        )
         if period:
             entries = entries.filter(period=period)
         return super().get_context_data(
@@ -444,11 +466,11 @@ class LedgerView(RoleRequiredMixin, TemplateView):
         )
 
 
-class JournalCsvView(RoleRequiredMixin, View):
+class JournalCsvView(LedgerReaderRequiredMixin, View):
     def get(self, request):
         from servicebook.finance.models import JournalLine
 
-        lines = JournalLine.objects.all()
+        lines = JournalLine.objects.visible_to(request.user)
         if period := request.GET.get("period"):
             lines = lines.filter(entry__period=period)
         return _download(export.journal_csv(lines), "journal.csv", "text/csv")

@@ -1,0 +1,43 @@
+"""Who may read the ledger and the margin reports: finance and the provider admin only.
+
+One answer (``policy.user_may_see_margin``), used by the ledger models' ``visible_to``, the API
+viewsets, the pages and the navigation, so a role that may not read them is refused everywhere
+the same way (403 with this reason) and is never offered a link to them.
+"""
+
+from __future__ import annotations
+
+from servicebook.core.errors import PermissionDenied
+from servicebook.policy import user_may_see_margin
+
+#: The finance reports that show margins (revenue less cost): finance and the admin only.
+MARGIN_REPORTS = frozenset({"external-margin", "revenue-capacity"})
+
+LEDGER_REASON = "The ledger is for finance and the provider admin only."
+MARGIN_REASON = "Margins are for finance and the provider admin only."
+
+
+def may_read_ledger(user) -> bool:
+    """The ledger (accounts, journal entries, balances, verify, journal export)."""
+    return user_may_see_margin(user)
+
+
+def may_read_report(user, name: str) -> bool:
+    """A finance report: the margin reports need the margin rule, the others are for staff."""
+    from servicebook.core.roles import is_provider_staff
+
+    if name in MARGIN_REPORTS:
+        return user_may_see_margin(user)
+    return is_provider_staff(user)
+
+
+def require_ledger_reader(user) -> None:
+    """Refuse (403) a user who may not read the ledger."""
+    if not may_read_ledger(user):
+        raise PermissionDenied(LEDGER_REASON)
+
+
+def require_margin_reader(user) -> None:
+    """Refuse (403) a user who may not see margins."""
+    if not user_may_see_margin(user):
+        raise PermissionDenied(MARGIN_REASON)
