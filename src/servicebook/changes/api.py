@@ -66,7 +66,7 @@ class CustomerImpactSerializer(serializers.ModelSerializer):
     clause_text = serializers.CharField(source="clause.text", read_only=True, default="")
     yearly_price_impact = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     price_accepted_by_name = serializers.CharField(
-        source="price_accepted_by.name", read_only=True, default=None
+        source="price_accepted_by.name", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -106,7 +106,9 @@ class AudienceMixin(serializers.Serializer):
 
 
 class ApprovalSerializer(AudienceMixin, serializers.ModelSerializer):
-    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    contact_name = serializers.CharField(
+        source="contact.name", read_only=True, default=None, allow_null=True
+    )
     actor_name = serializers.SerializerMethodField()
     note = serializers.SerializerMethodField()
 
@@ -132,7 +134,9 @@ class ApprovalSerializer(AudienceMixin, serializers.ModelSerializer):
 
 
 class CustomerTaskSerializer(serializers.ModelSerializer):
-    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    contact_name = serializers.CharField(
+        source="contact.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CustomerTask
