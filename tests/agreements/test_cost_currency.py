@@ -68,3 +68,22 @@ def test_the_external_customer_sees_no_cost_nor_its_reason(users, client_for, we
         assert not {"monthly_cost", "monthly_margin", "cost_unknown_reason"} & set(line)
     page = web_for(users["external"]).get(f"/agreements/{usd_sky.pk}/").content.decode()
     assert 'data-testid="cost-unknown"' not in page and "exchange rate" not in page
+
+
+@pytest.mark.parametrize("username", ["manager", "change", "senior"])
+def test_staff_outside_finance_see_cost_but_no_margin(users, client_for, web_for, sky, username):
+    """Margins are for finance and the provider admin only (issue 12); cost is for staff."""
+    user = users[username]
+    data = client_for(user).get(f"/api/agreements/{sky.pk}/").json()
+    assert data["monthly_cost"] is not None
+    assert all("monthly_cost" in line and "monthly_margin" not in line for line in data["lines"])
+    listed = client_for(user).get("/api/agreement-lines/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert rows and not any("monthly_margin" in row for row in rows)
+    page = web_for(user).get(f"/agreements/{sky.pk}/").content.decode()
+    assert '<th class="money">Margin</th>' not in page
+
+
+def test_finance_sees_the_margin_column(users, web_for, sky):
+    page = web_for(users["finance"]).get(f"/agreements/{sky.pk}/").content.decode()
+    assert '<th class="money">Margin</th>' in page

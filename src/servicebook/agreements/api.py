@@ -31,6 +31,7 @@ from servicebook.core.api import (
     ScopedWriteSerializer,
     ServiceBackedViewSet,
 )
+from servicebook.core.roles import Role
 from servicebook.parties.models import Contact
 
 
@@ -218,6 +219,22 @@ def _lines_queryset():
 class AgreementViewSet(ServiceBackedViewSet):
     """Agreements: SLAs with internal customers, contracts with external ones (R12)."""
 
+    #: the roles each write's service requires, checked before the body is read
+    write_roles = {
+        "create": (services.AGREEMENT_EDITORS, "Creating an agreement"),
+        "update": (services.AGREEMENT_EDITORS, "Changing an agreement"),
+        "partial_update": (services.AGREEMENT_EDITORS, "Changing an agreement"),
+        "status": (services.AGREEMENT_EDITORS, "Changing an agreement's status"),
+        "sign": (services.AGREEMENT_EDITORS, "Recording a signature"),
+        "consideration": (
+            (*services.AGREEMENT_EDITORS, Role.FINANCE),
+            "Setting the consideration",
+        ),
+        "outcomes": (services.AGREEMENT_EDITORS, "Recording a desired outcome"),
+        "acknowledge": (services.AGREEMENT_EDITORS, "Recording an acknowledgement"),
+        "amend": (services.AGREEMENT_EDITORS, "Amending an agreement"),
+    }
+
     queryset = Agreement.objects.select_related(
         "customer__provider", "due_diligence"
     ).prefetch_related(
@@ -317,6 +334,11 @@ class AgreementLineWriteSerializer(ScopedWriteSerializer):
 
 
 class AgreementLineViewSet(ServiceBackedViewSet):
+    write_roles = {
+        "create": (services.AGREEMENT_EDITORS, "Adding an agreement line"),
+        "update": (services.AGREEMENT_EDITORS, "Changing an agreement line"),
+        "partial_update": (services.AGREEMENT_EDITORS, "Changing an agreement line"),
+    }
     queryset = _lines_queryset().select_related("agreement__customer__provider")
     serializer_class = AgreementLineSerializer
     write_serializer_class = AgreementLineWriteSerializer
@@ -347,6 +369,12 @@ class CalendarSerializer(ScopedWriteSerializer):
 
 class CalendarViewSet(ServiceBackedViewSet):
     """Business calendars: time zone, working windows per weekday, holidays."""
+
+    write_roles = {
+        "create": (services.AGREEMENT_EDITORS, "Creating a calendar"),
+        "update": (services.AGREEMENT_EDITORS, "Changing a calendar"),
+        "partial_update": (services.AGREEMENT_EDITORS, "Changing a calendar"),
+    }
 
     queryset = Calendar.objects.all()
     serializer_class = CalendarSerializer
@@ -410,6 +438,8 @@ class ServiceLevelTargetWriteSerializer(ScopedWriteSerializer):
 class ServiceLevelTargetViewSet(ServiceBackedViewSet):
     """Service level targets per agreement, with a contract's credit schedule."""
 
+    write_roles = {"create": (services.AGREEMENT_EDITORS, "Adding a service level target")}
+
     queryset = ServiceLevelTarget.objects.select_related("calendar").prefetch_related(
         "credit_tiers"
     )
@@ -440,6 +470,8 @@ class ChangeClauseSerializer(ScopedWriteSerializer):
 
 class ChangeClauseViewSet(ServiceBackedViewSet):
     """A contract's change clauses: approval or notice, and repricing (R11)."""
+
+    write_roles = {"create": (services.AGREEMENT_EDITORS, "Adding a change clause")}
 
     queryset = ChangeClause.objects.all()
     serializer_class = ChangeClauseSerializer
