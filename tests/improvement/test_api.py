@@ -96,13 +96,22 @@ def test_internal_user_sees_the_detail_and_cost_but_not_margin(users, client_for
     assert launch["objective_title"].startswith("Grow digital revenue")
 
 
-@pytest.mark.parametrize("role", ["admin", "manager", "finance"])
-def test_staff_see_everything(users, client_for, items, role):
+@pytest.mark.parametrize("role", ["admin", "finance"])
+def test_finance_and_admin_see_everything(users, client_for, items, role):
     body = client_for(users[role]).get(reverse("improvement-detail", args=[items["tiers"].pk]))
     data = body.json()
     assert data["view"] == "full"
     assert data["customer_profitability"] is not None and data["internal_notes"]
     assert data["estimated_cost"] == "1500.00"
+
+
+def test_the_service_manager_sees_cost_not_margin(users, client_for, items):
+    """Margins are finance's and the provider admin's (policy.user_may_see_margin)."""
+    url = reverse("improvement-detail", args=[items["tiers"].pk])
+    data = client_for(users["manager"]).get(url).json()
+    assert data["view"] == "full"
+    assert data["estimated_cost"] == "1500.00"
+    assert "customer_profitability" not in data and "internal_notes" not in data
 
 
 @pytest.mark.parametrize("role", ["internal", "external"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
@@ -29,6 +30,7 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.parties.models import Contact, Customer, Objective, period_pattern
+from servicebook.parties.schema import OmittableFieldsMixin
 from servicebook.policy import POLICIES
 
 #: What a customer not taking part in a plan sees of it: the expected results and progress.
@@ -102,13 +104,15 @@ class ActionSerializer(serializers.ModelSerializer):
         ]
 
 
-class ImprovementSerializer(CostAwareSerializer):
+class ImprovementSerializer(OmittableFieldsMixin, CostAwareSerializer):
     view = serializers.SerializerMethodField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     customers = serializers.SerializerMethodField()
     service_names = serializers.SerializerMethodField()
     driver_label = serializers.SerializerMethodField()
-    objective_title = serializers.CharField(source="objective.title", read_only=True, default=None)
+    objective_title = serializers.CharField(
+        source="objective.title", read_only=True, default=None, allow_null=True
+    )
     result_met = serializers.BooleanField(read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
@@ -162,6 +166,9 @@ class ImprovementSerializer(CostAwareSerializer):
         ]
         cost_fields = ["estimated_cost"]
         margin_fields = ["customer_profitability", "profitability_period", "internal_notes"]
+
+    #: a customer not taking part in the plan receives the RESULT_FIELDS only (R14)
+    omittable_fields = tuple(name for name in Meta.fields if name not in RESULT_FIELDS)
 
     def get_view(self, obj) -> str:
         return _viewer(self.context).level(obj)
@@ -329,6 +336,21 @@ class ImprovementViewSet(ServiceBackedViewSet):
     filterset_fields = ["status", "driver", "source", "customer"]
     search_fields = ["title"]
     ordering_fields = ["created_at", "expected_by", "status"]
+    # Checked before the body is read (403 whatever the body). ``approve`` is absent on purpose:
+    # a customer taking part in the plan approves it through its contact (R14); the action asks
+    # ``services.refuse_approval`` of the item before reading the body.
+    write_roles = {
+        "create": (services.EDITORS, "Registering an improvement"),
+        "update": (services.EDITORS, "Changing an improvement"),
+        "partial_update": (services.EDITORS, "Changing an improvement"),
+        "propose": (services.EDITORS, "Proposing an improvement"),
+        "start": (services.EDITORS, "Starting an improvement"),
+        "complete": (services.EDITORS, "Completing an improvement"),
+        "verify": (services.EDITORS, "Verifying an improvement"),
+        "drop": (services.EDITORS, "Dropping an improvement"),
+        "participants": (services.EDITORS, "Adding a participant to an improvement plan"),
+        "propose_retention": (services.EDITORS, "Proposing retention improvements"),
+    }
 
     def get_queryset(self):
         return selectors.improvements_for(self.request.user).order_by("-created_at", "pk")
@@ -353,8 +375,10 @@ class ImprovementViewSet(ServiceBackedViewSet):
         item = self.get_queryset().get(pk=item.pk)
         return Response(ImprovementSerializer(item, context=self.get_serializer_context()).data)
 
-    def _step(self, request, service, serializer_class=NoteSerializer):
+    def _step(self, request, service, serializer_class=NoteSerializer, *, first=None):
         item = self.get_object()
+        if first is not None:
+            first(request.user, item)  # who may, asked of the item before the body is read
         serializer = serializer_class(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         service(actor=request.user, improvement=item, **serializer.validated_data)
@@ -369,7 +393,9 @@ class ImprovementViewSet(ServiceBackedViewSet):
     def approve(self, request, pk=None):
         """A customer taking part approves the plan (staff: for a named contact, or alone when
         no customer takes part)."""
-        return self._step(request, services.approve_plan, ApproveSerializer)
+        return self._step(
+            request, services.approve_plan, ApproveSerializer, first=services.refuse_approval
+        )
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
@@ -419,11 +445,20 @@ class ImprovementViewSet(ServiceBackedViewSet):
             )
         return Response(EventSerializer(events, many=True, context={"request": request}).data)
 
+    @extend_schema(
+        request=ProposeSerializer,
+        responses={
+            201: ImprovementSerializer(many=True),
+            200: ImprovementSerializer(many=True),
+        },
+    )
     @action(
         detail=False,
         methods=["post"],
         url_path="propose-retention",
         serializer_class=ProposeSerializer,
+        pagination_class=None,
+        filter_backends=[],
     )
     def propose_retention(self, request):
         """Repeated contract breaches (2 of the last 3 months) → draft retention items."""
@@ -467,6 +502,10 @@ class ActionViewSet(ServiceBackedViewSet):
     write_serializer_class = ActionWriteSerializer
     filterset_fields = ["improvement", "done"]
     http_method_names = ["get", "post", "head", "options"]
+    # ``done`` and ``comment`` are absent on purpose: customers taking part in the plan mark
+    # their own actions done and comment (R14); the actions ask the service's rule
+    # (``refuse_completing``, ``may_work_on``) of the action before reading the body.
+    write_roles = {"create": (services.EDITORS, "Adding an improvement action")}
 
     def get_queryset(self):
         return selectors.actions_for(self.request.user).prefetch_related("comments__author")
@@ -481,6 +520,7 @@ class ActionViewSet(ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=NoteSerializer)
     def done(self, request, pk=None):
         obj = self.get_object()
+        services.refuse_completing(request.user, obj)  # before the body is read
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.complete_action(actor=request.user, action=obj, **serializer.validated_data)
@@ -489,6 +529,7 @@ class ActionViewSet(ServiceBackedViewSet):
     @action(detail=True, methods=["post"], serializer_class=CommentInputSerializer)
     def comment(self, request, pk=None):
         obj = self.get_object()
+        services.may_work_on(request.user, obj.improvement, action="Commenting on an action")
         serializer = CommentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.comment_on_action(actor=request.user, action=obj, **serializer.validated_data)
@@ -751,6 +792,10 @@ class ServiceReviewViewSet(ServiceBackedViewSet):
     write_serializer_class = ServiceReviewWriteSerializer
     filterset_fields = ["customer", "period", "status"]
     http_method_names = ["get", "post", "head", "options"]
+    write_roles = {
+        "create": (services.EDITORS, "Preparing a service review"),
+        "held": (services.EDITORS, "Recording a service review"),
+    }
 
     def create_object(self, data):
         return services.prepare_review(actor=self.request.user, **data)

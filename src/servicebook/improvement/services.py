@@ -49,6 +49,7 @@ def may_edit(user) -> bool:
     the services (``require_role(…, *EDITORS)``), the pages and the links offered all ask."""
     return is_provider_staff(user) and has_role(user, *EDITORS)
 
+
 #: Which workflow step may follow which (draft only for items raised automatically).
 TRANSITIONS: dict[str, set[str]] = {
     ImprovementStatus.DRAFT: {ImprovementStatus.PROPOSED, ImprovementStatus.DROPPED},
@@ -230,6 +231,21 @@ def propose(*, actor, improvement: Improvement, note: str = "") -> Improvement:
     _check_drivers(item, selectors.concerned_customers(item))
     _record_profitability(item)
     return _move(item, actor, ImprovementStatus.PROPOSED, action="proposed", note=note)
+
+
+def refuse_approval(actor, improvement: Improvement) -> None:
+    """Who may approve this plan, asked before anything else (the API asks it before reading
+    the body): staff editors (alone, or recording a customer's approval), or a user of a
+    customer the plan concerns. The rest (the contact, its authority, whether the customer
+    takes part) is decided by ``approve_plan``."""
+    what = "Approving an improvement plan"
+    if actor is None or is_provider_staff(actor):
+        require_role(actor, *EDITORS, action=what)
+        return
+    customer = customer_of(actor)
+    concerned = {c.pk for c in selectors.concerned_customers(improvement)}
+    if customer is None or customer.pk not in concerned:
+        raise PermissionDenied(f"{what}: this plan does not concern you")
 
 
 @transaction.atomic
@@ -450,7 +466,7 @@ def add_action(
     return action
 
 
-def _may_work_on(actor, item: Improvement, *, action: str) -> None:
+def may_work_on(actor, item: Improvement, *, action: str) -> None:
     """Staff editors, or a user of a customer taking part in the plan."""
     if actor is None or is_provider_staff(actor):
         require_role(actor, *EDITORS, action=action)
@@ -465,18 +481,24 @@ def _may_work_on(actor, item: Improvement, *, action: str) -> None:
         )
 
 
-@transaction.atomic
-def complete_action(*, actor, action: Action, note: str = "") -> Action:
-    """Mark an action done: staff, or the customer user who owns it."""
-    action = Action.objects.select_for_update().select_related("improvement").get(pk=action.pk)
-    item = action.improvement
+def refuse_completing(actor, action: Action) -> None:
+    """Who may mark an action done: staff editors, or the customer user who owns it in a plan
+    its customer takes part in (asked before the body is read too)."""
     if actor is not None and not is_provider_staff(actor):
-        _may_work_on(actor, item, action="Completing an action")
+        may_work_on(actor, action.improvement, action="Completing an action")
         own = Contact.objects.filter(user=actor).first()
         if own is None or own.pk != action.owner_contact_id:
             raise PermissionDenied("Completing an action: only its owner or the provider may")
     else:
         require_role(actor, *EDITORS, action="Completing an action")
+
+
+@transaction.atomic
+def complete_action(*, actor, action: Action, note: str = "") -> Action:
+    """Mark an action done: staff, or the customer user who owns it."""
+    action = Action.objects.select_for_update().select_related("improvement").get(pk=action.pk)
+    item = action.improvement
+    refuse_completing(actor, action)
     if item.is_final:
         raise DomainError("the plan has ended", code="final")
     if action.done:
@@ -491,7 +513,7 @@ def complete_action(*, actor, action: Action, note: str = "") -> Action:
 def comment_on_action(*, actor, action: Action, body: str) -> Comment:
     """Staff and customers taking part in the plan comment on its actions (R14)."""
     action = Action.objects.select_related("improvement__customer").get(pk=action.pk)
-    _may_work_on(actor, action.improvement, action="Commenting on an action")
+    may_work_on(actor, action.improvement, action="Commenting on an action")
     if not (body or "").strip():
         raise ValidationError({"body": "write the comment"})
     comment = Comment(action=action, author=actor, body=body.strip())
