@@ -109,3 +109,34 @@ def test_capacity_page_orders_by_business_value(users, web_for):
     text = web_for(users["finance"]).get(reverse("demand:capacity")).content.decode()
     assert "R&amp;D Lab" in text and "Human Resources" in text and "Marketing" in text
     assert "Funded by external revenue" in text
+
+
+def test_demand_margin_is_for_finance_and_the_admin(users, web_for, client_for, customers):
+    """Cost is staff's; the minimum margin and profitability are finance's and the admin's only
+    (policy.user_may_see_margin), on the page and in the API (issue 12)."""
+    demand = services.create_demand(
+        actor=users["external"],
+        customer=customers["skybridge"],
+        title="Crew app",
+        expected_outcomes="x",
+        required_investment=D("1000"),
+    )
+    services.record_external_check(
+        actor=users["manager"],
+        demand=demand,
+        legal=True,
+        feasible=True,
+        quoted_price=D("1000"),
+        estimated_cost=D("990"),
+    )
+    for role in ("manager", "change", "finance", "admin"):
+        text = web_for(users[role]).get(reverse("demand:detail", args=[demand.pk])).content
+        text = text.decode()
+        body = client_for(users[role]).get("/api/demands/").json()
+        row = next(r for r in body["results"] if r["id"] == demand.pk)
+        sees_margin = role in ("finance", "admin")
+        assert "Estimated cost" in text
+        assert ("minimum margin" in text) is sees_margin, role
+        assert row["external_check"]["estimated_cost"] == "990.00"
+        assert ("minimum_margin" in row["external_check"]) is sees_margin, role
+        assert ("profitable" in row["external_check"]) is sees_margin, role

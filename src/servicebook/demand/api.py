@@ -13,6 +13,9 @@ from rest_framework.response import Response
 from servicebook.catalog.models import Service
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.audience import ShownActorField, ShownNoteField
+from servicebook.core.errors import PermissionDenied
+from servicebook.core.roles import is_provider_staff
+from servicebook.core.services import require_role
 from servicebook.demand import selectors, services
 from servicebook.demand.models import (
     Alternative,
@@ -177,17 +180,8 @@ class DemandSerializer(CostAwareSerializer):
     def get_approval_blockers(self, obj) -> list[str]:
         if obj.status not in services.OPEN:
             return []
-        blockers = services.approval_blockers(obj)
         request = self.context.get("request")
-        from servicebook.policy import user_may_see_margin
-
-        if not user_may_see_margin(getattr(request, "user", None)):
-            # Profitability is the provider's business: say only that it is being priced.
-            blockers = [
-                (code, "the provider is preparing its quote" if code == "not_profitable" else r)
-                for code, r in blockers
-            ]
-        return [reason for _, reason in blockers]
+        return services.blockers_shown_to(getattr(request, "user", None), obj)
 
 
 class DemandWriteSerializer(ScopedWriteSerializer):
@@ -303,6 +297,31 @@ class DemandViewSet(ServiceBackedViewSet):
     search_fields = ["reference", "title", "customer__name"]
     ordering_fields = ["reference", "created_at", "required_investment"]
     http_method_names = ["get", "post", "head", "options"]
+    # Checked before the body is read (403 whatever the body). ``create`` and ``choose`` are the
+    # customer's too (its own users ask and choose); ``justify`` is senior management's only:
+    # ``initial`` and ``choose`` ask the services' rules for those before reading the body.
+    write_roles = {
+        action: (services.DEMAND_MANAGERS, what)
+        for action, what in (
+            ("business_case", "Recording a business case"),
+            ("alternatives", "Adding an alternative"),
+            ("external_check", "Checking a request"),
+            ("capacity_needs", "Planning capacity"),
+            ("approve", "Approving a demand"),
+            ("reject", "Rejecting a demand"),
+        )
+    }
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        user = request.user
+        if self.action == "create" and is_provider_staff(user):
+            # a customer user asks for its own organization (the customer field is scoped)
+            require_role(user, *services.DEMAND_MANAGERS, action="Requesting a service")
+        elif self.action == "justify" and not services.may_justify(user):
+            raise PermissionDenied(
+                "Recording a senior-management justification needs the senior_manager role"
+            )
 
     def get_queryset(self):
         return demand_queryset().visible_to(self.request.user)
@@ -317,6 +336,12 @@ class DemandViewSet(ServiceBackedViewSet):
 
     def _step(self, request, service, input_class, **extra):
         demand = self.get_object()
+        if self.action == "choose" and not services.may_choose(request.user, demand):
+            raise PermissionDenied(
+                "Choosing an option needs one of these roles: "
+                + ", ".join(services.DEMAND_MANAGERS)
+                + ", or a user of the requesting customer"
+            )
         serializer = input_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         service(actor=request.user, demand=demand, **serializer.validated_data, **extra)
@@ -400,6 +425,7 @@ class CapacityPoolViewSet(ServiceBackedViewSet):
     write_serializer_class = CapacityPoolSerializer
     filterset_fields = ["kind"]
     http_method_names = ["get", "post", "head", "options"]
+    write_roles = services.DEMAND_MANAGERS  # as ``create_pool`` requires
 
     def create_object(self, data):
         return services.create_pool(actor=self.request.user, **data)

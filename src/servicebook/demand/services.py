@@ -652,6 +652,20 @@ def approval_blockers(demand: DemandRequest) -> list[tuple[str, str]]:
     return blockers
 
 
+def blockers_shown_to(user, demand: DemandRequest) -> list[str]:
+    """The approval blockers as ``user`` may read them (the page and the API alike): whether the
+    quote covers cost plus the minimum margin is for those who see margins only."""
+    from servicebook.policy import user_may_see_margin
+
+    blockers = approval_blockers(demand)
+    if not user_may_see_margin(user):
+        blockers = [
+            (code, "the provider is preparing its quote" if code == "not_profitable" else reason)
+            for code, reason in blockers
+        ]
+    return [reason for _, reason in blockers]
+
+
 def value_at_stake(demand: DemandRequest) -> Decimal:
     """What the customer's approver commits to (R17): the chosen option, else the request."""
     if demand.chosen_id:

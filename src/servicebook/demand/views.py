@@ -76,11 +76,7 @@ class DemandDetailView(LoginRequiredMixin, DetailView):
         policy = policy_for(demand.customer)
         is_open = demand.status in services.OPEN
         cheaper = services.cheaper_compliant(demand) if demand.chosen_id else None
-        blockers = [r for _, r in services.approval_blockers(demand)] if is_open else []
-        if not is_provider_staff(user):
-            blockers = [
-                "the provider is preparing its quote" if "cost" in r else r for r in blockers
-            ]
+        blockers = services.blockers_shown_to(user, demand) if is_open else []
         alternatives = list(demand.alternatives.all())
         requirement_ids = {r.pk for r in demand.requirements.all()}
         rows = [
