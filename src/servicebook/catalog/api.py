@@ -94,7 +94,9 @@ class ServiceWriteSerializer(ScopedWriteSerializer):
 
 
 class SpecificationSerializer(ScopedWriteSerializer):
-    signed_off_by_name = serializers.CharField(source="signed_off_by.name", read_only=True)
+    signed_off_by_name = serializers.CharField(
+        source="signed_off_by.name", read_only=True, default=None, allow_null=True
+    )  # null until signed off
 
     class Meta:
         model = DesignSpecification

@@ -30,15 +30,23 @@ from servicebook.parties.models import (
     JurisdictionRule,
     Objective,
     Provider,
+    StatusReason,
     WaiverReason,
 )
+from servicebook.parties.schema import OmittableFieldsMixin
 
 STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
     billing_currency = serializers.CharField(read_only=True)
+    # blank unless the customer is suspended or terminated
+    status_reason = serializers.ChoiceField(
+        choices=StatusReason.choices, allow_blank=True, read_only=True
+    )
+    #: the provider's own assessment, left out for customer users
+    omittable_fields = ("in_difficulty", "difficulty_reason")
     agreement_kind = serializers.SerializerMethodField()
     funding_source = serializers.SerializerMethodField()
 
@@ -292,7 +300,7 @@ class DueDiligenceViewSet(
 
 
 class CommitmentBreachSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.StringRelatedField()
+    recorded_by = serializers.StringRelatedField(allow_null=True)  # none when detected
 
     class Meta:
         model = CommitmentBreach
@@ -339,6 +347,18 @@ class ResolveBreachSerializer(serializers.Serializer):
 
 class DetectSerializer(serializers.Serializer):
     on = serializers.DateField(required=False)
+
+
+class FundingRowSerializer(serializers.Serializer):
+    """One internal customer's month in the funding report (its answer, for the schema)."""
+
+    customer = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    currency = serializers.CharField()
+    consumption_at_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+    funding = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    over_funding = serializers.BooleanField()
+    over_by = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
 class CommitmentViewSet(ServiceBackedViewSet):
@@ -398,7 +418,8 @@ class CommitmentViewSet(ServiceBackedViewSet):
         )
         return Response(CommitmentBreachSerializer(found, many=True).data)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses=FundingRowSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None)
     def funding_report(self, request):
         """Internal customers' monthly consumption at cost against their funding."""
         rows = selectors.funding_report(request.user)

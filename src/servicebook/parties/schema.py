@@ -1,0 +1,31 @@
+"""Keep the OpenAPI schema true for serializers that leave fields out for some users.
+
+A serializer that drops fields for some readers (a customer user does not receive the
+provider's own assessment; a customer not taking part in an improvement plan receives its
+expected results only) lists them in ``omittable_fields``: the schema then does not declare
+them required, since a response without them is a correct response."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
+
+
+class OmittableFieldsMixin:
+    """Serializer mixin: ``omittable_fields`` are fields some readers do not receive."""
+
+    omittable_fields: tuple[str, ...] = ()
+
+
+class OmittableFieldsExtension(OpenApiSerializerExtension):
+    target_class = "servicebook.parties.schema.OmittableFieldsMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        omittable = set(getattr(self.target, "omittable_fields", ()))
+        required = [name for name in schema.get("required", []) if name not in omittable]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+        return schema
