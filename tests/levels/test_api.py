@@ -169,8 +169,9 @@ def test_recompute_endpoint(users, client_for):
     ok = client_for(users["manager"]).post(url, {"agreement": marketing.pk}, format="json")
     assert ok.status_code == 200 and ok.json()["breaches"] == 1
     assert client_for(users["internal"]).post(url, {"agreement": marketing.pk}).status_code == 403
+    # another customer's agreement: refused for the role first, before the body is read
     retail = Agreement.objects.get(reference="CT-MER-2026")
-    assert client_for(users["external"]).post(url, {"agreement": retail.pk}).status_code == 404
+    assert client_for(users["external"]).post(url, {"agreement": retail.pk}).status_code == 403
 
 
 def test_attainment_filters(users, client_for):

@@ -5,14 +5,17 @@ the services and need a provider role."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.agreements.models import Agreement
-from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet
-from servicebook.core.services import require_role
+from servicebook.core.api import (
+    PermissionFirstMixin,
+    ScopedWriteSerializer,
+    ServiceBackedViewSet,
+)
 from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import services
 from servicebook.levels.models import Attainment, Credit, Outage, Ticket, TicketStateChange
@@ -83,6 +86,24 @@ class TicketImportSerializer(serializers.Serializer):
     )
 
 
+class TicketRejectSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class TicketImportResultSerializer(serializers.Serializer):
+    """What ``POST /api/tickets/import/`` answers: the import's counts and its rejected rows."""
+
+    rows_read = serializers.IntegerField()
+    rows_accepted = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    tickets_created = serializers.IntegerField()
+    tickets_updated = serializers.IntegerField()
+    tickets_unchanged = serializers.IntegerField()
+    agreements = serializers.ListField(child=serializers.CharField())
+    rejects = TicketRejectSerializer(many=True)
+
+
 class ClockSerializer(serializers.Serializer):
     metric = serializers.CharField()
     target = serializers.CharField()
@@ -121,8 +142,11 @@ def _cell(value):
     return str(value)
 
 
-class TicketViewSet(ScopedReadOnlyViewSet):
+class TicketViewSet(PermissionFirstMixin, ScopedReadOnlyViewSet):
     """Tickets measured against their agreement's targets; ``import`` takes a batch."""
+
+    #: checked before the body is read: a customer user gets 403 whatever it sends
+    write_roles = {"batch_import": (services.LEVEL_EDITORS, "Importing tickets")}
 
     queryset = Ticket.objects.select_related("agreement")
     serializer_class = TicketSerializer
@@ -141,7 +165,7 @@ class TicketViewSet(ScopedReadOnlyViewSet):
             queryset = queryset.prefetch_related("history")
         return queryset
 
-    @extend_schema(request=TicketImportSerializer, responses={200: dict})
+    @extend_schema(request=TicketImportSerializer, responses=TicketImportResultSerializer)
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def batch_import(self, request):
         """Import a batch of tickets (generic CSV fields or ServiceNow event-log rows as JSON).
@@ -183,8 +207,9 @@ class TicketViewSet(ScopedReadOnlyViewSet):
 
 class OutageSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
+    #: an outage of a whole service belongs to no agreement
     agreement_reference = serializers.CharField(
-        source="agreement.reference", read_only=True, default=None
+        source="agreement.reference", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -219,16 +244,17 @@ class OutageEndSerializer(serializers.Serializer):
 class OutageViewSet(ServiceBackedViewSet):
     """Outages and planned maintenance of services (availability targets measure them)."""
 
+    write_roles = {
+        "create": (services.LEVEL_EDITORS, "Recording an outage"),
+        "end": (services.LEVEL_EDITORS, "Ending an outage"),
+    }
+
     queryset = Outage.objects.select_related("service", "agreement")
     serializer_class = OutageSerializer
     write_serializer_class = OutageWriteSerializer
     filterset_fields = ["service", "agreement", "planned"]
     ordering_fields = ["start"]
     http_method_names = ["get", "post", "head", "options"]
-
-    def create(self, request, *args, **kwargs):
-        require_role(request.user, *services.LEVEL_EDITORS, action="Recording an outage")
-        return super().create(request, *args, **kwargs)
 
     def create_object(self, data):
         return services.record_outage(actor=self.request.user, **data)
@@ -250,7 +276,8 @@ class OutageViewSet(ServiceBackedViewSet):
 class AttainmentSerializer(serializers.ModelSerializer):
     agreement_reference = serializers.CharField(source="agreement.reference", read_only=True)
     target_description = serializers.CharField(source="target.__str__", read_only=True)
-    priority = serializers.IntegerField(source="target.priority", read_only=True)
+    #: availability targets have no priority
+    priority = serializers.IntegerField(source="target.priority", read_only=True, allow_null=True)
 
     class Meta:
         model = Attainment
@@ -275,9 +302,15 @@ class AttainmentSerializer(serializers.ModelSerializer):
         ]
 
 
+class BreachingTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True, help_text="Empty if the ticket is gone.")
+
+
 class BreachingTicketsMixin(serializers.Serializer):
     breaching_tickets = serializers.SerializerMethodField()
 
+    @extend_schema_field(BreachingTicketSerializer(many=True))
     def get_breaching_tickets(self, obj) -> list[dict]:
         ids = obj.breaching_tickets or []
         numbers = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "number"))
@@ -289,6 +322,7 @@ class AttainmentDetailSerializer(BreachingTicketsMixin, AttainmentSerializer):
         fields = [*AttainmentSerializer.Meta.fields, "breaching_tickets"]
 
 
+@extend_schema_serializer(component_name="ServiceLevelBreach")  # parties has a "Breach" too
 class BreachSerializer(BreachingTicketsMixin, AttainmentSerializer):
     consequence = serializers.SerializerMethodField()
 
@@ -318,6 +352,14 @@ class RecomputeSerializer(serializers.Serializer):
     agreement = serializers.PrimaryKeyRelatedField(queryset=Agreement.objects.all())
 
 
+class RecomputeResultSerializer(serializers.Serializer):
+    """What ``POST /api/attainment/recompute/`` answers."""
+
+    agreement = serializers.CharField(help_text="The agreement's reference.")
+    rows = serializers.IntegerField(help_text="Attainment rows computed.")
+    breaches = serializers.IntegerField(help_text="Of them, targets missed.")
+
+
 def _refresh(request) -> None:
     """Bring the cached attainment of the agreements asked for up to date."""
     agreement_id = request.query_params.get("agreement")
@@ -328,8 +370,10 @@ def _refresh(request) -> None:
         services.refresh_if_stale(agreement=agreement)
 
 
-class AttainmentViewSet(ScopedReadOnlyViewSet):
+class AttainmentViewSet(PermissionFirstMixin, ScopedReadOnlyViewSet):
     """Attainment per agreement, target and month (recomputed when its input changed)."""
+
+    write_roles = {"recompute": (services.RECOMPUTERS, "Recomputing service levels")}
 
     queryset = Attainment.objects.select_related("agreement", "target")
     serializer_class = AttainmentSerializer
@@ -343,7 +387,7 @@ class AttainmentViewSet(ScopedReadOnlyViewSet):
         _refresh(request)
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=RecomputeSerializer, responses={200: dict})
+    @extend_schema(request=RecomputeSerializer, responses=RecomputeResultSerializer)
     @action(detail=False, methods=["post"])
     def recompute(self, request):
         """Recompute an agreement's attainment from its stored history now."""

@@ -1,0 +1,95 @@
+"""The OpenAPI schema tells the truth about the levels API (issue 12, fuzz guard findings).
+
+Real responses of the demo, as the admin and as each customer user, are validated against the
+schema the API publishes (``/api/schema/``): an availability target's attainment has no
+priority (null), an outage of a whole service no agreement (null), and the write actions answer
+the objects their schema describes (not their request body, not a bare "object").
+"""
+
+from __future__ import annotations
+
+import copy
+
+import jsonschema
+import pytest
+
+from servicebook.agreements.models import Agreement
+from servicebook.levels.models import Attainment, Outage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from drf_spectacular.generators import SchemaGenerator
+
+    with django_db_blocker.unblock():
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _json_schema(node, components):
+    """OpenAPI 3.0 → JSON Schema: resolve $ref, ``nullable`` → a null type allowed."""
+    if isinstance(node, list):
+        return [_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
+    out = {key: _json_schema(value, components) for key, value in node.items()}
+    if out.pop("nullable", False):
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _check(schema, path, method, response, status=200):
+    assert response.status_code == status, response.content[:300]
+    operation = schema["paths"][path][method]
+    declared = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    components = copy.deepcopy(schema["components"]["schemas"])
+    jsonschema.validate(response.json(), _json_schema(declared, components))
+
+
+@pytest.mark.parametrize("username", ["admin", "internal", "external"])
+def test_reads_match_their_schema(schema, users, client_for, username):
+    client = client_for(users[username])
+    for path in ("/api/attainment/", "/api/breaches/", "/api/outages/", "/api/credits/"):
+        _check(schema, path, "get", client.get(path, {"page_size": 1000}))
+    for row in Attainment.objects.visible_to(users[username]).order_by("pk")[:50]:
+        _check(schema, "/api/attainment/{id}/", "get", client.get(f"/api/attainment/{row.pk}/"))
+    breach = Attainment.objects.visible_to(users[username]).filter(met=False).first()
+    if breach is not None:
+        _check(schema, "/api/breaches/{id}/", "get", client.get(f"/api/breaches/{breach.pk}/"))
+
+
+def test_the_demo_has_the_nulls_the_schema_must_allow():
+    """Otherwise the test above proves nothing about them."""
+    assert Attainment.objects.filter(target__priority__isnull=True).exists()
+    assert Outage.objects.filter(agreement__isnull=True).exists()
+
+
+def test_availability_attainment_priority_is_declared_nullable(schema, users, client_for):
+    row = Attainment.objects.filter(target__priority__isnull=True).first()
+    response = client_for(users["admin"]).get(f"/api/attainment/{row.pk}/")
+    assert response.json()["priority"] is None
+    _check(schema, "/api/attainment/{id}/", "get", response)
+
+
+def test_write_actions_answer_what_their_schema_says(schema, users, client_for):
+    manager = client_for(users["manager"])
+    agreement = Agreement.objects.get(reference="SLA-MKT-2026")
+    recompute = manager.post(
+        "/api/attainment/recompute/", {"agreement": agreement.pk}, format="json"
+    )
+    _check(schema, "/api/attainment/recompute/", "post", recompute)
+    body = {
+        "format": "csv",
+        "agreement": agreement.reference,
+        "source": "schema-test",
+        "rows": [{"number": "X1", "priority": "9", "opened_at": "not a time"}],
+    }
+    imported = manager.post("/api/tickets/import/", body, format="json")
+    _check(schema, "/api/tickets/import/", "post", imported)
+    assert imported.json()["rejects"]
