@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -106,7 +107,7 @@ class DemandSerializer(CostAwareSerializer):
     capacity_needs = CapacityNeedSerializer(many=True, read_only=True)
     cheaper_by_percent = serializers.SerializerMethodField()
     justified_by_name = serializers.CharField(
-        source="justified_by.get_full_name", read_only=True, default=None
+        source="justified_by.get_full_name", read_only=True, default=None, allow_null=True
     )
     approval_blockers = serializers.SerializerMethodField()
     investment = serializers.DecimalField(
@@ -417,6 +418,46 @@ class CapacityPoolSerializer(serializers.ModelSerializer):
         return services.reserved_in(obj)
 
 
+def _amount(**kwargs):
+    """A decimal shown as the API shows every amount (a string), unrounded."""
+    return serializers.DecimalField(max_digits=None, decimal_places=None, read_only=True, **kwargs)
+
+
+class CompetingClaimSerializer(serializers.Serializer):
+    demand = serializers.CharField(source="demand.reference", help_text="The demand's reference")
+    quantity = _amount()
+    reserved = serializers.BooleanField(help_text="Reserved on approval, else requested")
+    cost = _amount(help_text="Quantity at the pool's unit cost")
+    npv = _amount(allow_null=True, help_text="The business case's NPV, if one is recorded")
+
+
+class CompetitorSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer.pk")
+    customer_name = serializers.CharField(source="customer.name")
+    monthly_cost = _amount(help_text="Consumption at cost for the period (finance.consumption)")
+    currency = serializers.CharField()
+    period = serializers.CharField()
+    consumption_basis = serializers.CharField(source="basis")
+    budget_per_period = _amount(source="budget", allow_null=True)
+    reserved = _amount()
+    requested = _amount()
+    best_value_per_unit = _amount(source="best_value", allow_null=True)
+    demands = CompetingClaimSerializer(source="claims", many=True)
+
+
+class PoolCompetitionSerializer(serializers.Serializer):
+    """One pool: its capacity, what is reserved and requested, and the internal customers
+    competing for it by business value."""
+
+    pool = serializers.IntegerField(source="pool.pk")
+    name = serializers.CharField(source="pool.name")
+    capacity = _amount(source="pool.capacity")
+    reserved = _amount()
+    requested = _amount()
+    left = _amount()
+    competitors = CompetitorSerializer(many=True)
+
+
 class CapacityPoolViewSet(ServiceBackedViewSet):
     """Capacity pools (staff hours, technology units per period): provider staff only."""
 
@@ -430,62 +471,22 @@ class CapacityPoolViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.create_pool(actor=self.request.user, **data)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "period", str, description="The month (YYYY-MM) of consumption; default this month"
+            )
+        ],
+        responses=PoolCompetitionSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def competition(self, request):
         """Per pool: internal customers competing, by business value, with cost and funding."""
-        rows = []
         period = request.query_params.get("period", "")
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
             period = None  # this month
         pools = selectors.capacity_competition(period) if self.get_queryset().exists() else []
-        for view in pools:
-            rows.append(
-                {
-                    "pool": view.pool.pk,
-                    "name": view.pool.name,
-                    "capacity": view.pool.capacity,
-                    "reserved": view.reserved,
-                    "requested": view.requested,
-                    "left": view.left,
-                    "competitors": [
-                        {
-                            "customer": c.customer.pk,
-                            "customer_name": c.customer.name,
-                            "monthly_cost": c.monthly_cost,
-                            "currency": c.currency,
-                            "period": c.period,
-                            "consumption_basis": c.basis,
-                            "budget_per_period": c.budget,
-                            "reserved": c.reserved,
-                            "requested": c.requested,
-                            "best_value_per_unit": c.best_value,
-                            "demands": [
-                                {
-                                    "demand": claim.demand.reference,
-                                    "quantity": claim.quantity,
-                                    "reserved": claim.reserved,
-                                    "cost": claim.cost,
-                                    "npv": claim.npv,
-                                }
-                                for claim in c.claims
-                            ],
-                        }
-                        for c in view.competitors
-                    ],
-                }
-            )
-        return Response(_strings(rows))
-
-
-def _strings(value):
-    """Decimals as strings, as everywhere else in the API."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _strings(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_strings(item) for item in value]
-    return value
+        return Response(PoolCompetitionSerializer(pools, many=True).data)
 
 
 ROUTES = [
