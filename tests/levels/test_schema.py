@@ -8,48 +8,22 @@ the objects their schema describes (not their request body, not a bare "object")
 
 from __future__ import annotations
 
-import copy
-
-import jsonschema
 import pytest
 
 from servicebook.agreements.models import Agreement
 from servicebook.levels.models import Attainment, Outage
+from tests.agreements.schema_check import check_response, published_schema
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
-    from drf_spectacular.generators import SchemaGenerator
-
     with django_db_blocker.unblock():
-        return SchemaGenerator().get_schema(request=None, public=True)
+        return published_schema()
 
 
-def _json_schema(node, components):
-    """OpenAPI 3.0 → JSON Schema: resolve $ref, ``nullable`` → a null type allowed."""
-    if isinstance(node, list):
-        return [_json_schema(item, components) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
-    out = {key: _json_schema(value, components) for key, value in node.items()}
-    if out.pop("nullable", False):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-def _check(schema, path, method, response, status=200):
-    assert response.status_code == status, response.content[:300]
-    operation = schema["paths"][path][method]
-    declared = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-    components = copy.deepcopy(schema["components"]["schemas"])
-    jsonschema.validate(response.json(), _json_schema(declared, components))
+_check = check_response
 
 
 @pytest.mark.parametrize("username", ["admin", "internal", "external"])

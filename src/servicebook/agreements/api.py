@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,7 +32,7 @@ from servicebook.core.api import (
     ScopedWriteSerializer,
     ServiceBackedViewSet,
 )
-from servicebook.core.roles import Role
+from servicebook.core.roles import Role, is_provider_staff
 from servicebook.parties.models import Contact
 
 
@@ -178,7 +179,17 @@ class AgreementSerializer(CostAwareSerializer):
             "cost_unknown",
         ]
         cost_fields = ["monthly_cost", "cost_unknown"]
-        margin_fields = ["activation_blockers"]  # provider staff only: may name cost (R6)
+        #: provider staff only (every staff role, not only those who see margins): the
+        #: blockers may name a line's cost (R6)
+        staff_fields = ["activation_blockers"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if not is_provider_staff(getattr(request, "user", None)):
+            for name in self.Meta.staff_fields:
+                fields.pop(name, None)
+        return fields
 
     def get_due_diligence_summary(self, obj) -> str | None:
         return str(obj.due_diligence) if obj.due_diligence_id else None
@@ -257,6 +268,7 @@ class AgreementViewSet(ServiceBackedViewSet):
     def update_object(self, instance, data):
         return services.update_agreement(actor=self.request.user, agreement=instance, **data)
 
+    @extend_schema(request=AgreementStatusSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=AgreementStatusSerializer)
     def status(self, request, pk=None):
         """Move the agreement along draft → negotiation → active → expired | terminated."""
@@ -277,6 +289,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    @extend_schema(request=SignInputSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=SignInputSerializer)
     def sign(self, request, pk=None):
         """Record a customer approver's signature (refused without enough authority, R17)."""
@@ -285,6 +298,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         services.sign_agreement(actor=request.user, agreement=agreement, contact=data["contact"])
         return self._fresh(agreement)
 
+    @extend_schema(request=ConsiderationInputSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=ConsiderationInputSerializer)
     def consideration(self, request, pk=None):
         """Set the cash and in-kind split of a month of the contract (R3)."""
@@ -299,6 +313,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         )
         return self._fresh(agreement)
 
+    @extend_schema(request=OutcomeSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=OutcomeSerializer)
     def outcomes(self, request, pk=None):
         """Record a desired business outcome of an external customer (R9)."""
@@ -307,6 +322,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         services.add_outcome(actor=request.user, agreement=agreement, **data)
         return self._fresh(agreement)
 
+    @extend_schema(request=AcknowledgeInputSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=AcknowledgeInputSerializer)
     def acknowledge(self, request, pk=None):
         """Record the customer's acknowledgement of a data-location conflict (R20)."""
@@ -315,6 +331,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         services.acknowledge_jurisdiction(actor=request.user, agreement=agreement, **data)
         return self._fresh(agreement)
 
+    @extend_schema(request=None, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     def amend(self, request, pk=None):
         """Start a new version of an active agreement (the old one stays readable)."""
