@@ -51,3 +51,34 @@ def test_retention_proposals_are_a_list(users, client_for, body):
         )
         == []
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_histories_health_packs_and_dashboard_match_their_schema(users, client_for, items, role):
+    """Routes answering plain data (lists, pages, one object) declare what they answer."""
+    client = client_for(users[role])
+    problems = []
+    for item in items.values():
+        url = f"/api/improvements/{item.pk}/history/"
+        response = client.get(url)
+        if response.status_code == 200:
+            problems += [
+                url + v for v in violations(response.json(), "/api/improvements/{id}/history/")
+            ]
+    pages = {
+        "/api/relationship-health/": "/api/relationship-health/{id}/",
+        "/api/review-packs/": "/api/review-packs/{id}/",
+    }
+    for page, detail in pages.items():
+        response = client.get(page)
+        if response.status_code != 200:
+            assert response.status_code == 403 and role in ("internal", "external")
+            continue
+        problems += [page + v for v in violations(response.json(), page)]
+        for row in response.json()["results"]:
+            url = detail.replace("{id}", str(row["id"]))
+            problems += [url + v for v in violations(client.get(url).json(), detail)]
+    response = client.get("/api/improvement-dashboard/")
+    if response.status_code == 200:
+        problems += violations(response.json(), "/api/improvement-dashboard/")
+    assert not problems, "\n".join(problems)

@@ -45,3 +45,12 @@ def test_a_detected_breach_has_no_recorder(users, client_for):
     breaches = [b for c in data for b in c["breaches"]]
     assert any(b["recorded_by"] is None for b in breaches)
     assert violations({"count": len(data), "results": data}, "/api/commitments/") == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_customers_history_is_a_list_matching_its_schema(users, client_for, role):
+    client = client_for(users[role])
+    for row in client.get("/api/customers/").json()["results"]:
+        response = client.get(f"/api/customers/{row['id']}/events/")
+        assert response.status_code == 200 and isinstance(response.json(), list)
+        assert violations(response.json(), "/api/customers/{id}/events/") == []

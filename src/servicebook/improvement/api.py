@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
@@ -307,13 +308,16 @@ class ParticipantSerializer(NoteSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
     actor = ShownActorField()  # as the requesting user may see it (core.audience)
     note = ShownNoteField()
 
     class Meta:
         model = ImprovementEvent
         fields = ["at", "actor", "action", "from_state", "to_state", "reason", "note"]
+
+    #: a customer not taking part in the plan receives the status steps only (R14)
+    omittable_fields = ("actor", "action", "reason", "note")
 
 
 class ProposeSerializer(serializers.Serializer):
@@ -430,7 +434,8 @@ class ImprovementViewSet(ServiceBackedViewSet):
         )
         return self._respond(item)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """The item's events: all of them for those taking part, status steps otherwise."""
         item = self.get_object()
@@ -588,12 +593,58 @@ def health_data(h: selectors.Health) -> dict:
     }
 
 
+def _decimal(**kwargs):
+    """An exact amount or percentage, as a string (``plain``), or null where not known."""
+    return serializers.CharField(allow_null=True, **kwargs)
+
+
+def _rows(**kwargs):
+    return serializers.ListField(child=serializers.DictField(), **kwargs)
+
+
+class HealthSerializer(serializers.Serializer):
+    """A customer's relationship health (what ``health_data`` answers; for the schema)."""
+
+    id = serializers.IntegerField()
+    customer = serializers.CharField()
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    period = serializers.CharField()
+    rating = serializers.CharField()
+    score = serializers.IntegerField()
+    concerns = serializers.ListField(child=serializers.CharField())
+    in_difficulty = serializers.BooleanField()
+    difficulty_reason = serializers.CharField(allow_blank=True)
+    satisfaction = _rows()
+    satisfaction_trend = _decimal()
+    attainment_percent = _decimal()
+    targets_measured = serializers.IntegerField(allow_null=True)
+    open_breaches = serializers.IntegerField(allow_null=True)
+    overdue_invoices = serializers.IntegerField(allow_null=True)
+    overdue_amount = _decimal()
+    over_funding_by = _decimal()
+    consumption_at_cost = _decimal()
+    consumption_basis = serializers.CharField(allow_blank=True)
+    currency = serializers.CharField(allow_null=True)
+    open_complaints = serializers.IntegerField(allow_null=True)
+    open_improvements = serializers.IntegerField(allow_null=True)
+    difficulty_history = _rows()
+
+
+@extend_schema_serializer(many=False)  # a list route answering one object
+class HealthPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    results = HealthSerializer(many=True)
+
+
 class HealthViewSet(viewsets.ViewSet):
     """Relationship health per customer (R14, R15), provider staff only. ``?period=YYYY-MM``
     (the last month of the window), ``?kind=internal|external``."""
 
     lookup_value_regex = r"[0-9]+"  # a customer id: any other key is not found (404)
 
+    @extend_schema(responses=HealthPageSerializer)
     def list(self, request):
         _require_staff(request)
         kind = request.query_params.get("kind") or None
@@ -602,6 +653,7 @@ class HealthViewSet(viewsets.ViewSet):
         results = [health_data(h) for h in rows]
         return Response(plain({"count": len(rows), "next": None, "results": results}))
 
+    @extend_schema(responses=HealthSerializer)
     def retrieve(self, request, pk=None):
         _require_staff(request)
         customers = Customer.objects.visible_to(request.user).filter(pk=pk)
@@ -697,6 +749,33 @@ def pack_data(pack: dict, user) -> dict:
     }
 
 
+class PackRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer = serializers.CharField()
+    period = serializers.CharField()
+
+
+@extend_schema_serializer(many=False)  # a list route answering one object
+class PackPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    results = PackRowSerializer(many=True)
+
+
+class PackSerializer(PackRowSerializer):
+    """A customer's service review pack (what ``pack_data`` answers; for the schema)."""
+
+    agreement_kind = serializers.CharField()
+    service_levels = _rows()
+    targets_met = serializers.IntegerField(allow_null=True)
+    targets_measured = serializers.IntegerField(allow_null=True)
+    service_credits = _rows()
+    charges = serializers.DictField()
+    satisfaction = _rows()
+    complaints = _rows()
+    improvements = _rows()
+
+
 class ReviewPackViewSet(viewsets.ViewSet):
     """The service review pack of a customer for ``?period=YYYY-MM`` (``/pdf/`` for the PDF).
     Internal packs show cost, external packs price only (R7). Customer users get their own."""
@@ -709,6 +788,7 @@ class ReviewPackViewSet(viewsets.ViewSet):
             raise Http404
         return customer
 
+    @extend_schema(responses=PackPageSerializer)
     def list(self, request):
         customers = Customer.objects.visible_to(request.user).filter(
             status__in=["active", "suspended"]
@@ -717,11 +797,13 @@ class ReviewPackViewSet(viewsets.ViewSet):
         rows = [{"id": c.pk, "customer": c.name, "period": period} for c in customers]
         return Response({"count": len(rows), "next": None, "results": rows})
 
+    @extend_schema(responses=PackSerializer)
     def retrieve(self, request, pk=None):
         customer = self._customer(request, pk)
         pack = selectors.review_pack(customer, _period(request))
         return Response(plain(pack_data(pack, request.user)))
 
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         from servicebook.improvement.export import pack_pdf
@@ -737,9 +819,23 @@ class ReviewPackViewSet(viewsets.ViewSet):
         return response
 
 
+@extend_schema_serializer(many=False)  # a list route answering one object
+class DashboardSerializer(serializers.Serializer):
+    """The provider dashboard (what ``DashboardViewSet.list`` answers; for the schema)."""
+
+    period = serializers.CharField()
+    kind = serializers.CharField(allow_blank=True, allow_null=True)
+    services_by_attainment = _rows()
+    customers_by_health = _rows()
+    revenue_against_capacity = serializers.DictField()
+    improvements_by_status = serializers.DictField(child=serializers.IntegerField())
+    improvements_by_driver = serializers.DictField(child=serializers.IntegerField())
+
+
 class DashboardViewSet(viewsets.ViewSet):
     """The provider dashboard (staff): ``?period=YYYY-MM&kind=internal|external``."""
 
+    @extend_schema(responses=DashboardSerializer)
     def list(self, request):
         _require_staff(request)
         kind = request.query_params.get("kind") or None

@@ -176,7 +176,14 @@ class CustomerViewSet(ServiceBackedViewSet):
             )
         return Response(CustomerSerializer(customer, context={"request": request}).data)
 
-    @action(detail=True, methods=["get"], serializer_class=CustomerEventSerializer)
+    @extend_schema(responses=CustomerEventSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=CustomerEventSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
     def events(self, request, pk=None):
         """The customer's history: every lifecycle step with who, when and why."""
         customer = self.get_object()
