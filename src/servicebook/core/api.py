@@ -87,7 +87,13 @@ class PermissionFirstMixin:
             if not request.user.is_authenticated:
                 raise NotAuthenticated()
             require_role(request.user, *roles, action=what)
-        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+        method = request.method.lower()
+        answered = method in self.http_method_names and getattr(self, method, None) is not None
+        if (
+            answered
+            and request.method in ("POST", "PUT", "PATCH")
+            and not isinstance(request.data, Mapping)
+        ):
             raise DomainError(
                 "the request body must be a JSON object such as "
                 f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
