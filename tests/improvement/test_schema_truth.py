@@ -82,3 +82,51 @@ def test_histories_health_packs_and_dashboard_match_their_schema(users, client_f
     if response.status_code == 200:
         problems += violations(response.json(), "/api/improvement-dashboard/")
     assert not problems, "\n".join(problems)
+
+
+def test_writes_answer_what_the_schema_declares_not_their_request_body(
+    users, client_for, customers, contacts
+):
+    """Issue 12: actions were described by their request body. Each write below succeeds and
+    its answer matches the declared response (the object as read)."""
+    manager = client_for(users["manager"])
+    body = {
+        "customer": customers["marketing"].pk,
+        "title": "Faster laptop swaps",
+        "source": "customer_request",
+        "driver": "business_impact",
+        "expected_measure": "Laptops swapped within 1 day (%)",
+        "expected_direction": "at_least",
+        "baseline_value": "70",
+        "expected_value": "90",
+        "expected_by": "2027-06-30",
+    }
+    created = manager.post("/api/improvements/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert violations(created.json(), "/api/improvements/", "post", "201") == []
+    pk = created.json()["id"]
+    changed = manager.patch(f"/api/improvements/{pk}/", {"title": "Swaps"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert violations(changed.json(), "/api/improvements/{id}/", "patch") == []
+    action = manager.post(
+        "/api/improvement-actions/",
+        {"improvement": pk, "description": "Pilot", "owner_user": users["manager"].pk},
+        format="json",
+    )
+    assert action.status_code == 201, action.content
+    assert violations(action.json(), "/api/improvement-actions/", "post", "201") == []
+    url = f"/api/improvement-actions/{action.json()['id']}/comment/"
+    commented = manager.post(url, {"body": "Booked"}, format="json")
+    assert commented.status_code == 200, commented.content
+    assert violations(commented.json(), "/api/improvement-actions/{id}/comment/", "post") == []
+    assert created.json()["status"] == "proposed"  # the driver and expectation are stated
+    dropped = manager.post(f"/api/improvements/{pk}/drop/", {"reason": "Merged"}, format="json")
+    assert dropped.status_code == 200, dropped.content
+    assert violations(dropped.json(), "/api/improvements/{id}/drop/", "post") == []
+    status = manager.post(
+        f"/api/customers/{customers['orion'].pk}/difficulty/",
+        {"in_difficulty": True, "reason": "Late payments"},
+        format="json",
+    )
+    assert status.status_code == 200, status.content
+    assert violations(status.json(), "/api/customers/{id}/difficulty/", "post") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from servicebook.core.api import (
 )
 from servicebook.core.roles import Role
 from servicebook.parties.models import Contact, Provider
+from servicebook.parties.schema import writes_answer
 
 
 class TierSerializer(serializers.ModelSerializer):
@@ -141,6 +143,7 @@ class SpecificationViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.create_specification(actor=self.request.user, **data)
 
+    @extend_schema(request=SignOffSerializer, responses=SpecificationSerializer)
     @action(detail=True, methods=["post"], serializer_class=SignOffSerializer)
     def sign_off(self, request, pk=None):
         """The customer's approver signs the specification off."""
@@ -152,6 +155,7 @@ class SpecificationViewSet(ServiceBackedViewSet):
         return Response(SpecificationSerializer(spec, context={"request": request}).data)
 
 
+@writes_answer(ServiceSerializer, ServiceWriteSerializer)
 class ServiceViewSet(ServiceBackedViewSet):
     """The catalog: staff see every service; customers see the live services offered to them."""
 
@@ -173,6 +177,7 @@ class ServiceViewSet(ServiceBackedViewSet):
         return services.update_service(actor=self.request.user, service=instance, **data)
 
 
+@writes_answer(OfferingSerializer, OfferingWriteSerializer)
 class OfferingViewSet(ServiceBackedViewSet):
     write_roles = (*services.CATALOG_EDITORS, Role.FINANCE)
     queryset = Offering.objects.select_related("service").prefetch_related("tiers")

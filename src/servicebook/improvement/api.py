@@ -31,7 +31,7 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.parties.models import Contact, Customer, Objective, period_pattern
-from servicebook.parties.schema import OmittableFieldsMixin
+from servicebook.parties.schema import OmittableFieldsMixin, writes_answer
 from servicebook.policy import POLICIES
 
 #: What a customer not taking part in a plan sees of it: the expected results and progress.
@@ -329,6 +329,7 @@ class ProposeSerializer(serializers.Serializer):
         return value
 
 
+@writes_answer(ImprovementSerializer, ImprovementWriteSerializer, ImprovementUpdateSerializer)
 class ImprovementViewSet(ServiceBackedViewSet):
     """The continual improvement register (R14). Workflow: draft → proposed → approved → in
     progress → done → verified | dropped. Customer users see the items that concern them: the
@@ -388,11 +389,13 @@ class ImprovementViewSet(ServiceBackedViewSet):
         service(actor=request.user, improvement=item, **serializer.validated_data)
         return self._respond(item)
 
+    @extend_schema(request=NoteSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"])
     def propose(self, request, pk=None):
         """draft → proposed (driver and expected result stated)."""
         return self._step(request, services.propose)
 
+    @extend_schema(request=ApproveSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"], serializer_class=ApproveSerializer)
     def approve(self, request, pk=None):
         """A customer taking part approves the plan (staff: for a named contact, or alone when
@@ -401,24 +404,29 @@ class ImprovementViewSet(ServiceBackedViewSet):
             request, services.approve_plan, ApproveSerializer, first=services.refuse_approval
         )
 
+    @extend_schema(request=NoteSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         return self._step(request, services.start)
 
+    @extend_schema(request=NoteSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """in progress → done (every action done)."""
         return self._step(request, services.complete)
 
+    @extend_schema(request=VerifySerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"], serializer_class=VerifySerializer)
     def verify(self, request, pk=None):
         """done → verified, with the measured result compared with the expectation."""
         return self._step(request, services.verify, VerifySerializer)
 
+    @extend_schema(request=DropSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"], serializer_class=DropSerializer)
     def drop(self, request, pk=None):
         return self._step(request, services.drop, DropSerializer)
 
+    @extend_schema(request=ParticipantSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"], serializer_class=ParticipantSerializer)
     def participants(self, request, pk=None):
         """Add a member (internal) or invite an external customer in difficulty (R14)."""
@@ -499,6 +507,7 @@ class CommentInputSerializer(serializers.Serializer):
     body = serializers.CharField()
 
 
+@writes_answer(ActionSerializer, ActionWriteSerializer)
 class ActionViewSet(ServiceBackedViewSet):
     """Actions of improvement plans, for those taking part in the plan (R14)."""
 
@@ -522,6 +531,7 @@ class ActionViewSet(ServiceBackedViewSet):
     def _respond(self, obj):
         return Response(ActionSerializer(self.get_queryset().get(pk=obj.pk)).data)
 
+    @extend_schema(request=NoteSerializer, responses=ActionSerializer)
     @action(detail=True, methods=["post"], serializer_class=NoteSerializer)
     def done(self, request, pk=None):
         obj = self.get_object()
@@ -531,6 +541,7 @@ class ActionViewSet(ServiceBackedViewSet):
         services.complete_action(actor=request.user, action=obj, **serializer.validated_data)
         return self._respond(obj)
 
+    @extend_schema(request=CommentInputSerializer, responses=ActionSerializer)
     @action(detail=True, methods=["post"], serializer_class=CommentInputSerializer)
     def comment(self, request, pk=None):
         obj = self.get_object()
@@ -880,6 +891,7 @@ class HeldSerializer(serializers.Serializer):
     minutes = serializers.CharField()
 
 
+@writes_answer(ServiceReviewSerializer, ServiceReviewWriteSerializer)
 class ServiceReviewViewSet(ServiceBackedViewSet):
     """Service review meetings: prepared (the pack), then held with minutes."""
 
@@ -896,6 +908,7 @@ class ServiceReviewViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.prepare_review(actor=self.request.user, **data)
 
+    @extend_schema(request=HeldSerializer, responses=ServiceReviewSerializer)
     @action(detail=True, methods=["post"], serializer_class=HeldSerializer)
     def held(self, request, pk=None):
         review = self.get_object()

@@ -33,7 +33,7 @@ from servicebook.parties.models import (
     StatusReason,
     WaiverReason,
 )
-from servicebook.parties.schema import OmittableFieldsMixin
+from servicebook.parties.schema import OmittableFieldsMixin, writes_answer
 
 STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
@@ -126,6 +126,7 @@ class CustomerFilter(filters.FilterSet):
         fields = ["kind", "status", "funding_model", "jurisdiction"]
 
 
+@writes_answer(CustomerSerializer, CustomerWriteSerializer)
 class CustomerViewSet(ServiceBackedViewSet):
     """Customers: provider staff see all, a customer user sees only its own customer."""
 
@@ -146,6 +147,7 @@ class CustomerViewSet(ServiceBackedViewSet):
     def update_object(self, instance, data):
         return services.update_customer(actor=self.request.user, customer=instance, **data)
 
+    @extend_schema(request=CustomerStatusSerializer, responses=CustomerSerializer)
     @action(detail=True, methods=["post"], serializer_class=CustomerStatusSerializer)
     def status(self, request, pk=None):
         """Move the customer along its lifecycle (with a reason when suspending/terminating)."""
@@ -158,6 +160,7 @@ class CustomerViewSet(ServiceBackedViewSet):
         )
         return Response(CustomerSerializer(customer, context={"request": request}).data)
 
+    @extend_schema(request=DifficultySerializer, responses=CustomerSerializer)
     @action(detail=True, methods=["post"], serializer_class=DifficultySerializer)
     def difficulty(self, request, pk=None):
         """Flag the relationship in difficulty (with a reason) or clear the flag (R14)."""
@@ -268,24 +271,26 @@ class DueDiligenceViewSet(
         due_diligence = self.get_queryset().get(pk=due_diligence.pk)
         return Response(DueDiligenceSerializer(due_diligence).data, status=status_code)
 
-    @extend_schema(request=DueDiligenceStartSerializer, responses=DueDiligenceSerializer)
     def initial(self, request, *args, **kwargs):
         """Every write here is the provider's: the role is checked before the body is read."""
         super().initial(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             require_role(request.user, *services.CUSTOMER_EDITORS, action="Due diligence")
 
+    @extend_schema(request=DueDiligenceStartSerializer, responses={201: DueDiligenceSerializer})
     def create(self, request):
         data = self._data(DueDiligenceStartSerializer)
         due_diligence = services.start_due_diligence(actor=request.user, **data)
         return self._out(due_diligence, 201)
 
+    @extend_schema(request=WaiverSerializer, responses={201: DueDiligenceSerializer})
     @action(detail=False, methods=["post"], serializer_class=WaiverSerializer)
     def waive(self, request):
         """Record that due diligence was not carried out, and why."""
         data = self._data(WaiverSerializer)
         return self._out(services.waive_due_diligence(actor=request.user, **data), 201)
 
+    @extend_schema(request=RecordCheckSerializer, responses=DueDiligenceSerializer)
     @action(detail=True, methods=["post"], serializer_class=RecordCheckSerializer)
     def checks(self, request, pk=None):
         """Record one check as passed or failed with its evidence."""
@@ -297,6 +302,7 @@ class DueDiligenceViewSet(
         )
         return self._out(due_diligence)
 
+    @extend_schema(request=None, responses=DueDiligenceSerializer)
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     def conclude(self, request, pk=None):
         """Completed when every check passed; failed when any failed."""
@@ -342,7 +348,7 @@ class CommitmentSerializer(ScopedWriteSerializer):
         ]
 
 
-class BreachSerializer(serializers.Serializer):
+class CommitmentBreachInputSerializer(serializers.Serializer):
     on = serializers.DateField()
     note = serializers.CharField()
 
@@ -383,13 +389,14 @@ class CommitmentViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.add_commitment(actor=self.request.user, **data)
 
-    @action(detail=True, methods=["post"], serializer_class=BreachSerializer)
+    @extend_schema(request=CommitmentBreachInputSerializer, responses=CommitmentSerializer)
+    @action(detail=True, methods=["post"], serializer_class=CommitmentBreachInputSerializer)
     def breach(self, request, pk=None):
         """Report that the commitment was broken (e.g. an external competitor was used): one
         more breach in its history."""
         require_role(request.user, *BREACH_ROLES, action="Reporting a breach")
         commitment = self.get_object()
-        serializer = BreachSerializer(data=request.data)
+        serializer = CommitmentBreachInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.report_commitment_breach(
             actor=request.user, commitment=commitment, **serializer.validated_data
@@ -397,6 +404,7 @@ class CommitmentViewSet(ServiceBackedViewSet):
         commitment = self.get_queryset().get(pk=commitment.pk)
         return Response(CommitmentSerializer(commitment, context={"request": request}).data)
 
+    @extend_schema(request=ResolveBreachSerializer, responses=CommitmentSerializer)
     @action(detail=True, methods=["post"], serializer_class=ResolveBreachSerializer)
     def resolve(self, request, pk=None):
         """Mark one of the commitment's breaches resolved (it stays in the history)."""
@@ -560,6 +568,7 @@ class ContactWriteSerializer(ScopedWriteSerializer):
         fields = ["customer", *Contact.EDITABLE_FIELDS]
 
 
+@writes_answer(ContactSerializer, ContactWriteSerializer)
 class ContactViewSet(ServiceBackedViewSet):
     write_roles = services.CUSTOMER_EDITORS
     queryset = Contact.objects.select_related("customer")

@@ -29,3 +29,18 @@ class OmittableFieldsExtension(OpenApiSerializerExtension):
         else:
             schema.pop("required", None)
         return schema
+
+
+def writes_answer(read, write=None, update=None):
+    """Class decorator for a service-backed viewset: its model writes (create, update) take
+    ``write`` and answer ``read`` (the object as it is read), so the schema does not describe
+    the answer by the request body."""
+    from drf_spectacular.utils import extend_schema, extend_schema_view
+
+    write = write or read
+    update = update or write
+    return extend_schema_view(
+        create=extend_schema(request=write, responses={201: read}),
+        update=extend_schema(request=update, responses=read),
+        partial_update=extend_schema(request=update, responses=read),
+    )
