@@ -20,27 +20,42 @@ def package_count(quantity: Decimal, package_size: Decimal) -> Decimal:
     return (quantity / package_size).to_integral_value(rounding=ROUND_CEILING)
 
 
-def graduated_amount(quantity: Decimal, tiers: Sequence[Tier]) -> Decimal:
-    """Each slice of the quantity is priced at the rate of the tier it falls in."""
+def graduated_slices(
+    quantity: Decimal, tiers: Sequence[Tier]
+) -> list[tuple[Decimal, Decimal | None, Decimal, Decimal]]:
+    """The slices of a quantity under graduated tiers: ``(lower, upper, units, unit price)``
+    for each tier the quantity reaches (``upper`` None for the open last tier)."""
     _check_tiers(tiers)
-    total = Decimal(0)
+    slices = []
     for index, (lower, price) in enumerate(tiers):
         upper = tiers[index + 1][0] if index + 1 < len(tiers) else None
         if quantity <= lower:
             break
         top = quantity if upper is None else min(quantity, upper)
-        total += (top - lower) * price
-    return total
+        slices.append((lower, upper, top - lower, price))
+    return slices
+
+
+def graduated_amount(quantity: Decimal, tiers: Sequence[Tier]) -> Decimal:
+    """Each slice of the quantity is priced at the rate of the tier it falls in."""
+    return sum(
+        (units * price for _, _, units, price in graduated_slices(quantity, tiers)), Decimal(0)
+    )
+
+
+def volume_tier(quantity: Decimal, tiers: Sequence[Tier]) -> Tier:
+    """The tier ``(lower, unit price)`` the whole quantity falls in."""
+    _check_tiers(tiers)
+    tier = tiers[0]
+    for lower, tier_price in tiers:
+        if quantity >= lower:
+            tier = (lower, tier_price)
+    return tier
 
 
 def volume_amount(quantity: Decimal, tiers: Sequence[Tier]) -> Decimal:
     """The whole quantity is priced at the rate of the tier the total falls in."""
-    _check_tiers(tiers)
-    price = tiers[0][1]
-    for lower, tier_price in tiers:
-        if quantity >= lower:
-            price = tier_price
-    return quantity * price
+    return quantity * volume_tier(quantity, tiers)[1]
 
 
 def charge_amount(

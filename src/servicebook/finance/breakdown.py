@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from servicebook.catalog.pricing import package_count
+from servicebook.catalog.pricing import graduated_slices, package_count, volume_tier
 
 Tier = tuple[Decimal, Decimal]
 #: charge models whose amount is not simply quantity × unit price
@@ -41,19 +41,12 @@ def charge_steps(
             }
         )
 
-    if charge_model == "graduated":
-        for index, (lower, price) in enumerate(tiers):
-            upper = tiers[index + 1][0] if index + 1 < len(tiers) else None
-            if quantity <= lower:
-                break
-            top = quantity if upper is None else min(quantity, upper)
+    if charge_model == "graduated" and tiers:
+        for lower, upper, units, price in graduated_slices(quantity, tiers):
             bound = f"{_plain(lower)}+" if upper is None else f"{_plain(lower)}-{_plain(upper)}"
-            step(f"tier {bound}", top - lower, price)
+            step(f"tier {bound}", units, price)
     elif charge_model == "volume" and tiers:
-        lower, price = tiers[0]
-        for tier_lower, tier_price in tiers:
-            if quantity >= tier_lower:
-                lower, price = tier_lower, tier_price
+        lower, price = volume_tier(quantity, tiers)
         step(f"all units at the tier from {_plain(lower)}", quantity, price)
     elif charge_model == "package" and package_size:
         packs = package_count(quantity, package_size)
