@@ -83,9 +83,7 @@ def test_activation_is_refused_when_the_lines_change_after_the_value(users):
         quantity=D("10"),
     )
     blockers = activation_blockers(agreement)
-    assert any(
-        "stated value EUR 1200.00" in b and "EUR 1380.00" in b for b in blockers
-    ), blockers
+    assert any("stated value EUR 1200.00" in b and "EUR 1380.00" in b for b in blockers), blockers
     with pytest.raises(DomainError, match="not what the lines are worth"):
         services.change_agreement_status(
             actor=users["manager"], agreement=agreement, to_status="active"
