@@ -32,7 +32,7 @@ from servicebook.core.api import (
     ScopedWriteSerializer,
     ServiceBackedViewSet,
 )
-from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.roles import Role
 from servicebook.parties.models import Contact
 
 
@@ -182,14 +182,6 @@ class AgreementSerializer(CostAwareSerializer):
         #: provider staff only (every staff role, not only those who see margins): the
         #: blockers may name a line's cost (R6)
         staff_fields = ["activation_blockers"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if not is_provider_staff(getattr(request, "user", None)):
-            for name in self.Meta.staff_fields:
-                fields.pop(name, None)
-        return fields
 
     def get_due_diligence_summary(self, obj) -> str | None:
         return str(obj.due_diligence) if obj.due_diligence_id else None

@@ -16,8 +16,8 @@ from servicebook.core.api import (
     ServiceBackedViewSet,
 )
 from servicebook.core.roles import Role
+from servicebook.core.schema import writes_answer
 from servicebook.parties.models import Contact, Provider
-from servicebook.parties.schema import writes_answer
 
 
 class TierSerializer(serializers.ModelSerializer):

@@ -15,6 +15,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
+from servicebook.core.roles import is_provider_staff
+from servicebook.core.schema import OmittableFieldsMixin
 from servicebook.core.services import require_role
 from servicebook.policy import user_may_see_cost, user_may_see_margin
 
@@ -101,15 +103,18 @@ class PermissionFirstMixin:
             )
 
 
-class CostAwareSerializer(serializers.ModelSerializer):
-    """Drops cost fields for users who may not see cost and margin fields for non-staff (R7).
+class CostAwareSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
+    """Drops the fields a reader may not see (R7): ``Meta.cost_fields`` for users who may not
+    see cost (external customers), ``Meta.margin_fields`` for all but finance and the admin,
+    ``Meta.staff_fields`` for customer users. The schema describes them all as optional."""
 
-    Subclasses list them in ``Meta.cost_fields`` and ``Meta.margin_fields`` (the latter also
-    holds any other field for provider staff only).
-    """
+    #: the OpenAPI schema is built from a fresh instance that drops nothing (core.schema)
+    drops_fields_for_readers = True
 
     def get_fields(self):
         fields = super().get_fields()
+        if self.context.get("for_schema"):
+            return fields
         request = self.context.get("request")
         user = getattr(request, "user", None)
         meta = self.Meta
@@ -118,6 +123,9 @@ class CostAwareSerializer(serializers.ModelSerializer):
                 fields.pop(name, None)
         if not user_may_see_margin(user):
             for name in getattr(meta, "margin_fields", ()):
+                fields.pop(name, None)
+        if not is_provider_staff(user):
+            for name in getattr(meta, "staff_fields", ()):
                 fields.pop(name, None)
         return fields
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from servicebook.core.roles import is_provider_staff
@@ -73,6 +75,7 @@ def _viewer(context) -> object | None:
     return getattr(request, "user", None)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ShownActorField(serializers.Field):
     """API field: the event's actor label as the requesting user may see it (needs the request
     in the serializer's context)."""
@@ -84,6 +87,7 @@ class ShownActorField(serializers.Field):
         return shown_event(value, _viewer(self.context)).actor
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ShownNoteField(ShownActorField):
     """API field: the event's note as the requesting user may see it ("" when withheld)."""
 

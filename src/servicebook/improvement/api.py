@@ -22,6 +22,7 @@ from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, Ser
 from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.models import User
 from servicebook.core.roles import is_provider_staff
+from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.improvement import selectors, services
 from servicebook.improvement.models import (
     DRIVER_LABELS,
@@ -31,7 +32,6 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.parties.models import Contact, Customer, Objective, period_pattern
-from servicebook.parties.schema import OmittableFieldsMixin, writes_answer
 from servicebook.policy import POLICIES
 
 #: What a customer not taking part in a plan sees of it: the expected results and progress.
@@ -105,7 +105,7 @@ class ActionSerializer(serializers.ModelSerializer):
         ]
 
 
-class ImprovementSerializer(OmittableFieldsMixin, CostAwareSerializer):
+class ImprovementSerializer(CostAwareSerializer):
     view = serializers.SerializerMethodField()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     customers = serializers.SerializerMethodField()

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.roles import Role, is_provider_staff
+from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
@@ -33,7 +34,6 @@ from servicebook.parties.models import (
     StatusReason,
     WaiverReason,
 )
-from servicebook.parties.schema import OmittableFieldsMixin, writes_answer
 
 STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)

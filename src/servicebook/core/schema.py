@@ -3,7 +3,10 @@
 A serializer that drops fields for some readers (a customer user does not receive the
 provider's own assessment; a customer not taking part in an improvement plan receives its
 expected results only) lists them in ``omittable_fields``: the schema then does not declare
-them required, since a response without them is a correct response."""
+them required, since a response without them is a correct response. Cost and margin fields
+(``core.api.CostAwareSerializer``) are omittable too, and the schema always describes them,
+whoever asks for it: the schema is built from a fresh serializer marked ``for_schema`` that
+drops nothing."""
 
 from __future__ import annotations
 
@@ -17,12 +20,18 @@ class OmittableFieldsMixin:
 
 
 class OmittableFieldsExtension(OpenApiSerializerExtension):
-    target_class = "servicebook.parties.schema.OmittableFieldsMixin"
+    target_class = "servicebook.core.schema.OmittableFieldsMixin"
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        omittable = set(getattr(self.target, "omittable_fields", ()))
+        target = self.target
+        meta = getattr(target, "Meta", None)
+        omittable = set(getattr(target, "omittable_fields", ()))
+        for group in ("cost_fields", "margin_fields", "staff_fields"):
+            omittable |= set(getattr(meta, group, ()))
+        if getattr(type(target), "drops_fields_for_readers", False):
+            target = type(target)(context={**target.context, "for_schema": True})
+        schema = auto_schema._map_serializer(target, direction, bypass_extensions=True)
         required = [name for name in schema.get("required", []) if name not in omittable]
         if required:
             schema["required"] = required
