@@ -115,3 +115,15 @@ def test_breach_history_over_the_api(users, client_for, hr):
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_the_period_close_detects_consumption_over_funding(users, hr):
+    from servicebook.finance import services as finance
+
+    funding = hr.commitments.get(kind="funding")
+    funding.amount_per_period = D("100")
+    funding.save()
+    result = finance.close_period(actor=users["finance"], period="2026-05")
+    assert result["commitment_breaches"] >= 1
+    breach = funding.breaches.get(detection_key="over_funding:2026-05")
+    assert breach.kind == "over_funding" and breach.recorded_by is None  # found by the system

@@ -172,8 +172,12 @@ def _close_locked(*, actor, period: str, started: float) -> dict:
         note=f"{summary['statements']} statements, {summary['invoices']} invoices, "
         f"{written['entries']} journal entries",
     )
+    # R19: the closed month's consumption at cost is now known; a month over the funding
+    # commitment is a breach, detected here by the system (recorded once per month)
+    breaches = parties.detect_funding_breaches(actor=None, on=close.period_dates(period)[0])
     return {
         **summary,
+        "commitment_breaches": len(breaches),
         "changed": True,
         "dry_run": False,
         "message": f"closed {period}",
