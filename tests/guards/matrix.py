@@ -137,7 +137,7 @@ def disclosure_findings(response, role) -> list[str]:
             if leaked:
                 found.append(("cost-field", ",".join(leaked[:6])))
         elif role not in FIN:
-            leaked = sorted(key for key in keys if "margin" in key)
+            leaked = sorted(key for key in keys if "margin" in key or "profitabil" in key)
             if leaked:
                 found.append(("margin-field", ",".join(leaked[:6])))
     elif kind.startswith("text/csv"):
@@ -151,12 +151,12 @@ def disclosure_findings(response, role) -> list[str]:
         words = {
             word
             for label in labels
-            for word in re.findall(r"[\w-]*(?:cost|margin)[\w-]*", label)
+            for word in re.findall(r"[\w-]*(?:cost|margin|profitabil)[\w-]*", label)
             if word not in FOCUS_WORDS
         }
         if role == "external" and words:
             found.append(("cost-shown", ",".join(sorted(words)[:6])))
-        elif role not in FIN and any("margin" in word for word in words):
+        elif role not in FIN and any("margin" in word or "profitabil" in word for word in words):
             found.append(("margin-shown", ",".join(sorted(words)[:6])))
     return found
 
