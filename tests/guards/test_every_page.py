@@ -7,8 +7,9 @@ is visited with at most ``PER_ROUTE`` different URLs (the first object ids and q
 and each role with at most ``MAX_PAGES`` pages.
 
 A page fails the guard when it answers 5xx, when an offered link answers 403 (offer only what
-the user may do) or 404 (a broken link), or when a page shown to a customer user contains the name
-of another customer.
+the user may do) or 404 (a broken link), when a page shown to a customer user contains the name
+of another customer, or when it shows a cost (external users) or a margin (all but finance and
+the admin) to a role that may not see it.
 
 Known findings are in ``KNOWN_FAILURES`` as (role, route, kind); a listed finding that no longer
 occurs fails the test too, so the list only shrinks.
@@ -26,7 +27,13 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from servicebook.parties.models import Customer
-from tests.guards.matrix import ROLES, client_for, first_error_line, visible_text
+from tests.guards.matrix import (
+    ROLES,
+    client_for,
+    disclosure_findings,
+    first_error_line,
+    visible_text,
+)
 
 MAX_PAGES = 400
 PER_ROUTE = 10
@@ -77,7 +84,7 @@ def route_of(path: str) -> str:
     return match.view_name
 
 
-def crawl(user):
+def crawl(user, role):
     """Visit what the user is offered; yield (route, kind, path, referrer, detail) findings."""
     client = client_for(user)
     others = []
@@ -121,6 +128,8 @@ def crawl(user):
         for name in others:
             if re.search(rf"\b{re.escape(name)}\b", text):
                 yield route, "other-customer-name", path, f"{name!r} shown ({detail})"
+        for kind_shown, what in disclosure_findings(response, role):
+            yield route, kind_shown, path, f"{what} ({detail})"
         if kind.startswith(PARSED):
             for link in links_of(body, path):
                 if link not in seen:
@@ -129,7 +138,7 @@ def crawl(user):
 
 @pytest.mark.parametrize("role", [role for role in ROLES if role is not None])
 def test_every_page_for_every_role(role, users):
-    findings = list(crawl(users[role]))
+    findings = list(crawl(users[role], role))
     if os.environ.get("GUARD_REPORT"):
         with open(os.environ["GUARD_REPORT"], "a") as out:
             for route, kind, path, detail in findings:
