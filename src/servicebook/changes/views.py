@@ -33,6 +33,7 @@ from servicebook.changes.models import (
     TrainingRecord,
 )
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
+from servicebook.core.params import object_id
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Customer
@@ -318,7 +319,7 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
         customer = own
         if own is None:
             wanted = self.request.GET.get("customer")
-            customer = customers.filter(pk=wanted).first() if wanted else None
+            customer = customers.filter(pk=object_id(wanted) or 0).first() if wanted else None
             if wanted and customer is None:
                 raise Http404("no such customer")
         feed = ScheduleFeed.objects.filter(customer=customer).first() if customer else None

@@ -21,6 +21,7 @@ from servicebook.core.api import (
     PermissionFirstMixin,
     ScopedWriteSerializer,
 )
+from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.finance import access, ledger, selectors, services
@@ -890,11 +891,9 @@ class FocusExportViewSet(PermissionFirstMixin, viewsets.ViewSet):
             return Response({"periods": periods, "formats": ["csv", "parquet"]})
         services.check_period(period)
         customer = request.query_params.get("customer")
-        if customer is not None and not customer.isdigit():
+        if customer is not None and object_id(customer) is None:
             raise serializers.ValidationError({"customer": "a customer id"})
-        content = selectors.focus_export(
-            request.user, period, fmt, int(customer) if customer else None
-        )
+        content = selectors.focus_export(request.user, period, fmt, object_id(customer))
         kind = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
         response = HttpResponse(content, content_type=kind)
         response["Content-Disposition"] = f'attachment; filename="focus-{period}.{fmt}"'

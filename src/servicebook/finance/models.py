@@ -8,7 +8,6 @@ currency and never changes once posted (corrections are new entries in an open p
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,10 +18,9 @@ from django.db.models import F, Q, Value
 from servicebook.catalog.models import Offering, Service, rate_field
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
+from servicebook.core.params import PERIOD_RE
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.parties.models import Customer, FundingModel, money_field
-
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def same_amount(field: str, expression) -> Q:

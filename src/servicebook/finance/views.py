@@ -22,7 +22,9 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
+from servicebook.core.params import object_id
 from servicebook.core.roles import Role, has_role, is_provider_staff
+from servicebook.core.services import require_role
 from servicebook.finance import access, export, ledger, selectors, services
 from servicebook.finance.forms import (
     CloseForm,
@@ -119,8 +121,8 @@ class DocumentListView(LoginRequiredMixin, TemplateView):
         if period:
             statements = statements.filter(period=period)
             invoices = invoices.filter(period=period)
-        customer = self.request.GET.get("customer", "").strip()
-        if customer.isdigit():
+        customer = object_id(self.request.GET.get("customer"))
+        if customer is not None:
             statements = statements.filter(customer_id=customer)
             invoices = invoices.filter(customer_id=customer)
         return super().get_context_data(
@@ -593,9 +595,14 @@ class CloudMappingsView(RoleRequiredMixin, TemplateView):
         from servicebook.web.mixins import add_service_errors
 
         try:
+            # who may change the rules is checked before the form is read
+            require_role(
+                request.user, *services.USAGE_EDITORS, action="Changing cloud cost allocation"
+            )
             if request.POST.get("action") == "delete":
                 mapping = get_object_or_404(
-                    CloudMapping.objects.visible_to(request.user), pk=request.POST.get("pk")
+                    CloudMapping.objects.visible_to(request.user),
+                    pk=object_id(request.POST.get("pk")) or 0,
                 )
                 services.delete_cloud_mapping(actor=request.user, mapping=mapping)
                 messages.info(request, f"Removed: {mapping}.")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
 from servicebook.core.errors import DomainError
+from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import forms, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
@@ -63,8 +64,8 @@ class ImprovementListView(LoginRequiredMixin, ListView):
             queryset = queryset.filter(driver=params["driver"])
         if params.get("kind") in POLICIES:
             queryset = queryset.filter(customer__kind=params["kind"])
-        if params.get("customer", "").isdigit():
-            queryset = queryset.filter(customer_id=params["customer"])
+        if (customer := object_id(params.get("customer"))) is not None:
+            queryset = queryset.filter(customer_id=customer)
         return queryset
 
     def get_context_data(self, **kwargs):

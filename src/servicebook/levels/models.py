@@ -7,7 +7,6 @@ outages) and of the configuration (calendars, targets, pause states, priority ma
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,9 +18,9 @@ from django.db.models import F, Q
 from servicebook.agreements.models import Agreement, AgreementChildQuerySet, ServiceLevelTarget
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
+from servicebook.core.params import PERIOD_RE
 from servicebook.core.tenancy import ScopedQuerySet
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 period_validator = RegexValidator(PERIOD_RE, "A period is a month written YYYY-MM.")
 
 #: States that end the resolution clock. A ticket that leaves them again was reopened: the time

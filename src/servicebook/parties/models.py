@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,12 +14,13 @@ from django.utils import timezone
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
+from servicebook.core.params import PERIOD_RE
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.policy import KIND_CHOICES, policy_for
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. FR.")
 MAX_PAYMENT_TERMS_DAYS = 365
-period_pattern = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+period_pattern = PERIOD_RE  # a month YYYY-MM in years 1900-2999 (core.params)
 
 
 def money_field(**kwargs) -> models.DecimalField:
