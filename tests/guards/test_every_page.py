@@ -9,7 +9,8 @@ and each role with at most ``MAX_PAGES`` pages.
 A page fails the guard when it answers 5xx, when an offered link answers 403 (offer only what
 the user may do) or 404 (a broken link), when a page shown to a customer user contains the name
 of another customer, or when it shows a cost (external users) or a margin (all but finance and
-the admin) to a role that may not see it.
+the admin) to a role that may not see it. Each route is also asked once with hostile query
+parameters (``HOSTILE_QUERY``) and must not answer 5xx.
 
 Known findings are in ``KNOWN_FAILURES`` as (role, route, kind); a listed finding that no longer
 occurs fails the test too, so the list only shrinks.
@@ -42,6 +43,18 @@ PDF_PER_ROUTE = 2
 SKIP_PREFIXES = ("/logout/", "/static/", "/admin/", "/api/", "/media/")
 PARSED = ("text/html",)
 TEXT = ("text/html", "text/csv", "text/plain", "text/calendar", "application/json")
+
+#: Query parameters a user may type (or a link may carry) that a page must survive: ids that are
+#: not numbers or beyond 64 bits, periods beyond the calendar, pages that are not numbers.
+HOSTILE_QUERY = {
+    "customer": "99999999999999999999",
+    "agreement": "abc",
+    "service": "-1",
+    "period": "9999-12",
+    "page": "abc",
+    "status": "\x00",
+    "kind": "x" * 300,
+}
 
 KNOWN_FAILURES: set[tuple[str, str, str]] = set()
 
@@ -105,6 +118,10 @@ def crawl(user, role):
             continue
         per_route[route] = per_route.get(route, 0) + 1
         visited += 1
+        if per_route[route] == 1:  # once a route: what a user may type into its query string
+            hostile = client.get(urlsplit(path).path, HOSTILE_QUERY)
+            if hostile.status_code >= 500:
+                yield route, "5xx-on-hostile-query", path, first_error_line(hostile)
         response = client.get(path)
         status = response.status_code
         detail = f"{status} {first_error_line(response)} (linked from {referrer})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from servicebook.core.params import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.demand import selectors, services
@@ -203,7 +203,7 @@ class CapacityView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         period = self.request.GET.get("period", "")
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        if not is_period(period):
             period = timezone.localdate().strftime("%Y-%m")
         pools = selectors.capacity_competition(period)
         kwargs["period"] = period

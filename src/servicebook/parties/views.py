@@ -16,6 +16,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from servicebook.agreements.models import Agreement, AgreementLine
 from servicebook.core.errors import DomainError
+from servicebook.core.params import is_period
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
@@ -306,9 +307,7 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
 
 def _month(value: str | None) -> str | None:
     """A ``YYYY-MM`` query parameter, or None when absent or malformed."""
-    import re
-
-    return value if value and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value) else None
+    return value if is_period(value) else None
 
 
 class DifficultyView(_CustomerActionView):
