@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from servicebook.changes.api import ROUTES
-from tests.changes.api_writes import refusals, write_routes
+from tests.api_writes import refusals, write_routes
 
 CHG = {"admin", "change"}
 #: route name → the demo roles that may attempt the write (the service may still refuse them)

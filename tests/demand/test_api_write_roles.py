@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from servicebook.demand.api import ROUTES
-from tests.changes.api_writes import refusals, write_routes
+from tests.api_writes import refusals, write_routes
 
 MGR = {"admin", "manager"}
 #: route name → the demo roles that may attempt the write (the service may still refuse them)

@@ -9,17 +9,14 @@ done; everything else is the provider's editors' (admin, service manager)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from django.apps import apps
-from rest_framework.routers import SimpleRouter
 
 from servicebook.improvement.api import ROUTES
 from servicebook.improvement.models import Action, Comment, PlanApproval
+from tests.api_writes import ROLES, targets
+from tests.api_writes import write_routes as shared_write_routes
 
-ROLES = ("admin", "manager", "finance", "change", "senior", "internal", "external")
-WRITES = ("post", "put", "patch", "delete")
 #: bodies the refusal must not depend on: empty, and one with plausible and malformed fields
 BODIES = (
     {},
@@ -65,31 +62,8 @@ ALLOWED = {
 }
 
 
-@dataclass(frozen=True)
-class WriteRoute:
-    name: str
-    url: str  # with {pk} for detail routes
-    method: str
-    model: type
-
-
-def write_routes() -> list[WriteRoute]:
-    """Every write (method, route) the app's router answers."""
-    router = SimpleRouter()
-    for prefix, viewset, basename in ROUTES:
-        router.register(prefix, viewset, basename=basename)
-    found = []
-    for pattern in router.urls:
-        actions = getattr(pattern.callback, "actions", {}) or {}
-        cls = pattern.callback.cls
-        url = "/api/" + str(pattern.pattern).lstrip("^").rstrip("$")
-        url = url.replace(f"(?P<pk>{getattr(cls, 'lookup_value_regex', '[^/.]+')})", "{pk}")
-        url = url.replace("(?P<pk>[^/.]+)", "{pk}")
-        for method in actions:
-            if method in WRITES and method in cls.http_method_names:
-                model = getattr(getattr(cls, "queryset", None), "model", None)
-                found.append(WriteRoute(pattern.name, url, method, model))
-    return found
+def write_routes():
+    return shared_write_routes(ROUTES)
 
 
 def row_counts() -> dict[str, int]:
@@ -109,24 +83,6 @@ def statuses() -> dict[int, str]:
         **{f"r{pk}": s for pk, s in ServiceReview.objects.values_list("pk", "status")},
         **{f"a{pk}": d for pk, d in Action.objects.values_list("pk", "done")},
     }
-
-
-def targets(route: WriteRoute, user) -> list[tuple[str, str]]:
-    """(label, url): the list URL, or an object the user sees ("own") and, for a customer
-    user, one it does not ("other", which must be 404/403)."""
-    if "{pk}" not in route.url:
-        return [("none", route.url)]
-    queryset = route.model._default_manager.order_by("pk")
-    visible = queryset.visible_to(user)
-    result = []
-    own = visible.first() or queryset.first()
-    if own is not None:
-        result.append(("own", route.url.format(pk=own.pk)))
-    if user.customer_id:
-        other = queryset.exclude(pk__in=visible.values("pk")).first()
-        if other is not None:
-            result.append(("other", route.url.format(pk=other.pk)))
-    return result
 
 
 def test_every_write_route_has_an_expectation():

@@ -51,16 +51,18 @@ def write_routes(routes) -> list[WriteRoute]:
     found = []
     for pattern in router.urls:
         actions = getattr(pattern.callback, "actions", {}) or {}
+        cls = pattern.callback.cls
         url = "/api/" + str(pattern.pattern).lstrip("^").rstrip("$")
+        url = url.replace(f"(?P<pk>{getattr(cls, 'lookup_value_regex', '[^/.]+')})", "{pk}")
         url = url.replace("(?P<pk>[^/.]+)", "{pk}")
         for method in actions:
-            if method in WRITES and method in pattern.callback.cls.http_method_names:
+            if method in WRITES and method in cls.http_method_names:
                 found.append(
                     WriteRoute(
                         name=pattern.name,
                         url=url,
                         method=method,
-                        viewset=pattern.callback.cls,
+                        viewset=cls,
                         detail="{pk}" in url,
                     )
                 )
