@@ -3,16 +3,17 @@
 A query parameter is whatever a user types: ``?customer=abc`` or ``?customer=99999999999999999999``
 must not reach a query (SQLite cannot bind an integer beyond 64 bits; PostgreSQL refuses text for
 an integer), and a period such as ``9999-12`` must not reach date arithmetic that overflows.
+Periods are checked by :mod:`servicebook.core.periods` (``is_period`` is re-exported here).
 """
 
 from __future__ import annotations
 
-import re
+from servicebook.core.periods import PERIOD_RE, is_period
+
+__all__ = ["MAX_ID", "PERIOD_RE", "is_period", "object_id", "period"]
 
 #: the largest primary key a database can hold (signed 64 bits)
 MAX_ID = 2**63 - 1
-#: a month written YYYY-MM, in years a business calendar can hold (next month's start included)
-PERIOD_RE = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
 
 
 def object_id(value) -> int | None:
@@ -24,6 +25,7 @@ def object_id(value) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-def is_period(value) -> bool:
-    """Whether ``value`` is a month written YYYY-MM (years 1900 to 2999)."""
-    return isinstance(value, str) and PERIOD_RE.match(value) is not None
+def period(value, default: str | None = None) -> str | None:
+    """The period (``YYYY-MM``) a query parameter names, or ``default`` when it is absent or
+    is not a period a calendar can hold."""
+    return value if is_period(value) else default
