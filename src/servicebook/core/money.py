@@ -1,10 +1,14 @@
 """Money: ``Decimal`` amounts with an ISO 4217 currency, never floats.
 
+The one money module: the currencies and their minor units, the one rounding rule, the one split.
+
 Rounding rule (explicit, tested): amounts are rounded to the currency's minor unit with
 ROUND_HALF_UP once, at the line level; totals are sums of rounded lines. When one amount is split
-into parts (allocation, in-kind shares) the largest-remainder method keeps the parts summing to the
-whole to the cent. Stored money uses two decimal places (see docs/decisions/0002-money.md), so only
-currencies with 0 or 2 minor units are accepted.
+into parts (allocation, in-kind shares, credits under a cap) :func:`allocate_amount`, the
+largest-remainder method, keeps the parts summing to the whole to the last minor unit. Stored
+money uses two decimal places (see docs/decisions/0002-money.md), so only the currencies of
+:data:`CURRENCIES` (0 or 2 minor units) are accepted for stored amounts; :data:`MINOR_UNITS`
+knows every ISO 4217 currency, for engines (rating) that keep more places.
 """
 
 from __future__ import annotations
@@ -12,17 +16,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
-# ISO 4217 codes accepted by Servicebook, with their minor units (0 or 2 only).
-_TWO_DECIMALS = (
-    "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR MXN MYR NOK NZD PHP PLN "
-    "RON SAR SEK SGD THB TRY TWD USD ZAR"
-)
-CURRENCIES: dict[str, int] = {code: 2 for code in _TWO_DECIMALS.split()} | {
-    "JPY": 0,
-    "KRW": 0,
-    "ISK": 0,
-    "CLP": 0,
+
+def _codes(text: str) -> list[str]:
+    return text.split()
+
+
+#: ISO 4217 List One: the minor unit (decimal places) of every currency that has one. Precious
+#: metals, SDR and test codes (XAU, XDR, XTS, XXX...) have none and are not listed.
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(
+        _codes(
+            "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN "
+            "BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB "
+            "EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS "
+            "KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN "
+            "MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD "
+            "SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS "
+            "UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
+        ),
+        2,
+    ),
+    **dict.fromkeys(
+        _codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"), 0
+    ),
+    **dict.fromkeys(_codes("BHD IQD JOD KWD LYD OMR TND"), 3),
+    **dict.fromkeys(_codes("CLF UYW"), 4),
+}
+
+#: The currencies Servicebook stores amounts in, with their minor units: ISO 4217 codes with 0 or
+#: 2 minor units (stored amounts have two decimals, so no KWD or BHD).
+CURRENCIES: dict[str, int] = {
+    code: MINOR_UNITS[code]
+    for code in _codes(
+        "AED AUD BRL CAD CHF CLP CNY CZK DKK EUR GBP HKD HUF ILS INR ISK JPY KRW MXN MYR NOK NZD "
+        "PHP PLN RON SAR SEK SGD THB TRY TWD USD ZAR"
+    )
 }
 
 CURRENCY_CHOICES = sorted((code, code) for code in CURRENCIES)
@@ -31,6 +61,14 @@ MONEY_DIGITS = 18
 MONEY_PLACES = 2
 RATE_DIGITS = 20
 RATE_PLACES = 6
+
+
+def minor_units(code: str) -> int:
+    """The ISO 4217 minor unit of ``code`` (any ISO currency, stored or not)."""
+    try:
+        return MINOR_UNITS[code]
+    except (KeyError, TypeError):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency with a minor unit") from None
 
 
 def validate_currency(code: str) -> str:
@@ -133,26 +171,30 @@ def allocate_amount(
 ) -> list[Decimal]:
     """Largest-remainder split of ``total`` (a multiple of ``unit``) in proportion to ``weights``.
 
-    The parts are multiples of ``unit`` and sum to ``total`` exactly. Zero weights get zero; if all
-    weights are zero the split is even. Ties go to the earlier weight, so the result is stable.
+    The parts are multiples of ``unit`` and sum to ``total`` exactly; each is within one ``unit``
+    of its exact share. Each share is floored to whole units and the units left over go one by
+    one to the largest remainders; ties go to the earlier weight, so the result is deterministic.
+    Shares are computed as exact fractions (no Decimal context rounding decides a floor or a tie).
+    A negative total is split as its opposite and negated. Zero weights get zero; if all weights
+    are zero the split is even.
     """
-    weights = [Decimal(w) for w in weights]
-    if not weights:
+    fractions = [Fraction(w) for w in weights]
+    if not fractions:
         raise ValueError("allocate needs at least one weight")
-    if any(w < 0 for w in weights):
+    if any(w < 0 for w in fractions):
         raise ValueError("allocation weights must not be negative")
-    if sum(weights) == 0:
-        weights = [Decimal(1)] * len(weights)
-    weight_sum = sum(weights)
-    units = int((total / unit).to_integral_value())
-    if Decimal(units) * unit != total:
+    if not any(fractions):
+        fractions = [Fraction(1)] * len(fractions)
+    weight_sum = sum(fractions)
+    units = Fraction(total) / Fraction(unit)
+    if units.denominator != 1:
         raise ValueError(f"{total} is not a whole number of {unit}")
     sign = -1 if units < 0 else 1
-    units = abs(units)
-    exact = [Decimal(units) * w / weight_sum for w in weights]
-    floors = [int(x) for x in exact]
-    remainder = units - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:remainder]:
+    whole = abs(units.numerator)
+    exact = [whole * w / weight_sum for w in fractions]
+    floors = [int(x) for x in exact]  # x >= 0: int() is the floor
+    left = whole - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (floors[i] - exact[i], i))
+    for i in order[:left]:
         floors[i] += 1
     return [sign * Decimal(f) * unit for f in floors]
