@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -12,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from servicebook.core.charts import chart_json
 from servicebook.core.params import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
@@ -208,11 +207,9 @@ class CapacityView(RoleRequiredMixin, TemplateView):
         pools = selectors.capacity_competition(period)
         kwargs["period"] = period
         for view in pools:
-            view.chart = json.dumps(
-                {
-                    "label": view.pool.unit,
-                    "labels": [c.customer.name for c in view.competitors],
-                    "values": [str(c.reserved + c.requested) for c in view.competitors],
-                }
+            view.chart = chart_json(
+                [c.customer.name for c in view.competitors],
+                [c.reserved + c.requested for c in view.competitors],
+                view.pool.unit,
             )
         return super().get_context_data(pools=pools, **kwargs)

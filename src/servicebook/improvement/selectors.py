@@ -8,7 +8,6 @@ reports): nothing here recomputes money another way.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Prefetch, Q
 from django.utils import timezone
 
+from servicebook.core.charts import chart_json
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement.models import (
     DRIVER_LABELS,
@@ -343,7 +343,7 @@ class Health:
         return {"good": "Good", "watch": "Watch", "at_risk": "At risk"}[self.rating]
 
     def satisfaction_chart(self) -> str:
-        return _chart(
+        return chart_json(
             [p for p, _ in self.satisfaction],
             [str(v) for _, v in self.satisfaction],
             "Average satisfaction (1-5)",
@@ -549,12 +549,8 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         "credits": credits,
         "charges": charges,
         "satisfaction": points,
-        "satisfaction_chart": json.dumps(
-            {
-                "labels": [p for p, _ in points],
-                "values": [str(v) for _, v in points],
-                "label": "Average satisfaction (1-5)",
-            }
+        "satisfaction_chart": chart_json(
+            [p for p, _ in points], [v for _, v in points], "Average satisfaction (1-5)"
         ),
         "feedback": feedback,
         "complaints": complaints,
@@ -625,17 +621,17 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
         "statuses": statuses,
         "drivers": drivers,
         "charts": {
-            "services": _chart(
+            "services": chart_json(
                 [r["service"] for r in services],
                 [str(r["percent"]) for r in services],
                 "Targets met (%)",
             ),
-            "health": _chart(
+            "health": chart_json(
                 ["At risk", "Watch", "Good"],
                 [sum(1 for h in health if h.rating == r) for r in ("at_risk", "watch", "good")],
                 "Customers",
             ),
-            "capacity": _chart(
+            "capacity": chart_json(
                 ["External revenue", "Capacity spend"],
                 [
                     str(capacity["external_revenue"] or 0) if capacity else "0",
@@ -643,8 +639,8 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
                 ],
                 "Amount",
             ),
-            "statuses": _chart([s[1] for s in statuses], [s[2] for s in statuses], "Items"),
-            "drivers": _chart([d[1] for d in drivers], [d[2] for d in drivers], "Items"),
+            "statuses": chart_json([s[1] for s in statuses], [s[2] for s in statuses], "Items"),
+            "drivers": chart_json([d[1] for d in drivers], [d[2] for d in drivers], "Items"),
         },
     }
 
@@ -652,10 +648,6 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
 def _internal_kind() -> str | None:
     """The kind whose charges are not revenue (its business is out of the R8 report)."""
     return next((k for k, p in POLICIES.items() if not p.charge_is_revenue), None)
-
-
-def _chart(labels, values, label: str) -> str:
-    return json.dumps({"labels": list(labels), "values": list(values), "label": label})
 
 
 def default_period() -> str:

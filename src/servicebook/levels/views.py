@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict, defaultdict
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from servicebook.agreements.models import Agreement, Metric
+from servicebook.core.charts import chart_json
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.improvement.models import Improvement, ImprovementSource
@@ -94,10 +94,6 @@ class ServiceLevelListView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(summary=summary, **kwargs)
 
 
-def _chart(labels, values, label: str) -> str:
-    return json.dumps({"labels": labels, "values": values, "label": label})
-
-
 class AgreementLevelsView(LoginRequiredMixin, DetailView):
     """One agreement's service levels: trend, targets by month, breaches and consequences."""
 
@@ -169,8 +165,8 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
             breach_rows=breach_rows,
             credits=sorted(credits.values(), key=lambda c: (c.period, c.target_id), reverse=True),
             improvements=sorted(improvements.values(), key=lambda i: i.period, reverse=True),
-            resolution_chart=_chart(res_periods, res_values, "Resolved within target (%)"),
-            availability_chart=_chart(
+            resolution_chart=chart_json(res_periods, res_values, "Resolved within target (%)"),
+            availability_chart=chart_json(
                 avail_periods, [str(availability[p]) for p in avail_periods], "Availability (%)"
             ),
             outages=Outage.objects.visible_to(self.request.user)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,7 @@ from django.shortcuts import render
 
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.catalog.models import Service
+from servicebook.core.charts import chart_json
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Customer
 
@@ -44,8 +44,6 @@ def home(request):
         .order_by("status"),
         "service_count": Service.objects.visible_to(user).count(),
         "active_agreements": active,
-        "chart": json.dumps(
-            {"labels": list(by_kind), "values": [str(v) for v in by_kind.values()]}
-        ),
+        "chart": chart_json(by_kind, by_kind.values()),
     }
     return render(request, "web/home.html", context)
