@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -31,9 +29,6 @@ def django_db_setup(django_db_setup, django_db_blocker, request, _isolated_files
         return
     from servicebook import demo
 
-    only = os.environ.get("SERVICEBOOK_TEST_DEMO_APPS")
-    if only is not None:  # developers: limit the demo steps to finished apps while others work
-        demo.DEMO_APPS = [app for app in demo.DEMO_APPS if app in only.split(",")]
     with django_db_blocker.unblock():
         demo.load_demo()
 

@@ -13,8 +13,6 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
-from importlib.util import find_spec
 
 EXIT_BAD_INPUT = 2
 
@@ -153,11 +151,17 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 # --- parser -------------------------------------------------------------------------------------
 
-#: Apps that add commands: each may have a ``cli`` module with ``register(sub)`` (top-level
-#: commands), ``register_import(sub)`` (``servicebook import …``) and ``register_bench(sub)``
-#: (``servicebook bench …``). Handlers take the parsed args, return an exit code and raise
-#: ``CommandError`` for a one-line refusal; they call ``setup_django()`` themselves.
-CLI_APPS = ["levels", "finance", "changes", "demand", "improvement"]
+
+def app_commands() -> list:
+    """Each domain app's commands (``servicebook.ports.Commands``), in layer order, offered from
+    its ``AppConfig.ready()``: ``register(sub)`` adds top-level commands, ``register_import(sub)``
+    ``servicebook import …`` ones, ``register_bench(sub)`` ``servicebook bench …`` ones.
+    Handlers take the parsed args, return an exit code and raise ``CommandError`` for a one-line
+    refusal. Django is set up (without touching the database) so the apps can plug in."""
+    setup_django(check_database=False)
+    from servicebook import ports
+
+    return ports.cli_commands.parts()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,18 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     import_sub = imports.add_subparsers(dest="what", required=True, parser_class=OneLineParser)
     bench = sub.add_parser("bench", help="run a benchmark and print one JSON object")
     bench_sub = bench.add_subparsers(dest="what", required=True, parser_class=OneLineParser)
-    for app in CLI_APPS:
-        module_name = f"servicebook.{app}.cli"
-        if find_spec(module_name) is None:
-            continue
-        module = import_module(module_name)
-        for hook, target in (
-            ("register", sub),
-            ("register_import", import_sub),
-            ("register_bench", bench_sub),
+    for commands in app_commands():
+        for register, target in (
+            (commands.register, sub),
+            (commands.register_import, import_sub),
+            (commands.register_bench, bench_sub),
         ):
-            if hasattr(module, hook):
-                getattr(module, hook)(target)
+            if register is not None:
+                register(target)
     return parser
 
 
@@ -237,7 +237,11 @@ def print_json(data) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except CommandError as error:
+        print(f"servicebook: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError

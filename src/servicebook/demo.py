@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
-from importlib import import_module
-from importlib.util import find_spec
 from types import SimpleNamespace
 
 from django.contrib.auth.models import Group
@@ -19,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils.text import slugify
 
+from servicebook import ports
 from servicebook.agreements import services as agreements
 from servicebook.agreements.selectors import jurisdiction_conflicts
 from servicebook.catalog import services as catalog
@@ -73,19 +72,6 @@ def counts() -> dict:
     }
 
 
-#: Apps that add to the demo: each has a ``demo`` module with ``load(ctx)``, run in this order.
-DEMO_APPS = [
-    "parties",
-    "catalog",
-    "agreements",
-    "levels",
-    "finance",
-    "changes",
-    "demand",
-    "improvement",
-]
-
-
 @transaction.atomic
 def _load() -> None:
     for jurisdiction, allowed in JURISDICTION_RULES.items():
@@ -111,10 +97,8 @@ def _load() -> None:
         agreements=agreements_by_customer,
         users=users,
     )
-    for app in DEMO_APPS:
-        module = f"servicebook.{app}.demo"
-        if find_spec(module) is not None:
-            import_module(module).load(ctx)
+    for load in ports.demo_steps:  # each domain app's part, in layer order (AppConfig.ready())
+        load(ctx)
     _suspend_for_non_payment(customers)
 
 

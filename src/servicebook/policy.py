@@ -45,6 +45,55 @@ class Posting(StrEnum):
     INCOME = "income"  # credit: the gross charge (cost recovery / revenue)
 
 
+class FundingSource(StrEnum):
+    """R1: where the money for the service comes from."""
+
+    INTERNAL_BUDGET = "internal_budget"
+    CUSTOMER_REVENUE = "customer_revenue"
+
+
+class ChargeNature(StrEnum):
+    """R2: what a charge is in the organization's books."""
+
+    NOTIONAL_TRANSFER = "notional_transfer"
+    REVENUE = "revenue"
+
+
+class ChargeBasis(StrEnum):
+    """R5/R6: what a customer is charged: cost (under the enterprise policy) or the price."""
+
+    COST = "cost"
+    PRICE = "price"
+
+
+class AgreementKind(StrEnum):
+    """R12: a service level agreement (not legally binding) or a contract."""
+
+    SLA = "sla"
+    CONTRACT = "contract"
+
+
+class BreachConsequence(StrEnum):
+    """R12/R13: what a missed service level target produces."""
+
+    IMPROVEMENT_ACTION = "improvement_action"
+    SERVICE_CREDIT = "service_credit"
+
+
+class ChangeAuthorization(StrEnum):
+    """R11: who authorizes a change: co-authorized with the customer, or as the contract says."""
+
+    CO_AUTHORIZE = "co_authorize"
+    PER_CONTRACT = "per_contract"
+
+
+class DemandCheck(StrEnum):
+    """R18: how a costly request is examined."""
+
+    CHALLENGE = "challenge"
+    LEGAL_POSSIBLE_PROFITABLE = "legal_possible_profitable"
+
+
 @dataclass(frozen=True)
 class CustomerPolicy:
     """The rules for one kind of customer. Subclasses set the answers; methods apply them."""
@@ -53,25 +102,25 @@ class CustomerPolicy:
     label: ClassVar[str]
 
     # R1 Funding source: where the money for the service comes from.
-    funding_source: ClassVar[str]
+    funding_source: ClassVar[FundingSource]
     funding_description: ClassVar[str]
     # R2 Notional vs real money: what a charge is in the organization's books.
-    charge_nature: ClassVar[str]  # "notional_transfer" | "revenue"
+    charge_nature: ClassVar[ChargeNature]
     charge_is_revenue: ClassVar[bool]
     # R2 The ledger accounts an entry for this customer may use, and where the close posts each
     # part of a charge (every posting, close or adjustment, is checked against ``ledger_accounts``).
     ledger_accounts: ClassVar[frozenset[LedgerAccount]]
     posting_accounts: ClassVar[dict[Posting, LedgerAccount]]
     # R5/R6 What is charged: cost (under the enterprise policy) or price.
-    charge_basis: ClassVar[str]  # "cost" | "price"
+    charge_basis: ClassVar[ChargeBasis]
     # R7 Cost disclosure to the customer's own users.
     discloses_cost: ClassVar[bool]
     # R12 Agreement: SLA (not legally binding) or contract (legally binding, penalties).
-    agreement_kind: ClassVar[str]  # "sla" | "contract"
+    agreement_kind: ClassVar[AgreementKind]
     agreement_label: ClassVar[str]
     legally_binding: ClassVar[bool]
     # R12/R13 What a missed target produces.
-    breach_consequence: ClassVar[str]  # "improvement_action" | "service_credit"
+    breach_consequence: ClassVar[BreachConsequence]
     # R3 Whether part of a charge may be settled in kind (services or products).
     accepts_in_kind: ClassVar[bool]
     # R10 Design involvement.
@@ -79,7 +128,7 @@ class CustomerPolicy:
     records_customer_roi: ClassVar[bool]  # the provider records expected ROI for the customer
     design_participation: ClassVar[frozenset[str]]  # positionings in which customers join design
     # R11 Change authorization.
-    change_authorization: ClassVar[str]  # "co_authorize" | "per_contract"
+    change_authorization: ClassVar[ChangeAuthorization]
     adds_change_tasks: ClassVar[bool]  # customer adds build/test/deployment tasks it will do
     co_owns_deployment_schedule: ClassVar[bool]
     price_impact_needs_acceptance: ClassVar[bool]
@@ -88,7 +137,7 @@ class CustomerPolicy:
     improvement_drivers: ClassVar[tuple[str, ...]]
     involved_in_improvement_detail: ClassVar[bool]  # (external: only when in difficulty)
     # R18 How a costly request is examined.
-    demand_check: ClassVar[str]  # "challenge" | "legal_possible_profitable"
+    demand_check: ClassVar[DemandCheck]
     # R18 What makes a request need a senior-management justification before approval.
     justification_needed_for: ClassVar[tuple[str, ...]]  # "negative_npv", "costlier_option"
     # R9 Strategy: shared organization objectives, or the customer's own desired outcomes.
@@ -112,7 +161,22 @@ class CustomerPolicy:
     @property
     def penalties_apply(self) -> bool:
         """Whether missed targets earn the customer service credits (contract penalties)."""
-        return self.breach_consequence == "service_credit"
+        return self.breach_consequence is BreachConsequence.SERVICE_CREDIT
+
+    @property
+    def charged_at_cost(self) -> bool:
+        """R5: charged the cost of service (internal); otherwise the agreed price (R6)."""
+        return self.charge_basis is ChargeBasis.COST
+
+    @property
+    def charged_at_price(self) -> bool:
+        """R6: charged the agreed price, which must exceed cost (external)."""
+        return self.charge_basis is ChargeBasis.PRICE
+
+    @property
+    def co_authorizes_changes(self) -> bool:
+        """R11: the customer's approver co-authorizes every change (internal)."""
+        return self.change_authorization is ChangeAuthorization.CO_AUTHORIZE
 
     def billing_currency(self, customer: Any) -> str:
         """The currency the customer is charged in."""
@@ -175,12 +239,12 @@ class InternalPolicy(CustomerPolicy):
 
     kind = INTERNAL
     label = "Internal"
-    funding_source = "internal_budget"
+    funding_source = FundingSource.INTERNAL_BUDGET
     funding_description = (
         "Funded internally: IT is a cost to recover by central budget allocation, "
         "chargeback or showback."
     )
-    charge_nature = "notional_transfer"
+    charge_nature = ChargeNature.NOTIONAL_TRANSFER
     charge_is_revenue = False
     # transfer (cost centre ↔ IT cost recovery) and subsidy; never revenue or receivables
     ledger_accounts = frozenset(
@@ -196,24 +260,24 @@ class InternalPolicy(CustomerPolicy):
         Posting.UNCOVERED: LedgerAccount.SUBSIDY,
         Posting.INCOME: LedgerAccount.COST_RECOVERY,
     }
-    charge_basis = "cost"
+    charge_basis = ChargeBasis.COST
     discloses_cost = True
-    agreement_kind = "sla"
+    agreement_kind = AgreementKind.SLA
     agreement_label = "Service level agreement"
     legally_binding = False
-    breach_consequence = "improvement_action"
+    breach_consequence = BreachConsequence.IMPROVEMENT_ACTION
     accepts_in_kind = False
     signs_off_design = True
     records_customer_roi = True
     design_participation = frozenset({"needs_based", "demand_based", "pre_defined", "bespoke"})
-    change_authorization = "co_authorize"
+    change_authorization = ChangeAuthorization.CO_AUTHORIZE
     adds_change_tasks = True
     co_owns_deployment_schedule = True
     price_impact_needs_acceptance = False
     deployment_needs_training = False
     improvement_drivers = ("business_impact", "cost_quality_balance", "business_objectives")
     involved_in_improvement_detail = True
-    demand_check = "challenge"
+    demand_check = DemandCheck.CHALLENGE
     justification_needed_for = ("negative_npv", "costlier_option")
     shares_objectives = True
     records_outcomes = False
@@ -253,12 +317,12 @@ class ExternalPolicy(CustomerPolicy):
 
     kind = EXTERNAL
     label = "External"
-    funding_source = "customer_revenue"
+    funding_source = FundingSource.CUSTOMER_REVENUE
     funding_description = (
         "Funds the service directly as revenue: IT is a generator of income. "
         "Paid in money or in kind."
     )
-    charge_nature = "revenue"
+    charge_nature = ChargeNature.REVENUE
     charge_is_revenue = True
     # revenue, receivables (cash and in kind) and what settles them; never a transfer or subsidy
     ledger_accounts = frozenset(
@@ -278,24 +342,24 @@ class ExternalPolicy(CustomerPolicy):
         Posting.CREDITS: LedgerAccount.SERVICE_CREDITS,
         Posting.INCOME: LedgerAccount.REVENUE,
     }
-    charge_basis = "price"
+    charge_basis = ChargeBasis.PRICE
     discloses_cost = False
-    agreement_kind = "contract"
+    agreement_kind = AgreementKind.CONTRACT
     agreement_label = "Contract"
     legally_binding = True
-    breach_consequence = "service_credit"
+    breach_consequence = BreachConsequence.SERVICE_CREDIT
     accepts_in_kind = True
     signs_off_design = False
     records_customer_roi = False
     design_participation = frozenset({"needs_based", "demand_based"})
-    change_authorization = "per_contract"
+    change_authorization = ChangeAuthorization.PER_CONTRACT
     adds_change_tasks = False
     co_owns_deployment_schedule = False
     price_impact_needs_acceptance = True
     deployment_needs_training = True
     improvement_drivers = ("retention", "competitiveness", "cost_reduction")
     involved_in_improvement_detail = False
-    demand_check = "legal_possible_profitable"
+    demand_check = DemandCheck.LEGAL_POSSIBLE_PROFITABLE
     justification_needed_for = ()
     shares_objectives = False
     records_outcomes = True

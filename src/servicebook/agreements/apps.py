@@ -7,3 +7,13 @@ class AgreementsConfig(AppConfig):
     verbose_name = "Agreements and contracts"
     #: (label, url name, shown to customer users) entries for the navigation bar.
     navigation: tuple[tuple[str, str, bool], ...] = (("Agreements", "agreements:list", True),)
+
+    def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.agreements import api, demo, jurisdiction, services
+
+        ports.pages.provide(("agreements/", "servicebook.agreements.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        ports.jurisdiction_law.provide(jurisdiction, by=self.label)
+        ports.customer_ended.provide(services.end_agreements_of, by=self.label)

@@ -297,7 +297,7 @@ class AgreementLine(models.Model):
     def clean(self) -> None:
         if self.offering_id and self.agreement_id:
             policy = self.agreement.policy
-            if policy.charge_basis == "price" and self.offering.currency != self.agreement.currency:
+            if policy.charged_at_price and self.offering.currency != self.agreement.currency:
                 raise ValidationError(
                     {
                         "offering": f"priced in {self.offering.currency}, "
@@ -352,7 +352,7 @@ class AgreementLine(models.Model):
     def monthly_charge(self) -> Decimal | None:
         """What the customer pays a month for this line under its policy (R5, R6)."""
         policy = self.agreement.policy
-        if policy.charge_basis == "cost":
+        if policy.charged_at_cost:
             if self.cost_unknown_reason() is not None:
                 return None  # charged at cost: no cost in the agreement's currency (R6)
             rate = policy.charge_rate(
@@ -513,8 +513,8 @@ class Calendar(TimeStampedModel):
 
     def to_engine(self):
         """The calendar as the SLA engine's pure value (raises ValueError if malformed)."""
-        from servicebook.levels.clock import Calendar as EngineCalendar
-        from servicebook.levels.clock import parse_window
+        from servicebook.agreements.calendar import Calendar as EngineCalendar
+        from servicebook.agreements.calendar import parse_window
 
         if not isinstance(self.windows, dict):
             raise ValueError("windows must map weekday numbers to lists of [start, end] times")
@@ -539,7 +539,7 @@ class Calendar(TimeStampedModel):
     def is_working_day(self, days: list[dt.date]) -> list[bool]:
         """Whether each local date has business time (a working window, not a holiday), as the
         service level clock counts it."""
-        from servicebook.levels.clock import business_seconds  # the clock kernel (no Django)
+        from servicebook.agreements.calendar import business_seconds  # the kernel (no Django)
 
         zone = ZoneInfo(self.time_zone)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from servicebook import ports
 from servicebook.agreements.models import Agreement
 from servicebook.parties.models import CustomerStatus, JurisdictionRule
 
@@ -86,9 +87,7 @@ def activation_blockers(agreement: Agreement, *, signature_required: bool = True
             f"{agreement.currency} {agreement.yearly_value()} (R17)"
         )
     blockers += agreement.consideration_errors()
-    from servicebook.finance.services import check_price_floor  # R6; finance builds on agreements
-
-    blockers += check_price_floor(agreement)
+    blockers += ports.price_floor(agreement)  # R6, answered by finance (servicebook.ports)
     for conflict in jurisdiction_conflicts(agreement):
         if not conflict.acknowledged and conflict.no_rule:
             blockers.append(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from servicebook import ports
 from servicebook.catalog.models import (
     TIERED_MODELS,
     DesignSpecification,
@@ -23,7 +24,6 @@ from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.core.services import apply_changes, require_role, save_validated
-from servicebook.parties import services as parties
 from servicebook.parties.models import CustomerEvent, Provider
 
 CATALOG_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -46,34 +46,23 @@ def update_service(*, actor: User | None, service: Service, **changes) -> Servic
     if going_live and (blockers := go_live_blockers(service)):
         raise DomainError("cannot go live: " + "; ".join(blockers), code="go_live_refused")
     moving = "data_locations" in changes and changes["data_locations"] != service.data_locations
-    agreements = agreements_using(service) if moving else []
-    before = parties.jurisdiction_snapshot(agreements)
+    law = ports.jurisdiction_law.get()  # R20: the agreements app re-checks its agreements
+    agreements = law.agreements_using(service) if moving else []
+    before = law.snapshot(agreements)
     changed = apply_changes(service, changes)
     if changed:
         save_validated(service)
     if moving:
         old, new = changed["data_locations"]
         # R20: every agreement using the service is checked again against its customer's law.
-        parties.recheck_jurisdiction(
+        law.recheck(
             actor=actor,
-            agreements=agreements_using(service),
+            agreements=law.agreements_using(service),
             before=before,
             cause=f"{service.name}'s data locations changed from {', '.join(old) or 'none'} "
             f"to {', '.join(new) or 'none'}",
         )
     return service
-
-
-def agreements_using(service: Service) -> list:
-    """The agreements not yet over with a line for one of the service's offerings."""
-    from servicebook.agreements.models import Agreement
-
-    return list(
-        Agreement.objects.filter(lines__offering__service=service)
-        .exclude(status__in=parties.ENDED_AGREEMENT_STATUSES)
-        .select_related("customer__provider")
-        .distinct()
-    )
 
 
 @transaction.atomic

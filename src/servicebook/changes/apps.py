@@ -10,3 +10,13 @@ class ChangesConfig(AppConfig):
         ("Changes", "changes:list", True),
         ("Change schedule", "changes:schedule", True),
     )
+
+    def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.changes import api, cli, demo
+
+        ports.pages.provide(("changes/", "servicebook.changes.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        commands = ports.Commands(register=cli.register, register_bench=cli.register_bench)
+        ports.cli_commands.provide(commands, by=self.label)

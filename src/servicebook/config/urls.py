@@ -1,23 +1,10 @@
-from importlib.util import find_spec
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from servicebook import ports
 from servicebook.web.forms import LoginForm
-
-#: Each app's pages live under its own prefix (apps without pages yet are skipped).
-APP_PAGES = [
-    ("customers/", "parties"),
-    ("catalog/", "catalog"),
-    ("agreements/", "agreements"),
-    ("service-levels/", "levels"),
-    ("finance/", "finance"),
-    ("changes/", "changes"),
-    ("demand/", "demand"),
-    ("improvement/", "improvement"),
-]
 
 urlpatterns = [
     path(
@@ -31,11 +18,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    *[
-        path(prefix, include(f"servicebook.{app}.urls"))
-        for prefix, app in APP_PAGES
-        if find_spec(f"servicebook.{app}.urls") is not None
-    ],
+    # Each domain app mounts its pages under its prefix (AppConfig.ready(), servicebook.ports).
+    *[path(prefix, include(urlconf)) for prefix, urlconf in ports.pages],
     path("", include("servicebook.web.urls")),
 ]
 

@@ -10,3 +10,13 @@ class DemandConfig(AppConfig):
         ("Demand", "demand:list", True),
         ("Capacity", "demand:capacity", False),
     )
+
+    def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.demand import api, cli, demo
+
+        ports.pages.provide(("demand/", "servicebook.demand.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        commands = ports.Commands(register=cli.register)
+        ports.cli_commands.provide(commands, by=self.label)

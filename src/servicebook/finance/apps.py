@@ -14,7 +14,25 @@ class FinanceConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from servicebook.finance.consumption import consumption_at_cost
-        from servicebook.parties.billing import provide_consumption
+        from servicebook import ports
+        from servicebook.finance import api, cli, demo
 
-        provide_consumption(consumption_at_cost)  # parties reads it without importing finance
+        ports.pages.provide(("finance/", "servicebook.finance.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        commands = ports.Commands(
+            register=cli.register,
+            register_import=cli.register_import,
+            register_bench=cli.register_bench,
+        )
+        ports.cli_commands.provide(commands, by=self.label)
+        from servicebook.finance.consumption import consumption_at_cost
+        from servicebook.finance.services import check_price_floor
+
+        ports.consumption_at_cost.provide(consumption_at_cost, by=self.label)
+        ports.price_floor.provide(check_price_floor, by=self.label)
+        from servicebook.finance.billing.verify import CHECKS
+        from servicebook.finance.ledger.verify import add_check
+
+        for name, check in CHECKS.items():  # ledger verify checks the documents posted to it
+            add_check(name, check)

@@ -12,3 +12,14 @@ class ImprovementConfig(AppConfig):
         ("Service reviews", "improvement:reviews", True),
         ("Provider dashboard", "improvement:dashboard", False),
     )
+
+    def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.improvement import api, cli, demo, services
+
+        ports.pages.provide(("improvement/", "servicebook.improvement.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        ports.breach_improvement.provide(services.propose_from_breach, by=self.label)
+        commands = ports.Commands(register=cli.register)
+        ports.cli_commands.provide(commands, by=self.label)

@@ -7,3 +7,21 @@ class LevelsConfig(AppConfig):
     verbose_name = "Service levels"
     #: (label, url name, shown to customer users) entries for the navigation bar.
     navigation: tuple[tuple[str, str, bool], ...] = (("Service levels", "levels:list", True),)
+
+    def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.levels import api, cli, demo, selectors, services
+
+        ports.pages.provide(("service-levels/", "servicebook.levels.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
+        credits = ports.ServiceCredits(
+            pending=selectors.pending_credits, mark_applied=services.mark_credits_applied
+        )
+        ports.service_credits.provide(credits, by=self.label)
+        commands = ports.Commands(
+            register=cli.register,
+            register_import=cli.register_import,
+            register_bench=cli.register_bench,
+        )
+        ports.cli_commands.provide(commands, by=self.label)

@@ -274,16 +274,16 @@ def availability_periods(
     as_of: int,
 ) -> list[PeriodFigures]:
     """Availability per month (up to ``as_of``) in the calendar's business time."""
-    months = np.asarray(list(months), dtype=np.int64)
-    if months.size == 0:
+    month_array = np.asarray(list(months), dtype=np.int64)
+    if month_array.size == 0:
         return []
-    lo = month_starts(calendar.tz, months)
-    hi = np.minimum(month_starts(calendar.tz, months + 1), as_of)
+    lo = month_starts(calendar.tz, month_array)
+    hi = np.minimum(month_starts(calendar.tz, month_array + 1), as_of)
     keep = hi > lo
-    months, lo, hi = months[keep], lo[keep], hi[keep]
-    if months.size == 0:
+    month_array, lo, hi = month_array[keep], lo[keep], hi[keep]
+    if month_array.size == 0:
         return []
-    count = months.size
+    count = month_array.size
     n_out = outages.start.size
     period = np.repeat(np.arange(count, dtype=np.int64), n_out)
     o_start = np.tile(outages.start, count)
@@ -305,7 +305,7 @@ def availability_periods(
         up = int(agreed[i] - down[i])
         figures.append(
             PeriodFigures(
-                month=int(months[i]),
+                month=int(month_array[i]),
                 measured=percent(up, int(agreed[i])),
                 met=attains(up, int(agreed[i]), goal),
                 agreed_seconds=int(agreed[i]),

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from servicebook import ports
 from servicebook.agreements.models import Agreement, Metric
 from servicebook.core.errors import DomainError
 from servicebook.core.money import allocate_amount, quantum, round_money
@@ -40,6 +41,7 @@ from servicebook.levels.selectors import (
     resolve_agreement,
     time_targets,
 )
+from servicebook.policy import BreachConsequence
 
 LEVEL_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 RECOMPUTERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, Role.FINANCE)
@@ -695,11 +697,9 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
 
 def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
     """Internal agreements (R13): a missed target becomes a draft improvement item."""
-    from servicebook.improvement.services import propose_from_breach
-
     for row in rows:
         if row.met is False:
-            propose_from_breach(
+            ports.breach_improvement(  # plugged in by the improvement app
                 target=targets[row.target_id],
                 period=row.period,
                 attainment=row.measured_percent,
@@ -708,7 +708,10 @@ def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: s
 
 
 #: What a breach produces, by the policy's ``breach_consequence`` (policy.py decides which).
-CONSEQUENCES = {"service_credit": _settle_credits, "improvement_action": _raise_improvements}
+CONSEQUENCES = {
+    BreachConsequence.SERVICE_CREDIT: _settle_credits,
+    BreachConsequence.IMPROVEMENT_ACTION: _raise_improvements,
+}
 
 
 # --- credits and the period close ------------------------------------------------------------

@@ -9,6 +9,12 @@ class PartiesConfig(AppConfig):
     navigation: tuple[tuple[str, str, bool], ...] = (("Customers", "parties:list", False),)
 
     def ready(self) -> None:
+        from servicebook import ports
+        from servicebook.parties import api, demo
+
+        ports.pages.provide(("customers/", "servicebook.parties.urls"), by=self.label)
+        ports.api_routes.provide(api.ROUTES, by=self.label)
+        ports.demo_steps.provide(demo.load, by=self.label)
         from servicebook.parties.billing import check_plug_in
 
         check_plug_in()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
+from servicebook import ports
+
 FINANCE = "finance"
 #: The fields of finance's documents these questions read.
 INVOICE_FIELDS = ("customer", "number", "currency", "due_date", "status")
@@ -95,25 +97,9 @@ def invoice_currencies(customer) -> set[str]:
 
 # --- consumption at cost (one selector, in finance) -----------------------------------------------
 
-#: ``consumption_at_cost(customers, period) -> {customer id: Consumption}``, plugged in by the
-#: finance app in ``FinanceConfig.ready()`` (finance.consumption): parties never computes it.
-_consumption_source = None
-
-
-def provide_consumption(source) -> None:
-    """Called by the finance app at start-up with its consumption-at-cost selector."""
-    global _consumption_source
-    _consumption_source = source
-
 
 def consumption_at_cost(customers, period: str) -> dict:
-    """Each customer's consumption at cost for ``period``, from the finance app (the closed
-    statement's cost, else an estimate from the agreements and what is known). Without the
-    finance app there is nothing to read: an empty answer."""
-    if _consumption_source is None:
-        if apps.is_installed(f"servicebook.{FINANCE}"):
-            raise ImproperlyConfigured(
-                "the finance app did not plug in consumption at cost (FinanceConfig.ready)"
-            )
-        return {}
-    return _consumption_source(customers, period)
+    """Each customer's consumption at cost for ``period``, answered by the finance app through
+    ``servicebook.ports.consumption_at_cost`` (the closed statement's cost, else an estimate
+    from the agreements and what is known): parties never computes it."""
+    return ports.consumption_at_cost(customers, period)

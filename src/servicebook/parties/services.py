@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from servicebook import ports
 from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.models import User
 from servicebook.core.roles import PROVIDER_ROLES, Role
@@ -90,8 +91,9 @@ def update_customer(*, actor: User | None, customer: Customer, **changes) -> Cus
                 code="currency_locked",
                 field="currency",
             )
-    agreements = current_agreements(customer) if "jurisdiction" in changes else []
-    before = jurisdiction_snapshot(agreements)
+    law = ports.jurisdiction_law.get()  # R20: the agreements app re-checks its agreements
+    agreements = law.agreements_of(customer) if "jurisdiction" in changes else []
+    before = law.snapshot(agreements)
     changed = apply_changes(customer, changes)
     if changed:
         save_validated(customer)
@@ -100,9 +102,9 @@ def update_customer(*, actor: User | None, customer: Customer, **changes) -> Cus
         )
         if "jurisdiction" in changed:
             old, new = changed["jurisdiction"]
-            recheck_jurisdiction(
+            law.recheck(
                 actor=actor,
-                agreements=current_agreements(customer),
+                agreements=law.agreements_of(customer),
                 before=before,
                 cause=f"{customer.name}'s jurisdiction changed from {old or 'none'} to "
                 f"{new or 'none'}",
@@ -157,9 +159,8 @@ def change_customer_status(
         note=note,
     )
     if to_status == CustomerStatus.TERMINATED:
-        from servicebook.agreements.services import end_agreements_of
-
-        end_agreements_of(actor=actor, customer=customer, on=effective or timezone.localdate())
+        for end in ports.customer_ended:  # R16: its agreements end with it
+            end(actor=actor, customer=customer, on=effective or timezone.localdate())
     return customer
 
 
@@ -674,14 +675,12 @@ def submit_feedback(
 ) -> Feedback:
     """A customer user (or staff on its behalf) answers a satisfaction survey, gives design
     feedback or complains about a service it can see (R15, R10)."""
-    from servicebook.catalog.models import Service
-
     own = actor.customer_id
     if own is not None and own != customer.pk:
         raise PermissionDenied("customer users give feedback for their own customer only")
     if own is None:
         require_role(actor, *CUSTOMER_EDITORS, action="Recording feedback for a customer")
-    if not Service.objects.visible_to(actor).filter(pk=service.pk).exists():
+    if not type(service).objects.visible_to(actor).filter(pk=service.pk).exists():
         raise DomainError("this service is not offered to this customer", field="service")
     if (
         topic == Feedback.Topic.SATISFACTION
@@ -714,100 +713,18 @@ def set_jurisdiction_rule(
     require_role(actor, *JURISDICTION_EDITORS, action="Setting a rule")
     rule = JurisdictionRule.objects.filter(jurisdiction=jurisdiction).first()
     rule = rule or JurisdictionRule(jurisdiction=jurisdiction)
-    agreements = current_agreements_in(jurisdiction)
-    before = jurisdiction_snapshot(agreements)
+    law = ports.jurisdiction_law.get()
+    agreements = law.agreements_in(jurisdiction)
+    before = law.snapshot(agreements)
     rule.allowed_locations, rule.note = allowed_locations, note
     save_validated(rule)
-    recheck_jurisdiction(
+    law.recheck(
         actor=actor,
-        agreements=current_agreements_in(jurisdiction),
+        agreements=law.agreements_in(jurisdiction),
         before=before,
         cause=f"the rule for {jurisdiction} now allows {', '.join(allowed_locations) or 'nowhere'}",
     )
     return rule
-
-
-# --- data locations against local law (R20): rechecked on every change ---------------------------
-
-ENDED_AGREEMENT_STATUSES = ("expired", "terminated")
-
-
-def current_agreements(customer: Customer) -> list:
-    """The customer's agreements that are not over (drafts, in negotiation, active)."""
-    return list(
-        customer.agreements.exclude(status__in=ENDED_AGREEMENT_STATUSES).select_related(
-            "customer__provider"
-        )
-    )
-
-
-def current_agreements_in(jurisdiction: str) -> list:
-    from servicebook.agreements.models import Agreement
-
-    return list(
-        Agreement.objects.filter(customer__jurisdiction=jurisdiction)
-        .exclude(status__in=ENDED_AGREEMENT_STATUSES)
-        .select_related("customer__provider")
-    )
-
-
-def jurisdiction_snapshot(agreements) -> dict[int, dict[int, tuple[frozenset, bool]]]:
-    """Per agreement and service: the locations outside the rule, and whether no rule exists."""
-    from servicebook.agreements.selectors import jurisdiction_conflicts
-
-    return {
-        agreement.pk: {
-            c.service_id: (frozenset(c.outside), c.no_rule)
-            for c in jurisdiction_conflicts(agreement)
-        }
-        for agreement in agreements
-    }
-
-
-def recheck_jurisdiction(*, actor: User | None, agreements, before: dict, cause: str) -> int:
-    """After a change of data locations, jurisdiction or rule: flag every agreement that has a
-    new or wider conflict (an event on the agreement, naming the cause), and drop the
-    acknowledgements that no longer cover it, so the customer acknowledges afresh. Returns the
-    number of conflicts flagged."""
-    from servicebook.agreements.models import AgreementEvent
-    from servicebook.agreements.selectors import jurisdiction_conflicts
-
-    flagged = 0
-    for agreement in agreements:
-        old = before.get(agreement.pk, {})
-        for conflict in jurisdiction_conflicts(agreement):
-            no_rule = conflict.no_rule
-            previous = old.get(conflict.service_id)
-            told = previous is not None and set(conflict.outside) <= previous[0]
-            if told and (previous[1] or not no_rule):
-                continue  # nothing the customer has not been told already
-            stale = list(
-                agreement.acknowledgements.filter(service_id=conflict.service_id).select_related(
-                    "contact"
-                )
-            )
-            what = (
-                f"no rule for this jurisdiction ({conflict.jurisdiction})"
-                if no_rule
-                else f"outside what {conflict.jurisdiction} allows"
-            )
-            where = ", ".join(conflict.outside)
-            note = f"{cause}: {conflict.service_name} stores data in {where}, {what}."
-            for ack in stale:
-                note += (
-                    f" The acknowledgement by {ack.contact.name} of "
-                    f"{timezone.localdate(ack.recorded_at)} no longer covers it."
-                )
-                ack.delete()
-            AgreementEvent.objects.create(
-                agreement=agreement,
-                actor=actor,
-                action="jurisdiction_conflict",
-                to_state="acknowledgement_needed",
-                note=note,
-            )
-            flagged += 1
-    return flagged
 
 
 # --- relationship health (R14) ------------------------------------------------------------------

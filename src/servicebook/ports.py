@@ -1,0 +1,98 @@
+"""Every port of Servicebook: what one app offers the others.
+
+The mechanism is :mod:`servicebook.core.registry`. This is the one file to read to know how the
+apps are wired. Each entry names what it answers and the apps expected to provide it; the
+providers plug their implementation in from ``AppConfig.ready()``, and ``registry.verify()``
+fails at start-up when one of them did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from servicebook.core.registry import Hook, Port
+
+#: The domain apps, in layer order (lowest first); also the order their contributions come in.
+DOMAIN_APPS = (
+    "parties",
+    "catalog",
+    "agreements",
+    "levels",
+    "finance",
+    "changes",
+    "demand",
+    "improvement",
+)
+
+# --- what every app adds to the product ---------------------------------------------------------
+
+#: ``(url prefix, urlconf module)``: the app's pages, mounted by ``config/urls.py``.
+pages: Hook[tuple[str, str]] = Hook("pages", "the app's web pages", DOMAIN_APPS)
+#: ``[(prefix, viewset, basename), ...]``: the app's REST API routes (``config/api_urls.py``).
+api_routes: Hook[list[tuple[str, Any, str]]] = Hook("api_routes", "the app's API", DOMAIN_APPS)
+#: ``load(ctx)``: the app's part of the demo provider, run by ``servicebook demo`` in layer order.
+demo_steps: Hook[Callable[[Any], None]] = Hook("demo_steps", "the app's demo data", DOMAIN_APPS)
+
+
+@dataclass(frozen=True)
+class Commands:
+    """An app's ``servicebook`` commands: functions that add subparsers (argparse) to the top
+    level (``register``), to ``servicebook import`` and to ``servicebook bench``."""
+
+    register: Callable[[Any], None] | None = None
+    register_import: Callable[[Any], None] | None = None
+    register_bench: Callable[[Any], None] | None = None
+
+
+#: The app's :class:`Commands`.
+cli_commands: Hook[Commands] = Hook(
+    "cli_commands",
+    "the app's servicebook commands",
+    ("levels", "finance", "changes", "demand", "improvement"),
+)
+
+# --- questions a lower app asks a higher one ------------------------------------------------------
+
+#: R20 (parties and catalog ask agreements): the agreements a change of jurisdiction, rule or
+#: data location touches, and re-checking them. An object with ``agreements_of(customer)``,
+#: ``agreements_in(jurisdiction)``, ``agreements_using(service)``, ``snapshot(agreements)`` and
+#: ``recheck(actor=, agreements=, before=, cause=)``.
+jurisdiction_law: Port[Any] = Port(
+    "jurisdiction_law", "agreements re-checked against local law (R20)", ("agreements",)
+)
+#: R16 (parties asks agreements): ``end(actor=, customer=, on=)`` when a customer is terminated.
+customer_ended: Hook[Callable[..., None]] = Hook(
+    "customer_ended", "what ends with a terminated customer (R16)", ("agreements",)
+)
+#: R6 (agreements ask finance): ``price_floor_problems(agreement) -> [reason]``, a line priced
+#: under cost for an external customer of a commercial provider.
+price_floor: Port[Callable[[Any], list[str]]] = Port(
+    "price_floor", "lines priced under cost (R6)", ("finance",)
+)
+#: R19 (parties asks finance): ``consumption_at_cost(customers, period) -> {id: Consumption}``.
+consumption_at_cost: Port[Callable[..., dict]] = Port(
+    "consumption_at_cost", "each customer's consumption at cost (R19)", ("finance",)
+)
+
+
+@dataclass(frozen=True)
+class ServiceCredits:
+    """Service credits a breached contract earned (R13): ``pending(agreement, period)`` lists
+    those not yet on an invoice, ``mark_applied(credits=, reference=, actor=)`` records the
+    invoice that carries them."""
+
+    pending: Callable[[Any, str], list[Any]]
+    mark_applied: Callable[..., None]
+
+
+#: R13 (finance asks levels): the :class:`ServiceCredits` of the service levels app.
+service_credits: Port[ServiceCredits] = Port(
+    "service_credits", "service credits earned by breached contracts (R13)", ("levels",)
+)
+#: R13 (levels asks improvement): ``propose_from_breach(target=, period=, attainment=,
+#: breaching_tickets_count=)``: an internal agreement's missed target becomes an improvement item.
+breach_improvement: Port[Callable[..., Any]] = Port(
+    "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
+)
