@@ -41,6 +41,10 @@ lint: $(VENV)/.dev-installed
 	@echo "== ruff"
 	@$(BIN)/ruff check src tests benchmarks
 	@$(BIN)/ruff format --check src tests benchmarks
+	@echo "== import-linter (the layers and ports of docs/architecture.md)"
+	@$(BIN)/lint-imports --no-cache
+	@echo "== mypy (core, policy, ports, kernels)"
+	@DEBUG=1 $(BIN)/mypy
 	@echo "== makemigrations --check"
 	@DEBUG=1 SERVICEBOOK_VAR_DIR=$$(mktemp -d) $(BIN)/servicebook manage makemigrations --check --dry-run
 

@@ -26,14 +26,10 @@ from servicebook.agreements.models import (
 )
 from servicebook.agreements.selectors import activation_blockers
 from servicebook.catalog.models import Service
-from servicebook.core.api import (
-    CostAwareSerializer,
-    ScopedInputSerializer,
-    ScopedWriteSerializer,
-    ServiceBackedViewSet,
-)
+from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.roles import Role
 from servicebook.parties.models import Contact
+from servicebook.web.serializers import CostAwareSerializer
 
 
 class AgreementLineSerializer(CostAwareSerializer):

@@ -9,15 +9,11 @@ from rest_framework.response import Response
 
 from servicebook.catalog import services
 from servicebook.catalog.models import DesignSpecification, Offering, PriceTier, Service
-from servicebook.core.api import (
-    CostAwareSerializer,
-    ScopedInputSerializer,
-    ScopedWriteSerializer,
-    ServiceBackedViewSet,
-)
+from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.roles import Role
 from servicebook.core.schema import writes_answer
 from servicebook.parties.models import Contact, Provider
+from servicebook.web.serializers import CostAwareSerializer
 
 
 class TierSerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ A serializer that drops fields for some readers (a customer user does not receiv
 provider's own assessment; a customer not taking part in an improvement plan receives its
 expected results only) lists them in ``omittable_fields``: the schema then does not declare
 them required, since a response without them is a correct response. Cost and margin fields
-(``core.api.CostAwareSerializer``) are omittable too, and the schema always describes them,
+(``web.serializers.CostAwareSerializer``) are omittable too, and the schema always describes them,
 whoever asks for it: the schema is built from a fresh serializer marked ``for_schema`` that
 drops nothing."""
 
