@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from servicebook.core.errors import DomainError, PermissionDenied
+from servicebook.core.errors import PermissionDenied
 from servicebook.core.roles import has_role, is_provider_staff
 
 
@@ -46,12 +46,11 @@ def describe_changes(changed: dict[str, tuple]) -> str:
 def check_transition(
     what: str, from_state: str, to_state: str, transitions: dict[str, set[str]]
 ) -> None:
-    """Refuse a workflow step the transition table does not allow, saying which and why."""
-    if to_state not in transitions:
-        raise ValidationError({"to_status": f"unknown status {to_state!r}"})
-    if to_state not in transitions[from_state]:
-        raise DomainError(
-            f"the {what} is {from_state} and cannot become {to_state}",
-            code="invalid_transition",
-            field="to_status",
-        )
+    """Refuse a workflow step the transition table does not allow, saying which and why.
+
+    The table-only form of :meth:`servicebook.core.workflow.Workflow.check` (the same refusal),
+    for the state machines not yet declared as a ``Workflow``.
+    """
+    from servicebook.core.workflow import check_table
+
+    check_table(what, from_state, to_state, transitions)
