@@ -82,7 +82,7 @@ def test_internal_user_approves_a_plan_from_the_page(users, web_for, customers, 
     item.refresh_from_db()
     assert item.status == "approved"
     again = web.post(reverse("improvement:approve", args=[item.pk]), {"note": "OK"})
-    assert "only a proposed plan" in again.content.decode()
+    assert "is approved and cannot become approved" in again.content.decode()
 
 
 def test_internal_user_sees_cost_but_no_staff_notes(users, web_for, items):

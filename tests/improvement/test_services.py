@@ -173,8 +173,9 @@ def test_a_plan_for_two_internal_customers_waits_for_both(customers, contacts, u
     )
     item.refresh_from_db()
     assert item.status == "approved"
-    with pytest.raises(DomainError, match="only a proposed plan"):
+    with pytest.raises(DomainError, match="is approved and cannot become approved") as refused:
         services.approve_plan(actor=users["manager"], improvement=item, contact=contacts["hr"])
+    assert (refused.value.code, refused.value.field) == ("invalid_transition", "to_status")
 
 
 def test_external_customer_not_in_difficulty_sees_results_only(customers, contacts, users, items):
@@ -276,7 +277,7 @@ def test_full_workflow_with_measured_result(customers, contacts, users, make_ite
         services.complete(actor=manager, improvement=item)
     services.complete_action(actor=manager, action=action)
     services.complete(actor=manager, improvement=item)
-    with pytest.raises(DomainError, match="only a done item"):
+    with pytest.raises(DomainError, match="is proposed and cannot become verified"):
         services.verify(
             actor=manager,
             improvement=make_item(customers["hr"], "business_impact"),
@@ -372,6 +373,12 @@ def test_service_review_prepared_once_then_held(customers, users):
     )
     assert review.status == "held"
     assert list(review.events.values_list("action", flat=True)) == ["prepared", "held"]
+    with pytest.raises(DomainError, match="is held and cannot become held") as refused:
+        services.record_review_held(
+            actor=manager, review=review, meeting_on=dt.date(2026, 11, 21), minutes="Again."
+        )
+    assert refused.value.code == "invalid_transition"
+    assert review.events.count() == 2
 
 
 def test_health_counts_a_shared_plan_once_for_each_customer(customers, make_item):

@@ -28,15 +28,14 @@ from servicebook.improvement.models import (
     Action,
     Comment,
     Improvement,
-    ImprovementEvent,
     ImprovementSource,
     ImprovementStatus,
     Participant,
     PlanApproval,
     ReviewStatus,
     ServiceReview,
-    ServiceReviewEvent,
 )
+from servicebook.improvement.workflows import IMPROVEMENT, SERVICE_REVIEW
 from servicebook.parties.authority import acting_contact
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import policy_for
@@ -50,16 +49,6 @@ def may_edit(user) -> bool:
     return is_provider_staff(user) and has_role(user, *EDITORS)
 
 
-#: Which workflow step may follow which (draft only for items raised automatically).
-TRANSITIONS: dict[str, set[str]] = {
-    ImprovementStatus.DRAFT: {ImprovementStatus.PROPOSED, ImprovementStatus.DROPPED},
-    ImprovementStatus.PROPOSED: {ImprovementStatus.APPROVED, ImprovementStatus.DROPPED},
-    ImprovementStatus.APPROVED: {ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED},
-    ImprovementStatus.IN_PROGRESS: {ImprovementStatus.DONE, ImprovementStatus.DROPPED},
-    ImprovementStatus.DONE: {ImprovementStatus.VERIFIED, ImprovementStatus.DROPPED},
-    ImprovementStatus.VERIFIED: set(),
-    ImprovementStatus.DROPPED: set(),
-}
 #: Fields a service manager may change while the plan is still being made.
 PLAN_FIELDS = (
     "title",
@@ -81,35 +70,8 @@ NOTE_FIELDS = ("internal_notes",)
 UNDISCLOSED_FIELDS = frozenset({"internal_notes", "estimated_cost"})
 
 
-def _event(item: Improvement, actor, action: str, *, frm="", to="", reason="", note="") -> None:
-    ImprovementEvent.objects.create(
-        improvement=item,
-        actor=actor,
-        action=action,
-        from_state=frm,
-        to_state=to,
-        reason=reason[:40],
-        note=note,
-    )
-
-
 def _locked(item: Improvement) -> Improvement:
     return Improvement.objects.select_for_update().select_related("customer").get(pk=item.pk)
-
-
-def _move(item: Improvement, actor, to: str, *, action: str, note: str = "", reason: str = ""):
-    if to not in TRANSITIONS[item.status]:
-        raise DomainError(
-            f"an item that is {item.get_status_display().lower()} cannot become "
-            f"{ImprovementStatus(to).label.lower()}",
-            code="bad_transition",
-            field="status",
-        )
-    before = item.status
-    item.status = to
-    save_validated(item)
-    _event(item, actor, action, frm=before, to=to, reason=reason, note=note)
-    return item
 
 
 def _check_drivers(item: Improvement, customers: list[Customer]) -> None:
@@ -161,7 +123,7 @@ def create_improvement(
 ) -> Improvement:
     """Register an improvement: proposed with its driver and expected result, or a draft."""
     require_role(actor, *EDITORS, action="Registering an improvement")
-    if status not in (ImprovementStatus.DRAFT, ImprovementStatus.PROPOSED):
+    if status not in IMPROVEMENT.initial:
         raise ValidationError({"status": "a new item starts as a draft or proposed"})
     unknown = set(fields) - set(PLAN_FIELDS) - set(NOTE_FIELDS)
     if unknown:
@@ -181,7 +143,7 @@ def create_improvement(
     _record_profitability(item)
     save_validated(item)
     _set_concerned(item, customers, services)
-    _event(item, actor, "created", to=item.status, reason=source)
+    IMPROVEMENT.record(item, actor, "created", to_state=item.status, reason=source)
     return item
 
 
@@ -219,7 +181,7 @@ def update_improvement(
         shown = {k: v for k, v in changed.items() if k not in UNDISCLOSED_FIELDS}
         hidden = "internal figures changed" if set(changed) & UNDISCLOSED_FIELDS else ""
         note = "; ".join(filter(None, [describe_changes(shown), hidden]))
-        _event(item, actor, "updated", note=note)
+        IMPROVEMENT.record(item, actor, "updated", note=note)
     return item
 
 
@@ -230,7 +192,8 @@ def propose(*, actor, improvement: Improvement, note: str = "") -> Improvement:
     item = _locked(improvement)
     _check_drivers(item, selectors.concerned_customers(item))
     _record_profitability(item)
-    return _move(item, actor, ImprovementStatus.PROPOSED, action="proposed", note=note)
+    IMPROVEMENT.move(item, ImprovementStatus.PROPOSED, actor=actor, action="proposed", note=note)
+    return item
 
 
 def refuse_approval(actor, improvement: Improvement) -> None:
@@ -260,11 +223,7 @@ def approve_plan(
     plan becomes approved once every customer taking part has approved it.
     """
     item = _locked(improvement)
-    if item.status != ImprovementStatus.PROPOSED:
-        raise DomainError(
-            f"only a proposed plan is approved (this one is {item.get_status_display().lower()})",
-            code="not_proposed",
-        )
+    IMPROVEMENT.check(item, ImprovementStatus.APPROVED)
     needed = selectors.approvers_needed(item)
     staff = actor is None or is_provider_staff(actor)
     if staff and contact is None:
@@ -277,7 +236,10 @@ def approve_plan(
                 "approve it first (R14)",
                 code="customer_approval_required",
             )
-        return _move(item, actor, ImprovementStatus.APPROVED, action="approved", note=note)
+        IMPROVEMENT.move(
+            item, ImprovementStatus.APPROVED, actor=actor, action="approved", note=note
+        )
+        return item
     customer = contact.customer if staff else customer_of(actor)
     if customer is None or customer.pk not in {c.pk for c in selectors.concerned_customers(item)}:
         raise PermissionDenied("Approving an improvement plan: this plan does not concern you")
@@ -296,12 +258,14 @@ def approve_plan(
     PlanApproval.objects.create(
         improvement=item, customer=customer, contact=contact, actor=actor, note=note[:300]
     )
-    _event(item, actor, "customer_approved", reason=customer.code, note=f"{contact.name} {note}")
+    IMPROVEMENT.record(
+        item, actor, "customer_approved", reason=customer.code, note=f"{contact.name} {note}"
+    )
     if not selectors.missing_approvals(item):
-        _move(
+        IMPROVEMENT.move(
             item,
-            actor,
             ImprovementStatus.APPROVED,
+            actor=actor,
             action="approved",
             note="every customer taking part approved the plan",
         )
@@ -312,9 +276,9 @@ def approve_plan(
 def start(*, actor, improvement: Improvement, note: str = "") -> Improvement:
     """approved → in progress."""
     require_role(actor, *EDITORS, action="Starting an improvement")
-    return _move(
-        _locked(improvement), actor, ImprovementStatus.IN_PROGRESS, action="started", note=note
-    )
+    item = _locked(improvement)
+    IMPROVEMENT.move(item, ImprovementStatus.IN_PROGRESS, actor=actor, action="started", note=note)
+    return item
 
 
 @transaction.atomic
@@ -322,13 +286,15 @@ def complete(*, actor, improvement: Improvement, note: str = "") -> Improvement:
     """in progress → done, once every action is done."""
     require_role(actor, *EDITORS, action="Completing an improvement")
     item = _locked(improvement)
+    IMPROVEMENT.check(item, ImprovementStatus.DONE)
     open_actions = item.actions.filter(done=False).count()
-    if open_actions and item.status == ImprovementStatus.IN_PROGRESS:
+    if open_actions:
         raise DomainError(
             f"{open_actions} action(s) are still open: finish or remove them first",
             code="open_actions",
         )
-    return _move(item, actor, ImprovementStatus.DONE, action="done", note=note)
+    IMPROVEMENT.move(item, ImprovementStatus.DONE, actor=actor, action="done", note=note)
+    return item
 
 
 @transaction.atomic
@@ -343,23 +309,23 @@ def verify(
     """done → verified: the result measured after the fact, compared with the expectation."""
     require_role(actor, *EDITORS, action="Verifying an improvement")
     item = _locked(improvement)
-    if item.status != ImprovementStatus.DONE:
-        raise DomainError("only a done item is verified against its expectation", code="not_done")
+    IMPROVEMENT.check(item, ImprovementStatus.VERIFIED)
     if measured_value is None:
         raise ValidationError({"measured_value": "give the measured result"})
     item.measured_value = measured_value
     item.measured_on = measured_on or timezone.localdate()
     item.result_note = note
     verdict = "met" if item.result_met else "missed"
-    return _move(
+    IMPROVEMENT.move(
         item,
-        actor,
         ImprovementStatus.VERIFIED,
+        actor=actor,
         action="verified",
         reason=verdict,
         note=f"measured {measured_value} against {item.expected_value} expected: {verdict}. "
         f"{note}".strip(),
     )
+    return item
 
 
 @transaction.atomic
@@ -368,9 +334,9 @@ def drop(*, actor, improvement: Improvement, reason: str) -> Improvement:
     require_role(actor, *EDITORS, action="Dropping an improvement")
     if not (reason or "").strip():
         raise ValidationError({"reason": "say why the item is dropped"})
-    return _move(
-        _locked(improvement), actor, ImprovementStatus.DROPPED, action="dropped", note=reason
-    )
+    item = _locked(improvement)
+    IMPROVEMENT.move(item, ImprovementStatus.DROPPED, actor=actor, action="dropped", note=reason)
+    return item
 
 
 # --- involvement --------------------------------------------------------------------------------
@@ -413,7 +379,7 @@ def add_participant(
         improvement=item, contact=contact, invited=invited, note=note[:300], added_by=actor
     )
     save_validated(participant)
-    _event(
+    IMPROVEMENT.record(
         item,
         actor,
         "invited" if invited else "member_added",
@@ -462,7 +428,7 @@ def add_action(
         due=due,
     )
     save_validated(action)
-    _event(item, actor, "action_added", note=f"{description} — {action.owner_name}")
+    IMPROVEMENT.record(item, actor, "action_added", note=f"{description} — {action.owner_name}")
     return action
 
 
@@ -505,7 +471,7 @@ def complete_action(*, actor, action: Action, note: str = "") -> Action:
         raise DomainError("the action is already done", code="already_done")
     action.done, action.done_at = True, timezone.now()
     save_validated(action)
-    _event(item, actor, "action_done", note=f"{action.description} {note}".strip())
+    IMPROVEMENT.record(item, actor, "action_done", note=f"{action.description} {note}".strip())
     return action
 
 
@@ -518,7 +484,7 @@ def comment_on_action(*, actor, action: Action, body: str) -> Comment:
         raise ValidationError({"body": "write the comment"})
     comment = Comment(action=action, author=actor, body=body.strip())
     save_validated(comment)
-    _event(action.improvement, actor, "commented", note=f"on “{action.description}”")
+    IMPROVEMENT.record(action.improvement, actor, "commented", note=f"on “{action.description}”")
     return comment
 
 
@@ -567,10 +533,10 @@ def propose_from_breach(
     if target.service_id:
         services = {target.service}
     item.services.set(list(services))
-    ImprovementEvent.objects.create(
-        improvement=item,
-        actor=None,
-        action="raised",
+    IMPROVEMENT.record(
+        item,
+        None,
+        "raised",
         to_state=item.status,
         reason="service_level_breach",
         note=f"{target} in {period}",
@@ -634,7 +600,9 @@ def propose_retention_improvements(*, actor=None, period: str | None = None) -> 
         item.services.set(
             list({line.offering.service for line in agreement.lines.select_related("offering")})
         )
-        _event(item, actor, "raised", to=item.status, reason="repeated_breaches", note=months)
+        IMPROVEMENT.record(
+            item, actor, "raised", to_state=item.status, reason="repeated_breaches", note=months
+        )
         created.append(item)
     return created
 
@@ -657,9 +625,7 @@ def prepare_review(
     review = ServiceReview(customer=customer, period=period, meeting_on=meeting_on)
     review.prepared_by = actor
     save_validated(review)
-    ServiceReviewEvent.objects.create(
-        review=review, actor=actor, action="prepared", to_state=review.status
-    )
+    SERVICE_REVIEW.record(review, actor, "prepared", to_state=review.status)
     return review
 
 
@@ -669,19 +635,12 @@ def record_review_held(
 ) -> ServiceReview:
     """The review meeting took place: its date and minutes (decisions, new improvements)."""
     require_role(actor, *EDITORS, action="Recording a service review")
-    review = ServiceReview.objects.select_for_update().get(pk=review.pk)
-    if review.status == ReviewStatus.HELD:
-        raise DomainError("this review was already held", code="already_held")
+    review = ServiceReview.objects.select_for_update().select_related("customer").get(pk=review.pk)
+    SERVICE_REVIEW.check(review, ReviewStatus.HELD)
     if not (minutes or "").strip():
         raise ValidationError({"minutes": "write the minutes of the meeting"})
-    review.status, review.meeting_on, review.minutes = ReviewStatus.HELD, meeting_on, minutes
-    save_validated(review)
-    ServiceReviewEvent.objects.create(
-        review=review,
-        actor=actor,
-        action="held",
-        from_state=ReviewStatus.PREPARED,
-        to_state=ReviewStatus.HELD,
-        note=f"{meeting_on:%Y-%m-%d}",
+    review.meeting_on, review.minutes = meeting_on, minutes
+    SERVICE_REVIEW.move(
+        review, ReviewStatus.HELD, actor=actor, action="held", note=f"{meeting_on:%Y-%m-%d}"
     )
     return review
