@@ -27,13 +27,13 @@ from servicebook.demand.models import (
     BusinessCase,
     CapacityNeed,
     CapacityPool,
-    DemandEvent,
     DemandKind,
     DemandRequest,
     DemandStatus,
     ExternalCheck,
     Requirement,
 )
+from servicebook.demand.workflows import DEMAND_REQUEST, OPEN
 from servicebook.parties import services as parties_services
 from servicebook.parties.authority import (
     acting_contact,
@@ -47,43 +47,12 @@ from servicebook.policy import policy_for
 DEMAND_MANAGERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 #: R18: senior management justifies a request; the IT admin (even a superuser) cannot.
 SENIOR_MANAGEMENT = Role.SENIOR_MANAGER
-OPEN = {DemandStatus.SUBMITTED, DemandStatus.ASSESSMENT, DemandStatus.HELD}
 #: Minimum margin on an external request when the provider records none (commercial sector).
 DEFAULT_MINIMUM_MARGIN = Decimal("0.10")
 
 
-def _event(demand, actor, action, *, from_state="", to_state="", note="", reason=""):
-    DemandEvent.objects.create(
-        demand=demand,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        reason=reason,
-    )
-
-
-def _move(demand, actor, to_status, *, note="", reason="", action="status"):
-    from_status = demand.status
-    demand.status = to_status
-    save_validated(demand)
-    _event(
-        demand, actor, action, from_state=from_status, to_state=to_status, note=note, reason=reason
-    )
-
-
 def _locked(demand: DemandRequest) -> DemandRequest:
     return DemandRequest.objects.select_for_update().get(pk=demand.pk)
-
-
-def _require_open(demand: DemandRequest, *, doing: str) -> None:
-    if demand.status not in OPEN:
-        raise DomainError(
-            f"{demand.reference} is {demand.get_status_display().lower()}: cannot {doing}",
-            code="invalid_transition",
-            field="status",
-        )
 
 
 def _require_check(demand: DemandRequest, check: str, *, doing: str) -> None:
@@ -122,7 +91,7 @@ def may_choose(user, demand: DemandRequest) -> bool:
 
 def _start_assessment(demand, actor) -> None:
     if demand.status == DemandStatus.SUBMITTED:
-        _move(demand, actor, DemandStatus.ASSESSMENT)
+        DEMAND_REQUEST.move(demand, DemandStatus.ASSESSMENT, actor=actor)
 
 
 def _next_reference() -> str:
@@ -195,7 +164,7 @@ def create_demand(
     created = [Requirement(demand=demand, text=text) for text in texts]
     for requirement in created:
         save_validated(requirement)
-    _event(
+    DEMAND_REQUEST.record(
         demand,
         actor,
         "submitted",
@@ -219,10 +188,10 @@ def add_requirement(*, actor: User | None, demand: DemandRequest, text: str) -> 
     """Add a requirement every acceptable option must meet (the customer's or the provider's)."""
     _customer_side(actor, demand, action="Adding a requirement")
     demand = _locked(demand)
-    _require_open(demand, doing="get new requirements")
+    DEMAND_REQUEST.require(demand, OPEN, doing="get new requirements")
     requirement = Requirement(demand=demand, text=text.strip())
     save_validated(requirement)
-    _event(demand, actor, "requirement_added", note=requirement.text)
+    DEMAND_REQUEST.record(demand, actor, "requirement_added", note=requirement.text)
     _reconsider_hold(demand, actor)
     return requirement
 
@@ -242,7 +211,7 @@ def record_business_case(
     """Expected business outcomes and ROI at the provider's discount rate (internal only)."""
     require_role(actor, *DEMAND_MANAGERS, action="Recording a business case")
     demand = _locked(demand)
-    _require_open(demand, doing="get a business case")
+    DEMAND_REQUEST.require(demand, OPEN, doing="get a business case")
     if not policy_for(demand.customer).records_customer_roi:
         raise DomainError(
             "the provider does not compute an external customer's return on investment",
@@ -257,7 +226,7 @@ def record_business_case(
     _figure(case, demand)
     save_validated(case)
     _start_assessment(demand, actor)
-    _event(demand, actor, "business_case", note=_case_note(case, demand))
+    DEMAND_REQUEST.record(demand, actor, "business_case", note=_case_note(case, demand))
     if old_npv is not None and old_npv != case.npv:
         _withdraw_justification(demand, "negative_npv")
     _reconsider_hold(demand, actor)
@@ -300,7 +269,7 @@ def _refigure_case(demand: DemandRequest, actor) -> None:
         return
     _figure(case, demand)
     save_validated(case)
-    _event(
+    DEMAND_REQUEST.record(
         demand,
         actor,
         "business_case",
@@ -334,7 +303,7 @@ def add_alternative(
     """An alternative with its cost and the requirements it meets (internal challenge)."""
     require_role(actor, *DEMAND_MANAGERS, action="Adding an alternative")
     demand = _locked(demand)
-    _require_open(demand, doing="get alternatives")
+    DEMAND_REQUEST.require(demand, OPEN, doing="get alternatives")
     _require_check(demand, "challenge", doing="Adding an alternative")
     meets = list(meets or [])
     if any(r.demand_id != demand.pk for r in meets):
@@ -344,7 +313,7 @@ def add_alternative(
     alternative.meets.set(meets)
     _start_assessment(demand, actor)
     every = "meets every requirement" if alternative.meets_every_requirement() else "falls short"
-    _event(
+    DEMAND_REQUEST.record(
         demand,
         actor,
         "alternative_added",
@@ -418,16 +387,18 @@ def _reconsider_hold(demand: DemandRequest, actor) -> None:
         return
     missing = unjustified_reasons(demand)
     if missing and demand.status != DemandStatus.HELD:
-        _move(
+        DEMAND_REQUEST.move(
             demand,
-            actor,
             DemandStatus.HELD,
+            actor=actor,
             reason=missing[0][0],
             note="; ".join(reason for _, reason in missing)
             + ": a senior-management justification is needed",
         )
     elif not missing and demand.status == DemandStatus.HELD:
-        _move(demand, actor, DemandStatus.ASSESSMENT, note="nothing left to justify")
+        DEMAND_REQUEST.move(
+            demand, DemandStatus.ASSESSMENT, actor=actor, note="nothing left to justify"
+        )
 
 
 @transaction.atomic
@@ -437,7 +408,7 @@ def choose_alternative(
     """The customer chooses an option; a costlier one than a compliant alternative holds it."""
     _customer_side(actor, demand, action="Choosing an option")
     demand = _locked(demand)
-    _require_open(demand, doing="change its chosen option")
+    DEMAND_REQUEST.require(demand, OPEN, doing="change its chosen option")
     _require_check(demand, "challenge", doing="Choosing an option")
     if alternative.demand_id != demand.pk:
         raise ValidationError({"alternative": "an option of another demand"})
@@ -447,7 +418,7 @@ def choose_alternative(
     demand.chosen = alternative
     save_validated(demand)
     _start_assessment(demand, actor)
-    _event(
+    DEMAND_REQUEST.record(
         demand,
         actor,
         "option_chosen",
@@ -484,10 +455,10 @@ def record_justification(
     demand.justified_at = timezone.now()
     demand.justified_for = ",".join(code for code, _ in justification_reasons(demand))
     save_validated(demand)
-    _move(
+    DEMAND_REQUEST.move(
         demand,
-        actor,
         DemandStatus.ASSESSMENT,
+        actor=actor,
         action="justified",
         note="; ".join(reason for _, reason in missing) + f": {demand.justification}",
     )
@@ -530,7 +501,7 @@ def record_external_check(
     """
     require_role(actor, *DEMAND_MANAGERS, action="Checking a request")
     demand = _locked(demand)
-    _require_open(demand, doing="be checked")
+    DEMAND_REQUEST.require(demand, OPEN, doing="be checked")
     _require_check(demand, "legal_possible_profitable", doing="Checking a request")
     if suspend_customer and legal:
         raise ValidationError({"suspend_customer": "only an illegal request suspends a customer"})
@@ -549,7 +520,7 @@ def record_external_check(
     save_validated(check)
     _start_assessment(demand, actor)
     # The customer can read the history: profitability (cost, margin) stays in the check (R7).
-    _event(
+    DEMAND_REQUEST.record(
         demand,
         actor,
         "checked",
@@ -558,7 +529,9 @@ def record_external_check(
     )
     if not legal:
         demand.rejection_reason = "illegal_request"
-        _move(demand, actor, DemandStatus.REJECTED, reason="illegal_request", note=legal_note)
+        DEMAND_REQUEST.move(
+            demand, DemandStatus.REJECTED, actor=actor, reason="illegal_request", note=legal_note
+        )
         if suspend_customer:
             parties_services.change_customer_status(
                 actor=actor,
@@ -569,7 +542,9 @@ def record_external_check(
             )
     elif not feasible:
         demand.rejection_reason = "not_feasible"
-        _move(demand, actor, DemandStatus.REJECTED, reason="not_feasible", note=feasibility_note)
+        DEMAND_REQUEST.move(
+            demand, DemandStatus.REJECTED, actor=actor, reason="not_feasible", note=feasibility_note
+        )
     return check
 
 
@@ -606,13 +581,15 @@ def set_capacity_need(
     """How much of a pool the demand needs (reserved on approval)."""
     require_role(actor, *DEMAND_MANAGERS, action="Planning capacity")
     demand = _locked(demand)
-    _require_open(demand, doing="change its capacity needs")
+    DEMAND_REQUEST.require(demand, OPEN, doing="change its capacity needs")
     need = CapacityNeed.objects.filter(demand=demand, pool=pool).first() or CapacityNeed(
         demand=demand, pool=pool
     )
     need.quantity = quantity
     save_validated(need)
-    _event(demand, actor, "capacity_need", note=f"{quantity} {pool.unit} of {pool.name}")
+    DEMAND_REQUEST.record(
+        demand, actor, "capacity_need", note=f"{quantity} {pool.unit} of {pool.name}"
+    )
     return need
 
 
@@ -689,7 +666,7 @@ def approve_demand(
     """
     require_role(actor, *DEMAND_MANAGERS, action="Approving a demand")
     demand = _locked(demand)
-    _require_open(demand, doing="be approved")
+    DEMAND_REQUEST.check(demand, DemandStatus.APPROVED)
     customer = demand.customer
     require_customer_in_good_standing(customer, what="approvals")
     if approver.customer_id != customer.pk:
@@ -731,10 +708,10 @@ def approve_demand(
             description=f"From demand {demand.reference} of {customer.name}.",
             status="pipeline",
         )
-    _move(
+    DEMAND_REQUEST.move(
         demand,
-        actor,
         DemandStatus.APPROVED,
+        actor=actor,
         note=f"committed by {approver.name}"
         + (", customer joins the design" if demand.customer_joins_design else "")
         + (f". {note}" if note else ""),
@@ -748,7 +725,7 @@ def reject_demand(
 ) -> DemandRequest:
     require_role(actor, *DEMAND_MANAGERS, action="Rejecting a demand")
     demand = _locked(demand)
-    _require_open(demand, doing="be rejected")
+    DEMAND_REQUEST.check(demand, DemandStatus.REJECTED)
     demand.rejection_reason = reason[:40]
-    _move(demand, actor, DemandStatus.REJECTED, reason=reason[:40], note=note)
+    DEMAND_REQUEST.move(demand, DemandStatus.REJECTED, actor=actor, reason=reason[:40], note=note)
     return demand
