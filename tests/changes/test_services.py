@@ -480,8 +480,13 @@ def test_only_change_managers_raise_changes(users, hosting):
 
 def test_normal_change_cannot_be_scheduled_before_approval(make_change, users):
     change = make_change()
-    with pytest.raises(DomainError, match="awaiting approval: cannot be scheduled"):
+    with pytest.raises(
+        DomainError, match="is awaiting approval and cannot become scheduled: only an emergency"
+    ) as refused:
         services.schedule_change(actor=users["change"], change=change)
+    assert (refused.value.code, refused.value.field) == ("invalid_transition", "to_status")
+    change.refresh_from_db()
+    assert change.status == "awaiting_approval"
 
 
 def test_emergency_change_approved_after_the_fact(make_change, users, contacts):
