@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -12,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
+from servicebook.core import params
 from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.errors import PermissionDenied
@@ -482,9 +482,7 @@ class CapacityPoolViewSet(ServiceBackedViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def competition(self, request):
         """Per pool: internal customers competing, by business value, with cost and funding."""
-        period = request.query_params.get("period", "")
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-            period = None  # this month
+        period = params.period(request.query_params.get("period"))  # None: this month
         pools = selectors.capacity_competition(period) if self.get_queryset().exists() else []
         return Response(PoolCompetitionSerializer(pools, many=True).data)
 

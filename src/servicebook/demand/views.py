@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from servicebook.core import params
 from servicebook.core.charts import chart_json
-from servicebook.core.params import is_period
+from servicebook.core.periods import period_of
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.demand import selectors, services
@@ -201,9 +202,7 @@ class CapacityView(RoleRequiredMixin, TemplateView):
     template_name = "demand/capacity.html"
 
     def get_context_data(self, **kwargs):
-        period = self.request.GET.get("period", "")
-        if not is_period(period):
-            period = timezone.localdate().strftime("%Y-%m")
+        period = params.period(self.request.GET.get("period"), period_of(timezone.localdate()))
         pools = selectors.capacity_competition(period)
         kwargs["period"] = period
         for view in pools:

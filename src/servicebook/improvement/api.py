@@ -18,9 +18,10 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.models import User
+from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.improvement import selectors, services
@@ -31,8 +32,9 @@ from servicebook.improvement.models import (
     ImprovementEvent,
     ServiceReview,
 )
-from servicebook.parties.models import Contact, Customer, Objective, period_pattern
+from servicebook.parties.models import Contact, Customer, Objective
 from servicebook.policy import POLICIES
+from servicebook.web.serializers import CostAwareSerializer
 
 #: What a customer not taking part in a plan sees of it: the expected results and progress.
 RESULT_FIELDS = (
@@ -324,7 +326,7 @@ class ProposeSerializer(serializers.Serializer):
     period = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_period(self, value):
-        if value and not period_pattern.match(value):
+        if value and not is_period(value):
             raise serializers.ValidationError("use YYYY-MM")
         return value
 
@@ -562,7 +564,7 @@ def _require_staff(request) -> None:
 
 def _period(request, default=None) -> str:
     period = request.query_params.get("period") or default or selectors.default_period()
-    if not period_pattern.match(period):
+    if not is_period(period):
         raise serializers.ValidationError({"period": "use YYYY-MM"})
     return period
 

@@ -38,9 +38,9 @@ def register(sub) -> None:
 
 def _period(value: str | None) -> str | None:
     from servicebook.cli import CommandError
-    from servicebook.parties.models import period_pattern
+    from servicebook.core.periods import is_period
 
-    if value and not period_pattern.match(value):
+    if value and not is_period(value):
         raise CommandError(f"period must be YYYY-MM, not {value!r}")
     return value
 

@@ -7,13 +7,14 @@ from django import forms
 from servicebook.catalog.models import Service
 from servicebook.core.models import User
 from servicebook.core.money import CURRENCY_CHOICES
+from servicebook.core.periods import is_period
 from servicebook.improvement.models import (
     DRIVER_CHOICES,
     Direction,
     ImprovementSource,
     ImprovementStatus,
 )
-from servicebook.parties.models import Contact, Customer, Objective, period_pattern
+from servicebook.parties.models import Contact, Customer, Objective
 from servicebook.web.forms import BootstrapFormMixin
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -160,7 +161,7 @@ class PeriodField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        if value and not period_pattern.match(value):
+        if value and not is_period(value):
             raise forms.ValidationError("use YYYY-MM")
 
 

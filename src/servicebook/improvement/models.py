@@ -19,8 +19,8 @@ from django.db.models import Q
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
+from servicebook.core.periods import is_period
 from servicebook.core.tenancy import ScopedQuerySet
-from servicebook.parties.models import period_pattern
 from servicebook.policy import POLICIES, policy_for
 
 
@@ -260,7 +260,7 @@ class Improvement(TimeStampedModel):
             (self.target_id or self.agreement_id) and self.period
         ):
             add("target", "a breach item names its target (or contract) and period")
-        if self.period and not period_pattern.match(self.period):
+        if self.period and not is_period(self.period):
             add("period", "use YYYY-MM")
         if self.customer_id:
             policy = policy_for(self.customer)
@@ -507,7 +507,7 @@ class ServiceReview(TimeStampedModel):
         return f"Service review {self.customer} {self.period}"
 
     def clean(self) -> None:
-        if not period_pattern.match(self.period or ""):
+        if not is_period(self.period):
             raise ValidationError({"period": "use YYYY-MM"})
         if self.status == ReviewStatus.HELD and self.meeting_on is None:
             raise ValidationError({"meeting_on": "a held review has its meeting date"})

@@ -16,6 +16,7 @@ from django.db.models import Avg, Count, Prefetch, Q
 from django.utils import timezone
 
 from servicebook.core.charts import chart_json
+from servicebook.core.periods import first_day, period_of, periods_ending, previous_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement.models import (
     DRIVER_LABELS,
@@ -50,19 +51,7 @@ OPEN_STATUSES = [
 
 
 def current_period(today: dt.date | None = None) -> str:
-    today = today or timezone.localdate()
-    return f"{today:%Y-%m}"
-
-
-def shift_period(period: str, months: int) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    index = year * 12 + (month - 1) + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def window(period: str, months: int = WINDOW_MONTHS) -> list[str]:
-    """The ``months`` periods ending with ``period`` (oldest first)."""
-    return [shift_period(period, -offset) for offset in range(months - 1, -1, -1)]
+    return period_of(today or timezone.localdate())
 
 
 # --- involvement (R14) ---------------------------------------------------------------------------
@@ -244,7 +233,7 @@ def repeated_contract_breaches(period: str) -> list[dict]:
     with service credits (the credit alone does not retain the customer: R14)."""
     from servicebook.levels.models import Attainment
 
-    months = window(period)
+    months = periods_ending(period, WINDOW_MONTHS)
     kinds = [kind for kind, p in POLICIES.items() if p.breach_consequence == "service_credit"]
     breached = defaultdict(set)
     rows = Attainment.objects.filter(
@@ -351,7 +340,7 @@ class Health:
 
 
 def _satisfaction(customers, until: str, months: int = 6) -> dict[int, list]:
-    periods = window(until, months)
+    periods = periods_ending(until, months)
     rows = (
         Feedback.objects.filter(
             customer__in=customers, topic=Feedback.Topic.SATISFACTION, period__in=periods
@@ -378,7 +367,7 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     period = period or current_period(today)
     customers = list(customers.select_related("provider"))
     ids = [c.pk for c in customers]
-    months = window(period)
+    months = periods_ending(period, WINDOW_MONTHS)
     satisfaction = _satisfaction(ids, period)
     attained = defaultdict(lambda: [0, 0, 0])  # met, measured, breached
     for customer_id, met in Attainment.objects.filter(
@@ -525,7 +514,7 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         .filter(Q(period=period) | Q(resolved_at__isnull=True))
         .select_related("service")
     )
-    end = dt.date(int(period[:4]), int(period[5:7]), 1)
+    end = first_day(period)
     items = [
         item
         for item in Improvement.objects.scope_for_customer(customer)
@@ -654,4 +643,4 @@ def default_period() -> str:
     """The period reports open on: the latest closed finance period, else last month."""
     from servicebook.finance import selectors as finance
 
-    return finance.default_period() or shift_period(current_period(), -1)
+    return finance.default_period() or previous_period(current_period())

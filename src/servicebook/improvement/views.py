@@ -18,6 +18,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from servicebook.core.errors import DomainError
 from servicebook.core.params import object_id
+from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import forms, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
@@ -29,7 +30,7 @@ from servicebook.improvement.models import (
     ImprovementStatus,
     ServiceReview,
 )
-from servicebook.parties.models import Contact, Customer, period_pattern
+from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin, add_service_errors
 
@@ -42,7 +43,7 @@ def _can_edit(user) -> bool:
 
 def _period(request, name: str = "period", default: str | None = None) -> str:
     period = request.GET.get(name) or default or selectors.default_period()
-    if not period_pattern.match(period):
+    if not is_period(period):
         raise Http404("use YYYY-MM")
     return period
 
@@ -429,7 +430,7 @@ class ReviewPackView(LoginRequiredMixin, TemplateView):
         customers = Customer.objects.visible_to(self.request.user)
         customer = get_object_or_404(customers, pk=self.kwargs["pk"])
         period = self.kwargs["period"]
-        if not period_pattern.match(period):
+        if not is_period(period):
             raise Http404("use YYYY-MM")
         return selectors.review_pack(customer, period)
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 from django.utils import timezone
 
+from servicebook.core.periods import period_bounds
 from servicebook.levels import services
 from servicebook.levels.clock import due_at, from_epoch, to_epoch
 
@@ -101,8 +102,7 @@ def _tickets(key: str, index: int, agreement, last: int) -> list[dict]:
     rows = []
     months = range(1, 13)
     for month in months:
-        start = to_epoch(datetime(YEAR, month, 1, tzinfo=UTC))
-        end = to_epoch(datetime(YEAR + (month == 12), month % 12 + 1, 1, tzinfo=UTC))
+        start, end = (to_epoch(t) for t in period_bounds(f"{YEAR}-{month:02d}"))
         for priority, count in PER_MONTH.items():
             if ("response_time", priority) not in targets:
                 continue

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from servicebook.agreements.models import Agreement, AgreementChildQuerySet, ServiceLevelTarget
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
-from servicebook.core.params import PERIOD_RE
+from servicebook.core.periods import PERIOD_RE
 from servicebook.core.tenancy import ScopedQuerySet
 
 period_validator = RegexValidator(PERIOD_RE, "A period is a month written YYYY-MM.")

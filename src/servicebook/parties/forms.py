@@ -1,6 +1,7 @@
 from django import forms
 
 from servicebook.catalog.models import Service
+from servicebook.core.periods import PERIOD_RE
 from servicebook.parties.models import (
     CheckType,
     Commitment,
@@ -76,7 +77,7 @@ SCORES = [
 
 class FeedbackForm(BootstrapFormMixin, forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.none())
-    period = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")
+    period = forms.RegexField(regex=PERIOD_RE, help_text="YYYY-MM")
     score = forms.TypedChoiceField(
         choices=[(i, f"{i} – {label}") for i, label in SCORES], coerce=int, label="Satisfaction"
     )

@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
-from servicebook.core.params import PERIOD_RE
+from servicebook.core.periods import is_period
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.policy import KIND_CHOICES, policy_for
 
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. FR.")
 MAX_PAYMENT_TERMS_DAYS = 365
-period_pattern = PERIOD_RE  # a month YYYY-MM in years 1900-2999 (core.params)
 
 
 def money_field(**kwargs) -> models.DecimalField:
@@ -645,7 +644,7 @@ class Feedback(TimeStampedModel):
         return f"{self.customer} on {self.service} ({self.period}): {self.score or '—'}"
 
     def clean(self) -> None:
-        if not period_pattern.match(self.period or ""):
+        if not is_period(self.period):
             raise ValidationError({"period": "use YYYY-MM"})
         if self.topic == self.Topic.SATISFACTION and self.score is None:
             raise ValidationError({"score": "a survey answer needs a score from 1 to 5"})

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q
 
+from servicebook.core.periods import period_of
 from servicebook.parties.models import Commitment, CommitmentBreach, Customer
 from servicebook.policy import POLICIES
 
@@ -50,7 +51,7 @@ def funding_report(
     from servicebook.parties.billing import consumption_at_cost
 
     on = on or dt.date.today()
-    period = period or on.strftime("%Y-%m")
+    period = period or period_of(on)
     kinds = [kind for kind, policy in POLICIES.items() if policy.has_commitments]
     funding = Commitment.objects.filter(kind=Commitment.Kind.FUNDING, starts__lte=on).filter(
         Q(ends__isnull=True) | Q(ends__gte=on)

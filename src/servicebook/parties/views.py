@@ -15,8 +15,9 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from servicebook.agreements.models import Agreement, AgreementLine
+from servicebook.core import params
 from servicebook.core.errors import DomainError
-from servicebook.core.params import is_period
+from servicebook.core.periods import period_of
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
@@ -281,7 +282,7 @@ class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def get_initial(self):
-        return {"period": timezone.localdate().strftime("%Y-%m")}
+        return {"period": period_of(timezone.localdate())}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(customer=self.customer, **kwargs)
@@ -300,14 +301,9 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
     template_name = "parties/funding_report.html"
 
     def get_context_data(self, **kwargs):
-        period = _month(self.request.GET.get("period")) or timezone.localdate().strftime("%Y-%m")
+        period = params.period(self.request.GET.get("period"), period_of(timezone.localdate()))
         rows = selectors.funding_report(self.request.user, period=period)
         return super().get_context_data(rows=rows, period=period, **kwargs)
-
-
-def _month(value: str | None) -> str | None:
-    """A ``YYYY-MM`` query parameter, or None when absent or malformed."""
-    return value if is_period(value) else None
 
 
 class DifficultyView(_CustomerActionView):
