@@ -20,10 +20,10 @@ from servicebook.changes.models import (
     TrainingRecord,
 )
 from servicebook.core.api import (
-    CostAwareSerializer,
     PermissionFirstMixin,
     ScopedWriteSerializer,
     ServiceBackedViewSet,
+    StepActionMixin,
 )
 from servicebook.core.audience import shown_event
 from servicebook.core.errors import PermissionDenied
@@ -32,6 +32,7 @@ from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import policy_for
+from servicebook.web.serializers import CostAwareSerializer
 
 #: the roles every provider-side write of a change needs (the services require the same)
 CHANGE_MANAGERS = services.CHANGE_MANAGERS
@@ -265,7 +266,15 @@ class ChangeEventSerializer(AudienceMixin, serializers.ModelSerializer):
         fields = ["at", "actor", "action", "from_state", "to_state", "note", "customer"]
 
 
-class ChangeRequestViewSet(ServiceBackedViewSet):
+def _may_set_window(user, change) -> None:
+    """Who may set the window, asked of the change before the body is read (the state is the
+    service's to refuse, with the body's window)."""
+    refusal = services.window_refusal(user, change)
+    if isinstance(refusal, PermissionDenied):
+        raise refusal
+
+
+class ChangeRequestViewSet(StepActionMixin, ServiceBackedViewSet):
     """Requests for change (R11): lifecycle draft → assessment → awaiting approval → approved |
     rejected → scheduled → implemented → reviewed. Customer users see the changes that affect
     them (only their own part of each)."""
@@ -291,6 +300,8 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
     filterset_fields = ["status", "change_type", "risk"]
     search_fields = ["reference", "title"]
     ordering_fields = ["reference", "planned_start", "created_at"]
+    step_object = "change"
+    step_answer_class = ChangeRequestSerializer
 
     def get_queryset(self):
         return selectors.changes_for(self.request.user)
@@ -302,64 +313,46 @@ class ChangeRequestViewSet(ServiceBackedViewSet):
     def update_object(self, instance, data):
         return services.update_change(actor=self.request.user, change=instance, **data)
 
-    def _respond(self, change):
-        change = self.get_queryset().get(pk=change.pk)
-        return Response(ChangeRequestSerializer(change, context=self.get_serializer_context()).data)
-
-    def _step(self, request, service, serializer_class=NoteSerializer, *, first=None):
-        change = self.get_object()
-        if first is not None:
-            first(change)  # who may, asked of the change before the body is read
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        service(actor=request.user, change=change, **serializer.validated_data)
-        return self._respond(change)
-
     @action(detail=True, methods=["post"], url_path="start-assessment")
     def start_assessment(self, request, pk=None):
         """draft → assessment: derive the affected customers from active agreements."""
-        return self._step(request, services.start_assessment)
+        return self.step(request, services.start_assessment, NoteSerializer)
 
     @action(detail=True, methods=["post"], serializer_class=AssessSerializer)
     def assess(self, request, pk=None):
         """Record risk, service impact and the provider's cost of the change."""
-        return self._step(request, services.assess_change, AssessSerializer)
+        return self.step(request, services.assess_change, AssessSerializer)
 
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """assessment → awaiting approval (customers notified where the contract says so)."""
-        return self._step(request, services.submit_for_approval)
+        return self.step(request, services.submit_for_approval, NoteSerializer)
 
     @action(
         detail=True, methods=["post"], url_path="it-decision", serializer_class=VerdictSerializer
     )
     def it_decision(self, request, pk=None):
         """The IT change manager approves or rejects."""
-        return self._step(request, services.record_it_decision, VerdictSerializer)
+        return self.step(request, services.record_it_decision, VerdictSerializer)
 
     @action(detail=True, methods=["post"], serializer_class=WindowSerializer)
     def window(self, request, pk=None):
         """Set the change window (internal customers co-own it)."""
 
-        def may_set(change):
-            refusal = services.window_refusal(request.user, change)
-            if isinstance(refusal, PermissionDenied):
-                raise refusal
-
-        return self._step(request, services.set_schedule, WindowSerializer, first=may_set)
+        return self.step(request, services.set_schedule, WindowSerializer, refuse=_may_set_window)
 
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         """approved → scheduled (price accepted, notice respected, contacts trained)."""
-        return self._step(request, services.schedule_change)
+        return self.step(request, services.schedule_change, NoteSerializer)
 
     @action(detail=True, methods=["post"])
     def implement(self, request, pk=None):
-        return self._step(request, services.implement_change)
+        return self.step(request, services.implement_change, NoteSerializer)
 
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
-        return self._step(request, services.review_change)
+        return self.step(request, services.review_change, NoteSerializer)
 
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
@@ -394,7 +387,16 @@ class PriceImpactSerializer(NoteSerializer):
     price_impact = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class CustomerImpactViewSet(ScopedReadOnlyViewSet):
+def _acting_for(action: str):
+    """``refuse_unless_acting_for`` the impact's customer, as a step's ``refuse``."""
+
+    def refuse(user, impact) -> None:
+        refuse_unless_acting_for(user, impact.customer, action=action)
+
+    return refuse
+
+
+class CustomerImpactViewSet(StepActionMixin, ScopedReadOnlyViewSet):
     """Each customer affected by a change: how it authorizes, its decision, its price impact."""
 
     queryset = CustomerImpact.objects.select_related(
@@ -405,41 +407,29 @@ class CustomerImpactViewSet(ScopedReadOnlyViewSet):
     # ``decide`` and ``accept_price`` are the customer's own (or a change manager recording for
     # it): they ask ``refuse_unless_acting_for`` on the impact before reading the body.
     write_roles = _steps(("price_impact", "Quoting a price impact"))
-
-    def _respond(self, impact):
-        impact = self.get_queryset().get(pk=impact.pk)
-        return Response(CustomerImpactSerializer(impact).data)
+    step_object = "impact"
+    step_answer_class = CustomerImpactSerializer
 
     @action(detail=True, methods=["post"], url_path="price-impact")
     def price_impact(self, request, pk=None):
         """Quote the monthly price impact (contracts whose clause reprices the change)."""
-        impact = self.get_object()
-        serializer = PriceImpactSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.set_price_impact(actor=request.user, impact=impact, **serializer.validated_data)
-        return self._respond(impact)
+        return self.step(request, services.set_price_impact, PriceImpactSerializer)
 
     @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
     def decide(self, request, pk=None):
         """The customer approves or rejects (R11 by policy, R16, R17)."""
-        impact = self.get_object()
-        refuse_unless_acting_for(request.user, impact.customer, action="Approving a change")
-        serializer = DecisionSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.record_customer_decision(
-            actor=request.user, impact=impact, **serializer.validated_data
+        refuse = _acting_for("Approving a change")
+        return self.step(
+            request, services.record_customer_decision, DecisionSerializer, refuse=refuse
         )
-        return self._respond(impact)
 
     @action(detail=True, methods=["post"], url_path="accept-price")
     def accept_price(self, request, pk=None):
         """The customer accepts the new price (needed before scheduling)."""
-        impact = self.get_object()
-        refuse_unless_acting_for(request.user, impact.customer, action="Accepting a price impact")
-        serializer = ContactChoiceSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.accept_price_impact(actor=request.user, impact=impact, **serializer.validated_data)
-        return self._respond(impact)
+        refuse = _acting_for("Accepting a price impact")
+        return self.step(
+            request, services.accept_price_impact, ContactChoiceSerializer, refuse=refuse
+        )
 
 
 class ApprovalViewSet(ScopedReadOnlyViewSet):
@@ -470,7 +460,7 @@ class CustomerTaskWriteSerializer(ScopedWriteSerializer):
         return fields
 
 
-class CustomerTaskViewSet(ServiceBackedViewSet):
+class CustomerTaskViewSet(StepActionMixin, ServiceBackedViewSet):
     """Customer tasks: an internal customer's build/test/deployment work, an external customer's
     scripted deployment steps."""
 
@@ -479,6 +469,8 @@ class CustomerTaskViewSet(ServiceBackedViewSet):
     write_serializer_class = CustomerTaskWriteSerializer
     filterset_fields = ["change", "customer", "kind", "done"]
     http_method_names = ["get", "post", "head", "options"]
+    step_object = "task"
+    step_answer_class = CustomerTaskSerializer
 
     def initial(self, request, *args, **kwargs):
         """Who may add a task, before the body is read: a change manager, or a user of a
@@ -504,8 +496,7 @@ class CustomerTaskViewSet(ServiceBackedViewSet):
 
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
-        task = services.complete_customer_task(actor=request.user, task=self.get_object())
-        return Response(CustomerTaskSerializer(task).data)
+        return self.step(request, services.complete_customer_task)
 
 
 class TrainingRecordSerializer(ScopedWriteSerializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -202,3 +203,54 @@ class ServiceBackedViewSet(
 
     def update_object(self, instance, data):  # pragma: no cover - subclasses implement
         raise NotImplementedError
+
+
+if TYPE_CHECKING:  # what the mixin is mixed into
+    from rest_framework.generics import GenericAPIView as _StepBase
+else:
+    _StepBase = object
+
+
+class StepActionMixin(_StepBase):
+    """Workflow actions written once: ``return self.step(request, services.approve, Input)``.
+
+    One step on one object: find it (scoped by ``get_queryset``, so another customer's object is
+    a 404), ask ``refuse(user, obj)`` who may before the body is read, validate the body with the
+    input serializer, call ``service(actor=user, <step_object>=obj, **input, **extra)``, and
+    answer the object as re-read through ``get_queryset`` in ``step_answer_class`` (what a
+    reader of the object receives). A service's ``DomainError`` or ``ValidationError`` reaches
+    :func:`exception_handler`: a 400 with ``{"detail", "code", "field"}`` or field errors, a
+    403 for a role, the same answers as every other write.
+    """
+
+    #: the keyword the app's services take the object by (``change``, ``demand``, …)
+    step_object: str = ""
+    #: the serializer a step answers the object with (the viewset's reading serializer)
+    step_answer_class: type[serializers.BaseSerializer] | None = None
+
+    def step(
+        self,
+        request,
+        service,
+        input_class: type[serializers.BaseSerializer] | None = None,
+        *,
+        refuse=None,
+        **extra,
+    ) -> Response:
+        obj = self.get_object()
+        if refuse is not None:
+            refuse(request.user, obj)
+        values = {}
+        if input_class is not None:
+            body = input_class(data=request.data, context=self.get_serializer_context())
+            body.is_valid(raise_exception=True)
+            values = body.validated_data
+        service(actor=request.user, **{self.step_object: obj}, **values, **extra)
+        return self.step_answer(obj)
+
+    def step_answer(self, obj, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """``obj`` as its reader receives it, re-read after the step."""
+        assert self.step_answer_class is not None, f"{type(self).__name__}.step_answer_class"
+        fresh = self.get_queryset().get(pk=obj.pk)
+        answer = self.step_answer_class(fresh, context=self.get_serializer_context())
+        return Response(answer.data, status=status_code)

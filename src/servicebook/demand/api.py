@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
 from servicebook.core import params
-from servicebook.core.api import CostAwareSerializer, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet, StepActionMixin
 from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.errors import PermissionDenied
 from servicebook.core.roles import is_provider_staff
@@ -29,6 +29,7 @@ from servicebook.demand.models import (
     Requirement,
 )
 from servicebook.parties.models import Contact
+from servicebook.web.serializers import CostAwareSerializer
 
 
 class RequirementSerializer(serializers.ModelSerializer):
@@ -286,7 +287,17 @@ def demand_queryset():
     )
 
 
-class DemandViewSet(ServiceBackedViewSet):
+def _may_choose(user, demand) -> None:
+    """Who may choose an option, asked of the demand before the body is read."""
+    if not services.may_choose(user, demand):
+        raise PermissionDenied(
+            "Choosing an option needs one of these roles: "
+            + ", ".join(services.DEMAND_MANAGERS)
+            + ", or a user of the requesting customer"
+        )
+
+
+class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
     """Demand and investment requests (R18): internal ones are challenged (business case,
     alternatives, senior-management justification); external ones are checked (legal,
     possible, profitable). Customer users may submit requests and choose an option."""
@@ -298,6 +309,8 @@ class DemandViewSet(ServiceBackedViewSet):
     search_fields = ["reference", "title", "customer__name"]
     ordering_fields = ["reference", "created_at", "required_investment"]
     http_method_names = ["get", "post", "head", "options"]
+    step_object = "demand"
+    step_answer_class = DemandSerializer
     # Checked before the body is read (403 whatever the body). ``create`` and ``choose`` are the
     # customer's too (its own users ask and choose); ``justify`` is senior management's only:
     # ``initial`` and ``choose`` ask the services' rules for those before reading the body.
@@ -331,60 +344,43 @@ class DemandViewSet(ServiceBackedViewSet):
         customer = data.pop("customer")
         return services.create_demand(actor=self.request.user, customer=customer, **data)
 
-    def _respond(self, demand):
-        demand = self.get_queryset().get(pk=demand.pk)
-        return Response(DemandSerializer(demand, context=self.get_serializer_context()).data)
-
-    def _step(self, request, service, input_class, **extra):
-        demand = self.get_object()
-        if self.action == "choose" and not services.may_choose(request.user, demand):
-            raise PermissionDenied(
-                "Choosing an option needs one of these roles: "
-                + ", ".join(services.DEMAND_MANAGERS)
-                + ", or a user of the requesting customer"
-            )
-        serializer = input_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        service(actor=request.user, demand=demand, **serializer.validated_data, **extra)
-        return self._respond(demand)
-
     @action(detail=True, methods=["post"], url_path="business-case")
     def business_case(self, request, pk=None):
         """Record expected outcomes and ROI at the provider's discount rate (internal)."""
-        return self._step(request, services.record_business_case, BusinessCaseInput)
+        return self.step(request, services.record_business_case, BusinessCaseInput)
 
     @action(detail=True, methods=["post"])
     def alternatives(self, request, pk=None):
         """Add an alternative with its cost and the requirements it meets (internal)."""
-        return self._step(request, services.add_alternative, AlternativeInput)
+        return self.step(request, services.add_alternative, AlternativeInput)
 
     @action(detail=True, methods=["post"])
     def choose(self, request, pk=None):
         """The customer chooses an option (a costlier one than a compliant one holds it)."""
-        return self._step(request, services.choose_alternative, ChooseInput)
+        return self.step(request, services.choose_alternative, ChooseInput, refuse=_may_choose)
 
     @action(detail=True, methods=["post"])
     def justify(self, request, pk=None):
         """A senior manager records the senior-management justification (R18)."""
-        return self._step(request, services.record_justification, JustifyInput)
+        return self.step(request, services.record_justification, JustifyInput)
 
     @action(detail=True, methods=["post"], url_path="external-check")
     def external_check(self, request, pk=None):
         """Record legality, feasibility and price against cost plus margin (external)."""
-        return self._step(request, services.record_external_check, ExternalCheckInput)
+        return self.step(request, services.record_external_check, ExternalCheckInput)
 
     @action(detail=True, methods=["post"], url_path="capacity-needs")
     def capacity_needs(self, request, pk=None):
-        return self._step(request, services.set_capacity_need, CapacityNeedInput)
+        return self.step(request, services.set_capacity_need, CapacityNeedInput)
 
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve: the customer's approver commits; capacity is reserved."""
-        return self._step(request, services.approve_demand, ApproveInput)
+        return self.step(request, services.approve_demand, ApproveInput)
 
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._step(request, services.reject_demand, RejectInput)
+        return self.step(request, services.reject_demand, RejectInput)
 
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
