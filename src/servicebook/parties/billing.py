@@ -18,6 +18,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 from servicebook import ports
+from servicebook.core.periods import period_dates
 
 FINANCE = "finance"
 #: The fields of finance's documents these questions read.
@@ -53,12 +54,6 @@ def check_plug_in() -> None:
             )
 
 
-def _period_end(period: str) -> dt.date:
-    year, month = (int(part) for part in period.split("-"))
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
-
-
 def overdue_documents(customer, *, today: dt.date) -> list[OverdueDocument]:
     """The customer's documents still unpaid after their due date.
 
@@ -81,7 +76,7 @@ def overdue_documents(customer, *, today: dt.date) -> list[OverdueDocument]:
             customer=customer, posted=False, recovered__gt=0
         ).values_list("number", "period")
         for number, period in rows:
-            due = _period_end(period)
+            due = period_dates(period)[1]
             if due < today:
                 found.append(OverdueDocument(number, "statement", due))
     return sorted(found, key=lambda doc: (doc.due, doc.number))
