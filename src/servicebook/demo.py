@@ -102,9 +102,78 @@ def _load() -> None:
     _suspend_for_non_payment(customers)
 
 
+# key: (code, name, description, offered to, data locations)
+SERVICES = {
+    "workplace": (
+        "workplace",
+        "Workplace IT",
+        "Managed laptops, Microsoft 365 and collaboration tools.",
+        "all",
+        ("FR",),
+    ),
+    "desk": (
+        "service-desk",
+        "Service Desk",
+        "24×7 support for every user, in 4 languages.",
+        "all",
+        ("FR",),
+    ),
+    "hosting": (
+        "cloud-hosting",
+        "Cloud Hosting",
+        "Virtual machines and storage in two data centres (Paris and Frankfurt).",
+        "all",
+        ("FR", "DE"),
+    ),
+    "consulting": (
+        "consulting",
+        "IT Consulting",
+        "Architecture and delivery consulting.",
+        "external",
+        ("FR",),
+    ),
+    "research": (
+        "research-computing",
+        "Secure Research Computing",
+        "Isolated compute for confidential research.",
+        "internal",
+        ("FR",),
+    ),
+    "payroll": (
+        "payroll",
+        "Payroll Application",
+        "The group's payroll system.",
+        "internal",
+        ("FR",),
+    ),
+}
+# key: (service key, code, name, unit, list price, standard unit cost), charged per unit unless
+# CHARGE_MODELS says otherwise
+OFFERINGS = {
+    "laptop": ("workplace", "laptop", "Managed laptop", "device_month", "45", "32"),
+    "m365": ("workplace", "m365-seat", "Microsoft 365 seat", "user_month", "18", "12.5"),
+    "desk": ("desk", "desk-user", "Service desk per user", "user_month", "9.5", "6.8"),
+    "vm": ("hosting", "vm-hour", "Virtual machine", "vm_hour", "0.09", "0.045"),
+    "storage": ("hosting", "storage-gb", "Block storage", "gb_month", "0.12", "0.05"),
+    "backup": ("hosting", "backup-500", "Backup, packs of 500 GB", "gb_month", "40", "0.06"),
+    "consulting": ("consulting", "consulting-hour", "Consultant", "hour", "120", "85"),
+    "hpc": ("research", "hpc-node-hour", "Secure node", "vm_hour", "1.10", "0.95"),
+    "payroll": ("payroll", "payroll-run", "Payroll, monthly run", "month", "2500", "2100"),
+}
+CHARGE_MODELS = {
+    "vm": {
+        "charge_model": "graduated",
+        "tiers": [(D(0), D("0.09")), (D(1000), D("0.07")), (D(10000), D("0.05"))],
+    },
+    "storage": {"charge_model": "volume", "tiers": [(D(0), D("0.12")), (D(10000), D("0.09"))]},
+    "backup": {"charge_model": "package", "package_size": D(500)},
+    "payroll": {"charge_model": "flat"},
+}
+
+
 def _catalog(provider: Provider) -> dict:
-    def service(code, name, description, offered_to="all", locations=("FR",)):
-        return catalog.create_service(
+    services = {
+        key: catalog.create_service(
             actor=None,
             provider=provider,
             code=code,
@@ -114,85 +183,21 @@ def _catalog(provider: Provider) -> dict:
             offered_to=offered_to,
             data_locations=list(locations),
         )
-
-    def offering(svc, code, name, unit, price, cost, model="per_unit", **extra):
-        return catalog.create_offering(
+        for key, (code, name, description, offered_to, locations) in SERVICES.items()
+    }
+    return {
+        key: catalog.create_offering(
             actor=None,
-            service=svc,
+            service=services[service],
             code=code,
             name=name,
             unit=unit,
-            charge_model=model,
             list_price=D(price),
             currency="EUR",
             standard_unit_cost=D(cost),
-            **extra,
+            **CHARGE_MODELS.get(key, {"charge_model": "per_unit"}),
         )
-
-    workplace = service(
-        "workplace", "Workplace IT", "Managed laptops, Microsoft 365 and collaboration tools."
-    )
-    desk = service("service-desk", "Service Desk", "24×7 support for every user, in 4 languages.")
-    hosting = service(
-        "cloud-hosting",
-        "Cloud Hosting",
-        "Virtual machines and storage in two data centres (Paris and Frankfurt).",
-        locations=("FR", "DE"),
-    )
-    consulting = service(
-        "consulting",
-        "IT Consulting",
-        "Architecture and delivery consulting.",
-        offered_to="external",
-    )
-    research = service(
-        "research-computing",
-        "Secure Research Computing",
-        "Isolated compute for confidential research.",
-        offered_to="internal",
-    )
-    payroll = service(
-        "payroll", "Payroll Application", "The group's payroll system.", offered_to="internal"
-    )
-    return {
-        "laptop": offering(workplace, "laptop", "Managed laptop", "device_month", "45", "32"),
-        "m365": offering(workplace, "m365-seat", "Microsoft 365 seat", "user_month", "18", "12.5"),
-        "desk": offering(desk, "desk-user", "Service desk per user", "user_month", "9.5", "6.8"),
-        "vm": offering(
-            hosting,
-            "vm-hour",
-            "Virtual machine",
-            "vm_hour",
-            "0.09",
-            "0.045",
-            model="graduated",
-            tiers=[(D(0), D("0.09")), (D(1000), D("0.07")), (D(10000), D("0.05"))],
-        ),
-        "storage": offering(
-            hosting,
-            "storage-gb",
-            "Block storage",
-            "gb_month",
-            "0.12",
-            "0.05",
-            model="volume",
-            tiers=[(D(0), D("0.12")), (D(10000), D("0.09"))],
-        ),
-        "backup": offering(
-            hosting,
-            "backup-500",
-            "Backup, packs of 500 GB",
-            "gb_month",
-            "40",
-            "0.06",
-            model="package",
-            package_size=D(500),
-        ),
-        "consulting": offering(consulting, "consulting-hour", "Consultant", "hour", "120", "85"),
-        "hpc": offering(research, "hpc-node-hour", "Secure node", "vm_hour", "1.10", "0.95"),
-        "payroll": offering(
-            payroll, "payroll-run", "Payroll, monthly run", "month", "2500", "2100", model="flat"
-        ),
+        for key, (service, code, name, unit, price, cost) in OFFERINGS.items()
     }
 
 
@@ -203,11 +208,72 @@ EVIDENCE = {
     "jurisdiction": "Data protection terms reviewed for the customer's jurisdiction.",
     "financial": "Credit report: low risk; payment history checked.",
 }
+# key: (code, name, business unit, cost centre, funding model, budget per period)
+INTERNAL_CUSTOMERS = {
+    "marketing": ("marketing", "Marketing", "Group Marketing", "CC-4100", "chargeback", "14000"),
+    "finance": (
+        "finance-dept",
+        "Finance & Accounting",
+        "Group Finance",
+        "CC-2100",
+        "showback",
+        "9000",
+    ),
+    "hr": ("hr", "Human Resources", "Group HR", "CC-3100", "central_allocation", "6000"),
+    "rnd": ("rnd", "R&D Lab", "Research & Development", "CC-7700", "chargeback", "40000"),
+}
+# key: (code, name, legal name, jurisdiction, payment terms in days, credit limit), in EUR
+EXTERNAL_CUSTOMERS = {
+    "airline": ("skybridge", "SkyBridge Airlines", "SkyBridge Airlines S.A.", "FR", 30, "500000"),
+    "retail": ("meridian", "Meridian Retail", "Meridian Retail GmbH", "DE", 45, "250000"),
+    "orion": ("orion", "Orion Logistics", "Orion Logistics B.V.", "NL", 7, "40000"),
+    "pacific": ("pacific", "Pacific Analytics", "Pacific Analytics Pte. Ltd.", "SG", 30, "80000"),
+}
+CUSTOMER_DETAILS = {
+    "rnd": {
+        "confidential": True,
+        "description": "Confidential research on new materials; data must stay on premises.",
+    },
+    "airline": {
+        "registration_number": "FR 552 100 554",
+        "description": "Consulting and hosting; settled two-thirds in cash, one-third in tickets.",
+    },
+    "retail": {
+        "registration_number": "HRB 123456",
+        "description": "Workplace and service desk for 300 stores, with service credits.",
+    },
+    "orion": {
+        "registration_number": "NL 34123456",
+        "description": "Workplace for a logistics firm; suspended after invoices went unpaid.",
+    },
+    "pacific": {
+        "registration_number": "201912345K",
+        "description": "Hosting for a Singapore analytics firm (another jurisdiction).",
+    },
+}
+# customer key → [(name, title, authority limit, approver and billing contact?)]
+CONTACTS = {
+    "marketing": [("Clara Dupont", "Head of Marketing", "200000", True)],
+    "finance": [("Jonas Weber", "CFO Office", "300000", True)],
+    "hr": [("Amira Haddad", "HR Director", "100000", True)],
+    "rnd": [
+        ("Dr. Lena Novak", "Director of Research", "1000000", True),
+        ("Tom Richter", "Lab IT Coordinator", None, False),
+    ],
+    "airline": [
+        ("Marc Lefèvre", "VP Digital", "600000", True),
+        ("Sophie Martin", "IT Procurement", "50000", False),
+    ],
+    "retail": [("Katrin Vogel", "COO", "400000", True)],
+    "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
+    "orion": [("Pieter de Vries", "Managing Director", "100000", True)],
+}
 
 
 def _customers(provider: Provider) -> dict:
-    def internal(code, name, unit, centre, funding, budget, **extra):
-        return parties.create_customer(
+    customers = {}
+    for key, (code, name, unit, centre, funding, budget) in INTERNAL_CUSTOMERS.items():
+        customers[key] = parties.create_customer(
             actor=None,
             provider=provider,
             kind="internal",
@@ -218,11 +284,10 @@ def _customers(provider: Provider) -> dict:
             funding_model=funding,
             budget_per_period=D(budget),
             exclusivity_commitment=True,
-            **extra,
+            **CUSTOMER_DETAILS.get(key, {}),
         )
-
-    def external(code, name, legal_name, jurisdiction, terms, credit, **extra):
-        return parties.create_customer(
+    for key, (code, name, legal_name, jurisdiction, terms, credit) in EXTERNAL_CUSTOMERS.items():
+        customers[key] = parties.create_customer(
             actor=None,
             provider=provider,
             kind="external",
@@ -233,87 +298,17 @@ def _customers(provider: Provider) -> dict:
             currency="EUR",
             payment_terms_days=terms,
             credit_limit=D(credit),
-            **extra,
+            **CUSTOMER_DETAILS[key],
         )
+    _contacts(customers)
+    for key, customer in customers.items():
+        _due_diligence(key, customer)
+        parties.change_customer_status(actor=None, customer=customer, to_status="active")
+    return customers
 
-    customers = {
-        "marketing": internal(
-            "marketing", "Marketing", "Group Marketing", "CC-4100", "chargeback", "14000"
-        ),
-        "finance": internal(
-            "finance-dept", "Finance & Accounting", "Group Finance", "CC-2100", "showback", "9000"
-        ),
-        "hr": internal(
-            "hr", "Human Resources", "Group HR", "CC-3100", "central_allocation", "6000"
-        ),
-        "rnd": internal(
-            "rnd",
-            "R&D Lab",
-            "Research & Development",
-            "CC-7700",
-            "chargeback",
-            "40000",
-            confidential=True,
-            description="Confidential research on new materials; data must stay on premises.",
-        ),
-        "airline": external(
-            "skybridge",
-            "SkyBridge Airlines",
-            "SkyBridge Airlines S.A.",
-            "FR",
-            30,
-            "500000",
-            registration_number="FR 552 100 554",
-            description="Consulting and hosting; settled two-thirds in cash, one-third in tickets.",
-        ),
-        "retail": external(
-            "meridian",
-            "Meridian Retail",
-            "Meridian Retail GmbH",
-            "DE",
-            45,
-            "250000",
-            registration_number="HRB 123456",
-            description="Workplace and service desk for 300 stores, with service credits.",
-        ),
-        "orion": external(
-            "orion",
-            "Orion Logistics",
-            "Orion Logistics B.V.",
-            "NL",
-            7,
-            "40000",
-            registration_number="NL 34123456",
-            description="Workplace for a logistics firm; suspended after invoices went unpaid.",
-        ),
-        "pacific": external(
-            "pacific",
-            "Pacific Analytics",
-            "Pacific Analytics Pte. Ltd.",
-            "SG",
-            30,
-            "80000",
-            registration_number="201912345K",
-            description="Hosting for a Singapore analytics firm (another jurisdiction).",
-        ),
-    }
-    contacts = {
-        "marketing": [("Clara Dupont", "Head of Marketing", "200000", True)],
-        "finance": [("Jonas Weber", "CFO Office", "300000", True)],
-        "hr": [("Amira Haddad", "HR Director", "100000", True)],
-        "rnd": [
-            ("Dr. Lena Novak", "Director of Research", "1000000", True),
-            ("Tom Richter", "Lab IT Coordinator", None, False),
-        ],
-        "airline": [
-            ("Marc Lefèvre", "VP Digital", "600000", True),
-            ("Sophie Martin", "IT Procurement", "50000", False),
-        ],
-        "retail": [("Katrin Vogel", "COO", "400000", True)],
-        "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
-        "orion": [("Pieter de Vries", "Managing Director", "100000", True)],
-    }
-    for key, people in contacts.items():
+
+def _contacts(customers: dict) -> None:
+    for key, people in CONTACTS.items():
         for name, title, limit, approver in people:
             parties.create_contact(
                 actor=None,
@@ -327,109 +322,71 @@ def _customers(provider: Provider) -> dict:
                 is_billing=approver,
                 authority_limit=D(limit) if limit else None,
             )
-    for key, customer in customers.items():
-        if key == "pacific":
-            parties.waive_due_diligence(
-                actor=None,
-                customer=customer,
-                reason="no_time",
-                explanation="The customer needed hosting within a week for a product launch; "
-                "the financial standing check could not be completed in time.",
-            )
-        else:
-            due_diligence = parties.start_due_diligence(actor=None, customer=customer)
-            for check in due_diligence.checks.all():
-                parties.record_check(
-                    actor=None, check=check, outcome="passed", evidence=EVIDENCE[check.check_type]
-                )
-            parties.conclude_due_diligence(actor=None, due_diligence=due_diligence)
-        parties.change_customer_status(actor=None, customer=customer, to_status="active")
-    return customers
+
+
+def _due_diligence(key: str, customer) -> None:
+    """Every customer's checks pass, except Pacific's, waived for lack of time."""
+    if key == "pacific":
+        parties.waive_due_diligence(
+            actor=None,
+            customer=customer,
+            reason="no_time",
+            explanation="The customer needed hosting within a week for a product launch; "
+            "the financial standing check could not be completed in time.",
+        )
+        return
+    due_diligence = parties.start_due_diligence(actor=None, customer=customer)
+    for check in due_diligence.checks.all():
+        parties.record_check(
+            actor=None, check=check, outcome="passed", evidence=EVIDENCE[check.check_type]
+        )
+    parties.conclude_due_diligence(actor=None, due_diligence=due_diligence)
+
+
+# customer key: (reference, title, lines of (offering key, quantity))
+AGREEMENTS = {
+    "marketing": (
+        "SLA-MKT-2026",
+        "Marketing workplace and hosting",
+        [("laptop", "85"), ("m365", "90"), ("desk", "90"), ("vm", "3000"), ("storage", "4000")],
+    ),
+    "finance": (
+        "SLA-FIN-2026",
+        "Finance workplace and payroll",
+        [("laptop", "60"), ("m365", "60"), ("desk", "60"), ("payroll", "1")],
+    ),
+    "hr": ("SLA-HR-2026", "HR workplace", [("laptop", "40"), ("m365", "40"), ("desk", "40")]),
+    "rnd": (
+        "SLA-RND-2026",
+        "Secure research computing",
+        [
+            ("laptop", "120"),
+            ("m365", "120"),
+            ("desk", "120"),
+            ("hpc", "20000"),
+            ("storage", "60000"),
+            ("backup", "60000"),
+        ],
+    ),
+    "airline": (
+        "CT-SKY-2026",
+        "Digital consulting and hosting",
+        [("consulting", "160"), ("vm", "12000"), ("storage", "20000")],
+    ),
+    "retail": (
+        "CT-MER-2026",
+        "Store workplace and service desk",
+        [("laptop", "300"), ("m365", "320"), ("desk", "320"), ("backup", "8000")],
+    ),
+    "orion": ("CT-ORI-2026", "Depot workplace", [("laptop", "40"), ("m365", "40")]),
+    "pacific": ("CT-PAC-2026", "Analytics hosting", [("vm", "6000"), ("storage", "15000")]),
+}
+NEGOTIATED_PRICES = {("retail", "laptop"): D("42"), ("airline", "consulting"): D("115")}
 
 
 def _agreements(customers: dict, offerings: dict) -> dict:
-    plan = {
-        "marketing": (
-            "SLA-MKT-2026",
-            "Marketing workplace and hosting",
-            [
-                ("laptop", "85"),
-                ("m365", "90"),
-                ("desk", "90"),
-                ("vm", "3000"),
-                ("storage", "4000"),
-            ],
-        ),
-        "finance": (
-            "SLA-FIN-2026",
-            "Finance workplace and payroll",
-            [
-                ("laptop", "60"),
-                ("m365", "60"),
-                ("desk", "60"),
-                ("payroll", "1"),
-            ],
-        ),
-        "hr": (
-            "SLA-HR-2026",
-            "HR workplace",
-            [
-                ("laptop", "40"),
-                ("m365", "40"),
-                ("desk", "40"),
-            ],
-        ),
-        "rnd": (
-            "SLA-RND-2026",
-            "Secure research computing",
-            [
-                ("laptop", "120"),
-                ("m365", "120"),
-                ("desk", "120"),
-                ("hpc", "20000"),
-                ("storage", "60000"),
-                ("backup", "60000"),
-            ],
-        ),
-        "airline": (
-            "CT-SKY-2026",
-            "Digital consulting and hosting",
-            [
-                ("consulting", "160"),
-                ("vm", "12000"),
-                ("storage", "20000"),
-            ],
-        ),
-        "retail": (
-            "CT-MER-2026",
-            "Store workplace and service desk",
-            [
-                ("laptop", "300"),
-                ("m365", "320"),
-                ("desk", "320"),
-                ("backup", "8000"),
-            ],
-        ),
-        "orion": (
-            "CT-ORI-2026",
-            "Depot workplace",
-            [
-                ("laptop", "40"),
-                ("m365", "40"),
-            ],
-        ),
-        "pacific": (
-            "CT-PAC-2026",
-            "Analytics hosting",
-            [
-                ("vm", "6000"),
-                ("storage", "15000"),
-            ],
-        ),
-    }
-    prices = {("retail", "laptop"): D("42"), ("airline", "consulting"): D("115")}
     created = {}
-    for key, (reference, title, lines) in plan.items():
+    for key, (reference, title, lines) in AGREEMENTS.items():
         agreement = agreements.create_agreement(
             actor=None,
             customer=customers[key],
@@ -444,7 +401,7 @@ def _agreements(customers: dict, offerings: dict) -> dict:
                 agreement=agreement,
                 offering=offerings[offering_key],
                 quantity=D(quantity),
-                unit_price=prices.get((key, offering_key)),
+                unit_price=NEGOTIATED_PRICES.get((key, offering_key)),
             )
         _prepare_for_activation(key, agreement)
         created[key] = agreements.change_agreement_status(

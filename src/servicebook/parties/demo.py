@@ -19,13 +19,18 @@ SURVEY = {  # customer → scores for months 2026-07 … 2026-10 on its main ser
 
 
 def load(ctx) -> None:
-    customers, offerings = ctx.customers, ctx.offerings
+    _objectives(ctx.provider, ctx.customers, ctx.offerings)
+    _commitments(ctx.customers, hosting=ctx.offerings["vm"].service)
+    _feedback(ctx.customers, ctx.offerings)
+
+
+def _objectives(provider, customers: dict, offerings: dict) -> None:
+    """The organization's objectives, shared by the customers and services that serve them."""
     workplace = offerings["laptop"].service
     hosting = offerings["vm"].service
-    research = offerings["hpc"].service
     services.create_objective(
         actor=None,
-        provider=ctx.provider,
+        provider=provider,
         title="Grow digital revenue by 20% by 2028",
         description="Online campaigns and e-commerce need reliable, fast workplaces and hosting.",
         customers=[customers["marketing"], customers["finance"]],
@@ -33,19 +38,23 @@ def load(ctx) -> None:
     )
     services.create_objective(
         actor=None,
-        provider=ctx.provider,
+        provider=provider,
         title="Protect the group's research and intellectual property",
         description="Confidential research stays on premises, isolated and audited.",
         customers=[customers["rnd"]],
-        services=[research],
+        services=[offerings["hpc"].service],
     )
     services.create_objective(
         actor=None,
-        provider=ctx.provider,
+        provider=provider,
         title="Cut the cost of operations by 10%",
         customers=[customers["hr"], customers["finance"]],
         services=[offerings["desk"].service],
     )
+
+
+def _commitments(customers: dict, *, hosting) -> None:
+    """Internal customers' funding and exclusivity commitments, and their breaches (R19)."""
     start = dt.date(2026, 1, 1)
     for key in ("marketing", "finance", "hr", "rnd"):
         customer = customers[key]
@@ -82,7 +91,13 @@ def load(ctx) -> None:
         note="A freelance web agency hosts the autumn campaign site outside IT.",
     )
     services.detect_funding_breaches(actor=None, on=dt.date(2026, 10, 1))
-    main_service = {"airline": hosting, "pacific": hosting, "rnd": research}
+
+
+def _feedback(customers: dict, offerings: dict) -> None:
+    """Monthly satisfaction scores on each customer's main service, and one design request."""
+    workplace = offerings["laptop"].service
+    hosting = offerings["vm"].service
+    main_service = {"airline": hosting, "pacific": hosting, "rnd": offerings["hpc"].service}
     rows = []
     for key, scores in SURVEY.items():
         service = main_service.get(key, workplace)
