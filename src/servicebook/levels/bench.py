@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -217,76 +217,104 @@ def servicenow_rows(
     produced, number = 0, 0
     while produced < n_rows:
         number += 1
-        opened = start + int(rng.integers(0, span))
-        impact, urgency = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        priority = _MATRIX.get((impact, urgency), 4)
-        steps: list[tuple[str, int]] = [("New", opened)]
-        t = opened + int(rng.integers(60, 4 * _HOUR))
-        steps.append(("Active", t))
-        for _ in range(int(rng.integers(0, 3))):  # reassignments: same state, new update
-            t += int(rng.integers(600, 6 * _HOUR))
-            steps.append(("Active", t))
-        for _ in range(int(rng.choice([0, 0, 1, 2]))):
-            t += int(rng.integers(600, 8 * _HOUR))
-            steps.append((_AWAITING[int(rng.integers(0, 4))], t))
-            t += int(rng.integers(_HOUR, 48 * _HOUR))
-            steps.append(("Active", t))
-        t += int(rng.integers(_HOUR, 72 * _HOUR))
-        steps.append(("Resolved", t))
-        reopened = rng.random() < 0.05
-        if reopened:
-            t += int(rng.integers(_HOUR, 24 * _HOUR))
-            steps.append(("Active", t))
-            t += int(rng.integers(_HOUR, 24 * _HOUR))
-            steps.append(("Resolved", t))
-        resolved = t
-        closed = resolved + 5 * 86_400
-        steps.append(("Closed", closed))
-        made_sla = "true" if rng.random() < 0.9 else "false"
-        group = f"Group {int(rng.integers(1, 80))}"
-        for sequence, (state, at) in enumerate(steps):
-            row = {
-                "number": f"{prefix}{number:07d}",
-                "incident_state": state,
-                "active": "false" if state == "Closed" else "true",
-                "reassignment_count": str(min(sequence, 3)),
-                "reopen_count": "1" if reopened and sequence >= len(steps) - 3 else "0",
-                "sys_mod_count": str(sequence),
-                "made_sla": made_sla,
-                "caller_id": f"Caller {int(rng.integers(1, 5000))}",
-                "opened_by": f"Opened by  {int(rng.integers(1, 200))}",
-                "opened_at": servicenow_date(opened, tz),
-                "sys_created_by": "?",
-                "sys_created_at": "?",
-                "sys_updated_by": f"Updated by {int(rng.integers(1, 900))}",
-                "sys_updated_at": servicenow_date(at, tz),
-                "contact_type": "Phone",
-                "location": f"Location {int(rng.integers(1, 200))}",
-                "category": f"Category {int(rng.integers(1, 60))}",
-                "subcategory": f"Subcategory {int(rng.integers(1, 250))}",
-                "u_symptom": f"Symptom {int(rng.integers(1, 500))}",
-                "cmdb_ci": "?",
-                "impact": _LEVELS[impact],
-                "urgency": _LEVELS[urgency],
-                "priority": _PRIORITIES[priority],
-                "assignment_group": group,
-                "assigned_to": "?",
-                "knowledge": "false",
-                "u_priority_confirmation": "false",
-                "notify": "Do Not Notify",
-                "problem_id": "?",
-                "rfc": "?",
-                "vendor": "?",
-                "caused_by": "?",
-                "closed_code": "code 5" if state == "Closed" else "?",
-                "resolved_by": "Resolved by 149",
-                "resolved_at": servicenow_date(resolved, tz),
-                "closed_at": servicenow_date(closed, tz),
-            }
+        incident = _incident(rng, f"{prefix}{number:07d}", start + int(rng.integers(0, span)))
+        for sequence, (state, at) in enumerate(incident.steps):
+            row = _event_row(rng, incident, sequence, state, servicenow_date(at, tz), tz)
             if agreement is not None:
                 row["agreement"] = agreement
             yield row
             produced += 1
+
+
+class _Incident(NamedTuple):
+    number: str
+    impact: int
+    urgency: int
+    steps: list[tuple[str, int]]  # (state, epoch seconds), the last one Closed
+    reopened: bool
+    made_sla: str
+    group: str
+
+    @property
+    def resolved(self) -> int:
+        return self.steps[-2][1]
+
+    @property
+    def closed(self) -> int:
+        return self.steps[-1][1]
+
+
+def _incident(rng: np.random.Generator, number: str, opened: int) -> _Incident:
+    """One incident's life (its random draws in the order the export's rows were first made)."""
+    impact, urgency = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    steps: list[tuple[str, int]] = [("New", opened)]
+    t = opened + int(rng.integers(60, 4 * _HOUR))
+    steps.append(("Active", t))
+    for _ in range(int(rng.integers(0, 3))):  # reassignments: same state, new update
+        t += int(rng.integers(600, 6 * _HOUR))
+        steps.append(("Active", t))
+    for _ in range(int(rng.choice([0, 0, 1, 2]))):
+        t += int(rng.integers(600, 8 * _HOUR))
+        steps.append((_AWAITING[int(rng.integers(0, 4))], t))
+        t += int(rng.integers(_HOUR, 48 * _HOUR))
+        steps.append(("Active", t))
+    t += int(rng.integers(_HOUR, 72 * _HOUR))
+    steps.append(("Resolved", t))
+    reopened = rng.random() < 0.05
+    if reopened:
+        t += int(rng.integers(_HOUR, 24 * _HOUR))
+        steps.append(("Active", t))
+        t += int(rng.integers(_HOUR, 24 * _HOUR))
+        steps.append(("Resolved", t))
+    steps.append(("Closed", t + 5 * 86_400))
+    made_sla = "true" if rng.random() < 0.9 else "false"
+    group = f"Group {int(rng.integers(1, 80))}"
+    return _Incident(number, impact, urgency, steps, bool(reopened), made_sla, group)
+
+
+def _event_row(
+    rng: np.random.Generator, incident: _Incident, sequence: int, state: str, at: str, tz: str
+) -> dict[str, str]:
+    """One update of an incident, as the export writes it (``at``: when it was updated)."""
+    last = len(incident.steps) - 1
+    return {
+        "number": incident.number,
+        "incident_state": state,
+        "active": "false" if state == "Closed" else "true",
+        "reassignment_count": str(min(sequence, 3)),
+        "reopen_count": "1" if incident.reopened and sequence >= last - 2 else "0",
+        "sys_mod_count": str(sequence),
+        "made_sla": incident.made_sla,
+        "caller_id": f"Caller {int(rng.integers(1, 5000))}",
+        "opened_by": f"Opened by  {int(rng.integers(1, 200))}",
+        "opened_at": servicenow_date(incident.steps[0][1], tz),
+        "sys_created_by": "?",
+        "sys_created_at": "?",
+        "sys_updated_by": f"Updated by {int(rng.integers(1, 900))}",
+        "sys_updated_at": at,
+        "contact_type": "Phone",
+        "location": f"Location {int(rng.integers(1, 200))}",
+        "category": f"Category {int(rng.integers(1, 60))}",
+        "subcategory": f"Subcategory {int(rng.integers(1, 250))}",
+        "u_symptom": f"Symptom {int(rng.integers(1, 500))}",
+        "cmdb_ci": "?",
+        "impact": _LEVELS[incident.impact],
+        "urgency": _LEVELS[incident.urgency],
+        "priority": _PRIORITIES[_MATRIX.get((incident.impact, incident.urgency), 4)],
+        "assignment_group": incident.group,
+        "assigned_to": "?",
+        "knowledge": "false",
+        "u_priority_confirmation": "false",
+        "notify": "Do Not Notify",
+        "problem_id": "?",
+        "rfc": "?",
+        "vendor": "?",
+        "caused_by": "?",
+        "closed_code": "code 5" if state == "Closed" else "?",
+        "resolved_by": "Resolved by 149",
+        "resolved_at": servicenow_date(incident.resolved, tz),
+        "closed_at": servicenow_date(incident.closed, tz),
+    }
 
 
 def write_servicenow_export(path, n_rows: int, **options) -> int:
