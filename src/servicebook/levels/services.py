@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from servicebook import ports
@@ -24,14 +23,12 @@ from servicebook.levels.measure import availability_periods, measure_time_target
 from servicebook.levels.models import (
     Attainment,
     Credit,
-    CreditEvent,
     CreditStatus,
     ImportBatch,
     LevelsState,
     Outage,
     PriorityMatrixSetting,
     Ticket,
-    TicketStateChange,
 )
 from servicebook.levels.selectors import (
     fingerprint,
@@ -41,6 +38,10 @@ from servicebook.levels.selectors import (
     resolve_agreement,
     time_targets,
 )
+from servicebook.levels.ticket_writes import CHUNK as _CHUNK
+from servicebook.levels.ticket_writes import ImportResult, TicketWrites
+from servicebook.levels.ticket_writes import utc as _dt
+from servicebook.levels.workflows import CREDIT
 from servicebook.policy import BreachConsequence
 
 LEVEL_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -48,64 +49,9 @@ RECOMPUTERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER, Role.FINANCE)
 CREDIT_APPLIERS = (Role.PROVIDER_ADMIN, Role.FINANCE)
 FORMATS = ("servicenow", "csv")
 MAX_API_ROWS = 20_000
-_CHUNK = 2_000
-
-TICKET_FIELDS = (
-    "kind",
-    "short_description",
-    "state",
-    "active",
-    "impact",
-    "urgency",
-    "priority",
-    "source_priority",
-    "category",
-    "assignment_group",
-    "contact_type",
-    "caller",
-    "opened_at",
-    "resolved_at",
-    "closed_at",
-    "reassignment_count",
-    "reopen_count",
-    "source_made_sla",
-)
-
-
-def _dt(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 # --- intake ----------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportResult:
-    """What an import did. ``rows_read == rows_accepted + rows_rejected`` always."""
-
-    rows_read: int = 0
-    tickets_created: int = 0
-    tickets_updated: int = 0
-    tickets_unchanged: int = 0
-    rows_accepted: int = 0
-    rejects: list[tuple[int, Mapping, str]] = field(default_factory=list)
-    agreements: list[str] = field(default_factory=list)
-    batch: ImportBatch | None = None
-
-    @property
-    def rows_rejected(self) -> int:
-        return len(self.rejects)
-
-    def summary(self) -> dict:
-        return {
-            "rows_read": self.rows_read,
-            "rows_accepted": self.rows_accepted,
-            "rows_rejected": self.rows_rejected,
-            "tickets_created": self.tickets_created,
-            "tickets_updated": self.tickets_updated,
-            "tickets_unchanged": self.tickets_unchanged,
-            "agreements": self.agreements,
-        }
 
 
 def _priority(parsed: intake.ParsedTicket, cells: dict) -> int:
@@ -165,6 +111,28 @@ def import_tickets(
     CSV row replaces the ticket's history). Affected agreements are recomputed.
     """
     require_role(actor, *LEVEL_EDITORS, action="Importing tickets")
+    source = _checked_import(fmt, source, agreement, time_zone, columns)
+    rows = list(rows)
+    parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
+    parsed, rejects = parse(rows, agreement=agreement, tz=time_zone)
+    result = ImportResult(rows_read=len(rows), rejects=list(rejects))
+    agreements, matrices, existing = _references(actor, source, parsed)
+    placed = _place(parsed, agreements, matrices, existing, rows, result.rejects)
+    writes = TicketWrites(source=source, fmt=fmt, now=timezone.now())
+    writes.plan(placed, existing, result)
+    writes.save(result)
+    by_pk = {a.pk: a for a in agreements.values() if a is not None}
+    _summarize(
+        result, by_pk, writes.touched, actor=actor, fmt=fmt, source=source, filename=filename
+    )
+    if recompute:
+        for pk in sorted(writes.touched):
+            recompute_attainment(actor=None, agreement=by_pk[pk], reason="tickets imported")
+    return result
+
+
+def _checked_import(fmt, source, agreement, time_zone, columns) -> str:
+    """The import's source name, once its format, names, zone and columns are known good."""
     if fmt not in FORMATS:
         raise DomainError(f"unknown format {fmt!r}: use servicenow or csv", field="format")
     source = (source or fmt).strip()
@@ -179,14 +147,12 @@ def import_tickets(
             intake.check_columns(columns, fmt, has_agreement=bool(agreement))
     except ValueError as error:
         raise DomainError(str(error), field="file") from None
-    rows = list(rows)
-    parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
-    parsed, rejects = parse(rows, agreement=agreement, tz=time_zone)
-    result = ImportResult(rows_read=len(rows), rejects=list(rejects))
+    return source
 
-    def reject(ticket: intake.ParsedTicket, reason: str) -> None:
-        result.rejects.extend((n, rows[n - 1], reason) for n in ticket.rows)
 
+def _references(actor, source: str, parsed: list[intake.ParsedTicket]):
+    """The agreements the tickets name (None: unknown or not visible to ``actor``), their
+    priority matrices, and the tickets already imported from ``source`` by number."""
     visible = Agreement.objects.visible_to(actor) if actor is not None else Agreement.objects
     agreements = {ref: resolve_agreement(ref, visible) for ref in {t.agreement for t in parsed}}
     matrices = {
@@ -197,106 +163,34 @@ def import_tickets(
     for i in range(0, len(numbers), _CHUNK):
         for ticket in Ticket.objects.filter(source=source, number__in=numbers[i : i + _CHUNK]):
             existing[ticket.number] = ticket
+    return agreements, matrices, existing
 
+
+def _place(parsed, agreements, matrices, existing, rows, rejects) -> list:
+    """Each ticket with its agreement and field values; the rows of a ticket that cannot be
+    placed go to ``rejects`` with the reason."""
     placed: list[tuple[intake.ParsedTicket, Agreement, dict]] = []
     for ticket in parsed:
         target = agreements[ticket.agreement]
-        if target is None:
-            reject(ticket, f"unknown agreement {ticket.agreement!r}")
-            continue
         old = existing.get(ticket.number)
-        if old is not None and old.agreement_id != target.pk:
-            reject(ticket, f"{ticket.number} already belongs to another agreement")
-            continue
         try:
+            if target is None:
+                raise intake.RowError(f"unknown agreement {ticket.agreement!r}")
+            if old is not None and old.agreement_id != target.pk:
+                raise intake.RowError(f"{ticket.number} already belongs to another agreement")
             values = _ticket_values(ticket, _priority(ticket, matrices[ticket.agreement]))
         except intake.RowError as error:
-            reject(ticket, str(error))
+            rejects.extend((n, rows[n - 1], str(error)) for n in ticket.rows)
             continue
         placed.append((ticket, target, values))
+    return placed
 
-    touched: set[int] = set()
-    now = timezone.now()
-    new_objects, new_parsed = [], []
-    changed_tickets: list[Ticket] = []
-    history_by_ticket = _existing_history(
-        [existing[t.number].pk for t, _, _ in placed if t.number in existing]
-    )
-    history_new: list[TicketStateChange] = []
-    history_update: list[TicketStateChange] = []
-    history_delete: list[int] = []
-    for ticket, target, values in placed:
-        result.rows_accepted += len(ticket.rows)
-        old = existing.get(ticket.number)
-        if old is None:
-            obj = Ticket(agreement=target, source=source, number=ticket.number, **values)
-            obj.created_at = obj.updated_at = now
-            new_objects.append(obj)
-            new_parsed.append(ticket)
-            continue
-        stored = history_by_ticket.get(old.pk, {})
-        stored_last = max(stored) if stored else -1
-        changed = False
-        if fmt == "csv":
-            wanted = {seq: (at, state) for seq, at, state in ticket.history}
-            current = {seq: (int(h.at.timestamp()), h.state) for seq, h in stored.items()}
-            if wanted != current:
-                history_delete.extend(h.pk for h in stored.values())
-                history_new.extend(_history_rows(old, ticket.history))
-                changed = True
-        else:
-            for seq, at, state in ticket.history:
-                row = stored.get(seq)
-                if row is None:
-                    history_new.append(
-                        TicketStateChange(ticket=old, sequence=seq, at=_dt(at), state=state)
-                    )
-                    changed = True
-                elif int(row.at.timestamp()) != at or row.state != state:
-                    row.at, row.state = _dt(at), state
-                    history_update.append(row)
-                    changed = True
-        if fmt == "csv" or ticket.last_sequence >= stored_last:
-            for name, value in values.items():
-                if getattr(old, name) != value:
-                    setattr(old, name, value)
-                    changed = True
-        if changed:
-            old.updated_at = now
-            changed_tickets.append(old)
-            touched.add(target.pk)
-            result.tickets_updated += 1
-        else:
-            result.tickets_unchanged += 1
 
-    for obj in new_objects:
-        obj.clean()
-    Ticket.objects.bulk_create(new_objects, batch_size=_CHUNK)
-    if any(obj.pk is None for obj in new_objects):  # databases without RETURNING
-        ids = dict(
-            Ticket.objects.filter(
-                source=source, number__in=[o.number for o in new_objects]
-            ).values_list("number", "pk")
-        )
-        for obj in new_objects:
-            obj.pk = obj.id = ids[obj.number]
-    for obj, ticket in zip(new_objects, new_parsed, strict=True):
-        history_new.extend(_history_rows(obj, ticket.history))
-        touched.add(obj.agreement_id)
-    result.tickets_created = len(new_objects)
-    if history_delete:
-        for i in range(0, len(history_delete), _CHUNK):
-            TicketStateChange.objects.filter(pk__in=history_delete[i : i + _CHUNK]).delete()
-    if changed_tickets:
-        Ticket.objects.bulk_update(changed_tickets, [*TICKET_FIELDS, "updated_at"], _CHUNK)
-    if history_update:
-        TicketStateChange.objects.bulk_update(history_update, ["at", "state"], _CHUNK)
-    _insert_history(history_new)
-
+def _summarize(result: ImportResult, by_pk, touched, *, actor, fmt, source, filename) -> None:
+    """Sort the rejects, name the agreements touched and record the batch."""
     result.rejects.sort(key=lambda item: item[0])
     if result.rows_read != result.rows_accepted + result.rows_rejected:  # pragma: no cover
         raise AssertionError("every row is either accepted or rejected")
-    by_pk = {a.pk: a for a in agreements.values() if a is not None}
     result.agreements = sorted(by_pk[pk].reference for pk in touched)
     result.batch = ImportBatch.objects.create(
         actor=actor,
@@ -309,49 +203,6 @@ def import_tickets(
         updated=result.tickets_updated,
         rows_rejected=result.rows_rejected,
     )
-    if recompute:
-        for pk in sorted(touched):
-            recompute_attainment(actor=None, agreement=by_pk[pk], reason="tickets imported")
-    return result
-
-
-def _existing_history(ticket_ids: list[int]) -> dict[int, dict[int, TicketStateChange]]:
-    found: dict[int, dict[int, TicketStateChange]] = defaultdict(dict)
-    for i in range(0, len(ticket_ids), _CHUNK):
-        for row in TicketStateChange.objects.filter(ticket_id__in=ticket_ids[i : i + _CHUNK]):
-            found[row.ticket_id][row.sequence] = row
-    return found
-
-
-def _insert_history(rows: list[TicketStateChange]) -> None:
-    """Insert state-history rows in bulk (plain ``executemany``: a 150,000-row export's history
-    would spend most of its time building ORM statements)."""
-    if not rows:
-        return
-    meta = TicketStateChange._meta
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in ("ticket", "sequence", "at", "state")]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        "VALUES (%s, %s, %s, %s)"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), 10_000):
-            cursor.executemany(
-                sql,
-                [
-                    (r.ticket_id or r.ticket.pk, r.sequence, adapt(r.at), r.state)
-                    for r in rows[i : i + 10_000]
-                ],
-            )
-
-
-def _history_rows(ticket: Ticket, history) -> list[TicketStateChange]:
-    return [
-        TicketStateChange(ticket=ticket, sequence=seq, at=_dt(at), state=state)
-        for seq, at, state in history
-    ]
 
 
 # --- outages and configuration -----------------------------------------------------------
@@ -670,10 +521,10 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
             if credit is None:
                 credit = Credit(agreement=agreement, target_id=tid, period=period, **values)
                 save_validated(credit)
-                CreditEvent.objects.create(
-                    credit=credit,
-                    actor=actor,
-                    action="earned",
+                CREDIT.record(
+                    credit,
+                    actor,
+                    "earned",
                     to_state=CreditStatus.PENDING,
                     reason="breach",
                     note=f"{targets[tid]}: {row.measured_percent}% → {pct}% of the fee",
@@ -684,10 +535,10 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
                 for name, value in values.items():
                     setattr(credit, name, value)
                 save_validated(credit)
-                CreditEvent.objects.create(
-                    credit=credit,
-                    actor=actor,
-                    action="recomputed",
+                CREDIT.record(
+                    credit,
+                    actor,
+                    "recomputed",
                     reason="recomputed",
                     note=f"{before['amount']} → {credit.amount} {currency} ({reason})",
                 )
@@ -743,17 +594,8 @@ def mark_credits_applied(*, credits, reference: str, actor=None) -> None:
                 field="credits",
             )
     for credit in locked:
-        credit.status = CreditStatus.APPLIED
         credit.applied_reference = reference[:60]
-        save_validated(credit)
-        CreditEvent.objects.create(
-            credit=credit,
-            actor=actor,
-            action="applied",
-            from_state=CreditStatus.PENDING,
-            to_state=CreditStatus.APPLIED,
-            note=reference,
-        )
+        CREDIT.move(credit, CreditStatus.APPLIED, actor=actor, action="applied", note=reference)
 
 
 def validate_period(period: str) -> str:
