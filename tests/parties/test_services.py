@@ -88,7 +88,7 @@ def test_suspension_needs_a_reason_and_keeps_history(users):
         "non_payment",
         users["finance"],
     )
-    with pytest.raises(DomainError, match="is suspended and cannot become due_diligence"):
+    with pytest.raises(DomainError, match="is suspended and cannot become due diligence"):
         services.change_customer_status(
             actor=users["manager"], customer=retail, to_status="due_diligence"
         )

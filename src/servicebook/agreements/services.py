@@ -23,13 +23,13 @@ from servicebook.agreements.models import (
     ServiceLevelTarget,
 )
 from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
+from servicebook.agreements.workflows import AGREEMENT
 from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
 from servicebook.core.services import (
     apply_changes,
-    check_transition,
     describe_changes,
     require_role,
     save_validated,
@@ -43,14 +43,6 @@ from servicebook.parties.services import (
 
 AGREEMENT_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
-
-AGREEMENT_TRANSITIONS: dict[str, set[str]] = {
-    AgreementStatus.DRAFT: {AgreementStatus.NEGOTIATION, AgreementStatus.ACTIVE},
-    AgreementStatus.NEGOTIATION: {AgreementStatus.DRAFT, AgreementStatus.ACTIVE},
-    AgreementStatus.ACTIVE: {AgreementStatus.EXPIRED, AgreementStatus.TERMINATED},
-    AgreementStatus.EXPIRED: set(),
-    AgreementStatus.TERMINATED: set(),
-}
 
 
 @transaction.atomic
@@ -170,23 +162,13 @@ def _set_status(
     signature_required: bool = True,
 ) -> Agreement:
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-    from_status = agreement.status
-    check_transition("agreement", from_status, to_status, AGREEMENT_TRANSITIONS)
+    AGREEMENT.check(agreement, to_status)
     if to_status == AgreementStatus.ACTIVE:
         blockers = activation_blockers(agreement, signature_required=signature_required)
         if blockers:
             raise DomainError("cannot activate: " + "; ".join(blockers), code="activation_refused")
         agreement.due_diligence = latest_due_diligence(agreement.customer)
-    agreement.status = to_status
-    save_validated(agreement)
-    AgreementEvent.objects.create(
-        agreement=agreement,
-        actor=actor,
-        action="status",
-        from_state=from_status,
-        to_state=to_status,
-        note=note,
-    )
+    AGREEMENT.move(agreement, to_status, actor=actor, note=note)
     previous = agreement.previous
     if to_status == AgreementStatus.ACTIVE and previous and previous.status == "active":
         _set_status(
@@ -516,26 +498,7 @@ def apply_price_change(
         actor, *AGREEMENT_EDITORS, Role.CHANGE_MANAGER, action="Applying an accepted price change"
     )
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-    if agreement.status != AgreementStatus.ACTIVE:
-        raise DomainError(
-            f"{agreement.reference} version {agreement.version} is "
-            f"{agreement.get_status_display().lower()}: only an active agreement is repriced",
-            code="not_amendable",
-        )
-    pending = Agreement.objects.filter(previous=agreement).first()
-    if pending is not None:
-        raise DomainError(
-            f"{agreement.reference} already has a draft amendment (version {pending.version}): "
-            "activate or finish it first, then apply the price change",
-            code="already_amended",
-        )
-    start = max(effective, agreement.start_date)
-    if agreement.end_date and agreement.end_date < start:
-        raise DomainError(
-            f"{agreement.reference} ends on {agreement.end_date}, before the price change takes "
-            f"effect on {start}",
-            code="agreement_ended",
-        )
+    start = _repricing_start(agreement, effective)
     new = _draft_amendment(actor=actor, agreement=agreement, note=reason)
     new.start_date = start
     if new.contract_value is not None:
@@ -543,19 +506,7 @@ def apply_price_change(
     if new.consideration_cash is not None:
         new.consideration_cash += amount
     save_validated(new)
-    offering = price_adjustment_offering(service, agreement.currency)
-    line = new.lines.filter(offering=offering).first() or AgreementLine(
-        agreement=new, offering=offering, quantity=Decimal(1), unit_price=Decimal(0)
-    )
-    line.unit_price += amount
-    line.description = PRICE_ADJUSTMENT_NAME
-    if line.unit_price < 0:
-        raise DomainError(
-            f"a price reduction of {agreement.currency} {-amount} is more than the price "
-            "adjustments on the contract: amend its lines instead",
-            code="reduction_too_large",
-        )
-    save_validated(line)
+    _add_price_adjustment(new, service=service, amount=amount, currency=agreement.currency)
     AgreementEvent.objects.create(
         agreement=new,
         actor=actor,
@@ -581,6 +532,49 @@ def apply_price_change(
         note=f"price change accepted under the contract's change clause: {reason}".strip(),
         signature_required=False,
     )
+
+
+def _repricing_start(agreement: Agreement, effective: dt.date) -> dt.date:
+    """When a price change on ``agreement`` takes effect; refuses one that cannot be applied
+    (not active, already amended, or ending before the change)."""
+    if agreement.status != AgreementStatus.ACTIVE:
+        raise DomainError(
+            f"{agreement.reference} version {agreement.version} is "
+            f"{agreement.get_status_display().lower()}: only an active agreement is repriced",
+            code="not_amendable",
+        )
+    pending = Agreement.objects.filter(previous=agreement).first()
+    if pending is not None:
+        raise DomainError(
+            f"{agreement.reference} already has a draft amendment (version {pending.version}): "
+            "activate or finish it first, then apply the price change",
+            code="already_amended",
+        )
+    start = max(effective, agreement.start_date)
+    if agreement.end_date and agreement.end_date < start:
+        raise DomainError(
+            f"{agreement.reference} ends on {agreement.end_date}, before the price change takes "
+            f"effect on {start}",
+            code="agreement_ended",
+        )
+    return start
+
+
+def _add_price_adjustment(new: Agreement, *, service, amount: Decimal, currency: str) -> None:
+    """Add ``amount`` a month to the new version's price-adjustment line for ``service``."""
+    offering = price_adjustment_offering(service, currency)
+    line = new.lines.filter(offering=offering).first() or AgreementLine(
+        agreement=new, offering=offering, quantity=Decimal(1), unit_price=Decimal(0)
+    )
+    line.unit_price += amount
+    line.description = PRICE_ADJUSTMENT_NAME
+    if line.unit_price < 0:
+        raise DomainError(
+            f"a price reduction of {currency} {-amount} is more than the price "
+            "adjustments on the contract: amend its lines instead",
+            code="reduction_too_large",
+        )
+    save_validated(line)
 
 
 def end_agreements_of(*, actor: User | None, customer: Customer, on) -> int:

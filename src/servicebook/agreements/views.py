@@ -22,6 +22,7 @@ from servicebook.agreements.forms import (
 )
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
+from servicebook.agreements.workflows import AGREEMENT
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
@@ -95,7 +96,7 @@ class AgreementDetailView(LoginRequiredMixin, DetailView):
             can_edit=can_edit,
             line_form=LineForm(user=user) if can_edit and editable else None,
             status_form=AgreementStatusForm() if can_edit else None,
-            next_statuses=sorted(services.AGREEMENT_TRANSITIONS[agreement.status]),
+            next_statuses=sorted(AGREEMENT.next_states(agreement)),
             **kwargs,
         )
 

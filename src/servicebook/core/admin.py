@@ -8,4 +8,4 @@ from servicebook.core.models import User
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "customer", "is_staff", "is_active"]
     list_filter = ["groups", "is_staff", "is_active"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Customer", {"fields": ["customer"]}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Customer", {"fields": ["customer"]}))

@@ -54,11 +54,12 @@ def shown_event(event, viewer) -> ShownEvent:
         return ShownEvent(person_name(actor) if actor is not None else SYSTEM, note)
     authenticated = getattr(viewer, "is_authenticated", False)
     own = getattr(viewer, "customer_id", None) if authenticated else None
-    by_provider = actor is None or actor.customer_id is None
+    actor_customer = getattr(actor, "customer_id", None)
+    by_provider = actor_customer is None
     if own is None:  # signed out, or a user of no customer who is not staff: no names, no notes
         return ShownEvent(PROVIDER if by_provider else OTHER_CUSTOMER, "", True)
     concerns = getattr(event, "customer_id", None)
-    if (not by_provider and actor.customer_id != own) or (concerns is not None and concerns != own):
+    if (not by_provider and actor_customer != own) or (concerns is not None and concerns != own):
         return ShownEvent(OTHER_CUSTOMER, "", True)
     if by_provider:
         return ShownEvent(PROVIDER, note)

@@ -15,7 +15,6 @@ from servicebook.core.models import User
 from servicebook.core.roles import PROVIDER_ROLES, Role
 from servicebook.core.services import (
     apply_changes,
-    check_transition,
     describe_changes,
     require_role,
     save_validated,
@@ -40,19 +39,11 @@ from servicebook.parties.models import (
     StatusReason,
     WaiverReason,
 )
+from servicebook.parties.workflows import CUSTOMER
 from servicebook.policy import policy_for
 
 CUSTOMER_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 JURISDICTION_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
-
-# Which lifecycle step may follow which (R16): nothing is ever deleted.
-CUSTOMER_TRANSITIONS: dict[str, set[str]] = {
-    CustomerStatus.PROSPECT: {CustomerStatus.DUE_DILIGENCE, CustomerStatus.TERMINATED},
-    CustomerStatus.DUE_DILIGENCE: {CustomerStatus.ACTIVE, CustomerStatus.TERMINATED},
-    CustomerStatus.ACTIVE: {CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED},
-    CustomerStatus.SUSPENDED: {CustomerStatus.ACTIVE, CustomerStatus.TERMINATED},
-    CustomerStatus.TERMINATED: set(),
-}
 
 
 @transaction.atomic
@@ -132,8 +123,7 @@ def change_customer_status(
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Changing a customer's status")
     today = today or timezone.localdate()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    from_status = customer.status
-    check_transition("customer", from_status, to_status, CUSTOMER_TRANSITIONS)
+    CUSTOMER.check(customer, to_status)
     if to_status == CustomerStatus.ACTIVE:
         problem = due_diligence_problem(customer, today=today)
         if problem:
@@ -144,20 +134,10 @@ def change_customer_status(
             )
     if to_status == CustomerStatus.SUSPENDED and reason == StatusReason.NON_PAYMENT:
         require_something_overdue(customer, today=today)
-    customer.status = to_status
     customer.status_reason = (
         reason if to_status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED) else ""
     )
-    save_validated(customer)
-    CustomerEvent.objects.create(
-        customer=customer,
-        actor=actor,
-        action="status",
-        from_state=from_status,
-        to_state=to_status,
-        reason=customer.status_reason,
-        note=note,
-    )
+    CUSTOMER.move(customer, to_status, actor=actor, note=note, reason=customer.status_reason)
     if to_status == CustomerStatus.TERMINATED:
         for end in ports.customer_ended:  # R16: its agreements end with it
             end(actor=actor, customer=customer, on=effective or timezone.localdate())
