@@ -57,7 +57,7 @@ def test_a_missing_provider_is_named_with_the_app_that_should_plug_it_in(unplugg
 
 def test_a_port_refuses_a_second_or_an_unexpected_provider(unplugged):
     ports.price_floor.provide(lambda agreement: [], by="finance")
-    with pytest.raises(PortError, match="already provided by the finance app"):
+    with pytest.raises(PortError, match="the finance app provides price_floor twice"):
         ports.price_floor.provide(lambda agreement: [], by="finance")
     with pytest.raises(PortError, match="expects finance"):
         ports.breach_improvement.provide(lambda **kw: None, by="finance")
