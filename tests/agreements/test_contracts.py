@@ -209,7 +209,7 @@ def test_sign_over_the_api_refuses_without_authority(users, client_for):
 
 
 def test_a_contract_priced_below_cost_needs_a_finance_override(users, client_for):
-    from servicebook.finance.services import record_price_override
+    from servicebook.finance.costing.services import record_price_override
 
     agreement = _contract(users, "skybridge", [])
     laptop = Offering.objects.get(code="laptop")

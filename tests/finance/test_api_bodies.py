@@ -7,7 +7,9 @@ import pytest
 
 from servicebook.core.api import PermissionFirstMixin
 from servicebook.finance.api import ROUTES
-from servicebook.finance.models import CloudMapping, CostPool, JournalEntry, Payment, UnitCost
+from servicebook.finance.costing.models import CostPool, UnitCost
+from servicebook.finance.ledger.models import JournalEntry
+from servicebook.finance.models import CloudMapping, Payment
 
 pytestmark = pytest.mark.django_db
 

@@ -11,14 +11,11 @@ import pytest
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import close, ledger, services
-from servicebook.finance.models import (
-    Invoice,
-    JournalEntry,
-    JournalLine,
-    Period,
-    Statement,
-)
+from servicebook.finance import close, services
+from servicebook.finance.ledger import services as ledger_services
+from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period
+from servicebook.finance.ledger.verify import verify as verify_ledger
+from servicebook.finance.models import Invoice, Statement
 from servicebook.parties.models import Customer, Provider
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +69,7 @@ def test_demo_month_is_closed_with_statements_at_cost_and_the_airline_split():
     assert ("receivable", D("14013.32"), 0) in sides
     assert ("in_kind_receivable", D("7006.68"), 0) in sides
     assert ("revenue", 0, D("21020.00")) in sides
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_internal_charges_never_post_to_revenue():
@@ -111,7 +108,7 @@ def test_close_matches_its_dry_run_and_locks(users):
     assert result["changed"] and result["totals"] == planned["totals"]
     assert Period.objects.get(period=FREE).is_closed
     with pytest.raises(DomainError, match="closed"):
-        services.post_adjustment(
+        ledger_services.post_adjustment(
             actor=users["finance"],
             period=FREE,
             memo="late fix",
@@ -120,7 +117,7 @@ def test_close_matches_its_dry_run_and_locks(users):
                 {"account": "4000", "credit": "1.00", "currency": "EUR"},
             ],
         )
-    entry = services.post_adjustment(
+    entry = ledger_services.post_adjustment(
         actor=users["finance"],
         period="2026-11",
         memo="correction of August",
@@ -129,7 +126,7 @@ def test_close_matches_its_dry_run_and_locks(users):
             {"account": "4000", "credit": "1.00", "currency": "EUR"},
         ],
     )
-    assert entry.kind == "adjustment" and ledger.verify()["ok"]
+    assert entry.kind == "adjustment" and verify_ledger()["ok"]
 
 
 def test_period_must_have_ended(users):
@@ -203,7 +200,7 @@ def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, mon
     assert result["changed"] and result["totals"] == expected["totals"]
     numbers = Statement.objects.filter(period=FREE).values_list("number", flat=True)
     assert sorted(numbers) == [f"ST-{FREE}-{n:05d}" for n in range(1, 5)]
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_credit_line_reduces_the_cash_part(users, monkeypatch):
@@ -238,7 +235,7 @@ def test_credit_line_reduces_the_cash_part(users, monkeypatch):
     sides = {(ln.account.purpose, ln.debit) for ln in invoice.entry.lines.all()}
     assert ("service_credits", D("2204.00")) in sides
     assert applied and applied[0][1] == invoice.number
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_credits_never_exceed_the_charges(users, monkeypatch):
@@ -266,7 +263,7 @@ def test_credits_never_exceed_the_charges(users, monkeypatch):
     invoice = Invoice.objects.get(period=FREE, customer=retail)
     assert invoice.total == 0 and invoice.credits == invoice.gross
     assert any("capped" in w for w in result["warnings"])
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_real_levels_credit_is_applied_when_the_feature_exists(users):
@@ -317,7 +314,7 @@ def test_internal_margin_is_charged_on_top_of_cost(users):
 
         assert line.charge == round_money(line.quantity * line.unit_cost * D("1.05"), "EUR")
     assert st.total_charge > st.total_cost and st.recovered == st.total_charge
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_partial_recovery_posts_a_subsidy_for_the_uncovered_share(users):
@@ -331,7 +328,7 @@ def test_partial_recovery_posts_a_subsidy_for_the_uncovered_share(users):
     assert ("subsidy", st.uncovered, 0) in sides
     assert ("internal_charges", st.recovered, 0) in sides
     assert ("cost_recovery", 0, st.total_charge) in sides
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_unknown_unit_cost_refuses_the_close(users):

@@ -8,7 +8,8 @@ from decimal import Decimal as D
 import pytest
 
 from servicebook.catalog.models import Offering
-from servicebook.finance import ledger, services
+from servicebook.finance import services
+from servicebook.finance.ledger.verify import verify as verify_ledger
 from servicebook.finance.models import Invoice, Statement
 from servicebook.finance.usage_store import Offering as StoreOffering
 from servicebook.finance.usage_store import UsageStore
@@ -47,4 +48,4 @@ def test_usage_is_rated_into_statements_and_invoices(users, settings, tmp_path):
     assert invoice.gross == sum(
         invoice.lines.exclude(kind="in_kind").values_list("amount", flat=True), D(0)
     )
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, connections
 
 from servicebook.finance import services
-from servicebook.finance.models import JournalEntry, Statement
+from servicebook.finance.ledger.models import JournalEntry
+from servicebook.finance.models import Statement
 
 PERIOD = "2026-08"
 

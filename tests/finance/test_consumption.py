@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from servicebook import ports
 from servicebook.catalog.models import Offering
 from servicebook.finance.consumption import LABEL, consumption_for
 from servicebook.finance.models import Statement
@@ -119,6 +120,6 @@ def test_demo_marketing_competes_for_capacity(client_for, users, marketing):
 def test_parties_reads_it_through_the_plug_in(marketing, monkeypatch):
     found = billing.consumption_at_cost([marketing], CLOSED)
     assert found[marketing.pk].amount == Decimal("5444.44")
-    monkeypatch.setattr(billing, "_consumption_source", None)
-    with pytest.raises(ImproperlyConfigured):
+    monkeypatch.setattr(ports.consumption_at_cost, "_parts", [])  # finance did not plug in
+    with pytest.raises(ImproperlyConfigured, match="nothing provides consumption_at_cost"):
         billing.consumption_at_cost([marketing], CLOSED)

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from servicebook.catalog.models import Service
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import allocation, services
-from servicebook.finance.models import AllocationRule, CostPool, ServiceCost, UnitCost
+from servicebook.finance.costing import allocation
+from servicebook.finance.costing import services as costing
+from servicebook.finance.costing.models import AllocationRule, CostPool, ServiceCost, UnitCost
 
 pytestmark = pytest.mark.django_db
 P = "2026-11"
@@ -67,22 +68,22 @@ def test_idle_capacity_can_be_spread(users, settings):
     settings.SERVICEBOOK_IDLE_CAPACITY = "spread"
     # 2026-10 is closed: its costs can no longer change
     with pytest.raises(DomainError, match="closed"):
-        services.compute_service_costs(actor=users["finance"], period="2026-10")
+        costing.compute_service_costs(actor=users["finance"], period="2026-10")
     for pool in CostPool.objects.filter(period="2026-10"):
-        services.set_cost_pool(
+        costing.set_cost_pool(
             actor=users["finance"],
             period=P,
             category=pool.category,
             name=pool.name,
             amount=pool.amount,
         )
-    from servicebook.finance.models import DriverValue
+    from servicebook.finance.costing.models import DriverValue
 
     for value in DriverValue.objects.filter(period="2026-10"):
         DriverValue.objects.create(
             period=P, driver=value.driver, service=value.service, quantity=value.quantity
         )
-    result = services.compute_service_costs(actor=users["finance"], period=P)
+    result = costing.compute_service_costs(actor=users["finance"], period=P)
     assert result["idle_capacity"] == "spread"
     rows = ServiceCost.objects.filter(period=P)
     assert not rows.filter(service__isnull=True).exists()
@@ -106,7 +107,7 @@ def test_fixed_rule_must_sum_to_100(users):
     desk = Service.objects.get(code="service-desk")
     before = list(AllocationRule.objects.values_list("category", "driver"))
     with pytest.raises(DomainError, match="sum to 100"):
-        services.set_allocation_rule(
+        costing.set_allocation_rule(
             actor=users["finance"], category="telecom", driver="fixed", shares=[(desk, "90")]
         )
     assert list(AllocationRule.objects.values_list("category", "driver")) == before
@@ -114,7 +115,7 @@ def test_fixed_rule_must_sum_to_100(users):
 
 def test_cost_editing_needs_finance(users):
     with pytest.raises(PermissionDenied):
-        services.set_cost_pool(
+        costing.set_cost_pool(
             actor=users["manager"], period=P, category="hardware", name="x", amount="1"
         )
     assert not CostPool.objects.filter(period=P).exists()
@@ -130,7 +131,7 @@ def test_csv_import_rejects_rows_with_their_reason(users):
         f"{P},telecom,Links,-4\n"
         f"{P},telecom,Links,250.50\n"
     )
-    result = services.import_cost_pools(actor=users["finance"], text=text)
+    result = costing.import_cost_pools(actor=users["finance"], text=text)
     assert result["read"] == 6 == result["imported"] + result["rejected"]
     assert result["imported"] == 2
     rows = {r["row"]: r["reason"] for r in result["rejects"]}
@@ -141,7 +142,7 @@ def test_csv_import_rejects_rows_with_their_reason(users):
 
 def test_csv_import_without_columns_is_one_clear_refusal(users):
     with pytest.raises(DomainError, match="lacks the column"):
-        services.import_cost_pools(actor=users["finance"], text="foo,bar\n1,2\n")
+        costing.import_cost_pools(actor=users["finance"], text="foo,bar\n1,2\n")
 
 
 def test_import_costs_command(tmp_path, capsys):
@@ -167,7 +168,7 @@ def test_costs_page_and_api_are_staff_only(users, web_for, client_for):
 
 
 def test_compute_through_the_api(users, client_for):
-    services.set_cost_pool(
+    costing.set_cost_pool(
         actor=users["finance"], period=P, category="hardware", name="S", amount="100"
     )
     response = client_for(users["finance"]).post(reverse("costpool-compute"), {"period": P})

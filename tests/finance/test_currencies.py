@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from servicebook.agreements.models import Agreement
-from servicebook.finance import close, selectors, services
+from servicebook.finance import close, selectors
+from servicebook.finance.costing import services as costing
+from servicebook.finance.costing.selectors import check_price_floor
 from servicebook.finance.models import Invoice
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def usd_contract():
 
 
 def test_price_floor_refuses_to_compare_eur_cost_with_usd_price(usd_contract):
-    problems = services.check_price_floor(usd_contract)
+    problems = check_price_floor(usd_contract)
     assert problems, "a USD contract on EUR costs must not pass the floor unchecked"
     for problem in problems:
         assert "EUR" in problem and "USD" in problem and "exchange rate" in problem
@@ -33,13 +35,13 @@ def test_price_floor_refuses_to_compare_eur_cost_with_usd_price(usd_contract):
 
 def test_price_floor_override_accepts_the_line(users, usd_contract):
     line = usd_contract.lines.first()
-    services.record_price_override(
+    costing.record_price_override(
         actor=users["finance"],
         agreement=usd_contract,
         offering=line.offering,
         reason="USD price agreed; checked by hand at today's rate",
     )
-    assert not any(str(line.offering) in p for p in services.check_price_floor(usd_contract))
+    assert not any(str(line.offering) in p for p in check_price_floor(usd_contract))
 
 
 def test_close_leaves_cost_unknown_instead_of_mixing_currencies(usd_contract):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from servicebook.cli import main
-from servicebook.finance.models import Period
+from servicebook.finance.ledger.models import Period
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from servicebook.cli import main
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import ledger, services
-from servicebook.finance.models import ImmutableError, JournalEntry, JournalLine
+from servicebook.finance.ledger import posting, triggers
+from servicebook.finance.ledger import services as ledger_services
+from servicebook.finance.ledger.models import ImmutableError, JournalEntry, JournalLine
+from servicebook.finance.ledger.verify import verify as verify_ledger
 
 pytestmark = pytest.mark.django_db
 OPEN = "2026-11"
@@ -24,7 +26,7 @@ def lines(*rows):
 
 
 def test_adjustment_balances_per_currency(users):
-    entry = services.post_adjustment(
+    entry = ledger_services.post_adjustment(
         actor=users["finance"],
         period=OPEN,
         memo="fx",
@@ -35,7 +37,7 @@ def test_adjustment_balances_per_currency(users):
             ("9900", "0", "7.00", "USD"),
         ),
     )
-    assert entry.lines.count() == 4 and ledger.verify()["ok"]
+    assert entry.lines.count() == 4 and verify_ledger()["ok"]
 
 
 @pytest.mark.parametrize(
@@ -51,19 +53,21 @@ def test_adjustment_balances_per_currency(users):
     ],
 )
 def test_bad_entries_are_refused_and_nothing_is_posted(users, bad, message):
-    ledger.accounts()
+    posting.accounts()
     before = JournalEntry.objects.count(), JournalLine.objects.count()
     with pytest.raises(DomainError, match=message):
-        services.post_adjustment(actor=users["finance"], period=OPEN, memo="x", lines=lines(*bad))
+        ledger_services.post_adjustment(
+            actor=users["finance"], period=OPEN, memo="x", lines=lines(*bad)
+        )
     assert (JournalEntry.objects.count(), JournalLine.objects.count()) == before
 
 
 def test_adjustment_needs_finance_and_a_memo(users):
     good = lines(("1000", "1.00", "0", "EUR"), ("9900", "0", "1.00", "EUR"))
     with pytest.raises(PermissionDenied):
-        services.post_adjustment(actor=users["manager"], period=OPEN, memo="x", lines=good)
+        ledger_services.post_adjustment(actor=users["manager"], period=OPEN, memo="x", lines=good)
     with pytest.raises(DomainError, match="memo"):
-        services.post_adjustment(actor=users["finance"], period=OPEN, memo=" ", lines=good)
+        ledger_services.post_adjustment(actor=users["finance"], period=OPEN, memo=" ", lines=good)
 
 
 def test_posted_rows_are_immutable():
@@ -89,18 +93,18 @@ def test_posted_rows_are_immutable():
 
 def test_reversal_mirrors_an_entry(users):
     original = JournalEntry.objects.filter(kind="close").first()
-    reversal = services.reverse_entry(
+    reversal = ledger_services.reverse_entry(
         actor=users["finance"], entry=original, period=OPEN, reason="wrong quantity"
     )
     assert reversal.reverses == original
     mirror = {(ln.account_id, ln.credit, ln.debit) for ln in original.lines.all()}
     assert {(ln.account_id, ln.debit, ln.credit) for ln in reversal.lines.all()} == mirror
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def _sneak_unbalanced_entry():
     """Write an unbalanced entry behind the services' back (as a bug or a manual SQL would)."""
-    accounts = ledger.accounts()
+    accounts = posting.accounts()
     entry = JournalEntry.objects.bulk_create(
         [JournalEntry(period=OPEN, date=dt.date(2026, 11, 2), kind="adjustment", memo="bad")]
     )[0]
@@ -115,10 +119,10 @@ def _sneak_unbalanced_entry():
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_verify_finds_an_unbalanced_entry_and_the_command_exits_non_zero(capsys):
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
     assert main(["ledger", "verify"]) == 0
     entry = _sneak_unbalanced_entry()
-    result = ledger.verify()
+    result = verify_ledger()
     assert not result["ok"] and result["checks"]["entries_balance_per_currency"] == 1
     assert any(entry.number in v for v in result["violations"])
     capsys.readouterr()
@@ -133,7 +137,7 @@ def test_verify_finds_a_tampered_invoice():
     Invoice.objects.filter(pk=invoice.pk).update(
         gross=invoice.gross + 1, total=invoice.total + 1, cash_amount=invoice.cash_amount + 1
     )
-    result = ledger.verify()
+    result = verify_ledger()
     assert not result["ok"] and result["checks"]["invoices_consistent"] >= 1
 
 
@@ -159,9 +163,9 @@ def test_postgresql_refuses_updates_of_posted_lines():
 
 def test_sqlite_has_no_trigger_and_relies_on_verify():
     if connection.vendor == "postgresql":
-        assert ledger.database_enforces_balance()
+        assert triggers.database_enforces_balance()
     else:
-        assert not ledger.database_enforces_balance()
+        assert not triggers.database_enforces_balance()
 
 
 def test_verify_and_journal_export_api_are_finance_and_admin_only(users, client_for):

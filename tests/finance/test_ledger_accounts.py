@@ -9,8 +9,10 @@ import pytest
 
 from servicebook.cli import main
 from servicebook.core.errors import DomainError
-from servicebook.finance import ledger, services
-from servicebook.finance.models import JournalEntry, JournalLine
+from servicebook.finance.ledger import posting
+from servicebook.finance.ledger import services as ledger_services
+from servicebook.finance.ledger.models import JournalEntry, JournalLine
+from servicebook.finance.ledger.verify import verify as verify_ledger
 from servicebook.parties.models import Customer
 from servicebook.policy import POLICIES, LedgerAccount, Posting, policy_for
 
@@ -21,7 +23,7 @@ URL = "/api/journal-entries/adjust/"
 
 def _marketing_centre() -> str:
     marketing = Customer.objects.get(code="marketing")
-    return ledger.cost_centre_accounts({marketing.cost_centre})[marketing.cost_centre].code
+    return posting.cost_centre_accounts({marketing.cost_centre})[marketing.cost_centre].code
 
 
 def _counts():
@@ -61,7 +63,7 @@ def test_api_refuses_cost_centre_debit_against_service_revenue(users, client_for
     detail = response.json()["detail"]
     assert "Service revenue" in detail and "Internal IT charges" in detail and "R2" in detail
     assert _counts() == before
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 @pytest.mark.parametrize(
@@ -97,22 +99,22 @@ def test_allowed_adjustments_post_and_verify_stays_ok(users, client_for):
     assert internal.json()["customer"] == Customer.objects.get(code="marketing").pk
     external = client.post(URL, _body("1100", "4000", customer="meridian"), format="json")
     assert external.status_code == 201, external.content
-    assert ledger.verify()["ok"]
+    assert verify_ledger()["ok"]
 
 
 def test_reversal_goes_through_the_same_rule(users):
     entry = JournalEntry.objects.filter(kind="close", customer__kind="internal").first()
-    reversal = services.reverse_entry(
+    reversal = ledger_services.reverse_entry(
         actor=users["finance"], entry=entry, period=OPEN, reason="wrong month"
     )
-    assert reversal.customer_id == entry.customer_id and ledger.verify()["ok"]
+    assert reversal.customer_id == entry.customer_id and verify_ledger()["ok"]
 
 
 def test_service_refuses_an_entry_for_another_customers_cost_centre(users):
     finance_dept = Customer.objects.get(code="finance-dept")
     before = _counts()
     with pytest.raises(DomainError, match="another customer's cost centre"):
-        services.post_adjustment(
+        ledger_services.post_adjustment(
             actor=users["finance"],
             period=OPEN,
             memo="x",
@@ -129,8 +131,8 @@ def test_verify_checks_every_entry_against_the_policy_and_names_it(capsys):
     """An entry that bypassed the service (e.g. written by an older version) is reported."""
     marketing = Customer.objects.get(code="marketing")
     assert policy_for(marketing).kind == "internal"
-    accounts = ledger.accounts()
-    centre = ledger.cost_centre_accounts({marketing.cost_centre})[marketing.cost_centre]
+    accounts = posting.accounts()
+    centre = posting.cost_centre_accounts({marketing.cost_centre})[marketing.cost_centre]
     entry = JournalEntry.objects.create(
         period=OPEN, date="2026-11-02", kind="adjustment", memo="bad", customer=marketing
     )
@@ -140,7 +142,7 @@ def test_verify_checks_every_entry_against_the_policy_and_names_it(capsys):
             JournalLine(entry=entry, account=accounts["revenue"], credit=D("9.00"), currency="EUR"),
         ]
     )
-    result = ledger.verify()
+    result = verify_ledger()
     assert not result["ok"] and result["checks"]["accounts_allowed_by_policy"] == 1
     (message,) = [v for v in result["violations"] if entry.number in v]
     assert "internal customer Marketing" in message and "4000 Service revenue" in message
@@ -151,8 +153,8 @@ def test_verify_checks_every_entry_against_the_policy_and_names_it(capsys):
 
 
 def test_verify_flags_a_customerless_entry_mixing_cost_centre_and_revenue():
-    accounts = ledger.accounts()
-    centre = ledger.cost_centre_accounts({"CC-4100"})["CC-4100"]
+    accounts = posting.accounts()
+    centre = posting.cost_centre_accounts({"CC-4100"})["CC-4100"]
     entry = JournalEntry.objects.create(
         period=OPEN, date="2026-11-02", kind="adjustment", memo="bad"
     )
@@ -162,5 +164,5 @@ def test_verify_flags_a_customerless_entry_mixing_cost_centre_and_revenue():
             JournalLine(entry=entry, account=accounts["revenue"], credit=D("9.00"), currency="EUR"),
         ]
     )
-    result = ledger.verify()
+    result = verify_ledger()
     assert any(entry.number in v and "may not mix" in v for v in result["violations"])

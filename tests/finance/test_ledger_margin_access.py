@@ -12,7 +12,9 @@ import pytest
 from django.urls import reverse
 
 from servicebook.finance import access
-from servicebook.finance.models import Account, Invoice, JournalEntry, JournalLine, Statement
+from servicebook.finance.ledger import access as ledger_access
+from servicebook.finance.ledger.models import Account, JournalEntry, JournalLine
+from servicebook.finance.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,7 @@ def _url(name, args):
 def test_ledger_api_is_refused_to_other_roles(users, client_for, role, name, args):
     response = client_for(users[role]).get(_url(name, args))
     assert response.status_code == 403
-    assert response.json()["detail"] == access.LEDGER_REASON
+    assert response.json()["detail"] == ledger_access.LEDGER_REASON
 
 
 @pytest.mark.parametrize("role", ALLOWED)
@@ -77,7 +79,7 @@ def test_ledger_pages_are_refused_in_the_layout(users, web_for, role, name):
     response = web_for(users[role]).get(reverse(name))
     assert response.status_code == 403
     page = response.content.decode()
-    assert access.LEDGER_REASON in page
+    assert ledger_access.LEDGER_REASON in page
     assert 'data-testid="finance-tabs"' not in page and "<nav" in page  # the site's layout
     assert "JE-0" not in page
 

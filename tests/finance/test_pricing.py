@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from servicebook.agreements.models import AgreementLine
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import services
-from servicebook.finance.models import PriceFloorOverride
+from servicebook.finance.costing import services as costing
+from servicebook.finance.costing.models import PriceFloorOverride
+from servicebook.finance.costing.selectors import check_price_floor
 from servicebook.parties.models import Customer, Provider
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def cheap_line():
 def test_demo_contracts_are_priced_above_cost():
     for customer in Customer.objects.filter(kind="external"):
         for agreement in customer.agreements.filter(status="active"):
-            assert services.check_price_floor(agreement) == []
+            assert check_price_floor(agreement) == []
 
 
 def test_line_below_cost_blocks_until_finance_overrides(users, cheap_line):
@@ -38,27 +39,27 @@ def test_line_below_cost_blocks_until_finance_overrides(users, cheap_line):
     from servicebook.catalog.models import Offering
 
     Offering.objects.filter(code="vm-hour").update(charge_model="per_unit")
-    problems = services.check_price_floor(agreement)
+    problems = check_price_floor(agreement)
     assert len(problems) == 1 and "below its cost" in problems[0]
     with pytest.raises(PermissionDenied):
-        services.record_price_override(
+        costing.record_price_override(
             actor=users["manager"],
             agreement=agreement,
             offering=cheap_line.offering,
             reason="strategic",
         )
     with pytest.raises(DomainError, match="reason"):
-        services.record_price_override(
+        costing.record_price_override(
             actor=users["finance"], agreement=agreement, offering=cheap_line.offering, reason=" "
         )
     assert not PriceFloorOverride.objects.exists()
-    services.record_price_override(
+    costing.record_price_override(
         actor=users["finance"],
         agreement=agreement,
         offering=cheap_line.offering,
         reason="Entry price for a three-year deal",
     )
-    assert services.check_price_floor(agreement) == []
+    assert check_price_floor(agreement) == []
     assert agreement.events.filter(action="price_override").exists()
 
 
@@ -67,13 +68,13 @@ def test_non_commercial_provider_is_not_blocked(cheap_line):
 
     Offering.objects.filter(code="vm-hour").update(charge_model="per_unit")
     Provider.objects.update(sector="non_profit")
-    assert services.check_price_floor(cheap_line.agreement) == []
+    assert check_price_floor(cheap_line.agreement) == []
 
 
 def test_internal_agreements_are_never_checked():
     agreement = Customer.objects.get(code="marketing").agreements.get(status="active")
     AgreementLine.objects.filter(agreement=agreement).update(unit_price=D(0))
-    assert services.check_price_floor(agreement) == []
+    assert check_price_floor(agreement) == []
 
 
 def test_price_floor_api_is_staff_only(users, client_for, cheap_line):

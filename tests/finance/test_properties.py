@@ -13,8 +13,13 @@ from hypothesis import strategies as st
 
 from servicebook.core.errors import DomainError
 from servicebook.core.money import allocate_amount, round_money
-from servicebook.finance import allocation, ledger, services
-from servicebook.finance.models import Invoice, JournalLine
+from servicebook.finance import services
+from servicebook.finance.costing import allocation
+from servicebook.finance.ledger import posting
+from servicebook.finance.ledger import services as ledger_services
+from servicebook.finance.ledger.models import JournalLine
+from servicebook.finance.ledger.verify import verify as verify_ledger
+from servicebook.finance.models import Invoice
 
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: D(n) / 100)
 
@@ -72,7 +77,7 @@ OPERATION = st.one_of(
 def test_any_sequence_keeps_the_ledger_clean(users, operations):
     finance = users["finance"]
     with transaction.atomic():
-        accounts = ledger.accounts()
+        accounts = posting.accounts()
         for op in operations:
             try:
                 if op[0] == "close":
@@ -89,7 +94,9 @@ def test_any_sequence_keeps_the_ledger_clean(users, operations):
                             "currency": "EUR",
                         }
                     ]
-                    services.post_adjustment(actor=finance, period=op[1], memo="fix", lines=lines)
+                    ledger_services.post_adjustment(
+                        actor=finance, period=op[1], memo="fix", lines=lines
+                    )
                 else:
                     invoice = Invoice.objects.exclude(status="paid").order_by("pk").first()
                     if invoice is None:
@@ -109,7 +116,7 @@ def test_any_sequence_keeps_the_ledger_clean(users, operations):
                     )
             except DomainError as error:
                 assert error.code in ("period_closed", "refused")
-        result = ledger.verify()
+        result = verify_ledger()
         assert result["ok"], result["violations"]
         for invoice in Invoice.objects.all():
             line_total = sum(

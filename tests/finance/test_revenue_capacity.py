@@ -10,7 +10,8 @@ import pytest
 
 from servicebook.agreements.models import Agreement
 from servicebook.finance import selectors
-from servicebook.finance.models import CostPool, Invoice
+from servicebook.finance.costing.models import CostPool
+from servicebook.finance.models import Invoice
 
 pytestmark = pytest.mark.django_db
 PERIOD = "2027-03"  # nothing of the demo lives here

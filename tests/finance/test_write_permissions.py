@@ -10,18 +10,9 @@ import pytest
 from rest_framework import viewsets
 
 from servicebook.finance.api import ROUTES
-from servicebook.finance.models import (
-    CloudMapping,
-    CostPool,
-    Invoice,
-    JournalEntry,
-    Payment,
-    Period,
-    PriceFloorOverride,
-    Reminder,
-    UnitCost,
-    UsageImport,
-)
+from servicebook.finance.costing.models import CostPool, PriceFloorOverride, UnitCost
+from servicebook.finance.ledger.models import JournalEntry, Period
+from servicebook.finance.models import CloudMapping, Invoice, Payment, Reminder, UsageImport
 
 pytestmark = pytest.mark.django_db
 

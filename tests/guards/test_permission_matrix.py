@@ -341,7 +341,7 @@ def _objects(queryset, user):
 
 
 def _period():
-    from servicebook.finance.models import Period
+    from servicebook.finance.ledger.models import Period
 
     latest = Period.objects.order_by("-period").first()
     return latest.period if latest else "2026-01"

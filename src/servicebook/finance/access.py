@@ -13,13 +13,7 @@ from servicebook.policy import user_may_see_margin
 #: The finance reports that show margins (revenue less cost): finance and the admin only.
 MARGIN_REPORTS = frozenset({"external-margin", "revenue-capacity"})
 
-LEDGER_REASON = "The ledger is for finance and the provider admin only."
 MARGIN_REASON = "Margins are for finance and the provider admin only."
-
-
-def may_read_ledger(user) -> bool:
-    """The ledger (accounts, journal entries, balances, verify, journal export)."""
-    return user_may_see_margin(user)
 
 
 def may_read_report(user, name: str) -> bool:
@@ -29,12 +23,6 @@ def may_read_report(user, name: str) -> bool:
     if name in MARGIN_REPORTS:
         return user_may_see_margin(user)
     return is_provider_staff(user)
-
-
-def require_ledger_reader(user) -> None:
-    """Refuse (403) a user who may not read the ledger."""
-    if not may_read_ledger(user):
-        raise PermissionDenied(LEDGER_REASON)
 
 
 def require_margin_reader(user) -> None:

@@ -8,70 +8,41 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from servicebook.agreements.models import Agreement
 from servicebook.catalog.models import Offering
-from servicebook.core.api import (
-    CostAwareSerializer,
-    PermissionFirstMixin,
-    ScopedWriteSerializer,
-)
+from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
-from servicebook.core.services import require_role
-from servicebook.finance import access, ledger, selectors, services
+from servicebook.finance import access, selectors, services
+from servicebook.finance.costing import api as costing_api
+from servicebook.finance.costing import selectors as costing_selectors
+from servicebook.finance.ledger import api as ledger_api
+from servicebook.finance.ledger.api import (
+    ScopedReadOnlyViewSet,
+    require_staff,
+)
+from servicebook.finance.ledger.models import Period
 from servicebook.finance.models import (
-    Account,
     AllocationKey,
-    AllocationRule,
     CloudCharge,
     CloudMapping,
     CostBasis,
-    CostPool,
     Invoice,
     InvoiceLine,
-    JournalEntry,
-    JournalLine,
     Payment,
-    Period,
-    PriceFloorOverride,
     Reminder,
-    ServiceCost,
     SharedCostMode,
     Statement,
     StatementLine,
-    UnitCost,
     UsageFormat,
     UsageImport,
 )
-from servicebook.parties.models import Customer
-
-
-class ScopedReadOnlyViewSet(PermissionFirstMixin, viewsets.ReadOnlyModelViewSet):
-    """Read-only, scoped by ``visible_to``: another customer's object is a 404."""
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
-
-
-def _require_staff(request) -> None:
-    if not is_provider_staff(request.user):
-        raise Http404
-
-
-class LedgerReadersOnly:
-    """The ledger is for finance and the provider admin only (``access.may_read_ledger``):
-    every other signed-in user gets 403 with the reason, on every route of the viewset."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        access.require_ledger_reader(request.user)
-
+from servicebook.web.serializers import CostAwareSerializer
 
 # --- statements and invoices ---------------------------------------------------------------------
 
@@ -288,139 +259,6 @@ class ReminderViewSet(ScopedReadOnlyViewSet):
         return Response({"sent": len(sent)})
 
 
-# --- ledger --------------------------------------------------------------------------------------
-
-
-class AccountSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Account
-        fields = ["id", "code", "name", "type", "purpose", "cost_centre"]
-
-
-class LedgerBalanceSerializer(serializers.Serializer):
-    """Debit, credit and balance of one account in one currency."""
-
-    account = serializers.CharField(help_text="Account code")
-    name = serializers.CharField()
-    type = serializers.CharField()
-    currency = serializers.CharField()
-    debit = serializers.DecimalField(max_digits=18, decimal_places=2)
-    credit = serializers.DecimalField(max_digits=18, decimal_places=2)
-    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
-
-
-class LedgerVerifySerializer(serializers.Serializer):
-    """The result of checking every ledger invariant (``ledger verify``)."""
-
-    ok = serializers.BooleanField()
-    entries = serializers.IntegerField()
-    lines = serializers.IntegerField()
-    checks = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Violations found per check"
-    )
-    violations = serializers.ListField(child=serializers.CharField())
-
-
-class AccountViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
-    """The chart of accounts (finance and the provider admin only)."""
-
-    queryset = Account.objects.all()
-    serializer_class = AccountSerializer
-    filterset_fields = ["type", "purpose"]
-
-    @extend_schema(
-        responses=LedgerBalanceSerializer(many=True),
-        parameters=[OpenApiParameter("period", str, description="Only this month (YYYY-MM)")],
-        filters=False,
-    )
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def balances(self, request):
-        """Debit, credit and balance per account and currency (``?period=`` optional)."""
-        rows = ledger.balances(period=request.query_params.get("period"))
-        return Response(LedgerBalanceSerializer(rows, many=True).data)
-
-
-class JournalLineSerializer(serializers.ModelSerializer):
-    account_code = serializers.CharField(source="account.code", read_only=True)
-
-    class Meta:
-        model = JournalLine
-        fields = ["account", "account_code", "debit", "credit", "currency", "customer", "memo"]
-
-
-class JournalEntrySerializer(serializers.ModelSerializer):
-    lines = JournalLineSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = JournalEntry
-        fields = [
-            "id",
-            "number",
-            "period",
-            "date",
-            "kind",
-            "memo",
-            "customer",
-            "reverses",
-            "posted_at",
-            "lines",
-        ]
-
-
-class AdjustmentLineSerializer(serializers.Serializer):
-    account = serializers.CharField(help_text="Account code")
-    debit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
-    credit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
-    currency = serializers.CharField(max_length=3)
-
-
-class AdjustmentSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=7)
-    memo = serializers.CharField(max_length=200)
-    lines = AdjustmentLineSerializer(many=True)
-    customer = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Customer.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="Code of the customer the entry concerns: its policy decides the accounts (R2)",
-    )
-
-
-class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
-    """Posted journal entries (finance and the provider admin only). Immutable: corrections are
-    new adjustments."""
-
-    queryset = JournalEntry.objects.prefetch_related("lines__account")
-    serializer_class = JournalEntrySerializer
-    filterset_fields = ["period", "kind", "customer"]
-    write_roles = {"adjust": (services.FINANCE, "Posting an adjustment")}
-
-    @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})
-    @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
-    def adjust(self, request):
-        """Post an adjustment entry in an open period (finance)."""
-        require_role(request.user, *services.FINANCE, action="Posting an adjustment")
-        serializer = AdjustmentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        entry = services.post_adjustment(
-            actor=request.user,
-            period=data["period"],
-            memo=data["memo"],
-            lines=[{**line} for line in data["lines"]],
-            customer=data.get("customer"),
-        )
-        entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
-        return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses=LedgerVerifySerializer, filters=False)
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def verify(self, request):
-        """Check every ledger invariant (``ok`` false lists the violations)."""
-        return Response(LedgerVerifySerializer(ledger.verify()).data)
-
-
 # --- periods -------------------------------------------------------------------------------------
 
 
@@ -433,10 +271,6 @@ class PeriodSerializer(serializers.ModelSerializer):
 class CloseSerializer(serializers.Serializer):
     period = serializers.CharField(max_length=7)
     dry_run = serializers.BooleanField(default=False)
-
-
-class PeriodInputSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=7, help_text="YYYY-MM")
 
 
 class PeriodViewSet(ScopedReadOnlyViewSet):
@@ -458,156 +292,6 @@ class PeriodViewSet(ScopedReadOnlyViewSet):
         return Response(result)
 
 
-# --- costs and pricing ---------------------------------------------------------------------------
-
-
-class CostPoolSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = CostPool
-        fields = ["id", "period", "category", "name", "amount", "currency", "source"]
-        read_only_fields = ["source"]
-        validators = []
-
-
-class CostPoolViewSet(
-    PermissionFirstMixin,
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Cost pools by TBM category and period (staff only); POST records or replaces one."""
-
-    queryset = CostPool.objects.all()
-    serializer_class = CostPoolSerializer
-    filterset_fields = ["period", "category"]
-    write_roles = {
-        "create": (services.COST_EDITORS, "Recording a cost pool"),
-        "compute": (services.COST_EDITORS, "Computing service costs"),
-    }
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
-
-    def create(self, request, *args, **kwargs):
-        require_role(request.user, *services.COST_EDITORS, action="Recording a cost pool")
-        serializer = CostPoolSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pool = services.set_cost_pool(actor=request.user, source="api", **serializer.validated_data)
-        return Response(CostPoolSerializer(pool).data, status=status.HTTP_201_CREATED)
-
-    @action(detail=False, methods=["post"], serializer_class=PeriodInputSerializer)
-    def compute(self, request):
-        """Allocate a period's pools to services and derive unit costs: ``{"period": …}``."""
-        period = request.data.get("period", "")
-        return Response(services.compute_service_costs(actor=request.user, period=period))
-
-
-class AllocationRuleSerializer(serializers.ModelSerializer):
-    shares = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AllocationRule
-        fields = ["id", "category", "driver", "note", "shares"]
-
-    def get_shares(self, obj) -> list[dict]:
-        return [{"service": s.service_id, "percent": str(s.percent)} for s in obj.shares.all()]
-
-
-class AllocationRuleViewSet(ScopedReadOnlyViewSet):
-    queryset = AllocationRule.objects.prefetch_related("shares")
-    serializer_class = AllocationRuleSerializer
-
-
-class ServiceCostSerializer(serializers.ModelSerializer):
-    service_name = serializers.CharField(
-        source="service.name", read_only=True, default=None, allow_null=True
-    )
-
-    class Meta:
-        model = ServiceCost
-        fields = [
-            "id",
-            "period",
-            "service",
-            "service_name",
-            "allocated",
-            "idle",
-            "total",
-            "currency",
-            "breakdown",
-        ]
-
-
-class ServiceCostViewSet(ScopedReadOnlyViewSet):
-    """Cost of each service per period (R4; staff only)."""
-
-    queryset = ServiceCost.objects.select_related("service")
-    serializer_class = ServiceCostSerializer
-    filterset_fields = ["period", "service"]
-
-
-class UnitCostSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = UnitCost
-        fields = ["id", "period", "offering", "quantity", "cost", "unit_cost", "currency"]
-
-
-class UnitCostViewSet(ScopedReadOnlyViewSet):
-    """Unit cost per offering per period (R4; staff only)."""
-
-    queryset = UnitCost.objects.all()
-    serializer_class = UnitCostSerializer
-    filterset_fields = ["period", "offering"]
-
-
-class PriceOverrideSerializer(ScopedWriteSerializer):
-    class Meta:
-        model = PriceFloorOverride
-        fields = ["id", "agreement", "offering", "reason", "recorded_by", "recorded_at"]
-        read_only_fields = ["recorded_by", "recorded_at"]
-        validators = []
-
-
-class PriceOverrideViewSet(
-    PermissionFirstMixin,
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
-    """R6: a finance user's override letting a contract line be priced below cost."""
-
-    queryset = PriceFloorOverride.objects.all()
-    serializer_class = PriceOverrideSerializer
-    filterset_fields = ["agreement"]
-    write_roles = {"create": (services.FINANCE, "Overriding the price floor")}
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
-
-    def create(self, request, *args, **kwargs):
-        _require_staff(request)
-        serializer = PriceOverrideSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        override = services.record_price_override(actor=request.user, **serializer.validated_data)
-        return Response(PriceOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
-
-    @action(detail=False, methods=["get"])
-    def check(self, request):
-        """``?agreement=<id>``: why the contract cannot be activated below cost (empty: it can)."""
-        _require_staff(request)
-        try:
-            agreement = Agreement.objects.visible_to(request.user).get(
-                pk=request.query_params.get("agreement")
-            )
-        except (Agreement.DoesNotExist, ValueError, TypeError):
-            raise Http404 from None
-        return Response(
-            {"agreement": agreement.pk, "problems": services.check_price_floor(agreement)}
-        )
-
-
 # --- reports -------------------------------------------------------------------------------------
 
 REPORTS = {
@@ -616,8 +300,8 @@ REPORTS = {
     "uncovered-cost": selectors.uncovered_cost,
     "external-margin": selectors.external_margin,
     "revenue-capacity": selectors.revenue_vs_capacity,
-    "service-costs": selectors.service_costs,
-    "unit-costs": selectors.unit_costs,
+    "service-costs": costing_selectors.service_costs,
+    "unit-costs": costing_selectors.unit_costs,
 }
 
 
@@ -629,12 +313,12 @@ class ReportViewSet(PermissionFirstMixin, viewsets.ViewSet):
 
     def list(self, request):
         """The reports this user may read (margin reports: finance and the admin only)."""
-        _require_staff(request)
+        require_staff(request)
         names = sorted(name for name in REPORTS if access.may_read_report(request.user, name))
         return Response({"reports": names, "periods": selectors.report_periods()})
 
     def retrieve(self, request, name=None):
-        _require_staff(request)
+        require_staff(request)
         if name not in REPORTS:
             raise Http404
         if name in access.MARGIN_REPORTS:
@@ -732,7 +416,7 @@ class UsageImportViewSet(
         return super().get_queryset().visible_to(self.request.user)
 
     def create(self, request, *args, **kwargs):
-        _require_staff(request)
+        require_staff(request)
         serializer = UsageImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -809,7 +493,7 @@ class CloudMappingViewSet(PermissionFirstMixin, viewsets.ModelViewSet):
         return super().get_queryset().visible_to(self.request.user)
 
     def _save(self, request, instance=None):
-        _require_staff(request)
+        require_staff(request)
         serializer = CloudMappingSerializer(
             instance, data=request.data, partial=instance is not None, context={"request": request}
         )
@@ -905,14 +589,9 @@ ROUTES = [
     ("invoices", InvoiceViewSet, "invoice"),
     ("payments", PaymentViewSet, "payment"),
     ("reminders", ReminderViewSet, "reminder"),
-    ("accounts", AccountViewSet, "account"),
-    ("journal-entries", JournalEntryViewSet, "journalentry"),
+    *ledger_api.ROUTES,
     ("periods", PeriodViewSet, "period"),
-    ("cost-pools", CostPoolViewSet, "costpool"),
-    ("allocation-rules", AllocationRuleViewSet, "allocationrule"),
-    ("service-costs", ServiceCostViewSet, "servicecost"),
-    ("unit-costs", UnitCostViewSet, "unitcost"),
-    ("price-overrides", PriceOverrideViewSet, "priceoverride"),
+    *costing_api.ROUTES,
     ("finance-reports", ReportViewSet, "financereport"),
     ("usage-imports", UsageImportViewSet, "usageimport"),
     ("cloud-mappings", CloudMappingViewSet, "cloudmapping"),

@@ -27,7 +27,7 @@ class FinanceConfig(AppConfig):
         )
         ports.cli_commands.provide(commands, by=self.label)
         from servicebook.finance.consumption import consumption_at_cost
-        from servicebook.finance.services import check_price_floor
+        from servicebook.finance.costing.selectors import check_price_floor
 
         ports.consumption_at_cost.provide(consumption_at_cost, by=self.label)
         ports.price_floor.provide(check_price_floor, by=self.label)

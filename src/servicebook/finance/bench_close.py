@@ -204,13 +204,14 @@ def child_main(argv=None) -> int:
     seeded = _seed(args.n, args.lines)
     seed_seconds = time.perf_counter() - started
 
-    from servicebook.finance import ledger, services
+    from servicebook.finance import services
+    from servicebook.finance.ledger.verify import verify
 
     started = time.perf_counter()
     result = services.close_period(actor=None, period=PERIOD)
     close_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    verified = ledger.verify()
+    verified = verify()
     verify_seconds = time.perf_counter() - started
     started = time.perf_counter()
     again = services.close_period(actor=None, period=PERIOD)

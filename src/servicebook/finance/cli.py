@@ -144,9 +144,9 @@ def cmd_close_period(args) -> int:
 
 def cmd_ledger_verify(args) -> int:
     setup_django()
-    from servicebook.finance import ledger
+    from servicebook.finance.ledger.verify import verify
 
-    result = ledger.verify()
+    result = verify()
     if args.json:
         print_json(result)
     elif result["ok"]:
@@ -160,13 +160,13 @@ def cmd_ledger_verify(args) -> int:
 
 def cmd_ledger_export(args) -> int:
     setup_django()
-    from servicebook.finance import export
-    from servicebook.finance.models import JournalLine
+    from servicebook.finance.ledger.export import journal_csv
+    from servicebook.finance.ledger.models import JournalLine
 
     lines = JournalLine.objects.all()
     if args.period:
         lines = lines.filter(entry__period=args.period)
-    text = export.journal_csv(lines)
+    text = journal_csv(lines)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -188,7 +188,7 @@ def cmd_import_costs(args) -> int:
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"{args.file}: cannot read it as UTF-8 text ({error})") from None
     setup_django()
-    from servicebook.finance import services
+    from servicebook.finance.costing import services
 
     result = _domain(lambda: services.import_cost_pools(actor=None, text=text, period=args.period))
     if args.json:

@@ -15,7 +15,6 @@ in chunks of customers with bulk inserts; the caller's transaction makes the who
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import importlib
 import json
@@ -33,20 +32,20 @@ from servicebook.agreements.models import Agreement, AgreementLine, AgreementSta
 from servicebook.catalog.models import Offering, PriceTier
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.money import round_money
-from servicebook.finance import ledger
 from servicebook.finance.breakdown import charge_steps
+from servicebook.finance.costing.models import UnitCost
+from servicebook.finance.ledger import posting
+from servicebook.finance.ledger.models import EntryKind
+from servicebook.finance.ledger.periods import period_dates
 from servicebook.finance.models import (
-    EntryKind,
-    FundingModel,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
     LineKind,
     Statement,
     StatementLine,
-    UnitCost,
 )
-from servicebook.parties.models import CustomerStatus, Provider
+from servicebook.parties.models import CustomerStatus, FundingModel, Provider
 from servicebook.policy import Posting, policy_for
 
 ZERO = Decimal("0.00")
@@ -58,11 +57,6 @@ BILLED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
 
 def after_chunk(done: int, total: int) -> None:
     """Called after each chunk is written (a seam for crash tests and progress bars)."""
-
-
-def period_dates(period: str) -> tuple[dt.date, dt.date]:
-    year, month = (int(part) for part in period.split("-"))
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 # --- the contracts with other features (guarded: they may not exist yet) ------------------------
@@ -143,16 +137,16 @@ class Document:
     issue_date: dt.date | None = None
     due_date: dt.date | None = None
 
-    def entry_spec(self, period: str, date: dt.date, accounts, centres) -> ledger.EntrySpec | None:
+    def entry_spec(self, period: str, date: dt.date, accounts, centres) -> posting.EntrySpec | None:
         """The entry posting this document, on the accounts the customer's policy names (R2);
-        ``ledger.post`` checks them against the policy like any other entry."""
+        ``posting.post`` checks them against the policy like any other entry."""
         cur = self.currency
         cid = self.customer.pk
         postings = policy_for(self.customer).posting_accounts
 
         def account(part: Posting):
             purpose = postings[part]
-            if purpose == ledger.COST_CENTRE_PURPOSE:
+            if purpose == posting.COST_CENTRE_PURPOSE:
                 return centres[self.customer.cost_centre]
             return accounts[purpose]
 
@@ -174,17 +168,17 @@ class Document:
             income = self.gross
             memo = f"Invoice {self.number}"
         lines = [
-            ledger.LineSpec(account(part), cur, debit=amount, customer_id=cid)
+            posting.LineSpec(account(part), cur, debit=amount, customer_id=cid)
             for part, amount in debits
             if amount
         ]
         if income:
             lines.append(
-                ledger.LineSpec(account(Posting.INCOME), cur, credit=income, customer_id=cid)
+                posting.LineSpec(account(Posting.INCOME), cur, credit=income, customer_id=cid)
             )
         if not lines:
             return None
-        return ledger.EntrySpec(
+        return posting.EntrySpec(
             period=period,
             date=date,
             kind=EntryKind.CLOSE,
@@ -764,8 +758,8 @@ def _add_cloud_charges(plan, statements, offers) -> None:
 
 def write_plan(plan: Plan, *, actor=None) -> dict:
     """Issue the documents and post the entries of a plan (inside the caller's transaction)."""
-    accounts = ledger.accounts()
-    centres = ledger.cost_centre_accounts(
+    accounts = posting.accounts()
+    centres = posting.cost_centre_accounts(
         {d.customer.cost_centre for d in plan.documents if d.kind == "statement"}
     )
     _, last = period_dates(plan.period)
@@ -774,7 +768,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
     for start in range(0, len(docs), CHUNK):
         chunk = docs[start : start + CHUNK]
         specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in chunk]
-        posted = ledger.post([spec for _, spec in specs if spec is not None], actor=actor)
+        posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
         entries += len(posted)
         entry_of = iter(posted)
         entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
@@ -799,7 +793,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
                 for d in statements
             ]
         )
-        ledger.fast_insert(
+        posting.fast_insert(
             StatementLine,
             [
                 "statement",
@@ -850,7 +844,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
                 for d in invoices
             ]
         )
-        ledger.fast_insert(
+        posting.fast_insert(
             InvoiceLine,
             [
                 "invoice",
@@ -884,7 +878,7 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
             ],
         )
         now = timezone.now()
-        ledger.fast_insert(
+        posting.fast_insert(
             InvoiceEvent,
             ["invoice", "at", "actor", "action", "from_state", "to_state", "reason", "note"],
             [

@@ -31,7 +31,9 @@ from decimal import Decimal
 from django.db.models import Q
 
 from servicebook.core.money import round_money
-from servicebook.finance.models import CloudCharge, Period, PeriodStatus, Statement, UnitCost
+from servicebook.finance.costing.models import UnitCost
+from servicebook.finance.ledger.models import Period, PeriodStatus
+from servicebook.finance.models import CloudCharge, Statement
 from servicebook.policy import policy_for
 
 #: How every page, report, CSV and API names the figure.

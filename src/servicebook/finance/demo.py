@@ -19,6 +19,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from servicebook.finance import services
+from servicebook.finance.costing import services as costing
 
 USAGE_PERIOD = "2026-10"
 #: business_unit tag values of the FOCUS sample → internal customers of the demo
@@ -74,30 +75,30 @@ def load(ctx) -> None:
     by_code = {s.code: s for s in Service.objects.all()}
     period = "2026-10"
     for category, name, amount in POOLS:
-        services.set_cost_pool(
+        costing.set_cost_pool(
             actor=None, period=period, category=category, name=name, amount=D(amount)
         )
-    services.set_driver_values(
+    costing.set_driver_values(
         actor=None,
         period=period,
         driver="headcount",
         values={by_code[code]: D(n) for code, n in HEADCOUNT.items()},
     )
-    services.set_allocation_rule(
+    costing.set_allocation_rule(
         actor=None, category="internal_labor", driver="headcount", note="staff per service"
     )
     for category in ("cloud_services", "telecom", "other"):
-        services.set_allocation_rule(
+        costing.set_allocation_rule(
             actor=None, category=category, driver="usage", note="consumption at standard cost"
         )
     for category, shares in FIXED.items():
-        services.set_allocation_rule(
+        costing.set_allocation_rule(
             actor=None,
             category=category,
             driver="fixed",
             shares=[(by_code[code] if code else None, D(p)) for code, p in shares],
         )
-    services.compute_service_costs(actor=None, period=period)
+    costing.compute_service_costs(actor=None, period=period)
     load_usage(ctx)
 
     today = dt.date(2026, 11, 22)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from django import forms
 
+from servicebook.finance.ledger.forms import PeriodField
 from servicebook.finance.models import (
     AllocationKey,
     CostBasis,
-    CostCategory,
     PaymentKind,
     SharedCostMode,
     UsageFormat,
 )
 from servicebook.web.forms import BootstrapFormMixin
-
-
-class PeriodField(forms.RegexField):
-    def __init__(self, **kwargs):
-        super().__init__(
-            regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-            max_length=7,
-            error_messages={"invalid": "Use YYYY-MM, e.g. 2026-10."},
-            **kwargs,
-        )
 
 
 class CloseForm(BootstrapFormMixin, forms.Form):
@@ -39,21 +29,6 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
 
 class SuspendForm(BootstrapFormMixin, forms.Form):
     note = forms.CharField(max_length=500, required=False, label="Note for the customer's history")
-
-
-class CostPoolForm(BootstrapFormMixin, forms.Form):
-    period = PeriodField()
-    category = forms.ChoiceField(choices=CostCategory.choices)
-    name = forms.CharField(max_length=120)
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
-
-
-class CostImportForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(help_text="CSV: period, category, name, amount[, currency]")
-
-
-class ComputeForm(BootstrapFormMixin, forms.Form):
-    period = PeriodField()
 
 
 class UsageImportForm(BootstrapFormMixin, forms.Form):

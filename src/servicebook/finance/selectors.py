@@ -13,20 +13,10 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from servicebook.core.money import allocate_amount, quantum
-from servicebook.finance.models import (
-    CAPACITY_CATEGORIES,
-    CostPool,
-    FundingModel,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    Period,
-    PeriodStatus,
-    ServiceCost,
-    Statement,
-    StatementLine,
-    UnitCost,
-)
+from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
+from servicebook.finance.ledger.models import Period, PeriodStatus
+from servicebook.finance.models import Invoice, InvoiceLine, InvoiceStatus, Statement, StatementLine
+from servicebook.parties.models import FundingModel
 
 ZERO = Decimal("0.00")
 
@@ -232,38 +222,6 @@ def revenue_vs_capacity(period: str) -> dict:
         funded_percent=None if not spend else (revenue * 100 / spend).quantize(Decimal("0.1")),
     )
     return result
-
-
-def service_costs(period: str) -> list[dict]:
-    rows = ServiceCost.objects.filter(period=period).select_related("service")
-    return [
-        {
-            "service": r.service.name if r.service else "Shared and idle capacity",
-            "allocated": r.allocated,
-            "idle": r.idle,
-            "total": r.total,
-            "currency": r.currency,
-            "breakdown": r.breakdown,
-        }
-        for r in rows
-    ]
-
-
-def unit_costs(period: str) -> list[dict]:
-    rows = UnitCost.objects.filter(period=period).select_related("offering__service")
-    return [
-        {
-            "service": r.offering.service.name,
-            "offering": r.offering.name,
-            "unit": r.offering.get_unit_display(),
-            "quantity": r.quantity,
-            "cost": r.cost,
-            "unit_cost": r.unit_cost,
-            "standard_unit_cost": r.offering.standard_unit_cost,
-            "currency": r.currency,
-        }
-        for r in rows
-    ]
 
 
 def aging(invoices, today: dt.date) -> dict:

@@ -1,10 +1,14 @@
 from django.urls import path
 
 from servicebook.finance import views
+from servicebook.finance.costing import urls as costing_urls
+from servicebook.finance.ledger import urls as ledger_urls
 
 app_name = "finance"
 
 urlpatterns = [
+    *ledger_urls.urlpatterns,
+    *costing_urls.urlpatterns,
     path("", views.FinanceHomeView.as_view(), name="home"),
     path("close/", views.CloseView.as_view(), name="close"),
     path("documents/", views.DocumentListView.as_view(), name="documents"),
@@ -17,11 +21,8 @@ urlpatterns = [
     path("invoices/<int:pk>/payment/", views.PaymentView.as_view(), name="invoice-payment"),
     path("invoices/<int:pk>/suspend/", views.SuspendView.as_view(), name="invoice-suspend"),
     path("reminders/", views.RemindersView.as_view(), name="reminders"),
-    path("costs/", views.CostsView.as_view(), name="costs"),
     path("reports/", views.ReportsView.as_view(), name="reports"),
     path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),
-    path("ledger/", views.LedgerView.as_view(), name="ledger"),
-    path("ledger/journal.csv", views.JournalCsvView.as_view(), name="journal-csv"),
     path("usage/", views.UsageView.as_view(), name="usage"),
     path("usage/<int:pk>/", views.UsageImportDetailView.as_view(), name="usage-import"),
     path("usage/<int:pk>/rejects.csv", views.UsageRejectsView.as_view(), name="usage-rejects"),

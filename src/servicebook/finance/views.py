@@ -6,14 +6,13 @@ Everything else is for provider staff; writes need the finance role (the service
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -25,42 +24,19 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.services import require_role
-from servicebook.finance import access, export, ledger, selectors, services
+from servicebook.finance import access, export, selectors, services
 from servicebook.finance.forms import (
     CloseForm,
-    ComputeForm,
-    CostImportForm,
-    CostPoolForm,
     PaymentForm,
     SuspendForm,
 )
-from servicebook.finance.models import (
-    AllocationRule,
-    CostPool,
-    Invoice,
-    InvoiceStatus,
-    JournalEntry,
-    Period,
-    Statement,
-)
+from servicebook.finance.ledger.models import Period
+from servicebook.finance.ledger.views import chart, download, is_finance
+from servicebook.finance.models import Invoice, InvoiceStatus, Statement
 from servicebook.policy import policy_for
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 FINANCE = (Role.FINANCE,)
-
-
-def _is_finance(user) -> bool:
-    return is_provider_staff(user) and has_role(user, Role.FINANCE)
-
-
-def _chart(labels, values, label="") -> str:
-    return json.dumps({"labels": labels, "values": [str(v or 0) for v in values], "label": label})
-
-
-def _download(content, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 class FinanceHomeView(LoginRequiredMixin, TemplateView):
@@ -80,11 +56,11 @@ class FinanceHomeView(LoginRequiredMixin, TemplateView):
         buckets = selectors.aging(invoices, today)
         return super().get_context_data(
             periods=Period.objects.all()[:24],
-            close_form=CloseForm() if _is_finance(self.request.user) else None,
+            close_form=CloseForm() if is_finance(self.request.user) else None,
             overdue=[(inv, inv.days_overdue(today)) for inv in overdue],
             aging=buckets,
-            aging_chart=_chart(list(buckets), list(buckets.values()), "Outstanding"),
-            is_finance=_is_finance(self.request.user),
+            aging_chart=chart(list(buckets), list(buckets.values()), "Outstanding"),
+            is_finance=is_finance(self.request.user),
             today=today,
             **kwargs,
         )
@@ -158,7 +134,7 @@ class StatementDetailView(LoginRequiredMixin, DetailView):
         return super().get_context_data(
             lines=lines,
             by_service=sorted(by_service.items()),
-            chart=_chart(list(by_service), list(by_service.values()), "Cost"),
+            chart=chart(list(by_service), list(by_service.values()), "Cost"),
             entry_lines=st.entry.lines.visible_to(self.request.user).select_related("account")
             if st.entry
             else [],
@@ -180,7 +156,7 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
         user = self.request.user
         lines = list(inv.lines.select_related("service"))
         today = timezone.localdate()
-        finance = _is_finance(user)
+        finance = is_finance(user)
         staff = is_provider_staff(user)
         return super().get_context_data(
             charge_lines=[line for line in lines if line.kind != "in_kind"],
@@ -215,14 +191,14 @@ class _DocumentExport(LoginRequiredMixin, View):
                 if isinstance(obj, Statement)
                 else export.invoice_csv(obj, request.user)
             )
-            return _download(content, f"{obj.number}.csv", "text/csv")
+            return download(content, f"{obj.number}.csv", "text/csv")
         context = {
             "doc": obj,
             "is_invoice": isinstance(obj, Invoice),
             "lines": obj.lines.select_related("service"),
             "provider": obj.customer.provider,
         }
-        return _download(export.document_pdf(context), f"{obj.number}.pdf", "application/pdf")
+        return download(export.document_pdf(context), f"{obj.number}.pdf", "application/pdf")
 
 
 class StatementCsvView(_DocumentExport):
@@ -293,74 +269,6 @@ class RemindersView(RoleRequiredMixin, View):
         return redirect("finance:home")
 
 
-class CostsView(RoleRequiredMixin, TemplateView):
-    """Cost pools of a period, allocation rules, service and unit costs (R4)."""
-
-    template_name = "finance/costs.html"
-
-    def get_context_data(self, **kwargs):
-        period = self.request.GET.get("period") or selectors.default_period() or ""
-        pools = CostPool.objects.filter(period=period)
-        editable = has_role(self.request.user, *services.COST_EDITORS)
-        service_costs = selectors.service_costs(period) if period else []
-        return super().get_context_data(
-            period=period,
-            periods=selectors.report_periods(),
-            pools=pools,
-            pool_total=sum((p.amount for p in pools), Decimal(0)),
-            rules=AllocationRule.objects.prefetch_related("shares__service"),
-            service_costs=service_costs,
-            unit_costs=selectors.unit_costs(period) if period else [],
-            chart=_chart(
-                [r["service"] for r in service_costs], [r["total"] for r in service_costs]
-            ),
-            pool_form=CostPoolForm(initial={"period": period}) if editable else None,
-            import_form=CostImportForm() if editable else None,
-            compute_form=ComputeForm(initial={"period": period}) if editable else None,
-            idle_mode=services.idle_capacity_mode(),
-            import_result=kwargs.pop("import_result", None),
-            **kwargs,
-        )
-
-    def post(self, request):
-        if not has_role(request.user, *services.COST_EDITORS):
-            raise DjangoPermissionDenied("Recording costs needs the finance role.")
-        action = request.POST.get("action")
-        period = request.POST.get("period", "")
-        import_result = None
-        try:
-            if action == "pool":
-                form = CostPoolForm(request.POST)
-                if not form.is_valid():
-                    raise DomainError("; ".join(m for ms in form.errors.values() for m in ms))
-                services.set_cost_pool(actor=request.user, **form.cleaned_data)
-                messages.success(request, "Cost pool recorded.")
-            elif action == "import":
-                form = CostImportForm(request.POST, request.FILES)
-                if not form.is_valid():
-                    raise DomainError("choose a CSV file")
-                text = form.cleaned_data["file"].read().decode("utf-8-sig")
-                import_result = services.import_cost_pools(actor=request.user, text=text)
-                messages.info(
-                    request,
-                    f"Read {import_result['read']}: imported {import_result['imported']}, "
-                    f"rejected {import_result['rejected']}.",
-                )
-            elif action == "compute":
-                result = services.compute_service_costs(actor=request.user, period=period)
-                messages.success(
-                    request,
-                    f"Allocated {result['pools']} pools to {result['services']} cost lines, "
-                    f"{result['unit_costs']} unit costs.",
-                )
-        except (DomainError, ValidationError) as error:
-            messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
-        if import_result and import_result["rejects"]:
-            self.request = request
-            return self.render_to_response(self.get_context_data(import_result=import_result))
-        return redirect(f"{reverse('finance:costs')}?period={period}")
-
-
 REPORT_TITLES = {
     "cost-recovery": "Cost recovery per internal customer and service",
     "funding": "Consumption at cost against funding",
@@ -402,18 +310,16 @@ class ReportsView(RoleRequiredMixin, TemplateView):
             show_margin=show_margin,
             margin=margin,
             capacity=capacity,
-            funding_chart=_chart(
+            funding_chart=chart(
                 [r["customer"] for r in funding],
                 [r["consumption_at_cost"] for r in funding],
                 "Consumption at cost",
             ),
-            budget_chart=_chart(
+            budget_chart=chart(
                 [r["customer"] for r in funding], [r["budget"] for r in funding], "Budget"
             ),
-            margin_chart=_chart(list(by_customer), [v[1] for v in by_customer.values()], "Margin"),
-            revenue_chart=_chart(
-                list(by_customer), [v[0] for v in by_customer.values()], "Revenue"
-            ),
+            margin_chart=chart(list(by_customer), [v[1] for v in by_customer.values()], "Margin"),
+            revenue_chart=chart(list(by_customer), [v[0] for v in by_customer.values()], "Revenue"),
             **kwargs,
         )
 
@@ -435,47 +341,7 @@ class ReportCsvView(RoleRequiredMixin, View):
             raise Http404 from None
         data = REPORTS[name](period)
         rows = data["rows"] if isinstance(data, dict) else data
-        return _download(export.report_csv(rows), f"{name}-{period}.csv", "text/csv")
-
-
-class LedgerReaderRequiredMixin(RoleRequiredMixin):
-    """The ledger's pages: finance and the provider admin only (403 with the reason for others)."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            access.require_ledger_reader(request.user)
-        return super().dispatch(request, *args, **kwargs)
-
-
-class LedgerView(LedgerReaderRequiredMixin, TemplateView):
-    template_name = "finance/ledger.html"
-
-    def get_context_data(self, **kwargs):
-        period = self.request.GET.get("period") or ""
-        entries = (
-            JournalEntry.objects.visible_to(self.request.user)
-            .select_related("customer")
-            .order_by("-pk")
-        )
-        if period:
-            entries = entries.filter(period=period)
-        return super().get_context_data(
-            period=period,
-            balances=ledger.balances(period=period or None),
-            entries=entries.prefetch_related("lines__account")[:50],
-            verify=ledger.verify(),
-            **kwargs,
-        )
-
-
-class JournalCsvView(LedgerReaderRequiredMixin, View):
-    def get(self, request):
-        from servicebook.finance.models import JournalLine
-
-        lines = JournalLine.objects.visible_to(request.user)
-        if period := request.GET.get("period"):
-            lines = lines.filter(entry__period=period)
-        return _download(export.journal_csv(lines), "journal.csv", "text/csv")
+        return download(export.report_csv(rows), f"{name}-{period}.csv", "text/csv")
 
 
 # --- usage at scale: imports, cloud allocation, FOCUS export -------------------------------------
@@ -569,7 +435,7 @@ class UsageRejectsView(RoleRequiredMixin, View):
         content = selectors.rejects_content(record)
         if content is None:
             raise Http404
-        return _download(content, f"rejects-{record.pk}.csv", "text/csv")
+        return download(content, f"rejects-{record.pk}.csv", "text/csv")
 
 
 class CloudMappingsView(RoleRequiredMixin, TemplateView):
@@ -638,7 +504,7 @@ class FocusExportView(LoginRequiredMixin, TemplateView):
                 period, fmt = form.cleaned_data["period"], form.cleaned_data["format"]
                 content = selectors.focus_export(request.user, period, fmt)
                 kind = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
-                return _download(content, f"focus-{period}.{fmt}", kind)
+                return download(content, f"focus-{period}.{fmt}", kind)
         else:
             form = FocusExportForm(periods=periods)
         return self.render_to_response(self.get_context_data(form=form, periods=periods))

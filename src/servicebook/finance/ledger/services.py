@@ -1,0 +1,120 @@
+"""Writes of the ledger: adjustments and reversals, posted into an open period (R2).
+
+Entries of the period close and of payments are posted by billing through
+:func:`servicebook.finance.ledger.posting.post`; corrections are never edits, always new entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from servicebook.core.errors import DomainError
+from servicebook.core.models import User
+from servicebook.core.money import to_decimal, validate_currency
+from servicebook.core.roles import Role
+from servicebook.core.services import require_role
+from servicebook.finance.ledger import posting
+from servicebook.finance.ledger.models import Account, EntryKind, JournalEntry, Period, PeriodEvent
+from servicebook.finance.ledger.periods import (
+    check_period,
+    open_period_row,
+    period_dates,
+    period_of,
+    require_open,
+    today,
+)
+from servicebook.parties.models import Customer
+
+#: who may post to the ledger: adjustments, payments, the period close
+FINANCE = (Role.FINANCE,)
+
+
+@transaction.atomic
+def post_adjustment(
+    *,
+    actor: User | None,
+    period: str,
+    memo: str,
+    lines: list[dict],
+    date: dt.date | None = None,
+    customer: Customer | None = None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post a correction as a new balanced entry in an open period.
+
+    ``lines``: ``{"account": Account or code, "debit"|"credit": amount, "currency": code}``.
+    The accounts must be ones the customer's policy allows (R2): an internal customer's entry
+    never touches revenue or receivables, and no entry mixes a cost centre with revenue.
+    """
+    require_role(actor, *FINANCE, action="Posting an adjustment")
+    check_period(period)
+    if not memo.strip():
+        raise DomainError("an adjustment needs a memo saying why", field="memo")
+    require_open(period)
+    open_period_row(period)
+    Period.objects.filter(period=period).update(updated_at=timezone.now())
+    require_open(period)  # re-read after taking the row: a close may just have won
+    first, last = period_dates(period)
+    date = date or min(max(today(), first), last)
+    if period_of(date) != period:
+        raise DomainError(f"the date {date} is not in {period}", field="date")
+    specs = []
+    for line in lines:
+        account = line["account"]
+        if not isinstance(account, Account):
+            account = Account.objects.filter(code=account).first()
+            if account is None:
+                raise DomainError(f"unknown account {line['account']!r}", field="lines")
+        currency = validate_currency(line.get("currency", "EUR"))
+        specs.append(
+            posting.LineSpec(
+                account=account,
+                currency=currency,
+                debit=to_decimal(line.get("debit", "0")),
+                credit=to_decimal(line.get("credit", "0")),
+                customer_id=customer.pk if customer else None,
+                memo=line.get("memo", ""),
+            )
+        )
+    spec = posting.EntrySpec(
+        period=period,
+        date=date,
+        kind=EntryKind.ADJUSTMENT,
+        memo=memo,
+        lines=specs,
+        customer_id=customer.pk if customer else None,
+        reverses_id=reverses.pk if reverses else None,
+        customer=customer,
+    )
+    (entry,) = posting.post([spec], actor=actor)
+    row = Period.objects.get(period=period)
+    PeriodEvent.objects.create(
+        period=row, actor=actor, action="adjustment", note=f"{entry.number}: {memo}"[:500]
+    )
+    return entry
+
+
+def reverse_entry(
+    *, actor: User | None, entry: JournalEntry, period: str, reason: str
+) -> JournalEntry:
+    """Post the mirror image of ``entry`` (debits ↔ credits) in an open period."""
+    lines = [
+        {
+            "account": line.account,
+            "debit": str(line.credit),
+            "credit": str(line.debit),
+            "currency": line.currency,
+        }
+        for line in entry.lines.select_related("account")
+    ]
+    return post_adjustment(
+        actor=actor,
+        period=period,
+        memo=f"Reversal of {entry.number}: {reason}",
+        lines=lines,
+        customer=entry.customer,
+        reverses=entry,
+    )

@@ -1,0 +1,10 @@
+"""The ledger's pages (mounted by ``finance.urls`` under the ``finance`` namespace)."""
+
+from django.urls import path
+
+from servicebook.finance.ledger import views
+
+urlpatterns = [
+    path("ledger/", views.LedgerView.as_view(), name="ledger"),
+    path("ledger/journal.csv", views.JournalCsvView.as_view(), name="journal-csv"),
+]

@@ -1,0 +1,137 @@
+"""``ledger verify``: every invariant of the ledger, checked over everything posted.
+
+The ledger's own invariants come first: entries balance per currency, lines are positive and
+one-sided, an entry has two lines at least, nothing was posted into a closed period after it
+closed, and every entry uses only the accounts its customer's policy allows (R2). The documents
+posted to the ledger (billing's invoices, statements and payments) add their own checks through
+:func:`add_check`, from ``FinanceConfig.ready()``: the ledger never imports them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period, PeriodStatus
+from servicebook.finance.ledger.posting import account_refusal
+
+ZERO = Decimal("0.00")
+
+#: Checks of what was posted to the ledger, added by the packages that post it (name: check).
+#: A check takes the most messages to return and returns what it found wrong.
+DOCUMENT_CHECKS: dict[str, Callable[[int], list[str]]] = {}
+
+
+def add_check(name: str, check: Callable[[int], list[str]]) -> None:
+    """Add a check to every ``ledger verify`` (its name is the key of ``verify()["checks"]``)."""
+    if DOCUMENT_CHECKS.get(name, check) is not check:
+        raise ValueError(f"ledger verify already has a check named {name!r}")
+    DOCUMENT_CHECKS[name] = check
+
+
+def verify(*, limit: int = 50) -> dict:
+    """Check every invariant of the ledger and the documents posted to it.
+
+    Returns ``{"ok": bool, "checks": {name: violations}, "violations": [first messages]}``.
+    """
+    checks: dict[str, list[str]] = {}
+
+    # 1. every entry balances per currency (compared in Python: SQLite sums in floating point)
+    sums = (
+        JournalLine.objects.values("entry_id", "currency")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    )
+    checks["entries_balance_per_currency"] = [
+        f"JE-{row['entry_id']:06d} does not balance in {row['currency']}: "
+        f"debits {row['d']} ≠ credits {row['c']}"
+        for row in sums.iterator(chunk_size=5000)
+        if row["d"] != row["c"]
+    ][:limit]
+    # 2. lines are positive and one-sided
+    bad_lines = JournalLine.objects.filter(
+        Q(debit__lt=0)
+        | Q(credit__lt=0)
+        | (Q(debit=0) & Q(credit=0))
+        | (Q(debit__gt=0) & Q(credit__gt=0))
+    ).values_list("entry_id", "pk")[:limit]
+    checks["lines_positive_one_sided"] = [
+        f"JE-{entry:06d} line {pk} is not a positive debit or credit" for entry, pk in bad_lines
+    ]
+    # 3. every entry has at least two lines
+    thin = (JournalEntry.objects.annotate(n=Count("lines")).filter(n__lt=2).values_list("pk", "n"))[
+        :limit
+    ]
+    checks["entries_have_two_lines"] = [f"JE-{pk:06d} has {n} line(s)" for pk, n in thin]
+    # 4. nothing posted into a closed period after it was closed
+    late = []
+    for period in Period.objects.filter(status=PeriodStatus.CLOSED):
+        for pk in JournalEntry.objects.filter(
+            period=period.period, posted_at__gt=period.closed_at
+        ).values_list("pk", flat=True)[:limit]:
+            late.append(f"JE-{pk:06d} was posted into {period.period} after it closed")
+    checks["closed_periods_locked"] = late[:limit]
+    # 5. every entry uses only the accounts its customer's policy allows (R2)
+    checks["accounts_allowed_by_policy"] = _check_accounts(limit)
+    # 6. and on: the documents posted to the ledger (billing: invoices, statements, payments)
+    for name, check in DOCUMENT_CHECKS.items():
+        checks[name] = check(limit)
+    violations = [message for found in checks.values() for message in found]
+    return {
+        "ok": not violations,
+        "entries": JournalEntry.objects.count(),
+        "lines": JournalLine.objects.count(),
+        "checks": {name: len(found) for name, found in checks.items()},
+        "violations": violations[:limit],
+    }
+
+
+def _check_accounts(limit: int) -> list[str]:
+    """R2 for every posted entry: the accounts it uses, against its customer's policy."""
+    from servicebook.parties.models import Customer
+
+    used: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    customer_of: dict[int, int | None] = {}
+    rows = (
+        JournalLine.objects.values_list(
+            "entry_id", "account__purpose", "account__cost_centre", "entry__customer_id"
+        )
+        .distinct()
+        .order_by()
+    )
+    for entry_id, purpose, centre, customer_id in rows.iterator(chunk_size=5000):
+        used[entry_id].add((purpose, centre))
+        customer_of[entry_id] = customer_id
+    customers = Customer.objects.in_bulk({c for c in customer_of.values() if c is not None})
+    problems = []
+    for entry_id in sorted(used):
+        customer = customers.get(customer_of[entry_id])
+        refusal = account_refusal(sorted(used[entry_id]), customer)
+        if refusal:
+            problems.append(f"JE-{entry_id:06d}: {refusal}")
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def entry_sides(entry_ids) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """{entry: {(purpose, side): amount}} for the given entries."""
+    result: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    rows = (
+        JournalLine.objects.filter(entry_id__in=entry_ids)
+        .values("entry_id", "account__purpose")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    for row in rows:
+        sides = result[row["entry_id"]]
+        sides[(row["account__purpose"], "debit")] += row["d"]
+        sides[(row["account__purpose"], "credit")] += row["c"]
+    return result
+
+
+def chunks(items, size=900):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
