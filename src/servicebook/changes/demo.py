@@ -29,12 +29,20 @@ def _at(days: int, hour: int) -> dt.datetime:
 
 
 def load(ctx) -> None:
+    contact = {c.name: c for c in Contact.objects.all()}
+    storage = _storage_upgrade(ctx, contact)
+    _deployment_steps(ctx, storage, contact)
+    _awaiting_approvals(ctx)
+    _standard_change(ctx)
+    _emergency_change(ctx, contact)
+    for customer in ctx.customers.values():
+        services.rotate_feed(actor=None, customer=customer)
+
+
+def _storage_upgrade(ctx, contact):
     users = ctx.users
     change_manager, internal, external = users["change"], users["internal"], users["external"]
     hosting = ctx.offerings["vm"].service
-    workplace = ctx.offerings["laptop"].service
-    payroll = ctx.offerings["payroll"].service
-    contact = {c.name: c for c in Contact.objects.all()}
     today = timezone.now().date()
 
     # 1. A normal change for internal and external customers, each approving its own way.
@@ -104,6 +112,14 @@ def load(ctx) -> None:
         contact=contact["Katrin Vogel"],
         note="Backups only; approved by the COO",
     )
+    return storage
+
+
+def _deployment_steps(ctx, storage, contact) -> None:
+    """External customers' scripted deployment steps, their contacts trained; scheduled."""
+    change_manager = ctx.users["change"]
+    today = timezone.now().date()
+    impacts = {i.customer.code: i for i in storage.impacts.select_related("customer")}
     for code, person, step in (
         ("skybridge", "Sophie Martin", "Remount the booking analytics volume on the new endpoint"),
         ("pacific", "Wei Ling Tan", "Restart the ingestion workers after the cut-over"),
@@ -128,6 +144,10 @@ def load(ctx) -> None:
         )
     services.schedule_change(actor=change_manager, change=storage)
 
+
+def _awaiting_approvals(ctx) -> None:
+    change_manager = ctx.users["change"]
+    hosting = ctx.offerings["vm"].service
     # 2. Awaiting approvals: try it as the internal and the external demo users.
     patches = services.create_change(
         actor=change_manager,
@@ -150,6 +170,10 @@ def load(ctx) -> None:
     services.submit_for_approval(actor=change_manager, change=patches)
     services.record_it_decision(actor=change_manager, change=patches, verdict="approve")
 
+
+def _standard_change(ctx) -> None:
+    change_manager = ctx.users["change"]
+    workplace = ctx.offerings["laptop"].service
     # 3. A standard change: pre-approved; the retailer is notified within its notice period.
     patching = services.create_change(
         actor=change_manager,
@@ -164,6 +188,10 @@ def load(ctx) -> None:
     services.submit_for_approval(actor=change_manager, change=patching)
     services.schedule_change(actor=change_manager, change=patching)
 
+
+def _emergency_change(ctx, contact) -> None:
+    change_manager = ctx.users["change"]
+    payroll = ctx.offerings["payroll"].service
     # 4. An emergency change: done first, approved after the fact, reviewed.
     hotfix = services.create_change(
         actor=change_manager,
@@ -187,9 +215,6 @@ def load(ctx) -> None:
         note="Confirmed by phone, then e-mail",
     )
     services.review_change(actor=change_manager, change=hotfix, note="Run completed on time")
-
-    for customer in ctx.customers.values():
-        services.rotate_feed(actor=None, customer=customer)
 
 
 def _assess(change, actor, risk, impact, cost):

@@ -26,8 +26,14 @@ SECURE_DC_REQUIREMENTS = [
 
 
 def load(ctx) -> None:
-    manager, internal, senior = ctx.users["manager"], ctx.users["internal"], ctx.users["senior"]
     contact = {c.name: c for c in Contact.objects.all()}
+    engineering, racks = _pools(ctx.users["manager"])
+    _secure_data_centre(ctx, contact, engineering, racks)
+    _competing_requests(ctx, contact, engineering)
+    _external_request(ctx, contact, racks)
+
+
+def _pools(manager):
     year = dt.date.today().year
     engineering = services.create_pool(
         actor=manager,
@@ -50,6 +56,11 @@ def load(ctx) -> None:
         unit_cost=D("9000.00"),
     )
 
+    return engineering, racks
+
+
+def _secure_data_centre(ctx, contact, engineering, racks) -> None:
+    manager, senior = ctx.users["manager"], ctx.users["senior"]
     # The R&D Lab's secure data centre: challenged, held, justified, approved.
     lena = contact["Dr. Lena Novak"]
     secure = services.create_demand(
@@ -106,6 +117,9 @@ def load(ctx) -> None:
     )
     services.approve_demand(actor=manager, demand=secure, approver=lena)
 
+
+def _competing_requests(ctx, contact, engineering) -> None:
+    manager, internal = ctx.users["manager"], ctx.users["internal"]
     # Marketing and HR compete for the same engineering pool (open, by business value).
     cdp = services.create_demand(
         actor=internal,
@@ -151,6 +165,9 @@ def load(ctx) -> None:
         actor=manager, demand=onboarding, pool=engineering, quantity=D("700")
     )
 
+
+def _external_request(ctx, contact, racks) -> None:
+    manager = ctx.users["manager"]
     # An external request: legal, possible and profitable, so accepted on its revenue.
     gpu = services.create_demand(
         actor=manager,

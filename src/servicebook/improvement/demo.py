@@ -45,14 +45,21 @@ def _run(item, manager, *, approve_for=(), actions=(), verify=None, stop_at="ver
 
 
 def load(ctx) -> None:
-    c, users, offerings = ctx.customers, ctx.users, ctx.offerings
-    manager, finance_user, clara = users["manager"], users["finance"], users["internal"]
-    workplace = offerings["laptop"].service
-    desk = offerings["desk"].service
-    hosting = offerings["vm"].service
-    contact = {key: customer.contacts.order_by("pk").first() for key, customer in c.items()}
-    growth = ctx.provider.objectives.get(title__startswith="Grow digital revenue")
+    contact = {
+        key: customer.contacts.order_by("pk").first() for key, customer in ctx.customers.items()
+    }
+    _marketing(ctx, contact)
+    _finance_and_hr(ctx, contact)
+    _skybridge(ctx)
+    _meridian(ctx)
+    _pacific(ctx, contact)
+    _service_reviews(ctx)
 
+
+def _marketing(ctx, contact) -> None:
+    c, manager, clara = ctx.customers, ctx.users["manager"], ctx.users["internal"]
+    workplace, desk = ctx.offerings["laptop"].service, ctx.offerings["desk"].service
+    growth = ctx.provider.objectives.get(title__startswith="Grow digital revenue")
     # --- Marketing: internal, linked to an organization objective, customer takes part ---------
     launch = services.create_improvement(
         actor=manager,
@@ -105,6 +112,9 @@ def load(ctx) -> None:
         note="October's two launches: every P1 incident resolved within target.",
     )
 
+
+def _finance_and_hr(ctx, contact) -> None:
+    c, manager, desk = ctx.customers, ctx.users["manager"], ctx.offerings["desk"].service
     # --- Finance and HR: internal, cost/quality balance, result short of the expectation ---------
     resets = services.create_improvement(
         actor=manager,
@@ -139,6 +149,10 @@ def load(ctx) -> None:
         verify=(D("6.62"), dt.date(2026, 11, 10), "Adoption reached 60% of users, not 80%."),
     )
 
+
+def _skybridge(ctx) -> None:
+    c, manager, finance_user = ctx.customers, ctx.users["manager"], ctx.users["finance"]
+    hosting = ctx.offerings["vm"].service
     # --- SkyBridge: external, provider-run plans; the customer sees expected results ----------
     tiers = services.create_improvement(
         actor=manager,
@@ -204,6 +218,10 @@ def load(ctx) -> None:
     )
     _run(frankfurt, manager, actions=[(placement, manager)], stop_at="in_progress")
 
+
+def _meridian(ctx) -> None:
+    c, manager = ctx.customers, ctx.users["manager"]
+    workplace, desk = ctx.offerings["laptop"].service, ctx.offerings["desk"].service
     # --- Meridian Retail: a retention plan the provider runs (results only for the customer) ----
     keep_meridian = services.create_improvement(
         actor=manager,
@@ -233,6 +251,9 @@ def load(ctx) -> None:
     )
     _run(keep_meridian, manager, stop_at="in_progress")
 
+
+def _pacific(ctx, contact) -> None:
+    c, manager, hosting = ctx.customers, ctx.users["manager"], ctx.offerings["vm"].service
     # --- Pacific Analytics: flagged in difficulty, invited into a retention plan ---------------
     parties.submit_feedback(
         actor=manager,
@@ -289,6 +310,9 @@ def load(ctx) -> None:
     _run(keep_pacific, manager, approve_for=[contact["pacific"]], stop_at="in_progress")
     services.propose_retention_improvements(actor=manager, period="2026-11")
 
+
+def _service_reviews(ctx) -> None:
+    c, manager = ctx.customers, ctx.users["manager"]
     # --- service reviews of October 2026 -------------------------------------------------------
     marketing_review = services.prepare_review(
         actor=manager, customer=c["marketing"], period="2026-10", meeting_on=dt.date(2026, 11, 12)
