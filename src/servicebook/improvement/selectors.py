@@ -392,22 +392,8 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
             customer__in=ids, topic=Feedback.Topic.COMPLAINT, resolved_at__isnull=True
         ).values_list("customer_id", flat=True)
     )
-    concerned = set()  # (item, customer) pairs: the lead and every other customer concerned
-    for pk, lead, extra in (
-        Improvement.objects.filter(status__in=OPEN_STATUSES)
-        .filter(Q(customer__in=ids) | Q(customers__in=ids))
-        .values_list("pk", "customer_id", "customers")
-    ):
-        concerned.update({(pk, lead), (pk, extra)})
-    wanted = set(ids)
-    open_items = Counter(customer for _, customer in concerned if customer in wanted)
-    history = defaultdict(list)
-    for event in (
-        CustomerEvent.objects.filter(customer__in=ids, action__startswith="in_difficulty")
-        .select_related("actor")
-        .order_by("at", "pk")
-    ):
-        history[event.customer_id].append(event)
+    open_items = _open_improvements(ids)
+    history = _difficulty_history(ids)
     result = []
     for customer in customers:
         policy = policy_for(customer)
@@ -440,6 +426,31 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     return result
 
 
+def _open_improvements(ids: list[int]) -> Counter:
+    """Open improvement items per customer: as the lead or as another customer concerned."""
+    concerned = set()  # (item, customer) pairs: the lead and every other customer concerned
+    for pk, lead, extra in (
+        Improvement.objects.filter(status__in=OPEN_STATUSES)
+        .filter(Q(customer__in=ids) | Q(customers__in=ids))
+        .values_list("pk", "customer_id", "customers")
+    ):
+        concerned.update({(pk, lead), (pk, extra)})
+    wanted = set(ids)
+    return Counter(customer for _, customer in concerned if customer in wanted)
+
+
+def _difficulty_history(ids: list[int]) -> dict[int, list]:
+    """Each customer's in-difficulty flags and clearings, oldest first."""
+    history = defaultdict(list)
+    for event in (
+        CustomerEvent.objects.filter(customer__in=ids, action__startswith="in_difficulty")
+        .select_related("actor")
+        .order_by("at", "pk")
+    ):
+        history[event.customer_id].append(event)
+    return history
+
+
 class _Everyone:
     """A reader for selectors that scope by user, once the caller has scoped the customers."""
 
@@ -470,7 +481,6 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
     (what the statement charged at cost), external packs the price only (R7).
     """
     from servicebook.agreements.models import Agreement, AgreementStatus
-    from servicebook.finance.models import Invoice, Statement
     from servicebook.levels.models import Attainment, Credit
 
     policy = policy_for(customer)
@@ -489,20 +499,7 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
     credits = list(
         Credit.objects.filter(agreement__customer=customer, period=period).select_related("target")
     )
-    charges = {"discloses_cost": policy.discloses_cost, "statements": [], "invoices": []}
-    if policy.discloses_cost:
-        from servicebook.finance.consumption import consumption_for
-
-        charges["consumption"] = consumption_for(customer, period)  # the one figure (finance)
-        charges["statements"] = list(
-            Statement.objects.filter(customer=customer, period=period).prefetch_related(
-                "lines__service"
-            )
-        )
-    else:
-        charges["invoices"] = list(
-            Invoice.objects.filter(customer=customer, period=period).prefetch_related("lines")
-        )
+    charges = _pack_charges(customer, policy, period)
     points = _satisfaction([customer.pk], period).get(customer.pk, [])
     feedback = list(
         Feedback.objects.filter(customer=customer, period=period)
@@ -514,19 +511,7 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         .filter(Q(period=period) | Q(resolved_at__isnull=True))
         .select_related("service")
     )
-    end = first_day(period)
-    items = [
-        item
-        for item in Improvement.objects.scope_for_customer(customer)
-        .select_related("customer", "objective")
-        .prefetch_related("services")
-        .annotate(
-            actions_total=Count("actions", distinct=True),
-            actions_done=Count("actions", filter=Q(actions__done=True), distinct=True),
-        )
-        .order_by("status", "-created_at")
-        if item.status != ImprovementStatus.DROPPED or item.updated_at.date() >= end
-    ]
+    items = _pack_improvements(customer, period)
     return {
         "customer": customer,
         "policy": policy,
@@ -547,6 +532,46 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         "verified": [i for i in items if i.status == ImprovementStatus.VERIFIED],
         "generated_at": timezone.now(),
     }
+
+
+def _pack_charges(customer: Customer, policy, period: str) -> dict:
+    """What the period charged: internal packs at cost (statements, consumption), external
+    packs the price only (invoices), R7."""
+    from servicebook.finance.models import Invoice, Statement
+
+    charges = {"discloses_cost": policy.discloses_cost, "statements": [], "invoices": []}
+    if policy.discloses_cost:
+        from servicebook.finance.consumption import consumption_for
+
+        charges["consumption"] = consumption_for(customer, period)  # the one figure (finance)
+        charges["statements"] = list(
+            Statement.objects.filter(customer=customer, period=period).prefetch_related(
+                "lines__service"
+            )
+        )
+    else:
+        charges["invoices"] = list(
+            Invoice.objects.filter(customer=customer, period=period).prefetch_related("lines")
+        )
+    return charges
+
+
+def _pack_improvements(customer: Customer, period: str) -> list[Improvement]:
+    """The items the customer sees, with their action counts; dropped ones only if dropped
+    during or after the period."""
+    end = first_day(period)
+    return [
+        item
+        for item in Improvement.objects.scope_for_customer(customer)
+        .select_related("customer", "objective")
+        .prefetch_related("services")
+        .annotate(
+            actions_total=Count("actions", distinct=True),
+            actions_done=Count("actions", filter=Q(actions__done=True), distinct=True),
+        )
+        .order_by("status", "-created_at")
+        if item.status != ImprovementStatus.DROPPED or item.updated_at.date() >= end
+    ]
 
 
 # --- provider dashboard ---------------------------------------------------------------------------
