@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from servicebook.finance.bench_rating import run_rating_benchmark
+from servicebook.finance.usage.bench_rating import run_rating_benchmark
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ from servicebook.core.api import PermissionFirstMixin
 from servicebook.finance.api import ROUTES
 from servicebook.finance.costing.models import CostPool, UnitCost
 from servicebook.finance.ledger.models import JournalEntry
-from servicebook.finance.models import CloudMapping, Payment
+from servicebook.finance.models import Payment
+from servicebook.finance.usage import services as usage_services
+from servicebook.finance.usage.models import CloudMapping
 
 pytestmark = pytest.mark.django_db
 
@@ -50,10 +52,9 @@ def test_non_object_json_bodies_answer_400(users, client_for, method, url, body)
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_cloud_mapping_update_refuses_a_list(users, client_for, method):
-    from servicebook.finance import services
     from servicebook.parties.models import Customer
 
-    mapping = services.set_cloud_mapping(
+    mapping = usage_services.set_cloud_mapping(
         actor=users["finance"],
         mapping=None,
         key="tag",

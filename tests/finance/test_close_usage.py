@@ -11,8 +11,8 @@ from servicebook.catalog.models import Offering
 from servicebook.finance import services
 from servicebook.finance.ledger.verify import verify as verify_ledger
 from servicebook.finance.models import Invoice, Statement
-from servicebook.finance.usage_store import Offering as StoreOffering
-from servicebook.finance.usage_store import UsageStore
+from servicebook.finance.usage.records import Offering as StoreOffering
+from servicebook.finance.usage.store import UsageStore
 from servicebook.parties.models import Customer
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicebook.finance.focus import (
+from servicebook.finance.usage.focus import (
     FOCUS_DECIMAL,
     AllocationRules,
     FocusFormatError,
@@ -23,7 +23,7 @@ from servicebook.finance.focus import (
     read_focus,
     tag_values,
 )
-from servicebook.finance.rating import CHARGE_LINE_SCHEMA
+from servicebook.finance.usage.rating import CHARGE_LINE_SCHEMA
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "src" / "servicebook" / "finance" / "data" / "focus-1.0" / "focus_sample.csv"

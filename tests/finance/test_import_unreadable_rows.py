@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from servicebook.cli import main
-from servicebook.finance.usage_store import ROW_LIMIT, read_raw
+from servicebook.finance.usage.reading import ROW_LIMIT, read_raw
 from tests.finance.usage_helpers import HEADER, SMALL_SAMPLE, replay
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servicebook.finance.bench_rating import run_rating_benchmark
-from servicebook.finance.rating import (
+from servicebook.finance.usage.bench_rating import run_rating_benchmark
+from servicebook.finance.usage.rating import (
     PRICE_SCHEMA,
     QUANTITY_TYPE,
     TIER_SCHEMA,
@@ -316,9 +316,9 @@ def test_spark_rates_identically_to_duckdb(spark, duck_lines):
 
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
     """Many tier rows are priced through a join, few inline: the same lines either way."""
-    import servicebook.finance.rating as rating
+    from servicebook.finance.usage.rating import expressions
 
-    monkeypatch.setattr(rating, "INLINE_TIER_ROWS", 0)
+    monkeypatch.setattr(expressions, "INLINE_TIER_ROWS", 0)
     assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from servicebook.cli import main
-from servicebook.finance.models import UsageImport
+from servicebook.finance.usage.models import UsageImport
 from tests.finance.usage_helpers import SMALL_SAMPLE, replay, usage_csv
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,15 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import focus, services
-from servicebook.finance.models import CloudCharge, CloudMapping, UsageImport, UsageImportEvent
-from servicebook.finance.usage_store import UsageStore
+from servicebook.finance.usage import focus
+from servicebook.finance.usage import services as usage_services
+from servicebook.finance.usage.models import (
+    CloudCharge,
+    CloudMapping,
+    UsageImport,
+    UsageImportEvent,
+)
+from servicebook.finance.usage.store import UsageStore
 from servicebook.parties.models import Customer
 from tests.finance.usage_helpers import (
     FULL_SAMPLE,
@@ -59,7 +65,7 @@ def test_every_bad_row_is_rejected_with_its_reason_and_the_rest_imported(users, 
         ],
         header="record_id,customer,offering,quantity,unit,start_time,end_time,currency",
     )
-    record, summary = services.import_usage(
+    record, summary = usage_services.import_usage(
         actor=users["finance"], path=path, format="csv", period="2026-06"
     )
     assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (9, 2, 7)
@@ -84,17 +90,17 @@ def test_a_closed_month_takes_no_usage(users, store, tmp_path):
         tmp_path / "late.csv",
         ["late,marketing,vm-hour,1,vm_hour,2026-10-03T00:00:00Z,2026-10-03T01:00:00Z", GOOD],
     )
-    _, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    _, summary = usage_services.import_usage(actor=users["finance"], path=path, format="csv")
     assert summary["rows_rejected"] == 1
     assert "closed period" in rejects_of(summary)["late"]
 
 
 def test_the_same_file_or_record_twice_changes_nothing(users, store, tmp_path):
     path = usage_csv(tmp_path / "a.csv", [GOOD])
-    first, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    first, summary = usage_services.import_usage(actor=users["finance"], path=path, format="csv")
     assert summary["rows_imported"] == 1 and not summary["already_imported"]
     before = snapshot(store), UsageImport.objects.count(), UsageImportEvent.objects.count()
-    again, summary = services.import_usage(actor=users["finance"], path=path, format="csv")
+    again, summary = usage_services.import_usage(actor=users["finance"], path=path, format="csv")
     assert again == first and summary["already_imported"] and summary["rows_imported"] == 0
     assert (snapshot(store), UsageImport.objects.count(), UsageImportEvent.objects.count()) == (
         before
@@ -104,7 +110,7 @@ def test_the_same_file_or_record_twice_changes_nothing(users, store, tmp_path):
         tmp_path / "b.csv",
         [GOOD, "g9,marketing,vm-hour,1,vm_hour,2026-06-05T00:00:00Z,2026-06-05T01:00:00Z"],
     )
-    _, summary = services.import_usage(actor=users["finance"], path=other, format="csv")
+    _, summary = usage_services.import_usage(actor=users["finance"], path=other, format="csv")
     assert (summary["rows_imported"], summary["rows_skipped_duplicate"]) == (1, 1)
     assert sorted(UsageStore(store).read("2026-06")["record_id"].to_pylist()) == ["g1", "g9"]
 
@@ -114,7 +120,7 @@ def test_only_finance_and_admins_import(users, store, tmp_path, role):
     path = usage_csv(tmp_path / "a.csv", [GOOD])
     before = UsageImport.objects.count()
     with pytest.raises(PermissionDenied):
-        services.import_usage(actor=users[role], path=path, format="csv")
+        usage_services.import_usage(actor=users[role], path=path, format="csv")
     assert snapshot(store) == {} and UsageImport.objects.count() == before
 
 
@@ -122,11 +128,13 @@ def test_file_level_problems_are_refused_in_one_line(users, store, tmp_path):
     bad = write(tmp_path / "bad.csv", "record_id,customer\nx,marketing\n")
     before = UsageImport.objects.count()
     with pytest.raises(DomainError, match="lacks required column"):
-        services.import_usage(actor=users["finance"], path=bad, format="csv")
+        usage_services.import_usage(actor=users["finance"], path=bad, format="csv")
     with pytest.raises(DomainError, match="no such file"):
-        services.import_usage(actor=users["finance"], path=tmp_path / "none.csv", format="csv")
+        usage_services.import_usage(
+            actor=users["finance"], path=tmp_path / "none.csv", format="csv"
+        )
     with pytest.raises(DomainError, match="csv or focus"):
-        services.import_usage(actor=users["finance"], path=bad, format="xml")
+        usage_services.import_usage(actor=users["finance"], path=bad, format="xml")
     assert UsageImport.objects.count() == before and not (store / "_manifest.json").exists()
 
 
@@ -135,7 +143,7 @@ def test_file_level_problems_are_refused_in_one_line(users, store, tmp_path):
 
 def map_units(users, **units: str) -> None:
     for value, code in units.items():
-        services.set_cloud_mapping(
+        usage_services.set_cloud_mapping(
             actor=users["finance"],
             key="tag",
             tag_key="business_unit",
@@ -149,7 +157,7 @@ def test_full_focus_sample_survives_import_and_allocation_to_the_last_digit(user
         pytest.skip(f"FOCUS 1.0 sample not found at {FULL_SAMPLE}")
     map_units(users, PeoriaData="rnd", TempeAI="rnd", LipaData="marketing")
     path = replay(FULL_SAMPLE, tmp_path / "bill.csv", "2026-06")
-    record, summary = services.import_usage(
+    record, summary = usage_services.import_usage(
         actor=users["finance"], path=path, format="focus", exchange_rate="0.92"
     )
     assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (
@@ -187,7 +195,7 @@ def test_full_focus_sample_survives_import_and_allocation_to_the_last_digit(user
 def test_small_sample_spread_mode_leaves_no_shared_pool(users, store, tmp_path):
     map_units(users, PeoriaData="rnd", TempeAI="marketing")
     path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
-    record, summary = services.import_usage(
+    record, summary = usage_services.import_usage(
         actor=users["finance"],
         path=path,
         format="focus",
@@ -218,7 +226,7 @@ def test_focus_bad_rows_are_rejected_not_the_file(users, store, tmp_path):
         row3={"ChargePeriodStart": "yesterday"},
         row4={"BillingPeriodStart": "2026-05-01 00:00:00"},
     )
-    _, summary = services.import_usage(
+    _, summary = usage_services.import_usage(
         actor=users["finance"], path=path, format="focus", period="2026-06", exchange_rate="1.1"
     )
     assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (10, 6, 4)
@@ -235,7 +243,7 @@ def test_focus_row_with_the_wrong_number_of_fields_is_rejected_not_the_file(user
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines.insert(3, "truncated,row\n")  # becomes data row 3: the rows after it move down
     path.write_text("".join(lines), encoding="utf-8")
-    _, summary = services.import_usage(
+    _, summary = usage_services.import_usage(
         actor=users["finance"], path=path, format="focus", period="2026-06", exchange_rate="1.1"
     )
     assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (11, 9, 2)
@@ -251,7 +259,7 @@ def test_a_bill_in_another_currency_needs_an_exchange_rate(users, store, tmp_pat
     path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
     before = UsageImport.objects.count()
     with pytest.raises(DomainError, match="exchange rate") as refused:
-        services.import_usage(actor=users["finance"], path=path, format="focus")
+        usage_services.import_usage(actor=users["finance"], path=path, format="focus")
     assert refused.value.field == "exchange_rate"
     assert snapshot(store) == {} and UsageImport.objects.count() == before
 
@@ -261,14 +269,16 @@ def test_focus_needs_the_offering_it_is_charged_under(users, store, tmp_path, se
     path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
     before = UsageImport.objects.count()
     with pytest.raises(DomainError, match="no offering 'no-such-offering'"):
-        services.import_usage(actor=users["finance"], path=path, format="focus", exchange_rate="1")
+        usage_services.import_usage(
+            actor=users["finance"], path=path, format="focus", exchange_rate="1"
+        )
     assert UsageImport.objects.count() == before and snapshot(store) == {}
 
 
 def test_cloud_cost_goes_only_to_customers_charged_at_cost(users):
     before = list(CloudMapping.objects.values_list("pk", "customer_id"))
     with pytest.raises(ValidationError, match="charged at cost"):
-        services.set_cloud_mapping(
+        usage_services.set_cloud_mapping(
             actor=users["finance"],
             key="tag",
             tag_key="business_unit",
@@ -276,9 +286,11 @@ def test_cloud_cost_goes_only_to_customers_charged_at_cost(users):
             customer=Customer.objects.get(code="skybridge"),
         )
     with pytest.raises(ValidationError, match="tag name"):
-        services.set_cloud_mapping(actor=users["finance"], key="tag", value="x", customer=None)
+        usage_services.set_cloud_mapping(
+            actor=users["finance"], key="tag", value="x", customer=None
+        )
     with pytest.raises(PermissionDenied):
-        services.set_cloud_mapping(
+        usage_services.set_cloud_mapping(
             actor=users["internal"], key="sub_account", value="123", customer=None
         )
     assert list(CloudMapping.objects.values_list("pk", "customer_id")) == before

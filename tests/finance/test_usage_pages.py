@@ -11,7 +11,9 @@ from django.urls import reverse
 
 from servicebook.finance import services
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import CloudCharge, CloudMapping, Statement, UsageImport
+from servicebook.finance.models import Statement
+from servicebook.finance.usage import services as usage_services
+from servicebook.finance.usage.models import CloudCharge, CloudMapping, UsageImport
 from servicebook.parties.models import Customer
 from tests.finance.usage_helpers import SMALL_SAMPLE, replay, usage_csv
 
@@ -109,10 +111,10 @@ def test_import_and_mapping_from_the_pages(users, web_for, store, tmp_path):
 
 
 def test_close_rates_usage_and_puts_cloud_cost_on_statements(users, store, tmp_path):
-    services.import_usage(
+    usage_services.import_usage(
         actor=users["finance"], path=usage_csv(tmp_path / "m.csv", [GOOD]), format="csv"
     )
-    services.set_cloud_mapping(
+    usage_services.set_cloud_mapping(
         actor=users["finance"],
         key="tag",
         tag_key="business_unit",
@@ -120,7 +122,7 @@ def test_close_rates_usage_and_puts_cloud_cost_on_statements(users, store, tmp_p
         customer=Customer.objects.get(code="marketing"),
     )
     bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
-    record, _ = services.import_usage(
+    record, _ = usage_services.import_usage(
         actor=users["finance"],
         path=bill,
         format="focus",
@@ -143,7 +145,7 @@ def test_close_rates_usage_and_puts_cloud_cost_on_statements(users, store, tmp_p
     assert verify_ledger()["ok"]
     # the month is closed now: a bill for it is refused row by row
     again = replay(SMALL_SAMPLE, tmp_path / "again.csv", "2026-06", rows=5)
-    _, summary = services.import_usage(
+    _, summary = usage_services.import_usage(
         actor=users["finance"], path=again, format="focus", exchange_rate="0.5"
     )
     assert summary["rows_imported"] == 0 and summary["rows_rejected"] == 5
@@ -160,18 +162,18 @@ def test_focus_export_page_for_customers(users, web_for):
 
 
 def test_rating_reads_object_storage_and_runs_on_the_configured_engine(settings):
-    from servicebook.finance import close
-    from servicebook.finance.usage_store import UsageStore
+    from servicebook.finance.usage.backends import rating_backend, usage_glob
+    from servicebook.finance.usage.store import UsageStore
 
     store = UsageStore(settings.SERVICEBOOK_USAGE_DIR)
-    assert close.usage_glob(store, "2026-10") == store.parquet_glob("2026-10")
+    assert usage_glob(store, "2026-10") == store.parquet_glob("2026-10")
     settings.SERVICEBOOK_USAGE_URL = "s3://bucket/servicebook/usage/"
-    assert close.usage_glob(store, "2026-10") == (
+    assert usage_glob(store, "2026-10") == (
         "s3://bucket/servicebook/usage/period=2026-10/*.parquet"
     )
     settings.SERVICEBOOK_USAGE_URL = ""
     settings.SERVICEBOOK_RATING_BACKEND = "oracle"
     with pytest.raises(ValueError, match="duckdb or pyspark"):
-        close.rating_backend()
+        rating_backend()
     settings.SERVICEBOOK_RATING_BACKEND = "duckdb"
-    assert close.rating_backend().name == "duckdb"
+    assert rating_backend().name == "duckdb"

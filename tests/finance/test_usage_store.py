@@ -13,15 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servicebook.finance.usage_store import (
-    QUANTITY_TYPE,
-    Offering,
-    UsageStore,
-    parse_decimals,
-    parse_utc_timestamps,
-    read_raw,
-    validate,
-)
+from servicebook.finance.usage.reading import parse_decimals, parse_utc_timestamps, read_raw
+from servicebook.finance.usage.records import QUANTITY_TYPE, Offering, validate
+from servicebook.finance.usage.store import UsageStore
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "usage"
 SAMPLE = DATA / "sample.csv"

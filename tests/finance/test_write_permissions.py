@@ -12,7 +12,9 @@ from rest_framework import viewsets
 from servicebook.finance.api import ROUTES
 from servicebook.finance.costing.models import CostPool, PriceFloorOverride, UnitCost
 from servicebook.finance.ledger.models import JournalEntry, Period
-from servicebook.finance.models import CloudMapping, Invoice, Payment, Reminder, UsageImport
+from servicebook.finance.models import Invoice, Payment, Reminder
+from servicebook.finance.usage import services as usage_services
+from servicebook.finance.usage.models import CloudMapping, UsageImport
 
 pytestmark = pytest.mark.django_db
 
@@ -79,10 +81,9 @@ def test_refused_roles_get_403_whatever_the_body(users, client_for, username, me
 @pytest.mark.parametrize("username", ["internal", "external", "manager", "change"])
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_cloud_mapping_changes_refused_before_the_body(users, client_for, username, method):
-    from servicebook.finance import services
     from servicebook.parties.models import Customer
 
-    mapping = services.set_cloud_mapping(
+    mapping = usage_services.set_cloud_mapping(
         actor=users["finance"],
         mapping=None,
         key="tag",

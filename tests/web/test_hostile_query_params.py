@@ -4,7 +4,7 @@ answer a 4xx or an ordinary page, never a 500, whoever sends them."""
 import pytest
 from django.urls import reverse
 
-from servicebook.finance.models import CloudMapping
+from servicebook.finance.usage.models import CloudMapping
 
 HUGE = "99999999999999999999"
 

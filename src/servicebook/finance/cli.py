@@ -219,7 +219,7 @@ def cmd_import_usage(args) -> int:
         raise CommandError(f"{args.file}: no such file")
     setup_django()
     from servicebook.catalog.models import Offering
-    from servicebook.finance import services
+    from servicebook.finance.usage import services
 
     offering = None
     if args.offering:
@@ -266,7 +266,7 @@ def cmd_import_usage(args) -> int:
 def cmd_bench_rating(args) -> int:
     if args.n < 1 or args.loop_sample < 1 or args.repeat < 1:
         raise CommandError("--n, --loop-sample and --repeat must be positive")
-    from servicebook.finance.bench_rating import run_rating_benchmark
+    from servicebook.finance.usage.bench_rating import run_rating_benchmark
 
     workdir = Path(args.workdir) if args.workdir else None
     print_json(

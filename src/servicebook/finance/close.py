@@ -24,7 +24,6 @@ from decimal import Decimal
 from importlib.util import find_spec
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
@@ -525,65 +524,17 @@ def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
     doc.due_date = issue_date + dt.timedelta(days=terms)
 
 
-# --- rated usage from the usage store ------------------------------------------------------------
-
-
-def _setting(name: str, default: str = "") -> str:
-    import os
-
-    return getattr(settings, name, None) or os.environ.get(name) or default
-
-
-def usage_glob(store, period: str) -> str:
-    """Where rating reads a month: the local store, or ``SERVICEBOOK_USAGE_URL`` (the store
-    mirrored to object storage, e.g. ``s3://bucket/servicebook/usage``) when it is set. The local
-    store stays the writer and says which months hold usage."""
-    url = _setting("SERVICEBOOK_USAGE_URL")
-    if url:
-        return f"{url.rstrip('/')}/period={period}/*.parquet"
-    return store.parquet_glob(period)
-
-
-def rating_backend():
-    """The engine rating runs on: ``SERVICEBOOK_RATING_BACKEND`` = ``duckdb`` (default, embedded)
-    or ``pyspark`` -- a Spark Connect server when ``SPARK_REMOTE`` is set (``sc://host:15002``),
-    else the master in ``SERVICEBOOK_SPARK_MASTER`` (``spark://host:7077``, ``yarn``,
-    ``local[*]``). Object storage URLs need DuckDB's httpfs (S3 credentials from the usual AWS
-    environment) or Spark's s3a connector."""
-    import ibis
-
-    backend = _setting("SERVICEBOOK_RATING_BACKEND", "duckdb").lower()
-    if backend in ("pyspark", "spark"):
-        import os
-
-        from pyspark.sql import SparkSession
-
-        builder = SparkSession.builder.appName("servicebook-rating")
-        if os.environ.get("SPARK_REMOTE"):
-            builder = builder.remote(os.environ["SPARK_REMOTE"])
-        else:
-            builder = builder.master(_setting("SERVICEBOOK_SPARK_MASTER", "local[*]"))
-        return ibis.pyspark.connect(builder.getOrCreate())
-    if backend != "duckdb":
-        raise ValueError(f"SERVICEBOOK_RATING_BACKEND must be duckdb or pyspark, not {backend!r}")
-    con = ibis.duckdb.connect()
-    if "://" in _setting("SERVICEBOOK_USAGE_URL"):
-        con.raw_sql("INSTALL httpfs; LOAD httpfs;")
-        con.raw_sql("CREATE OR REPLACE SECRET servicebook_s3 (TYPE s3, PROVIDER credential_chain)")
-    return con
-
-
 def _add_rated_usage(
     plan, statements, invoice_of_customer, offers, unit_cost, currency_refusal
 ) -> None:
-    from servicebook.finance.usage_store import UsageStore
+    from servicebook.finance.usage.backends import rating_backend, usage_glob, usage_store
 
-    store = UsageStore(settings.SERVICEBOOK_USAGE_DIR)
+    store = usage_store()
     if plan.period not in store.periods():
         return
     import pyarrow as pa
 
-    from servicebook.finance import rating
+    from servicebook.finance.usage import rating
 
     start, _ = rating.period_bounds(plan.period)
     provider = plan.provider
@@ -713,7 +664,7 @@ def _add_cloud_charges(plan, statements, offers) -> None:
     (1 + the internal margin the enterprise policy allows)). Only customers charged at cost can
     receive cloud cost (see ``CloudMapping``), so these lines go on statements only.
     """
-    from servicebook.finance.models import CloudCharge
+    from servicebook.finance.usage.models import CloudCharge
 
     charges = CloudCharge.objects.filter(period=plan.period).select_related(
         "usage_import", "customer"

@@ -33,7 +33,8 @@ from django.db.models import Q
 from servicebook.core.money import round_money
 from servicebook.finance.costing.models import UnitCost
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.finance.models import CloudCharge, Statement
+from servicebook.finance.models import Statement
+from servicebook.finance.usage.models import CloudCharge
 from servicebook.policy import policy_for
 
 #: How every page, report, CSV and API names the figure.

@@ -20,6 +20,7 @@ from decimal import Decimal as D
 
 from servicebook.finance import services
 from servicebook.finance.costing import services as costing
+from servicebook.finance.usage import services as usage
 
 USAGE_PERIOD = "2026-10"
 #: business_unit tag values of the FOCUS sample → internal customers of the demo
@@ -274,7 +275,7 @@ def load_usage(ctx) -> None:
     catalog.create_offering(
         actor=None,
         service=cloud,
-        code=services.DEFAULT_FOCUS_OFFERING,
+        code=usage.DEFAULT_FOCUS_OFFERING,
         name="Cloud consumption at cost",
         unit="month",
         charge_model="per_unit",
@@ -283,7 +284,7 @@ def load_usage(ctx) -> None:
         standard_unit_cost=D(0),
     )
     for value, key in BUSINESS_UNITS.items():
-        services.set_cloud_mapping(
+        usage.set_cloud_mapping(
             actor=None,
             key="tag",
             tag_key="business_unit",
@@ -293,14 +294,14 @@ def load_usage(ctx) -> None:
         )
     metered = _demo_dir() / f"usage-{USAGE_PERIOD}-{ctx.provider.pk}.csv"
     metered.write_text(_metered_csv(ctx), encoding="utf-8")
-    services.import_usage(
+    usage.import_usage(
         actor=None, path=metered, format="csv", period=USAGE_PERIOD, source="demo meters"
     )
     sample = focus_sample_path()
     if sample is None:
         print("demo: FOCUS sample not found; the cloud bill step is skipped")
         return
-    services.import_usage(
+    usage.import_usage(
         actor=None,
         path=_replay_in(sample, USAGE_PERIOD),
         format="focus",

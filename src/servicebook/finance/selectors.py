@@ -335,7 +335,7 @@ def charge_rows(user, period: str, customer_id: int | None = None) -> list[dict]
 
 def focus_export(user, period: str, fmt: str, customer_id: int | None = None) -> bytes:
     """The FOCUS-shaped dataset of the charges the user may see in ``period`` (CSV or Parquet)."""
-    from servicebook.finance import focus
+    from servicebook.finance.usage import focus
     from servicebook.parties.models import Provider
 
     provider = Provider.current()
@@ -343,77 +343,3 @@ def focus_export(user, period: str, fmt: str, customer_id: int | None = None) ->
         charge_rows(user, period, customer_id), provider=provider.name if provider else ""
     )
     return focus.focus_bytes(table, fmt)
-
-
-def allocation_report(record) -> list[dict]:
-    """Per month of a FOCUS import: the charged column's allocation to customers, exact.
-
-    Each month gives the rows per customer (rows, direct, spread, allocated, statement amount),
-    the shared and unallocated pools and the file total, which the parts add up to exactly.
-    """
-    from servicebook.finance.models import CloudCharge
-    from servicebook.parties.models import Customer
-
-    charges = {
-        (c.period, c.customer_id): c for c in CloudCharge.objects.filter(usage_import=record)
-    }
-    keys = {
-        int(k)
-        for columns in record.report.get("allocation", {}).values()
-        for k in columns.get(record.cost_basis, {}).get("allocated", {})
-    }
-    customers = Customer.objects.in_bulk(keys)
-    months = []
-    for month, columns in sorted(record.report.get("allocation", {}).items()):
-        report = columns.get(record.cost_basis, {})
-        rows = []
-        for key, allocated in report.get("allocated", {}).items():
-            charge = charges.get((month, int(key)))
-            rows.append(
-                {
-                    "customer": customers.get(int(key)),
-                    "rows": report.get("rows", {}).get(key, 0),
-                    "direct": report.get("direct", {}).get(key, "0"),
-                    "spread": report.get("spread", {}).get(key, "0"),
-                    "allocated": allocated,
-                    "amount": charge.amount if charge else None,
-                    "currency": charge.currency if charge else "",
-                }
-            )
-        total = Decimal(report.get("total", "0"))
-        parts = (
-            Decimal(report.get("allocated_total", "0"))
-            + Decimal(report.get("shared", "0"))
-            + Decimal(report.get("unallocated", "0"))
-        )
-        other = next((c for c in ("BilledCost", "EffectiveCost") if c != record.cost_basis), "")
-        months.append(
-            {
-                "period": month,
-                "cost_column": record.cost_basis,
-                "currency": report.get("currency", record.billing_currency),
-                "rows": sorted(rows, key=lambda r: r["customer"].name if r["customer"] else ""),
-                "pool_rows": report.get("rows", {}).get("", 0),
-                "allocated": report.get("allocated_total", "0"),
-                "shared": report.get("shared", "0"),
-                "unallocated": report.get("unallocated", "0"),
-                "total": report.get("total", "0"),
-                "adds_up": parts == total,
-                "other_column": other,
-                "other_total": columns.get(other, {}).get("total"),
-            }
-        )
-    return months
-
-
-def rejects_content(record) -> bytes | None:
-    """The rejects file of an import (rows with their reasons), or None when there is none."""
-    from pathlib import Path
-
-    if not record.rejects_path:
-        return None
-    path = Path(record.rejects_path)
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None

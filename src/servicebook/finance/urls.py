@@ -3,12 +3,14 @@ from django.urls import path
 from servicebook.finance import views
 from servicebook.finance.costing import urls as costing_urls
 from servicebook.finance.ledger import urls as ledger_urls
+from servicebook.finance.usage import urls as usage_urls
 
 app_name = "finance"
 
 urlpatterns = [
     *ledger_urls.urlpatterns,
     *costing_urls.urlpatterns,
+    *usage_urls.urlpatterns,
     path("", views.FinanceHomeView.as_view(), name="home"),
     path("close/", views.CloseView.as_view(), name="close"),
     path("documents/", views.DocumentListView.as_view(), name="documents"),
@@ -23,9 +25,5 @@ urlpatterns = [
     path("reminders/", views.RemindersView.as_view(), name="reminders"),
     path("reports/", views.ReportsView.as_view(), name="reports"),
     path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),
-    path("usage/", views.UsageView.as_view(), name="usage"),
-    path("usage/<int:pk>/", views.UsageImportDetailView.as_view(), name="usage-import"),
-    path("usage/<int:pk>/rejects.csv", views.UsageRejectsView.as_view(), name="usage-rejects"),
-    path("usage/mappings/", views.CloudMappingsView.as_view(), name="cloud-mappings"),
     path("focus-export/", views.FocusExportView.as_view(), name="focus-export"),
 ]

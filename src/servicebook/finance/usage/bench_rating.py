@@ -1,4 +1,4 @@
-"""Rating benchmark: how fast does :func:`servicebook.finance.rating.rate` rate a month?
+"""Rating benchmark: how fast does :func:`servicebook.finance.usage.rating.rate` rate a month?
 
 :func:`run_rating_benchmark` generates ``n`` synthetic usage records for September 2024 (about
 300 offerings, 20,000 customers, every charge model, tiers, per-customer overrides and mid-month
@@ -11,7 +11,7 @@ price changes) straight to Parquet with DuckDB -- generation streams, so memory 
 * ``bare_duckdb_seconds``: a bare DuckDB join of the same Parquet to the list prices with a
   group-by per customer and offering -- the floor any rating on this engine can reach;
 * ``loop_seconds``: the per-record Python loop with :class:`decimal.Decimal` arithmetic
-  (:func:`servicebook.finance.rating.rate_python`) on ``loop_sample`` records, the way early
+  (:func:`servicebook.finance.usage.rating.rate_python`) on ``loop_sample`` records, the way early
   rating engines work; ``speedup_vs_loop`` compares records per second.
 
 Targets on a 2-core machine: ``ratio_vs_bare_duckdb`` <= 2 and >= 10 million records per second.
@@ -33,7 +33,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from servicebook.finance.rating import PRICE_SCHEMA, TIER_SCHEMA, rate, rate_python
+from servicebook.finance.usage.rating import PRICE_SCHEMA, TIER_SCHEMA, rate, rate_python
 
 PERIOD = "2024-09"
 N_OFFERINGS = 300

@@ -1,0 +1,137 @@
+"""Rating's finishing step, shared by every engine and vectorized: each line gets the terms of
+its price row, its status and unit; flat (prorated) lines are divided and rounded exactly, in
+integers, because SQL engines disagree on decimal division."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from servicebook.finance.usage.rating.expressions import Plan
+from servicebook.finance.usage.rating.schema import (
+    AMOUNT_TYPE,
+    CHARGE_LINE_SCHEMA,
+    LINE_QUANTITY_TYPE,
+    PRICE_TYPE,
+    conform,
+)
+
+
+def finish(
+    lines: pa.Table,
+    prices: pa.Table,
+    plan: Plan,
+    minor: Mapping[str, int],
+    units: Mapping[int, str],
+) -> pa.Table:
+    """The shared finishing step, the same for every engine, vectorized on the (sorted) lines.
+
+    Each line gets the terms of its price row, its status and its offering's unit (from the price
+    rows).  Flat lines: divide prorated unit-microseconds by the period length and round once,
+    with :mod:`decimal` (SQL engines disagree on decimal division); the other lines keep the
+    quantities and amounts the engine computed."""
+    price_id = lines["price_id"]
+    rated = pc.is_valid(price_id)
+    row = pc.index_in(price_id, value_set=prices["price_id"])
+
+    def term(name: str) -> pa.ChunkedArray:
+        return pc.take(prices[name], row)
+
+    scope = pc.if_else(pc.is_null(term("customer_id")), "list", "customer")
+    columns = {
+        "customer_id": lines["customer_id"],
+        "offering_id": lines["offering_id"],
+        "period": pc.if_else(rated, plan.period, plan.period),
+        "currency": term("currency"),
+        "status": pc.if_else(rated, "rated", "unrated"),
+        "reason": pc.if_else(
+            rated, pa.scalar(None, pa.string()), "no price in force at start_time"
+        ),
+        "charge_model": term("charge_model"),
+        "quantity": lines["quantity"],
+        "rated_quantity": lines["rated_quantity"],
+        "unit": pc.take(
+            pa.array(list(units.values()), pa.string()),
+            pc.index_in(lines["offering_id"], value_set=pa.array(list(units), pa.int64())),
+        ),
+        "amount": lines["amount"],
+        "records": lines["records"],
+        "price_id": price_id,
+        "price_scope": pc.if_else(rated, scope, pa.scalar(None, pa.string())),
+        "unit_price": term("unit_price"),
+        "package_size": term("package_size"),
+        "tier_set_id": term("tier_set_id"),
+        "valid_from": term("valid_from"),
+        "valid_to": term("valid_to"),
+    }
+    if plan.flat_offerings:
+        _finish_flat(columns, lines["flat_unit_us"], plan, minor)
+    return conform(pa.table(columns), CHARGE_LINE_SCHEMA, "lines")
+
+
+def _unscaled(values: pa.ChunkedArray | pa.Array) -> list[int]:
+    """The integers behind a non-null decimal128 array (value x 10^scale), read from its buffer."""
+    import numpy as np
+
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    words = np.frombuffer(arr.buffers()[1], dtype="<u8", count=2 * (arr.offset + len(arr)))
+    words = words[2 * arr.offset :].reshape(-1, 2)
+    high = words[:, 1].view("<i8").astype(object)
+    return (high * (1 << 64) + words[:, 0].astype(object)).tolist()
+
+
+def _from_unscaled(values: list[int], typ: pa.DataType) -> pa.Array:
+    """A decimal128 array of ``typ`` from its unscaled integers."""
+    data = b"".join(v.to_bytes(16, "little", signed=True) for v in values)
+    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(data)])
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded half away from zero, in integers."""
+    q, r = divmod(abs(numerator), denominator)
+    q += 2 * r >= denominator
+    return q if numerator >= 0 else -q
+
+
+def _finish_flat(
+    columns: dict[str, Any], unit_us: pa.ChunkedArray, plan: Plan, minor: Mapping[str, int]
+) -> None:
+    """Quantity (unit-periods) and amount of the flat lines among ``columns``, in place.
+
+    quantity = unit-microseconds / microseconds in the period, amount = unit_price x that, each
+    rounded once, half away from zero, computed exactly on the integers behind the decimals
+    (unit-microseconds have scale 20, prices scale 10)."""
+    model = columns["charge_model"]
+    if isinstance(model, pa.ChunkedArray):
+        model = model.combine_chunks()
+    mask = pc.fill_null(pc.equal(model, "flat"), False)
+    at = pc.indices_nonzero(mask)
+    if not len(at):
+        return
+    period_us = int((plan.end - plan.start).total_seconds()) * 1_000_000
+    us_scale = unit_us.type.scale
+    price_scale = PRICE_TYPE.scale
+    quantity_scale = LINE_QUANTITY_TYPE.scale
+    us_values = _unscaled(pc.cast(unit_us.take(at), pa.decimal128(38, us_scale)))
+    prices = _unscaled(pc.cast(columns["unit_price"].take(at), PRICE_TYPE))
+    currencies = columns["currency"].take(at).to_pylist()
+    # an amount with d decimals, stored with AMOUNT_TYPE's scale: x 10^(scale - d) afterwards
+    exps = {c: minor.get(c, 2) for c in set(currencies)}
+    per_unit = period_us * 10 ** (us_scale - quantity_scale)
+    unit_periods = [_divide_half_up(us, per_unit) for us in us_values]
+    amounts = []
+    for us, price, cur in zip(us_values, prices, currencies, strict=True):
+        d = exps[cur]
+        whole = _divide_half_up(us * price * 10**d, period_us * 10 ** (us_scale + price_scale))
+        amounts.append(whole * 10 ** (AMOUNT_TYPE.scale - d))
+    periods = _from_unscaled(unit_periods, LINE_QUANTITY_TYPE)
+    for name, values in (
+        ("quantity", periods),
+        ("rated_quantity", periods),
+        ("amount", _from_unscaled(amounts, AMOUNT_TYPE)),
+    ):
+        column = pc.cast(columns[name], values.type)
+        columns[name] = pc.replace_with_mask(column.combine_chunks(), mask, values)
