@@ -99,9 +99,14 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-CURRENCIES[validate_currency(currency)])
 
 
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """``value`` rounded to ``places`` decimals, half away from zero (the one rounding rule)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half up (the one rounding rule of Servicebook)."""
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return round_half_up(amount, CURRENCIES[validate_currency(currency)])
 
 
 @dataclass(frozen=True, slots=True)

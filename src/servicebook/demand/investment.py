@@ -18,13 +18,13 @@ places.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from servicebook.core.money import round_half_up
 
 
 def _round(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_half_up(value, 2)
 
 
 @dataclass(frozen=True)
