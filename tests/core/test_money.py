@@ -15,6 +15,7 @@ from servicebook.core.money import (
     allocate_amount,
     minor_units,
     quantum,
+    round_half_up,
     round_money,
     to_decimal,
 )
@@ -43,6 +44,7 @@ def test_rounding_is_half_up_to_the_currency_minor_unit():
     assert round_money(D("2.345"), "EUR") == D("2.35")
     assert round_money(D("-2.345"), "EUR") == D("-2.35")
     assert round_money(D("1234.5"), "JPY") == D("1235")
+    assert round_half_up(D("-0.5"), 0) == D(-1) and round_half_up(D("12.3456"), 3) == D("12.346")
 
 
 def test_money_refuses_floats_and_mixed_currencies():
