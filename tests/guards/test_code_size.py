@@ -37,8 +37,6 @@ PENDING = {
     "src/servicebook/finance/close.py:write_plan",
     "src/servicebook/finance/demo.py:load",
     "src/servicebook/finance/services.py:record_payment",
-    "src/servicebook/improvement/selectors.py:health_of",
-    "src/servicebook/improvement/selectors.py:review_pack",
 }
 
 
