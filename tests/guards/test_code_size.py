@@ -30,13 +30,8 @@ KERNEL_HEAD = 30
 
 #: Code other work is splitting now (finance, changes, demand, improvement).
 PENDING = {
-    "src/servicebook/finance/bench_close.py:_seed",
-    "src/servicebook/finance/close.py",
-    "src/servicebook/finance/close.py:_add_rated_usage",
-    "src/servicebook/finance/close.py:build_plan",
-    "src/servicebook/finance/close.py:write_plan",
+    "src/servicebook/finance/billing/bench_close.py:_seed",
     "src/servicebook/finance/demo.py:load",
-    "src/servicebook/finance/services.py:record_payment",
 }
 
 
