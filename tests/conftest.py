@@ -1,4 +1,5 @@
-"""Shared fixtures: the demo provider loaded once per test database, users by role, clients."""
+"""Shared fixtures: the demo provider in the test database (built once per run), users by role,
+clients; ``--database-tests-only`` for the PostgreSQL run."""
 
 from __future__ import annotations
 
@@ -6,6 +7,95 @@ import pytest
 from rest_framework.test import APIClient
 
 from servicebook.core.models import User
+from tests.demo_db import DemoDatabase, drop_templates, shared_folder
+
+#: A test that asks for one of these (itself or through its fixtures) uses the test database.
+DATABASE_FIXTURES = {
+    "_django_db_helper",  # behind db, transactional_db and the django_db marker
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "django_db_setup",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="deselect tests that do not use the database (make test-postgres: they ran on SQLite)",
+    )
+
+
+def uses_database(item) -> bool:
+    """Declared database use: pytest-django refuses undeclared use, so none can hide.
+
+    ``django_db_blocker`` is asked for by pytest-django's own autouse fixtures; it counts only
+    when the test or one of our fixtures asks for it (to reach the database outside a test).
+    """
+    if item.get_closest_marker("django_db") or item.get_closest_marker("postgres"):
+        return True
+    names = set(getattr(item, "fixturenames", ()))
+    if DATABASE_FIXTURES & names:
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None or "django_db_blocker" not in names:
+        return False
+    if "django_db_blocker" in info.argnames:
+        return True
+    return any(
+        "django_db_blocker" in definition.argnames
+        and not definition.func.__module__.startswith("pytest_django")
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if uses_database(item)]
+    dropped = [item for item in items if not uses_database(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    if hasattr(config, "workeroutput"):  # xdist: tell the controller, which prints it
+        config.workeroutput["without_database"] = len(dropped)
+    else:
+        config.stash[WITHOUT_DATABASE] = len(dropped)
+
+
+WITHOUT_DATABASE = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    count = getattr(node, "workeroutput", {}).get("without_database")
+    if count is not None:
+        node.config.stash[WITHOUT_DATABASE] = count
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = config.stash.get(WITHOUT_DATABASE, None)
+    if count is not None:
+        terminalreporter.write_line(
+            f"--database-tests-only: {count} tests that do not use the database were not run "
+            "(they run on SQLite)"
+        )
+
+
+def pytest_sessionfinish(session):
+    """Drop this run's PostgreSQL template of the demo (workers leave it to the controller)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    blocker = session.config.stash.get(blocking_manager_key, None)
+    if blocker is not None:
+        with blocker.unblock():
+            drop_templates()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,18 +109,41 @@ def _isolated_files(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, request, _isolated_files):
-    """Load the demo provider once into the test database; each test rolls back to it.
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Django's advice for fast tests: a cheap hasher (PBKDF2 costs ~0.3 s a sign-in).
 
-    Browser tests (transactional, live server) load it themselves.
+    Hashing strength is Django's, not ours to test; the demo users are hashed with it too.
     """
-    if request.config.getoption("-m") == "browser":
-        return
-    from servicebook import demo
+    from django.test.utils import override_settings
 
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_modify_db_settings,
+    tmp_path_factory,
+    _isolated_files,
+    _fast_password_hasher,
+):
+    """The test database with the demo provider; each test rolls back to it.
+
+    Built once per run and copied into every xdist worker (tests/demo_db.py); browser tests
+    (transactional: the database is emptied after each) restore it with ``.restore()``.
+    Replaces pytest-django's fixture of the same name (``--reuse-db`` is not supported).
+    """
+    folder = shared_folder(tmp_path_factory, request.config)
+    database = DemoDatabase(folder, _isolated_files, verbosity=request.config.option.verbose)
     with django_db_blocker.unblock():
-        demo.load_demo()
+        old_config = database.setup()
+    yield database
+    with django_db_blocker.unblock():
+        database.teardown(old_config)
 
 
 @pytest.fixture

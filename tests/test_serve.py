@@ -25,10 +25,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-pytestmark = pytest.mark.skipif(
-    not DATABASE_URL.startswith(("postgres://", "postgresql://")),
-    reason="needs PostgreSQL (DATABASE_URL=postgres://…; run by make test-postgres)",
-)
+pytestmark = [
+    pytest.mark.postgres,  # its own database: kept by --database-tests-only
+    pytest.mark.skipif(
+        not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+        reason="needs PostgreSQL (DATABASE_URL=postgres://…; run by make test-postgres)",
+    ),
+]
 
 REQUESTS_PER_ROUND = 60
 THREADS = 20

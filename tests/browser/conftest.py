@@ -49,13 +49,12 @@ def browser():
 
 
 @pytest.fixture
-def demo(transactional_db, settings, tmp_path):
-    """A fresh database per test gets fresh files too (usage store, rejects, exports)."""
-    from servicebook.demo import load_demo
-
+def demo(transactional_db, django_db_setup, settings, tmp_path):
+    """The demo, restored from the run's copy (the previous test emptied the database), with
+    fresh files (usage store, rejects, exports): see tests/demo_db.py."""
     settings.VAR_DIR = tmp_path
     settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
-    load_demo()
+    django_db_setup.restore(tmp_path)
 
 
 @pytest.fixture
