@@ -6,6 +6,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 PG_DB := servicebook_ci_$(shell date +%s)_$$$$
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes for the suites (auto: one per CPU; 0: none)
+WORKERS ?= auto
 
 .PHONY: run test lint test-sqlite test-postgres test-browser bench clean chromium
 
@@ -30,11 +32,14 @@ run: $(VENV)/.installed var/secret_key
 	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook serve --host $(HOST) --port $(PORT)
 
 ## make test: every check: lint, migrations, the suite on SQLite and PostgreSQL, the browser tests
+## (the SQLite suite and the browser tests share one demo database, built once: tests/demo_db.py)
 test: $(VENV)/.dev-installed
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory test-sqlite
-	@$(MAKE) --no-print-directory test-postgres
-	@$(MAKE) --no-print-directory test-browser
+	@snapshots=$$(mktemp -d); trap 'rm -rf "$$snapshots"' EXIT; \
+	export SERVICEBOOK_TEST_SNAPSHOTS="$$snapshots"; \
+	$(MAKE) --no-print-directory test-sqlite && \
+	$(MAKE) --no-print-directory test-postgres && \
+	$(MAKE) --no-print-directory test-browser
 	@echo "make test: all checks passed (SQLite, PostgreSQL, browser)."
 
 lint: $(VENV)/.dev-installed
@@ -49,12 +54,14 @@ lint: $(VENV)/.dev-installed
 	@DEBUG=1 SERVICEBOOK_VAR_DIR=$$(mktemp -d) $(BIN)/servicebook manage makemigrations --check --dry-run
 
 test-sqlite: $(VENV)/.dev-installed
-	@echo "== test suite on SQLite"
-	@DEBUG=1 $(BIN)/pytest -q -m "not browser" -p no:cacheprovider
+	@echo "== test suite on SQLite ($(WORKERS) pytest-xdist workers)"
+	@DEBUG=1 $(BIN)/pytest -q -m "not browser" -p no:cacheprovider -n $(WORKERS)
 
+# The tests that use no database ran on SQLite: here only those that do (--database-tests-only).
 test-postgres: $(VENV)/.dev-installed
-	@echo "== test suite on PostgreSQL ($(PG_URL))"
-	@DEBUG=1 DATABASE_URL="$(PG_URL)/$(PG_DB)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider --create-db
+	@echo "== test suite on PostgreSQL ($(PG_URL)): the tests that use the database"
+	@DEBUG=1 DATABASE_URL="$(PG_URL)/$(PG_DB)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider \
+	  --create-db --database-tests-only -n $(WORKERS)
 
 test-browser: $(VENV)/.dev-installed chromium
 	@echo "== browser tests (Playwright + Chromium)"
