@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from servicebook.policy import EXTERNAL, INTERNAL, policy_for, user_may_see_cost
+from servicebook.policy import EXTERNAL, INTERNAL, POLICIES, policy_for, user_may_see_cost
 
 
 def test_internal_policy():
@@ -47,3 +47,49 @@ def test_cost_visibility_by_user(users):
     assert user_may_see_cost(users["internal"])
     assert not user_may_see_cost(users["external"])
     assert not user_may_see_cost(SimpleNamespace(is_authenticated=False))
+
+
+# --- policy answers are enums: no app compares them with a bare string ----------------------------
+
+ENUM_ANSWERS = {
+    "funding_source",
+    "charge_nature",
+    "charge_basis",
+    "agreement_kind",
+    "breach_consequence",
+    "change_authorization",
+    "demand_check",
+}
+
+
+def test_no_app_compares_a_policy_answer_with_a_bare_string():
+    """A typo in ``policy.charge_basis == "csot"`` would silently take the other branch: apps
+    compare with the enum members (``ChargeBasis.COST``) or ask a predicate
+    (``charged_at_cost``), so a typo is an AttributeError."""
+    import ast
+    from pathlib import Path
+
+    import servicebook
+
+    root = Path(servicebook.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        if "migrations" in path.parts or path.name == "policy.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            answers = [s for s in sides if isinstance(s, ast.Attribute) and s.attr in ENUM_ANSWERS]
+            strings = [s for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
+            if answers and strings:
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not found, f"compare policy answers with their enums: {found}"
+
+
+def test_policy_answers_are_enum_members():
+    from enum import StrEnum
+
+    for policy in POLICIES.values():
+        for name in ENUM_ANSWERS:
+            assert isinstance(getattr(policy, name), StrEnum), (policy.kind, name)

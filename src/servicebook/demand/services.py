@@ -42,7 +42,7 @@ from servicebook.parties.authority import (
     require_requester,
 )
 from servicebook.parties.models import Contact, Customer, CustomerStatus, Sector
-from servicebook.policy import policy_for
+from servicebook.policy import DemandCheck, policy_for
 
 DEMAND_MANAGERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 #: R18: senior management justifies a request; the IT admin (even a superuser) cannot.
@@ -171,7 +171,7 @@ def create_demand(
         to_state=demand.status,
         note=f"by {requester.name}: {Money(required_investment, demand.currency)}",
     )
-    if policy_for(customer).demand_check == "challenge":
+    if policy_for(customer).demand_check is DemandCheck.CHALLENGE:
         option = Alternative(
             demand=demand,
             name=requested_option or "As requested",

@@ -210,7 +210,7 @@ def progress(improvement: Improvement) -> dict:
 def profitability(customer: Customer, period: str | None = None) -> tuple[Decimal | None, str]:
     """The customer's margin (%) in the finance external-margin report of ``period`` (default:
     the latest closed period), and that period. None when there is no figure."""
-    from servicebook.finance import selectors as finance
+    from servicebook.finance.billing import selectors as finance
 
     period = period or finance.default_period()
     if not period:
@@ -234,7 +234,7 @@ def repeated_contract_breaches(period: str) -> list[dict]:
     from servicebook.levels.models import Attainment
 
     months = periods_ending(period, WINDOW_MONTHS)
-    kinds = [kind for kind, p in POLICIES.items() if p.breach_consequence == "service_credit"]
+    kinds = [kind for kind, p in POLICIES.items() if p.penalties_apply]
     breached = defaultdict(set)
     rows = Attainment.objects.filter(
         met=False, period__in=months, agreement__customer__kind__in=kinds
@@ -358,8 +358,8 @@ def _satisfaction(customers, until: str, months: int = 6) -> dict[int, list]:
 
 def health_of(customers, *, period: str | None = None, today: dt.date | None = None):
     """Health of each of ``customers`` (a queryset) for the window ending with ``period``."""
-    from servicebook.finance import selectors as finance
-    from servicebook.finance.models import Invoice
+    from servicebook.finance.billing import selectors as finance
+    from servicebook.finance.billing.models import Invoice
     from servicebook.levels.models import Attainment
     from servicebook.parties.selectors import breach_counts, funding_report
 
@@ -537,11 +537,11 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
 def _pack_charges(customer: Customer, policy, period: str) -> dict:
     """What the period charged: internal packs at cost (statements, consumption), external
     packs the price only (invoices), R7."""
-    from servicebook.finance.models import Invoice, Statement
+    from servicebook.finance.billing.models import Invoice, Statement
 
     charges = {"discloses_cost": policy.discloses_cost, "statements": [], "invoices": []}
     if policy.discloses_cost:
-        from servicebook.finance.consumption import consumption_for
+        from servicebook.finance.billing.consumption import consumption_for
 
         charges["consumption"] = consumption_for(customer, period)  # the one figure (finance)
         charges["statements"] = list(
@@ -582,7 +582,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
     against capacity spend (R8), improvements by status and driver; filtered by customer kind."""
     from servicebook.agreements.models import AgreementLine
     from servicebook.catalog.models import Service
-    from servicebook.finance import selectors as finance
+    from servicebook.finance.billing import selectors as finance
     from servicebook.levels.models import Attainment
 
     customers = Customer.objects.filter(status__in=["active", "suspended"])
@@ -666,6 +666,6 @@ def _internal_kind() -> str | None:
 
 def default_period() -> str:
     """The period reports open on: the latest closed finance period, else last month."""
-    from servicebook.finance import selectors as finance
+    from servicebook.finance.billing import selectors as finance
 
     return finance.default_period() or previous_period(current_period())

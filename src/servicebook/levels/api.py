@@ -20,6 +20,7 @@ from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import services
 from servicebook.levels.models import Attainment, Credit, Outage, Ticket, TicketStateChange
 from servicebook.levels.selectors import ticket_clock
+from servicebook.policy import BreachConsequence
 
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -332,7 +333,7 @@ class BreachSerializer(BreachingTicketsMixin, AttainmentSerializer):
     def get_consequence(self, obj) -> dict | None:
         """The credit (contracts) or the improvement item (internal agreements) it produced."""
         kind = obj.agreement.policy.breach_consequence
-        if kind == "service_credit":
+        if kind is BreachConsequence.SERVICE_CREDIT:
             credit = Credit.objects.filter(target=obj.target_id, period=obj.period).first()
             if credit is None:
                 return {"kind": kind, "credit": None}

@@ -25,6 +25,7 @@ from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
 from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
+from servicebook.policy import BreachConsequence
 
 
 def _visible_agreements(user):
@@ -130,7 +131,7 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
         consequence = policy.breach_consequence
         credits = {}
         improvements = {}
-        if consequence == "service_credit":
+        if consequence is BreachConsequence.SERVICE_CREDIT:
             credits = {
                 (c.target_id, c.period): c
                 for c in Credit.objects.filter(agreement=agreement).select_related("target")

@@ -150,7 +150,7 @@ def value_at_stake(impact: CustomerImpact) -> tuple[Decimal, str]:
     Charged at cost (policy ``charge_basis`` "cost"): the change's cost impact. Charged at price:
     twelve months of the quoted price impact (authority limits are yearly values).
     """
-    if policy_for(impact.customer).charge_basis == "cost":
+    if policy_for(impact.customer).charged_at_cost:
         change = impact.change
         return (change.cost_impact or Decimal(0)), change.currency
     return impact.yearly_price_impact, impact.currency

@@ -144,7 +144,7 @@ def governing_clause(change_type: str, clauses: list[ChangeClause]) -> ChangeCla
 def _authorization_for(change: ChangeRequest, agreement: Agreement) -> dict:
     """How one affected customer authorizes this change, from its policy and contract."""
     policy = policy_for(agreement.customer)
-    if policy.change_authorization == "co_authorize":
+    if policy.co_authorizes_changes:
         pre_approved = change.change_type == ChangeType.STANDARD
         return {
             "authorization": Authorization.PRE_APPROVED
