@@ -59,7 +59,7 @@ def test_a_port_refuses_a_second_or_an_unexpected_provider(unplugged):
     ports.price_floor.provide(lambda agreement: [], by="finance")
     with pytest.raises(PortError, match="the finance app provides price_floor twice"):
         ports.price_floor.provide(lambda agreement: [], by="finance")
-    with pytest.raises(PortError, match="expects finance"):
+    with pytest.raises(PortError, match="the port expects improvement"):
         ports.breach_improvement.provide(lambda **kw: None, by="finance")
 
 
@@ -77,7 +77,7 @@ def test_each_app_plugs_in_exactly_what_it_is_expected_to(label, unplugged):
         ("levels", "servicebook.levels.services", "mark_credits_applied"),
         ("improvement", "servicebook.improvement.services", "propose_from_breach"),
         ("agreements", "servicebook.agreements.services", "end_agreements_of"),
-        ("finance", "servicebook.finance.consumption", "consumption_at_cost"),
+        ("finance", "servicebook.finance.billing.consumption", "consumption_at_cost"),
     ],
 )
 def test_renaming_a_provider_fails_at_start_up(label, module, name, monkeypatch, unplugged):

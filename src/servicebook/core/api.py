@@ -19,7 +19,6 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.schema import OmittableFieldsMixin
 from servicebook.core.services import require_role
-from servicebook.policy import user_may_see_cost, user_may_see_margin
 
 
 def exception_handler(exc, context):
@@ -102,33 +101,6 @@ class PermissionFirstMixin:
                 f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
                 code="bad_body",
             )
-
-
-class CostAwareSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
-    """Drops the fields a reader may not see (R7): ``Meta.cost_fields`` for users who may not
-    see cost (external customers), ``Meta.margin_fields`` for all but finance and the admin,
-    ``Meta.staff_fields`` for customer users. The schema describes them all as optional."""
-
-    #: the OpenAPI schema is built from a fresh instance that drops nothing (core.schema)
-    drops_fields_for_readers = True
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.context.get("for_schema"):
-            return fields
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        meta = self.Meta
-        if not user_may_see_cost(user):
-            for name in getattr(meta, "cost_fields", ()):
-                fields.pop(name, None)
-        if not user_may_see_margin(user):
-            for name in getattr(meta, "margin_fields", ()):
-                fields.pop(name, None)
-        if not is_provider_staff(user):
-            for name in getattr(meta, "staff_fields", ()):
-                fields.pop(name, None)
-        return fields
 
 
 class ScopedFieldsMixin:
