@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -16,9 +16,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
-from servicebook.core.roles import is_provider_staff
-from servicebook.core.schema import OmittableFieldsMixin
 from servicebook.core.services import require_role
+
+if TYPE_CHECKING:  # the mixins below are mixed into these DRF classes
+    _ViewSet = viewsets.GenericViewSet
+    _Serializer = serializers.Serializer
+else:
+    _ViewSet = _Serializer = object
 
 
 def exception_handler(exc, context):
@@ -58,7 +62,7 @@ _MODEL_WRITES = {
 }
 
 
-class PermissionFirstMixin:
+class PermissionFirstMixin(_ViewSet):
     """Every write checks who may make it first, then takes a JSON object (or a form).
 
     ``write_roles`` maps each write action of a viewset to ``(roles, what it does)``; a plain
@@ -77,7 +81,7 @@ class PermissionFirstMixin:
         if isinstance(self.write_roles, Mapping):
             return self.write_roles.get(action)
         if action in _MODEL_WRITES and self.write_roles:
-            label = self.queryset.model._meta.verbose_name
+            label = self.get_queryset().model._meta.verbose_name
             return tuple(self.write_roles), f"{_MODEL_WRITES[action]} a {label}"
         return None
 
@@ -103,7 +107,7 @@ class PermissionFirstMixin:
             )
 
 
-class ScopedFieldsMixin:
+class ScopedFieldsMixin(_Serializer):
     """Related fields accept only objects the user can see.
 
     Any related field whose queryset offers ``visible_to`` is narrowed to the requesting user, so
@@ -114,10 +118,11 @@ class ScopedFieldsMixin:
         fields = super().get_fields()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        for field in fields.values():
-            queryset = getattr(field, "queryset", None)
+        related: Any
+        for related in fields.values():
+            queryset = getattr(related, "queryset", None)
             if queryset is not None and hasattr(queryset, "visible_to"):
-                field.queryset = queryset.visible_to(user)
+                related.queryset = queryset.visible_to(user)
         return fields
 
 
@@ -147,18 +152,23 @@ class ServiceBackedViewSet(
     write_serializer_class: type[serializers.Serializer] | None = None
 
     def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
+        queryset: Any = super().get_queryset()  # a ScopedQuerySet
+        return queryset.visible_to(self.request.user)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update") and self.write_serializer_class:
             return self.write_serializer_class
         return self.serializer_class
 
+    def _read_serializer(self) -> type[serializers.BaseSerializer]:
+        assert self.serializer_class is not None, f"{type(self).__name__} sets serializer_class"
+        return self.serializer_class
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = self.create_object(serializer.validated_data)
-        output = self.serializer_class(instance, context=self.get_serializer_context())
+        output = self._read_serializer()(instance, context=self.get_serializer_context())
         return Response(output.data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -167,7 +177,7 @@ class ServiceBackedViewSet(
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         instance = self.update_object(instance, serializer.validated_data)
-        output = self.serializer_class(instance, context=self.get_serializer_context())
+        output = self._read_serializer()(instance, context=self.get_serializer_context())
         return Response(output.data)
 
     def create_object(self, data):  # pragma: no cover - subclasses implement
