@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from servicebook.finance.bench_close import run
+from servicebook.finance.billing.bench_close import run
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)

@@ -413,7 +413,7 @@ def _agreements(customers: dict, offerings: dict) -> dict:
 def _suspend_for_non_payment(customers: dict) -> None:
     """R16: Orion pays within 7 days and left its September and October invoices unpaid; it is
     suspended for non-payment, which needs those invoices overdue (so after the finance step)."""
-    from servicebook.finance import services as finance
+    from servicebook.finance.billing import services as finance
     from servicebook.parties.billing import overdue_documents
 
     orion = customers["orion"]

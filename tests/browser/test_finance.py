@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from servicebook.finance.models import Invoice, Statement
+from servicebook.finance.billing.models import Invoice, Statement
 
 
 def test_finance_closes_a_month_and_customers_see_their_documents(page, login, shot):

@@ -4,7 +4,7 @@ cloud bill, and its metered usage, on its October statement."""
 
 from playwright.sync_api import expect
 
-from servicebook.finance.models import Statement
+from servicebook.finance.billing.models import Statement
 from servicebook.finance.usage.models import UsageImport
 from tests.finance.usage_helpers import SMALL_SAMPLE, replay
 

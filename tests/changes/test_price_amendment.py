@@ -12,8 +12,8 @@ from django.utils import timezone
 from servicebook.agreements.models import Agreement
 from servicebook.changes import services
 from servicebook.changes.models import ChangeEvent
-from servicebook.finance import services as finance
-from servicebook.finance.models import Invoice
+from servicebook.finance.billing import services as finance
+from servicebook.finance.billing.models import Invoice
 
 from .conftest import approve_all, impact_of
 

@@ -7,9 +7,9 @@ import pytest
 
 from servicebook.core.api import PermissionFirstMixin
 from servicebook.finance.api import ROUTES
+from servicebook.finance.billing.models import Payment
 from servicebook.finance.costing.models import CostPool, UnitCost
 from servicebook.finance.ledger.models import JournalEntry
-from servicebook.finance.models import Payment
 from servicebook.finance.usage import services as usage_services
 from servicebook.finance.usage.models import CloudMapping
 

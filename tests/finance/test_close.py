@@ -11,11 +11,11 @@ import pytest
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import close, services
+from servicebook.finance.billing import credits, services, write
+from servicebook.finance.billing.models import Invoice, Statement
 from servicebook.finance.ledger import services as ledger_services
 from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import Invoice, Statement
 from servicebook.parties.models import Customer, Provider
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,7 @@ def test_ui_close_is_refused_to_other_roles(users, web_for):
 def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, monkeypatch):
     expected = services.close_period(actor=users["finance"], period=FREE, dry_run=True)
     counts = (JournalEntry.objects.count(), Statement.objects.count(), Invoice.objects.count())
-    monkeypatch.setattr(close, "CHUNK", 3)
+    monkeypatch.setattr(write, "CHUNK", 3)
     calls = []
 
     def crash(done, total):
@@ -185,7 +185,7 @@ def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, mon
         if done >= total // 2:
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(close, "after_chunk", crash)
+    monkeypatch.setattr(write, "after_chunk", crash)
     with pytest.raises(RuntimeError):
         services.close_period(actor=users["finance"], period=FREE)
     assert calls and calls[-1] < expected["statements"] + expected["invoices"]
@@ -195,7 +195,7 @@ def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, mon
         Invoice.objects.count(),
     ) == counts
     assert not Period.objects.filter(period=FREE, status="closed").exists()
-    monkeypatch.setattr(close, "after_chunk", lambda done, total: None)
+    monkeypatch.setattr(write, "after_chunk", lambda done, total: None)
     result = services.close_period(actor=users["finance"], period=FREE)
     assert result["changed"] and result["totals"] == expected["totals"]
     numbers = Statement.objects.filter(period=FREE).values_list("number", flat=True)
@@ -222,9 +222,9 @@ def test_credit_line_reduces_the_cash_part(users, monkeypatch):
             )
         ]
 
-    monkeypatch.setattr(close, "pending_credits", fake_credits)
+    monkeypatch.setattr(credits, "pending_credits", fake_credits)
     monkeypatch.setattr(
-        close, "mark_credits_applied", lambda c, ref, actor=None: applied.append((c, ref))
+        credits, "mark_credits_applied", lambda c, ref, actor=None: applied.append((c, ref))
     )
     services.close_period(actor=users["finance"], period=FREE)
     invoice = Invoice.objects.get(period=FREE, customer=retail)
@@ -241,7 +241,7 @@ def test_credit_line_reduces_the_cash_part(users, monkeypatch):
 def test_credits_never_exceed_the_charges(users, monkeypatch):
     retail = Customer.objects.get(code="meridian")
     monkeypatch.setattr(
-        close,
+        credits,
         "pending_credits",
         lambda a, p: (
             [
@@ -258,7 +258,7 @@ def test_credits_never_exceed_the_charges(users, monkeypatch):
             else []
         ),
     )
-    monkeypatch.setattr(close, "mark_credits_applied", lambda c, ref, actor=None: None)
+    monkeypatch.setattr(credits, "mark_credits_applied", lambda c, ref, actor=None: None)
     result = services.close_period(actor=users["finance"], period=FREE)
     invoice = Invoice.objects.get(period=FREE, customer=retail)
     assert invoice.total == 0 and invoice.credits == invoice.gross
@@ -267,7 +267,7 @@ def test_credits_never_exceed_the_charges(users, monkeypatch):
 
 
 def test_real_levels_credit_is_applied_when_the_feature_exists(users):
-    if not close.credits_available():
+    if not credits.credits_available():
         pytest.skip("the service levels feature (credits) is not installed")
     from servicebook.levels.models import Credit
 
@@ -283,7 +283,7 @@ def test_real_levels_credit_is_applied_when_the_feature_exists(users):
         amount=D("1000.00"),
         currency="EUR",
     )
-    pending = close.pending_credits(agreement, FREE)
+    pending = credits.pending_credits(agreement, FREE)
     if credit not in pending:
         pytest.skip("the levels feature recomputed its credits for this month")
     services.close_period(actor=users["finance"], period=FREE)
@@ -294,7 +294,7 @@ def test_real_levels_credit_is_applied_when_the_feature_exists(users):
 
 
 def test_demo_retailer_invoice_carries_its_sla_credit():
-    if not close.credits_available():
+    if not credits.credits_available():
         pytest.skip("the service levels feature (credits) is not installed")
     march = Invoice.objects.get(period="2026-03", customer__code="meridian")
     credit = march.lines.get(kind="credit")

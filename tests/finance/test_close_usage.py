@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from servicebook.catalog.models import Offering
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Invoice, Statement
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import Invoice, Statement
 from servicebook.finance.usage.records import Offering as StoreOffering
 from servicebook.finance.usage.store import UsageStore
 from servicebook.parties.models import Customer

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Statement
 from servicebook.finance.ledger.models import JournalEntry
-from servicebook.finance.models import Statement
 
 PERIOD = "2026-08"
 

@@ -13,8 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from servicebook import ports
 from servicebook.catalog.models import Offering
-from servicebook.finance.consumption import LABEL, consumption_for
-from servicebook.finance.models import Statement
+from servicebook.finance.billing.consumption import LABEL, consumption_for
+from servicebook.finance.billing.models import Statement
 from servicebook.parties import billing
 from servicebook.parties.models import Customer
 

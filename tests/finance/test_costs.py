@@ -94,7 +94,7 @@ def test_idle_capacity_can_be_spread(users, settings):
 
 
 def test_unit_costs_drive_internal_charges():
-    from servicebook.finance.models import Statement
+    from servicebook.finance.billing.models import Statement
 
     laptop = UnitCost.objects.get(period="2026-10", offering__code="laptop")
     line = Statement.objects.get(period="2026-10", customer__code="marketing").lines.get(

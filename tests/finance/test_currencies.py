@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from servicebook.agreements.models import Agreement
-from servicebook.finance import close, selectors
+from servicebook.finance.billing import selectors
+from servicebook.finance.billing.models import Invoice
+from servicebook.finance.billing.plan import build_plan
 from servicebook.finance.costing import services as costing
 from servicebook.finance.costing.selectors import check_price_floor
-from servicebook.finance.models import Invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_price_floor_override_accepts_the_line(users, usd_contract):
 
 
 def test_close_leaves_cost_unknown_instead_of_mixing_currencies(usd_contract):
-    plan = close.build_plan("2026-11")
+    plan = build_plan("2026-11")
     doc = next(d for d in plan.documents if d.agreement and d.agreement.pk == usd_contract.pk)
     assert doc.currency == "USD"
     assert all(item.cost is None for item in doc.items if item.kind == "subscription")

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from servicebook.finance.models import Invoice, Statement
+from servicebook.finance.billing.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from servicebook.finance.models import Invoice, Statement
+from servicebook.finance.billing.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
 STAFF_PAGES = ["finance:home", "finance:costs", "finance:reports"]

@@ -11,8 +11,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from servicebook.finance.breakdown import charge_steps, steps_text
-from servicebook.finance.models import InvoiceLine
+from servicebook.finance.billing.breakdown import charge_steps, steps_text
+from servicebook.finance.billing.models import InvoiceLine
 
 pytestmark = pytest.mark.django_db
 TIERS = [(D(0), D("0.09")), (D(1000), D("0.07")), (D(10000), D("0.05"))]

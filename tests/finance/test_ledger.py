@@ -131,7 +131,7 @@ def test_verify_finds_an_unbalanced_entry_and_the_command_exits_non_zero(capsys)
 
 
 def test_verify_finds_a_tampered_invoice():
-    from servicebook.finance.models import Invoice
+    from servicebook.finance.billing.models import Invoice
 
     invoice = Invoice.objects.filter(period="2026-10").first()
     Invoice.objects.filter(pk=invoice.pk).update(

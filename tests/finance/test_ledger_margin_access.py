@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from servicebook.finance import access
+from servicebook.finance.billing import access
+from servicebook.finance.billing.models import Invoice, Statement
 from servicebook.finance.ledger import access as ledger_access
 from servicebook.finance.ledger.models import Account, JournalEntry, JournalLine
-from servicebook.finance.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Invoice, Payment, Reminder
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import Invoice, Payment, Reminder
 
 pytestmark = pytest.mark.django_db
 

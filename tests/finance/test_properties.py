@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from servicebook.core.errors import DomainError
 from servicebook.core.money import allocate_amount, round_money
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Invoice
 from servicebook.finance.costing import allocation
 from servicebook.finance.ledger import posting
 from servicebook.finance.ledger import services as ledger_services
 from servicebook.finance.ledger.models import JournalLine
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import Invoice
 
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: D(n) / 100)
 

@@ -9,9 +9,9 @@ from decimal import Decimal as D
 import pytest
 
 from servicebook.agreements.models import Agreement
-from servicebook.finance import selectors
+from servicebook.finance.billing import selectors
+from servicebook.finance.billing.models import Invoice
 from servicebook.finance.costing.models import CostPool
-from servicebook.finance.models import Invoice
 
 pytestmark = pytest.mark.django_db
 PERIOD = "2027-03"  # nothing of the demo lives here

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.urls import reverse
 
-from servicebook.finance.models import Invoice, InvoiceLine, Statement
+from servicebook.finance.billing.models import Invoice, InvoiceLine, Statement
 from servicebook.finance.usage.models import CloudCharge, CloudMapping, UsageImport
 from servicebook.parties.models import Customer
 from tests.finance.usage_helpers import SMALL_SAMPLE, replay, snapshot, usage_csv

@@ -9,9 +9,9 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Statement
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from servicebook.finance.models import Statement
 from servicebook.finance.usage import services as usage_services
 from servicebook.finance.usage.models import CloudCharge, CloudMapping, UsageImport
 from servicebook.parties.models import Customer

@@ -10,9 +10,9 @@ import pytest
 from rest_framework import viewsets
 
 from servicebook.finance.api import ROUTES
+from servicebook.finance.billing.models import Invoice, Payment, Reminder
 from servicebook.finance.costing.models import CostPool, PriceFloorOverride, UnitCost
 from servicebook.finance.ledger.models import JournalEntry, Period
-from servicebook.finance.models import Invoice, Payment, Reminder
 from servicebook.finance.usage import services as usage_services
 from servicebook.finance.usage.models import CloudMapping, UsageImport
 

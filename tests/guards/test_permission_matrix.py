@@ -358,7 +358,7 @@ def _kwargs(route, obj, user) -> list[dict]:
         elif param == "step":
             values = steps_of(route)
         elif param == "name":
-            from servicebook.finance.api import REPORTS
+            from servicebook.finance.billing.selectors import REPORTS
 
             values = sorted(REPORTS)
         elif param == "period":

@@ -118,7 +118,7 @@ def test_breach_history_over_the_api(users, client_for, hr):
 
 
 def test_the_period_close_detects_consumption_over_funding(users, hr):
-    from servicebook.finance import services as finance
+    from servicebook.finance.billing import services as finance
 
     funding = hr.commitments.get(kind="funding")
     funding.amount_per_period = D("100")

@@ -82,7 +82,7 @@ def capacity_competition(period: str | None = None) -> list[PoolView]:
     """Per pool: internal customers competing (ordered by business value, not by who asked
     first), each with its consumption at cost for ``period`` (default: this month; the finance
     app's one answer) and funding; revenue-funded claims apart (R8)."""
-    from servicebook.finance.consumption import consumption_at_cost, current_period
+    from servicebook.finance.billing.consumption import consumption_at_cost, current_period
 
     needs = (
         CapacityNeed.objects.filter(demand__status__in=(*COMPETING, DemandStatus.APPROVED))

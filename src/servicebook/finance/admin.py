@@ -1,41 +1,5 @@
-from django.contrib import admin
+"""The finance app's admin: each package registers its own (Django autodiscovers this module)."""
 
-from servicebook.finance.costing import admin as costing_admin  # noqa: F401 (registers it)
-from servicebook.finance.ledger import admin as ledger_admin  # noqa: F401 (registers the ledger's admin)
-from servicebook.finance.ledger.admin import ReadOnlyAdmin, ReadOnlyInline
-from servicebook.finance.models import Invoice, InvoiceLine, Payment, Statement, StatementLine
-
-
-class StatementLineInline(ReadOnlyInline):
-    model = StatementLine
-
-
-@admin.register(Statement)
-class StatementAdmin(ReadOnlyAdmin):
-    list_display = ["number", "period", "customer", "funding_model", "total_cost", "recovered"]
-    list_filter = ["period", "funding_model"]
-    inlines = [StatementLineInline]
-
-
-class InvoiceLineInline(ReadOnlyInline):
-    model = InvoiceLine
-
-
-@admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = [
-        "number",
-        "period",
-        "customer",
-        "total",
-        "cash_amount",
-        "in_kind_amount",
-        "status",
-    ]
-    list_filter = ["period", "status"]
-    inlines = [InvoiceLineInline]
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["invoice", "kind", "amount", "currency", "date", "reference"]
+from servicebook.finance.billing import admin as billing_admin  # noqa: F401
+from servicebook.finance.costing import admin as costing_admin  # noqa: F401
+from servicebook.finance.ledger import admin as ledger_admin  # noqa: F401

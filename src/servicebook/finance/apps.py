@@ -26,7 +26,7 @@ class FinanceConfig(AppConfig):
             register_bench=cli.register_bench,
         )
         ports.cli_commands.provide(commands, by=self.label)
-        from servicebook.finance.consumption import consumption_at_cost
+        from servicebook.finance.billing.consumption import consumption_at_cost
         from servicebook.finance.costing.selectors import check_price_floor
 
         ports.consumption_at_cost.provide(consumption_at_cost, by=self.label)

@@ -120,7 +120,7 @@ def _domain(call):
 
 def cmd_close_period(args) -> int:
     setup_django()
-    from servicebook.finance import services
+    from servicebook.finance.billing import services
 
     result = _domain(
         lambda: services.close_period(actor=None, period=args.period, dry_run=args.dry_run)
@@ -205,7 +205,7 @@ def cmd_import_costs(args) -> int:
 def cmd_bench_close(args) -> int:
     if args.n < 1 or args.lines < 1:
         raise CommandError("--n and --lines must be positive")
-    from servicebook.finance import bench_close
+    from servicebook.finance.billing import bench_close
 
     print_json(
         bench_close.run(n=args.n, lines=args.lines, backend=args.backend, pg_url=args.pg_url)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from servicebook.finance import services
+from servicebook.finance.billing import services
+from servicebook.finance.billing.models import Invoice
 from servicebook.finance.costing import services as costing
 from servicebook.finance.usage import services as usage
 
@@ -71,10 +72,23 @@ FIXED = {
 
 
 def load(ctx) -> None:
+    period = "2026-10"
+    _costs(period)
+    load_usage(ctx)
+    today = dt.date(2026, 11, 22)
+    # March: the retailer's service desk outage earned a 10% service credit (levels demo)
+    services.close_period(actor=None, period="2026-03", today=today)
+    services.close_period(actor=None, period="2026-09", today=today)
+    _september_payments()
+    services.close_period(actor=None, period=period, today=today)
+    _october_tickets(period)
+
+
+def _costs(period: str) -> None:
+    """The month's cost pools, driver values and allocation rules; service and unit costs."""
     from servicebook.catalog.models import Service
 
     by_code = {s.code: s for s in Service.objects.all()}
-    period = "2026-10"
     for category, name, amount in POOLS:
         costing.set_cost_pool(
             actor=None, period=period, category=category, name=name, amount=D(amount)
@@ -100,14 +114,10 @@ def load(ctx) -> None:
             shares=[(by_code[code] if code else None, D(p)) for code, p in shares],
         )
     costing.compute_service_costs(actor=None, period=period)
-    load_usage(ctx)
 
-    today = dt.date(2026, 11, 22)
-    # March: the retailer's service desk outage earned a 10% service credit (levels demo)
-    services.close_period(actor=None, period="2026-03", today=today)
-    services.close_period(actor=None, period="2026-09", today=today)
-    from servicebook.finance.models import Invoice
 
+def _september_payments() -> None:
+    """The airline paid September in cash and tickets; Pacific paid; the retailer did not."""
     september = {inv.customer.code: inv for inv in Invoice.objects.filter(period="2026-09")}
     airline = september.get("skybridge")
     if airline is not None:
@@ -138,7 +148,10 @@ def load(ctx) -> None:
             date=dt.date(2026, 10, 30),
             reference="TT PAC-2609",
         )
-    services.close_period(actor=None, period=period, today=today)
+
+
+def _october_tickets(period: str) -> None:
+    """The airline has delivered two of October's four tickets."""
     october = Invoice.objects.filter(period=period, customer__code="skybridge").first()
     if october is not None and october.in_kind_amount:
         items = list(october.lines.filter(kind="in_kind"))

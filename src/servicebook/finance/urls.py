@@ -1,29 +1,15 @@
-from django.urls import path
+"""The finance app's pages (namespace ``finance``): the pages of its packages."""
 
-from servicebook.finance import views
-from servicebook.finance.costing import urls as costing_urls
-from servicebook.finance.ledger import urls as ledger_urls
-from servicebook.finance.usage import urls as usage_urls
+from servicebook.finance.billing import urls as billing
+from servicebook.finance.costing import urls as costing
+from servicebook.finance.ledger import urls as ledger
+from servicebook.finance.usage import urls as usage
 
 app_name = "finance"
 
 urlpatterns = [
-    *ledger_urls.urlpatterns,
-    *costing_urls.urlpatterns,
-    *usage_urls.urlpatterns,
-    path("", views.FinanceHomeView.as_view(), name="home"),
-    path("close/", views.CloseView.as_view(), name="close"),
-    path("documents/", views.DocumentListView.as_view(), name="documents"),
-    path("statements/<int:pk>/", views.StatementDetailView.as_view(), name="statement"),
-    path("statements/<int:pk>/csv/", views.StatementCsvView.as_view(), name="statement-csv"),
-    path("statements/<int:pk>/pdf/", views.StatementPdfView.as_view(), name="statement-pdf"),
-    path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice"),
-    path("invoices/<int:pk>/csv/", views.InvoiceCsvView.as_view(), name="invoice-csv"),
-    path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
-    path("invoices/<int:pk>/payment/", views.PaymentView.as_view(), name="invoice-payment"),
-    path("invoices/<int:pk>/suspend/", views.SuspendView.as_view(), name="invoice-suspend"),
-    path("reminders/", views.RemindersView.as_view(), name="reminders"),
-    path("reports/", views.ReportsView.as_view(), name="reports"),
-    path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),
-    path("focus-export/", views.FocusExportView.as_view(), name="focus-export"),
+    *ledger.urlpatterns,
+    *costing.urlpatterns,
+    *usage.urlpatterns,
+    *billing.urlpatterns,
 ]

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from servicebook.finance.billing.models import Invoice, InvoiceLine, Payment, Statement
 from servicebook.finance.ledger.verify import chunks, entry_sides
-from servicebook.finance.models import Invoice, InvoiceLine, Payment, Statement
 
 ZERO = Decimal("0.00")
 

@@ -70,7 +70,7 @@ def _child(url: str, n: int, lines: int, var_dir: str) -> dict:
         [
             sys.executable,
             "-m",
-            "servicebook.finance.bench_close",
+            "servicebook.finance.billing.bench_close",
             "--n",
             str(n),
             "--lines",
@@ -90,70 +90,20 @@ def _child(url: str, n: int, lines: int, var_dir: str) -> dict:
 
 
 def _seed(n: int, lines: int) -> dict:
+    """A provider with ``lines`` offerings (every charge model) and ``n`` customers, half internal
+    and half external, each with an active agreement on every offering; bulk inserts."""
     import datetime as dt
     from decimal import Decimal as D
 
     from servicebook.agreements.models import Agreement, AgreementLine
-    from servicebook.catalog.models import Offering, PriceTier, Service
     from servicebook.parties.models import Customer, Provider
     from servicebook.policy import policy_for
 
     provider = Provider.objects.create(name="Bench IT", base_currency="EUR")
-    service = Service.objects.create(provider=provider, code="bench", name="Bench", status="live")
-    offerings = []
-    for i in range(lines):
-        model = ("per_unit", "graduated", "volume", "package", "flat")[i % 5]
-        offerings.append(
-            Offering(
-                service=service,
-                code=f"o{i}",
-                name=f"Offering {i}",
-                unit="user_month",
-                charge_model=model,
-                list_price=D("10") + i,
-                currency="EUR",
-                package_size=D(50) if model == "package" else None,
-                standard_unit_cost=D("6.5") + i,
-            )
-        )
-    offerings = Offering.objects.bulk_create(offerings)
-    PriceTier.objects.bulk_create(
-        PriceTier(offering=o, lower_bound=b, unit_price=p)
-        for o in offerings
-        if o.charge_model in ("graduated", "volume")
-        for b, p in ((D(0), D("12")), (D(100), D("10")), (D(1000), D("9")))
+    offerings = _seed_offerings(provider, lines)
+    customers = Customer.objects.bulk_create(
+        [_seed_customer(provider, i) for i in range(n)], batch_size=2000
     )
-    customers = []
-    for i in range(n):
-        if i % 2:
-            customers.append(
-                Customer(
-                    provider=provider,
-                    kind="external",
-                    name=f"External {i}",
-                    code=f"x{i}",
-                    status="active",
-                    legal_name=f"External {i} Ltd",
-                    jurisdiction="FR",
-                    currency="EUR",
-                    payment_terms_days=30,
-                )
-            )
-        else:
-            customers.append(
-                Customer(
-                    provider=provider,
-                    kind="internal",
-                    name=f"Internal {i}",
-                    code=f"i{i}",
-                    status="active",
-                    business_unit=f"Unit {i}",
-                    cost_centre=f"CC-{i}",
-                    funding_model=("chargeback", "showback", "partial_recovery")[i % 3],
-                    budget_per_period=D(5000),
-                )
-            )
-    customers = Customer.objects.bulk_create(customers, batch_size=2000)
     agreements = Agreement.objects.bulk_create(
         [
             Agreement(
@@ -185,6 +135,69 @@ def _seed(n: int, lines: int) -> dict:
     return {"customers": len(customers), "agreement_lines": len(agreements) * len(offerings)}
 
 
+def _seed_offerings(provider, lines: int) -> list:
+    from decimal import Decimal as D
+
+    from servicebook.catalog.models import Offering, PriceTier, Service
+
+    service = Service.objects.create(provider=provider, code="bench", name="Bench", status="live")
+    offerings = []
+    for i in range(lines):
+        model = ("per_unit", "graduated", "volume", "package", "flat")[i % 5]
+        offerings.append(
+            Offering(
+                service=service,
+                code=f"o{i}",
+                name=f"Offering {i}",
+                unit="user_month",
+                charge_model=model,
+                list_price=D("10") + i,
+                currency="EUR",
+                package_size=D(50) if model == "package" else None,
+                standard_unit_cost=D("6.5") + i,
+            )
+        )
+    offerings = Offering.objects.bulk_create(offerings)
+    PriceTier.objects.bulk_create(
+        PriceTier(offering=o, lower_bound=b, unit_price=p)
+        for o in offerings
+        if o.charge_model in ("graduated", "volume")
+        for b, p in ((D(0), D("12")), (D(100), D("10")), (D(1000), D("9")))
+    )
+    return offerings
+
+
+def _seed_customer(provider, i: int):
+    """Customer ``i``: external when odd, else internal (chargeback, showback, partial)."""
+    from decimal import Decimal as D
+
+    from servicebook.parties.models import Customer
+
+    if i % 2:
+        return Customer(
+            provider=provider,
+            kind="external",
+            name=f"External {i}",
+            code=f"x{i}",
+            status="active",
+            legal_name=f"External {i} Ltd",
+            jurisdiction="FR",
+            currency="EUR",
+            payment_terms_days=30,
+        )
+    return Customer(
+        provider=provider,
+        kind="internal",
+        name=f"Internal {i}",
+        code=f"i{i}",
+        status="active",
+        business_unit=f"Unit {i}",
+        cost_centre=f"CC-{i}",
+        funding_model=("chargeback", "showback", "partial_recovery")[i % 3],
+        budget_per_period=D(5000),
+    )
+
+
 def child_main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
@@ -204,7 +217,7 @@ def child_main(argv=None) -> int:
     seeded = _seed(args.n, args.lines)
     seed_seconds = time.perf_counter() - started
 
-    from servicebook.finance import services
+    from servicebook.finance.billing import services
     from servicebook.finance.ledger.verify import verify
 
     started = time.perf_counter()

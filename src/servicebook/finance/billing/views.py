@@ -1,4 +1,5 @@
-"""Finance pages: overview and close, documents, costs, reports with charts, ledger, exports.
+"""Billing's pages: periods, close and receivables, documents and their exports, payments,
+reminders, reports with charts, the FOCUS export of charges.
 
 Customer users see their own statements (internal, at cost) or invoices (external, prices only).
 Everything else is for provider staff; writes need the finance role (the services check it).
@@ -21,20 +22,20 @@ from django.views.generic import DetailView, FormView, TemplateView
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
-from servicebook.core.roles import Role, is_provider_staff
-from servicebook.finance import access, export, selectors, services
-from servicebook.finance.forms import (
+from servicebook.core.roles import is_provider_staff
+from servicebook.finance.billing import access, export, selectors, services
+from servicebook.finance.billing.forms import (
     CloseForm,
     PaymentForm,
     SuspendForm,
 )
+from servicebook.finance.billing.models import Invoice, InvoiceStatus, Statement
 from servicebook.finance.ledger.models import Period
+from servicebook.finance.ledger.periods import check_period
+from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.ledger.views import chart, download, is_finance
-from servicebook.finance.models import Invoice, InvoiceStatus, Statement
 from servicebook.policy import policy_for
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
-
-FINANCE = (Role.FINANCE,)
 
 
 class FinanceHomeView(LoginRequiredMixin, TemplateView):
@@ -284,7 +285,7 @@ class ReportsView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = self.request.GET.get("period") or selectors.default_period()
         if period:
-            services.check_period(period)
+            check_period(period)
         recovery = selectors.cost_recovery(period) if period else []
         funding = selectors.funding(period) if period else []
         uncovered = selectors.uncovered_cost(period) if period else []
@@ -324,9 +325,7 @@ class ReportsView(RoleRequiredMixin, TemplateView):
 
 class ReportCsvView(RoleRequiredMixin, View):
     def get(self, request, name):
-        from servicebook.finance.api import REPORTS
-
-        if name not in REPORTS:
+        if name not in selectors.REPORTS:
             raise Http404
         if name in access.MARGIN_REPORTS:
             access.require_margin_reader(request.user)
@@ -334,10 +333,10 @@ class ReportCsvView(RoleRequiredMixin, View):
         if not period:
             raise Http404
         try:
-            services.check_period(period)
+            check_period(period)
         except DomainError:
             raise Http404 from None
-        data = REPORTS[name](period)
+        data = selectors.REPORTS[name](period)
         rows = data["rows"] if isinstance(data, dict) else data
         return download(export.report_csv(rows), f"{name}-{period}.csv", "text/csv")
 
@@ -351,7 +350,7 @@ class FocusExportView(LoginRequiredMixin, TemplateView):
     template_name = "finance/focus_export.html"
 
     def get(self, request, *args, **kwargs):
-        from servicebook.finance.forms import FocusExportForm
+        from servicebook.finance.billing.forms import FocusExportForm
 
         periods = selectors.charged_periods(request.user)
         if "period" in request.GET:

@@ -1,4 +1,4 @@
-"""Reads of the finance app: the reports (R4-R8), aging, and what a page lists.
+"""Reads of billing: the finance reports (R4-R8), aging, and the charges a user may see.
 
 Every report works on closed documents of one period, so its figures are the figures that were
 posted. Revenue, cost and margin of external customers are for provider staff only (R7).
@@ -10,12 +10,19 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from servicebook.core.money import allocate_amount, quantum
+from servicebook.finance.billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Statement,
+    StatementLine,
+)
+from servicebook.finance.costing import selectors as costing_selectors
 from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.finance.models import Invoice, InvoiceLine, InvoiceStatus, Statement, StatementLine
 from servicebook.parties.models import FundingModel
 
 ZERO = Decimal("0.00")
@@ -80,7 +87,7 @@ def cost_recovery(period: str) -> list[dict]:
 
 def funding(period: str) -> list[dict]:
     """R4/R19: each internal customer's consumption at cost against its funding (budget)."""
-    from servicebook.finance.consumption import consumption_at_cost
+    from servicebook.finance.billing.consumption import consumption_at_cost
 
     result = []
     statements = list(Statement.objects.filter(period=period).select_related("customer__provider"))
@@ -248,18 +255,7 @@ def overdue(invoices, today: dt.date):
     return invoices.exclude(status=InvoiceStatus.PAID).filter(due_date__lt=today)
 
 
-def totals_by_currency(queryset, *fields: str) -> dict[str, dict[str, Decimal]]:
-    result: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for row in queryset.values("currency").annotate(**{f: Sum(f) for f in fields}):
-        result[row["currency"]] = {f: row[f] for f in fields}
-    return dict(result)
-
-
-def unpaid_filter() -> Q:
-    return ~Q(status=InvoiceStatus.PAID)
-
-
-# --- usage at scale ------------------------------------------------------------------------------
+# --- the charges a user may see ------------------------------------------------------------------
 
 
 def charged_periods(user) -> list[str]:
@@ -343,3 +339,16 @@ def focus_export(user, period: str, fmt: str, customer_id: int | None = None) ->
         charge_rows(user, period, customer_id), provider=provider.name if provider else ""
     )
     return focus.focus_bytes(table, fmt)
+
+
+#: The finance reports by name (``/api/finance-reports/<name>/``, ``/finance/reports/<name>.csv``);
+#: the margin reports are for finance and the admin only (``billing.access.MARGIN_REPORTS``).
+REPORTS = {
+    "cost-recovery": cost_recovery,
+    "funding": funding,
+    "uncovered-cost": uncovered_cost,
+    "external-margin": external_margin,
+    "revenue-capacity": revenue_vs_capacity,
+    "service-costs": costing_selectors.service_costs,
+    "unit-costs": costing_selectors.unit_costs,
+}

@@ -1,7 +1,7 @@
-"""Every write of the finance app: validated, permission-checked, audited, atomic.
+"""Every write of billing: validated, permission-checked, audited, atomic.
 
-Period close, adjustments, payments, reminders, suspension for non-payment (R16), cost pools and
-allocation (R4), and the price floor of commercial contracts (R6).
+The period close (R1, R2, R3), payments in cash or in kind, reminders, suspension for
+non-payment (R16).
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.services import require_role, save_validated
-from servicebook.finance import close
+from servicebook.finance.billing.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceStatus,
+    Payment,
+    PaymentKind,
+    Reminder,
+)
+from servicebook.finance.billing.plan import build_plan
+from servicebook.finance.billing.write import write_plan
 from servicebook.finance.ledger import periods, posting
 from servicebook.finance.ledger.models import (
     EntryKind,
@@ -33,14 +42,6 @@ from servicebook.finance.ledger.periods import (
     require_open,
 )
 from servicebook.finance.ledger.services import FINANCE
-from servicebook.finance.models import (
-    Invoice,
-    InvoiceEvent,
-    InvoiceStatus,
-    Payment,
-    PaymentKind,
-    Reminder,
-)
 from servicebook.parties import services as parties
 from servicebook.parties.models import Customer, CustomerStatus
 from servicebook.policy import LedgerAccount, policy_for
@@ -81,7 +82,7 @@ def close_period(
     if existing is not None and existing.is_closed:
         return _already_closed(existing, dry_run=dry_run)
     if dry_run:
-        plan = close.build_plan(period)
+        plan = build_plan(period)
         return {
             **plan.summary(),
             "changed": False,
@@ -113,12 +114,12 @@ def _close_locked(*, actor, period: str, started: float) -> dict:
     row = Period.objects.select_for_update().get(period=period)
     if row.is_closed:
         return _already_closed(row, dry_run=False)
-    plan = close.build_plan(period)
+    plan = build_plan(period)
     if plan.problems:
         raise DomainError(
             f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
         )
-    written = close.write_plan(plan, actor=actor)
+    written = write_plan(plan, actor=actor)
     summary = {**plan.summary(), **written}
     row.status = PeriodStatus.CLOSED
     row.closed_at = timezone.now()
@@ -158,9 +159,6 @@ def _already_closed(row: Period, *, dry_run: bool) -> dict:
     }
 
 
-# --- adjustments ---------------------------------------------------------------------------------
-
-
 # --- payments, reminders, suspension (R3, R16) ---------------------------------------------------
 
 
@@ -177,52 +175,11 @@ def record_payment(
     """Record cash received, or goods and services delivered in kind (e.g. air tickets)."""
     require_role(actor, *FINANCE, action="Recording a payment")
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
-    amount = to_decimal(amount)
     date = date or periods.today()
-    if kind not in PaymentKind.values:
-        raise DomainError(f"unknown payment kind {kind!r}", field="kind")
-    if amount <= 0 or round_money(amount, invoice.currency) != amount:
-        raise DomainError(
-            f"the amount must be positive, in whole minor units of {invoice.currency}",
-            field="amount",
-        )
-    amount = round_money(amount, invoice.currency)
-    if kind == PaymentKind.IN_KIND and not policy_for(invoice.customer).accepts_in_kind:
-        raise DomainError("this customer does not settle in kind", field="kind")
-    outstanding = invoice.outstanding_cash if kind == "cash" else invoice.outstanding_in_kind
-    if amount > outstanding:
-        part = "cash" if kind == "cash" else "in-kind"
-        raise DomainError(
-            f"{amount} exceeds the outstanding {part} part ({outstanding})", field="amount"
-        )
-    if date < invoice.issue_date:
-        raise DomainError("a payment cannot predate the invoice", field="date")
+    amount = _checked_payment(invoice, kind, to_decimal(amount), date)
     period = period_of(date)
     require_open(period)
-    accounts = posting.accounts()
-    debit, credit = (
-        (LedgerAccount.CASH, LedgerAccount.RECEIVABLE)
-        if kind == "cash"
-        else (LedgerAccount.IN_KIND_RECEIVED, LedgerAccount.IN_KIND_RECEIVABLE)
-    )
-    spec = posting.EntrySpec(
-        period=period,
-        date=date,
-        kind=EntryKind.PAYMENT,
-        memo=f"{'Payment' if kind == 'cash' else 'In-kind delivery'} for {invoice.number}"
-        + (f" ({reference})" if reference else ""),
-        customer_id=invoice.customer_id,
-        customer=invoice.customer,
-        lines=[
-            posting.LineSpec(
-                accounts[debit], invoice.currency, debit=amount, customer_id=invoice.customer_id
-            ),
-            posting.LineSpec(
-                accounts[credit], invoice.currency, credit=amount, customer_id=invoice.customer_id
-            ),
-        ],
-    )
-    (entry,) = posting.post([spec], actor=actor)
+    (entry,) = posting.post([_payment_entry(invoice, kind, amount, date, reference)], actor=actor)
     payment = Payment(
         invoice=invoice,
         kind=kind,
@@ -251,6 +208,57 @@ def record_payment(
         note=f"{invoice.currency} {amount} {reference}".strip(),
     )
     return payment
+
+
+def _checked_payment(invoice: Invoice, kind: str, amount: Decimal, date: dt.date) -> Decimal:
+    """The amount, once the payment is known to fit the invoice (kind, minor units, the
+    outstanding part, the date)."""
+    if kind not in PaymentKind.values:
+        raise DomainError(f"unknown payment kind {kind!r}", field="kind")
+    if amount <= 0 or round_money(amount, invoice.currency) != amount:
+        raise DomainError(
+            f"the amount must be positive, in whole minor units of {invoice.currency}",
+            field="amount",
+        )
+    amount = round_money(amount, invoice.currency)
+    if kind == PaymentKind.IN_KIND and not policy_for(invoice.customer).accepts_in_kind:
+        raise DomainError("this customer does not settle in kind", field="kind")
+    outstanding = invoice.outstanding_cash if kind == "cash" else invoice.outstanding_in_kind
+    if amount > outstanding:
+        part = "cash" if kind == "cash" else "in-kind"
+        raise DomainError(
+            f"{amount} exceeds the outstanding {part} part ({outstanding})", field="amount"
+        )
+    if date < invoice.issue_date:
+        raise DomainError("a payment cannot predate the invoice", field="date")
+    return amount
+
+
+def _payment_entry(invoice: Invoice, kind: str, amount, date, reference: str):
+    """Cash: Dr bank / Cr receivables; in kind: Dr goods received / Cr in-kind receivable (R3)."""
+    accounts = posting.accounts()
+    debit, credit = (
+        (LedgerAccount.CASH, LedgerAccount.RECEIVABLE)
+        if kind == "cash"
+        else (LedgerAccount.IN_KIND_RECEIVED, LedgerAccount.IN_KIND_RECEIVABLE)
+    )
+    return posting.EntrySpec(
+        period=period_of(date),
+        date=date,
+        kind=EntryKind.PAYMENT,
+        memo=f"{'Payment' if kind == 'cash' else 'In-kind delivery'} for {invoice.number}"
+        + (f" ({reference})" if reference else ""),
+        customer_id=invoice.customer_id,
+        customer=invoice.customer,
+        lines=[
+            posting.LineSpec(
+                accounts[debit], invoice.currency, debit=amount, customer_id=invoice.customer_id
+            ),
+            posting.LineSpec(
+                accounts[credit], invoice.currency, credit=amount, customer_id=invoice.customer_id
+            ),
+        ],
+    )
 
 
 @transaction.atomic

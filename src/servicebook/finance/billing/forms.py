@@ -1,11 +1,11 @@
-"""Forms of the finance pages; every save goes through a service."""
+"""Forms of billing's pages; every save goes through a billing service."""
 
 from __future__ import annotations
 
 from django import forms
 
+from servicebook.finance.billing.models import PaymentKind
 from servicebook.finance.ledger.forms import PeriodField
-from servicebook.finance.models import PaymentKind
 from servicebook.web.forms import BootstrapFormMixin
 
 

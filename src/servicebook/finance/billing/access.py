@@ -1,8 +1,8 @@
-"""Who may read the ledger and the margin reports: finance and the provider admin only.
+"""Who may read the finance reports: the margin reports for finance and the provider admin only.
 
-One answer (``policy.user_may_see_margin``), used by the ledger models' ``visible_to``, the API
-viewsets, the pages and the navigation, so a role that may not read them is refused everywhere
-the same way (403 with this reason) and is never offered a link to them.
+The same one answer as the ledger's (``policy.user_may_see_margin``, see ``ledger.access``), used
+by the reports' API, pages and CSVs, so a role that may not see margins is refused everywhere the
+same way (403 with this reason) and is never offered them.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ the demand competition page, the finance reports, the review packs) now asks thi
 A cost in another currency than the customer's statement is never added 1:1 (R6): that part is
 left out and named in ``unknown`` (both currencies), so the figure is never silently wrong.
 
-Parties reads this through ``parties.billing`` (finance builds on parties, so parties may not
-import finance); ``FinanceConfig.ready()`` plugs it in.
+Parties reads this through ``servicebook.ports.consumption_at_cost`` (finance builds on parties,
+so parties may not import finance); ``FinanceConfig.ready()`` plugs it in.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from decimal import Decimal
 from django.db.models import Q
 
 from servicebook.core.money import round_money
+from servicebook.finance.billing.models import Statement
 from servicebook.finance.costing.models import UnitCost
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.finance.models import Statement
 from servicebook.finance.usage.models import CloudCharge
 from servicebook.policy import policy_for
 

@@ -1,4 +1,4 @@
-"""CSV and PDF exports: statements, invoices, the journal (for the ERP) and the reports.
+"""CSV and PDF exports of statements, invoices and the reports (the journal: ``ledger.export``).
 
 An invoice export for an external user never carries cost (R7): the columns depend on
 ``user_may_see_cost``. PDFs are rendered by WeasyPrint from the same HTML template as the page.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
+from servicebook.finance.billing.models import Invoice, Statement
 from servicebook.finance.ledger.export import to_csv
-from servicebook.finance.models import Invoice, Statement
 from servicebook.policy import user_may_see_cost
 
 

@@ -1,0 +1,275 @@
+"""The period close engine, its plan (read only; :mod:`.write` writes it, in bulk, in the
+caller's transaction).
+
+For each customer with an agreement in force during the month: its subscription lines, its rated
+usage (when the usage store holds the month), the credits its breached contract earned, then the
+customer's policy:
+
+- internal (charged at cost, R5): one **statement** per customer, itemized by service, at cost;
+  its funding model decides the posting (none, notional transfer, or recovered share + subsidy);
+- external (charged at price, R6): one **invoice** per contract with credits as negative lines
+  and the total split into a cash part and an in-kind part (R3).
+
+Planning makes no write, so ``--dry-run`` shows exactly what a close would do. Writing is done
+in chunks of customers with bulk inserts; the caller's transaction makes the whole close atomic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q, prefetch_related_objects
+
+from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+from servicebook.catalog.pricing import charge_amount
+from servicebook.core.money import round_money
+from servicebook.finance.billing import credits
+from servicebook.finance.billing.breakdown import charge_steps
+from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
+from servicebook.finance.billing.models import LineKind
+from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
+from servicebook.finance.ledger.periods import period_dates
+from servicebook.parties.models import CustomerStatus, FundingModel, Provider
+from servicebook.policy import policy_for
+
+#: statuses of the customers billed in a close (a suspended customer still pays for the month)
+BILLED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
+
+
+def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
+    """Everything a close of ``period`` would issue and post, computed without writing."""
+    provider = provider or Provider.current()
+    plan = Plan(period=period, provider=provider)
+    first, last = period_dates(period)
+    by_agreement = _lines_by_agreement(last)
+    catalog = Catalog.load(period)
+    documents = _Documents()
+    for agreement in _agreements_in_force(first, last):
+        doc = documents.of(agreement)
+        for row in by_agreement.get(agreement.pk, ()):
+            _add_subscription(plan, doc, agreement, row, catalog)
+    add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
+    add_cloud_charges(plan, documents.statements, catalog.offers)
+    with_schedule = _agreements_with_credit_schedules(documents.invoices)
+    for doc in documents.invoices:
+        if doc.agreement.pk in with_schedule and policy_for(doc.customer).penalties_apply:
+            _add_credits(plan, doc)
+    statements = sorted(documents.statements.values(), key=lambda d: d.customer.code)
+    for seq, doc in enumerate(statements, start=1):
+        doc.number = f"ST-{period}-{seq:05d}"
+        _finish_statement(doc, provider)
+    next_day = last + dt.timedelta(days=1)
+    for seq, doc in enumerate(documents.invoices, start=1):
+        doc.number = f"INV-{period}-{seq:05d}"
+        _finish_invoice(plan, doc, next_day)
+    plan.documents = statements + [d for d in documents.invoices if d.items]
+    return plan
+
+
+def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:
+    """The active agreements of billed customers in force during the month."""
+    agreements = list(
+        Agreement.objects.filter(
+            status=AgreementStatus.ACTIVE,
+            start_date__lte=last,
+            customer__status__in=BILLED_STATUSES,
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        .select_related("customer__provider")
+        .order_by("customer__code", "reference")
+    )
+    if hasattr(Agreement, "consideration_items"):
+        prefetch_related_objects(agreements, "consideration_items")
+    return agreements
+
+
+def _lines_by_agreement(last: dt.date) -> dict[int, list[dict]]:
+    by_agreement: dict[int, list[dict]] = defaultdict(list)
+    lines = AgreementLine.objects.filter(
+        agreement__status=AgreementStatus.ACTIVE,
+        agreement__start_date__lte=last,
+        agreement__customer__status__in=BILLED_STATUSES,
+    ).values("agreement_id", "offering_id", "quantity", "unit_price", "description")
+    for row in lines.order_by("agreement_id", "pk").iterator(chunk_size=5000):
+        by_agreement[row["agreement_id"]].append(row)
+    return by_agreement
+
+
+class _Documents:
+    """The documents of a close as its agreements come: one statement per customer charged at
+    cost, one invoice per contract of a customer charged at price."""
+
+    def __init__(self) -> None:
+        self.statements: dict[int, Document] = {}
+        self.invoices: list[Document] = []
+        self.invoice_of_customer: dict[int, Document] = {}
+
+    def of(self, agreement: Agreement) -> Document:
+        customer = agreement.customer
+        policy = policy_for(customer)
+        if policy.charge_is_revenue:
+            doc = Document(
+                kind="invoice", customer=customer, currency=agreement.currency, agreement=agreement
+            )
+            self.invoices.append(doc)
+            self.invoice_of_customer.setdefault(customer.pk, doc)
+            return doc
+        doc = self.statements.get(customer.pk)
+        if doc is None:
+            doc = self.statements[customer.pk] = Document(
+                kind="statement",
+                customer=customer,
+                currency=policy.billing_currency(customer),
+                funding_model=customer.funding_model,
+            )
+        return doc
+
+
+def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: Catalog) -> None:
+    """One agreement line on its document: at cost (the customer's policy decides the rate) or
+    at its price (the offering's charge model), with its cost when known."""
+    policy = policy_for(agreement.customer)
+    offer = catalog.offers[row["offering_id"]]
+    refusal = catalog.currency_refusal(offer.id, doc.currency, agreement.reference)
+    if refusal and policy.charge_basis == "cost":
+        plan.problems.append(refusal)  # charged at cost: nothing to charge at
+        return
+    if refusal:
+        plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
+    quantity = row["quantity"]
+    cost_rate = catalog.unit_cost(offer.id, doc.currency)
+    cost = None if cost_rate is None else round_money(quantity * cost_rate, doc.currency)
+    item = Item(
+        kind=LineKind.SUBSCRIPTION,
+        service_id=offer.service_id,
+        offering_id=offer.id,
+        description=row["description"] or offer.label,
+        quantity=quantity,
+        rate=row["unit_price"],
+        amount=ZERO,
+        cost=cost,
+    )
+    if policy.charge_basis == "cost":
+        rate = policy.charge_rate(
+            unit_cost=cost_rate, unit_price=row["unit_price"], provider=plan.provider
+        )
+        if rate is None:
+            plan.problems.append(
+                f"{agreement.reference}: {offer.label} has no unit cost to charge at"
+            )
+            return
+        item.rate = cost_rate
+        item.amount = round_money(quantity * rate, doc.currency)
+    else:
+        try:
+            amount = charge_amount(
+                offer.model,
+                quantity,
+                row["unit_price"],
+                package_size=offer.package,
+                tiers=offer.tiers,
+            )
+        except ValueError as error:
+            plan.problems.append(f"{agreement.reference}: {offer.label}: {error}")
+            return
+        item.amount = round_money(amount, doc.currency)
+        item.breakdown = charge_steps(
+            offer.model, quantity, row["unit_price"], package_size=offer.package, tiers=offer.tiers
+        )
+    doc.items.append(item)
+
+
+def _agreements_with_credit_schedules(invoices: list[Document]) -> set[int]:
+    """Contracts with a service credit schedule (only they can earn credits): one query."""
+    from servicebook.agreements.models import CreditTier
+
+    if not invoices or not credits.credits_available():
+        return set()
+    return set(
+        CreditTier.objects.filter(target__agreement__status=AgreementStatus.ACTIVE)
+        .values_list("target__agreement_id", flat=True)
+        .distinct()
+    )
+
+
+def _finish_statement(doc: Document, provider) -> None:
+    doc.total_cost = sum((i.cost for i in doc.items), ZERO)
+    doc.total_charge = sum((i.amount for i in doc.items), ZERO)
+    if doc.funding_model == FundingModel.CHARGEBACK:
+        doc.recovered = doc.total_charge
+    elif doc.funding_model == FundingModel.PARTIAL_RECOVERY:
+        doc.recovered = round_money(doc.total_charge * provider.recovery_share, doc.currency)
+        doc.uncovered = doc.total_charge - doc.recovered
+
+
+def _add_credits(plan: Plan, doc: Document) -> None:
+    for credit in credits.pending_credits(doc.agreement, plan.period):
+        if credit.currency != doc.currency:
+            plan.problems.append(
+                f"{doc.agreement.reference}: a credit in {credit.currency} on a "
+                f"{doc.currency} contract"
+            )
+            continue
+        doc.credits.append(credit)
+        target = getattr(credit, "target", None)
+        doc.items.append(
+            Item(
+                kind=LineKind.CREDIT,
+                service_id=getattr(target, "service_id", None),
+                offering_id=None,
+                description=f"Service credit: {target} "
+                f"({credit.attainment_percent}% attained, {credit.credit_percent}% credit)",
+                quantity=Decimal(1),
+                rate=-credit.amount,
+                amount=-round_money(credit.amount, doc.currency),
+                reference=f"credit-{credit.pk}",
+                source="credit",
+            )
+        )
+
+
+def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
+    charges = [i for i in doc.items if i.kind in (LineKind.SUBSCRIPTION, LineKind.USAGE)]
+    credit_items = [i for i in doc.items if i.kind == LineKind.CREDIT]
+    doc.gross = sum((i.amount for i in charges), ZERO)
+    credit_total = -sum((i.amount for i in credit_items), ZERO)
+    if credit_total > doc.gross:
+        # credits never turn an invoice into a payment to the customer: cap at the gross
+        excess = credit_total - doc.gross
+        for item in reversed(credit_items):
+            cut = min(excess, -item.amount)
+            item.amount += cut
+            excess -= cut
+        plan.warnings.append(f"{doc.number}: service credits capped at the month's charges")
+        credit_total = doc.gross
+    doc.credit_total = credit_total
+    doc.total = doc.gross - credit_total
+    if policy_for(doc.customer).accepts_in_kind and doc.agreement is not None:
+        remaining = doc.total
+        for item in credits.in_kind_items(doc.agreement):
+            value = round_money(item.unit_value * item.quantity, doc.currency)
+            amount = min(value, remaining)
+            if amount != value:
+                plan.warnings.append(
+                    f"{doc.number}: in-kind part limited to the invoice total ({item.description})"
+                )
+            remaining -= amount
+            doc.items.append(
+                Item(
+                    kind=LineKind.IN_KIND,
+                    service_id=None,
+                    offering_id=None,
+                    description=item.description,
+                    quantity=item.quantity,
+                    rate=item.unit_value,
+                    amount=amount,
+                    source="in_kind",
+                )
+            )
+        doc.in_kind = doc.total - remaining
+    doc.cash = doc.total - doc.in_kind
+    doc.issue_date = issue_date
+    terms = doc.agreement.payment_terms_days or doc.customer.payment_terms_days or 30
+    doc.due_date = issue_date + dt.timedelta(days=terms)

@@ -1,0 +1,25 @@
+"""Billing's pages: periods and their close, receivables, statements and invoices with their
+exports, payments, reminders, reports and the FOCUS export (mounted by ``finance.urls`` under
+the ``finance`` namespace)."""
+
+from django.urls import path
+
+from servicebook.finance.billing import views
+
+urlpatterns = [
+    path("", views.FinanceHomeView.as_view(), name="home"),
+    path("close/", views.CloseView.as_view(), name="close"),
+    path("documents/", views.DocumentListView.as_view(), name="documents"),
+    path("statements/<int:pk>/", views.StatementDetailView.as_view(), name="statement"),
+    path("statements/<int:pk>/csv/", views.StatementCsvView.as_view(), name="statement-csv"),
+    path("statements/<int:pk>/pdf/", views.StatementPdfView.as_view(), name="statement-pdf"),
+    path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice"),
+    path("invoices/<int:pk>/csv/", views.InvoiceCsvView.as_view(), name="invoice-csv"),
+    path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("invoices/<int:pk>/payment/", views.PaymentView.as_view(), name="invoice-payment"),
+    path("invoices/<int:pk>/suspend/", views.SuspendView.as_view(), name="invoice-suspend"),
+    path("reminders/", views.RemindersView.as_view(), name="reminders"),
+    path("reports/", views.ReportsView.as_view(), name="reports"),
+    path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),
+    path("focus-export/", views.FocusExportView.as_view(), name="focus-export"),
+]

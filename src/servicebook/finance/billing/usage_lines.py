@@ -1,0 +1,200 @@
+"""Usage on a close's documents: the month's metered usage, priced for each customer (its
+policy's rate at cost, its contract prices, else list prices) and rated by the usage kernel; and
+the cloud cost allocated from FOCUS bills, as cost lines on statements (R4, R5, R6 at scale)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pyarrow as pa
+
+from servicebook.core.money import round_money
+from servicebook.finance.billing.breakdown import charge_steps
+from servicebook.finance.billing.documents import ZERO, Catalog, Item, Plan
+from servicebook.finance.billing.models import LineKind
+from servicebook.finance.usage.backends import rating_backend, usage_glob, usage_store
+from servicebook.finance.usage.models import CloudCharge
+from servicebook.policy import policy_for
+
+TIERED_MODELS = ("graduated", "volume")
+
+
+def add_rated_usage(plan: Plan, statements: dict, invoice_of_customer: dict, catalog: Catalog):
+    """The month's metered usage (when the usage store holds it) as usage lines."""
+    store = usage_store()
+    if plan.period not in store.periods():
+        return
+    from servicebook.finance.usage import rating  # Ibis: loaded when there is usage to rate
+
+    start, _ = rating.period_bounds(plan.period)
+    rows = _price_rows(plan, start, statements, invoice_of_customer, catalog)
+    prices = pa.Table.from_pylist(rows, schema=rating.PRICE_SCHEMA)
+    tiers = pa.Table.from_pylist(_tier_rows(catalog), schema=rating.TIER_SCHEMA)
+    lines = rating.rate(
+        rating_backend(), usage_glob(store, plan.period), prices, tiers, plan.period
+    )
+    for line in lines.to_pylist():
+        plan.usage_lines += 1
+        _add_usage_line(plan, line, statements, invoice_of_customer, catalog)
+
+
+def _price_rows(plan: Plan, start, statements, invoice_of_customer, catalog) -> list[dict]:
+    """The price rows rating reads, in force from ``start``: every offering's list price, each
+    statement customer's rate at cost (its policy's), each invoice customer's contract prices
+    (tiered: its tier set)."""
+    rows: list[dict] = []
+
+    def price(customer_id, offer, model, unit_price, currency, tiered):
+        rows.append(
+            {
+                "price_id": len(rows) + 1,
+                "customer_id": customer_id,
+                "offering_id": offer.id,
+                "valid_from": start,
+                "valid_to": None,
+                "charge_model": model,
+                "unit_price": None if tiered else unit_price,
+                "package_size": offer.package if model == "package" else None,
+                "currency": currency,
+                "tier_set_id": offer.id if tiered else None,
+                "unit": offer.unit,
+            }
+        )
+
+    offers = catalog.offers
+    for offer in offers.values():  # list prices of tiered offerings use their tier sets too
+        tiered = offer.model in TIERED_MODELS
+        price(None, offer, offer.model, offer.list_price, offer.currency, tiered)
+    for doc in statements.values():
+        policy = policy_for(doc.customer)
+        for offer in offers.values():
+            rate = policy.charge_rate(
+                unit_cost=catalog.unit_cost(offer.id, doc.currency),
+                unit_price=ZERO,
+                provider=plan.provider,
+            )
+            if rate is not None:
+                price(doc.customer.pk, offer, "per_unit", rate, doc.currency, False)
+    for doc in invoice_of_customer.values():
+        for line in doc.agreement.lines.all():
+            offer = offers[line.offering_id]
+            tiered = offer.model in TIERED_MODELS
+            price(doc.customer.pk, offer, offer.model, line.unit_price, doc.currency, tiered)
+    return rows
+
+
+def _tier_rows(catalog: Catalog) -> list[dict]:
+    """The tier sets of tiered offerings (one per offering, keyed by its id)."""
+    tier_rows: list[dict] = []
+    for offer in catalog.offers.values():
+        if offer.model in TIERED_MODELS and offer.tiers:
+            bounds = [t[0] for t in offer.tiers]
+            for index, (lower, unit_price) in enumerate(offer.tiers):
+                tier_rows.append(
+                    {
+                        "tier_set_id": offer.id,
+                        "lower_bound": lower,
+                        "upper_bound": bounds[index + 1] if index + 1 < len(bounds) else None,
+                        "unit_price": unit_price,
+                    }
+                )
+    return tier_rows
+
+
+def _add_usage_line(plan: Plan, line: dict, statements, invoice_of_customer, catalog) -> None:
+    """One rated line on its customer's document (a warning or a problem when it cannot be)."""
+    customer_id, offer = line["customer_id"], catalog.offers.get(line["offering_id"])
+    if line["status"] != "rated" or offer is None:
+        plan.warnings.append(
+            f"usage of customer {customer_id}, offering {line['offering_id']} not rated: "
+            f"{line['reason']}"
+        )
+        return
+    doc = statements.get(customer_id) or invoice_of_customer.get(customer_id)
+    if doc is None:
+        plan.warnings.append(
+            f"usage of customer {customer_id} has no agreement in force: not billed"
+        )
+        return
+    if line["currency"] != doc.currency:
+        plan.problems.append(
+            f"usage of {offer.label} by {doc.customer.code} is priced in {line['currency']} "
+            f"but charged in {doc.currency}"
+        )
+        return
+    quantity = line["quantity"]
+    cost_rate = catalog.unit_cost(offer.id, doc.currency)
+    cost = None if cost_rate is None else round_money(quantity * cost_rate, doc.currency)
+    refusal = catalog.currency_refusal(offer.id, doc.currency, f"usage of {doc.customer.code}")
+    if doc.kind == "statement" and cost is None:
+        plan.problems.append(refusal or f"usage of {offer.label} has no unit cost to charge at")
+        return
+    if refusal:
+        plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
+    doc.items.append(
+        Item(
+            kind=LineKind.USAGE,
+            service_id=offer.service_id,
+            offering_id=offer.id,
+            description=f"{offer.label} (metered)",
+            quantity=quantity,
+            rate=cost_rate if doc.kind == "statement" else (line["unit_price"] or ZERO),
+            breakdown=[]
+            if doc.kind == "statement"
+            else charge_steps(
+                line.get("charge_model") or offer.model,
+                quantity,
+                line["unit_price"] or ZERO,
+                package_size=offer.package,
+                tiers=offer.tiers,
+            ),
+            amount=round_money(line["amount"], doc.currency),
+            cost=cost,
+            source="usage",
+        )
+    )
+
+
+def add_cloud_charges(plan: Plan, statements: dict, offers: dict) -> None:
+    """Cloud cost allocated from FOCUS bills: one cost line per bill on the statement (R4, R5).
+
+    The allocated cost is the provider's cost; the customer's policy decides the charge (cost x
+    (1 + the internal margin the enterprise policy allows)). Only customers charged at cost can
+    receive cloud cost (see ``CloudMapping``), so these lines go on statements only.
+    """
+    charges = CloudCharge.objects.filter(period=plan.period).select_related(
+        "usage_import", "customer"
+    )
+    for charge in charges.order_by("customer__code", "usage_import_id"):
+        doc = statements.get(charge.customer_id)
+        offer = offers.get(charge.usage_import.offering_id)
+        if doc is None or offer is None:
+            plan.warnings.append(
+                f"cloud cost of {charge.customer.code} ({charge.currency} {charge.amount}) has no "
+                "statement this month: not charged"
+            )
+            continue
+        if charge.currency != doc.currency:
+            plan.problems.append(
+                f"cloud cost of {charge.customer.code} is in {charge.currency}, its statement in "
+                f"{doc.currency}"
+            )
+            continue
+        policy = policy_for(doc.customer)
+        rate = policy.charge_rate(unit_cost=charge.amount, unit_price=ZERO, provider=plan.provider)
+        source = charge.usage_import
+        doc.items.append(
+            Item(
+                kind=LineKind.USAGE,
+                service_id=offer.service_id,
+                offering_id=offer.id,
+                description=f"{offer.label}: {source.filename} ({source.cost_basis}, "
+                f"{charge.rows} rows)",
+                quantity=Decimal(1),
+                rate=charge.amount,
+                amount=round_money(rate, doc.currency),
+                cost=charge.amount,
+                reference=f"focus-{source.pk}",
+                source="focus",
+            )
+        )

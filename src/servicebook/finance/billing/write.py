@@ -1,0 +1,188 @@
+"""Writing a close's plan: its documents issued and their entries posted, in chunks of customers
+with bulk inserts, inside the caller's transaction (a failure leaves no trace)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.utils import timezone
+
+from servicebook.finance.billing import credits
+from servicebook.finance.billing.documents import ZERO, Document, Plan
+from servicebook.finance.billing.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    LineKind,
+    Statement,
+    StatementLine,
+)
+from servicebook.finance.ledger import posting
+from servicebook.finance.ledger.periods import period_dates
+
+#: customers written per chunk (bulk inserts); tests lower it to exercise a crash mid-way
+CHUNK = 500
+
+
+def after_chunk(done: int, total: int) -> None:
+    """Called after each chunk is written (a seam for crash tests and progress bars)."""
+
+
+def write_plan(plan: Plan, *, actor=None) -> dict:
+    """Issue the documents and post the entries of a plan (inside the caller's transaction)."""
+    accounts = posting.accounts()
+    centres = posting.cost_centre_accounts(
+        {d.customer.cost_centre for d in plan.documents if d.kind == "statement"}
+    )
+    _, last = period_dates(plan.period)
+    docs = plan.documents
+    entries = 0
+    for start in range(0, len(docs), CHUNK):
+        chunk = docs[start : start + CHUNK]
+        specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in chunk]
+        posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
+        entries += len(posted)
+        entry_of = iter(posted)
+        entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
+        _write_statements(plan, [d for d in chunk if d.kind == "statement"], entry_ids)
+        _write_invoices(plan, [d for d in chunk if d.kind == "invoice"], entry_ids, actor)
+        after_chunk(start + len(chunk), len(docs))
+    return {"entries": entries}
+
+
+def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -> None:
+    created = Statement.objects.bulk_create(
+        [
+            Statement(
+                number=d.number,
+                period=plan.period,
+                customer=d.customer,
+                funding_model=d.funding_model,
+                currency=d.currency,
+                total_cost=d.total_cost,
+                total_charge=d.total_charge,
+                recovered=d.recovered,
+                uncovered=d.uncovered,
+                budget=d.customer.budget_per_period,
+                posted=id(d) in entry_ids,
+                entry_id=entry_ids.get(id(d)),
+            )
+            for d in statements
+        ]
+    )
+    posting.fast_insert(
+        StatementLine,
+        [
+            "statement",
+            "service",
+            "offering",
+            "source",
+            "description",
+            "quantity",
+            "unit_cost",
+            "cost",
+            "charge",
+        ],
+        [
+            (
+                st.pk,
+                i.service_id,
+                i.offering_id,
+                i.source,
+                i.description[:200],
+                i.quantity,
+                i.rate,
+                i.cost,
+                i.amount,
+            )
+            for st, d in zip(created, statements, strict=True)
+            for i in d.items
+        ],
+    )
+
+
+def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor) -> None:
+    """The invoices, their lines and their "issued" events; the credits they apply are marked."""
+    created = Invoice.objects.bulk_create(
+        [
+            Invoice(
+                number=d.number,
+                period=plan.period,
+                customer=d.customer,
+                agreement=d.agreement,
+                currency=d.currency,
+                issue_date=d.issue_date,
+                due_date=d.due_date,
+                gross=d.gross,
+                credits=d.credit_total,
+                total=d.total,
+                in_kind_amount=d.in_kind,
+                cash_amount=d.cash,
+                cost=_sum_cost(d),
+                entry_id=entry_ids.get(id(d)),
+                status="paid" if d.total == 0 else "issued",
+            )
+            for d in invoices
+        ]
+    )
+    posting.fast_insert(
+        InvoiceLine,
+        [
+            "invoice",
+            "kind",
+            "service",
+            "offering",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "cost",
+            "reference",
+            "breakdown",
+        ],
+        [
+            (
+                inv.pk,
+                i.kind,
+                i.service_id,
+                i.offering_id,
+                i.description[:200],
+                i.quantity,
+                i.rate,
+                i.amount,
+                i.cost,
+                i.reference,
+                json.dumps(i.breakdown),
+            )
+            for inv, d in zip(created, invoices, strict=True)
+            for i in d.items
+        ],
+    )
+    now = timezone.now()
+    posting.fast_insert(
+        InvoiceEvent,
+        ["invoice", "at", "actor", "action", "from_state", "to_state", "reason", "note"],
+        [
+            (
+                inv.pk,
+                now,
+                actor.pk if actor else None,
+                "issued",
+                "",
+                inv.status,
+                "",
+                f"period close {plan.period}",
+            )
+            for inv in created
+        ],
+    )
+    for inv, d in zip(created, invoices, strict=True):
+        credits.mark_credits_applied(d.credits, inv.number, actor)
+
+
+def _sum_cost(doc: Document) -> Decimal | None:
+    costs = [i.cost for i in doc.items if i.kind in (LineKind.SUBSCRIPTION, LineKind.USAGE)]
+    if any(c is None for c in costs):
+        return None
+    return sum(costs, ZERO)
