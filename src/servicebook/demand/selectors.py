@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from servicebook.demand.models import CapacityNeed, CapacityPool, DemandRequest, DemandStatus
-from servicebook.policy import policy_for
+from servicebook.policy import FundingSource, policy_for
 
 COMPETING = (DemandStatus.SUBMITTED, DemandStatus.ASSESSMENT, DemandStatus.HELD)
 
@@ -111,7 +111,7 @@ def capacity_competition(period: str | None = None) -> list[PoolView]:
                 npv=case.npv if case else None,
             )
             customer = demand.customer
-            if policy_for(customer).funding_source != "internal_budget":
+            if policy_for(customer).funding_source is not FundingSource.INTERNAL_BUDGET:
                 revenue_funded.append(claim)
                 continue
             competitor = competitors.setdefault(
