@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from servicebook.finance.billing.models import Statement
 from servicebook.finance.usage.models import UsageImport
-from tests.finance.usage_helpers import SMALL_SAMPLE, replay
+from tests.finance.usage.helpers import SMALL_SAMPLE, replay
 
 
 def test_finance_imports_a_focus_bill_and_internal_sees_cloud_cost(

@@ -24,7 +24,7 @@ from servicebook.finance.usage.models import (
 )
 from servicebook.finance.usage.store import UsageStore
 from servicebook.parties.models import Customer
-from tests.finance.usage_helpers import (
+from tests.finance.usage.helpers import (
     FULL_SAMPLE,
     SMALL_SAMPLE,
     replay,

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from servicebook.cli import main
 from servicebook.finance.usage.reading import ROW_LIMIT, read_raw
-from tests.finance.usage_helpers import HEADER, SMALL_SAMPLE, replay
+from tests.finance.usage.helpers import HEADER, SMALL_SAMPLE, replay
 
 pytestmark = pytest.mark.django_db
 

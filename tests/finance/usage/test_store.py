@@ -17,7 +17,7 @@ from servicebook.finance.usage.reading import parse_decimals, parse_utc_timestam
 from servicebook.finance.usage.records import QUANTITY_TYPE, Offering, validate
 from servicebook.finance.usage.store import UsageStore
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "usage"
+DATA = Path(__file__).resolve().parents[2] / "data" / "usage"
 SAMPLE = DATA / "sample.csv"
 CUSTOMERS = {"acme": 1, "globex": 2}
 OFFERINGS = {"vm.small": Offering(10, "h"), "storage": (20, "GB-month")}

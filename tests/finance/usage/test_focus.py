@@ -25,7 +25,7 @@ from servicebook.finance.usage.focus import (
 )
 from servicebook.finance.usage.rating import CHARGE_LINE_SCHEMA
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "src" / "servicebook" / "finance" / "data" / "focus-1.0" / "focus_sample.csv"
 
 needs_sample = pytest.mark.skipif(

@@ -15,7 +15,7 @@ from servicebook.finance.ledger.verify import verify as verify_ledger
 from servicebook.finance.usage import services as usage_services
 from servicebook.finance.usage.models import CloudCharge, CloudMapping, UsageImport
 from servicebook.parties.models import Customer
-from tests.finance.usage_helpers import SMALL_SAMPLE, replay, usage_csv
+from tests.finance.usage.helpers import SMALL_SAMPLE, replay, usage_csv
 
 pytestmark = pytest.mark.django_db
 GOOD = "p1,marketing,vm-hour,3,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z"

@@ -8,7 +8,7 @@ import pytest
 
 from servicebook.cli import main
 from servicebook.finance.usage.models import UsageImport
-from tests.finance.usage_helpers import SMALL_SAMPLE, replay, usage_csv
+from tests.finance.usage.helpers import SMALL_SAMPLE, replay, usage_csv
 
 pytestmark = pytest.mark.django_db
 ROWS = [

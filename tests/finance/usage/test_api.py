@@ -15,7 +15,7 @@ from django.urls import reverse
 from servicebook.finance.billing.models import Invoice, InvoiceLine, Statement
 from servicebook.finance.usage.models import CloudCharge, CloudMapping, UsageImport
 from servicebook.parties.models import Customer
-from tests.finance.usage_helpers import SMALL_SAMPLE, replay, snapshot, usage_csv
+from tests.finance.usage.helpers import SMALL_SAMPLE, replay, snapshot, usage_csv
 
 pytestmark = pytest.mark.django_db
 GOOD = "a1,marketing,vm-hour,2,vm_hour,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z"

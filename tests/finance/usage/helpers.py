@@ -6,7 +6,7 @@ import csv
 import hashlib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FULL_SAMPLE = REPO / "src" / "servicebook" / "finance" / "data" / "focus-1.0" / "focus_sample.csv"
 SMALL_SAMPLE = REPO / "tests" / "data" / "usage" / "focus_sample_100.csv"
 HEADER = "record_id,customer,offering,quantity,unit,start_time,end_time"
