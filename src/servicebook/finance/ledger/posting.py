@@ -1,4 +1,5 @@
-"""The double-entry ledger: chart of accounts, posting, and the invariants ``ledger verify`` checks.
+"""Posting to the double-entry ledger: the chart of accounts, the checks every entry passes, and
+bulk posting (``ledger verify`` checks what was posted: :mod:`.verify`).
 
 Posting rules (R2, R3):
 
