@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from servicebook.core.registry import Hook, Port
@@ -70,6 +71,31 @@ customer_ended: Hook[Callable[..., None]] = Hook(
 #: under cost for an external customer of a commercial provider.
 price_floor: Port[Callable[[Any], list[str]]] = Port(
     "price_floor", "lines priced under cost (R6)", ("finance",)
+)
+
+
+@dataclass(frozen=True)
+class OverdueDocument:
+    """A billing document still unpaid after its due date (R16)."""
+
+    number: str
+    kind: str  # "invoice" | "statement"
+    due: date
+
+
+@dataclass(frozen=True)
+class BillingDocuments:
+    """A customer's invoices and statements, as parties asks about them (R16):
+    ``overdue_documents(customer, today=)`` and ``invoice_currencies(customer)`` (the currency
+    lock)."""
+
+    overdue_documents: Callable[..., list[OverdueDocument]]
+    invoice_currencies: Callable[[Any], set[str]]
+
+
+#: R16 (parties asks finance): the :class:`BillingDocuments` of the finance app.
+billing_documents: Port[BillingDocuments] = Port(
+    "billing_documents", "a customer's invoices and statements (R16)", ("finance",)
 )
 #: R19 (parties asks finance): ``consumption_at_cost(customers, period) -> {id: Consumption}``.
 consumption_at_cost: Port[Callable[..., dict]] = Port(

@@ -78,6 +78,8 @@ def test_each_app_plugs_in_exactly_what_it_is_expected_to(label, unplugged):
         ("improvement", "servicebook.improvement.services", "propose_from_breach"),
         ("agreements", "servicebook.agreements.services", "end_agreements_of"),
         ("finance", "servicebook.finance.billing.consumption", "consumption_at_cost"),
+        ("finance", "servicebook.finance.billing.customer_documents", "overdue_documents"),
+        ("finance", "servicebook.finance.costing.selectors", "check_price_floor"),
     ],
 )
 def test_renaming_a_provider_fails_at_start_up(label, module, name, monkeypatch, unplugged):

@@ -16,6 +16,11 @@ class FinanceConfig(AppConfig):
     def ready(self) -> None:
         from servicebook import ports
         from servicebook.finance import api, cli, demo
+        from servicebook.finance.billing import customer_documents
+        from servicebook.finance.billing.consumption import consumption_at_cost
+        from servicebook.finance.billing.verify import CHECKS
+        from servicebook.finance.costing.selectors import check_price_floor
+        from servicebook.finance.ledger.verify import add_check
 
         ports.pages.provide(("finance/", "servicebook.finance.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
@@ -26,13 +31,12 @@ class FinanceConfig(AppConfig):
             register_bench=cli.register_bench,
         )
         ports.cli_commands.provide(commands, by=self.label)
-        from servicebook.finance.billing.consumption import consumption_at_cost
-        from servicebook.finance.costing.selectors import check_price_floor
-
+        documents = ports.BillingDocuments(
+            overdue_documents=customer_documents.overdue_documents,
+            invoice_currencies=customer_documents.invoice_currencies,
+        )
+        ports.billing_documents.provide(documents, by=self.label)
         ports.consumption_at_cost.provide(consumption_at_cost, by=self.label)
         ports.price_floor.provide(check_price_floor, by=self.label)
-        from servicebook.finance.billing.verify import CHECKS
-        from servicebook.finance.ledger.verify import add_check
-
         for name, check in CHECKS.items():  # ledger verify checks the documents posted to it
             add_check(name, check)

@@ -15,6 +15,3 @@ class PartiesConfig(AppConfig):
         ports.pages.provide(("customers/", "servicebook.parties.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
-        from servicebook.parties.billing import check_plug_in
-
-        check_plug_in()

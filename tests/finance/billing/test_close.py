@@ -266,9 +266,7 @@ def test_credits_never_exceed_the_charges(users, monkeypatch):
     assert verify_ledger()["ok"]
 
 
-def test_real_levels_credit_is_applied_when_the_feature_exists(users):
-    if not credits.credits_available():
-        pytest.skip("the service levels feature (credits) is not installed")
+def test_real_levels_credit_is_applied_through_the_port(users):
     from servicebook.levels.models import Credit
 
     retail = Customer.objects.get(code="meridian")
@@ -294,8 +292,6 @@ def test_real_levels_credit_is_applied_when_the_feature_exists(users):
 
 
 def test_demo_retailer_invoice_carries_its_sla_credit():
-    if not credits.credits_available():
-        pytest.skip("the service levels feature (credits) is not installed")
     march = Invoice.objects.get(period="2026-03", customer__code="meridian")
     credit = march.lines.get(kind="credit")
     assert credit.amount < 0 and march.credits == -credit.amount

@@ -80,8 +80,7 @@ def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:
         .select_related("customer__provider")
         .order_by("customer__code", "reference")
     )
-    if hasattr(Agreement, "consideration_items"):
-        prefetch_related_objects(agreements, "consideration_items")
+    prefetch_related_objects(agreements, "consideration_items")
     return agreements
 
 
@@ -133,7 +132,7 @@ def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: 
     policy = policy_for(agreement.customer)
     offer = catalog.offers[row["offering_id"]]
     refusal = catalog.currency_refusal(offer.id, doc.currency, agreement.reference)
-    if refusal and policy.charge_basis == "cost":
+    if refusal and policy.charged_at_cost:
         plan.problems.append(refusal)  # charged at cost: nothing to charge at
         return
     if refusal:
@@ -151,7 +150,7 @@ def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: 
         amount=ZERO,
         cost=cost,
     )
-    if policy.charge_basis == "cost":
+    if policy.charged_at_cost:
         rate = policy.charge_rate(
             unit_cost=cost_rate, unit_price=row["unit_price"], provider=plan.provider
         )
@@ -185,7 +184,7 @@ def _agreements_with_credit_schedules(invoices: list[Document]) -> set[int]:
     """Contracts with a service credit schedule (only they can earn credits): one query."""
     from servicebook.agreements.models import CreditTier
 
-    if not invoices or not credits.credits_available():
+    if not invoices:
         return set()
     return set(
         CreditTier.objects.filter(target__agreement__status=AgreementStatus.ACTIVE)

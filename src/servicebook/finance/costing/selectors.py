@@ -54,7 +54,7 @@ def check_price_floor(agreement: Agreement) -> list[str]:
     """
     policy = policy_for(agreement.customer)
     provider = agreement.customer.provider
-    if policy.charge_basis != "price" or provider.sector != "commercial":
+    if not policy.charged_at_price or provider.sector != "commercial":
         return []
     overridden = set(
         PriceFloorOverride.objects.filter(agreement=agreement).values_list("offering_id", flat=True)

@@ -42,7 +42,5 @@ class CloudMappingForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        charged_at_cost = [
-            c.pk for c in Customer.objects.all() if policy_for(c).charge_basis == "cost"
-        ]
+        charged_at_cost = [c.pk for c in Customer.objects.all() if policy_for(c).charged_at_cost]
         self.fields["customer"].queryset = Customer.objects.filter(pk__in=charged_at_cost)

@@ -88,7 +88,7 @@ class CloudMapping(TimeStampedModel):
             errors["tag_key"] = "a tag rule needs the tag name, e.g. business_unit"
         if self.key != AllocationKey.TAG and self.tag_key:
             errors["tag_key"] = "only tag rules have a tag name"
-        if self.customer_id and policy_for(self.customer).charge_basis != "cost":
+        if self.customer_id and not policy_for(self.customer).charged_at_cost:
             errors["customer"] = (
                 "cloud cost is passed on at cost: only a customer charged at cost can receive it"
             )
