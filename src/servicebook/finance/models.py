@@ -29,6 +29,7 @@ from servicebook.finance.ledger.models import (
     JournalLine,
     Period,
     PeriodEvent,
+    validate_period,  # migrations 0001 and 0002 (which never change) name it here
 )
 from servicebook.finance.usage.models import (
     CloudCharge,
@@ -61,4 +62,5 @@ __all__ = [
     "UnitCost",
     "UsageImport",
     "UsageImportEvent",
+    "validate_period",
 ]

@@ -2,8 +2,8 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import servicebook.finance.ledger.models
-import servicebook.finance.ledger.triggers
+import servicebook.finance.ledger
+import servicebook.finance.models
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('category', models.CharField(choices=[('internal_labor', 'Internal labor'), ('external_labor', 'External labor'), ('hardware', 'Hardware'), ('software', 'Software'), ('outside_services', 'Outside services'), ('facilities_power', 'Facilities and power'), ('telecom', 'Telecom'), ('cloud_services', 'Cloud services'), ('other', 'Other')], max_length=20)),
                 ('name', models.CharField(help_text="e.g. 'Data centre staff'", max_length=120)),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=18)),
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('number', models.CharField(max_length=30, unique=True)),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('currency', models.CharField(choices=[('AED', 'AED'), ('AUD', 'AUD'), ('BRL', 'BRL'), ('CAD', 'CAD'), ('CHF', 'CHF'), ('CLP', 'CLP'), ('CNY', 'CNY'), ('CZK', 'CZK'), ('DKK', 'DKK'), ('EUR', 'EUR'), ('GBP', 'GBP'), ('HKD', 'HKD'), ('HUF', 'HUF'), ('ILS', 'ILS'), ('INR', 'INR'), ('ISK', 'ISK'), ('JPY', 'JPY'), ('KRW', 'KRW'), ('MXN', 'MXN'), ('MYR', 'MYR'), ('NOK', 'NOK'), ('NZD', 'NZD'), ('PHP', 'PHP'), ('PLN', 'PLN'), ('RON', 'RON'), ('SAR', 'SAR'), ('SEK', 'SEK'), ('SGD', 'SGD'), ('THB', 'THB'), ('TRY', 'TRY'), ('TWD', 'TWD'), ('USD', 'USD'), ('ZAR', 'ZAR')], max_length=3)),
                 ('issue_date', models.DateField()),
                 ('due_date', models.DateField()),
@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
             name='JournalEntry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('date', models.DateField()),
                 ('kind', models.CharField(choices=[('close', 'Period close'), ('adjustment', 'Adjustment'), ('payment', 'Payment')], max_length=12)),
                 ('memo', models.CharField(max_length=200)),
@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('period', models.CharField(max_length=7, unique=True, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(max_length=7, unique=True, validators=[servicebook.finance.models.validate_period])),
                 ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('summary', models.JSONField(blank=True, default=dict)),
@@ -233,7 +233,7 @@ class Migration(migrations.Migration):
             name='ServiceCost',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('allocated', models.DecimalField(decimal_places=2, max_digits=18)),
                 ('idle', models.DecimalField(decimal_places=2, default=0, max_digits=18)),
                 ('total', models.DecimalField(decimal_places=2, max_digits=18)),
@@ -252,7 +252,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('number', models.CharField(max_length=30, unique=True)),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('funding_model', models.CharField(choices=[('central_allocation', 'Central allocation (showback only)'), ('showback', 'Showback (statement, no posting)'), ('chargeback', 'Chargeback (notional transfer)'), ('partial_recovery', 'Partial recovery')], max_length=20)),
                 ('currency', models.CharField(choices=[('AED', 'AED'), ('AUD', 'AUD'), ('BRL', 'BRL'), ('CAD', 'CAD'), ('CHF', 'CHF'), ('CLP', 'CLP'), ('CNY', 'CNY'), ('CZK', 'CZK'), ('DKK', 'DKK'), ('EUR', 'EUR'), ('GBP', 'GBP'), ('HKD', 'HKD'), ('HUF', 'HUF'), ('ILS', 'ILS'), ('INR', 'INR'), ('ISK', 'ISK'), ('JPY', 'JPY'), ('KRW', 'KRW'), ('MXN', 'MXN'), ('MYR', 'MYR'), ('NOK', 'NOK'), ('NZD', 'NZD'), ('PHP', 'PHP'), ('PLN', 'PLN'), ('RON', 'RON'), ('SAR', 'SAR'), ('SEK', 'SEK'), ('SGD', 'SGD'), ('THB', 'THB'), ('TRY', 'TRY'), ('TWD', 'TWD'), ('USD', 'USD'), ('ZAR', 'ZAR')], max_length=3)),
                 ('total_cost', models.DecimalField(decimal_places=2, help_text='Consumption at cost.', max_digits=18)),
@@ -290,7 +290,7 @@ class Migration(migrations.Migration):
             name='UnitCost',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('quantity', models.DecimalField(decimal_places=6, max_digits=22)),
                 ('cost', models.DecimalField(decimal_places=2, max_digits=18)),
                 ('unit_cost', models.DecimalField(decimal_places=6, max_digits=20)),
@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
             name='DriverValue',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('driver', models.CharField(choices=[('fixed', 'Fixed percentages'), ('headcount', 'Headcount'), ('tickets', 'Tickets'), ('usage', 'Metered usage (at standard cost)')], max_length=10)),
                 ('quantity', models.DecimalField(decimal_places=4, max_digits=18)),
                 ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.service')),
@@ -427,7 +427,7 @@ class Migration(migrations.Migration):
         # PostgreSQL only (a no-op on SQLite): a deferred constraint trigger refuses an unbalanced
         # entry at commit, and posted ledger rows refuse UPDATE and DELETE.
         migrations.RunPython(
-            servicebook.finance.ledger.triggers.install_pg_triggers,
-            servicebook.finance.ledger.triggers.drop_pg_triggers,
+            servicebook.finance.ledger.install_pg_triggers,
+            servicebook.finance.ledger.drop_pg_triggers,
         ),
     ]

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import servicebook.finance.ledger.models
+import servicebook.finance.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             name='CloudCharge',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.ledger.models.validate_period])),
+                ('period', models.CharField(db_index=True, max_length=7, validators=[servicebook.finance.models.validate_period])),
                 ('rows', models.PositiveIntegerField()),
                 ('billing_currency', models.CharField(max_length=3)),
                 ('exact', models.CharField(help_text='Allocated cost, exact, bill currency.', max_length=60)),
