@@ -9,6 +9,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from servicebook.core.money import round_money
+from servicebook.core.periods import period_bounds
 from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Item, Plan
 from servicebook.finance.billing.models import LineKind
@@ -26,7 +27,7 @@ def add_rated_usage(plan: Plan, statements: dict, invoice_of_customer: dict, cat
         return
     from servicebook.finance.usage import rating  # Ibis: loaded when there is usage to rate
 
-    start, _ = rating.period_bounds(plan.period)
+    start, _ = period_bounds(plan.period)
     rows = _price_rows(plan, start, statements, invoice_of_customer, catalog)
     prices = pa.Table.from_pylist(rows, schema=rating.PRICE_SCHEMA)
     tiers = pa.Table.from_pylist(_tier_rows(catalog), schema=rating.TIER_SCHEMA)

@@ -309,15 +309,3 @@ def parse_utc_timestamps(text: pa.Array) -> tuple[pa.Array, pa.Array]:
 def period_of(ts: pa.Array) -> pa.Array:
     """``YYYY-MM`` (UTC) of each timestamp."""
     return pc.strftime(ts, format="%Y-%m")
-
-
-def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
-    """UTC ``[start, end)`` of a ``YYYY-MM`` period."""
-    import calendar
-
-    try:
-        year, month = (int(p) for p in period.split("-"))
-        start = dt.datetime(year, month, 1, tzinfo=UTC)
-    except (ValueError, AttributeError) as exc:
-        raise ValueError(f"period must look like 'YYYY-MM', got {period!r}") from exc
-    return start, start + dt.timedelta(days=calendar.monthrange(year, month)[1])

@@ -34,13 +34,13 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from servicebook.core.periods import period_bounds
 from servicebook.finance.usage.reading import (
     TS_TYPE,
     MalformedRow,
     as_text,
     parse_decimals,
     parse_utc_timestamps,
-    period_bounds,
     period_of,
 )
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import pyarrow as pa
 
+from servicebook.core.money import allocate_amount
 from servicebook.finance.usage.focus.reading import FocusFormatError, exact_text, tag_values
 
 
@@ -59,30 +59,15 @@ def _scale(value: Decimal) -> int:
 def largest_remainder(
     amount: Decimal, weights: Mapping[str, Decimal], places: int
 ) -> dict[str, Decimal]:
-    """Split ``amount`` in proportion to positive ``weights`` in units of 10^-places, exactly.
-
-    Each share is floored to a whole unit; the units left over go one by one to the largest
-    fractional remainders (ties broken by key), so the shares sum to ``amount`` to the last digit.
-    ``amount`` must be a whole number of units.
+    """Split ``amount`` in proportion to the positive ``weights`` in units of 10^-places, exactly:
+    :func:`servicebook.core.money.allocate_amount` (the one largest-remainder split) over the
+    keys in sorted order, so ties go to the first key. ``amount`` must be a whole number of units.
     """
-    unit = Decimal(1).scaleb(-places)
-    units = amount / unit
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} cannot be split exactly in units of {unit}")
-    total_units = int(units)
-    positive = {k: w for k, w in weights.items() if w > 0}
-    weight_sum = sum(positive.values(), Decimal(0))
+    positive = sorted((k, w) for k, w in weights.items() if w > 0)
     if not positive:
         raise ValueError("no positive weight to spread on")
-    exact = {
-        k: Fraction(total_units) * Fraction(w) / Fraction(weight_sum) for k, w in positive.items()
-    }
-    floors = {k: v.numerator // v.denominator for k, v in exact.items()}
-    left = total_units - sum(floors.values())
-    order = sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))
-    for k in order[:left]:
-        floors[k] += 1
-    return {k: (Decimal(v) * unit) for k, v in floors.items()}
+    parts = allocate_amount(amount, [w for _, w in positive], Decimal(1).scaleb(-places))
+    return {k: part for (k, _), part in zip(positive, parts, strict=True)}
 
 
 def owners(table: pa.Table, rules: AllocationRules) -> list[str | None]:

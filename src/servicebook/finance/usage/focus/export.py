@@ -14,12 +14,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from servicebook.core.periods import period_bounds
 from servicebook.finance.usage.focus.reading import (
     DECIMAL_COLUMNS,
     FOCUS_DECIMAL,
     TIMESTAMP_COLUMNS,
 )
-from servicebook.finance.usage.reading import TS_TYPE, period_bounds
+from servicebook.finance.usage.reading import TS_TYPE
 from servicebook.finance.usage.store import atomic_write
 
 #: columns of the FOCUS-shaped export, in order

@@ -62,9 +62,10 @@ intermediate products are computed as decimal(38, 20) on both engines (on Spark 
 ``spark.sql.decimalOperations.allowPrecisionLoss=false``, which :func:`rate` sets).  No value
 goes through floating point: the package count uses a float estimate that is then corrected with
 exact decimal comparisons.  The amount is rounded ONCE per line, half-up (half away from zero), to
-the currency's minor unit (2 unless listed in :data:`MINOR_UNITS` or overridden), and returned as
-decimal(38, 4).  Flat (prorated) lines are divided by the period length in the shared Python
-finishing step with :mod:`decimal` because SQL engines disagree on decimal division.
+the currency's minor unit (:data:`servicebook.core.money.MINOR_UNITS`, 2 for a code it does not
+list, or overridden), and returned as decimal(38, 4).  Flat (prorated) lines are divided by the
+period length in the shared Python finishing step with :mod:`decimal` because SQL engines
+disagree on decimal division.
 """
 
 from servicebook.finance.usage.rating.engine import rate
@@ -74,13 +75,11 @@ from servicebook.finance.usage.rating.schema import (
     CHARGE_LINE_SCHEMA,
     CHARGE_MODELS,
     LINE_QUANTITY_TYPE,
-    MINOR_UNITS,
     PRICE_SCHEMA,
     PRICE_TYPE,
     QUANTITY_TYPE,
     TIER_SCHEMA,
     RatingInputError,
-    period_bounds,
 )
 
 __all__ = [
@@ -88,13 +87,11 @@ __all__ = [
     "CHARGE_LINE_SCHEMA",
     "CHARGE_MODELS",
     "LINE_QUANTITY_TYPE",
-    "MINOR_UNITS",
     "PRICE_SCHEMA",
     "PRICE_TYPE",
     "QUANTITY_TYPE",
     "TIER_SCHEMA",
     "RatingInputError",
-    "period_bounds",
     "rate",
     "rate_python",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from servicebook.finance.usage.rating.schema import CHARGE_MODELS, UTC, RatingInputError
+from servicebook.finance.usage.rating.schema import CHARGE_MODELS, RatingInputError
 
 
 def check_prices(prices: pa.Table) -> None:
@@ -43,7 +43,7 @@ def check_prices(prices: pa.Table) -> None:
         if model == "package" and (row["package_size"] is None or row["package_size"] <= 0):
             raise RatingInputError(f"price {pid}: package needs a positive package_size")
         by_scope.setdefault((row["customer_id"], row["offering_id"]), []).append(row)
-    far = dt.datetime.max.replace(tzinfo=UTC)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
     for (customer, offering), group in by_scope.items():
         group.sort(key=lambda r: r["valid_from"])
         for a, b in itertools.pairwise(group):

@@ -11,12 +11,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from servicebook.core.money import MINOR_UNITS
 from servicebook.finance.usage.rating.checks import check_prices, check_tiers, offering_units
 from servicebook.finance.usage.rating.expressions import line_amounts, line_totals, make_plan
 from servicebook.finance.usage.rating.finish import finish
 from servicebook.finance.usage.rating.schema import (
     AMOUNT_TYPE,
-    MINOR_UNITS,
     PRICE_SCHEMA,
     TIER_SCHEMA,
     USAGE_COLUMNS,

@@ -14,12 +14,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from servicebook.core.periods import period_bounds
 from servicebook.finance.usage.rating.schema import (
     AMOUNT_TYPE,
     CALC,
     CALC_PRODUCT,
     LINE_QUANTITY_TYPE,
-    period_bounds,
 )
 
 

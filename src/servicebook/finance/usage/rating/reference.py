@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import pyarrow as pa
 
+from servicebook.core.money import MINOR_UNITS, round_half_up
+from servicebook.core.periods import period_bounds
 from servicebook.finance.usage.rating.schema import (
-    MINOR_UNITS,
     PRICE_SCHEMA,
     TIER_SCHEMA,
     conform,
-    period_bounds,
 )
 
 
@@ -84,6 +84,5 @@ def rate_python(
                     )
                 elif lo <= q and (hi is None or q < hi):
                     raw += q * t["unit_price"]
-        exp = Decimal(1).scaleb(-minor.get(p["currency"], 2))
-        amounts[key] = raw.quantize(exp, rounding=ROUND_HALF_UP)
+        amounts[key] = round_half_up(raw, minor.get(p["currency"], 2))
     return amounts

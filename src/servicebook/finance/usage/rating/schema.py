@@ -1,43 +1,16 @@
-"""Rating's tables: the charge models, minor units, exact decimal types, the schemas of prices,
+"""Rating's tables: the charge models, exact decimal types, the schemas of prices,
 tiers and charge lines, and how an Arrow table is made to fit one."""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from pathlib import Path
 
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-UTC = dt.UTC
-
-
 #: charge models understood by the engine
 CHARGE_MODELS = ("flat", "per_unit", "graduated", "volume", "package")
-
-
-#: minor units per ISO 4217 currency where it is not 2
-MINOR_UNITS: dict[str, int] = {
-    "BIF": 0,
-    "CLP": 0,
-    "ISK": 0,
-    "JPY": 0,
-    "KRW": 0,
-    "PYG": 0,
-    "UGX": 0,
-    "VND": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "BHD": 3,
-    "IQD": 3,
-    "JOD": 3,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
 
 
 QUANTITY_TYPE = pa.decimal128(18, 6)  # one usage record
@@ -128,17 +101,6 @@ TableLike = pa.Table | str | Path | ir.Table
 
 class RatingInputError(ValueError):
     """The price or tier tables are inconsistent (overlaps, unknown models, gaps in tiers)."""
-
-
-def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
-    """Return the UTC ``[start, end)`` of a ``"YYYY-MM"`` period."""
-    try:
-        year, month = (int(p) for p in period.split("-"))
-        start = dt.datetime(year, month, 1, tzinfo=UTC)
-    except (ValueError, AttributeError) as exc:
-        raise ValueError(f"period must look like 'YYYY-MM', got {period!r}") from exc
-    days = calendar.monthrange(year, month)[1]
-    return start, start + dt.timedelta(days=days)
 
 
 def to_utc(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
