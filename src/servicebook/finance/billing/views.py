@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
+from servicebook.core.charts import chart_json
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
@@ -33,7 +34,7 @@ from servicebook.finance.billing.models import Invoice, InvoiceStatus, Statement
 from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.periods import check_period
 from servicebook.finance.ledger.services import FINANCE
-from servicebook.finance.ledger.views import chart, download, is_finance
+from servicebook.finance.ledger.views import download, is_finance
 from servicebook.policy import policy_for
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
@@ -58,7 +59,7 @@ class FinanceHomeView(LoginRequiredMixin, TemplateView):
             close_form=CloseForm() if is_finance(self.request.user) else None,
             overdue=[(inv, inv.days_overdue(today)) for inv in overdue],
             aging=buckets,
-            aging_chart=chart(list(buckets), list(buckets.values()), "Outstanding"),
+            aging_chart=chart_json(list(buckets), list(buckets.values()), "Outstanding"),
             is_finance=is_finance(self.request.user),
             today=today,
             **kwargs,
@@ -133,7 +134,7 @@ class StatementDetailView(LoginRequiredMixin, DetailView):
         return super().get_context_data(
             lines=lines,
             by_service=sorted(by_service.items()),
-            chart=chart(list(by_service), list(by_service.values()), "Cost"),
+            chart=chart_json(list(by_service), list(by_service.values()), "Cost"),
             entry_lines=st.entry.lines.visible_to(self.request.user).select_related("account")
             if st.entry
             else [],
@@ -309,16 +310,20 @@ class ReportsView(RoleRequiredMixin, TemplateView):
             show_margin=show_margin,
             margin=margin,
             capacity=capacity,
-            funding_chart=chart(
+            funding_chart=chart_json(
                 [r["customer"] for r in funding],
                 [r["consumption_at_cost"] for r in funding],
                 "Consumption at cost",
             ),
-            budget_chart=chart(
+            budget_chart=chart_json(
                 [r["customer"] for r in funding], [r["budget"] for r in funding], "Budget"
             ),
-            margin_chart=chart(list(by_customer), [v[1] for v in by_customer.values()], "Margin"),
-            revenue_chart=chart(list(by_customer), [v[0] for v in by_customer.values()], "Revenue"),
+            margin_chart=chart_json(
+                list(by_customer), [v[1] for v in by_customer.values()], "Margin"
+            ),
+            revenue_chart=chart_json(
+                list(by_customer), [v[0] for v in by_customer.values()], "Revenue"
+            ),
             **kwargs,
         )
 

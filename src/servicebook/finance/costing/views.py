@@ -11,12 +11,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from servicebook.core.charts import chart_json
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import has_role
 from servicebook.finance.costing import selectors, services
 from servicebook.finance.costing.forms import ComputeForm, CostImportForm, CostPoolForm
 from servicebook.finance.costing.models import AllocationRule, CostPool
-from servicebook.finance.ledger.views import chart
 from servicebook.web.mixins import RoleRequiredMixin
 
 
@@ -38,7 +38,9 @@ class CostsView(RoleRequiredMixin, TemplateView):
             rules=AllocationRule.objects.prefetch_related("shares__service"),
             service_costs=service_costs,
             unit_costs=selectors.unit_costs(period) if period else [],
-            chart=chart([r["service"] for r in service_costs], [r["total"] for r in service_costs]),
+            chart=chart_json(
+                [r["service"] for r in service_costs], [r["total"] for r in service_costs]
+            ),
             pool_form=CostPoolForm(initial={"period": period}) if editable else None,
             import_form=CostImportForm() if editable else None,
             compute_form=ComputeForm(initial={"period": period}) if editable else None,

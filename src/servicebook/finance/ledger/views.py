@@ -3,8 +3,6 @@ admin only), and the small helpers every finance page shares."""
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse
 from django.views import View
 from django.views.generic import TemplateView
@@ -20,10 +18,6 @@ from servicebook.web.mixins import RoleRequiredMixin
 
 def is_finance(user) -> bool:
     return is_provider_staff(user) and has_role(user, Role.FINANCE)
-
-
-def chart(labels, values, label="") -> str:
-    return json.dumps({"labels": labels, "values": [str(v or 0) for v in values], "label": label})
 
 
 def download(content, filename: str, content_type: str) -> HttpResponse:
