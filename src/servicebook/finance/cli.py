@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from servicebook.cli import CommandError, print_json, setup_django
+from servicebook.core.periods import PeriodError, check_period
 
 
 def period_arg(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise argparse.ArgumentTypeError(f"period must look like YYYY-MM, not {value!r}")
-    return value
+    try:
+        return check_period(value)
+    except PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def register(sub) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+from servicebook.core.periods import next_period
 from servicebook.finance.billing import services
 from servicebook.finance.billing.models import Invoice
 from servicebook.finance.costing import services as costing
@@ -251,8 +252,7 @@ def _replay_in(source, period: str):
     """The FOCUS sample (September 2024) moved to ``period``, written next to the demo data."""
     import csv
 
-    year, month = (int(p) for p in period.split("-"))
-    nxt = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    nxt = next_period(period)
     columns = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"}
     target = _demo_dir() / f"focus-{period}.csv"
     with (

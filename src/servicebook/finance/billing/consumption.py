@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 
 from servicebook.core.money import round_money
+from servicebook.core.periods import period_dates, period_of
 from servicebook.finance.billing.models import Statement
 from servicebook.finance.costing.models import UnitCost
 from servicebook.finance.ledger.models import Period, PeriodStatus
@@ -74,14 +76,8 @@ class Consumption:
 
 
 def current_period(today: dt.date | None = None) -> str:
-    return (today or dt.date.today()).strftime("%Y-%m")
-
-
-def _period_dates(period: str) -> tuple[dt.date, dt.date]:
-    year, month = (int(part) for part in period.split("-"))
-    first = dt.date(year, month, 1)
-    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    return first, last
+    """The period of ``today`` (by default the local date of the installation's time zone)."""
+    return period_of(today or timezone.localdate())
 
 
 def is_closed(period: str) -> bool:
@@ -144,7 +140,7 @@ def _from_statements(customers, period: str) -> dict[int, Consumption]:
 def _estimate(customers, period: str) -> dict[int, Consumption]:
     from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 
-    first, last = _period_dates(period)
+    first, last = period_dates(period)
     agreements = (
         Agreement.objects.filter(
             customer__in=customers, status=AgreementStatus.ACTIVE, start_date__lte=last

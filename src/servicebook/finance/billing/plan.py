@@ -25,12 +25,12 @@ from django.db.models import Q, prefetch_related_objects
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.money import round_money
+from servicebook.core.periods import period_dates
 from servicebook.finance.billing import credits
 from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
 from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
-from servicebook.finance.ledger.periods import period_dates
 from servicebook.parties.models import CustomerStatus, FundingModel, Provider
 from servicebook.policy import policy_for
 

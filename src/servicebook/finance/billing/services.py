@@ -16,32 +16,31 @@ from django.utils import timezone
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
+from servicebook.core.periods import period_dates, period_of
 from servicebook.core.services import require_role, save_validated
 from servicebook.finance.billing.models import (
     Invoice,
-    InvoiceEvent,
     InvoiceStatus,
     Payment,
     PaymentKind,
     Reminder,
 )
 from servicebook.finance.billing.plan import build_plan
+from servicebook.finance.billing.workflows import INVOICE
 from servicebook.finance.billing.write import write_plan
 from servicebook.finance.ledger import periods, posting
 from servicebook.finance.ledger.models import (
     EntryKind,
     Period,
-    PeriodEvent,
     PeriodStatus,
 )
 from servicebook.finance.ledger.periods import (
     check_period,
     open_period_row,
-    period_dates,
-    period_of,
     require_open,
 )
 from servicebook.finance.ledger.services import FINANCE
+from servicebook.finance.ledger.workflows import PERIOD
 from servicebook.parties import services as parties
 from servicebook.parties.models import Customer, CustomerStatus
 from servicebook.policy import LedgerAccount, policy_for
@@ -121,17 +120,14 @@ def _close_locked(*, actor, period: str, started: float) -> dict:
         )
     written = write_plan(plan, actor=actor)
     summary = {**plan.summary(), **written}
-    row.status = PeriodStatus.CLOSED
     row.closed_at = timezone.now()
     row.closed_by = actor
     row.summary = summary
-    save_validated(row)
-    PeriodEvent.objects.create(
-        period=row,
+    PERIOD.move(
+        row,
+        PeriodStatus.CLOSED,
         actor=actor,
         action="closed",
-        from_state=PeriodStatus.OPEN,
-        to_state=PeriodStatus.CLOSED,
         note=f"{summary['statements']} statements, {summary['invoices']} invoices, "
         f"{written['entries']} journal entries",
     )
@@ -190,21 +186,15 @@ def record_payment(
         entry=entry,
     )
     save_validated(payment)
-    from_status = invoice.status
     if kind == PaymentKind.CASH:
         invoice.paid_cash += amount
     else:
         invoice.delivered_in_kind += amount
-    invoice.status = (
-        InvoiceStatus.PAID if invoice.outstanding == 0 else InvoiceStatus.PARTIALLY_PAID
-    )
-    save_validated(invoice)
-    InvoiceEvent.objects.create(
-        invoice=invoice,
+    INVOICE.move(
+        invoice,
+        InvoiceStatus.PAID if invoice.outstanding == 0 else InvoiceStatus.PARTIALLY_PAID,
         actor=actor,
         action="payment" if kind == "cash" else "in_kind_delivery",
-        from_state=from_status,
-        to_state=invoice.status,
         note=f"{invoice.currency} {amount} {reference}".strip(),
     )
     return payment
@@ -283,10 +273,10 @@ def send_reminders(*, actor: User | None, today: dt.date | None = None) -> list[
                 sent_on=today,
             )
             save_validated(reminder)
-            InvoiceEvent.objects.create(
-                invoice=invoice,
-                actor=actor,
-                action="reminder",
+            INVOICE.record(
+                invoice,
+                actor,
+                "reminder",
                 note=f"level {level}: {days} days overdue, "
                 f"{invoice.currency} {invoice.outstanding} outstanding",
             )
@@ -320,9 +310,7 @@ def suspend_for_non_payment(
         note=(note or f"overdue: {numbers}")[:500],
     )
     for inv in overdue:
-        InvoiceEvent.objects.create(
-            invoice=inv, actor=actor, action="customer_suspended", reason="non_payment", note=note
-        )
+        INVOICE.record(inv, actor, "customer_suspended", reason="non_payment", note=note)
     return customer
 
 

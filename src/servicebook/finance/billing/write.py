@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from servicebook.core.periods import period_dates
 from servicebook.finance.billing import credits
 from servicebook.finance.billing.documents import ZERO, Document, Plan
 from servicebook.finance.billing.models import (
@@ -19,7 +20,6 @@ from servicebook.finance.billing.models import (
     StatementLine,
 )
 from servicebook.finance.ledger import posting
-from servicebook.finance.ledger.periods import period_dates
 
 #: customers written per chunk (bulk inserts); tests lower it to exercise a crash mid-way
 CHUNK = 500

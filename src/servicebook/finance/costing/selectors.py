@@ -9,9 +9,9 @@ from decimal import Decimal
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.catalog.models import Offering
 from servicebook.core.money import round_money
+from servicebook.core.periods import period_dates
 from servicebook.finance.costing.models import CostPool, PriceFloorOverride, ServiceCost, UnitCost
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.finance.ledger.periods import period_dates
 from servicebook.policy import policy_for
 
 

@@ -33,9 +33,10 @@ from servicebook.finance.costing.models import (
     UnitCost,
 )
 from servicebook.finance.costing.selectors import subscribed_units
-from servicebook.finance.ledger.models import Period, PeriodEvent, PeriodStatus
+from servicebook.finance.ledger.models import Period, PeriodStatus
 from servicebook.finance.ledger.periods import check_period, open_period_row
 from servicebook.finance.ledger.services import FINANCE
+from servicebook.finance.ledger.workflows import PERIOD
 from servicebook.parties.models import Provider
 
 #: who may record costs, allocation rules and driver values
@@ -217,10 +218,10 @@ def compute_service_costs(*, actor: User | None, period: str) -> dict:
     UnitCost.objects.bulk_create(unit_rows)
     row = open_period_row(period)
     total = sum((p.amount for p in pools), Decimal(0))
-    PeriodEvent.objects.create(
-        period=row,
-        actor=actor,
-        action="costs_computed",
+    PERIOD.record(
+        row,
+        actor,
+        "costs_computed",
         note=f"{len(pools)} pools, {currency} {total}, idle capacity {mode}",
     )
     return {

@@ -20,7 +20,7 @@ from django.db.models import Q, Value
 
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
-from servicebook.core.params import PERIOD_RE
+from servicebook.core.periods import PeriodError, check_period
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.parties.models import Customer, money_field
 
@@ -35,8 +35,11 @@ def same_amount(field: str, expression) -> Q:
 
 
 def validate_period(value: str) -> None:
-    if not isinstance(value, str) or not PERIOD_RE.match(value):
-        raise ValidationError(f"{value!r} is not a period: use YYYY-MM, e.g. 2026-10")
+    """:func:`servicebook.core.periods.check_period` as a field validator."""
+    try:
+        check_period(value)
+    except PeriodError as error:
+        raise ValidationError(str(error)) from None
 
 
 class ImmutableError(Exception):

@@ -6,30 +6,22 @@ costs and usage no longer change.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
 
+from servicebook.core import periods
 from servicebook.core.errors import DomainError
-from servicebook.core.params import PERIOD_RE
 from servicebook.finance.ledger.models import Period, PeriodStatus
 
 
 def check_period(period: str) -> str:
-    if not isinstance(period, str) or not PERIOD_RE.match(period):
-        raise DomainError(f"{period!r} is not a period: use YYYY-MM, e.g. 2026-10", field="period")
-    return period
-
-
-def period_of(date: dt.date) -> str:
-    return f"{date.year:04d}-{date.month:02d}"
-
-
-def period_dates(period: str) -> tuple[dt.date, dt.date]:
-    year, month = (int(part) for part in period.split("-"))
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    """:func:`servicebook.core.periods.check_period` as the services' error (field ``period``)."""
+    try:
+        return periods.check_period(period)
+    except periods.PeriodError as error:
+        raise DomainError(str(error), field="period") from None
 
 
 def today() -> dt.date:

@@ -14,18 +14,18 @@ from django.utils import timezone
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import to_decimal, validate_currency
+from servicebook.core.periods import period_dates, period_of
 from servicebook.core.roles import Role
 from servicebook.core.services import require_role
 from servicebook.finance.ledger import posting
-from servicebook.finance.ledger.models import Account, EntryKind, JournalEntry, Period, PeriodEvent
+from servicebook.finance.ledger.models import Account, EntryKind, JournalEntry, Period
 from servicebook.finance.ledger.periods import (
     check_period,
     open_period_row,
-    period_dates,
-    period_of,
     require_open,
     today,
 )
+from servicebook.finance.ledger.workflows import PERIOD
 from servicebook.parties.models import Customer
 
 #: who may post to the ledger: adjustments, payments, the period close
@@ -91,9 +91,7 @@ def post_adjustment(
     )
     (entry,) = posting.post([spec], actor=actor)
     row = Period.objects.get(period=period)
-    PeriodEvent.objects.create(
-        period=row, actor=actor, action="adjustment", note=f"{entry.number}: {memo}"[:500]
-    )
+    PERIOD.record(row, actor, "adjustment", note=f"{entry.number}: {memo}"[:500])
     return entry
 
 

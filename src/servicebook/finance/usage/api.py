@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Offering
 from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer
+from servicebook.core.periods import PERIOD_RE
 from servicebook.finance.ledger.api import ScopedReadOnlyViewSet, require_staff
 from servicebook.finance.usage import selectors, services
 from servicebook.finance.usage.models import (
@@ -73,7 +74,7 @@ class UsageImportSerializer(serializers.ModelSerializer):
 class UsageImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=UsageFormat.choices)
-    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, allow_blank=True)
+    period = serializers.RegexField(PERIOD_RE, required=False, allow_blank=True)
     source = serializers.CharField(max_length=100, required=False, allow_blank=True)
     cost_basis = serializers.ChoiceField(choices=CostBasis.choices, default=CostBasis.EFFECTIVE)
     shared_mode = serializers.ChoiceField(
