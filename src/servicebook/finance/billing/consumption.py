@@ -36,6 +36,7 @@ from servicebook.core.periods import period_dates, period_of
 from servicebook.finance.billing.models import Statement
 from servicebook.finance.costing.models import UnitCost
 from servicebook.finance.ledger.models import Period, PeriodStatus
+from servicebook.finance.ledger.periods import check_period
 from servicebook.finance.usage.models import CloudCharge
 from servicebook.policy import policy_for
 
@@ -87,7 +88,10 @@ def is_closed(period: str) -> bool:
 def consumption_at_cost(customers: Iterable, period: str) -> dict[int, Consumption]:
     """Each customer's consumption at cost for ``period`` (``YYYY-MM``), keyed by customer id.
 
-    ``customers`` are Customer objects (already scoped by the caller)."""
+    ``customers`` are Customer objects (already scoped by the caller). A period outside the
+    business calendar (years 1900-2999, e.g. the month of a date typed as year 79) is refused
+    with a DomainError (field ``period``)."""
+    check_period(period)
     customers = list(customers)
     if not customers:
         return {}
