@@ -49,14 +49,14 @@ def allocate_pools(
             total = sum((Decimal(p) for _, p in shares), Decimal(0))
             if total != 100:
                 raise AllocationError(f"the shares for {category} sum to {total}, not 100")
-            targets = [service for service, _ in shares]
+            targets: list[int | None] = [service for service, _ in shares]
             weights = [Decimal(p) for _, p in shares]
         else:
             values = {s: q for s, q in drivers.get(driver, {}).items() if q > 0}
             if not values:
                 raise AllocationError(f"no {driver} driver values to allocate {category} pools")
-            targets = sorted(values)
-            weights = [values[s] for s in targets]
+            targets = list(sorted(values))
+            weights = [values[s] for s in sorted(values)]
         for target, part in zip(targets, allocate_amount(amount, weights, unit), strict=True):
             result[target][category] += part
     return result
@@ -91,7 +91,7 @@ def unit_costs(
     if not used:
         return []
     with_cost = all(s for _, _, s in used)
-    weights = [q * s for _, q, s in used] if with_cost else [q for _, q, _ in used]
+    weights = [q * (s or 0) for _, q, s in used] if with_cost else [q for _, q, _ in used]
     parts = allocate_amount(service_total, weights, quantum(currency))
     return [
         (o, q, part, (part / q).quantize(UNIT_COST_PLACES))

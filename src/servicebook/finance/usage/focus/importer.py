@@ -113,7 +113,7 @@ def import_focus(
         summary = ImportSummary(
             file_hash=digest,
             source=source,
-            periods=sorted(set(months)),
+            periods=sorted({month for month in months if month is not None}),
             rows_read=bill.table.num_rows + len(bill.malformed),
             rows_imported=stored.num_rows,
             rows_skipped_duplicate=skipped,
@@ -193,7 +193,7 @@ def _drop_held(root: Path, bill: _Bill, ok: list[bool]) -> int:
     skipped = 0
     seen: dict[str, set[str]] = {}
     for i, month in enumerate(bill.months):
-        if not ok[i]:
+        if not ok[i] or month is None:
             continue
         if month not in seen:
             held: set[str] = set()

@@ -33,7 +33,12 @@ def materialize(
     if con.name == "pyspark":
         df = con._session.sql(con.compile(expr)).persist()
         df.createOrReplaceTempView(name)
-        cleanup.append(lambda: (con._session.catalog.dropTempView(name), df.unpersist()))
+
+        def drop() -> None:
+            con._session.catalog.dropTempView(name)
+            df.unpersist()
+
+        cleanup.append(drop)
     else:
         con.create_table(name, expr, temp=True)
         cleanup.append(lambda: con.drop_table(name, force=True))
@@ -272,7 +277,7 @@ def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
 
         def by_tier(amounts: list[tuple[Decimal | None, ir.Value]]) -> ir.Value:
             *bounded, (_, last) = amounts
-            steps = [(q < lit(upper), amount) for upper, amount in bounded]
+            steps = [(q < lit(upper), amount) for upper, amount in bounded if upper is not None]
             return ibis.cases(*steps, else_=last) if steps else last
 
         in_set = lines.tier_set_id == set_id
