@@ -19,8 +19,8 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.services import require_role
 
 if TYPE_CHECKING:  # the mixins below are mixed into these DRF classes
-    _ViewSet = viewsets.GenericViewSet
-    _Serializer = serializers.Serializer
+    from rest_framework.serializers import Serializer as _Serializer
+    from rest_framework.viewsets import GenericViewSet as _ViewSet
 else:
     _ViewSet = _Serializer = object
 
