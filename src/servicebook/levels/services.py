@@ -598,14 +598,6 @@ def mark_credits_applied(*, credits, reference: str, actor=None) -> None:
         CREDIT.move(credit, CreditStatus.APPLIED, actor=actor, action="applied", note=reference)
 
 
-def validate_period(period: str) -> str:
-    try:
-        month_index(period)
-    except ValueError as error:
-        raise ValidationError({"period": str(error)}) from None
-    return period
-
-
 __all__ = [
     "CONSEQUENCES",
     "ImportResult",
