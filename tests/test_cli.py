@@ -45,16 +45,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_demo_json_summary(tmp_path):
+    """``--reset`` on an empty database loads the demo (the plain first load is what every test
+    database is built with: tests/demo_db.py); a second run finds it and changes nothing."""
     env = {"DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
-    first = run("demo", "--json", env=env)
-    assert first.returncode == 0, first.stderr
-    summary = json.loads(first.stdout)
+    reset = run("demo", "--reset", "--json", env=env)
+    assert reset.returncode == 0, reset.stderr
+    summary = json.loads(reset.stdout)
     assert summary["loaded"] is True and summary["customers"] == 8
     assert summary["users"] == len(DEMO_USERS)
     again = json.loads(run("demo", "--json", env=env).stdout)
     assert again["loaded"] is False and again["customers"] == 8
-    reset = json.loads(run("demo", "--reset", "--json", env=env).stdout)
-    assert reset["loaded"] is True and reset["customers"] == 8
 
 
 def test_unknown_command_exits_2(capsys):
@@ -113,32 +113,60 @@ def test_every_command_is_classified_as_needing_a_provider_or_not():
     )
 
 
+#: Runs each command through ``servicebook.cli.main`` in one process (one Django start-up for
+#: all of them, not one each) and prints {key: [exit code, stdout, stderr]} as JSON.
+DRIVER = """
+import contextlib, io, json, sys
+from servicebook.cli import main
+results = {}
+for key, argv in json.loads(sys.argv[1]).items():
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv) or 0
+        except SystemExit as stop:
+            code = stop.code
+    results[key] = [code, out.getvalue(), err.getvalue()]
+print(json.dumps(results))
+"""
+
+
 @pytest.fixture(scope="module")
-def fresh_database(tmp_path_factory):
-    """A migrated SQLite database with nothing in it (no provider)."""
+def before_a_provider(tmp_path_factory):
+    """Every command of NEEDS_PROVIDER run on a migrated SQLite database with nothing in it."""
     var = tmp_path_factory.mktemp("fresh")
-    env = {"DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
-    result = run("manage", "migrate", "-v0", env=env)
-    assert result.returncode == 0, result.stderr
+    env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
+    migrated = run("manage", "migrate", "-v0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
     csv = var / "input.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
-    return env, csv
+    commands = {
+        " ".join(filter(None, pair)): [arg.replace("{csv}", str(csv)) for arg in argv]
+        for pair, argv in NEEDS_PROVIDER.items()
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 @pytest.mark.parametrize(
     "pair", sorted(NEEDS_PROVIDER, key=str), ids=lambda p: " ".join(filter(None, p))
 )
-def test_command_before_a_provider_exists_refuses_in_one_line(fresh_database, pair):
-    env, csv = fresh_database
-    args = [arg.replace("{csv}", str(csv)) for arg in NEEDS_PROVIDER[pair]]
-    result = run(*args, env=env)
-    assert result.returncode == 2, (result.stdout, result.stderr)
+def test_command_before_a_provider_exists_refuses_in_one_line(before_a_provider, pair):
     command = " ".join(filter(None, pair))
-    assert result.stderr.strip().splitlines() == [
+    code, stdout, stderr = before_a_provider[command]
+    assert code == 2, (stdout, stderr)
+    assert stderr.strip().splitlines() == [
         f"servicebook {command}: no provider is set up yet: run `servicebook demo` "
         "(or create one in the admin) first"
     ]
-    assert result.stdout == ""
+    assert stdout == ""
 
 
 def test_command_on_an_unmigrated_database_refuses_in_one_line(tmp_path):
