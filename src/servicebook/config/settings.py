@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "axes",
     "django_filters",
+    "django_tables2",
+    "django_tasks",
+    "django_tasks_db",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "servicebook.core",
@@ -218,3 +221,32 @@ SERVICEBOOK_RATING_BACKEND = os.environ.get("SERVICEBOOK_RATING_BACKEND", "duckd
 SERVICEBOOK_USAGE_URL = os.environ.get("SERVICEBOOK_USAGE_URL", "")
 # Shared and idle capacity in service costs: "separate" (reported apart) or "spread".
 SERVICEBOOK_IDLE_CAPACITY = os.environ.get("SERVICEBOOK_IDLE_CAPACITY", "separate")
+
+# Background jobs (docs/decisions/0015-background-jobs.md): Django's tasks framework through the
+# django-tasks backport, queued in the database (SQLite and PostgreSQL alike) and run by
+# `servicebook worker`. Job records, progress and rejects files live under var/jobs/.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+SERVICEBOOK_JOBS_DIR = Path(os.environ.get("SERVICEBOOK_JOBS_DIR", VAR_DIR / "jobs"))
+
+# E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written to a file under
+# var/mail/ so the embedded run (and the demo) shows what would have been sent.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "servicebook@localhost")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# Lists (django-tables2): Bootstrap 5 markup, like the rest of the site.
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
