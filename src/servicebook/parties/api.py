@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
+from servicebook.parties.filters import CustomerFilter
 from servicebook.parties.models import (
     CheckType,
     Commitment,
@@ -118,12 +118,6 @@ class CustomerEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerEvent
         fields = ["at", "actor", "action", "from_state", "to_state", "reason", "note"]
-
-
-class CustomerFilter(filters.FilterSet):
-    class Meta:
-        model = Customer
-        fields = ["kind", "status", "funding_model", "jurisdiction"]
 
 
 @writes_answer(CustomerSerializer, CustomerWriteSerializer)

@@ -7,12 +7,12 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from servicebook.agreements.models import Agreement, AgreementLine
 from servicebook.core import params
@@ -21,6 +21,7 @@ from servicebook.core.periods import period_of
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
+from servicebook.parties.filters import CustomerFilter
 from servicebook.parties.forms import (
     CheckForm,
     CommitmentForm,
@@ -31,17 +32,22 @@ from servicebook.parties.forms import (
     FeedbackForm,
     WaiverForm,
 )
-from servicebook.parties.models import Customer, CustomerStatus, Provider
-from servicebook.policy import KIND_CHOICES
+from servicebook.parties.models import Customer, Provider
+from servicebook.parties.tables import CustomerTable
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
 
-class CustomerListView(LoginRequiredMixin, ListView):
-    """All customers for provider staff, filterable live (htmx); customer users go to their own."""
+class CustomerListView(ListPage):
+    """All customers for provider staff (filters, sorting, export); customer users go to their
+    own."""
 
-    paginate_by = 50
+    title = "Customers"
+    table_class = CustomerTable
+    filterset_class = CustomerFilter
+    template_name = "parties/customer_list.html"
 
     def get(self, request, *args, **kwargs):
         own = customer_of(request.user)
@@ -50,30 +56,12 @@ class CustomerListView(LoginRequiredMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = Customer.objects.visible_to(self.request.user).select_related("provider")
-        params = self.request.GET
-        if q := params.get("q", "").strip():
-            queryset = queryset.filter(
-                Q(name__icontains=q) | Q(code__icontains=q) | Q(legal_name__icontains=q)
-            )
-        if kind := params.get("kind"):
-            queryset = queryset.filter(kind=kind)
-        if status := params.get("status"):
-            queryset = queryset.filter(status=status)
-        return queryset
-
-    def get_template_names(self):
-        if self.request.headers.get("HX-Request"):
-            return ["parties/_customer_rows.html"]
-        return ["parties/customer_list.html"]
+        return Customer.objects.visible_to(self.request.user).select_related("provider")
 
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
-            kinds=KIND_CHOICES,
-            statuses=CustomerStatus.choices,
-            can_edit=is_provider_staff(user) and has_role(user, *EDITORS),
-            **kwargs,
+            can_edit=is_provider_staff(user) and has_role(user, *EDITORS), **kwargs
         )
 
 

@@ -1,0 +1,50 @@
+"""The customer list's table (page and CSV/XLSX export)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from servicebook.parties.models import Customer
+from servicebook.web.lists import ListTable
+
+
+class CustomerTable(ListTable):
+    name = tables.Column(linkify=("parties:detail", [tables.A("pk")]))
+    code = tables.Column()
+    kind = tables.Column()
+    status = tables.Column()
+    status_reason = tables.Column(verbose_name="Reason", visible=False)
+    terms = tables.Column(
+        verbose_name="Funding / terms", accessor="funding_model", order_by=("funding_model",)
+    )
+    currency = tables.Column()
+    jurisdiction = tables.Column(default="—")
+
+    class Meta(ListTable.Meta):
+        model = Customer
+        fields = ()
+        attrs = {**ListTable.Meta.attrs, "tbody": {"id": "customer-rows"}}
+        empty_text = "No customers match."
+        order_by = ("name",)
+
+    def render_name(self, value, record):
+        if not record.confidential:
+            return value
+        return format_html('{} <span class="badge text-bg-warning">{}</span>', value, "confidential")
+
+    def render_kind(self, record):
+        return format_html(
+            '<span class="badge badge-kind-{}">{}</span>', record.kind, record.get_kind_display()
+        )
+
+    def value_kind(self, record):
+        return record.get_kind_display()
+
+    def render_terms(self, record):
+        if record.funding_model:
+            return record.get_funding_model_display()
+        return f"{record.payment_terms_days} days, {record.currency}"
+
+    def value_terms(self, record):
+        return record.get_funding_model_display() if record.funding_model else ""

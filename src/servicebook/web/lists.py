@@ -1,0 +1,132 @@
+"""One list component for every list page (issue 15, decision 0016).
+
+A list page is a :class:`ListPage`: the rows come from the model's ``visible_to(user)`` (the
+page's ``get_queryset``), a django-filter ``FilterSet`` narrows them (the same class the API list
+uses as its ``filterset_class``), a django-tables2 ``Table`` sorts and pages them (50 rows), and
+``?_export=csv`` or ``?_export=xlsx`` downloads the whole filtered and sorted list, not just the
+page. Cost and margin columns are named on the table (``cost_columns``, ``margin_columns``) and
+dropped, from the page and from the export alike, for a user the policy does not let see them
+(``policy.user_may_see_cost`` / ``user_may_see_margin``: external users never see either).
+
+CSV is UTF-8 with a byte order mark so that Excel reads accents right; XLSX is written by tablib
+with openpyxl. Amounts are exported as plain numbers with their currency in a column of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import django_tables2 as tables
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.utils.text import slugify
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.export import TableExport
+
+from servicebook.policy import user_may_see_cost, user_may_see_margin
+from servicebook.web.templatetags.sb import money
+
+PER_PAGE = 50
+EXPORT_FORMATS = ("csv", "xlsx")
+BOM = "\ufeff"
+
+
+class MoneyColumn(tables.Column):
+    """An amount shown with its currency (``EUR 1,234.50``), exported as a plain number.
+
+    ``currency`` is the accessor of the row's currency code (``"currency"`` by default).
+    """
+
+    def __init__(self, *args: Any, currency: str = "currency", **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", {"th": {"class": "money"}, "td": {"class": "money"}})
+        super().__init__(*args, **kwargs)
+        self.currency = tables.A(currency)
+
+    def render(self, value, record):
+        return money(value, self.currency.resolve(record, quiet=True) or "")
+
+    def value(self, value):
+        return value
+
+
+class ListTable(tables.Table):
+    """Base of every list table: the columns a policy may hide are named here."""
+
+    #: Columns that show cost: hidden from users who may not see cost (external users).
+    cost_columns: ClassVar[tuple[str, ...]] = ()
+    #: Columns that show a margin: only finance and the provider admin see them.
+    margin_columns: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        attrs = {"class": "table table-sm table-hover align-middle"}
+        empty_text = "Nothing matches."
+
+    @classmethod
+    def hidden_for(cls, user) -> tuple[str, ...]:
+        """The columns ``user`` may not see."""
+        hidden: tuple[str, ...] = ()
+        if not user_may_see_cost(user):
+            hidden += cls.cost_columns + cls.margin_columns
+        elif not user_may_see_margin(user):
+            hidden += cls.margin_columns
+        return hidden
+
+
+def export_response(table: tables.Table, export_format: str, name: str) -> HttpResponse:
+    """The whole ``table`` (every row, not one page) as a CSV (UTF-8 with BOM) or XLSX file."""
+    exporter = TableExport(export_format, table, dataset_kwargs={"title": name[:31]})
+    data = exporter.export()
+    if export_format == "csv":
+        data = BOM + data
+    response = HttpResponse(data, content_type=exporter.content_type())
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{export_format}"'
+    return response
+
+
+class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
+    """A list page: filters, sortable columns, 50 rows a page, CSV/XLSX export of the filtered
+    list. Subclasses set ``table_class``, ``filterset_class``, ``title`` and ``get_queryset``
+    (which must start from the model's ``visible_to(self.request.user)``)."""
+
+    template_name = "web/list.html"
+    partial_template_name = "web/_list_table.html"
+    table_class: type[ListTable]
+    title = ""
+    #: The export's file name (without extension); the title when empty.
+    export_name = ""
+    #: Invalid filter input is shown on the form and ignored, never a 500 or an empty list.
+    strict = False
+    table_pagination = {"per_page": PER_PAGE}
+
+    def get_table_kwargs(self) -> dict[str, Any]:
+        return {"exclude": self.get_table_class().hidden_for(self.request.user)}
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        for field in filterset.form.fields.values():
+            widget = field.widget
+            select = widget.__class__.__name__.endswith("Select")
+            css = "form-select form-select-sm" if select else "form-control form-control-sm"
+            widget.attrs.setdefault("class", css)
+        return filterset
+
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("_export")
+        if export_format not in EXPORT_FORMATS:
+            return super().get(request, *args, **kwargs)
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.object_list = self.filterset.qs
+        table = self.get_table_class()(data=self.object_list, **self.get_table_kwargs())
+        RequestConfig(request, paginate=False).configure(table)
+        return export_response(table, export_format, self.export_name or self.title)
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return [self.partial_template_name]
+        return super().get_template_names()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            list_title=self.title, export_formats=EXPORT_FORMATS, **kwargs
+        )
