@@ -31,7 +31,9 @@ class CustomerTable(ListTable):
     def render_name(self, value, record):
         if not record.confidential:
             return value
-        return format_html('{} <span class="badge text-bg-warning">{}</span>', value, "confidential")
+        return format_html(
+            '{} <span class="badge text-bg-warning">{}</span>', value, "confidential"
+        )
 
     def render_kind(self, record):
         return format_html(
