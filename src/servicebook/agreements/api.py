@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.agreements import services
+from servicebook.agreements.filters import AGREEMENT_ORDERING, AgreementFilter
 from servicebook.agreements.models import (
     Agreement,
     AgreementLine,
@@ -245,9 +246,9 @@ class AgreementViewSet(ServiceBackedViewSet):
     )
     serializer_class = AgreementSerializer
     write_serializer_class = AgreementWriteSerializer
-    filterset_fields = ["customer", "status", "kind", "currency"]
+    filterset_class = AgreementFilter
     search_fields = ["reference", "title", "customer__name"]
-    ordering_fields = ["reference", "start_date", "customer__name"]
+    ordering_fields = AGREEMENT_ORDERING
 
     def create_object(self, data):
         customer = data.pop("customer")

@@ -8,9 +8,10 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView
 
 from servicebook.agreements import services
+from servicebook.agreements.filters import AgreementFilter
 from servicebook.agreements.forms import (
     AcknowledgeForm,
     AgreementForm,
@@ -20,11 +21,13 @@ from servicebook.agreements.forms import (
     OutcomeForm,
     SignForm,
 )
-from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+from servicebook.agreements.models import Agreement, AgreementLine
 from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
+from servicebook.agreements.tables import AgreementTable
 from servicebook.agreements.workflows import AGREEMENT
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import Role, has_role, is_provider_staff
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -39,23 +42,22 @@ def _with_lines(queryset):
     )
 
 
-class AgreementListView(LoginRequiredMixin, ListView):
-    template_name = "agreements/agreement_list.html"
+class AgreementListView(ListPage):
+    title = "Agreements"
     context_object_name = "agreements"
-    paginate_by = 50
+    table_class = AgreementTable
+    filterset_class = AgreementFilter
+    template_name = "agreements/agreement_list.html"
 
     def get_queryset(self):
-        queryset = _with_lines(Agreement.objects.visible_to(self.request.user))
-        if status := self.request.GET.get("status"):
-            queryset = queryset.filter(status=status)
-        return queryset
+        return _with_lines(Agreement.objects.visible_to(self.request.user)).prefetch_related(
+            "consideration_items"
+        )
 
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
-            statuses=AgreementStatus.choices,
-            can_edit=is_provider_staff(user) and has_role(user, *EDITORS),
-            **kwargs,
+            can_edit=is_provider_staff(user) and has_role(user, *EDITORS), **kwargs
         )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import django_tables2 as tables
+from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
 from django.utils.text import slugify
@@ -98,13 +99,19 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
     #: Invalid filter input is shown on the form and ignored, never a 500 or an empty list.
     strict = False
     table_pagination = {"per_page": PER_PAGE}
+    #: Filters set by links (``?customer=5`` from a customer's page) rather than picked from a
+    #: list of every object: carried as hidden inputs.
+    hidden_filters: tuple[str, ...] = ("customer", "agreement")
 
     def get_table_kwargs(self) -> dict[str, Any]:
         return {"exclude": self.get_table_class().hidden_for(self.request.user)}
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
-        for field in filterset.form.fields.values():
+        for name, field in filterset.form.fields.items():
+            if name in self.hidden_filters:
+                field.widget = forms.HiddenInput()
+                continue
             widget = field.widget
             select = widget.__class__.__name__.endswith("Select")
             css = "form-select form-select-sm" if select else "form-control form-control-sm"
@@ -130,3 +137,14 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
         return super().get_context_data(
             list_title=self.title, export_formats=EXPORT_FORMATS, **kwargs
         )
+
+
+def visible_choices(model):
+    """A ``ModelChoiceFilter`` queryset: only the rows of ``model`` the asking user may see (a
+    customer user never picks, nor learns the existence of, another customer's objects)."""
+
+    def queryset(request):
+        user = getattr(request, "user", None)
+        return model.objects.visible_to(user) if user is not None else model.objects.none()
+
+    return queryset
