@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
 from servicebook.changes import selectors, services
+from servicebook.changes.filters import CHANGE_ORDERING, ChangeFilter
 from servicebook.changes.models import (
     Approval,
     ChangeEvent,
@@ -297,9 +298,9 @@ class ChangeRequestViewSet(StepActionMixin, ServiceBackedViewSet):
         ("implement", "Implementing a change"),
         ("review", "Reviewing a change"),
     )
-    filterset_fields = ["status", "change_type", "risk"]
+    filterset_class = ChangeFilter
     search_fields = ["reference", "title"]
-    ordering_fields = ["reference", "planned_start", "created_at"]
+    ordering_fields = CHANGE_ORDERING
     step_object = "change"
     step_answer_class = ChangeRequestSerializer
 

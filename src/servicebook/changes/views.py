@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from servicebook.changes import selectors, services
+from servicebook.changes.filters import ChangeFilter
 from servicebook.changes.forms import (
     AssessForm,
     ChangeForm,
@@ -32,12 +33,14 @@ from servicebook.changes.models import (
     ScheduleFeed,
     TrainingRecord,
 )
+from servicebook.changes.tables import ChangeTable
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Customer
 from servicebook.policy import policy_for
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 MANAGERS = services.CHANGE_MANAGERS
@@ -47,21 +50,19 @@ def _is_manager(user) -> bool:
     return is_provider_staff(user) and has_role(user, *MANAGERS)
 
 
-class ChangeListView(LoginRequiredMixin, ListView):
-    template_name = "changes/change_list.html"
+class ChangeListView(ListPage):
+    title = "Requests for change"
+    export_name = "changes"
     context_object_name = "changes"
-    paginate_by = 50
+    table_class = ChangeTable
+    filterset_class = ChangeFilter
+    template_name = "changes/change_list.html"
 
     def get_queryset(self):
-        queryset = selectors.changes_for(self.request.user)
-        if status := self.request.GET.get("status"):
-            queryset = queryset.filter(status=status)
-        return queryset
+        return ChangeRequest.objects.visible_to(self.request.user).prefetch_related("services")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            statuses=ChangeStatus.choices, can_manage=_is_manager(self.request.user), **kwargs
-        )
+        return super().get_context_data(can_manage=_is_manager(self.request.user), **kwargs)
 
 
 class ChangeDetailView(LoginRequiredMixin, DetailView):

@@ -18,6 +18,7 @@ from servicebook.core.errors import PermissionDenied
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.demand import selectors, services
+from servicebook.demand.filters import DEMAND_ORDERING, DemandFilter
 from servicebook.demand.models import (
     Alternative,
     BusinessCase,
@@ -305,9 +306,9 @@ class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
     queryset = DemandRequest.objects.all()
     serializer_class = DemandSerializer
     write_serializer_class = DemandWriteSerializer
-    filterset_fields = ["customer", "status", "kind"]
+    filterset_class = DemandFilter
     search_fields = ["reference", "title", "customer__name"]
-    ordering_fields = ["reference", "created_at", "required_investment"]
+    ordering_fields = DEMAND_ORDERING
     http_method_names = ["get", "post", "head", "options"]
     step_object = "demand"
     step_answer_class = DemandSerializer

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from servicebook.core import params
 from servicebook.core.charts import chart_json
@@ -17,6 +17,7 @@ from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.demand import selectors, services
 from servicebook.demand.api import demand_queryset
+from servicebook.demand.filters import DemandFilter
 from servicebook.demand.forms import (
     AlternativeForm,
     ApproveForm,
@@ -28,8 +29,10 @@ from servicebook.demand.forms import (
     JustifyForm,
     RejectForm,
 )
-from servicebook.demand.models import DemandRequest, DemandStatus
+from servicebook.demand.models import DemandRequest
+from servicebook.demand.tables import DemandTable
 from servicebook.policy import policy_for
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 
@@ -41,26 +44,21 @@ def _may_request(user) -> bool:
     return services.may_manage(user) or customer_of(user) is not None
 
 
-class DemandListView(LoginRequiredMixin, ListView):
-    template_name = "demand/demand_list.html"
+class DemandListView(ListPage):
+    title = "Demand and investment requests"
+    export_name = "demand"
     context_object_name = "demands"
-    paginate_by = 50
+    table_class = DemandTable
+    filterset_class = DemandFilter
+    template_name = "demand/demand_list.html"
 
     def get_queryset(self):
-        queryset = DemandRequest.objects.visible_to(self.request.user).select_related(
+        return DemandRequest.objects.visible_to(self.request.user).select_related(
             "customer", "requester", "chosen"
         )
-        if status := self.request.GET.get("status"):
-            queryset = queryset.filter(status=status)
-        return queryset
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
-        return super().get_context_data(
-            statuses=DemandStatus.choices,
-            may_request=_may_request(user),
-            **kwargs,
-        )
+        return super().get_context_data(may_request=_may_request(self.request.user), **kwargs)
 
 
 class DemandDetailView(LoginRequiredMixin, DetailView):
