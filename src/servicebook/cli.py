@@ -141,6 +141,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run background jobs (decision 0015): forever, or with ``--burst`` what is queued."""
+    setup_django()
+    from django.core.management import call_command
+    from django.db import DatabaseError
+
+    from servicebook.core import jobs
+
+    try:
+        interrupted = jobs.recover_interrupted()
+    except DatabaseError as error:
+        first_line = (str(error).strip().splitlines() or ["refused"])[0]
+        raise CommandError(
+            f"the database is not ready for jobs ({first_line}): run `servicebook demo` or "
+            "`servicebook manage migrate` first"
+        ) from None
+    if interrupted:
+        print(f"{interrupted} job(s) left running by a stopped worker marked failed.", flush=True)
+    if not args.burst:
+        print(f"Servicebook worker on {describe_database()} (Ctrl-C stops).", flush=True)
+    try:
+        call_command(
+            "db_worker",
+            batch=args.burst,
+            interval=args.interval,
+            reload=False,
+            startup_delay=False,
+            queue_name="*",
+            verbosity=0 if args.burst else 1,
+        )
+    except DatabaseError as error:
+        first_line = (str(error).strip().splitlines() or ["refused"])[0]
+        raise CommandError(f"the database refused the worker: {first_line}") from None
+    except SystemExit as stop:  # the worker's own Ctrl-C handling
+        return int(stop.code or 0)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django(check_database=False)
     from django.core.management import execute_from_command_line
@@ -182,6 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     serve.set_defaults(func=cmd_serve)
 
+    worker = sub.add_parser("worker", help="run background jobs (imports, closes) as they come")
+    worker.add_argument(
+        "--burst", action="store_true", help="run what is queued, then exit (tests, cron)"
+    )
+    worker.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between looks at the queue (1)"
+    )
+    worker.set_defaults(func=cmd_worker)
+
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
@@ -203,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Commands that work without a provider: (command, subcommand); ``*`` matches every subcommand.
 WITHOUT_PROVIDER = {("demo", None), ("serve", None), ("manage", None), ("bench", "*")}
+WITHOUT_PROVIDER |= {("worker", None)}
 WITHOUT_PROVIDER |= {("demand", "npv")}
 
 

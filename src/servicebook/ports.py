@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from servicebook.core import jobkinds
+from servicebook.core.jobkinds import JobKind
 from servicebook.core.registry import Hook, Port
 
 #: The domain apps, in layer order (lowest first); also the order their contributions come in.
@@ -53,6 +55,13 @@ cli_commands: Hook[Commands] = Hook(
     "the app's servicebook commands",
     ("levels", "finance", "changes", "demand", "improvement"),
 )
+
+#: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period
+#: closes, recomputations), run by ``servicebook worker`` through ``servicebook.core.jobs``.
+job_kinds: Hook[tuple[JobKind, ...]] = Hook(
+    "job_kinds", "the app's background jobs", ("levels", "finance")
+)
+jobkinds.use_kinds(lambda: [kind for part in job_kinds.parts() for kind in part])
 
 # --- questions a lower app asks a higher one ------------------------------------------------------
 

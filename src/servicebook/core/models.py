@@ -57,3 +57,66 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "core_user"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class JobQuerySet(models.QuerySet):
+    """Who sees a job: its owner; provider admins see every job (a customer user never sees
+    another user's, let alone another customer's)."""
+
+    def visible_to(self, user):
+        from servicebook.core.roles import Role, has_role, is_provider_staff
+
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if is_provider_staff(user) and has_role(user, Role.PROVIDER_ADMIN):
+            return self
+        return self.filter(user=user)
+
+
+class Job(models.Model):
+    """Work started from the web (an import, a period close, a recomputation) that runs in the
+    background worker (``servicebook worker``): what it is, who started it, how far it got and
+    what came of it. The kinds of job are offered by the apps (``servicebook.ports.job_kinds``).
+    """
+
+    kind = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    input_file = models.CharField(max_length=300, blank=True)
+    rejects_file = models.CharField(max_length=300, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "status"], name="core_job_kind_status")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk}: {self.title}"
+
+
+class JobEvent(EventModel):
+    """One step of a job (queued, started, succeeded, failed, retried): the audit trail."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")

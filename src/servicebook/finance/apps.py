@@ -15,7 +15,7 @@ class FinanceConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.finance import api, cli, demo
+        from servicebook.finance import api, cli, demo, jobs
         from servicebook.finance.billing import customer_documents
         from servicebook.finance.billing.consumption import consumption_at_cost
         from servicebook.finance.billing.verify import CHECKS
@@ -31,6 +31,7 @@ class FinanceConfig(AppConfig):
             register_bench=cli.register_bench,
         )
         ports.cli_commands.provide(commands, by=self.label)
+        ports.job_kinds.provide(jobs.KINDS, by=self.label)
         documents = ports.BillingDocuments(
             overdue_documents=customer_documents.overdue_documents,
             invoice_currencies=customer_documents.invoice_currencies,

@@ -10,7 +10,7 @@ class LevelsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.levels import api, cli, demo, selectors, services
+        from servicebook.levels import api, cli, demo, jobs, selectors, services
 
         ports.pages.provide(("service-levels/", "servicebook.levels.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
@@ -25,3 +25,4 @@ class LevelsConfig(AppConfig):
             register_bench=cli.register_bench,
         )
         ports.cli_commands.provide(commands, by=self.label)
+        ports.job_kinds.provide(jobs.KINDS, by=self.label)

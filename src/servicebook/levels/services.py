@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -101,6 +101,7 @@ def import_tickets(
     time_zone: str = "UTC",
     filename: str = "",
     recompute: bool = True,
+    progress: Callable[..., None] | None = None,
 ) -> ImportResult:
     """Import tickets, idempotent by (source, number); returns what was created and rejected.
 
@@ -109,26 +110,38 @@ def import_tickets(
     column names one; rows that cannot be placed or read are rejected with their reason. A
     later export updates tickets (ServiceNow rows are merged by ``sys_mod_count``; a generic
     CSV row replaces the ticket's history). Affected agreements are recomputed.
+    ``progress(done, total, message)`` hears how far it got, in percent (background jobs, CLI).
     """
+    report = progress or _silent
     require_role(actor, *LEVEL_EDITORS, action="Importing tickets")
     source = _checked_import(fmt, source, agreement, time_zone, columns)
     rows = list(rows)
+    report(5, 100, f"reading {len(rows):,} rows")
     parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
     parsed, rejects = parse(rows, agreement=agreement, tz=time_zone)
     result = ImportResult(rows_read=len(rows), rejects=list(rejects))
+    report(25, 100, f"placing {len(parsed):,} tickets on their agreements")
     agreements, matrices, existing = _references(actor, source, parsed)
     placed = _place(parsed, agreements, matrices, existing, rows, result.rejects)
+    report(35, 100, f"comparing {len(placed):,} tickets with those stored")
     writes = TicketWrites(source=source, fmt=fmt, now=timezone.now())
     writes.plan(placed, existing, result)
-    writes.save(result)
+    writes.save(result, progress=lambda share, message: report(40 + int(45 * share), 100, message))
     by_pk = {a.pk: a for a in agreements.values() if a is not None}
     _summarize(
         result, by_pk, writes.touched, actor=actor, fmt=fmt, source=source, filename=filename
     )
     if recompute:
-        for pk in sorted(writes.touched):
+        touched = sorted(writes.touched)
+        for number, pk in enumerate(touched):
+            report(85 + 15 * number // len(touched), 100, f"recomputing {by_pk[pk].reference}")
             recompute_attainment(actor=None, agreement=by_pk[pk], reason="tickets imported")
+    report(100, 100, "done")
     return result
+
+
+def _silent(done: int, total: int | None = None, message: str = "") -> None:
+    """The progress callback of a caller that does not listen."""
 
 
 def _checked_import(fmt, source, agreement, time_zone, columns) -> str:

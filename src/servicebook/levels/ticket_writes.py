@@ -141,11 +141,15 @@ class TicketWrites:
             self.changed_tickets.append(old)
         return changed
 
-    def save(self, result: ImportResult) -> None:
+    def save(self, result: ImportResult, progress=None) -> None:
+        """Write in bulk; ``progress(share, message)`` hears the share (0-1) written so far."""
+        report = progress or (lambda share, message: None)
         new_objects = self.new_objects
         for obj in new_objects:
             obj.clean()
-        Ticket.objects.bulk_create(new_objects, batch_size=CHUNK)
+        for i in range(0, len(new_objects), CHUNK):
+            report(0.5 * i / len(new_objects), f"writing tickets {i:,} of {len(new_objects):,}")
+            Ticket.objects.bulk_create(new_objects[i : i + CHUNK], batch_size=CHUNK)
         if any(obj.pk is None for obj in new_objects):  # databases without RETURNING
             ids = dict(
                 Ticket.objects.filter(
@@ -165,7 +169,11 @@ class TicketWrites:
             Ticket.objects.bulk_update(self.changed_tickets, fields, CHUNK)
         if self.history_update:
             TicketStateChange.objects.bulk_update(self.history_update, ["at", "state"], CHUNK)
-        _insert_history(self.history_new)
+        _insert_history(self.history_new, report)
+
+
+def _history_progress(report, done: int, total: int) -> None:
+    report(0.5 + 0.5 * done / total, f"writing state history {done:,} of {total:,}")
 
 
 def _existing_history(ticket_ids: list[int]) -> dict[int, dict[int, TicketStateChange]]:
@@ -176,7 +184,7 @@ def _existing_history(ticket_ids: list[int]) -> dict[int, dict[int, TicketStateC
     return found
 
 
-def _insert_history(rows: list[TicketStateChange]) -> None:
+def _insert_history(rows: list[TicketStateChange], report=None) -> None:
     """Insert state-history rows in bulk (plain ``executemany``: a 150,000-row export's history
     would spend most of its time building ORM statements)."""
     if not rows:
@@ -191,6 +199,8 @@ def _insert_history(rows: list[TicketStateChange]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for i in range(0, len(rows), 10_000):
+            if report is not None:
+                _history_progress(report, i, len(rows))
             cursor.executemany(
                 sql,
                 [
