@@ -1,9 +1,14 @@
 from django.urls import path
 
-from servicebook.web import views
+from servicebook.web import jobs, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("jobs/", jobs.JobListView.as_view(), name="jobs"),
+    path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="job"),
+    path("jobs/<int:pk>/progress/", jobs.JobProgressView.as_view(), name="job-progress"),
+    path("jobs/<int:pk>/rejects/", jobs.JobRejectsView.as_view(), name="job-rejects"),
+    path("jobs/<int:pk>/retry/", jobs.JobRetryView.as_view(), name="job-retry"),
 ]
