@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -23,9 +22,12 @@ from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
+from servicebook.levels.filters import TicketFilter
 from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
+from servicebook.levels.tables import TicketTable
 from servicebook.policy import BreachConsequence
+from servicebook.web.lists import ListPage
 
 
 def _visible_agreements(user):
@@ -200,36 +202,34 @@ class RecomputeView(LoginRequiredMixin, View):
         return HttpResponseRedirect(reverse("levels:agreement", args=[agreement.pk]))
 
 
-class TicketListView(LoginRequiredMixin, TemplateView):
-    """An agreement's tickets, optionally one month's or only the breaching ones."""
+class TicketListView(ListPage):
+    """An agreement's tickets, optionally only those breaching one month's target."""
 
+    table_class = TicketTable
+    filterset_class = TicketFilter
     template_name = "levels/tickets.html"
 
-    def get_context_data(self, **kwargs):
-        agreement = get_object_or_404(
-            Agreement.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
-        )
-        tickets = Ticket.objects.visible_to(self.request.user).filter(agreement=agreement)
-        breach = None
+    def get_queryset(self):
+        user = self.request.user
+        self.agreement = get_object_or_404(Agreement.objects.visible_to(user), pk=self.kwargs["pk"])
+        self.title = f"Tickets · {self.agreement.reference}"
+        tickets = Ticket.objects.visible_to(user).filter(agreement=self.agreement)
+        self.breach = None
         if attainment_id := self.request.GET.get("attainment"):
             if not attainment_id.isdigit():
                 raise Http404
-            breach = get_object_or_404(
-                Attainment.objects.visible_to(self.request.user).filter(agreement=agreement),
+            self.breach = get_object_or_404(
+                Attainment.objects.visible_to(user).filter(agreement=self.agreement),
                 pk=attainment_id,
             )
-            tickets = tickets.filter(pk__in=breach.breaching_tickets)
-        if query := self.request.GET.get("q", "").strip():
-            tickets = tickets.filter(number__icontains=query)
-        page = Paginator(tickets.order_by("-opened_at", "pk"), 50).get_page(
-            self.request.GET.get("page")
-        )
+            tickets = tickets.filter(pk__in=self.breach.breaching_tickets)
+        return tickets
+
+    def get_context_data(self, **kwargs):
         return super().get_context_data(
-            agreement=agreement,
-            page=page,
-            breach=breach,
-            query=query,
-            zone=_display_zone(agreement),
+            agreement=self.agreement,
+            breach=self.breach,
+            zone=_display_zone(self.agreement),
             **kwargs,
         )
 

@@ -1,0 +1,36 @@
+"""Filters of the ticket list, shared by the page and the API (``filterset_class``)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+
+from servicebook.agreements.models import Agreement
+from servicebook.levels.models import Ticket
+from servicebook.web.lists import visible_choices
+
+#: The columns the list sorts by, page and API alike (``?ordering=-opened_at``).
+TICKET_ORDERING = ["number", "priority", "state", "opened_at", "resolved_at", "category"]
+
+
+class TicketFilter(filters.FilterSet):
+    """Priority, state, kind, source, open or not, agreement, and a text search on number,
+    description, category and assignment group."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    agreement = filters.ModelChoiceFilter(queryset=visible_choices(Agreement))
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "priority", "state", "kind", "source", "active", "agreement"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(short_description__icontains=value)
+            | Q(category__icontains=value)
+            | Q(assignment_group__icontains=value)
+        )
