@@ -85,6 +85,12 @@ EXPECT: dict[str, Expect] = {
     "login": E(write=ALL, public=True, ok={200, 302}),
     "logout": E(read=NOBODY, write=ALL, public=True),
     "web:home": E(),
+    # background jobs (issue 15): each user their own, the provider admin every job
+    "web:jobs": E(),
+    "web:job": E(model="core.Job"),
+    "web:job-progress": E(model="core.Job"),
+    "web:job-rejects": E(model="core.Job", ok={200, 404}),
+    "web:job-retry": E(read=NOBODY, write=ALL, model="core.Job"),
     "api-root": E(figures=False),
     "api-token": E(read=NOBODY, write=ALL, public=True),
     # the API's description is public (it holds no data)
@@ -153,6 +159,8 @@ EXPECT: dict[str, Expect] = {
     "levels:recompute": E(read=STAFF, model="agreements.Agreement"),
     "levels:tickets": E(model="agreements.Agreement"),
     "levels:ticket": E(model="levels.Ticket"),
+    "levels:import-tickets": E(read=MGR, write=MGR),
+    "levels:import-outages": E(read=MGR, write=MGR),
     "ticket-*": E(),
     "outage-*": E(),
     "attainment-*": E(),

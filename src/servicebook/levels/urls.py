@@ -1,6 +1,7 @@
 from django.urls import path
 
 from servicebook.levels import views
+from servicebook.levels.uploads import views as uploads
 
 app_name = "levels"
 
@@ -10,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/recompute/", views.RecomputeView.as_view(), name="recompute"),
     path("<int:pk>/tickets/", views.TicketListView.as_view(), name="tickets"),
     path("tickets/<int:pk>/", views.TicketClockView.as_view(), name="ticket"),
+    path("import/", uploads.TicketImportView.as_view(), name="import-tickets"),
+    path("import/outages/", uploads.OutageImportView.as_view(), name="import-outages"),
 ]

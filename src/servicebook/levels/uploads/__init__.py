@@ -1,0 +1,1 @@
+"""Importing tickets and outages from the page (background jobs)."""
