@@ -18,6 +18,7 @@ from servicebook.core.api import (
 )
 from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import services
+from servicebook.levels.filters import TICKET_ORDERING, TicketFilter
 from servicebook.levels.models import Attainment, Credit, Outage, Ticket, TicketStateChange
 from servicebook.levels.selectors import ticket_clock
 from servicebook.policy import BreachConsequence
@@ -151,9 +152,9 @@ class TicketViewSet(PermissionFirstMixin, ScopedReadOnlyViewSet):
 
     queryset = Ticket.objects.select_related("agreement")
     serializer_class = TicketSerializer
-    filterset_fields = ["agreement", "priority", "state", "kind", "source", "active"]
+    filterset_class = TicketFilter
     search_fields = ["number", "short_description", "category", "assignment_group"]
-    ordering_fields = ["opened_at", "resolved_at", "priority", "number"]
+    ordering_fields = TICKET_ORDERING
 
     def get_serializer_class(self):
         if self.action == "retrieve":
