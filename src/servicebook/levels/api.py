@@ -21,6 +21,7 @@ from servicebook.levels import services
 from servicebook.levels.filters import TICKET_ORDERING, TicketFilter
 from servicebook.levels.models import Attainment, Credit, Outage, Ticket, TicketStateChange
 from servicebook.levels.selectors import ticket_clock
+from servicebook.levels.selfservice.api import ROUTES as PORTAL_ROUTES
 from servicebook.policy import BreachConsequence
 
 
@@ -460,4 +461,5 @@ ROUTES = [
     ("attainment", AttainmentViewSet, "attainment"),
     ("breaches", BreachViewSet, "breach"),
     ("credits", CreditViewSet, "credit"),
+    *PORTAL_ROUTES,  # customer self-service (issue 15)
 ]

@@ -6,7 +6,10 @@ class LevelsConfig(AppConfig):
     label = "levels"
     verbose_name = "Service levels"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = (("Service levels", "levels:list", True),)
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Service levels", "levels:list", True),
+        ("My tickets", "levels:my-tickets", True),
+    )
 
     def ready(self) -> None:
         from servicebook import ports

@@ -34,6 +34,11 @@ class TicketKind(models.TextChoices):
     REQUEST = "request", "Service request"
 
 
+class TicketChannel(models.TextChoices):
+    IMPORT = "import", "Imported"
+    PORTAL = "portal", "Customer portal"
+
+
 class Ticket(TimeStampedModel):
     """An incident or service request of a customer, measured against its agreement's targets.
 
@@ -69,6 +74,20 @@ class Ticket(TimeStampedModel):
     source_made_sla = models.BooleanField(
         null=True, blank=True, help_text="The source system's own SLA flag, for comparison."
     )
+    channel = models.CharField(
+        max_length=10,
+        choices=TicketChannel.choices,
+        default=TicketChannel.IMPORT,
+        help_text="How the ticket reached Servicebook: imported, or raised in the portal.",
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person who raised it in the portal.",
+    )
 
     objects = AgreementChildQuerySet.as_manager()
 
@@ -96,6 +115,13 @@ class Ticket(TimeStampedModel):
 
 class TicketChildQuerySet(ScopedQuerySet):
     customer_path = "ticket__agreement__customer"
+
+
+class TicketCommentQuerySet(TicketChildQuerySet):
+    """Comments a user may read: a customer user never sees the provider's internal notes."""
+
+    def scope_for_customer(self, customer):
+        return super().scope_for_customer(customer).filter(internal=False)
 
 
 class TicketStateChange(models.Model):
@@ -349,3 +375,39 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.what} import {self.at:%Y-%m-%d %H:%M} ({self.format})"
+
+
+# --- customer self-service (issue 15) ----------------------------------------------------------
+
+
+class TicketComment(models.Model):
+    """A message on a ticket, by a customer user or by provider staff.
+
+    ``internal`` notes are the provider's own: staff read them, customer users never do (their
+    queryset leaves them out, so no page, API answer or count can show one).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_comments"
+    )
+    text = models.TextField()
+    internal = models.BooleanField(default=False, help_text="A staff-only note.")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TicketCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ticket", "created", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.ticket.number} by {self.author} at {self.created:%Y-%m-%d %H:%M}"
+
+
+class TicketEvent(EventModel):
+    """One step a person took on a ticket raised in the portal (raised, state changed, closed):
+    who did it and why. The clock reads :class:`TicketStateChange`; this row is the audit."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+
+    objects = TicketChildQuerySet.as_manager()

@@ -296,3 +296,26 @@ def _segments(ticket, arrays: TicketArrays, calendars, targets, pause_states, as
             }
         )
     return segments
+
+
+# --- customer self-service (issue 15) -------------------------------------------------------
+
+
+def tickets_waiting_for(user):
+    """Portal tickets waiting for ``user`` to act, oldest first (the inbox, "My work").
+
+    A customer user: its customer's tickets the provider asked about (``Awaiting User Info``) or
+    resolved and waiting to be closed. A service manager or the provider admin: portal tickets
+    the provider has to take up or answer (``New`` or ``In Progress``). Anybody else: none.
+    """
+    from servicebook.core.roles import Role, has_role, is_provider_staff
+    from servicebook.core.tenancy import customer_of
+
+    portal = Ticket.objects.visible_to(user).filter(channel="portal")
+    if customer_of(user) is not None:
+        waiting = portal.filter(state__in=["Awaiting User Info", "Resolved"])
+    elif is_provider_staff(user) and has_role(user, Role.SERVICE_MANAGER, Role.PROVIDER_ADMIN):
+        waiting = portal.filter(state__in=["New", "In Progress"])
+    else:
+        return Ticket.objects.none()
+    return waiting.select_related("agreement__customer").order_by("updated_at", "pk")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from servicebook.levels import views
+from servicebook.levels.selfservice import views as views_portal
 from servicebook.levels.uploads import views as uploads
 
 app_name = "levels"
@@ -13,4 +14,10 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.TicketClockView.as_view(), name="ticket"),
     path("import/", uploads.TicketImportView.as_view(), name="import-tickets"),
     path("import/outages/", uploads.OutageImportView.as_view(), name="import-outages"),
+    # customer self-service (issue 15)
+    path("my-tickets/", views_portal.MyTicketsView.as_view(), name="my-tickets"),
+    path("my-tickets/new/", views_portal.RaiseTicketView.as_view(), name="raise-ticket"),
+    path("my-tickets/<int:pk>/", views_portal.PortalTicketView.as_view(), name="portal-ticket"),
+    path("my-tickets/<int:pk>/comment/", views_portal.CommentView.as_view(), name="ticket-comment"),
+    path("my-tickets/<int:pk>/step/", views_portal.StepView.as_view(), name="ticket-step"),
 ]
