@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from servicebook.core import jobkinds
@@ -19,6 +19,7 @@ from servicebook.core.registry import Hook, Port
 
 #: The domain apps, in layer order (lowest first); also the order their contributions come in.
 DOMAIN_APPS = (
+    "notifications",
     "parties",
     "catalog",
     "agreements",
@@ -53,7 +54,7 @@ class Commands:
 cli_commands: Hook[Commands] = Hook(
     "cli_commands",
     "the app's servicebook commands",
-    ("levels", "finance", "changes", "demand", "improvement"),
+    ("notifications", "levels", "finance", "changes", "demand", "improvement"),
 )
 
 #: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period
@@ -130,4 +131,29 @@ service_credits: Port[ServiceCredits] = Port(
 #: breaching_tickets_count=)``: an internal agreement's missed target becomes an improvement item.
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
+)
+
+
+# --- daily work ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing waiting for a user in "My work": its kind (a ``notifications.kinds.Kind``
+    value), what to do, the page to do it on, and since when it waits (oldest first)."""
+
+    kind: str
+    title: str
+    link: str
+    since: datetime
+    customer: str = ""
+
+
+#: ``work_for(user) -> [WorkItem]``: what waits for ``user`` in the app (approvals and sign-offs,
+#: changes to accept, overdue invoices to chase, targets at risk, actions they own, ...). Each
+#: item is for the user alone, scoped like everything else they see.
+work_items: Hook[Callable[[Any], list[WorkItem]]] = Hook(
+    "work_items",
+    "what waits for a user (My work)",
+    ("agreements", "levels", "finance", "changes", "demand", "improvement"),
 )

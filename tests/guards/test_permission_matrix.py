@@ -85,6 +85,15 @@ EXPECT: dict[str, Expect] = {
     "login": E(write=ALL, public=True, ok={200, 302}),
     "logout": E(read=NOBODY, write=ALL, public=True),
     "web:home": E(),
+    # my work and notifications: every signed-in user, their own alone
+    "notifications:my-work": E(),
+    "notifications:count": E(),
+    "notifications:mark-read": E(read=NOBODY, write=ALL),
+    "notifications:settings": E(write=ALL),
+    "my-work-list": E(),
+    "notification-list": E(),
+    "notification-read": E(read=NOBODY, write=ALL),
+    "notification-channels": E(write=ALL, figures=False),
     # background jobs (issue 15): each user their own, the provider admin every job
     "web:jobs": E(),
     "web:job": E(model="core.Job"),

@@ -10,10 +10,11 @@ class AgreementsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.agreements import api, demo, jurisdiction, services
+        from servicebook.agreements import api, demo, jurisdiction, services, work
 
         ports.pages.provide(("agreements/", "servicebook.agreements.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        ports.work_items.provide(work.work_for, by=self.label)
         ports.jurisdiction_law.provide(jurisdiction, by=self.label)
         ports.customer_ended.provide(services.end_agreements_of, by=self.label)

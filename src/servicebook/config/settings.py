@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "servicebook.core",
+    "servicebook.notifications",
     "servicebook.parties",
     "servicebook.catalog",
     "servicebook.agreements",
@@ -250,3 +251,5 @@ else:
 
 # Lists (django-tables2): Bootstrap 5 markup, like the rest of the site.
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# The address people reach the site at, for links in e-mail.
+SERVICEBOOK_BASE_URL = os.environ.get("SERVICEBOOK_BASE_URL", "http://127.0.0.1:8000")

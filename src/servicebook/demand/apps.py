@@ -13,10 +13,11 @@ class DemandConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.demand import api, cli, demo
+        from servicebook.demand import api, cli, demo, work
 
         ports.pages.provide(("demand/", "servicebook.demand.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        ports.work_items.provide(work.work_for, by=self.label)
         commands = ports.Commands(register=cli.register)
         ports.cli_commands.provide(commands, by=self.label)

@@ -15,11 +15,12 @@ class ImprovementConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.improvement import api, cli, demo, services
+        from servicebook.improvement import api, cli, demo, services, work
 
         ports.pages.provide(("improvement/", "servicebook.improvement.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        ports.work_items.provide(work.work_for, by=self.label)
         ports.breach_improvement.provide(services.propose_from_breach, by=self.label)
         commands = ports.Commands(register=cli.register)
         ports.cli_commands.provide(commands, by=self.label)

@@ -13,11 +13,12 @@ class LevelsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.levels import api, cli, demo, jobs, selectors, services
+        from servicebook.levels import api, cli, demo, jobs, selectors, services, work
 
         ports.pages.provide(("service-levels/", "servicebook.levels.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        ports.work_items.provide(work.work_for, by=self.label)
         credits = ports.ServiceCredits(
             pending=selectors.pending_credits, mark_applied=services.mark_credits_applied
         )

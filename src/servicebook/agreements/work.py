@@ -1,0 +1,34 @@
+"""What waits for a user in agreements (``ports.work_items``): agreements to sign."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from servicebook.agreements.models import Agreement, AgreementStatus
+from servicebook.core.roles import Role, roles_of
+from servicebook.notifications.kinds import Kind
+from servicebook.notifications.work import since
+from servicebook.ports import WorkItem
+
+
+def work_for(user) -> list[WorkItem]:
+    """Agreements in negotiation: for service managers, and for a customer's approvers."""
+    rows = Agreement.objects.filter(status=AgreementStatus.NEGOTIATION)
+    if user.customer_id is None:
+        if not roles_of(user) & {Role.SERVICE_MANAGER, Role.PROVIDER_ADMIN}:
+            return []
+    else:
+        contact = getattr(user, "contact", None)
+        if contact is None or not (contact.is_approver and contact.active):
+            return []
+        rows = rows.filter(customer_id=user.customer_id)
+    return [
+        WorkItem(
+            Kind.APPROVAL,
+            f"Sign off agreement {agreement.reference}: {agreement.title}",
+            reverse("agreements:detail", args=[agreement.pk]),
+            since(agreement.updated_at),
+            agreement.customer.name,
+        )
+        for agreement in rows.select_related("customer")
+    ]
