@@ -59,10 +59,11 @@ JOB = register(
     )
 )
 
-#: A running job whose heartbeat is older than this is taken for interrupted.
-STALE_SECONDS = 30
+#: A running job whose heartbeat is older than this is taken for interrupted (the environment's
+#: ``SERVICEBOOK_JOB_STALE_SECONDS`` may shorten it, as the tests do).
+STALE_SECONDS = int(os.environ.get("SERVICEBOOK_JOB_STALE_SECONDS") or 30)
 #: How often the worker's heartbeat thread touches the progress file of the running job.
-HEARTBEAT_SECONDS = 3
+HEARTBEAT_SECONDS = max(0.2, min(3.0, STALE_SECONDS / 4))
 #: How often, at most, a progress report is written.
 PROGRESS_EVERY = 0.3
 INTERRUPTED = "interrupted: the worker stopped"
@@ -252,7 +253,7 @@ def _finish(job: Job, status: str, *, action: str, note: str = "", **fields) -> 
         JOB.move(job, status, actor=None, action=action, note=note[:300])
 
 
-def recover_interrupted(*, stale_seconds: int = STALE_SECONDS) -> int:
+def recover_interrupted(*, stale_seconds: float = STALE_SECONDS) -> int:
     """Mark failed the running jobs whose worker stopped (no heartbeat for ``stale_seconds``);
     returns how many. Run when a worker starts and before each job."""
     count = 0
