@@ -17,6 +17,12 @@ from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, selectors, services
+from servicebook.finance.billing.filters import (
+    INVOICE_ORDERING,
+    STATEMENT_ORDERING,
+    InvoiceFilter,
+    StatementFilter,
+)
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceLine,
@@ -86,8 +92,8 @@ class StatementViewSet(ScopedReadOnlyViewSet):
 
     queryset = Statement.objects.select_related("customer").prefetch_related("lines__service")
     serializer_class = StatementSerializer
-    filterset_fields = ["period", "customer", "funding_model"]
-    ordering_fields = ["period", "number"]
+    filterset_class = StatementFilter
+    ordering_fields = STATEMENT_ORDERING
 
 
 class BreakdownStepSerializer(serializers.Serializer):
@@ -162,8 +168,8 @@ class InvoiceViewSet(ScopedReadOnlyViewSet):
         "lines__service"
     )
     serializer_class = InvoiceSerializer
-    filterset_fields = ["period", "customer", "status", "agreement"]
-    ordering_fields = ["period", "number", "due_date"]
+    filterset_class = InvoiceFilter
+    ordering_fields = INVOICE_ORDERING
 
 
 class PaymentSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
+from django_tables2 import RequestConfig
 
 from servicebook.core.charts import chart_json
 from servicebook.core.errors import DomainError
@@ -25,17 +26,20 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, export, selectors, services
+from servicebook.finance.billing.filters import InvoiceFilter, StatementFilter
 from servicebook.finance.billing.forms import (
     CloseForm,
     PaymentForm,
     SuspendForm,
 )
 from servicebook.finance.billing.models import Invoice, InvoiceStatus, Statement
+from servicebook.finance.billing.tables import InvoiceTable, StatementTable
 from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.periods import check_period
 from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.ledger.views import download, is_finance
 from servicebook.policy import policy_for
+from servicebook.web.lists import PER_PAGE, ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 
@@ -84,8 +88,33 @@ class CloseView(RoleRequiredMixin, FormView):
         return self.render_to_response(self.get_context_data(form=form, result=result))
 
 
+class InvoiceListView(ListPage):
+    """The invoices the user may see: filters, sorting, CSV/XLSX export."""
+
+    title = "Invoices"
+    table_class = InvoiceTable
+    filterset_class = InvoiceFilter
+    template_name = "finance/document_list.html"
+
+    def get_queryset(self):
+        return Invoice.objects.visible_to(self.request.user).select_related("customer", "agreement")
+
+
+class StatementListView(ListPage):
+    """The internal statements the user may see: filters, sorting, CSV/XLSX export."""
+
+    title = "Statements"
+    table_class = StatementTable
+    filterset_class = StatementFilter
+    template_name = "finance/document_list.html"
+
+    def get_queryset(self):
+        return Statement.objects.visible_to(self.request.user).select_related("customer")
+
+
 class DocumentListView(LoginRequiredMixin, TemplateView):
-    """Statements and invoices the user may see, by period."""
+    """Statements and invoices the user may see, by period: the two lists' tables, each linking
+    to its full list (filters and exports)."""
 
     template_name = "finance/documents.html"
 
@@ -101,9 +130,18 @@ class DocumentListView(LoginRequiredMixin, TemplateView):
         if customer is not None:
             statements = statements.filter(customer_id=customer)
             invoices = invoices.filter(customer_id=customer)
+        tables = {}
+        for name, table_class, rows in (
+            ("statements", StatementTable, statements),
+            ("invoices", InvoiceTable, invoices),
+        ):
+            table = table_class(rows, prefix=f"{name[:3]}-", exclude=table_class.hidden_for(user))
+            tables[name] = RequestConfig(self.request, paginate={"per_page": PER_PAGE}).configure(
+                table
+            )
         return super().get_context_data(
-            statements=statements[:500],
-            invoices=invoices[:500],
+            statement_table=tables["statements"],
+            invoice_table=tables["invoices"],
             period=period,
             periods=sorted(
                 set(statements.values_list("period", flat=True))

@@ -1,0 +1,45 @@
+"""Filters of the invoice and statement lists, shared by the pages and the API
+(``filterset_class``)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+
+from servicebook.agreements.models import Agreement
+from servicebook.finance.billing.models import Invoice, Statement
+from servicebook.parties.models import Customer
+from servicebook.web.lists import visible_choices
+
+#: The columns the lists sort by, pages and API alike (``?ordering=-period``).
+INVOICE_ORDERING = ["number", "period", "customer__name", "issue_date", "due_date", "status"]
+STATEMENT_ORDERING = ["number", "period", "customer__name", "funding_model"]
+
+
+class _Text(filters.FilterSet):
+    q = filters.CharFilter(method="search_text", label="Search")
+    customer = filters.ModelChoiceFilter(queryset=visible_choices(Customer))
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__icontains=value) | Q(customer__name__icontains=value))
+
+
+class InvoiceFilter(_Text):
+    """Period, status, customer, contract, and a text search on number and customer."""
+
+    agreement = filters.ModelChoiceFilter(queryset=visible_choices(Agreement), label="Contract")
+
+    class Meta:
+        model = Invoice
+        fields = ["q", "period", "status", "customer", "agreement"]
+
+
+class StatementFilter(_Text):
+    """Period, funding model, customer, and a text search on number and customer."""
+
+    class Meta:
+        model = Statement
+        fields = ["q", "period", "funding_model", "customer"]
