@@ -187,6 +187,8 @@ EXPECT: dict[str, Expect] = {
     "finance:home": E(ok={200, 302}),  # a customer user is sent to its documents
     "finance:close": E(read=FIN, write=FIN),
     "finance:documents": E(),
+    "finance:invoices": E(),
+    "finance:statements": E(),
     "finance:statement": E(model="finance.Statement"),
     "finance:statement-csv": E(model="finance.Statement"),
     "finance:statement-pdf": E(model="finance.Statement"),
