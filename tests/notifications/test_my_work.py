@@ -54,9 +54,10 @@ def test_the_page_lists_the_work_and_the_notifications(users, web_for):
 def test_the_badge_counts_work_and_unread(users, web_for):
     client = web_for(users["finance"])
     badge = client.get("/my-work/count/").content.decode()
-    waiting = len(my_work(users["finance"])) + Notification.objects.filter(
-        recipient=users["finance"], read_at__isnull=True
-    ).count()
+    waiting = (
+        len(my_work(users["finance"]))
+        + Notification.objects.filter(recipient=users["finance"], read_at__isnull=True).count()
+    )
     assert f">{waiting}<" in badge
 
 

@@ -59,7 +59,9 @@ def _with_email(user, address=None):
 
 
 def test_notify_writes_one_row_per_person_by_their_channel(users):
-    finance, manager, change = (_with_email(users[name]) for name in ("finance", "manager", "change"))
+    finance, manager, change = (
+        _with_email(users[name]) for name in ("finance", "manager", "change")
+    )
     services.set_channels(user=finance, channels={Kind.APPROVAL: Channel.DIGEST})
     services.set_channels(user=manager, channels={Kind.APPROVAL: Channel.INBOX})
     rows = services.notify(

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError, PermissionDenied
@@ -36,6 +37,8 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.improvement.workflows import IMPROVEMENT, SERVICE_REVIEW
+from servicebook.notifications.kinds import Kind
+from servicebook.notifications.services import Message, notify
 from servicebook.parties.authority import acting_contact
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import policy_for
@@ -429,6 +432,16 @@ def add_action(
     )
     save_validated(action)
     IMPROVEMENT.record(item, actor, "action_added", note=f"{description} — {action.owner_name}")
+    owner = owner_user or (owner_contact.user if owner_contact is not None else None)
+    notify(
+        kind=Kind.IMPROVEMENT_ACTION,
+        recipients=[owner] if owner is not None and owner != actor else [],
+        message=Message(
+            f"An improvement action is yours: {description}"[:200],
+            f"Plan: {item.title}." + (f" Due {due:%d %b %Y}." if due else ""),
+            reverse("improvement:detail", args=[item.pk]),
+        ),
+    )
     return action
 
 

@@ -7,13 +7,32 @@ from django.utils import timezone
 
 from servicebook.core.roles import Role, roles_of
 from servicebook.levels.models import Attainment
+from servicebook.levels.selectors import tickets_waiting_for
 from servicebook.notifications.kinds import Kind
 from servicebook.notifications.work import since
 from servicebook.ports import WorkItem
 
 
 def work_for(user) -> list[WorkItem]:
-    """For service managers: this month's targets measured below their level so far."""
+    """Portal tickets waiting for the user; for service managers, this month's targets
+    measured below their level so far."""
+    return _tickets(user) + _targets_at_risk(user)
+
+
+def _tickets(user) -> list[WorkItem]:
+    return [
+        WorkItem(
+            Kind.TICKET,
+            f"Ticket {ticket.number} ({ticket.state}): {ticket.short_description}",
+            reverse("levels:portal-ticket", args=[ticket.pk]),
+            since(ticket.updated_at),
+            ticket.agreement.customer.name,
+        )
+        for ticket in tickets_waiting_for(user)
+    ]
+
+
+def _targets_at_risk(user) -> list[WorkItem]:
     if user.customer_id is not None or not roles_of(user) & {
         Role.SERVICE_MANAGER,
         Role.PROVIDER_ADMIN,

@@ -197,3 +197,16 @@ def set_channels(*, user, channels: dict[str, str]) -> None:
         Kind(kind)
         Channel(channel)
         Preference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+
+
+def staff_with(*roles: str):
+    """Active provider users (no customer) holding one of ``roles``: who to tell on the
+    provider's side."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, customer__isnull=True, groups__name__in=roles)
+        .distinct()
+        .order_by("pk")
+    )

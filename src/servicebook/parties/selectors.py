@@ -98,3 +98,18 @@ def breach_counts(customers, *, since: dt.date | None = None) -> dict[int, int]:
     for customer_id in breaches.values_list("commitment__customer", flat=True):
         counts[customer_id] = counts.get(customer_id, 0) + 1
     return counts
+
+
+def people_of(customer, *, approvers: bool = False, billing: bool = False):
+    """The customer's users to tell about something: those whose contact is active and holds
+    the role asked (approver, billing), or every active user of the customer when none is."""
+    from servicebook.core.models import User
+
+    users = User.objects.filter(customer=customer, is_active=True)
+    if approvers or billing:
+        users = users.filter(contact__active=True)
+        if approvers:
+            users = users.filter(contact__is_approver=True)
+        if billing:
+            users = users.filter(contact__is_billing=True)
+    return users.order_by("pk")

@@ -19,7 +19,7 @@ from servicebook.core.services import (
     require_role,
     save_validated,
 )
-from servicebook.parties import billing
+from servicebook.parties import billing, notices
 from servicebook.parties.models import (
     CheckOutcome,
     Commitment,
@@ -138,6 +138,8 @@ def change_customer_status(
         reason if to_status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED) else ""
     )
     CUSTOMER.move(customer, to_status, actor=actor, note=note, reason=customer.status_reason)
+    if to_status == CustomerStatus.SUSPENDED:
+        notices.suspended(customer)
     if to_status == CustomerStatus.TERMINATED:
         for end in ports.customer_ended:  # R16: its agreements end with it
             end(actor=actor, customer=customer, on=effective or timezone.localdate())

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from servicebook.changes.models import (
@@ -29,12 +30,15 @@ from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role, save_validated
+from servicebook.notifications.kinds import Kind
+from servicebook.notifications.services import Message, notify, staff_with
 from servicebook.parties.authority import (
     acting_contact,
     require_approver,
     require_customer_in_good_standing,
 )
 from servicebook.parties.models import Contact
+from servicebook.parties.selectors import people_of
 from servicebook.policy import policy_for
 
 
@@ -73,7 +77,37 @@ def submit_for_approval(
             impact.decision = Decision.NOT_REQUIRED
             save_validated(impact)
     _approve_if_complete(change, actor)
+    if change.status == ChangeStatus.AWAITING_APPROVAL:
+        _ask_approvers(change)
     return change
+
+
+def _ask_approvers(change: ChangeRequest) -> None:
+    """Tell whoever must decide (R11, R17): the IT change managers, and each affected
+    customer's approvers; customers only notified of the change are told it is coming."""
+    link = reverse("changes:detail", args=[change.pk])
+    missing = missing_approvals(change)
+    asked = [*staff_with(*CHANGE_MANAGERS)] if "IT change manager" in missing else []
+    told = []
+    for impact in change.impacts.select_related("customer"):
+        if impact.needs_decision and impact.decision == Decision.PENDING:
+            asked.extend(people_of(impact.customer, approvers=True))
+        elif impact.decision == Decision.NOTIFIED:
+            told.extend(people_of(impact.customer))
+    start = change.planned_start and timezone.localtime(change.planned_start)
+    window = f" Planned for {start:%d %b %Y %H:%M}." if start else ""
+    notify(
+        kind=Kind.APPROVAL,
+        recipients=asked,
+        message=Message(
+            f"Change {change.reference} awaits your decision", change.title + window, link
+        ),
+    )
+    notify(
+        kind=Kind.CHANGE_TASK,
+        recipients=told,
+        message=Message(f"Change {change.reference} is coming", change.title + window, link),
+    )
 
 
 # --- approvals ----------------------------------------------------------------------------------
