@@ -29,11 +29,16 @@ var/secret_key:
 	@mkdir -p var
 	@$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-## make run: install, migrate, load the demo provider, print the logins, serve on :8000
+## make run: install, migrate, load the demo provider, print the logins, serve on :8000 with one
+## background worker beside the web server (imports and closes started from the pages); Ctrl-C
+## stops both
 run: $(VENV)/.installed var/secret_key
 	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook demo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with one of the logins above (Ctrl-C stops)."
-	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook serve --host $(HOST) --port $(PORT)
+	@export SECRET_KEY="$$(cat var/secret_key)"; \
+	$(BIN)/servicebook worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
+	$(BIN)/servicebook serve --host $(HOST) --port $(PORT)
 
 ## make test: every check: lint, migrations, the suite on SQLite and PostgreSQL, the browser tests
 ## (the SQLite suite and the browser tests share one demo database, built once: tests/demo_db.py)

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 EXIT_BAD_INPUT = 2
@@ -78,6 +79,55 @@ def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+class Progress:
+    """The progress callback of a long command: ``progress(done, total=None, message="")``.
+
+    Nothing is shown for work done within a second. Past that, a ``rich`` progress bar when the
+    output is a terminal, plain lines on stderr otherwise (one each tenth of the way, so logs
+    stay short and ``--json`` output stays clean). Use it as a context manager.
+    """
+
+    AFTER_SECONDS = 1.0
+
+    def __init__(self, description: str, *, stream=None, tty: bool | None = None):
+        self.description = description
+        self.stream = stream or sys.stderr
+        self.tty = sys.stdout.isatty() if tty is None else tty
+        self.started = time.monotonic()
+        self.bar = None
+        self.task = None
+        self.last_tenth = -1
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        if time.monotonic() - self.started < self.AFTER_SECONDS:
+            return
+        if self.tty:
+            self._bar(done, total, message)
+            return
+        tenth = int(10 * done / total) if total else -1
+        if tenth != self.last_tenth or not total:
+            self.last_tenth = tenth
+            share = f" {100 * done // total}%" if total else f" {done}"
+            print(f"{self.description}:{share} {message}".rstrip(), file=self.stream, flush=True)
+
+    def _bar(self, done: int, total: int | None, message: str) -> None:
+        if self.bar is None:
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.description, total=total)
+        label = f"{self.description} · {message}" if message else None
+        self.bar.update(self.task, completed=done, total=total, description=label)
 
 
 # --- commands -----------------------------------------------------------------------------------

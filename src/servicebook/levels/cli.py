@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from servicebook.cli import CommandError, print_json, setup_django
+from servicebook.cli import CommandError, Progress, print_json, setup_django
 
 FORMATS = ("servicenow", "csv")
 
@@ -129,7 +129,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
 
     path, handle, reader = _open_csv(args.file)
     started = time.perf_counter()
-    with handle:
+    with handle, Progress(f"import {path.name}") as progress:
         rows = _rows(reader, args.file)
         try:
             result = services.import_tickets(
@@ -142,6 +142,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 time_zone=args.time_zone,
                 filename=str(path),
                 recompute=not args.no_recompute,
+                progress=progress,
             )
         except DomainError as error:
             raise CommandError(error.message) from None
