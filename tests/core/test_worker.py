@@ -1,0 +1,152 @@
+"""The real worker: ``servicebook worker --burst`` in a subprocess against a file SQLite database
+with the demo loaded, a worker killed in the middle of a large import (nothing half-written, the
+job marked interrupted, the rerun imports everything), and the one-line refusal on a database
+that is not ready."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from servicebook.levels.bench import write_servicenow_export
+
+SNOW = Path(__file__).resolve().parents[1] / "data" / "tickets" / "servicenow_incidents.csv"
+
+
+def run(*args, env, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "servicebook.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def shell(code: str, env) -> str:
+    result = run("manage", "shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+START = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pathlib import Path
+from servicebook.core import jobs
+from servicebook.core.models import User
+path = Path({path!r})
+job = jobs.start(actor=User.objects.get(username="manager"), kind="levels.import_tickets",
+    params={{"format": "servicenow", "agreement": "SLA-MKT-2026", "time_zone": "Europe/Paris"}},
+    upload=SimpleUploadedFile(path.name, path.read_bytes()))
+print(job.pk)
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A file SQLite database with the demo provider, and the environment that uses it."""
+    var = tmp_path_factory.mktemp("worker")
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "SERVICEBOOK_VAR_DIR": str(var),
+        "DATABASE_URL": "",
+        "TASKS_BACKEND": "",
+        "SERVICEBOOK_JOB_STALE_SECONDS": "2",
+    }
+    env.pop("TASKS_BACKEND")
+    loaded = run("demo", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    return var, env
+
+
+def query(var: Path, sql: str):
+    with sqlite3.connect(var / "servicebook.sqlite3") as db:
+        return db.execute(sql).fetchall()
+
+
+def job_row(var, pk):
+    status, error, summary = query(
+        var, f"select status, error, summary from core_job where id = {int(pk)}"
+    )[0]
+    return status, error, json.loads(summary)
+
+
+def test_worker_burst_runs_what_is_queued_and_exits(demo):
+    var, env = demo
+    pk = shell(START.format(path=str(SNOW)), env)
+    assert job_row(var, pk)[0] == "queued"
+    result = run("worker", "--burst", env=env)
+    assert result.returncode == 0, result.stderr
+    status, error, summary = job_row(var, pk)
+    assert (status, error) == ("succeeded", "")
+    assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (
+        310,
+        306,
+        4,
+    )
+    assert (var / "jobs" / str(pk) / "rejects.csv").is_file()
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(demo, tmp_path):
+    var, env = demo
+    export = tmp_path / "export.csv"
+    written = write_servicenow_export(export, 60_000, seed=7, tz="Europe/Paris")
+    before = query(var, "select count(*) from levels_ticket")[0][0]
+    pk = shell(START.format(path=str(export)), env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "servicebook.cli", "worker", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    progress = var / "jobs" / str(pk) / "progress.json"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            text = progress.read_text() if progress.is_file() else "{}"
+            if json.loads(text or "{}").get("done", 0) >= 40:  # writing tickets
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the import never reached its write phase")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    assert query(var, "select count(*) from levels_ticket")[0][0] == before
+    assert job_row(var, pk)[0] == "running"
+    time.sleep(2.5)  # no heartbeat for longer than SERVICEBOOK_JOB_STALE_SECONDS
+    result = run("worker", "--burst", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 job(s) left running by a stopped worker marked failed" in result.stdout
+    assert job_row(var, pk)[:2] == ("failed", "interrupted: the worker stopped")
+    shell(
+        "from servicebook.core import jobs; from servicebook.core.models import Job, User; "
+        f"jobs.retry(actor=User.objects.get(username='manager'), job=Job.objects.get(pk={pk}))",
+        env,
+    )
+    result = run("worker", "--burst", env=env)
+    assert result.returncode == 0, result.stderr
+    status, error, summary = job_row(var, pk)
+    assert (status, error) == ("succeeded", "")
+    assert summary["rows_read"] == written and summary["rows_rejected"] == 0
+    created = query(var, "select count(*) from levels_ticket")[0][0] - before
+    assert created == summary["tickets_created"] > 0
+
+
+def test_worker_refuses_in_one_line_on_a_database_without_tables(tmp_path):
+    env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
+    result = run("worker", "--burst", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "servicebook worker: the database is not ready for jobs (no such table: core_job): run "
+        "`servicebook demo` or `servicebook manage migrate` first"
+    ]
