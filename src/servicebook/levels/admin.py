@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from servicebook.levels.models import (
+    AssignmentGroup,
     Attainment,
     Credit,
     CreditEvent,
@@ -93,3 +94,13 @@ class PriorityMatrixSettingAdmin(admin.ModelAdmin):
 
         saved = set_priority_matrix(actor=request.user, agreement=obj.agreement, cells=obj.cells)
         obj.pk = saved.pk
+
+
+@admin.register(AssignmentGroup)
+class AssignmentGroupAdmin(admin.ModelAdmin):
+    """The teams tickets are assigned to, by the helpdesk's name, and who answers for each: the
+    owner is warned when a ticket nears its SLA target (``servicebook levels alerts``)."""
+
+    list_display = ["name", "owner"]
+    search_fields = ["name"]
+    autocomplete_fields = ["owner"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -77,6 +78,11 @@ def register(sub) -> None:
     recompute.add_argument("--agreement", help="one agreement reference (default: all active)")
     recompute.add_argument("--json", action="store_true")
     recompute.set_defaults(func=cmd_recompute)
+    alerts = levels_sub.add_parser(
+        "alerts", help="warn group owners of open tickets past 75%% of a target (run often)"
+    )
+    alerts.add_argument("--json", action="store_true")
+    alerts.set_defaults(func=cmd_alerts)
 
 
 # --- handlers ----------------------------------------------------------------------------
@@ -253,3 +259,11 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("use the servicebook command")
+
+
+def cmd_alerts(args) -> int:
+    from servicebook.levels.alerts import warn_at_risk
+
+    summary = warn_at_risk()
+    print(json.dumps(summary) if args.json else f"warned {summary['warned']} ticket owner(s)")
+    return 0

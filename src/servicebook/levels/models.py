@@ -411,3 +411,43 @@ class TicketEvent(EventModel):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
 
     objects = TicketChildQuerySet.as_manager()
+
+
+class AssignmentGroup(models.Model):
+    """A team tickets are assigned to (by the name the helpdesk uses), with the person who
+    answers for it: the owner is warned when one of its tickets nears its SLA target."""
+
+    name = models.CharField(max_length=100, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_assignment_groups",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketAlert(models.Model):
+    """A warning sent once for one ticket and target (``at_risk``: 75% of the target used)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="alerts")
+    target = models.ForeignKey(ServiceLevelTarget, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, default="at_risk")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TicketChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "kind"], name="ticket_alert_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert on {self.ticket.number}"
