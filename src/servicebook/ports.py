@@ -157,3 +157,35 @@ work_items: Hook[Callable[[Any], list[WorkItem]]] = Hook(
     "what waits for a user (My work)",
     ("agreements", "levels", "finance", "changes", "demand", "improvement"),
 )
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One object the search box found: what it is called, a line about it, and its page."""
+
+    title: str
+    link: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    """One kind of object the navigation bar's search box finds (issue 15): ``find(user, text,
+    limit) -> [SearchHit]`` searches by number, name or text among the objects ``user`` may see
+    (``visible_to``), never showing a cost; ``more`` is the URL name of the kind's list page,
+    which filters by ``?q=`` the same way."""
+
+    kind: str
+    find: Callable[[Any, str, int], list[SearchHit]]
+    more: str = ""
+
+
+#: ``[SearchSource]``: what each app's objects the search box finds (``web.search``).
+search_sources: Hook[list[SearchSource]] = Hook(
+    "search_sources",
+    "what the search box finds",
+    ("parties", "agreements", "levels", "finance", "changes", "demand", "improvement"),
+)

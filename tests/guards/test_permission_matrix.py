@@ -85,6 +85,7 @@ EXPECT: dict[str, Expect] = {
     "login": E(write=ALL, public=True, ok={200, 302}),
     "logout": E(read=NOBODY, write=ALL, public=True),
     "web:home": E(),
+    "web:search": E(),
     # my work and notifications: every signed-in user, their own alone
     "notifications:my-work": E(),
     "notifications:count": E(),

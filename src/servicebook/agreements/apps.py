@@ -13,6 +13,9 @@ class AgreementsConfig(AppConfig):
         from servicebook.agreements import api, demo, jurisdiction, services, work
 
         ports.pages.provide(("agreements/", "servicebook.agreements.urls"), by=self.label)
+        from servicebook.agreements import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

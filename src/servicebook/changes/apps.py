@@ -16,6 +16,9 @@ class ChangesConfig(AppConfig):
         from servicebook.changes import api, cli, demo, work
 
         ports.pages.provide(("changes/", "servicebook.changes.urls"), by=self.label)
+        from servicebook.changes import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

@@ -16,6 +16,9 @@ class DemandConfig(AppConfig):
         from servicebook.demand import api, cli, demo, work
 
         ports.pages.provide(("demand/", "servicebook.demand.urls"), by=self.label)
+        from servicebook.demand import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

@@ -23,6 +23,9 @@ class FinanceConfig(AppConfig):
         from servicebook.finance.ledger.verify import add_check
 
         ports.pages.provide(("finance/", "servicebook.finance.urls"), by=self.label)
+        from servicebook.finance.billing import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

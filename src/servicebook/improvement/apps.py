@@ -18,6 +18,9 @@ class ImprovementConfig(AppConfig):
         from servicebook.improvement import api, cli, demo, services, work
 
         ports.pages.provide(("improvement/", "servicebook.improvement.urls"), by=self.label)
+        from servicebook.improvement import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

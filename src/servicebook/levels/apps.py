@@ -16,6 +16,9 @@ class LevelsConfig(AppConfig):
         from servicebook.levels import api, cli, demo, jobs, selectors, services, work
 
         ports.pages.provide(("service-levels/", "servicebook.levels.urls"), by=self.label)
+        from servicebook.levels import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)

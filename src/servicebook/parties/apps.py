@@ -13,5 +13,8 @@ class PartiesConfig(AppConfig):
         from servicebook.parties import api, demo
 
         ports.pages.provide(("customers/", "servicebook.parties.urls"), by=self.label)
+        from servicebook.parties import search as search_part
+
+        ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)

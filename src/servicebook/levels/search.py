@@ -1,0 +1,28 @@
+"""What the search box finds among tickets (``ports.search_sources``)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from servicebook.core.search import text_search
+from servicebook.levels.models import Ticket
+from servicebook.ports import SearchHit, SearchSource
+
+
+def tickets(user, text: str, limit: int) -> list[SearchHit]:
+    rows = text_search(
+        Ticket.objects.visible_to(user).select_related("agreement"),
+        text,
+        ("number", "short_description", "category"),
+    )
+    return [
+        SearchHit(
+            f"{t.number} {t.short_description}".strip(),
+            reverse("levels:ticket", args=[t.pk]),
+            f"{t.agreement.reference} · P{t.priority} · {t.state}",
+        )
+        for t in rows[:limit]
+    ]
+
+
+SOURCES = [SearchSource("Tickets", tickets)]
