@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import time
-
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.test import override_settings
 
@@ -14,42 +10,24 @@ from servicebook.notifications import services
 from servicebook.notifications.kinds import Channel, Delivery, Kind
 from servicebook.notifications.models import Notification, Preference
 from servicebook.notifications.services import DisclosureError, Message
+from tests.smtp import smtp_server
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode("utf-8"))
-        )
-        return "250 Message accepted for delivery"
 
 
 @pytest.fixture
 def smtp():
     """A real SMTP server on loopback; Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with override_settings(
+    with (
+        smtp_server() as inbox,
+        override_settings(
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=port,
+            EMAIL_PORT=inbox.port,
             EMAIL_USE_TLS=False,
-        ):
-            yield inbox
-    finally:
-        controller.stop()
+        ),
+    ):
+        yield inbox
 
 
 def _with_email(user, address=None):
@@ -86,7 +64,7 @@ def test_a_person_without_an_address_keeps_the_inbox(users):
 
 def test_cost_in_a_message_to_an_external_user_is_refused_and_nothing_written(users):
     before = Notification.objects.count()
-    with pytest.raises(DisclosureError, match="external.*'cost'"):
+    with pytest.raises(DisclosureError, match=r"external.*'cost'"):
         services.notify(
             kind=Kind.ORDER,
             recipients=[users["manager"], users["external"]],
@@ -125,11 +103,7 @@ def test_delivery_goes_through_a_real_smtp_server(users, smtp, settings):
     )
     summary = services.deliver([row.pk for row in rows])
     assert summary == {"sent": 1, "failed": 0}
-    for _ in range(50):
-        if smtp.messages:
-            break
-        time.sleep(0.05)
-    ((sender, recipients, content),) = smtp.messages
+    ((_sender, recipients, content),) = smtp.wait(1)
     assert recipients == ["change@example.test"]
     assert "Subject: Approve change CR-9" in content
     assert "https://servicebook.example.test/changes/9/" in content
@@ -140,14 +114,16 @@ def test_delivery_goes_through_a_real_smtp_server(users, smtp, settings):
 def test_an_unreachable_server_leaves_the_rows_waiting_for_a_retry(users):
     change = _with_email(users["change"])
     rows = services.notify(kind=Kind.APPROVAL, recipients=[change], message=Message("x"))
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=1,
-        EMAIL_TIMEOUT=2,
+    with (
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=1,
+            EMAIL_TIMEOUT=2,
+        ),
+        pytest.raises(OSError),
     ):
-        with pytest.raises(OSError):
-            services.deliver([rows[0].pk])
+        services.deliver([rows[0].pk])
     assert Notification.objects.get(pk=rows[0].pk).delivery == Delivery.PENDING
 
 

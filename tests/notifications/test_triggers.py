@@ -9,7 +9,6 @@ from servicebook.notifications.kinds import Kind
 from servicebook.notifications.models import Notification
 from servicebook.parties import services as parties
 from servicebook.parties.models import Customer
-from tests.changes.conftest import hosting, make_change  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -139,7 +139,7 @@ def deliver(ids: Iterable[int]) -> dict[str, int]:
             )
             try:
                 email.send()
-            except Exception as error:  # noqa: BLE001 - the reason is kept on the row
+            except Exception as error:
                 Notification.objects.filter(pk=row.pk).update(
                     delivery=Delivery.FAILED, error=str(error).splitlines()[0][:300]
                 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseRedirect
-from django.utils.html import format_html
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views import View
 from django.views.generic import FormView, TemplateView
 

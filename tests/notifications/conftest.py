@@ -1,0 +1,3 @@
+"""Fixtures borrowed from other apps' tests."""
+
+from tests.changes.conftest import hosting, make_change  # noqa: F401 - fixtures used here
