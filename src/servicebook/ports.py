@@ -82,12 +82,6 @@ customer_ended: Hook[Callable[..., None]] = Hook(
 price_floor: Port[Callable[[Any], list[str]]] = Port(
     "price_floor", "lines priced under cost (R6)", ("finance",)
 )
-#: R5 (agreements ask finance, issue 15): ``charged_unit_cost(offering, customer, period) ->
-#: Decimal | None``, what one unit will be charged to a customer charged at cost in ``period``
-#: (the period's unit cost, else the standard one, under the enterprise policy's margin), in
-#: the customer's billing currency; None when unknown. Shown to internal customers only (R7).
-charged_unit_cost: Port[Callable[..., Any]] = Port(
-    "charged_unit_cost", "the unit cost a customer charged at cost pays (R5)", ("finance",)
 )
 
 
@@ -139,11 +133,6 @@ service_credits: Port[ServiceCredits] = Port(
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
 )
-#: Reads never write (issue 15): ``measurement_changed(agreement=None)`` after a change of what
-#: attainment is measured from (a calendar, an agreement made active; levels' own tickets and
-#: outages too) queues one recomputation job when the transaction commits.
-measurement_changed: Port[Callable[..., None]] = Port(
-    "measurement_changed", "attainment recomputed when its inputs change", ("levels",)
 )
 
 
