@@ -82,7 +82,6 @@ customer_ended: Hook[Callable[..., None]] = Hook(
 price_floor: Port[Callable[[Any], list[str]]] = Port(
     "price_floor", "lines priced under cost (R6)", ("finance",)
 )
-)
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,6 @@ service_credits: Port[ServiceCredits] = Port(
 #: breaching_tickets_count=)``: an internal agreement's missed target becomes an improvement item.
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
-)
 )
 
 
