@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0006_customer_orders'),
+        ('agreements', '0005_versions_and_due_diligence'),
         ('levels', '0003_customer_self_service'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
