@@ -36,6 +36,16 @@ DEMO_USERS = [
     ("senior", Role.SENIOR_MANAGER.value, "senior management: justifies costly demands"),
     ("internal", Role.INTERNAL_CUSTOMER.value, "Marketing (internal customer)"),
     ("external", Role.EXTERNAL_CUSTOMER.value, "SkyBridge Airlines (external customer)"),
+    (
+        "internal-requester",
+        Role.INTERNAL_CUSTOMER.value,
+        "Marketing requester (small authority limit; Clara, user internal, approves)",
+    ),
+    (
+        "external-requester",
+        Role.EXTERNAL_CUSTOMER.value,
+        "SkyBridge requester (small authority limit; Marc, user external, approves)",
+    ),
 ]
 START = dt.date(2026, 1, 1)
 EU = ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "NL", "PT", "SE"]
@@ -253,7 +263,10 @@ CUSTOMER_DETAILS = {
 }
 # customer key → [(name, title, authority limit, approver and billing contact?)]
 CONTACTS = {
-    "marketing": [("Clara Dupont", "Head of Marketing", "200000", True)],
+    "marketing": [
+        ("Clara Dupont", "Head of Marketing", "200000", True),
+        ("Paul Girard", "Marketing Operations", "2000", False),
+    ],
     "finance": [("Jonas Weber", "CFO Office", "300000", True)],
     "hr": [("Amira Haddad", "HR Director", "100000", True)],
     "rnd": [
@@ -262,7 +275,7 @@ CONTACTS = {
     ],
     "airline": [
         ("Marc Lefèvre", "VP Digital", "600000", True),
-        ("Sophie Martin", "IT Procurement", "50000", False),
+        ("Sophie Martin", "IT Procurement", "5000", False),
     ],
     "retail": [("Katrin Vogel", "COO", "400000", True)],
     "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
@@ -500,4 +513,22 @@ def _users(customers: dict) -> dict[str, User]:
         first_name="Marc",
         last_name="Lefèvre",
     )
+    # issue 15: requesters with a small authority limit, whose orders above it go to the
+    # approvers above (Clara and Marc)
+    for key, username, name in (
+        ("marketing", "internal-requester", "Paul Girard"),
+        ("airline", "external-requester", "Sophie Martin"),
+    ):
+        contact = customers[key].contacts.get(name=name)
+        first, last = name.split(" ", 1)
+        parties.create_customer_user(
+            actor=None,
+            customer=customers[key],
+            username=username,
+            password=DEMO_PASSWORD,
+            contact=contact,
+            email=contact.email,
+            first_name=first,
+            last_name=last,
+        )
     return {user.username: user for user in User.objects.all()}

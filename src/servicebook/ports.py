@@ -82,6 +82,13 @@ customer_ended: Hook[Callable[..., None]] = Hook(
 price_floor: Port[Callable[[Any], list[str]]] = Port(
     "price_floor", "lines priced under cost (R6)", ("finance",)
 )
+#: R5 (agreements ask finance, issue 15): ``charged_unit_cost(offering, customer, period) ->
+#: Decimal | None``, what one unit will be charged to a customer charged at cost in ``period``
+#: (the period's unit cost, else the standard one, under the enterprise policy's margin), in
+#: the customer's billing currency; None when unknown. Shown to internal customers only (R7).
+charged_unit_cost: Port[Callable[..., Any]] = Port(
+    "charged_unit_cost", "the unit cost a customer charged at cost pays (R5)", ("finance",)
+)
 
 
 @dataclass(frozen=True)

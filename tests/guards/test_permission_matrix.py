@@ -163,6 +163,12 @@ EXPECT: dict[str, Expect] = {
     "calendar-*": E(),
     "serviceleveltarget-*": E(),
     "changeclause-*": E(),
+    # customer orders (issue 15): customer users order and their approvers decide
+    "agreements:orders": E(),
+    "agreements:order-create": E(read=CUSTOMERS, write=CUSTOMERS),
+    "agreements:order": E(model="agreements.Order"),
+    "agreements:order-decide": E(read=CUSTOMERS, write=CUSTOMERS, model="agreements.Order"),
+    "order-*": E(write=CUSTOMERS),
     # levels
     "levels:list": E(),
     "levels:agreement": E(model="agreements.Agreement"),

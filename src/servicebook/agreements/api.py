@@ -25,6 +25,7 @@ from servicebook.agreements.models import (
     Outcome,
     ServiceLevelTarget,
 )
+from servicebook.agreements.orders.api import ROUTES as ORDER_ROUTES
 from servicebook.agreements.selectors import activation_blockers
 from servicebook.catalog.models import Service
 from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
@@ -495,4 +496,5 @@ ROUTES = [
     ("calendars", CalendarViewSet, "calendar"),
     ("service-level-targets", ServiceLevelTargetViewSet, "serviceleveltarget"),
     ("change-clauses", ChangeClauseViewSet, "changeclause"),
+    *ORDER_ROUTES,  # customer orders (issue 15)
 ]

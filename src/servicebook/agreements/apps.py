@@ -6,11 +6,15 @@ class AgreementsConfig(AppConfig):
     label = "agreements"
     verbose_name = "Agreements and contracts"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = (("Agreements", "agreements:list", True),)
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Agreements", "agreements:list", True),
+        ("Orders", "agreements:orders", True),
+    )
 
     def ready(self) -> None:
         from servicebook import ports
         from servicebook.agreements import api, demo, jurisdiction, services, work
+        from servicebook.agreements.orders import workflows  # noqa: F401 (the order workflow)
 
         ports.pages.provide(("agreements/", "servicebook.agreements.urls"), by=self.label)
         from servicebook.agreements import search as search_part

@@ -16,6 +16,7 @@ from servicebook.agreements.models import (
     Outcome,
     ServiceLevelTarget,
 )
+from servicebook.agreements.orders import demo as orders_demo
 from servicebook.core.services import save_validated
 
 OFFICE = {str(day): [["08:00", "12:00"], ["13:00", "17:00"]] for day in range(5)}
@@ -105,6 +106,7 @@ def load(ctx) -> None:
                 text="Other changes are notified five working days ahead.",
             )
         )
+    orders_demo.load(ctx)  # issue 15: customer orders
 
 
 def _calendar(name, tz, windows, country, subdivision=""):

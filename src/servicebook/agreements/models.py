@@ -731,3 +731,7 @@ class ChangeClause(models.Model):
             raise ValidationError(
                 {"agreement": "change clauses belong to contracts; internal customers co-authorize"}
             )
+
+
+# Customer orders (issue 15) live in their own module; imported here so Django registers them.
+from servicebook.agreements.orders.models import Order, OrderEvent  # noqa: E402, F401

@@ -102,3 +102,11 @@ def activation_blockers(agreement: Agreement, *, signature_required: bool = True
                 "(R20)"
             )
     return blockers
+
+
+def orders_awaiting_approval(user):
+    """Orders ``user`` may approve now, oldest first (the inbox; see
+    :func:`servicebook.agreements.orders.selectors.orders_awaiting_approval`)."""
+    from servicebook.agreements.orders.selectors import orders_awaiting_approval as awaiting
+
+    return awaiting(user)

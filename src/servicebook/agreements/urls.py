@@ -1,6 +1,7 @@
 from django.urls import path
 
 from servicebook.agreements import views
+from servicebook.agreements.orders import views as orders
 
 app_name = "agreements"
 
@@ -15,4 +16,9 @@ urlpatterns = [
     path("<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
     path("<int:pk>/consideration/", views.ConsiderationView.as_view(), name="consideration"),
     path("<int:pk>/amend/", views.AmendView.as_view(), name="amend"),
+    # customer orders (issue 15)
+    path("orders/", orders.OrderListView.as_view(), name="orders"),
+    path("orders/new/", orders.OrderCreateView.as_view(), name="order-create"),
+    path("orders/<int:pk>/", orders.OrderDetailView.as_view(), name="order"),
+    path("orders/<int:pk>/decide/", orders.OrderDecideView.as_view(), name="order-decide"),
 ]

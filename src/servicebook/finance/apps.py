@@ -19,6 +19,7 @@ class FinanceConfig(AppConfig):
         from servicebook.finance.billing import customer_documents, work
         from servicebook.finance.billing.consumption import consumption_at_cost
         from servicebook.finance.billing.verify import CHECKS
+        from servicebook.finance.costing.charged import charged_unit_cost
         from servicebook.finance.costing.selectors import check_price_floor
         from servicebook.finance.ledger.verify import add_check
 
@@ -43,5 +44,6 @@ class FinanceConfig(AppConfig):
         ports.billing_documents.provide(documents, by=self.label)
         ports.consumption_at_cost.provide(consumption_at_cost, by=self.label)
         ports.price_floor.provide(check_price_floor, by=self.label)
+        ports.charged_unit_cost.provide(charged_unit_cost, by=self.label)
         for name, check in CHECKS.items():  # ledger verify checks the documents posted to it
             add_check(name, check)

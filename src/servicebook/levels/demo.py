@@ -23,6 +23,7 @@ from django.utils import timezone
 from servicebook.core.periods import period_bounds
 from servicebook.levels import services
 from servicebook.levels.clock import due_at, from_epoch, to_epoch
+from servicebook.levels.selfservice import demo as selfservice_demo
 
 SOURCE = "northwind-helpdesk"
 YEAR = 2026
@@ -86,6 +87,7 @@ def load(ctx) -> None:
     for index, (key, agreement) in enumerate(sorted(ctx.agreements.items())):
         rows.extend(_tickets(key, index, agreement, last))
     services.import_tickets(actor=None, rows=rows, fmt="csv", source=SOURCE, filename="demo")
+    selfservice_demo.load(ctx)  # issue 15: tickets raised in the portal
 
 
 def _tickets(key: str, index: int, agreement, last: int) -> list[dict]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from servicebook.agreements.orders import services as orders
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
@@ -134,9 +135,12 @@ def _close_locked(*, actor, period: str, started: float) -> dict:
     # R19: the closed month's consumption at cost is now known; a month over the funding
     # commitment is a breach, detected here by the system (recorded once per month)
     breaches = parties.detect_funding_breaches(actor=None, on=period_dates(period)[0])
+    # issue 15: orders approved by the customers' approvers take effect from the next period
+    applied = orders.apply_due_orders(actor=actor, on=period_dates(period)[1] + dt.timedelta(1))
     return {
         **summary,
         "commitment_breaches": len(breaches),
+        "orders_applied": len(applied),
         "changed": True,
         "dry_run": False,
         "message": f"closed {period}",
