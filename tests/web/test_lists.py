@@ -7,6 +7,9 @@ import io
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from servicebook.parties.models import Customer
@@ -52,3 +55,98 @@ def test_xlsx_export_opens(users, web_for):
 def test_customer_users_are_sent_to_their_own_customer(users, web_for, role):
     response = web_for(users[role]).get(reverse("parties:list"), {"_export": "csv"})
     assert response.status_code == 302
+
+
+# --- every list: cost and margin never reach an external user; query counts stay flat ----------
+
+#: (url name, args) of every list page on the list component, and a query matching one row.
+LISTS = {
+    "agreements:list": "reference",
+    "changes:list": "reference",
+    "demand:list": "reference",
+    "finance:invoices": "number",
+    "finance:statements": "number",
+}
+
+
+def _list_urls():
+    from servicebook.agreements.models import Agreement
+
+    urls = {name: reverse(name) for name in LISTS}
+    urls["parties:list"] = reverse("parties:list")
+    busiest = Agreement.objects.annotate(n=Count("tickets")).order_by("-n").first()
+    urls["levels:tickets"] = reverse("levels:tickets", args=[busiest.pk])
+    return urls
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_external_exports_show_no_cost_or_margin(users, web_for, export_format):
+    from servicebook.agreements.models import Agreement
+    from servicebook.finance.billing.models import Invoice
+
+    user = users["external"]
+    client = web_for(user)
+    secrets = {
+        str(value)
+        for value in [
+            *Invoice.objects.filter(customer=user.customer).values_list("cost", flat=True),
+            *(a.monthly_cost() for a in Agreement.objects.filter(customer=user.customer)),
+        ]
+        if value
+    }
+    for name, url in _list_urls().items():
+        response = client.get(url, {"_export": export_format})
+        if name == "parties:list":
+            assert response.status_code == 302
+            continue
+        assert response.status_code in (200, 404), name
+        if response.status_code == 404:  # another customer's agreement's tickets
+            continue
+        if export_format == "csv":
+            rows = [line.split(",") for line in response.content.decode("utf-8-sig").splitlines()]
+        else:
+            book = openpyxl.load_workbook(io.BytesIO(response.content))
+            rows = [[str(c) for c in row] for row in book.active.iter_rows(values_only=True)]
+        header = " ".join(rows[0]).lower()
+        assert "cost" not in header and "margin" not in header, (name, header)
+        for row in rows[1:]:
+            assert not secrets & set(row), (name, row)
+
+
+def test_staff_exports_show_cost_and_finance_sees_it_too(users, web_for):
+    for role in ("manager", "finance"):
+        body = web_for(users[role]).get(reverse("finance:invoices"), {"_export": "csv"})
+        assert "Provider cost" in body.content.decode("utf-8-sig").splitlines()[0]
+    body = web_for(users["external"]).get(reverse("agreements:list"), {"_export": "csv"})
+    header = body.content.decode("utf-8-sig").splitlines()[0]
+    assert "Cash part" in header and "In kind" in header and "Monthly cost" not in header
+
+
+def _count(client, url, params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, url
+    return len(queries), response
+
+
+@pytest.mark.parametrize("export", [None, "csv"])
+def test_list_query_counts_do_not_grow_with_rows(users, web_for, export):
+    client = web_for(users["admin"])
+    for name, url in _list_urls().items():
+        extra = {"_export": export} if export else {}
+        many, response = _count(client, url, extra)
+        table = response.context["table"] if not export else None
+        rows = table.paginator.count if table is not None else None
+        model_rows = _first_value(client, url)
+        few, _ = _count(client, url, {"q": model_rows, **extra})
+        assert many == few, (name, export, rows, many, few)
+
+
+def _first_value(client, url):
+    """The text of the first row's first cell: a search matching one or a few rows."""
+    table = client.get(url).context["table"]
+    record = table.paginated_rows[0].record
+    for field in ("reference", "number", "name"):
+        if hasattr(record, field):
+            return getattr(record, field)
+    raise AssertionError(url)
