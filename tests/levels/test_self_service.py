@@ -140,6 +140,7 @@ def test_bad_input_names_the_field_and_writes_nothing(users, client_for, overrid
 
 
 def test_the_service_refuses_an_impact_outside_the_matrix(users):
+    before = fingerprint("levels")
     with pytest.raises(DomainError) as refused:
         portal.raise_ticket(
             actor=users["internal"],
@@ -150,15 +151,16 @@ def test_the_service_refuses_an_impact_outside_the_matrix(users):
             urgency=1,
         )
     assert refused.value.field == "impact" and "1, 2, 3" in refused.value.message
-    assert not Ticket.objects.filter(channel="portal").exists()
+    assert fingerprint("levels") == before
 
 
 def test_staff_without_a_handler_role_may_not_raise(users, client_for):
+    before = fingerprint("levels")
     for role in ("finance", "change", "senior"):
         response = _raise(client_for(users[role]), "SLA-MKT-2026")
         assert response.status_code == 403, role
         assert "needs one of these roles" in response.json()["detail"]
-    assert not Ticket.objects.filter(channel="portal").exists()
+    assert fingerprint("levels") == before
 
 
 def test_an_imported_ticket_is_read_only_here(users):
@@ -170,14 +172,24 @@ def test_an_imported_ticket_is_read_only_here(users):
     assert refused.value.code == "imported_ticket"
 
 
+def test_the_demo_has_a_ticket_waiting_for_the_external_customer(users):
+    waiting = list(tickets_waiting_for(users["external-requester"]))
+    assert [t.state for t in waiting] == ["Awaiting User Info"]
+    assert waiting == list(tickets_waiting_for(users["external"]))  # same customer
+    assert not [t for t in tickets_waiting_for(users["internal"]) if t in waiting]
+    assert {t.state for t in tickets_waiting_for(users["manager"])} <= {"New", "In Progress"}
+    assert not tickets_waiting_for(users["finance"]).exists()
+
+
 def test_the_pages_raise_and_close(users, web_for):
     web = web_for(users["internal"])
     assert web.get(reverse("levels:my-tickets")).status_code == 200
     page = web.get(reverse("levels:raise-ticket"))
     assert page.status_code == 200 and b"CT-SKY-2026" not in page.content
+    before = fingerprint("levels")
     bad = web.post(reverse("levels:raise-ticket"), {"kind": "incident"})
     assert bad.status_code == 200 and b"This field is required" in bad.content
-    assert not Ticket.objects.filter(channel="portal").exists()
+    assert fingerprint("levels") == before
     posted = web.post(
         reverse("levels:raise-ticket"),
         {
@@ -190,7 +202,7 @@ def test_the_pages_raise_and_close(users, web_for):
         },
     )
     assert posted.status_code == 302
-    ticket = Ticket.objects.get(channel="portal")
+    ticket = Ticket.objects.get(channel="portal", short_description="Two more laptops")
     detail = web.get(posted["Location"])
     assert b"For the new interns." in detail.content and b"Close the ticket" in detail.content
     web.post(reverse("levels:ticket-comment", args=[ticket.pk]), {"text": "Thanks"})
