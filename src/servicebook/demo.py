@@ -110,6 +110,17 @@ def _load() -> None:
     for load in ports.demo_steps:  # each domain app's part, in layer order (AppConfig.ready())
         load(ctx)
     _suspend_for_non_payment(customers)
+    _attainment_up_to_date()
+
+
+def _attainment_up_to_date() -> None:
+    """The demo measures attainment inline (issue 15: reads never write, a job recomputes after a
+    change): every active agreement is up to date when the demo is loaded, so no job waits."""
+    from servicebook.agreements.models import Agreement
+    from servicebook.levels.services import refresh_if_stale
+
+    for agreement in Agreement.objects.filter(status="active").order_by("pk"):
+        refresh_if_stale(agreement=agreement)
 
 
 # key: (code, name, description, offered to, data locations)

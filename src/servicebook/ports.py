@@ -139,6 +139,12 @@ service_credits: Port[ServiceCredits] = Port(
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
 )
+#: Reads never write (issue 15): ``measurement_changed(agreement=None)`` after a change of what
+#: attainment is measured from (a calendar, an agreement made active; levels' own tickets and
+#: outages too) queues one recomputation job when the transaction commits.
+measurement_changed: Port[Callable[..., None]] = Port(
+    "measurement_changed", "attainment recomputed when its inputs change", ("levels",)
+)
 
 
 # --- daily work ---------------------------------------------------------------------------------

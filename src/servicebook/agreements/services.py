@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from servicebook import ports
 from servicebook.agreements.models import (
     Agreement,
     AgreementEvent,
@@ -177,6 +178,8 @@ def _set_status(
             to_status=AgreementStatus.EXPIRED,
             note=f"superseded by version {agreement.version}",
         )
+    if to_status == AgreementStatus.ACTIVE:
+        ports.measurement_changed(agreement=agreement)  # its first attainment
     return agreement
 
 
@@ -207,6 +210,7 @@ def update_calendar(*, actor: User | None, calendar: Calendar, **changes) -> Cal
     require_role(actor, *AGREEMENT_EDITORS, action="Changing a calendar")
     if apply_changes(calendar, changes):
         save_validated(calendar)
+        ports.measurement_changed()  # levels recomputes what is measured in it
     return calendar
 
 

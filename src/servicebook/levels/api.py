@@ -363,18 +363,9 @@ class RecomputeResultSerializer(serializers.Serializer):
     breaches = serializers.IntegerField(help_text="Of them, targets missed.")
 
 
-def _refresh(request) -> None:
-    """Bring the cached attainment of the agreements asked for up to date."""
-    agreement_id = request.query_params.get("agreement")
-    agreements = Agreement.objects.visible_to(request.user).filter(status="active")
-    if agreement_id:
-        agreements = agreements.filter(pk=agreement_id) if agreement_id.isdigit() else []
-    for agreement in agreements:
-        services.refresh_if_stale(agreement=agreement)
-
-
 class AttainmentViewSet(PermissionFirstMixin, ScopedReadOnlyViewSet):
-    """Attainment per agreement, target and month (recomputed when its input changed)."""
+    """Attainment per agreement, target and month, as the last recomputation stored it (a
+    recomputation job follows every change of its inputs; reads never write)."""
 
     write_roles = {"recompute": (services.RECOMPUTERS, "Recomputing service levels")}
 
@@ -385,10 +376,6 @@ class AttainmentViewSet(PermissionFirstMixin, ScopedReadOnlyViewSet):
 
     def get_serializer_class(self):
         return AttainmentDetailSerializer if self.action == "retrieve" else AttainmentSerializer
-
-    def list(self, request, *args, **kwargs):
-        _refresh(request)
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=RecomputeSerializer, responses=RecomputeResultSerializer)
     @action(detail=False, methods=["post"])
@@ -419,10 +406,6 @@ class BreachViewSet(ScopedReadOnlyViewSet):
     serializer_class = BreachSerializer
     filterset_fields = ["agreement", "target", "period", "metric"]
     ordering_fields = ["period"]
-
-    def list(self, request, *args, **kwargs):
-        _refresh(request)
-        return super().list(request, *args, **kwargs)
 
 
 class CreditSerializer(serializers.ModelSerializer):

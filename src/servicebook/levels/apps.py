@@ -33,3 +33,4 @@ class LevelsConfig(AppConfig):
         )
         ports.cli_commands.provide(commands, by=self.label)
         ports.job_kinds.provide(jobs.KINDS, by=self.label)
+        ports.measurement_changed.provide(jobs.recompute_later, by=self.label)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from django.db import transaction
+
 from servicebook.core import jobs
 from servicebook.core.errors import DomainError
 from servicebook.core.jobkinds import JobKind
@@ -97,6 +99,36 @@ def run_recompute(job, progress) -> dict:
             recomputed.append(agreement.reference)
     progress(len(agreements), len(agreements), "done")
     return {"agreements_checked": len(agreements), "agreements_recomputed": recomputed}
+
+
+def stale(agreement) -> bool:
+    """Whether the agreement's stored attainment was measured from other inputs than today's."""
+    from servicebook.levels.models import LevelsState
+    from servicebook.levels.selectors import fingerprint, now_epoch
+
+    state = LevelsState.objects.filter(agreement=agreement).first()
+    return state is None or state.fingerprint != fingerprint(agreement, now_epoch())
+
+
+def recompute_later(*, agreement=None) -> None:
+    """``ports.measurement_changed``: once the change commits, queue one recomputation job (none
+    if one is queued already, or if nothing it would recompute is out of date)."""
+
+    def queue() -> None:
+        from servicebook.agreements.models import Agreement
+
+        candidates = Agreement.objects.filter(status="active")  # as stored, not as passed
+        if agreement is not None:
+            candidates = candidates.filter(pk=agreement.pk)
+        if any(stale(a) for a in candidates):
+            jobs.start_once(kind=RECOMPUTE, params={})
+
+    transaction.on_commit(queue)
+
+
+def recompute_queued() -> bool:
+    """Whether a recomputation is queued or running (pages say a newer one is on its way)."""
+    return jobs.queued_or_running(RECOMPUTE)
 
 
 KINDS = (

@@ -249,6 +249,7 @@ def record_outage(
         reference=reference or f"OUT-{service.code}-{start:%Y%m%d%H%M}",
     )
     save_validated(outage)
+    ports.measurement_changed()  # availability is recomputed by a job
     return outage
 
 
@@ -260,6 +261,7 @@ def end_outage(*, actor, outage: Outage, end: datetime) -> Outage:
         raise DomainError("this outage has already ended", field="end")
     outage.end = end
     save_validated(outage)
+    ports.measurement_changed()
     return outage
 
 
@@ -331,6 +333,8 @@ def import_outages(
         updated=updated,
         rows_rejected=len(rejects),
     )
+    if touched:
+        ports.measurement_changed()
     return {
         "rows_read": len(rows),
         "outages_created": created,

@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from zoneinfo import ZoneInfo
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from servicebook.agreements.models import Agreement, Metric
 from servicebook.core.charts import chart_json
-from servicebook.core.errors import DomainError
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.improvement.models import Improvement, ImprovementSource
+from servicebook.levels import jobs as level_jobs
 from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
 from servicebook.levels.filters import TicketFilter
@@ -27,6 +24,7 @@ from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, 
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
 from servicebook.levels.tables import TicketTable
 from servicebook.policy import BreachConsequence
+from servicebook.web.jobs import start_job
 from servicebook.web.lists import ListPage
 
 
@@ -52,9 +50,8 @@ class ServiceLevelListView(LoginRequiredMixin, TemplateView):
     template_name = "levels/list.html"
 
     def get_context_data(self, **kwargs):
+        # reads never write (issue 15): attainment is what the last recomputation job stored
         agreements = list(_visible_agreements(self.request.user).order_by("reference"))
-        for agreement in agreements:
-            services.refresh_if_stale(agreement=agreement)
         ids = [a.pk for a in agreements]
         rows = Attainment.objects.filter(agreement__in=ids).values_list(
             "agreement_id", "period", "met"
@@ -107,8 +104,7 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
         return Agreement.objects.visible_to(self.request.user).select_related("customer")
 
     def get_context_data(self, **kwargs):
-        agreement = self.object
-        services.refresh_if_stale(agreement=agreement)
+        agreement = self.object  # what the last recomputation stored: a GET never writes
         policy = agreement.policy
         rows = list(attainment_of(agreement))
         periods = sorted({row.period for row in rows})
@@ -181,6 +177,8 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
             else [],
             tickets_count=agreement.tickets.count(),
             computed=state,
+            recompute_queued=level_jobs.recompute_queued(),
+            stale=level_jobs.stale(agreement),
             can_recompute=_can_recompute(self.request.user),
             zone=_display_zone(agreement),
             **kwargs,
@@ -188,18 +186,16 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
 
 
 class RecomputeView(LoginRequiredMixin, View):
-    """Recompute an agreement's attainment now (provider staff)."""
+    """Recompute an agreement's attainment (provider staff): a background job."""
 
     def post(self, request, pk):
         agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=pk)
-        try:
-            services.recompute_attainment(
-                actor=request.user, agreement=agreement, reason="recomputed from the page"
-            )
-        except DomainError as error:
-            raise PermissionDenied(error.message) from error
-        messages.success(request, "Service levels recomputed from the stored history.")
-        return HttpResponseRedirect(reverse("levels:agreement", args=[agreement.pk]))
+        return start_job(
+            request,
+            kind=level_jobs.RECOMPUTE,
+            params={"agreement": agreement.pk},
+            title=f"Attainment recomputation · {agreement.reference}",
+        )
 
 
 class TicketListView(ListPage):
