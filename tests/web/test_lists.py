@@ -61,6 +61,7 @@ def test_customer_users_are_sent_to_their_own_customer(users, web_for, role):
 
 #: (url name, args) of every list page on the list component, and a query matching one row.
 LISTS = {
+    "catalog:list": "name",
     "agreements:list": "reference",
     "changes:list": "reference",
     "demand:list": "reference",

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.catalog import services
+from servicebook.catalog.filters import SERVICE_ORDERING, ServiceFilter
 from servicebook.catalog.models import DesignSpecification, Offering, PriceTier, Service
 from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
 from servicebook.core.roles import Role
@@ -162,9 +163,9 @@ class ServiceViewSet(ServiceBackedViewSet):
     )
     serializer_class = ServiceSerializer
     write_serializer_class = ServiceWriteSerializer
-    filterset_fields = ["status", "offered_to"]
+    filterset_class = ServiceFilter
     search_fields = ["name", "code", "description"]
-    ordering_fields = ["name", "code"]
+    ordering_fields = SERVICE_ORDERING
 
     def create_object(self, data):
         return services.create_service(actor=self.request.user, provider=Provider.current(), **data)

@@ -9,15 +9,18 @@ from django.db.models import Avg, Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView
 
 from servicebook.catalog import services
+from servicebook.catalog.filters import ServiceFilter
 from servicebook.catalog.forms import OfferingForm, ServiceForm, SignOffForm, SpecificationForm
 from servicebook.catalog.models import DesignSpecification, Offering, Service
 from servicebook.catalog.selectors import go_live_blockers
+from servicebook.catalog.tables import ServiceTable
 from servicebook.core.errors import DomainError
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.parties.models import Customer, Provider
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -49,9 +52,19 @@ class _CatalogMixin(LoginRequiredMixin):
         )
 
 
-class ServiceListView(_CatalogMixin, ListView):
-    template_name = "catalog/service_list.html"
+class ServiceListView(_CatalogMixin, ListPage):
+    title = "Service catalog"
+    export_name = "services"
     context_object_name = "services"
+    table_class = ServiceTable
+    filterset_class = ServiceFilter
+    template_name = "catalog/service_list.html"
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if not is_provider_staff(self.request.user):
+            kwargs["exclude"] = (*kwargs["exclude"], "status", "offered_to")
+        return kwargs
 
 
 class ServiceDetailView(_CatalogMixin, DetailView):
