@@ -1,0 +1,67 @@
+"""Issue 15 in a real browser: SkyBridge's requester raises an incident and orders consultant
+hours above her authority limit; Marc, its approver, finds the order and approves it; the
+close of the month puts the line on the contract from the next one."""
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+
+from servicebook.agreements.models import Agreement
+from servicebook.agreements.orders.models import Order
+from servicebook.catalog.models import Offering
+
+
+def test_external_raises_a_ticket_and_orders_above_its_limit(page, login, shot):
+    login("external-requester")
+    page.goto("/service-levels/my-tickets/")
+    page.get_by_test_id("raise-ticket").click()
+    contract = Agreement.objects.get(reference="CT-SKY-2026", status="active")
+    page.select_option("#id_agreement", str(contract.pk))
+    page.select_option("#id_kind", "incident")
+    page.fill("#id_short_description", "Check-in kiosks cannot print boarding passes")
+    page.fill("#id_description", "All kiosks at CDG terminal 2 since 06:00.")
+    page.select_option("#id_impact", "1")
+    page.select_option("#id_urgency", "1")
+    page.get_by_role("button", name="Raise").click()
+    expect(page.get_by_test_id("ticket-state")).to_have_text("New")
+    expect(page.get_by_test_id("ticket-comments")).to_contain_text("CDG terminal 2")
+    shot("ticket-raised")
+
+    page.goto("/agreements/orders/new/")
+    expect(page.get_by_test_id("order-catalog")).to_contain_text("Price per unit")
+    body = page.locator("main").inner_text()
+    assert not re.search(r"\bcost\b|\bmargin\b|Secure node", body, re.IGNORECASE), body
+    page.select_option("#id_agreement", str(contract.pk))
+    consulting = Offering.objects.get(code="consulting-hour")
+    page.select_option("#id_offering", str(consulting.pk))
+    page.fill("#id_quantity", "0")
+    page.get_by_role("button", name="Order").click()
+    expect(page.locator(".invalid-feedback")).to_contain_text("more than 0")
+    page.fill("#id_quantity", "8")
+    page.get_by_role("button", name="Order").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Awaiting approval")
+    expect(page.get_by_test_id("order-monthly")).to_contain_text("EUR 920.00")
+    shot("order-awaiting-approval")
+
+    login("external")
+    page.goto("/agreements/orders/")
+    expect(page.get_by_test_id("orders-to-approve")).to_contain_text("Sophie Martin")
+    order = Order.objects.filter(requester__name="Sophie Martin", quantity=8).get()
+    page.goto(f"/agreements/orders/{order.pk}/")
+    page.get_by_test_id("order-decide").click()
+    page.select_option("#id_decision", "approve")
+    page.fill("#id_reason", "Within the loyalty app budget")
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Approved")
+    shot("order-approved")
+
+    from servicebook.agreements.orders.services import apply_due_orders
+
+    order.refresh_from_db()
+    applied = apply_due_orders(actor=None, on=order.effective_from)
+    assert order in applied
+    new = Agreement.objects.get(reference="CT-SKY-2026", status="active")
+    assert new.start_date == order.effective_from and new.start_date.day == 1
+    assert new.start_date > dt.date.today()
+    assert new.lines.get(offering=consulting).quantity == 160 + 8
