@@ -67,6 +67,7 @@ LISTS = {
     "demand:list": "reference",
     "finance:invoices": "number",
     "finance:statements": "number",
+    "improvement:list": "title",
 }
 
 
@@ -147,7 +148,7 @@ def _first_value(client, url):
     """The text of the first row's first cell: a search matching one or a few rows."""
     table = client.get(url).context["table"]
     record = table.paginated_rows[0].record
-    for field in ("reference", "number", "name"):
+    for field in ("reference", "number", "name", "title"):
         if hasattr(record, field):
             return getattr(record, field)
     raise AssertionError(url)

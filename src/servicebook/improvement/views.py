@@ -11,27 +11,28 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import FormView, TemplateView
 
 from servicebook.core.errors import DomainError
-from servicebook.core.params import object_id
 from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import forms, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
+from servicebook.improvement.filters import STAFF_FILTERS, ImprovementFilter
 from servicebook.improvement.models import (
-    DRIVER_CHOICES,
     Improvement,
     ImprovementEvent,
     ImprovementSource,
-    ImprovementStatus,
     ServiceReview,
 )
+from servicebook.improvement.tables import STAFF_COLUMNS, ImprovementTable
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin, add_service_errors
 
 EDITORS = services.EDITORS
@@ -51,39 +52,42 @@ def _period(request, name: str = "period", default: str | None = None) -> str:
 # --- the register -------------------------------------------------------------------------------
 
 
-class ImprovementListView(LoginRequiredMixin, ListView):
+class ImprovementListView(ListPage):
+    title = "Improvement register"
+    export_name = "improvements"
+    table_class = ImprovementTable
+    filterset_class = ImprovementFilter
     template_name = "improvement/list.html"
-    context_object_name = "items"
-    paginate_by = 50
 
     def get_queryset(self):
-        queryset = selectors.improvements_for(self.request.user).order_by("-created_at", "pk")
-        params = self.request.GET
-        if params.get("status"):
-            queryset = queryset.filter(status=params["status"])
-        if params.get("driver"):
-            queryset = queryset.filter(driver=params["driver"])
-        if params.get("kind") in POLICIES:
-            queryset = queryset.filter(customer__kind=params["kind"])
-        if (customer := object_id(params.get("customer"))) is not None:
-            queryset = queryset.filter(customer_id=customer)
-        return queryset
+        return (
+            Improvement.objects.visible_to(self.request.user)
+            .select_related("customer")
+            .annotate(
+                actions_total=Count("actions", distinct=True),
+                actions_done=Count("actions", filter=Q(actions__done=True), distinct=True),
+            )
+        )
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        if not is_provider_staff(self.request.user):
+            for name in STAFF_FILTERS:
+                filterset.form.fields.pop(name, None)
+        return filterset
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if not is_provider_staff(self.request.user):
+            kwargs["exclude"] = (*kwargs["exclude"], *STAFF_COLUMNS)
+        return kwargs
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        seen = selectors.viewer(self.request.user)
-        context["rows"] = [
-            {"item": item, "level": seen.level(item), "progress": selectors.progress(item)}
-            for item in context["items"]
-        ]
-        context.update(
-            statuses=ImprovementStatus.choices,
-            drivers=DRIVER_CHOICES,
-            kinds=KIND_CHOICES,
+        return super().get_context_data(
             can_edit=_can_edit(self.request.user),
-            viewer=seen,
+            viewer=selectors.viewer(self.request.user),
+            **kwargs,
         )
-        return context
 
 
 class ImprovementDetailView(LoginRequiredMixin, TemplateView):

@@ -30,6 +30,7 @@ from servicebook.improvement.api.reviews import (
     pack_data,
     plain,
 )
+from servicebook.improvement.filters import IMPROVEMENT_ORDERING, ImprovementFilter
 from servicebook.improvement.models import DRIVER_LABELS, Action, Improvement, ImprovementEvent
 from servicebook.parties.models import Contact, Customer, Objective
 from servicebook.web.serializers import CostAwareSerializer
@@ -327,9 +328,9 @@ class ImprovementViewSet(StepActionMixin, ServiceBackedViewSet):
     queryset = Improvement.objects.all()
     serializer_class = ImprovementSerializer
     write_serializer_class = ImprovementWriteSerializer
-    filterset_fields = ["status", "driver", "source", "customer"]
+    filterset_class = ImprovementFilter
     search_fields = ["title"]
-    ordering_fields = ["created_at", "expected_by", "status"]
+    ordering_fields = IMPROVEMENT_ORDERING
     step_object = "improvement"
     step_answer_class = ImprovementSerializer
     # Checked before the body is read (403 whatever the body). ``approve`` is absent on purpose:

@@ -1,0 +1,37 @@
+"""Filters of the improvement register, shared by the page and the API (``filterset_class``)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+
+from servicebook.improvement.models import Improvement
+from servicebook.parties.models import Customer
+from servicebook.policy import KIND_CHOICES
+from servicebook.web.lists import visible_choices
+
+#: The columns the list sorts by, page and API alike (``?ordering=-created_at``).
+IMPROVEMENT_ORDERING = ["title", "customer__name", "driver", "status", "created_at", "expected_by"]
+#: Filters only provider staff are offered on the page (customer users see their own items).
+STAFF_FILTERS = ("driver", "source", "kind")
+
+
+class ImprovementFilter(filters.FilterSet):
+    """Status, driver, source, kind of customer, customer, and a text search on the title and
+    description."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    kind = filters.ChoiceFilter(
+        field_name="customer__kind", choices=KIND_CHOICES, label="Customers"
+    )
+    customer = filters.ModelChoiceFilter(queryset=visible_choices(Customer))
+
+    class Meta:
+        model = Improvement
+        fields = ["q", "status", "driver", "source", "kind", "customer"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
