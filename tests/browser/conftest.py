@@ -54,6 +54,9 @@ def demo(transactional_db, django_db_setup, settings, tmp_path):
     fresh files (usage store, rejects, exports): see tests/demo_db.py."""
     settings.VAR_DIR = tmp_path
     settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
+    # background jobs (imports, closes) run inline, in the request that starts them
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SERVICEBOOK_JOBS_DIR = tmp_path / "jobs"
     django_db_setup.restore(tmp_path)
 
 

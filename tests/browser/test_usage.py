@@ -23,6 +23,8 @@ def test_finance_imports_a_focus_bill_and_internal_sees_cloud_cost(
     page.select_option("#id_shared_mode", "spread")
     page.fill("#id_exchange_rate", "0.92")
     page.click("[data-testid=usage-import-form] button")
+    expect(page.get_by_test_id("job-state")).to_have_text("Succeeded")  # a background job
+    page.click("[data-testid=job-result-link]")
     expect(page.get_by_test_id("rows-imported")).to_have_text("100")
     expect(page.get_by_test_id("billed-total")).to_contain_text("USD 1.0598035934")
     expect(page.get_by_test_id("file-total")).to_have_text("1.0598035934")

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.urls import reverse
+
 from servicebook.core import jobs
 from servicebook.core.errors import DomainError
 from servicebook.core.jobkinds import JobKind
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.finance.billing import services as billing
 from servicebook.finance.costing import services as costing
+from servicebook.finance.job_names import CLOSE_PERIOD, IMPORT_COSTS, IMPORT_USAGE
 from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.usage import services as usage
-
-IMPORT_USAGE = "finance.import_usage"
-IMPORT_COSTS = "finance.import_costs"
-CLOSE_PERIOD = "finance.close_period"
 
 
 def _may(*roles):
@@ -46,7 +45,8 @@ def run_usage_import(job, progress) -> dict:
         **params,
     )
     progress(100, 100, "done")
-    return {**result, "usage_import": record.pk}
+    link = reverse("finance:usage-import", args=[record.pk])
+    return {**result, "link": link, "link_label": "Open the import and its allocation report"}
 
 
 def run_cost_import(job, progress) -> dict:
@@ -65,6 +65,8 @@ def run_cost_import(job, progress) -> dict:
         "rows_imported": result["imported"],
         "rows_rejected": result["rejected"],
         "rejects_file": jobs.write_rejects(job, [], rejects) if rejects else "",
+        "link": reverse("finance:costs"),
+        "link_label": "Open the costs page",
     }
 
 
@@ -75,7 +77,7 @@ def run_close(job, progress) -> dict:
         actor=job.user, period=period, dry_run=bool(job.params.get("dry_run"))
     )
     progress(100, 100, "done")
-    return result
+    return {**result, "link": reverse("finance:documents"), "link_label": "Open the documents"}
 
 
 KINDS = (

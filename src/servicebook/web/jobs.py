@@ -27,6 +27,10 @@ COUNTS = (
 )
 
 
+#: A summary's link to the result's own page (``link``: a path on this site) and its words.
+LINK = ("link", "link_label")
+
+
 def _visible(user):
     return Job.objects.visible_to(user).select_related("user")
 
@@ -36,11 +40,13 @@ def job_context(job: Job) -> dict:
     figures = jobs.read_progress(job)
     finished = job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
     counts = [(label, job.summary[key]) for key, label in COUNTS if key in job.summary]
+    hidden = {*dict(COUNTS), *LINK}
     others = [
         (key.replace("_", " "), value)
         for key, value in job.summary.items()
-        if key not in dict(COUNTS) and not isinstance(value, dict | list)
+        if key not in hidden and not isinstance(value, dict | list)
     ]
+    link = job.summary.get("link")
     return {
         "job": job,
         "figures": figures,
@@ -49,6 +55,8 @@ def job_context(job: Job) -> dict:
         "counts": counts,
         "others": others,
         "lists": [(k.replace("_", " "), v) for k, v in job.summary.items() if isinstance(v, list)],
+        "link": link if isinstance(link, str) and link.startswith("/") else None,
+        "link_label": job.summary.get("link_label") or "Open the result",
         "has_rejects": bool(job.rejects_file) and (job.summary.get("rows_rejected") or 0) > 0,
     }
 

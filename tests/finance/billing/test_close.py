@@ -155,15 +155,23 @@ def test_only_finance_closes_through_the_api(users, client_for, role):
     assert not Statement.objects.filter(period=FREE).exists()
 
 
-def test_finance_closes_through_the_api_and_ui(users, client_for, web_for):
+def test_finance_closes_through_the_api_and_ui(
+    users, client_for, web_for, settings, django_capture_on_commit_callbacks, tmp_path
+):
+    from tests.inline_jobs import inline_jobs
+
     response = client_for(users["finance"]).post(
         reverse("period-close"), {"period": FREE}, format="json"
     )
     assert response.status_code == 200 and response.json()["changed"] is True
     again = client_for(users["finance"]).post(reverse("period-close"), {"period": FREE})
     assert again.json()["changed"] is False
-    page = web_for(users["finance"]).post(reverse("finance:close"), {"period": "2026-07"})
-    assert page.status_code == 200 and b"closed 2026-07" in page.content
+    web = web_for(users["finance"])
+    with inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
+        started = web.post(reverse("finance:close"), {"period": "2026-07"})
+    assert started.status_code == 302  # the close runs as a background job: its page
+    page = web.get(started["Location"])
+    assert b"Succeeded" in page.content and b"closed 2026-07" in page.content
     assert Period.objects.get(period="2026-07").is_closed
 
 

@@ -177,8 +177,13 @@ def test_compute_through_the_api(users, client_for):
     assert refused.status_code == 403
 
 
-def test_costs_page_records_and_imports_pools(users, web_for):
+def test_costs_page_records_and_imports_pools(
+    users, web_for, settings, django_capture_on_commit_callbacks, tmp_path
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from servicebook.core.models import Job
+    from tests.inline_jobs import inline_jobs
 
     web = web_for(users["finance"])
     response = web.post(
@@ -190,8 +195,17 @@ def test_costs_page_records_and_imports_pools(users, web_for):
     upload = SimpleUploadedFile(
         "pools.csv", f"period,category,name,amount\n{P},hardware,S,1\n{P},bogus,T,2\n".encode()
     )
-    page = web.post(reverse("finance:costs"), {"action": "import", "period": P, "file": upload})
-    assert page.status_code == 200 and b"row 2" in page.content
+    with inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
+        page = web.post(reverse("finance:costs"), {"action": "import", "period": P, "file": upload})
+    job = Job.objects.get()  # the import ran as a background job
+    assert page.status_code == 302 and page["Location"] == reverse("web:job", args=[job.pk])
+    assert (job.status, job.summary["rows_imported"], job.summary["rows_rejected"]) == (
+        "succeeded",
+        1,
+        1,
+    )
+    rejects = web.get(reverse("web:job-rejects", args=[job.pk]))
+    assert b"".join(rejects.streaming_content).splitlines()[1].startswith(b"2,")
     refused = web_for(users["manager"]).post(
         reverse("finance:costs"),
         {"action": "pool", "period": P, "category": "telecom", "name": "X", "amount": "1"},

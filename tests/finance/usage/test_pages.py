@@ -75,23 +75,31 @@ def test_usage_pages_are_staff_only(users, web_for, role):
         assert web.get(url).status_code == 403, url
 
 
-def test_import_and_mapping_from_the_pages(users, web_for, store, tmp_path):
+def test_import_and_mapping_from_the_pages(
+    users, web_for, store, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from servicebook.core.models import Job
+    from tests.inline_jobs import inline_jobs
+
     web = web_for(users["finance"])
     path = usage_csv(tmp_path / "web.csv", [GOOD])
-    with path.open("rb") as fh:
+    with path.open("rb") as fh, inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
         response = web.post(
             reverse("finance:usage"),
             {"file": fh, "format": "csv", "cost_basis": "EffectiveCost", "shared_mode": "separate"},
         )
     record = UsageImport.objects.get(filename="web.csv")
     assert response.status_code == 302 and record.imported_by == users["finance"]
+    page = web.get(response["Location"]).content.decode()  # the job's page links to the import
+    assert reverse("finance:usage-import", args=[record.pk]) in page
     bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
-    with bill.open("rb") as fh:
-        refused = web.post(
+    with bill.open("rb") as fh, inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
+        web.post(
             reverse("finance:usage"),
             {"file": fh, "format": "focus", "cost_basis": "BilledCost", "shared_mode": "spread"},
         )
-    assert refused.status_code == 200 and "exchange rate" in refused.content.decode()
+    refused = Job.objects.get(params__filename="bill.csv")
+    assert refused.status == "failed" and "exchange rate" in refused.error
     hr = Customer.objects.get(code="hr")
     web.post(
         reverse("finance:cloud-mappings"),

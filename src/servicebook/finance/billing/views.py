@@ -34,11 +34,13 @@ from servicebook.finance.billing.forms import (
 )
 from servicebook.finance.billing.models import Invoice, InvoiceStatus, Statement
 from servicebook.finance.billing.tables import InvoiceTable, StatementTable
+from servicebook.finance.job_names import CLOSE_PERIOD
 from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.periods import check_period
 from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.ledger.views import download, is_finance
 from servicebook.policy import policy_for
+from servicebook.web.jobs import start_job
 from servicebook.web.lists import PER_PAGE, ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
@@ -78,6 +80,14 @@ class CloseView(RoleRequiredMixin, FormView):
     template_name = "finance/close_form.html"
 
     def form_valid(self, form):
+        if not form.cleaned_data.get("dry_run"):  # the close itself runs as a background job
+            period = form.cleaned_data["period"]
+            return start_job(
+                self.request,
+                kind=CLOSE_PERIOD,
+                params={"period": period},
+                title=f"Period close · {period}",
+            )
         try:
             result = services.close_period(actor=self.request.user, **form.cleaned_data)
         except DomainPermissionDenied as error:

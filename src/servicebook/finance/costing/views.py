@@ -17,6 +17,8 @@ from servicebook.core.roles import has_role
 from servicebook.finance.costing import selectors, services
 from servicebook.finance.costing.forms import ComputeForm, CostImportForm, CostPoolForm
 from servicebook.finance.costing.models import AllocationRule, CostPool
+from servicebook.finance.job_names import IMPORT_COSTS
+from servicebook.web.jobs import start_job
 from servicebook.web.mixins import RoleRequiredMixin
 
 
@@ -66,12 +68,13 @@ class CostsView(RoleRequiredMixin, TemplateView):
                 form = CostImportForm(request.POST, request.FILES)
                 if not form.is_valid():
                     raise DomainError("choose a CSV file")
-                text = form.cleaned_data["file"].read().decode("utf-8-sig")
-                import_result = services.import_cost_pools(actor=request.user, text=text)
-                messages.info(
+                upload = form.cleaned_data["file"]
+                return start_job(
                     request,
-                    f"Read {import_result['read']}: imported {import_result['imported']}, "
-                    f"rejected {import_result['rejected']}.",
+                    kind=IMPORT_COSTS,
+                    params={"filename": upload.name},
+                    upload=upload,
+                    title=f"Cost pool import · {upload.name}",
                 )
             elif action == "compute":
                 result = services.compute_service_costs(actor=request.user, period=period)

@@ -18,12 +18,14 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import has_role
 from servicebook.core.services import require_role
+from servicebook.finance.job_names import IMPORT_USAGE
 from servicebook.finance.ledger.views import download
 from servicebook.finance.usage import selectors, services
 from servicebook.finance.usage.backends import usage_store
 from servicebook.finance.usage.focus import exact_text
 from servicebook.finance.usage.forms import CloudMappingForm, UsageImportForm
 from servicebook.finance.usage.models import CloudMapping, UsageImport
+from servicebook.web.jobs import start_job
 from servicebook.web.mixins import RoleRequiredMixin, add_service_errors
 
 
@@ -44,28 +46,21 @@ class UsageView(RoleRequiredMixin, TemplateView):
         )
 
     def post(self, request):
+        """Queue the import as a background job and show its page (decision 0015)."""
         form = UsageImportForm(request.POST, request.FILES)
-        result = None
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            upload = data.pop("file")
-            try:
-                record, result = services.import_uploaded(request.user, upload, **data)
-            except DomainPermissionDenied as error:
-                raise DjangoPermissionDenied(error.message) from error
-            except (ValidationError, DomainError) as error:
-                add_service_errors(form, error)
-            else:
-                if result["already_imported"]:
-                    messages.info(request, f"{record.filename} was imported before: no change.")
-                else:
-                    messages.success(
-                        request,
-                        f"Imported {result['rows_imported']} of {result['rows_read']} rows "
-                        f"({result['rows_rejected']} rejected).",
-                    )
-                return redirect("finance:usage-import", pk=record.pk)
-        return self.render_to_response(self.get_context_data(form=form, result=result))
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        upload = data.pop("file")
+        if "exchange_rate" in data:
+            data["exchange_rate"] = str(data["exchange_rate"])
+        return start_job(
+            request,
+            kind=IMPORT_USAGE,
+            params={**data, "filename": upload.name},
+            upload=upload,
+            title=f"Usage import · {upload.name}",
+        )
 
 
 class UsageImportDetailView(RoleRequiredMixin, DetailView):
