@@ -286,7 +286,7 @@ CONTACTS = {
     ],
     "airline": [
         ("Marc Lefèvre", "VP Digital", "600000", True),
-        ("Sophie Martin", "IT Procurement", "5000", False),
+        ("Sophie Martin", "IT Procurement", "50000", False),
     ],
     "retail": [("Katrin Vogel", "COO", "400000", True)],
     "pacific": [("Wei Ling Tan", "CTO", "150000", True)],

@@ -62,12 +62,12 @@ def test_the_demo_has_an_order_waiting_for_the_external_approver(users):
 
 def test_external_order_above_the_limit_waits_for_its_own_approver(users, client_for):
     requester = client_for(users["external-requester"])
-    response = _order(requester, "CT-SKY-2026", "consulting-hour", "4")
+    response = _order(requester, "CT-SKY-2026", "consulting-hour", "40")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "awaiting_approval" and body["basis"] == "price"
     assert D(body["unit_rate"]) == D("115")  # the contract's negotiated price, not the list
-    assert D(body["monthly_amount"]) == D("460.00")
+    assert D(body["monthly_amount"]) == D("4600.00")  # EUR 55,200 a year > 50,000
     assert not [key for key in _keys(body) if "cost" in key or "margin" in key]
     assert body["approvers"] == ["Marc Lefèvre"]
     order = Order.objects.get(pk=body["id"])
@@ -157,7 +157,7 @@ def test_rejection_writes_nothing_but_the_decision(users):
         actor=users["external-requester"],
         agreement=_active("CT-SKY-2026"),
         offering=Offering.objects.get(code="consulting-hour"),
-        quantity="20",
+        quantity="50",
     )
     before = fingerprint("agreements")
     with pytest.raises(DomainError) as refused:

@@ -38,16 +38,16 @@ def test_external_raises_a_ticket_and_orders_above_its_limit(page, login, shot):
     page.fill("#id_quantity", "0")
     page.get_by_role("button", name="Order").click()
     expect(page.locator(".invalid-feedback")).to_contain_text("more than 0")
-    page.fill("#id_quantity", "8")
+    page.fill("#id_quantity", "45")
     page.get_by_role("button", name="Order").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Awaiting approval")
-    expect(page.get_by_test_id("order-monthly")).to_contain_text("EUR 920.00")
+    expect(page.get_by_test_id("order-monthly")).to_contain_text("EUR 5,175.00")
     shot("order-awaiting-approval")
 
     login("external")
     page.goto("/agreements/orders/")
     expect(page.get_by_test_id("orders-to-approve")).to_contain_text("Sophie Martin")
-    order = Order.objects.filter(requester__name="Sophie Martin", quantity=8).get()
+    order = Order.objects.filter(requester__name="Sophie Martin", quantity=45).get()
     page.goto(f"/agreements/orders/{order.pk}/")
     page.get_by_test_id("order-decide").click()
     page.select_option("#id_decision", "approve")
@@ -64,4 +64,4 @@ def test_external_raises_a_ticket_and_orders_above_its_limit(page, login, shot):
     new = Agreement.objects.get(reference="CT-SKY-2026", status="active")
     assert new.start_date == order.effective_from and new.start_date.day == 1
     assert new.start_date > dt.date.today()
-    assert new.lines.get(offering=consulting).quantity == 160 + 8
+    assert new.lines.get(offering=consulting).quantity == 160 + 45

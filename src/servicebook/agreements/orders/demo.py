@@ -1,4 +1,4 @@
-"""Demo orders (issue 15): SkyBridge's buyer orders consultant hours above her small authority
+"""Demo orders (issue 15): SkyBridge's buyer orders consultant hours above her authority
 limit (waiting for Marc Lefèvre, its approver); Marketing's coordinator orders two Microsoft 365
 seats within his limit (approved at once, on the agreement from next period)."""
 
@@ -16,8 +16,8 @@ def load(ctx) -> None:
             actor=users["external-requester"],
             agreement=ctx.agreements["airline"],
             offering=offerings["consulting"],
-            quantity=D(10),
-            note="Ten more consultant hours a month for the loyalty app.",
+            quantity=D(40),
+            note="Forty more consultant hours a month for the loyalty app.",
         )
     if "internal-requester" in users:
         services.submit_order(
