@@ -13,6 +13,7 @@ from servicebook.core.api import PermissionFirstMixin
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.finance.ledger import access, services
+from servicebook.finance.ledger.filters import ENTRY_ORDERING, JournalEntryFilter
 from servicebook.finance.ledger.models import Account, JournalEntry, JournalLine
 from servicebook.finance.ledger.selectors import balances
 from servicebook.finance.ledger.verify import verify
@@ -146,7 +147,8 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
 
     queryset = JournalEntry.objects.prefetch_related("lines__account")
     serializer_class = JournalEntrySerializer
-    filterset_fields = ["period", "kind", "customer"]
+    filterset_class = JournalEntryFilter
+    ordering_fields = ENTRY_ORDERING
     write_roles = {"adjust": (services.FINANCE, "Posting an adjustment")}
 
     @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})

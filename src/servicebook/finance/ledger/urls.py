@@ -6,5 +6,6 @@ from servicebook.finance.ledger import views
 
 urlpatterns = [
     path("ledger/", views.LedgerView.as_view(), name="ledger"),
+    path("ledger/entries/", views.JournalEntryListView.as_view(), name="ledger-entries"),
     path("ledger/journal.csv", views.JournalCsvView.as_view(), name="journal-csv"),
 ]

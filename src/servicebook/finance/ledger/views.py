@@ -10,9 +10,12 @@ from django.views.generic import TemplateView
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.finance.ledger import access
 from servicebook.finance.ledger.export import journal_csv
+from servicebook.finance.ledger.filters import JournalEntryFilter
 from servicebook.finance.ledger.models import JournalEntry, JournalLine
 from servicebook.finance.ledger.selectors import balances
+from servicebook.finance.ledger.tables import JournalEntryTable
 from servicebook.finance.ledger.verify import verify
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin
 
 
@@ -53,6 +56,22 @@ class LedgerView(LedgerReaderRequiredMixin, TemplateView):
             entries=entries.prefetch_related("lines__account")[:50],
             verify=verify(),
             **kwargs,
+        )
+
+
+class JournalEntryListView(LedgerReaderRequiredMixin, ListPage):
+    """Every journal entry (finance and the provider admin): filters, sorting, CSV/XLSX."""
+
+    title = "Journal entries"
+    table_class = JournalEntryTable
+    filterset_class = JournalEntryFilter
+    template_name = "finance/entry_list.html"
+
+    def get_queryset(self):
+        return (
+            JournalEntry.objects.visible_to(self.request.user)
+            .select_related("customer")
+            .prefetch_related("lines__account")
         )
 
 
