@@ -210,6 +210,7 @@ EXPECT: dict[str, Expect] = {
     "finance:report-csv": E(read=STAFF, steps=MARGIN_REPORTS),
     "finance:ledger": E(read=FIN, write=FIN),
     "finance:journal-csv": E(read=FIN),
+    "finance:ledger-entries": E(read=FIN),
     "finance:usage": E(read=STAFF),
     "finance:usage-import": E(read=STAFF, model="finance.UsageImport"),
     "finance:usage-rejects": E(read=STAFF, model="finance.UsageImport"),
