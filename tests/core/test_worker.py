@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -40,6 +42,7 @@ def shell(code: str, env) -> str:
 START = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from servicebook.core import jobs
 from servicebook.core.models import User
 path = Path({path!r})
@@ -50,43 +53,83 @@ print(job.pk)
 """
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """A file SQLite database with the demo provider, and the environment that uses it."""
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not ON_POSTGRES, reason="needs DATABASE_URL=postgres://…"),
+            ],
+        ),
+    ],
+)
+def demo(request, tmp_path_factory):
+    """A database with the demo provider (a SQLite file, or a fresh PostgreSQL database dropped
+    afterwards), its folder and environment, and a function running one SQL query on it."""
     var = tmp_path_factory.mktemp("worker")
     env = {
         **os.environ,
         "DEBUG": "1",
         "SERVICEBOOK_VAR_DIR": str(var),
         "DATABASE_URL": "",
-        "TASKS_BACKEND": "",
         "SERVICEBOOK_JOB_STALE_SECONDS": "2",
     }
-    env.pop("TASKS_BACKEND")
-    loaded = run("demo", env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    return var, env
+    env.pop("TASKS_BACKEND", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    name = f"sb_worker_{secrets.token_hex(4)}"
+    if request.param == "postgres":
+        import psycopg
+
+        with psycopg.connect(_with_database(DATABASE_URL, "postgres"), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = _with_database(DATABASE_URL, name)
+
+        def query(sql: str):
+            with psycopg.connect(env["DATABASE_URL"]) as db:
+                return db.execute(sql).fetchall()
+    else:
+
+        def query(sql: str):
+            with sqlite3.connect(var / "servicebook.sqlite3") as db:
+                return db.execute(sql).fetchall()
+
+    try:
+        loaded = run("demo", env=env)
+        assert loaded.returncode == 0, loaded.stderr
+        yield var, env, query
+    finally:
+        if request.param == "postgres":
+            with psycopg.connect(
+                _with_database(DATABASE_URL, "postgres"), autocommit=True
+            ) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def query(var: Path, sql: str):
-    with sqlite3.connect(var / "servicebook.sqlite3") as db:
-        return db.execute(sql).fetchall()
-
-
-def job_row(var, pk):
+def job_row(query, pk):
     status, error, summary = query(
-        var, f"select status, error, summary from core_job where id = {int(pk)}"
+        f"select status, error, summary from core_job where id = {int(pk)}"
     )[0]
-    return status, error, json.loads(summary)
+    return status, error, summary if isinstance(summary, dict) else json.loads(summary)
 
 
 def test_worker_burst_runs_what_is_queued_and_exits(demo):
-    var, env = demo
+    var, env, query = demo
     pk = shell(START.format(path=str(SNOW)), env)
-    assert job_row(var, pk)[0] == "queued"
+    assert job_row(query, pk)[0] == "queued"
     result = run("worker", "--burst", env=env)
     assert result.returncode == 0, result.stderr
-    status, error, summary = job_row(var, pk)
+    status, error, summary = job_row(query, pk)
     assert (status, error) == ("succeeded", "")
     assert (summary["rows_read"], summary["rows_imported"], summary["rows_rejected"]) == (
         310,
@@ -97,10 +140,10 @@ def test_worker_burst_runs_what_is_queued_and_exits(demo):
 
 
 def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(demo, tmp_path):
-    var, env = demo
+    var, env, query = demo
     export = tmp_path / "export.csv"
     written = write_servicenow_export(export, 60_000, seed=7, tz="Europe/Paris")
-    before = query(var, "select count(*) from levels_ticket")[0][0]
+    before = query("select count(*) from levels_ticket")[0][0]
     pk = shell(START.format(path=str(export)), env)
     worker = subprocess.Popen(
         [sys.executable, "-m", "servicebook.cli", "worker", "--interval", "0.2"],
@@ -121,13 +164,13 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(dem
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
-    assert query(var, "select count(*) from levels_ticket")[0][0] == before
-    assert job_row(var, pk)[0] == "running"
+    assert query("select count(*) from levels_ticket")[0][0] == before
+    assert job_row(query, pk)[0] == "running"
     time.sleep(2.5)  # no heartbeat for longer than SERVICEBOOK_JOB_STALE_SECONDS
     result = run("worker", "--burst", env=env)
     assert result.returncode == 0, result.stderr
     assert "1 job(s) left running by a stopped worker marked failed" in result.stdout
-    assert job_row(var, pk)[:2] == ("failed", "interrupted: the worker stopped")
+    assert job_row(query, pk)[:2] == ("failed", "interrupted: the worker stopped")
     shell(
         "from servicebook.core import jobs; from servicebook.core.models import Job, User; "
         f"jobs.retry(actor=User.objects.get(username='manager'), job=Job.objects.get(pk={pk}))",
@@ -135,10 +178,10 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(dem
     )
     result = run("worker", "--burst", env=env)
     assert result.returncode == 0, result.stderr
-    status, error, summary = job_row(var, pk)
+    status, error, summary = job_row(query, pk)
     assert (status, error) == ("succeeded", "")
     assert summary["rows_read"] == written and summary["rows_rejected"] == 0
-    created = query(var, "select count(*) from levels_ticket")[0][0] - before
+    created = query("select count(*) from levels_ticket")[0][0] - before
     assert created == summary["tickets_created"] > 0
 
 
