@@ -87,6 +87,8 @@ def test_comment_reply_and_close(users, client_for):
     assert TicketEvent.objects.filter(ticket=ticket, action="closed", actor=users["external"])
     again = external.post(f"{API}{ticket.pk}/close/", {}, format="json")
     assert again.status_code == 400 and again.json()["code"] == "invalid_transition"
+    late = external.post(f"{API}{ticket.pk}/comment/", {"text": "one more"}, format="json")
+    assert late.status_code == 400 and late.json()["code"] == "invalid_transition"
 
 
 def test_the_customer_never_sees_internal_notes_on_the_page(users, client_for, web_for):

@@ -29,7 +29,7 @@ from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.services import save_validated
 from servicebook.core.tenancy import customer_of
-from servicebook.core.workflow import check_table
+from servicebook.core.workflow import INVALID_TRANSITION, STATE_FIELD, check_table
 from servicebook.levels.models import (
     RESOLVED_STATES,
     Ticket,
@@ -230,9 +230,9 @@ def comment_on_ticket(*, actor, ticket: Ticket, text: str, internal: bool = Fals
     body = _checked_text(text, field="text", limit=MAX_TEXT, what="the comment")
     if ticket.state == CLOSED:
         raise DomainError(
-            f"ticket {ticket.number} is closed: raise a new ticket instead",
-            code="invalid_transition",
-            field="status",
+            f"the ticket {ticket.number} is closed: cannot get comments; raise a new ticket",
+            code=INVALID_TRANSITION,
+            field=STATE_FIELD,
         )
     comment = TicketComment.objects.create(
         ticket=ticket, author=actor, text=body, internal=internal
