@@ -64,3 +64,13 @@ def test_hostile_text_is_no_error(users, web_for):
 def test_the_navigation_bar_has_the_search_box(users, web_for):
     html = web_for(users["external"]).get(reverse("web:home")).content.decode()
     assert 'data-testid="nav-search"' in html and 'action="/search/"' in html
+
+
+def test_postgresql_matches_words_in_any_order(users, web_for):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("full-text search runs on PostgreSQL; SQLite matches the text as typed")
+    response = web_for(users["manager"]).get(reverse("web:search"), {"q": "airlines skybridge"})
+    customers = [g for g in response.context["groups"] if g["kind"] == "Customers"]
+    assert customers and customers[0]["hits"][0].title == "SkyBridge Airlines"
