@@ -150,6 +150,18 @@ def test_approval_becomes_a_line_from_the_next_period_at_the_close(users):
     assert new.lines.get(offering=laptop).quantity == before + 6
     agreement.refresh_from_db()
     assert agreement.status == "expired" and agreement.end_date == dt.date(2026, 11, 30)
+    # the month closed before is billed on the old quantity, the next one on the new
+    from servicebook.finance.billing.models import StatementLine
+
+    def billed(period):
+        rows = StatementLine.objects.filter(
+            statement__customer=agreement.customer, statement__period=period, offering=laptop
+        )
+        return sum(row.quantity for row in rows)
+
+    assert billed("2026-11") == before
+    close_period(actor=users["finance"], period="2026-12", today=dt.date(2027, 1, 1))
+    assert billed("2026-12") == before + 6
 
 
 def test_rejection_writes_nothing_but_the_decision(users):
