@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from servicebook.cli import CommandError, print_json, setup_django
+from servicebook.cli import CommandError, Progress, print_json, setup_django
 from servicebook.core.periods import PeriodError, check_period
 
 
@@ -123,9 +123,12 @@ def cmd_close_period(args) -> int:
     setup_django()
     from servicebook.finance.billing import services
 
-    result = _domain(
-        lambda: services.close_period(actor=None, period=args.period, dry_run=args.dry_run)
-    )
+    with Progress(f"close {args.period}") as progress:
+        result = _domain(
+            lambda: services.close_period(
+                actor=None, period=args.period, dry_run=args.dry_run, progress=progress
+            )
+        )
     if args.json:
         print_json(result)
         return 0

@@ -60,12 +60,14 @@ def close_period(
     period: str,
     dry_run: bool = False,
     today: dt.date | None = None,
+    progress=None,
 ) -> dict:
     """Close a month: issue statements and invoices, post them, lock the period (R1, R2, R3).
 
     Idempotent (a closed period is left alone and the answer says so), atomic (one transaction:
     a failure leaves no trace), and safe under concurrency (the period row is locked first: one
-    close wins, the other finds the period closed).
+    close wins, the other finds the period closed). ``progress(done, total, message)`` hears
+    its steps, in percent (background jobs, the CLI).
     """
     require_role(actor, *FINANCE, action="Closing a period")
     check_period(period)
@@ -94,7 +96,9 @@ def close_period(
     while True:
         try:
             open_period_row(period)
-            return _close_locked(actor=actor, period=period, started=started)
+            return _close_locked(
+                actor=actor, period=period, started=started, progress=progress or _silent
+            )
         except OperationalError as error:
             # SQLite: another close holds the database for longer than its busy timeout
             if "locked" not in str(error).lower():
@@ -107,19 +111,27 @@ def close_period(
             time.sleep(0.5)
 
 
+def _silent(done: int, total: int | None = None, message: str = "") -> None:
+    """The progress callback of a caller that does not listen."""
+
+
 @transaction.atomic
-def _close_locked(*, actor, period: str, started: float) -> dict:
+def _close_locked(*, actor, period: str, started: float, progress) -> dict:
     # Take the period's row first (a write: SQLite serializes writers, PostgreSQL locks the row)
+    progress(10, 100, f"locking {period}")
     Period.objects.filter(period=period).update(updated_at=timezone.now())
     row = Period.objects.select_for_update().get(period=period)
     if row.is_closed:
         return _already_closed(row, dry_run=False)
+    progress(20, 100, "rating usage and building the statements and invoices")
     plan = build_plan(period)
     if plan.problems:
         raise DomainError(
             f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
         )
+    progress(60, 100, "issuing the documents and posting them to the ledger")
     written = write_plan(plan, actor=actor)
+    progress(90, 100, "locking the period")
     summary = {**plan.summary(), **written}
     row.closed_at = timezone.now()
     row.closed_by = actor
