@@ -191,3 +191,36 @@ def test_a_job_is_seen_by_its_owner_and_the_admin_only(users, web_for, client):
         assert "Ticket import" not in client.get(reverse("web:jobs")).content.decode()
     client.force_login(users["admin"])
     assert client.get(url).status_code == 200
+
+
+def test_outages_are_imported_from_the_page(
+    users, web_for, django_capture_on_commit_callbacks, tmp_path
+):
+    from servicebook.catalog.models import Service
+    from servicebook.levels.models import Outage
+
+    service = Service.objects.order_by("pk").first()
+    path = tmp_path / "outages.csv"
+    path.write_text(
+        "reference,service,start,end,planned\n"
+        f"OUT-T-1,{service.code},2026-02-03T09:00:00,2026-02-03T10:00:00,false\n"
+        "OUT-T-2,no-such-service,2026-02-03T09:00:00,,false\n",
+        encoding="utf-8",
+    )
+    client = web_for(users["manager"])
+    listing = client.get(reverse("levels:list")).content.decode()
+    assert reverse("levels:import-tickets") in listing
+    assert reverse("levels:import-tickets") not in (
+        web_for(users["finance"]).get(reverse("levels:list")).content.decode()
+    )
+    client = web_for(users["manager"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("levels:import-outages"), {"time_zone": "UTC", "file": upload(path)}
+        )
+    job = Job.objects.get()
+    assert response["Location"] == reverse("web:job", args=[job.pk])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.summary["rows_read"], job.summary["rows_imported"]) == (2, 1)
+    assert Outage.objects.filter(reference="OUT-T-1").exists()
+    assert "unknown service code" in Path(job.rejects_file).read_text(encoding="utf-8")

@@ -91,7 +91,13 @@ class ServiceLevelListView(LoginRequiredMixin, TemplateView):
             }
             for a in agreements
         ]
-        return super().get_context_data(summary=summary, **kwargs)
+        user = self.request.user
+        return super().get_context_data(
+            summary=summary,
+            can_import=is_provider_staff(user) and has_role(user, *services.LEVEL_EDITORS),
+            recompute_queued=level_jobs.recompute_queued(),
+            **kwargs,
+        )
 
 
 class AgreementLevelsView(LoginRequiredMixin, DetailView):
