@@ -112,6 +112,11 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
             if name in self.hidden_filters:
                 field.widget = forms.HiddenInput()
                 continue
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = "All"
+            elif isinstance(field, forms.ChoiceField):
+                rest = [choice for choice in field.widget.choices if choice[0] != ""]
+                field.widget.choices = [("", "All"), *rest]
             widget = field.widget
             select = widget.__class__.__name__.endswith("Select")
             css = "form-select form-select-sm" if select else "form-control form-control-sm"
