@@ -15,7 +15,8 @@ from typing import Any
 ProgressCallback = Callable[..., None]
 
 
-def _anyone_staff(user: Any) -> bool:
+def _nobody(user: Any) -> bool:
+    """The default of ``may_start``: a kind says who may start it."""
     return False
 
 
@@ -29,7 +30,7 @@ class JobKind:
     name: str
     title: str
     run: Callable[[Any, ProgressCallback], dict]
-    may_start: Callable[[Any], bool] = field(default=_anyone_staff)
+    may_start: Callable[[Any], bool] = field(default=_nobody)
 
 
 _source: Callable[[], Iterable[JobKind]] = tuple
