@@ -66,3 +66,51 @@ def test_an_action_owner_is_told(users):
     )
     (row,) = Notification.objects.filter(kind=Kind.IMPROVEMENT_ACTION)
     assert row.recipient == users["manager"] and "Call the carrier" in row.subject
+
+
+def test_an_order_above_the_limit_asks_the_approver_and_the_decision_tells_the_requester(users):
+    from servicebook.agreements.orders import services as orders
+    from servicebook.agreements.orders.models import Order
+    from servicebook.catalog.models import Offering
+    from servicebook.core.models import User
+    from servicebook.notifications.work import my_work
+
+    requester = User.objects.get(username="external-requester")
+    approver = users["external"]
+    agreement = Order.objects.filter(agreement__customer=requester.customer).first().agreement
+    offering = Offering.objects.get(pk=agreement.lines.first().offering_id)
+    Notification.objects.all().delete()
+    order = orders.submit_order(
+        actor=requester, agreement=agreement, offering=offering, quantity=40
+    )
+    assert order.status == "awaiting_approval"
+    (asked,) = Notification.objects.filter(kind=Kind.ORDER)
+    assert asked.recipient == approver
+    assert asked.subject == f"Order {order.reference} awaits your approval"
+    assert "cost" not in asked.body.lower()  # an external customer sees the price (R7)
+    assert any(item.link == f"/agreements/orders/{order.pk}/" for item in my_work(approver))
+    orders.approve_order(actor=approver, order=order, reason="budgeted")
+    told = Notification.objects.get(kind=Kind.ORDER, recipient=requester)
+    assert told.subject == f"Order {order.reference} approved"
+
+
+def test_a_portal_ticket_tells_the_service_managers_and_the_customers_approver(users):
+    from servicebook.agreements.models import Agreement
+    from servicebook.core.models import User
+    from servicebook.levels.selfservice import services as portal
+    from servicebook.notifications.work import my_work
+
+    requester = User.objects.get(username="external-requester")
+    agreement = Agreement.objects.filter(customer=requester.customer, status="active").first()
+    Notification.objects.all().delete()
+    ticket = portal.raise_ticket(
+        actor=requester,
+        agreement=agreement,
+        kind="incident",
+        short_description="Check-in kiosks offline",
+        impact=1,
+        urgency=1,
+    )
+    names = set(told(Kind.TICKET))
+    assert {"manager", "external"} <= names and "external-requester" not in names
+    assert any(ticket.number in item.title for item in my_work(users["external"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from servicebook.agreements.models import Agreement, AgreementStatus
+from servicebook.agreements.orders.selectors import orders_awaiting_approval
 from servicebook.core.roles import Role, roles_of
 from servicebook.notifications.kinds import Kind
 from servicebook.notifications.work import since
@@ -12,6 +13,25 @@ from servicebook.ports import WorkItem
 
 
 def work_for(user) -> list[WorkItem]:
+    """Agreements to sign and orders to approve."""
+    return _to_sign(user) + _orders(user)
+
+
+def _orders(user) -> list[WorkItem]:
+    return [
+        WorkItem(
+            Kind.ORDER,
+            f"Approve order {order.reference}: {order.quantity.normalize():f} × "
+            f"{order.offering.name} ({order.requester.name})",
+            reverse("agreements:order", args=[order.pk]),
+            since(order.created_at),
+            order.agreement.customer.name,
+        )
+        for order in orders_awaiting_approval(user).select_related("agreement__customer")
+    ]
+
+
+def _to_sign(user) -> list[WorkItem]:
     """Agreements in negotiation: for service managers, and for a customer's approvers."""
     rows = Agreement.objects.filter(status=AgreementStatus.NEGOTIATION)
     if user.customer_id is None:

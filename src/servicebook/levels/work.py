@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from servicebook.core.roles import Role, roles_of
-from servicebook.levels.models import Attainment
+from servicebook.levels.models import Attainment, Ticket
 from servicebook.levels.selectors import tickets_waiting_for
 from servicebook.notifications.kinds import Kind
 from servicebook.notifications.work import since
@@ -16,7 +16,33 @@ from servicebook.ports import WorkItem
 def work_for(user) -> list[WorkItem]:
     """Portal tickets waiting for the user; for service managers, this month's targets
     measured below their level so far."""
-    return _tickets(user) + _targets_at_risk(user)
+    return _tickets(user) + _organization_tickets(user) + _targets_at_risk(user)
+
+
+def _organization_tickets(user) -> list[WorkItem]:
+    """For a customer's approver: the organization's open portal tickets others raised, to
+    follow (the approver answers for what the organization asks of the provider)."""
+    contact = getattr(user, "contact", None) if user.customer_id else None
+    if contact is None or not (contact.is_approver and contact.active):
+        return []
+    tickets = (
+        Ticket.objects.visible_to(user)
+        .filter(channel="portal", resolved_at=None)
+        .exclude(raised_by=user)
+        .exclude(state__in=["Awaiting User Info", "Resolved"])  # those are under _tickets
+        .select_related("agreement__customer", "raised_by")
+    )
+    return [
+        WorkItem(
+            Kind.TICKET,
+            f"Follow ticket {ticket.number} ({ticket.state}), raised by "
+            f"{ticket.caller or 'your organization'}: {ticket.short_description}",
+            reverse("levels:portal-ticket", args=[ticket.pk]),
+            since(ticket.opened_at),
+            ticket.agreement.customer.name,
+        )
+        for ticket in tickets
+    ]
 
 
 def _tickets(user) -> list[WorkItem]:

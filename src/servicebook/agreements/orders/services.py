@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+from servicebook.agreements.orders import notices
 from servicebook.agreements.orders.models import Order, OrderStatus
 from servicebook.agreements.orders.selectors import approver_candidates, effective_from, quote
 from servicebook.agreements.orders.workflows import ORDER
@@ -149,6 +150,7 @@ def submit_order(
         + ", ".join(c.name for c in candidates),
     )
     order.approvers.set(candidates)
+    notices.awaiting_approval(order)
     return order
 
 
@@ -169,6 +171,7 @@ def approve_order(*, actor, order: Order, reason: str = "", today: dt.date | Non
     order.reason = (reason or "").strip()
     order.effective_from = effective_from(today or timezone.localdate())
     ORDER.move(order, OrderStatus.APPROVED, actor=actor, note=order.reason)
+    notices.decided(order)
     return order
 
 
@@ -183,6 +186,7 @@ def reject_order(*, actor, order: Order, reason: str) -> Order:
         raise DomainError("say why the order is rejected", code="required", field="reason")
     order.decided_by, order.decided_at, order.reason = contact, timezone.now(), text
     ORDER.move(order, OrderStatus.REJECTED, actor=actor, note=text)
+    notices.decided(order)
     return order
 
 

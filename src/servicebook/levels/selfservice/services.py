@@ -22,6 +22,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementStatus
@@ -41,6 +42,9 @@ from servicebook.levels.models import (
 )
 from servicebook.levels.selectors import priority_matrix
 from servicebook.levels.services import recompute_attainment
+from servicebook.notifications.kinds import Kind
+from servicebook.notifications.services import Message, notify, staff_with
+from servicebook.parties.selectors import people_of
 
 NEW = "New"
 IN_PROGRESS = "In Progress"
@@ -195,7 +199,26 @@ def raise_ticket(
         ticket=ticket, actor=actor, action="raised", to_state=NEW, note=summary
     )
     _recompute(ticket, "ticket raised in the portal")
+    _tell_raised(ticket)
     return ticket
+
+
+def _tell_raised(ticket: Ticket) -> None:
+    """The provider's service managers take it up; the customer's approvers follow it."""
+    people = [
+        *staff_with(Role.SERVICE_MANAGER),
+        *people_of(ticket.agreement.customer, approvers=True).exclude(pk=ticket.raised_by_id),
+    ]
+    notify(
+        kind=Kind.TICKET,
+        recipients=people,
+        message=Message(
+            f"New {ticket.get_kind_display().lower()} {ticket.number}: {ticket.short_description}",
+            f"Raised by {ticket.caller} on {ticket.agreement.reference}, "
+            f"priority {ticket.priority}.",
+            reverse("levels:portal-ticket", args=[ticket.pk]),
+        ),
+    )
 
 
 def _in_force(agreement: Agreement, moment: datetime) -> bool:
