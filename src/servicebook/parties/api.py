@@ -15,7 +15,7 @@ from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
-from servicebook.parties.filters import CustomerFilter
+from servicebook.parties.filters import CONTACT_ORDERING, ContactFilter, CustomerFilter
 from servicebook.parties.models import (
     CheckType,
     Commitment,
@@ -568,9 +568,9 @@ class ContactViewSet(ServiceBackedViewSet):
     queryset = Contact.objects.select_related("customer")
     serializer_class = ContactSerializer
     write_serializer_class = ContactWriteSerializer
-    filterset_fields = ["customer", "is_approver", "is_requester", "active"]
+    filterset_class = ContactFilter
     search_fields = ["name", "email"]
-    ordering_fields = ["name", "customer__name"]
+    ordering_fields = CONTACT_ORDERING
 
     def create_object(self, data):
         customer = data.pop("customer")

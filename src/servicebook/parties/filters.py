@@ -1,11 +1,13 @@
-"""Filters of the customer list, shared by the page and the API (``filterset_class``)."""
+"""Filters of the customer and contact lists, shared by the pages and the API
+(``filterset_class``)."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from servicebook.parties.models import Customer
+from servicebook.parties.models import Contact, Customer
+from servicebook.web.lists import visible_choices
 
 
 class CustomerFilter(filters.FilterSet):
@@ -23,4 +25,30 @@ class CustomerFilter(filters.FilterSet):
             return queryset
         return queryset.filter(
             Q(name__icontains=value) | Q(code__icontains=value) | Q(legal_name__icontains=value)
+        )
+
+
+#: The columns the contact list sorts by, page and API alike (``?ordering=customer__name``).
+CONTACT_ORDERING = ["name", "customer__name", "title", "email", "authority_limit"]
+
+
+class ContactFilter(filters.FilterSet):
+    """Customer, roles, active or not, and a text search on name, e-mail, title and customer."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    customer = filters.ModelChoiceFilter(queryset=visible_choices(Customer))
+
+    class Meta:
+        model = Contact
+        fields = ["q", "is_approver", "is_requester", "is_billing", "active", "customer"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(title__icontains=value)
+            | Q(customer__name__icontains=value)
         )

@@ -1,12 +1,12 @@
-"""The customer list's table (page and CSV/XLSX export)."""
+"""The customer and contact lists' tables (page and CSV/XLSX export)."""
 
 from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from servicebook.parties.models import Customer
-from servicebook.web.lists import ListTable
+from servicebook.parties.models import Contact, Customer
+from servicebook.web.lists import ListTable, MoneyColumn
 
 
 class CustomerTable(ListTable):
@@ -50,3 +50,43 @@ class CustomerTable(ListTable):
 
     def value_terms(self, record):
         return record.get_funding_model_display() if record.funding_model else ""
+
+
+class ContactTable(ListTable):
+    name = tables.Column()
+    customer = tables.Column(
+        accessor="customer__name",
+        verbose_name="Customer",
+        linkify=("parties:detail", [tables.A("customer_id")]),
+    )
+    title = tables.Column()
+    email = tables.EmailColumn()
+    phone = tables.Column(visible=False)
+    roles = tables.Column(accessor="pk", verbose_name="Roles", orderable=False)
+    authority_limit = MoneyColumn(verbose_name="Authority limit", currency="customer__currency")
+    active = tables.BooleanColumn()
+
+    class Meta(ListTable.Meta):
+        model = Contact
+        fields = ()
+        empty_text = "No contacts match."
+        order_by = ("customer", "name")
+
+    def render_roles(self, record):
+        return (
+            ", ".join(
+                label
+                for flag, label in (
+                    (record.is_requester, "requester"),
+                    (record.is_approver, "approver"),
+                    (record.is_billing, "billing"),
+                    (record.is_technical, "technical"),
+                )
+                if flag
+            )
+            or "—"
+        )
+
+    def value_roles(self, record):
+        text = self.render_roles(record)
+        return "" if text == "—" else text

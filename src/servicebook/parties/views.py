@@ -21,7 +21,7 @@ from servicebook.core.periods import period_of
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties import selectors, services
-from servicebook.parties.filters import CustomerFilter
+from servicebook.parties.filters import ContactFilter, CustomerFilter
 from servicebook.parties.forms import (
     CheckForm,
     CommitmentForm,
@@ -32,8 +32,8 @@ from servicebook.parties.forms import (
     FeedbackForm,
     WaiverForm,
 )
-from servicebook.parties.models import Customer, Provider
-from servicebook.parties.tables import CustomerTable
+from servicebook.parties.models import Contact, Customer, Provider
+from servicebook.parties.tables import ContactTable, CustomerTable
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
@@ -63,6 +63,17 @@ class CustomerListView(ListPage):
         return super().get_context_data(
             can_edit=is_provider_staff(user) and has_role(user, *EDITORS), **kwargs
         )
+
+
+class ContactListView(ListPage):
+    """The contacts the user may see (a customer user: its own organization's)."""
+
+    title = "Contacts"
+    table_class = ContactTable
+    filterset_class = ContactFilter
+
+    def get_queryset(self):
+        return Contact.objects.visible_to(self.request.user).select_related("customer")
 
 
 class CustomerDetailView(LoginRequiredMixin, DetailView):

@@ -19,8 +19,10 @@ from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, selectors, services
 from servicebook.finance.billing.filters import (
     INVOICE_ORDERING,
+    PAYMENT_ORDERING,
     STATEMENT_ORDERING,
     InvoiceFilter,
+    PaymentFilter,
     StatementFilter,
 )
 from servicebook.finance.billing.models import (
@@ -208,7 +210,8 @@ class PaymentViewSet(
 
     queryset = Payment.objects.select_related("invoice")
     serializer_class = PaymentSerializer
-    filterset_fields = ["invoice", "kind"]
+    filterset_class = PaymentFilter
+    ordering_fields = PAYMENT_ORDERING
     write_roles = {"create": (FINANCE, "Recording a payment")}
 
     def get_queryset(self):

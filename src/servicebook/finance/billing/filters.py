@@ -7,7 +7,7 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
-from servicebook.finance.billing.models import Invoice, Statement
+from servicebook.finance.billing.models import Invoice, Payment, Statement
 from servicebook.parties.models import Customer
 from servicebook.web.lists import visible_choices
 
@@ -43,3 +43,32 @@ class StatementFilter(_Text):
     class Meta:
         model = Statement
         fields = ["q", "period", "funding_model", "customer"]
+
+
+#: The columns the payment list sorts by, page and API alike (``?ordering=-date``).
+PAYMENT_ORDERING = ["date", "invoice__number", "invoice__customer__name", "kind", "amount"]
+
+
+class PaymentFilter(filters.FilterSet):
+    """Kind (cash or in kind), invoice, customer, and a text search on the invoice number, the
+    payment's reference and the customer."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    invoice = filters.ModelChoiceFilter(queryset=visible_choices(Invoice))
+    customer = filters.ModelChoiceFilter(
+        field_name="invoice__customer", queryset=visible_choices(Customer)
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["q", "kind", "invoice", "customer"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(invoice__number__icontains=value)
+            | Q(reference__icontains=value)
+            | Q(invoice__customer__name__icontains=value)
+        )

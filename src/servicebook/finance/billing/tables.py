@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import django_tables2 as tables
 
-from servicebook.finance.billing.models import Invoice, Statement
+from servicebook.finance.billing.models import Invoice, Payment, Statement
 from servicebook.web.lists import ListTable, MoneyColumn
+from servicebook.web.templatetags.sb import money
 
 
 class InvoiceTable(ListTable):
@@ -55,3 +56,38 @@ class StatementTable(ListTable):
         attrs = {**ListTable.Meta.attrs, "data-testid": "statements"}
         empty_text = "No statements."
         order_by = ("-period", "number")
+
+
+class PaymentTable(ListTable):
+    """Cash received and in-kind deliveries: the two in columns of their own."""
+
+    date = tables.DateColumn("Y-m-d")
+    invoice = tables.Column(
+        accessor="invoice__number",
+        verbose_name="Invoice",
+        linkify=("finance:invoice", [tables.A("invoice_id")]),
+    )
+    customer = tables.Column(accessor="invoice__customer__name", verbose_name="Customer")
+    kind = tables.Column()
+    currency = tables.Column(visible=False)
+    cash = MoneyColumn(accessor="amount", verbose_name="Cash", order_by=("kind", "amount"))
+    in_kind = MoneyColumn(accessor="amount", verbose_name="In kind", orderable=False)
+    reference = tables.Column()
+
+    class Meta(ListTable.Meta):
+        model = Payment
+        fields = ()
+        empty_text = "No payments."
+        order_by = ("-date",)
+
+    def render_cash(self, value, record):
+        return money(value, record.currency) if record.kind == "cash" else "—"
+
+    def value_cash(self, value, record):
+        return value if record.kind == "cash" else None
+
+    def render_in_kind(self, value, record):
+        return money(value, record.currency) if record.kind != "cash" else "—"
+
+    def value_in_kind(self, value, record):
+        return value if record.kind != "cash" else None

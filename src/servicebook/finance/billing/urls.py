@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/", views.DocumentListView.as_view(), name="documents"),
     path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
     path("statements/", views.StatementListView.as_view(), name="statements"),
+    path("payments/", views.PaymentListView.as_view(), name="payments"),
     path("statements/<int:pk>/", views.StatementDetailView.as_view(), name="statement"),
     path("statements/<int:pk>/csv/", views.StatementCsvView.as_view(), name="statement-csv"),
     path("statements/<int:pk>/pdf/", views.StatementPdfView.as_view(), name="statement-pdf"),

@@ -26,14 +26,14 @@ from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, export, selectors, services
-from servicebook.finance.billing.filters import InvoiceFilter, StatementFilter
+from servicebook.finance.billing.filters import InvoiceFilter, PaymentFilter, StatementFilter
 from servicebook.finance.billing.forms import (
     CloseForm,
     PaymentForm,
     SuspendForm,
 )
-from servicebook.finance.billing.models import Invoice, InvoiceStatus, Statement
-from servicebook.finance.billing.tables import InvoiceTable, StatementTable
+from servicebook.finance.billing.models import Invoice, InvoiceStatus, Payment, Statement
+from servicebook.finance.billing.tables import InvoiceTable, PaymentTable, StatementTable
 from servicebook.finance.job_names import CLOSE_PERIOD
 from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.periods import check_period
@@ -120,6 +120,18 @@ class StatementListView(ListPage):
 
     def get_queryset(self):
         return Statement.objects.visible_to(self.request.user).select_related("customer")
+
+
+class PaymentListView(ListPage):
+    """Payments the user may see: cash and in-kind in columns of their own; CSV/XLSX export."""
+
+    title = "Payments"
+    table_class = PaymentTable
+    filterset_class = PaymentFilter
+    template_name = "finance/document_list.html"
+
+    def get_queryset(self):
+        return Payment.objects.visible_to(self.request.user).select_related("invoice__customer")
 
 
 class DocumentListView(LoginRequiredMixin, TemplateView):
