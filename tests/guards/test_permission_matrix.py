@@ -108,6 +108,7 @@ EXPECT: dict[str, Expect] = {
     "api-docs": E(public=True),
     "api-redoc": E(public=True),
     "parties:list": E(ok={200, 302}),  # a customer user is sent to its own page
+    "parties:contacts": E(),
     "parties:create": E(read=MGR),
     "parties:detail": E(model="parties.Customer"),
     "parties:edit": E(read=MGR, model="parties.Customer"),
@@ -196,6 +197,7 @@ EXPECT: dict[str, Expect] = {
     "finance:documents": E(),
     "finance:invoices": E(),
     "finance:statements": E(),
+    "finance:payments": E(),
     "finance:statement": E(model="finance.Statement"),
     "finance:statement-csv": E(model="finance.Statement"),
     "finance:statement-pdf": E(model="finance.Statement"),
