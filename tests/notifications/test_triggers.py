@@ -114,3 +114,21 @@ def test_a_portal_ticket_tells_the_service_managers_and_the_customers_approver(u
     names = set(told(Kind.TICKET))
     assert {"manager", "external"} <= names and "external-requester" not in names
     assert any(ticket.number in item.title for item in my_work(users["external"]))
+
+
+def test_a_credit_earned_is_told_once_and_a_missed_internal_target_too(contract, sla, tickets):
+    from tests.levels.test_attainment import FEB
+
+    Notification.objects.all().delete()
+    tickets("CT-TEST", FEB)  # Meridian's contract: P1 and P2 credits earned in February
+    credit_notes = Notification.objects.filter(kind=Kind.CREDIT)
+    subjects = {row.subject for row in credit_notes}
+    assert any(s.startswith("Service credit on CT-TEST for 2026-02: EUR") for s in subjects)
+    assert {"manager", "finance"} <= {row.recipient.username for row in credit_notes}
+    count = credit_notes.count()
+    tickets("CT-TEST", FEB)  # the same export again: nothing new is earned, nobody told again
+    assert Notification.objects.filter(kind=Kind.CREDIT).count() == count
+    hr = [{**row, "number": f"HR-{row['number']}"} for row in FEB]
+    tickets("SLA-TEST", hr)  # HR's internal SLA: an improvement item, no credit
+    (breach, *_) = Notification.objects.filter(kind=Kind.BREACH, recipient__username="manager")
+    assert breach.subject.startswith("Target missed on SLA-TEST in 2026-02")

@@ -38,9 +38,10 @@ from servicebook.improvement.models import (
 )
 from servicebook.improvement.workflows import IMPROVEMENT, SERVICE_REVIEW
 from servicebook.notifications.kinds import Kind
-from servicebook.notifications.services import Message, notify
+from servicebook.notifications.services import Message, notify, staff_with
 from servicebook.parties.authority import acting_contact
 from servicebook.parties.models import Contact, Customer
+from servicebook.parties.selectors import people_of
 from servicebook.policy import policy_for
 
 EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
@@ -553,6 +554,19 @@ def propose_from_breach(
         to_state=item.status,
         reason="service_level_breach",
         note=f"{target} in {period}",
+    )
+    notify(
+        kind=Kind.BREACH,
+        recipients=[
+            *staff_with(Role.SERVICE_MANAGER),
+            *people_of(agreement.customer, approvers=True),
+        ],
+        message=Message(
+            f"Target missed on {agreement.reference} in {period}: {target}"[:200],
+            f"Measured {measured} against {target.attainment_percent}%; an improvement item "
+            "was raised to find the cause together.",
+            reverse("improvement:detail", args=[item.pk]),
+        ),
     )
     return item
 

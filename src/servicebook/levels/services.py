@@ -17,7 +17,7 @@ from servicebook.core.errors import DomainError
 from servicebook.core.money import allocate_amount, quantum, round_money
 from servicebook.core.roles import Role
 from servicebook.core.services import require_role, save_validated
-from servicebook.levels import intake
+from servicebook.levels import intake, notices
 from servicebook.levels.clock import local_months, month_index, month_label
 from servicebook.levels.measure import availability_periods, measure_time_targets, time_periods
 from servicebook.levels.models import (
@@ -546,6 +546,7 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
                     reason="breach",
                     note=f"{targets[tid]}: {row.measured_percent}% → {pct}% of the fee",
                 )
+                notices.credit_earned(credit, targets[tid])
                 continue
             before = {name: getattr(credit, name) for name in values}
             if before != values:
