@@ -74,6 +74,7 @@ NEEDS_PROVIDER = {
     ("levels", "recompute"): ["levels", "recompute"],
     ("levels", "alerts"): ["levels", "alerts"],
     ("notifications", "digest"): ["notifications", "digest"],
+    ("notifications", "daily"): ["notifications", "daily"],
     ("notifications", "send"): ["notifications", "send"],
     ("close-period", None): ["close-period", "2026-05"],
     ("ledger", "verify"): ["ledger", "verify"],

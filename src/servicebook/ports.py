@@ -202,3 +202,8 @@ search_sources: Hook[list[SearchSource]] = Hook(
     "what the search box finds",
     ("parties", "agreements", "levels", "finance", "changes", "demand", "improvement"),
 )
+#: ``tell(today=) -> int``: what an app tells people once a day (invoices that fell overdue,
+#: ...), run by ``servicebook notifications daily`` before the digests are sent.
+daily_notices: Hook[Callable[..., int]] = Hook(
+    "daily_notices", "what is told once a day", ("finance",)
+)

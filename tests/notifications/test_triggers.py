@@ -132,3 +132,18 @@ def test_a_credit_earned_is_told_once_and_a_missed_internal_target_too(contract,
     tickets("SLA-TEST", hr)  # HR's internal SLA: an improvement item, no credit
     (breach, *_) = Notification.objects.filter(kind=Kind.BREACH, recipient__username="manager")
     assert breach.subject.startswith("Target missed on SLA-TEST in 2026-02")
+
+
+def test_overdue_invoices_are_told_to_finance_once(users):
+    import datetime as dt
+
+    from servicebook import ports
+
+    Notification.objects.all().delete()
+    ((app, tell),) = ports.daily_notices.labelled()
+    count = tell(today=dt.date(2026, 11, 30))
+    assert app == "finance" and count >= 1  # the demo's unpaid invoices
+    rows = Notification.objects.filter(kind=Kind.OVERDUE_INVOICE)
+    assert {row.recipient.username for row in rows} == {"finance"}
+    assert all(row.subject.endswith("is overdue") for row in rows)
+    assert tell(today=dt.date(2026, 11, 30)) == 0  # once per invoice

@@ -16,7 +16,7 @@ class FinanceConfig(AppConfig):
     def ready(self) -> None:
         from servicebook import ports
         from servicebook.finance import api, cli, demo, jobs
-        from servicebook.finance.billing import customer_documents, work
+        from servicebook.finance.billing import customer_documents, notices, work
         from servicebook.finance.billing.consumption import consumption_at_cost
         from servicebook.finance.billing.verify import CHECKS
         from servicebook.finance.costing.charged import charged_unit_cost
@@ -30,6 +30,7 @@ class FinanceConfig(AppConfig):
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
+        ports.daily_notices.provide(notices.tell_overdue, by=self.label)
         commands = ports.Commands(
             register=cli.register,
             register_import=cli.register_import,
