@@ -200,11 +200,30 @@ def _lists() -> dict[str, str]:
         "page statements": reverse("finance:statements"),
         "page changes": reverse("changes:list"),
         "page demands": reverse("demand:list"),
+        "page contacts": reverse("parties:contacts"),
+        "page payments": reverse("finance:payments"),
+        "page journal entries": reverse("finance:ledger-entries"),
+        "page services": reverse("catalog:list"),
+        "page improvements": reverse("improvement:list"),
+        "page service levels": reverse("levels:list"),
+        "export agreements csv": reverse("agreements:list") + "?_export=csv&status=draft",
         "page search": reverse("web:search") + "?q=Contact",
     }
     api = {
         f"api {name}": f"/api/{name}/"
-        for name in ("customers", "agreements", "tickets", "invoices", "statements", "changes")
+        for name in (
+            "customers",
+            "contacts",
+            "agreements",
+            "tickets",
+            "invoices",
+            "statements",
+            "payments",
+            "changes",
+            "services",
+            "improvements",
+            "journal-entries",
+        )
     }
     api["api demands"] = "/api/demands/"
     return {**pages, **api}

@@ -155,3 +155,18 @@ def _first_value(client, url):
         if getattr(record, field, ""):
             return getattr(record, field)
     return record.invoice.number  # a payment without a reference
+
+
+def test_no_list_offers_a_select_of_every_customer_or_document(users, web_for):
+    """A select listing every customer, agreement or invoice grows with the data (and its labels
+    may query per option): those filters are set by links and carried as hidden inputs."""
+    from django.forms import ModelChoiceField
+
+    from servicebook.catalog.models import Service
+
+    client = web_for(users["admin"])
+    for name, url in _list_urls().items():
+        form = client.get(url).context["filter"].form
+        for field in form.visible_fields():
+            if isinstance(field.field, ModelChoiceField):
+                assert field.field.queryset.model is Service, (name, field.name)

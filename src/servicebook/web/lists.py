@@ -101,7 +101,7 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
     table_pagination = {"per_page": PER_PAGE}
     #: Filters set by links (``?customer=5`` from a customer's page) rather than picked from a
     #: list of every object: carried as hidden inputs.
-    hidden_filters: tuple[str, ...] = ("customer", "agreement")
+    hidden_filters: tuple[str, ...] = ("customer", "agreement", "invoice")
 
     def get_table_kwargs(self) -> dict[str, Any]:
         return {"exclude": self.get_table_class().hidden_for(self.request.user)}
