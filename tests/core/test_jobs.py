@@ -224,3 +224,30 @@ def test_outages_are_imported_from_the_page(
     assert (job.summary["rows_read"], job.summary["rows_imported"]) == (2, 1)
     assert Outage.objects.filter(reference="OUT-T-1").exists()
     assert "unknown service code" in Path(job.rejects_file).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("owner", ["manager", "internal"])
+def test_every_job_route_answers_the_owner_and_the_admin_only(users, client, owner, tmp_path):
+    job = Job.objects.create(kind=IMPORT_TICKETS, title="Ticket import", user=users[owner])
+    rejects = tmp_path / "jobs" / str(job.pk) / "rejects.csv"
+    rejects.parent.mkdir(parents=True)
+    rejects.write_text("row,reason\n1,bad\n", encoding="utf-8")
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, rejects_file=str(rejects), summary={"rows_rejected": 1}
+    )
+    reads = ["web:job", "web:job-progress", "web:job-rejects"]
+    for name in ("admin", "manager", "finance", "change", "senior", "internal", "external"):
+        client.force_login(users[name])
+        allowed = name in (owner, "admin")
+        for route in reads:
+            status = client.get(reverse(route, args=[job.pk])).status_code
+            assert status == (200 if allowed else 404), (name, route, status)
+        retry = client.post(reverse("web:job-retry", args=[job.pk]))
+        # seen, the retry is refused: a customer user may not start an import (403), and
+        # staff are told only a failed job is retried (back to its page)
+        expected = (403 if users[name].customer_id else 302) if allowed else 404
+        assert retry.status_code == expected, (name, retry.status_code)
+        assert Job.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED  # only failed jobs retry
+    client.logout()
+    for route in reads:
+        assert client.get(reverse(route, args=[job.pk])).status_code == 302  # to sign in
