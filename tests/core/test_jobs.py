@@ -4,6 +4,7 @@ when the transaction that queued them commits); tests/core/test_worker.py runs t
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -251,3 +252,18 @@ def test_every_job_route_answers_the_owner_and_the_admin_only(users, client, own
     client.logout()
     for route in reads:
         assert client.get(reverse(route, args=[job.pk])).status_code == 302  # to sign in
+
+
+def test_a_running_job_without_news_from_its_worker_says_so(users, web_for):
+    job = Job.objects.create(kind=IMPORT_TICKETS, title="Ticket import", user=users["manager"])
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    job.refresh_from_db()
+    progress = jobs.Progress(job)
+    progress(30, 100, "writing tickets")
+    url = reverse("web:job-progress", args=[job.pk])
+    fresh = web_for(users["manager"]).get(url).content.decode()
+    assert "writing tickets" in fresh and 'aria-valuenow="30"' in fresh
+    assert "job-stalled" not in fresh
+    data = json.loads(progress.path.read_text())
+    progress.path.write_text(json.dumps({**data, "heartbeat": time.time() - 600}))
+    assert "job-stalled" in web_for(users["manager"]).get(url).content.decode()

@@ -3,6 +3,7 @@ progress bar polled by htmx, its rejects file, and Retry for a failed job (decis
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -47,11 +48,15 @@ def job_context(job: Job) -> dict:
         if key not in hidden and not isinstance(value, dict | list)
     ]
     link = job.summary.get("link")
+    beat = figures.get("heartbeat")
+    stalled = job.status == JobStatus.RUNNING and bool(beat)
+    stalled = stalled and time.time() - float(beat) > jobs.STALE_SECONDS
     return {
         "job": job,
         "figures": figures,
         "percent": 100 if job.status == JobStatus.SUCCEEDED else jobs.percent(figures),
         "finished": finished,
+        "stalled": stalled,
         "counts": counts,
         "others": others,
         "lists": [(k.replace("_", " "), v) for k, v in job.summary.items() if isinstance(v, list)],
