@@ -41,7 +41,7 @@ def test_external_sees_prices_and_no_cost_internal_sees_cost(page, login, shot):
 def test_manager_filters_customers_and_activates_an_agreement(page, login, shot):
     login("manager")
     page.goto("/customers/")
-    page.fill("input[name=q]", "sky")
+    page.fill("#id_q", "sky")  # the list's search field (the navigation bar has one too)
     expect(page.locator("#customer-rows tr")).to_have_count(1)
     expect(page.locator("#customer-rows")).to_contain_text("SkyBridge Airlines")
     page.goto("/agreements/new/")
