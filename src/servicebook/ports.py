@@ -63,6 +63,18 @@ job_kinds: Hook[tuple[JobKind, ...]] = Hook(
     "job_kinds", "the app's background jobs", ("levels", "finance")
 )
 jobkinds.use_kinds(lambda: [kind for part in job_kinds.parts() for kind in part])
+#: ``tell(job)``: who hears that a background job finished (its owner, by notification).
+job_finished: Hook[Callable[[Any], None]] = Hook(
+    "job_finished", "who hears a job finished", ("notifications",)
+)
+
+
+def _tell_job_finished(job: Any) -> None:
+    for tell in job_finished.parts():
+        tell(job)
+
+
+jobkinds.use_finished(_tell_job_finished)
 
 # --- questions a lower app asks a higher one ------------------------------------------------------
 

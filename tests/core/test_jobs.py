@@ -267,3 +267,22 @@ def test_a_running_job_without_news_from_its_worker_says_so(users, web_for):
     data = json.loads(progress.path.read_text())
     progress.path.write_text(json.dumps({**data, "heartbeat": time.time() - 600}))
     assert "job-stalled" in web_for(users["manager"]).get(url).content.decode()
+
+
+def test_the_owner_is_told_how_a_job_ended(users, django_capture_on_commit_callbacks):
+    from servicebook.notifications.kinds import Kind
+    from servicebook.notifications.models import Notification
+
+    Notification.objects.filter(kind=Kind.JOB).delete()
+    job = start_import(users["manager"], django_capture_on_commit_callbacks)
+    (done,) = Notification.objects.filter(kind=Kind.JOB, recipient=users["manager"])
+    assert done.subject == f"{job.title}: done"
+    assert done.body == "310 read, 306 imported, 4 rejected"
+    assert done.link == f"/jobs/{job.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        failing = jobs.start(
+            actor=users["manager"], kind=IMPORT_TICKETS, params=PARAMS, upload=upload()
+        )
+        Path(failing.input_file).unlink()
+    failed = Notification.objects.get(kind=Kind.JOB, link=f"/jobs/{failing.pk}/")
+    assert failed.subject.endswith(": failed") and "no longer there" in failed.body

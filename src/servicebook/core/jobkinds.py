@@ -36,6 +36,20 @@ class JobKind:
 _source: Callable[[], Iterable[JobKind]] = tuple
 
 
+_finished: Callable[[Any], None] = lambda job: None  # noqa: E731
+
+
+def use_finished(callback: Callable[[Any], None]) -> None:
+    """Who hears that a job finished (called once by :mod:`servicebook.ports`)."""
+    global _finished
+    _finished = callback
+
+
+def tell_finished(job: Any) -> None:
+    """Tell whoever listens (notifications) that ``job`` succeeded or failed."""
+    _finished(job)
+
+
 def use_kinds(source: Callable[[], Iterable[JobKind]]) -> None:
     """Where the kinds come from (called once by :mod:`servicebook.ports`)."""
     global _source

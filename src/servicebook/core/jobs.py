@@ -36,7 +36,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from servicebook.core.errors import DomainError, PermissionDenied
-from servicebook.core.jobkinds import JobKind, kind_named
+from servicebook.core.jobkinds import JobKind, kind_named, tell_finished
 from servicebook.core.models import Job, JobEvent, JobStatus
 from servicebook.core.workflow import Workflow, register
 
@@ -251,6 +251,10 @@ def _finish(job: Job, status: str, *, action: str, note: str = "", **fields) -> 
     job.finished_at = timezone.now()
     with transaction.atomic():
         JOB.move(job, status, actor=None, action=action, note=note[:300])
+    try:
+        tell_finished(job)
+    except Exception:  # telling people must never undo or hide the job's outcome
+        logger.exception("job %s finished, but telling its owner failed", job.pk)
 
 
 def recover_interrupted(*, stale_seconds: float = STALE_SECONDS) -> int:

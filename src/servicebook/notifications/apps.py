@@ -9,9 +9,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.notifications import api, cli, demo
+        from servicebook.notifications import api, cli, demo, jobs
 
         ports.pages.provide(("my-work/", "servicebook.notifications.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        ports.job_finished.provide(jobs.tell_owner, by=self.label)
         ports.cli_commands.provide(ports.Commands(register=cli.register), by=self.label)
