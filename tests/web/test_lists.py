@@ -79,6 +79,7 @@ def _list_urls():
 
     urls = {name: reverse(name) for name in LISTS}
     urls["parties:list"] = reverse("parties:list")
+    urls["levels:list"] = reverse("levels:list")
     busiest = Agreement.objects.annotate(n=Count("tickets")).order_by("-n").first()
     urls["levels:tickets"] = reverse("levels:tickets", args=[busiest.pk])
     return urls

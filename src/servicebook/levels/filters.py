@@ -1,4 +1,5 @@
-"""Filters of the ticket list, shared by the page and the API (``filterset_class``)."""
+"""Filters of the ticket list and the service levels overview, shared by the pages and the API
+(``filterset_class``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
 from servicebook.levels.models import Ticket
+from servicebook.parties.models import Customer
 from servicebook.web.lists import visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-opened_at``).
@@ -33,4 +35,26 @@ class TicketFilter(filters.FilterSet):
             | Q(short_description__icontains=value)
             | Q(category__icontains=value)
             | Q(assignment_group__icontains=value)
+        )
+
+
+class ServiceLevelFilter(filters.FilterSet):
+    """The service levels overview: kind of agreement, customer, and a text search on the
+    agreement's reference, title and customer."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    customer = filters.ModelChoiceFilter(queryset=visible_choices(Customer))
+
+    class Meta:
+        model = Agreement
+        fields = ["q", "kind", "customer"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(title__icontains=value)
+            | Q(customer__name__icontains=value)
         )

@@ -1,11 +1,13 @@
-"""The ticket list's table (page and CSV/XLSX export)."""
+"""The ticket list's and the service levels overview's tables (page and CSV/XLSX export)."""
 
 from __future__ import annotations
 
 import django_tables2 as tables
 
+from servicebook.agreements.models import Agreement
 from servicebook.levels.models import Ticket
 from servicebook.web.lists import ListTable
+from servicebook.web.templatetags.sb import money
 
 
 class TicketTable(ListTable):
@@ -33,3 +35,53 @@ class TicketTable(ListTable):
 
     def value_source_made_sla(self, value):
         return "" if value is None else ("made" if value else "missed")
+
+
+class ServiceLevelTable(ListTable):
+    """The service levels overview: one active agreement a row, its latest measured month and
+    the consequences of its missed targets (credits for a contract, improvement items for an
+    internal agreement). The figures are annotated on the query (``levels.views``)."""
+
+    reference = tables.Column(
+        verbose_name="Agreement", linkify=("levels:agreement", [tables.A("pk")])
+    )
+    title = tables.Column()
+    customer = tables.Column(accessor="customer__name", verbose_name="Customer")
+    kind = tables.Column()
+    latest = tables.Column(accessor="sl_latest", verbose_name="Latest month", default="—")
+    breaches = tables.Column(
+        accessor="sl_breaches", verbose_name="Missed targets", attrs={"td": {"class": "money"}}
+    )
+    consequences = tables.Column(accessor="pk", verbose_name="Consequences", orderable=False)
+    currency = tables.Column(visible=False)
+    credits = tables.Column(accessor="sl_credits", verbose_name="Credits", visible=False)
+    pending_credits = tables.Column(
+        accessor="sl_pending_credits", verbose_name="Credits pending", visible=False
+    )
+    improvements = tables.Column(
+        accessor="sl_improvements", verbose_name="Improvement items", visible=False
+    )
+
+    class Meta(ListTable.Meta):
+        model = Agreement
+        fields = ()
+        attrs = {**ListTable.Meta.attrs, "data-testid": "levels-agreements"}
+        empty_text = "No active agreements."
+        order_by = ("reference",)
+
+    def render_kind(self, record):
+        return record.policy.agreement_label
+
+    def value_kind(self, record):
+        return record.policy.agreement_label
+
+    def render_consequences(self, record):
+        if not record.policy.penalties_apply:
+            n = record.sl_improvements or 0
+            return f"{n} improvement item{'' if n == 1 else 's'}"
+        if not record.sl_credits:
+            return "No credits"
+        earned = money(record.sl_credits, record.currency)
+        if record.sl_pending_credits:
+            return f"Credits {earned}, {money(record.sl_pending_credits, record.currency)} pending"
+        return f"Credits {earned}, all invoiced"

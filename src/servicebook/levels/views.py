@@ -6,11 +6,12 @@ from collections import OrderedDict, defaultdict
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views import View
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView
 
 from servicebook.agreements.models import Agreement, Metric
 from servicebook.core.charts import chart_json
@@ -19,10 +20,10 @@ from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import jobs as level_jobs
 from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
-from servicebook.levels.filters import TicketFilter
+from servicebook.levels.filters import ServiceLevelFilter, TicketFilter
 from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
-from servicebook.levels.tables import TicketTable
+from servicebook.levels.tables import ServiceLevelTable, TicketTable
 from servicebook.policy import BreachConsequence
 from servicebook.web.jobs import start_job
 from servicebook.web.lists import ListPage
@@ -44,56 +45,57 @@ def _display_zone(agreement: Agreement) -> str:
     return target.calendar.time_zone if target else "UTC"
 
 
-class ServiceLevelListView(LoginRequiredMixin, TemplateView):
-    """Every agreement the user may see, with its latest month and open consequences."""
+def _sum_of(queryset):
+    """The sum of ``amount`` over ``queryset`` per agreement, as a subquery on the agreement."""
+    return Subquery(
+        queryset.filter(agreement=OuterRef("pk"))
+        .order_by()
+        .values("agreement")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1]
+    )
 
+
+def _count_of(queryset):
+    return Coalesce(
+        Subquery(
+            queryset.filter(agreement=OuterRef("pk"))
+            .order_by()
+            .values("agreement")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+class ServiceLevelListView(ListPage):
+    """Every active agreement the user may see, with its latest month and open consequences.
+    Reads never write (issue 15): attainment is what the last recomputation job stored."""
+
+    title = "Service levels"
+    table_class = ServiceLevelTable
+    filterset_class = ServiceLevelFilter
     template_name = "levels/list.html"
 
+    def get_queryset(self):
+        return _visible_agreements(self.request.user).annotate(
+            sl_latest=Subquery(
+                Attainment.objects.filter(agreement=OuterRef("pk"))
+                .order_by("-period")
+                .values("period")[:1]
+            ),
+            sl_breaches=_count_of(Attainment.objects.filter(met=False)),
+            sl_credits=_sum_of(Credit.objects.all()),
+            sl_pending_credits=_sum_of(Credit.objects.filter(status=CreditStatus.PENDING)),
+            sl_improvements=_count_of(
+                Improvement.objects.filter(source=ImprovementSource.SERVICE_LEVEL_BREACH)
+            ),
+        )
+
     def get_context_data(self, **kwargs):
-        # reads never write (issue 15): attainment is what the last recomputation job stored
-        agreements = list(_visible_agreements(self.request.user).order_by("reference"))
-        ids = [a.pk for a in agreements]
-        rows = Attainment.objects.filter(agreement__in=ids).values_list(
-            "agreement_id", "period", "met"
-        )
-        latest: dict[int, str] = {}
-        breaches: dict[int, int] = defaultdict(int)
-        for agreement_id, period, met in rows:
-            latest[agreement_id] = max(latest.get(agreement_id, ""), period)
-            if met is False:
-                breaches[agreement_id] += 1
-        earned = dict(
-            Credit.objects.filter(agreement__in=ids)
-            .values("agreement_id")
-            .annotate(total=Sum("amount"))
-            .values_list("agreement_id", "total")
-        )
-        pending = dict(
-            Credit.objects.filter(agreement__in=ids, status=CreditStatus.PENDING)
-            .values("agreement_id")
-            .annotate(total=Sum("amount"))
-            .values_list("agreement_id", "total")
-        )
-        items = defaultdict(int)
-        for agreement_id in Improvement.objects.filter(
-            agreement__in=ids, source=ImprovementSource.SERVICE_LEVEL_BREACH
-        ).values_list("agreement_id", flat=True):
-            items[agreement_id] += 1
-        summary = [
-            {
-                "agreement": a,
-                "policy": a.policy,
-                "latest": latest.get(a.pk),
-                "breaches": breaches[a.pk],
-                "credits": earned.get(a.pk),
-                "pending_credits": pending.get(a.pk),
-                "improvements": items[a.pk],
-            }
-            for a in agreements
-        ]
         user = self.request.user
         return super().get_context_data(
-            summary=summary,
             can_import=is_provider_staff(user) and has_role(user, *services.LEVEL_EDITORS),
             recompute_queued=level_jobs.recompute_queued(),
             **kwargs,
