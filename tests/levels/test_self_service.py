@@ -45,8 +45,18 @@ def _raise(client, reference="CT-SKY-2026", **overrides):
     return client.post(API, body, format="json")
 
 
-def test_a_raised_ticket_is_measured_like_an_imported_one(users, client_for):
-    response = _raise(client_for(users["external"]))
+def test_a_raised_ticket_is_measured_like_an_imported_one(
+    users, client_for, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SERVICEBOOK_JOBS_DIR = tmp_path / "jobs"
+
+    def counted(agreement, period):
+        rows = Attainment.objects.filter(agreement=agreement, period=period, target__priority=2)
+        return sum(r.tickets_total + r.tickets_pending for r in rows)
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = _raise(client_for(users["external"]))
     assert response.status_code == 201, response.content
     body = response.json()
     ticket = Ticket.objects.get(pk=body["id"])
@@ -56,10 +66,14 @@ def test_a_raised_ticket_is_measured_like_an_imported_one(users, client_for):
     assert body["comments"][0]["text"] == "Since 9:00 no customer can book."
     clock = ticket_clock(ticket)
     assert {c["metric"] for c in clock["clocks"]} == {"response_time", "resolution_time"}
+    # the write queued one recomputation job (run inline here), which measured the new ticket
+    assert queued, "raising a ticket queues the recomputation"
     period = ticket.opened_at.strftime("%Y-%m")
-    rows = Attainment.objects.filter(agreement=ticket.agreement, period=period, target__priority=2)
-    assert rows.exists()
-    assert sum(r.tickets_total + r.tickets_pending for r in rows) >= 1
+    from servicebook.levels.models import LevelsState
+
+    state = LevelsState.objects.get(agreement=ticket.agreement)
+    assert state.computed_at >= ticket.created_at
+    assert counted(ticket.agreement, period) >= 1
 
 
 def test_comment_reply_and_close(users, client_for):

@@ -31,6 +31,7 @@ from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.services import save_validated
 from servicebook.core.tenancy import customer_of
 from servicebook.core.workflow import INVALID_TRANSITION, STATE_FIELD, check_table
+from servicebook.levels.jobs import recompute_later
 from servicebook.levels.models import (
     RESOLVED_STATES,
     Ticket,
@@ -41,7 +42,6 @@ from servicebook.levels.models import (
     TicketStateChange,
 )
 from servicebook.levels.selectors import priority_matrix
-from servicebook.levels.services import recompute_attainment
 from servicebook.notifications.kinds import Kind
 from servicebook.notifications.services import Message, notify, staff_with
 from servicebook.parties.selectors import people_of
@@ -233,7 +233,9 @@ def _display_name(user) -> str:
 
 
 def _recompute(ticket: Ticket, reason: str) -> None:
-    recompute_attainment(actor=None, agreement=ticket.agreement, reason=reason)
+    """Reads never write, and writes stay light: the agreement's attainment is recomputed by a
+    background job queued when this change commits (one at a time)."""
+    recompute_later(agreement=ticket.agreement)
 
 
 # --- comments and steps --------------------------------------------------------------------------
