@@ -38,6 +38,7 @@ from django_tasks import task
 from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.jobkinds import JobKind, kind_named, tell_finished
 from servicebook.core.models import Job, JobEvent, JobStatus
+from servicebook.core.spreadsheets import safe_row
 from servicebook.core.workflow import Workflow, register
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def write_rejects(job: Job, columns: Sequence[str], rejects: Iterable[tuple[int,
         writer.writerow(["row", "reason", *columns])
         for number, row, reason in rejects:
             cells = [row.get(c, "") for c in columns] if hasattr(row, "get") else list(row or ())
-            writer.writerow([number, reason, *cells])
+            writer.writerow(safe_row([number, reason, *cells]))
     return str(path)
 
 

@@ -116,6 +116,8 @@ def write_rejects(rejects, columns, what: str, stem: str) -> Path:
     """The rejected rows with their reason, under VAR_DIR/rejects/."""
     from django.conf import settings
 
+    from servicebook.core.spreadsheets import safe_row
+
     folder = Path(settings.VAR_DIR) / "rejects"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -124,7 +126,7 @@ def write_rejects(rejects, columns, what: str, stem: str) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["row", "reason", *columns])
         for number, row, reason in rejects:
-            writer.writerow([number, reason, *(row.get(c, "") for c in columns)])
+            writer.writerow(safe_row([number, reason, *(row.get(c, "") for c in columns)]))
     return path
 
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import django_tables2 as tables
+import tablib
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import TableExport
 
+from servicebook.core.spreadsheets import safe_row
 from servicebook.policy import user_may_see_cost, user_may_see_margin
 from servicebook.web.templatetags.sb import money
 
@@ -75,8 +77,13 @@ class ListTable(tables.Table):
 
 
 def export_response(table: tables.Table, export_format: str, name: str) -> HttpResponse:
-    """The whole ``table`` (every row, not one page) as a CSV (UTF-8 with BOM) or XLSX file."""
+    """The whole ``table`` (every row, not one page) as a CSV (UTF-8 with BOM) or XLSX file;
+    text that a spreadsheet would run as a formula is written as text (``core.spreadsheets``)."""
     exporter = TableExport(export_format, table, dataset_kwargs={"title": name[:31]})
+    rows = [safe_row(row) for row in exporter.dataset]
+    exporter.dataset = tablib.Dataset(
+        *rows, headers=exporter.dataset.headers, title=exporter.dataset.title
+    )
     data = exporter.export()
     if export_format == "csv":
         data = BOM + data
@@ -125,9 +132,22 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
 
     def get(self, request, *args, **kwargs):
         export_format = request.GET.get("_export")
-        if export_format not in EXPORT_FORMATS:
+        if export_format is None:
             return super().get(request, *args, **kwargs)
+        if export_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest(
+                f"_export: unknown format {export_format[:20]!r}; use csv or xlsx",
+                content_type="text/plain; charset=utf-8",
+            )
         self.filterset = self.get_filterset(self.get_filterset_class())
+        if not self.filterset.is_valid():  # never export everything in place of a filtered list
+            problems = "; ".join(
+                f"{name}: {' '.join(errors)}" for name, errors in self.filterset.errors.items()
+            )
+            return HttpResponseBadRequest(
+                f"the list cannot be exported with these filters: {problems}",
+                content_type="text/plain; charset=utf-8",
+            )
         self.object_list = self.filterset.qs
         table = self.get_table_class()(data=self.object_list, **self.get_table_kwargs())
         RequestConfig(request, paginate=False).configure(table)

@@ -3,10 +3,13 @@ usage store validates against, an import's summary, allocation report and reject
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from pathlib import Path
 
 from servicebook.catalog.models import Offering
+from servicebook.core.spreadsheets import safe_row
 from servicebook.finance.usage.focus import AllocationRules
 from servicebook.finance.usage.models import AllocationKey, CloudCharge, CloudMapping
 from servicebook.finance.usage.records import Offering as StoreOffering
@@ -144,11 +147,17 @@ def allocation_report(record) -> list[dict]:
 
 
 def rejects_content(record) -> bytes | None:
-    """The rejects file of an import (rows with their reasons), or None when there is none."""
+    """The rejects file of an import (rows with their reasons), or None when there is none;
+    text a spreadsheet would run as a formula is written as text (``core.spreadsheets``)."""
     if not record.rejects_path:
         return None
     path = Path(record.rejects_path)
     try:
-        return path.read_bytes()
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow(safe_row(row))
+    return out.getvalue().encode("utf-8")
