@@ -227,3 +227,12 @@ def test_the_pages_raise_and_close(users, web_for):
     assert ticket.state == "Closed"
     assert TicketStateChange.objects.filter(ticket=ticket).count() == 2
     assert TicketComment.objects.filter(ticket=ticket).count() == 2
+
+
+@pytest.mark.parametrize("summary", ["hi\r\nBcc: evil@example.com", "line1\nline2", "nul\x00"])
+def test_a_summary_is_one_line(users, client_for, summary):
+    before = Ticket.objects.count()
+    response = _raise(client_for(users["external"]), short_description=summary)
+    assert response.status_code == 400, response.content
+    assert "short_description" in str(response.json())
+    assert Ticket.objects.count() == before

@@ -105,3 +105,32 @@ def test_api_channels(users, client_for):
     refused = api.put("/api/notifications/channels/", {"ticket": "pigeon"}, format="json")
     assert refused.status_code == 400 and "ticket" in refused.json()
     assert api.put("/api/notifications/channels/", [1], format="json").status_code == 400
+
+
+@pytest.mark.parametrize("ids", [[2**63], [10**20], [-1], ["x"], [None]])
+def test_api_read_refuses_ids_that_cannot_be_ids(users, client_for, ids):
+    response = client_for(users["finance"]).post(
+        "/api/notifications/read/", {"ids": ids}, format="json"
+    )
+    assert response.status_code == 400 and "ids" in response.json()
+
+
+@pytest.mark.parametrize("body", [{"nosuch": "email"}, {"kind": "email"}, {}])
+def test_api_channels_refuse_unknown_kinds_and_empty_bodies(users, client_for, body):
+    from servicebook.notifications.models import Preference
+
+    before = Preference.objects.filter(user=users["internal"]).count()
+    response = client_for(users["internal"]).put(
+        "/api/notifications/channels/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert Preference.objects.filter(user=users["internal"]).count() == before
+
+
+def test_a_subject_is_one_line_whatever_was_typed(users):
+    (row,) = services.notify(
+        kind=Kind.TICKET,
+        recipients=[users["manager"]],
+        message=Message("New incident SS1: line1\r\nBcc: evil@example.com"),
+    )
+    assert row.subject == "New incident SS1: line1 Bcc: evil@example.com"

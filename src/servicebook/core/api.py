@@ -101,8 +101,8 @@ class PermissionFirstMixin(_ViewSet):
             and not isinstance(request.data, Mapping)
         ):
             raise DomainError(
-                "the request body must be a JSON object such as "
-                f'{{"period": "2026-10"}}, not {_json_kind(request.data)}',
+                "the request body must be a JSON object of named fields "
+                f'(such as {{"name": "value"}}), not {_json_kind(request.data)}',
                 code="bad_body",
             )
 

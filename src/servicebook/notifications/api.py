@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin
+from servicebook.core.params import MAX_ID
 from servicebook.notifications import selectors, services
 from servicebook.notifications.kinds import Channel, Kind
 from servicebook.notifications.models import Notification
@@ -37,10 +38,24 @@ class ChannelsSerializer(serializers.Serializer):
             for kind in Kind
         }
 
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(Kind.values))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"no kind of notification is called {name!r}"] for name in unknown[:10]}
+            )
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["name at least one kind of notification and its channel"]}
+            )
+        return attrs
+
 
 class ReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=1000,
     )
 
 

@@ -39,6 +39,12 @@ class Message:
     link: str = ""
 
 
+def one_line(text: str) -> str:
+    """A subject line: line breaks and runs of spaces become one space (an e-mail subject with
+    a line break cannot be sent, so a summary typed on two lines must not stop the message)."""
+    return " ".join(str(text).split())
+
+
 def _check_disclosure(user, message: Message) -> None:
     if user_may_see_cost(user):
         return
@@ -92,7 +98,7 @@ def notify(
             Notification(
                 recipient=user,
                 kind=kind,
-                subject=text.subject[:200],
+                subject=one_line(text.subject)[:200],
                 body=text.body,
                 link=text.link[:300],
                 delivery=_delivery(user, kind),

@@ -155,6 +155,12 @@ def raise_ticket(
     summary = _checked_text(
         short_description, field="short_description", limit=MAX_SUMMARY, what="the summary"
     )
+    if any(mark in summary for mark in "\r\n\x00"):
+        raise DomainError(
+            "the summary is one line: put the details in the description",
+            code="invalid",
+            field="short_description",
+        )
     details = (description or "").strip()
     if len(details) > MAX_TEXT:
         raise DomainError(
