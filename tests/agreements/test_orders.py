@@ -221,3 +221,59 @@ def test_staff_and_another_customer_cannot_order(users, client_for):
 def test_effective_period_is_the_next_one():
     day = dt.date(2026, 12, 31)
     assert period_dates(next_period(period_of(day)))[0] == dt.date(2027, 1, 1)
+
+
+def test_an_order_split_under_the_limit_still_waits_for_an_approver(users, client_for):
+    """Sophie (EUR 50,000 a year) orders 36 consultant hours a month (EUR 49,680 a year) on
+    her own authority; a second part of the same need then waits for Marc (attack finding 3)."""
+    from servicebook.core.models import User
+
+    requester = client_for(User.objects.get(username="external-requester"))
+    first = _order(requester, "CT-SKY-2026", "consulting-hour", "36")
+    assert first.status_code == 201, first.content
+    assert first.json()["status"] == "approved"
+    second = _order(requester, "CT-SKY-2026", "consulting-hour", "1")
+    assert second.status_code == 201, second.content
+    assert second.json()["status"] == "awaiting_approval"
+
+
+def test_the_budget_left_counts_approved_orders(users, client_for):
+    from servicebook.agreements.orders.selectors import budget_left, effective_period
+    from servicebook.core.models import User
+
+    requester = User.objects.get(username="internal-requester")
+    customer = requester.customer
+    period = effective_period(dt.date.today())
+    _, before = budget_left(customer, period)
+    created = _order(client_for(requester), "SLA-MKT-2026", "desk-user", "1")
+    assert created.status_code == 201, created.content
+    order = Order.objects.get(pk=created.json()["id"])
+    assert order.status == "approved"  # within Paul's limit
+    _, after = budget_left(customer, period)
+    assert after == before - order.monthly_amount
+
+
+def test_the_web_forms_keep_the_apis_length_limits(users, web_for):
+    from servicebook.core.models import User
+
+    client = web_for(User.objects.get(username="external-requester"))
+    before = Order.objects.count()
+    response = client.post(
+        reverse("agreements:order-create"),
+        {
+            "agreement": _active("CT-SKY-2026").pk,
+            "offering": Offering.objects.get(code="consulting-hour").pk,
+            "quantity": "1",
+            "note": "x" * 100_000,
+        },
+    )
+    assert response.status_code == 200 and "at most 2000 characters" in response.content.decode()
+    assert Order.objects.count() == before
+    waiting = Order.objects.filter(status="awaiting_approval").first()
+    decide = web_for(users["external"]).post(
+        reverse("agreements:order-decide", args=[waiting.pk]),
+        {"decision": "approve", "reason": "x" * 100_000},
+    )
+    assert decide.status_code == 200
+    waiting.refresh_from_db()
+    assert waiting.status == "awaiting_approval"

@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Sum
+
 from servicebook import ports
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.agreements.orders.models import Order, OrderBasis, OrderStatus
@@ -128,12 +130,16 @@ def quote(*, agreement: Agreement, offering: Offering, quantity: Decimal, today:
 
 
 def budget_left(customer, period: str) -> tuple[Decimal | None, Decimal | None]:
-    """A customer with a budget: its budget for ``period`` and what its consumption at cost
-    (finance's one answer, ``ports.consumption_at_cost``) leaves of it; else (None, None)."""
+    """A customer with a budget: its budget for ``period`` and what is left of it after its
+    consumption at cost (finance's one answer, ``ports.consumption_at_cost``) and the orders
+    already approved but not yet on its agreements (each a month's amount); else (None, None)."""
     if customer.budget_per_period is None:
         return None, None
     used = ports.consumption_at_cost([customer], period)[customer.pk].amount
-    return customer.budget_per_period, customer.budget_per_period - used
+    committed = Order.objects.filter(
+        agreement__customer=customer, status=OrderStatus.APPROVED
+    ).aggregate(total=Sum("monthly_amount"))["total"] or Decimal(0)
+    return customer.budget_per_period, customer.budget_per_period - used - committed
 
 
 def _line_price(agreement, offering, quantity: Decimal, unit_price: Decimal) -> Decimal:
@@ -143,6 +149,18 @@ def _line_price(agreement, offering, quantity: Decimal, unit_price: Decimal) -> 
         agreement=agreement, offering=offering, quantity=quantity, unit_price=unit_price
     )
     return line.monthly_price()
+
+
+def self_approved_yearly(contact, *, since: dt.date) -> Decimal:
+    """What ``contact`` ordered and approved on their own authority since ``since`` (yearly
+    amounts of orders still standing: approved or applied)."""
+    total = Order.objects.filter(
+        requester=contact,
+        decided_by=contact,
+        status__in=[OrderStatus.APPROVED, OrderStatus.APPLIED],
+        created_at__date__gte=since,
+    ).aggregate(total=Sum("yearly_amount"))["total"]
+    return total or Decimal(0)
 
 
 def approver_candidates(customer, yearly: Decimal):

@@ -22,7 +22,12 @@ from django.utils import timezone
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.agreements.orders import notices
 from servicebook.agreements.orders.models import Order, OrderStatus
-from servicebook.agreements.orders.selectors import approver_candidates, effective_from, quote
+from servicebook.agreements.orders.selectors import (
+    approver_candidates,
+    effective_from,
+    quote,
+    self_approved_yearly,
+)
 from servicebook.agreements.orders.workflows import ORDER
 from servicebook.agreements.services import _draft_amendment, _set_status
 from servicebook.catalog.models import Offering
@@ -123,7 +128,10 @@ def submit_order(
     ORDER.record(order, actor, "submitted", to_state=OrderStatus.SUBMITTED, note=order.note)
     limit = contact.authority_limit if contact.authority_limit is not None else Decimal(0)
     yearly = Money(priced.yearly, priced.currency)
-    if priced.yearly <= limit:
+    # what the requester approved on their own authority this past year counts too: an order
+    # split into parts under the limit still waits for an approver (R17)
+    own = self_approved_yearly(contact, since=today - dt.timedelta(days=365))
+    if priced.yearly + own <= limit:
         order.decided_by, order.decided_at = contact, timezone.now()
         order.effective_from = effective_from(today)
         ORDER.move(
@@ -146,7 +154,8 @@ def submit_order(
         order,
         OrderStatus.AWAITING_APPROVAL,
         actor=actor,
-        note=f"{yearly} a year is above {contact.name}'s authority limit; approvers: "
+        note=f"{yearly} a year (with {Money(own, priced.currency)} already approved on their "
+        f"own authority this year) is above {contact.name}'s authority limit; approvers: "
         + ", ".join(c.name for c in candidates),
     )
     order.approvers.set(candidates)

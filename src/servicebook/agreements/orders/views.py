@@ -49,11 +49,17 @@ def rate_label(customer) -> str:
     return "Cost charged per unit" if policy_for(customer).charged_at_cost else "Price per unit"
 
 
+#: The longest note or reason, as the API's (``orders.api``).
+TEXT_LIMIT = 2000
+
+
 class OrderForm(BootstrapFormMixin, forms.Form):
     agreement = forms.ModelChoiceField(queryset=None)
     offering = forms.ModelChoiceField(queryset=None)
     quantity = forms.CharField(help_text="Units a month to add, e.g. 5 or 2.5.")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=TEXT_LIMIT
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +70,10 @@ class OrderForm(BootstrapFormMixin, forms.Form):
 class DecisionForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Required to reject."
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=TEXT_LIMIT,
+        help_text="Required to reject.",
     )
 
 
