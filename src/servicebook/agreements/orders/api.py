@@ -85,7 +85,7 @@ class OrderInputSerializer(ScopedInputSerializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class DecisionSerializer(serializers.Serializer):
+class OrderDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -137,22 +137,22 @@ class OrderViewSet(
         order = services.submit_order(actor=request.user, **body.validated_data)
         return self._answer(order, status.HTTP_201_CREATED)
 
-    @extend_schema(request=DecisionSerializer, responses=OrderSerializer)
+    @extend_schema(request=OrderDecisionSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve an order awaiting your approval (an approver of the same customer)."""
         order = self.get_object()
-        body = DecisionSerializer(data=request.data)
+        body = OrderDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.approve_order(actor=request.user, order=order, **body.validated_data)
         return self._answer(order)
 
-    @extend_schema(request=DecisionSerializer, responses=OrderSerializer)
+    @extend_schema(request=OrderDecisionSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject an order awaiting your approval, saying why (``reason`` is required)."""
         order = self.get_object()
-        body = DecisionSerializer(data=request.data)
+        body = OrderDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.reject_order(actor=request.user, order=order, **body.validated_data)
         return self._answer(order)

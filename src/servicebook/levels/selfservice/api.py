@@ -26,7 +26,7 @@ def _require_party(user, what: str) -> None:
         raise PermissionDenied(f"{what} needs one of these roles: {PARTY_ROLES}")
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class TicketCommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,7 +37,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return obj.author.get_full_name() or obj.author.get_username()
 
 
-class EventSerializer(serializers.ModelSerializer):
+class TicketEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = TicketEvent
         fields = ["at", "action", "from_state", "to_state", "note"]
@@ -69,7 +69,7 @@ class PortalTicketSerializer(serializers.ModelSerializer):
 class PortalTicketDetailSerializer(PortalTicketSerializer):
     history = serializers.SerializerMethodField()
     comments = serializers.SerializerMethodField()
-    events = EventSerializer(many=True, read_only=True)
+    events = TicketEventSerializer(many=True, read_only=True)
 
     class Meta(PortalTicketSerializer.Meta):
         fields = [*PortalTicketSerializer.Meta.fields, "history", "comments", "events"]
@@ -83,7 +83,7 @@ class PortalTicketDetailSerializer(PortalTicketSerializer):
     def get_comments(self, obj) -> list[dict]:
         user = self.context["request"].user
         rows = TicketComment.objects.visible_to(user).filter(ticket=obj).select_related("author")
-        return CommentSerializer(rows, many=True).data
+        return TicketCommentSerializer(rows, many=True).data
 
 
 class RaiseSerializer(ScopedInputSerializer):
@@ -97,16 +97,16 @@ class RaiseSerializer(ScopedInputSerializer):
     urgency = serializers.IntegerField(min_value=1)
 
 
-class CommentInputSerializer(serializers.Serializer):
+class TicketCommentInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=portal.MAX_TEXT)
     internal = serializers.BooleanField(required=False, default=False)
 
 
-class CloseSerializer(serializers.Serializer):
+class TicketCloseSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class MoveSerializer(CloseSerializer):
+class MoveSerializer(TicketCloseSerializer):
     to_state = serializers.ChoiceField(choices=list(portal.STATES))
 
 
@@ -154,22 +154,22 @@ class PortalTicketViewSet(
         ticket = portal.raise_ticket(actor=request.user, **body.validated_data)
         return self._answer(ticket, status.HTTP_201_CREATED)
 
-    @extend_schema(request=CommentInputSerializer, responses=CommentSerializer)
+    @extend_schema(request=TicketCommentInputSerializer, responses=TicketCommentSerializer)
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
         """Add a comment (``internal``: a staff-only note, for service managers)."""
         ticket = self.get_object()
-        body = CommentInputSerializer(data=request.data)
+        body = TicketCommentInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         comment = portal.comment_on_ticket(actor=request.user, ticket=ticket, **body.validated_data)
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        return Response(TicketCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CloseSerializer, responses=PortalTicketDetailSerializer)
+    @extend_schema(request=TicketCloseSerializer, responses=PortalTicketDetailSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close the ticket: the resolution clock stops."""
         ticket = self.get_object()
-        body = CloseSerializer(data=request.data)
+        body = TicketCloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         portal.close_ticket(actor=request.user, ticket=ticket, **body.validated_data)
         return self._answer(ticket)
