@@ -217,5 +217,5 @@ search_sources: Hook[list[SearchSource]] = Hook(
 #: ``tell(today=) -> int``: what an app tells people once a day (invoices that fell overdue,
 #: ...), run by ``servicebook notifications daily`` before the digests are sent.
 daily_notices: Hook[Callable[..., int]] = Hook(
-    "daily_notices", "what is told once a day", ("finance",)
+    "daily_notices", "what is told once a day", ("levels", "finance")
 )

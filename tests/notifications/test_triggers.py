@@ -140,10 +140,65 @@ def test_overdue_invoices_are_told_to_finance_once(users):
     from servicebook import ports
 
     Notification.objects.all().delete()
-    ((app, tell),) = ports.daily_notices.labelled()
+    tell = dict(ports.daily_notices.labelled())["finance"]
     count = tell(today=dt.date(2026, 11, 30))
-    assert app == "finance" and count >= 1  # the demo's unpaid invoices
+    assert count >= 1  # the demo's unpaid invoices
     rows = Notification.objects.filter(kind=Kind.OVERDUE_INVOICE)
     assert {row.recipient.username for row in rows} == {"finance"}
     assert all(row.subject.endswith("is overdue") for row in rows)
     assert tell(today=dt.date(2026, 11, 30)) == 0  # once per invoice
+
+
+def test_targets_at_risk_this_month_are_told_to_the_service_managers_once(contract, tickets):
+    import datetime as dt
+
+    from servicebook.levels.notices import tell_targets_at_risk
+    from tests.levels.test_attainment import FEB
+
+    tickets("CT-TEST", FEB)  # February's P1 target is missed
+    Notification.objects.all().delete()
+    assert tell_targets_at_risk(today=dt.date(2026, 2, 20)) >= 1
+    rows = Notification.objects.filter(kind=Kind.TARGET_AT_RISK)
+    assert {row.recipient.username for row in rows} == {"manager"}
+    assert any("CT-TEST" in row.subject for row in rows)
+    assert tell_targets_at_risk(today=dt.date(2026, 2, 21)) == 0
+
+
+def test_an_agreement_in_negotiation_asks_the_customers_approvers_to_sign(users):
+    import datetime as dt
+
+    from servicebook.agreements import services as agreements
+
+    draft = agreements.create_agreement(
+        actor=users["manager"],
+        customer=Customer.objects.get(code="skybridge"),
+        reference="CT-SKY-NEXT",
+        title="Next year",
+        start_date=dt.date(2027, 1, 1),
+    )
+    Notification.objects.all().delete()
+    agreements.change_agreement_status(
+        actor=users["manager"], agreement=draft, to_status="negotiation"
+    )
+    (row,) = Notification.objects.filter(kind=Kind.APPROVAL)
+    assert row.recipient == users["external"]
+    assert row.subject == "Agreement CT-SKY-NEXT awaits your review and signature"
+
+
+def test_last_months_survey_waits_in_my_work_until_answered(users, web_for):
+    from servicebook.notifications.work import my_work
+
+    surveys = [item for item in my_work(users["internal"]) if item.kind == Kind.SURVEY]
+    assert surveys, "Marketing has services on its SLA"
+    survey = surveys[0]
+    page = web_for(users["internal"]).get(survey.link)
+    assert page.status_code == 200
+    form = page.context["form"]
+    service, period = form.initial["service"], form.initial["period"]
+    answered = web_for(users["internal"]).post(
+        survey.link.split("?")[0], {"service": service, "period": period, "score": 4}
+    )
+    assert answered.status_code == 302
+    left = [item.link for item in my_work(users["internal"]) if item.kind == Kind.SURVEY]
+    assert survey.link not in left
+    assert all(item.kind != Kind.SURVEY for item in my_work(users["manager"]))

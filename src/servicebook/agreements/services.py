@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from servicebook import ports
+from servicebook.agreements import notices
 from servicebook.agreements.models import (
     Agreement,
     AgreementEvent,
@@ -170,6 +171,8 @@ def _set_status(
             raise DomainError("cannot activate: " + "; ".join(blockers), code="activation_refused")
         agreement.due_diligence = latest_due_diligence(agreement.customer)
     AGREEMENT.move(agreement, to_status, actor=actor, note=note)
+    if to_status == AgreementStatus.NEGOTIATION:
+        notices.to_sign(agreement)
     previous = agreement.previous
     if to_status == AgreementStatus.ACTIVE and previous and previous.status == "active":
         _set_status(

@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
+from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementStatus
 from servicebook.agreements.orders.selectors import orders_awaiting_approval
+from servicebook.catalog.models import Service
+from servicebook.core.periods import next_period, period_dates, period_of, previous_period
 from servicebook.core.roles import Role, roles_of
 from servicebook.notifications.kinds import Kind
 from servicebook.notifications.work import since
+from servicebook.parties.models import Feedback
 from servicebook.ports import WorkItem
 
 
 def work_for(user) -> list[WorkItem]:
     """Agreements to sign and orders to approve."""
-    return _to_sign(user) + _orders(user)
+    return _to_sign(user) + _orders(user) + _surveys(user)
+
+
+def _surveys(user) -> list[WorkItem]:
+    """For a customer's people: last month's satisfaction survey of each service on its active
+    agreements, until somebody of the customer answers it (R15)."""
+    if user.customer_id is None:
+        return []
+    period = previous_period(period_of(timezone.localdate()))
+    services = (
+        Service.objects.filter(
+            offerings__agreement_lines__agreement__customer_id=user.customer_id,
+            offerings__agreement_lines__agreement__status=AgreementStatus.ACTIVE,
+        )
+        .exclude(
+            feedback__customer_id=user.customer_id,
+            feedback__period=period,
+            feedback__topic=Feedback.Topic.SATISFACTION,
+        )
+        .distinct()
+        .order_by("name")
+    )
+    link = reverse("parties:feedback", args=[user.customer_id])
+    start = since(period_dates(next_period(period))[0])
+    return [
+        WorkItem(
+            Kind.SURVEY,
+            f"How satisfied were you with {service.name} in {period}?",
+            f"{link}?{urlencode({'service': service.pk, 'period': period})}",
+            start,
+        )
+        for service in services
+    ]
 
 
 def _orders(user) -> list[WorkItem]:

@@ -13,7 +13,7 @@ class LevelsConfig(AppConfig):
 
     def ready(self) -> None:
         from servicebook import ports
-        from servicebook.levels import api, cli, demo, jobs, selectors, services, work
+        from servicebook.levels import api, cli, demo, jobs, notices, selectors, services, work
 
         ports.pages.provide(("service-levels/", "servicebook.levels.urls"), by=self.label)
         from servicebook.levels import search as search_part
@@ -22,6 +22,7 @@ class LevelsConfig(AppConfig):
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
+        ports.daily_notices.provide(notices.tell_targets_at_risk, by=self.label)
         credits = ports.ServiceCredits(
             pending=selectors.pending_credits, mark_applied=services.mark_credits_applied
         )

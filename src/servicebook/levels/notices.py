@@ -32,3 +32,36 @@ def credit_earned(credit, target) -> None:
             reverse("levels:agreement", args=[agreement.pk]),
         ),
     )
+
+
+def tell_targets_at_risk(*, today) -> int:
+    """Tell the service managers, once per target and month, about each target measured below
+    its level so far this month (run daily: ``servicebook notifications daily``)."""
+    from servicebook.levels.models import Attainment
+    from servicebook.notifications.models import Notification
+
+    period = f"{today:%Y-%m}"
+    told = set(Notification.objects.filter(kind=Kind.TARGET_AT_RISK).values_list("link", flat=True))
+    managers = list(staff_with(Role.SERVICE_MANAGER))
+    count = 0
+    rows = Attainment.objects.filter(period=period, met=False).select_related(
+        "agreement__customer", "target"
+    )
+    for row in rows.order_by("agreement__reference", "target_id"):
+        link = f"{reverse('levels:agreement', args=[row.agreement_id])}#target-{row.target_id}"
+        link = f"{link}-{period}"
+        if link in told:
+            continue
+        notify(
+            kind=Kind.TARGET_AT_RISK,
+            recipients=managers,
+            message=Message(
+                f"Target at risk on {row.agreement.reference} ({row.agreement.customer.name}) "
+                f"this month: {row.target}",
+                f"Measured {row.measured_percent}% so far in {period} against "
+                f"{row.target_percent}%.",
+                link,
+            ),
+        )
+        count += 1
+    return count

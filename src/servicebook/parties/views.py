@@ -281,7 +281,13 @@ class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def get_initial(self):
-        return {"period": period_of(timezone.localdate())}
+        """This month, or the survey My work links to (``?service=&period=``)."""
+        asked = self.request.GET
+        initial = {"period": params.period(asked.get("period"), period_of(timezone.localdate()))}
+        service = params.object_id(asked.get("service"))
+        if service is not None:
+            initial["service"] = service
+        return initial
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(customer=self.customer, **kwargs)
