@@ -236,14 +236,12 @@ class Agreement(TimeStampedModel):
     def business_calendar(self) -> Calendar | None:
         """The calendar the agreement's working days are counted in (R11 notice periods): the
         one most of its response and resolution targets are measured in, or None."""
-        counts = Counter(
-            target.calendar_id
-            for target in self.targets.all()
-            if target.metric != Metric.AVAILABILITY
-        )
+        timed = [target for target in self.targets.all() if target.metric != Metric.AVAILABILITY]
+        counts = Counter(target.calendar_id for target in timed)
         if not counts:
             return None
-        return Calendar.objects.get(pk=counts.most_common(1)[0][0])
+        chosen = counts.most_common(1)[0][0]
+        return next(target.calendar for target in timed if target.calendar_id == chosen)
 
     def add_working_days(self, moment: dt.datetime, days: int) -> dt.datetime:
         """``moment`` plus ``days`` working days of the agreement's business calendar, at the

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Prefetch
 
+from servicebook.agreements.models import ServiceLevelTarget
 from servicebook.changes import ical
 from servicebook.changes.models import (
     Approval,
@@ -13,6 +14,7 @@ from servicebook.changes.models import (
     ChangeStatus,
     CustomerImpact,
     CustomerTask,
+    TrainingRecord,
 )
 from servicebook.changes.services import missing_approvals, schedule_blockers
 from servicebook.core.roles import is_provider_staff
@@ -44,10 +46,17 @@ def changes_for(user):
             Prefetch(
                 "impacts",
                 queryset=CustomerImpact.objects.select_related(
-                    "customer", "clause", "price_accepted_by"
+                    "customer__provider", "clause", "price_accepted_by", "agreement"
+                ).prefetch_related(
+                    Prefetch(
+                        "agreement__targets",
+                        queryset=ServiceLevelTarget.objects.select_related("calendar"),
+                    )
                 ),
             ),
             Prefetch("approvals", queryset=Approval.objects.select_related("contact", "actor")),
+            Prefetch("trainings", queryset=TrainingRecord.objects.select_related("contact")),
+            Prefetch("tasks", queryset=CustomerTask.objects.select_related("contact")),
         )
         .select_related("requested_by")
     )

@@ -323,6 +323,25 @@ def add_alternative(
     return alternative
 
 
+def _cached_one(demand: DemandRequest, name: str, model):
+    """The demand's one-to-one ``name`` (business case, external check): from the instance when
+    the list's query brought it (``select_related``), else read fresh; None when there is none."""
+    descriptor = getattr(DemandRequest, name)
+    if descriptor.is_cached(demand):
+        try:
+            return getattr(demand, name)
+        except model.DoesNotExist:
+            return None
+    return model.objects.filter(demand=demand).first()
+
+
+def _alternatives(demand: DemandRequest) -> list[Alternative]:
+    """The demand's options with what each meets: prefetched by a list, else read here."""
+    if "alternatives" in getattr(demand, "_prefetched_objects_cache", {}):
+        return list(demand.alternatives.all())
+    return list(demand.alternatives.prefetch_related("meets"))
+
+
 def cheaper_compliant(demand: DemandRequest, chosen: Alternative | None = None):
     """The cheapest option meeting every requirement that costs less than the chosen one."""
     chosen = chosen or demand.chosen
@@ -330,7 +349,7 @@ def cheaper_compliant(demand: DemandRequest, chosen: Alternative | None = None):
         return None
     options = [
         alt
-        for alt in demand.alternatives.prefetch_related("meets")
+        for alt in _alternatives(demand)
         if alt.pk != chosen.pk and alt.cost < chosen.cost and alt.meets_every_requirement()
     ]
     return min(options, key=lambda alt: (alt.cost, alt.pk), default=None)
@@ -351,7 +370,7 @@ def justification_reasons(demand: DemandRequest) -> list[tuple[str, str]]:
     needed = policy_for(demand.customer).justification_needed_for
     reasons = []
     if "negative_npv" in needed:
-        case = BusinessCase.objects.filter(demand=demand).first()
+        case = _cached_one(demand, "business_case", BusinessCase)
         if case is not None and case.npv < 0:
             reasons.append(
                 (
@@ -601,9 +620,9 @@ def approval_blockers(demand: DemandRequest) -> list[tuple[str, str]]:
     blockers = []
     check = policy_for(demand.customer).demand_check
     if check == "challenge":
-        if not BusinessCase.objects.filter(demand=demand).exists():
+        if _cached_one(demand, "business_case", BusinessCase) is None:
             blockers.append(("no_business_case", "record the business case (outcomes and ROI)"))
-        if not demand.alternatives.filter(is_requested=False).exists():
+        if all(alt.is_requested for alt in _alternatives(demand)):
             blockers.append(("no_alternatives", "challenge the request with alternatives"))
         if demand.chosen_id is None:
             blockers.append(("no_choice", "the customer has not chosen an option"))
@@ -615,7 +634,7 @@ def approval_blockers(demand: DemandRequest) -> list[tuple[str, str]]:
             for _, reason in unjustified_reasons(demand)
         )
     else:
-        external = ExternalCheck.objects.filter(demand=demand).first()
+        external = _cached_one(demand, "external_check", ExternalCheck)
         if external is None:
             blockers.append(("not_checked", "check it is legal, possible and profitable"))
         elif not external.legal:

@@ -249,7 +249,7 @@ class DueDiligenceViewSet(
 ):
     """Due diligence (R17): start, record each check with evidence, conclude, or waive."""
 
-    queryset = DueDiligence.objects.prefetch_related("checks")
+    queryset = DueDiligence.objects.select_related("customer__provider").prefetch_related("checks")
     serializer_class = DueDiligenceSerializer
     filterset_fields = ["customer", "status"]
 

@@ -194,13 +194,21 @@ def _reopen_for_new_window(change, actor, impacts, window: str) -> int:
     return reopened
 
 
+def _related(change: ChangeRequest, name: str, join: str) -> list:
+    """The change's ``name`` rows: prefetched by a list (``selectors.changes_for``), else read
+    here with ``join``."""
+    if name in getattr(change, "_prefetched_objects_cache", {}):
+        return list(getattr(change, name).all())
+    return list(getattr(change, name).select_related(join))
+
+
 def schedule_blockers(change: ChangeRequest) -> list[tuple[str, str]]:
     """(code, reason) pairs that keep a change from being scheduled (R11)."""
     blockers = []
     if not (change.planned_start and change.planned_end):
         return [("no_window", "set the change window first")]
     start_day = change.planned_start.date()
-    for impact in change.impacts.select_related("customer"):
+    for impact in _related(change, "impacts", "customer"):
         policy = policy_for(impact.customer)
         name = impact.customer.name
         needs_acceptance = policy.price_impact_needs_acceptance and impact.has_price_impact
@@ -219,9 +227,15 @@ def schedule_blockers(change: ChangeRequest) -> list[tuple[str, str]]:
         if policy.deployment_needs_training:
             trained = {
                 r.contact_id: r.completed_on
-                for r in change.trainings.filter(contact__customer=impact.customer)
+                for r in _related(change, "trainings", "contact")
+                if r.contact.customer_id == impact.customer_id
             }
-            for task in change.tasks.filter(customer=impact.customer, kind=TaskKind.DEPLOYMENT):
+            deployment = [
+                task
+                for task in _related(change, "tasks", "contact")
+                if task.customer_id == impact.customer_id and task.kind == TaskKind.DEPLOYMENT
+            ]
+            for task in deployment:
                 when = trained.get(task.contact_id)
                 if when is None or when > start_day:
                     who = task.contact.name if task.contact_id else "the customer contact"
