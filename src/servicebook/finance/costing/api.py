@@ -144,7 +144,7 @@ class PriceOverrideViewSet(
 ):
     """R6: a finance user's override letting a contract line be priced below cost."""
 
-    queryset = PriceFloorOverride.objects.all()
+    queryset = PriceFloorOverride.objects.order_by("pk")
     serializer_class = PriceOverrideSerializer
     filterset_fields = ["agreement"]
     write_roles = {"create": (services.FINANCE, "Overriding the price floor")}
