@@ -71,6 +71,7 @@ LISTS = {
     "finance:ledger-entries": "memo",
     "finance:payments": "invoice",
     "parties:contacts": "name",
+    "agreements:orders": "offering",
 }
 
 

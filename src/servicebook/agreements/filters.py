@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
+from servicebook.agreements.orders.models import Order
+from servicebook.catalog.models import Service
 from servicebook.parties.models import Customer
 from servicebook.web.lists import visible_choices
 
@@ -40,4 +44,39 @@ class AgreementFilter(filters.FilterSet):
             Q(reference__icontains=value)
             | Q(title__icontains=value)
             | Q(customer__name__icontains=value)
+        )
+
+
+#: The columns the order list sorts by, page and API alike (``?ordering=-created_at``).
+ORDER_ORDERING = ["created_at", "status", "monthly_amount", "quantity"]
+
+
+class OrderFilter(filters.FilterSet):
+    """Status, customer, agreement, and a text search on the offering and the requester."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+    customer = filters.ModelChoiceFilter(
+        field_name="agreement__customer", queryset=visible_choices(Customer), label="Customer"
+    )
+    agreement = filters.ModelChoiceFilter(queryset=visible_choices(Agreement))
+    service = filters.ModelChoiceFilter(
+        field_name="offering__service", queryset=visible_choices(Service), label="Service"
+    )
+
+    class Meta:
+        model = Order
+        fields = ["q", "status", "customer", "agreement", "service"]
+
+    def search_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        by_reference = re.fullmatch(r"(?i)ORD-0*(\d{1,18})", value)
+        if by_reference:
+            return queryset.filter(pk=int(by_reference.group(1)))
+        return queryset.filter(
+            Q(offering__name__icontains=value)
+            | Q(requester__name__icontains=value)
+            | Q(agreement__reference__icontains=value)
+            | Q(note__icontains=value)
         )

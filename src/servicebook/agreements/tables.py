@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_tables2 as tables
 
 from servicebook.agreements.models import Agreement
+from servicebook.agreements.orders.models import Order
 from servicebook.web.lists import ListTable, MoneyColumn
 
 
@@ -30,3 +31,38 @@ class AgreementTable(ListTable):
         fields = ()
         empty_text = "No agreements."
         order_by = ("customer", "reference")
+
+
+class OrderTable(ListTable):
+    """Orders: what was ordered, what it is charged a month (at cost or at the price, as the
+    customer's policy says) and where it stands."""
+
+    reference = tables.Column(
+        accessor="pk",
+        verbose_name="Order",
+        linkify=("agreements:order", [tables.A("pk")]),
+    )
+    customer = tables.Column(accessor="agreement__customer__name", verbose_name="Customer")
+    agreement = tables.Column(accessor="agreement__reference", verbose_name="Agreement")
+    offering = tables.Column(accessor="offering__name", verbose_name="Offering")
+    quantity = tables.Column(attrs={"th": {"class": "money"}, "td": {"class": "money"}})
+    monthly_amount = MoneyColumn(verbose_name="A month")
+    currency = tables.Column(visible=False)
+    requester = tables.Column(accessor="requester__name", verbose_name="Requested by")
+    status = tables.Column()
+    created_at = tables.DateColumn("Y-m-d", verbose_name="Ordered")
+
+    class Meta(ListTable.Meta):
+        model = Order
+        fields = ()
+        attrs = {**ListTable.Meta.attrs, "data-testid": "order-rows"}
+        empty_text = "No orders."
+
+    def render_reference(self, record):
+        return record.reference
+
+    def value_reference(self, record):
+        return record.reference
+
+    def render_quantity(self, value):
+        return f"{value.normalize():f}"

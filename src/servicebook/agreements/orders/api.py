@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from servicebook.agreements.filters import ORDER_ORDERING, OrderFilter
 from servicebook.agreements.models import Agreement
 from servicebook.agreements.orders import services
 from servicebook.agreements.orders.models import Order, OrderBasis
@@ -106,8 +107,8 @@ class OrderViewSet(
         "agreement", "offering", "requester", "decided_by"
     ).prefetch_related("approvers")
     serializer_class = OrderSerializer
-    filterset_fields = ["agreement", "status", "offering"]
-    ordering_fields = ["created_at", "monthly_amount"]
+    filterset_class = OrderFilter
+    ordering_fields = ORDER_ORDERING
     customer_actions = {
         "create": "Ordering",
         "approve": "Approving an order",

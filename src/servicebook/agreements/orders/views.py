@@ -12,13 +12,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from servicebook import ports
+from servicebook.agreements.filters import OrderFilter
 from servicebook.agreements.orders import services
 from servicebook.agreements.orders.models import Order, OrderBasis, OrderStatus
 from servicebook.agreements.orders.selectors import (
@@ -29,10 +29,12 @@ from servicebook.agreements.orders.selectors import (
     orderable_offerings,
     orders_awaiting_approval,
 )
+from servicebook.agreements.tables import OrderTable
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.authority import contact_for_user
 from servicebook.policy import policy_for, user_may_see_cost
 from servicebook.web.forms import BootstrapFormMixin
+from servicebook.web.lists import ListPage
 from servicebook.web.mixins import ServiceFormMixin
 
 
@@ -77,21 +79,28 @@ class DecisionForm(BootstrapFormMixin, forms.Form):
     )
 
 
-class OrderListView(LoginRequiredMixin, TemplateView):
+class OrderListView(ListPage):
+    """Orders on the list component: search, status/customer/agreement/offering filters,
+    sorting, CSV/XLSX export; the orders waiting for the user's approval above."""
+
+    title = "Orders"
+    export_name = "orders"
+    table_class = OrderTable
+    filterset_class = OrderFilter
     template_name = "agreements/order_list.html"
+    hidden_filters = ("customer", "agreement")
+
+    def get_queryset(self):
+        return (
+            Order.objects.visible_to(self.request.user)
+            .select_related("agreement__customer", "offering", "requester")
+            .order_by("-created_at", "-pk")
+        )
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        orders = Order.objects.visible_to(user).select_related("agreement__customer", "offering")
-        if status := self.request.GET.get("status", "").strip():
-            orders = orders.filter(status=status)
         customer = customer_of(user)
         return super().get_context_data(
-            page=Paginator(orders.order_by("-created_at", "-pk"), 50).get_page(
-                self.request.GET.get("page")
-            ),
-            status=status,
-            statuses=OrderStatus.choices,
             to_approve=list(orders_awaiting_approval(user)[:50]),
             may_order=customer is not None and contact_for_user(user, customer) is not None,
             **kwargs,
