@@ -36,6 +36,7 @@ run: $(VENV)/.installed var/secret_key
 	@SECRET_KEY="$$(cat var/secret_key)" $(BIN)/servicebook demo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with one of the logins above (Ctrl-C stops)."
 	@export SECRET_KEY="$$(cat var/secret_key)"; \
+	export SERVICEBOOK_BASE_URL="$${SERVICEBOOK_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	$(BIN)/servicebook worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' INT TERM EXIT; \
 	$(BIN)/servicebook serve --host $(HOST) --port $(PORT)
