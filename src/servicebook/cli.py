@@ -270,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     serve.set_defaults(func=cmd_serve)
 
+    from servicebook import cli_init
+
+    cli_init.register(sub)
+
     worker = sub.add_parser("worker", help="run background jobs (imports, closes) as they come")
     worker.add_argument(
         "--burst", action="store_true", help="run what is queued, then exit (tests, cron)"
@@ -300,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Commands that work without a provider: (command, subcommand); ``*`` matches every subcommand.
 WITHOUT_PROVIDER = {("demo", None), ("serve", None), ("manage", None), ("bench", "*")}
-WITHOUT_PROVIDER |= {("worker", None)}
+WITHOUT_PROVIDER |= {("worker", None), ("init", None)}
 WITHOUT_PROVIDER |= {("demand", "npv")}
 
 

@@ -75,6 +75,12 @@ class Provider(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text="How long a completed (or waived) due diligence stays current (R17).",
     )
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "an ISO 3166 country code such as FR")],
+        help_text="The provider's home country (ISO 3166), e.g. FR.",
+    )
 
     class Meta:
         constraints = [
