@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
 from servicebook.agreements.orders.models import Order
 from servicebook.catalog.models import Service
 from servicebook.parties.models import Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-start_date``).
 AGREEMENT_ORDERING = [
@@ -37,14 +36,7 @@ class AgreementFilter(filters.FilterSet):
         fields = ["q", "status", "kind", "currency", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(title__icontains=value)
-            | Q(customer__name__icontains=value)
-        )
+        return contains_any(queryset, value, "reference", "title", "customer__name")
 
 
 #: The columns the order list sorts by, page and API alike (``?ordering=-created_at``).
@@ -74,9 +66,6 @@ class OrderFilter(filters.FilterSet):
         by_reference = re.fullmatch(r"(?i)ORD-0*(\d{1,18})", value)
         if by_reference:
             return queryset.filter(pk=int(by_reference.group(1)))
-        return queryset.filter(
-            Q(offering__name__icontains=value)
-            | Q(requester__name__icontains=value)
-            | Q(agreement__reference__icontains=value)
-            | Q(note__icontains=value)
+        return contains_any(
+            queryset, value, "offering__name", "requester__name", "agreement__reference", "note"
         )

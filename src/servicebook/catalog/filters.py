@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.catalog.models import Service
+from servicebook.web.lists import contains_any
 
 #: The columns the list sorts by, page and API alike (``?ordering=name``).
 SERVICE_ORDERING = ["name", "code", "status", "offered_to"]
@@ -21,9 +21,4 @@ class ServiceFilter(filters.FilterSet):
         fields = ["q", "status", "offered_to"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(description__icontains=value)
-        )
+        return contains_any(queryset, value, "name", "code", "description")

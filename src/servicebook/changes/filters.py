@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.catalog.models import Service
 from servicebook.changes.models import ChangeRequest
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-planned_start``).
 CHANGE_ORDERING = ["reference", "title", "change_type", "status", "planned_start", "created_at"]
@@ -26,11 +25,4 @@ class ChangeFilter(filters.FilterSet):
         fields = ["q", "status", "change_type", "risk", "service"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(title__icontains=value)
-            | Q(description__icontains=value)
-        )
+        return contains_any(queryset, value, "reference", "title", "description")

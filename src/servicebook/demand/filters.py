@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.demand.models import DemandRequest
 from servicebook.parties.models import Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-created_at``).
 DEMAND_ORDERING = [
@@ -32,11 +31,4 @@ class DemandFilter(filters.FilterSet):
         fields = ["q", "status", "kind", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(title__icontains=value)
-            | Q(customer__name__icontains=value)
-        )
+        return contains_any(queryset, value, "reference", "title", "customer__name")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.improvement.models import Improvement
 from servicebook.parties.models import Customer
 from servicebook.policy import KIND_CHOICES
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-created_at``).
 IMPROVEMENT_ORDERING = ["title", "customer__name", "driver", "status", "created_at", "expected_by"]
@@ -31,7 +30,4 @@ class ImprovementFilter(filters.FilterSet):
         fields = ["q", "status", "driver", "source", "kind", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return contains_any(queryset, value, "title", "description")

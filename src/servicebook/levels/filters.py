@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
 from servicebook.levels.models import Ticket
 from servicebook.parties.models import Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-opened_at``).
 TICKET_ORDERING = ["number", "priority", "state", "opened_at", "resolved_at", "category"]
@@ -27,14 +26,8 @@ class TicketFilter(filters.FilterSet):
         fields = ["q", "priority", "state", "kind", "source", "active", "agreement"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(short_description__icontains=value)
-            | Q(category__icontains=value)
-            | Q(assignment_group__icontains=value)
+        return contains_any(
+            queryset, value, "number", "short_description", "category", "assignment_group"
         )
 
 
@@ -50,11 +43,4 @@ class ServiceLevelFilter(filters.FilterSet):
         fields = ["q", "kind", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(title__icontains=value)
-            | Q(customer__name__icontains=value)
-        )
+        return contains_any(queryset, value, "reference", "title", "customer__name")

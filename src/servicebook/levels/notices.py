@@ -7,7 +7,7 @@ from django.urls import reverse
 from servicebook.core.money import Money
 from servicebook.core.roles import Role
 from servicebook.notifications.kinds import Kind
-from servicebook.notifications.services import Message, notify, staff_with
+from servicebook.notifications.services import Message, notify, staff_with, told_links
 from servicebook.parties.selectors import people_of
 
 
@@ -38,10 +38,9 @@ def tell_targets_at_risk(*, today) -> int:
     """Tell the service managers, once per target and month, about each target measured below
     its level so far this month (run daily: ``servicebook notifications daily``)."""
     from servicebook.levels.models import Attainment
-    from servicebook.notifications.models import Notification
 
     period = f"{today:%Y-%m}"
-    told = set(Notification.objects.filter(kind=Kind.TARGET_AT_RISK).values_list("link", flat=True))
+    told = told_links(Kind.TARGET_AT_RISK)
     managers = list(staff_with(Role.SERVICE_MANAGER))
     count = 0
     rows = Attainment.objects.filter(period=period, met=False).select_related(

@@ -134,9 +134,15 @@ def deliver(ids: Iterable[int]) -> dict[str, int]:
     """E-mail the pending notifications among ``ids``; each is marked sent or failed (with the
     reason) on its own, so one bad address does not hold back the others."""
     sent = failed = 0
-    rows = Notification.objects.filter(pk__in=list(ids), delivery=Delivery.PENDING)
+    rows = list(
+        Notification.objects.filter(pk__in=list(ids), delivery=Delivery.PENDING).select_related(
+            "recipient"
+        )
+    )
+    if not rows:  # sent already (a retried task): no connection to the mail server
+        return {"sent": 0, "failed": 0}
     with get_connection() as connection:
-        for row in rows.select_related("recipient"):
+        for row in rows:
             email = EmailMessage(
                 subject=row.subject,
                 body=_text(row),
@@ -203,6 +209,12 @@ def set_channels(*, user, channels: dict[str, str]) -> None:
         Kind(kind)
         Channel(channel)
         Preference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+
+
+def told_links(kind: str) -> set[str]:
+    """The links already notified for ``kind``: what a "once per thing" notice (an invoice fallen
+    overdue, a target at risk this month) skips on its next run."""
+    return set(Notification.objects.filter(kind=kind).values_list("link", flat=True))
 
 
 def staff_with(*roles: str):

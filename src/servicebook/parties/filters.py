@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.parties.models import Contact, Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 
 class CustomerFilter(filters.FilterSet):
@@ -20,12 +19,7 @@ class CustomerFilter(filters.FilterSet):
         fields = ["q", "kind", "status", "funding_model", "jurisdiction"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(legal_name__icontains=value)
-        )
+        return contains_any(queryset, value, "name", "code", "legal_name")
 
 
 #: The columns the contact list sorts by, page and API alike (``?ordering=customer__name``).
@@ -43,12 +37,4 @@ class ContactFilter(filters.FilterSet):
         fields = ["q", "is_approver", "is_requester", "is_billing", "active", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(title__icontains=value)
-            | Q(customer__name__icontains=value)
-        )
+        return contains_any(queryset, value, "name", "email", "title", "customer__name")

@@ -20,6 +20,7 @@ import django_tables2 as tables
 import tablib
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.text import slugify
 from django_filters.views import FilterView
@@ -162,6 +163,18 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
         return super().get_context_data(
             list_title=self.title, export_formats=EXPORT_FORMATS, **kwargs
         )
+
+
+def contains_any(queryset, value: str, *fields: str):
+    """A list's text search: the rows where any of ``fields`` contains ``value`` (ignoring
+    case); every row when the text is blank."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    match = Q()
+    for field in fields:
+        match |= Q(**{f"{field}__icontains": value})
+    return queryset.filter(match)
 
 
 def visible_choices(model):

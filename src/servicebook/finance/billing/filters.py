@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.agreements.models import Agreement
 from servicebook.finance.billing.models import Invoice, Payment, Statement
 from servicebook.parties.models import Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the lists sort by, pages and API alike (``?ordering=-period``).
 INVOICE_ORDERING = ["number", "period", "customer__name", "issue_date", "due_date", "status"]
@@ -21,10 +20,7 @@ class _Text(filters.FilterSet):
     customer = filters.ModelChoiceFilter(queryset=visible_choices(Customer))
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(customer__name__icontains=value))
+        return contains_any(queryset, value, "number", "customer__name")
 
 
 class InvoiceFilter(_Text):
@@ -64,11 +60,6 @@ class PaymentFilter(filters.FilterSet):
         fields = ["q", "kind", "invoice", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(invoice__number__icontains=value)
-            | Q(reference__icontains=value)
-            | Q(invoice__customer__name__icontains=value)
+        return contains_any(
+            queryset, value, "invoice__number", "reference", "invoice__customer__name"
         )

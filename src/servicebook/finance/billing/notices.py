@@ -10,16 +10,13 @@ from servicebook.core.money import Money
 from servicebook.core.roles import Role
 from servicebook.finance.billing.models import Invoice, InvoiceStatus
 from servicebook.notifications.kinds import Kind
-from servicebook.notifications.models import Notification
-from servicebook.notifications.services import Message, notify, staff_with
+from servicebook.notifications.services import Message, notify, staff_with, told_links
 
 
 def tell_overdue(*, today: dt.date) -> int:
     """Tell finance, once per invoice, about each external invoice unpaid after its due date;
     returns how many invoices were told (run daily: ``servicebook notifications daily``)."""
-    told = set(
-        Notification.objects.filter(kind=Kind.OVERDUE_INVOICE).values_list("link", flat=True)
-    )
+    told = told_links(Kind.OVERDUE_INVOICE)
     finance = list(staff_with(Role.FINANCE))
     count = 0
     overdue = (

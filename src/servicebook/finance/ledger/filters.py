@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from servicebook.finance.ledger.models import JournalEntry
 from servicebook.parties.models import Customer
-from servicebook.web.lists import visible_choices
+from servicebook.web.lists import contains_any, visible_choices
 
 #: The columns the list sorts by, page and API alike (``?ordering=-date``).
 ENTRY_ORDERING = ["id", "period", "date", "kind", "customer__name"]
@@ -24,7 +23,4 @@ class JournalEntryFilter(filters.FilterSet):
         fields = ["q", "period", "kind", "customer"]
 
     def search_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(memo__icontains=value) | Q(customer__name__icontains=value))
+        return contains_any(queryset, value, "memo", "customer__name")
