@@ -500,6 +500,9 @@ class Calendar(TimeStampedModel):
     holiday_country = models.CharField(max_length=2, blank=True)
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     extra_holidays = models.JSONField(default=list, blank=True)
+    holiday_names = models.JSONField(
+        default=dict, blank=True, help_text="Names of the calendar's own closed dates, by date."
+    )
 
     objects = CalendarQuerySet.as_manager()
 
@@ -533,6 +536,19 @@ class Calendar(TimeStampedModel):
             self.to_engine()
         except (ValueError, TypeError, KeyError) as error:
             raise ValidationError({"windows": str(error)}) from None
+        names = self.holiday_names
+        if not isinstance(names, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) and len(value) <= 100
+            for key, value in names.items()
+        ):
+            raise ValidationError(
+                {"holiday_names": "a mapping of YYYY-MM-DD dates to names of up to 100 characters"}
+            )
+
+    def own_date_name(self, day: dt.date) -> str:
+        """The name given to one of the calendar's own closed dates (empty when unnamed)."""
+        names = self.holiday_names if isinstance(self.holiday_names, dict) else {}
+        return names.get(day.isoformat(), "")
 
     def is_working_day(self, days: list[dt.date]) -> list[bool]:
         """Whether each local date has business time (a working window, not a holiday), as the
