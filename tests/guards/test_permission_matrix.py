@@ -86,6 +86,8 @@ EXPECT: dict[str, Expect] = {
     "logout": E(read=NOBODY, write=ALL, public=True),
     "web:home": E(),
     "web:search": E(),
+    # the first-run page answers only while no provider exists (tests/web/test_first_run.py)
+    "web:first-run": E(read=NOBODY, write=NOBODY),
     # my work and notifications: every signed-in user, their own alone
     "notifications:my-work": E(),
     "notifications:count": E(),

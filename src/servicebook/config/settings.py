@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servicebook.web.errors.RefusalMiddleware",
+    # while no provider exists, sign-in and home lead to the first-run page (issue 18)
+    "servicebook.web.firstrun.FirstRunMiddleware",
     # last: turns a locked-out sign-in into its refusal (servicebook.web.signin)
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from servicebook.web import jobs, search, views
+from servicebook.web import firstrun, jobs, search, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search.search, name="search"),
+    path("setup/", firstrun.first_run, name="first-run"),
     path("jobs/", jobs.JobListView.as_view(), name="jobs"),
     path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="job"),
     path("jobs/<int:pk>/progress/", jobs.JobProgressView.as_view(), name="job-progress"),
