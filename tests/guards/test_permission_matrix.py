@@ -88,6 +88,7 @@ EXPECT: dict[str, Expect] = {
     "web:search": E(),
     # the first-run page answers only while no provider exists (tests/web/test_first_run.py)
     "web:first-run": E(read=NOBODY, write=NOBODY),
+    "web:glossary": E(write=NOBODY),
     # my work and notifications: every signed-in user, their own alone
     "notifications:my-work": E(),
     "notifications:count": E(),

@@ -26,6 +26,17 @@ PROVIDER_ROLES = frozenset(
 )
 CUSTOMER_ROLES = frozenset({Role.INTERNAL_CUSTOMER, Role.EXTERNAL_CUSTOMER})
 
+#: What pages call each role (never its raw name).
+ROLE_LABELS = {
+    Role.PROVIDER_ADMIN: "Provider admin",
+    Role.SERVICE_MANAGER: "Service manager",
+    Role.FINANCE: "Finance",
+    Role.CHANGE_MANAGER: "Change manager",
+    Role.SENIOR_MANAGER: "Senior manager",
+    Role.INTERNAL_CUSTOMER: "Internal customer",
+    Role.EXTERNAL_CUSTOMER: "External customer",
+}
+
 ROLE_DESCRIPTIONS = {
     Role.PROVIDER_ADMIN: "Runs the provider: users, policy, everything.",
     Role.SERVICE_MANAGER: "Manages customers, the catalog and agreements.",

@@ -5,7 +5,7 @@ from functools import cache
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-from servicebook.core.roles import is_provider_staff, roles_of
+from servicebook.core.roles import ROLE_LABELS, is_provider_staff, roles_of
 from servicebook.core.tenancy import customer_of
 from servicebook.policy import user_may_see_cost, user_may_see_margin
 
@@ -44,7 +44,7 @@ def navigation(request):
     return {
         "is_provider_staff": staff,
         "my_customer": customer_of(user),
-        "my_roles": sorted(roles_of(user)),
+        "my_roles": sorted(ROLE_LABELS.get(role, role) for role in roles_of(user)),
         "can_see_cost": user_may_see_cost(user),
         "can_see_margin": user_may_see_margin(user),
         "nav_menu": _menu(staff),

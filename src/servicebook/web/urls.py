@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servicebook.web import firstrun, jobs, search, views
+from servicebook.web import firstrun, glossary, jobs, search, views
 
 app_name = "web"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search.search, name="search"),
     path("setup/", firstrun.first_run, name="first-run"),
+    path("glossary/", glossary.glossary, name="glossary"),
     path("jobs/", jobs.JobListView.as_view(), name="jobs"),
     path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="job"),
     path("jobs/<int:pk>/progress/", jobs.JobProgressView.as_view(), name="job-progress"),

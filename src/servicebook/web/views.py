@@ -12,7 +12,7 @@ from servicebook.agreements.models import Agreement, AgreementLine, AgreementSta
 from servicebook.catalog.models import Service
 from servicebook.core.charts import chart_json
 from servicebook.core.tenancy import customer_of
-from servicebook.parties.models import Customer
+from servicebook.parties.models import Customer, CustomerStatus
 
 
 @login_required
@@ -39,9 +39,10 @@ def home(request):
     context = {
         "customer": customer_of(user),
         "customer_count": customers.count(),
-        "customers_by_status": customers.values("status")
-        .annotate(n=Count("pk"))
-        .order_by("status"),
+        "customers_by_status": [
+            {"status": CustomerStatus(row["status"]).label, "n": row["n"]}
+            for row in customers.values("status").annotate(n=Count("pk")).order_by("status")
+        ],
         "service_count": Service.objects.visible_to(user).count(),
         "active_agreements": active,
         "chart": chart_json(by_kind, by_kind.values()),

@@ -38,3 +38,12 @@ def sub(value, other):
     if value is None or other is None:
         return None
     return Decimal(value) - Decimal(other)
+
+
+@register.filter
+def words(code) -> str:
+    """A stored code as words, for pages that show an event's action or state:
+    ``{{ "member_added"|words }}`` → ``member added``. Pages never show raw codes."""
+    if code is None:
+        return ""
+    return str(code).replace("_", " ")
