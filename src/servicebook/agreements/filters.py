@@ -6,7 +6,7 @@ import re
 
 from django_filters import rest_framework as filters
 
-from servicebook.agreements.models import Agreement
+from servicebook.agreements.models import Agreement, Calendar
 from servicebook.agreements.orders.models import Order
 from servicebook.catalog.models import Service
 from servicebook.parties.models import Customer
@@ -69,3 +69,16 @@ class OrderFilter(filters.FilterSet):
         return contains_any(
             queryset, value, "offering__name", "requester__name", "agreement__reference", "note"
         )
+
+
+class CalendarFilter(filters.FilterSet):
+    """Business calendars: a text search on the name, the time zone and the holiday country."""
+
+    q = filters.CharFilter(method="search_text", label="Search")
+
+    class Meta:
+        model = Calendar
+        fields = ["q"]
+
+    def search_text(self, queryset, name, value):
+        return contains_any(queryset, value, "name", "time_zone", "holiday_country")

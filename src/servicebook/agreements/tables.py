@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import django_tables2 as tables
 
-from servicebook.agreements.models import Agreement
+from servicebook.agreements.models import Agreement, Calendar
 from servicebook.agreements.orders.models import Order
+from servicebook.agreements.preview import describe_windows, holiday_place
 from servicebook.web.lists import ListTable, MoneyColumn
 
 
@@ -66,3 +67,39 @@ class OrderTable(ListTable):
 
     def render_quantity(self, value):
         return f"{value.normalize():f}"
+
+
+class CalendarTable(ListTable):
+    """Business calendars: their zone, working week and whose public holidays close them."""
+
+    name = tables.Column(linkify=("agreements:calendar", [tables.A("pk")]))
+    time_zone = tables.Column(verbose_name="Time zone")
+    week = tables.Column(accessor="pk", verbose_name="Working week", orderable=False)
+    holidays = tables.Column(accessor="pk", verbose_name="Public holidays of", orderable=False)
+    own_dates = tables.Column(accessor="pk", verbose_name="Own closed dates", orderable=False)
+
+    class Meta(ListTable.Meta):
+        model = Calendar
+        fields = ()
+        attrs = {**ListTable.Meta.attrs, "data-testid": "calendar-rows"}
+        empty_text = "No calendars yet."
+        order_by = ("name",)
+
+    def render_week(self, record):
+        open_days = [(day, hours) for day, hours in describe_windows(record) if hours != "closed"]
+        return "; ".join(f"{day[:3]} {hours}" for day, hours in open_days) or "closed"
+
+    def value_week(self, record):
+        return self.render_week(record)
+
+    def render_holidays(self, record):
+        return holiday_place(record) or "none"
+
+    def value_holidays(self, record):
+        return self.render_holidays(record)
+
+    def render_own_dates(self, record):
+        return len(record.extra_holidays or [])
+
+    def value_own_dates(self, record):
+        return self.render_own_dates(record)

@@ -16,6 +16,14 @@ urlpatterns = [
     path("<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
     path("<int:pk>/consideration/", views.ConsiderationView.as_view(), name="consideration"),
     path("<int:pk>/amend/", views.AmendView.as_view(), name="amend"),
+    # service level settings (issue 18)
+    path("<int:pk>/targets/new/", views.TargetCreateView.as_view(), name="target-create"),
+    path("targets/<int:pk>/credits/", views.CreditTiersView.as_view(), name="credit-tiers"),
+    path("<int:pk>/clauses/new/", views.ClauseCreateView.as_view(), name="clause-create"),
+    path("calendars/", views.CalendarListView.as_view(), name="calendars"),
+    path("calendars/new/", views.CalendarCreateView.as_view(), name="calendar-create"),
+    path("calendars/<int:pk>/", views.CalendarDetailView.as_view(), name="calendar"),
+    path("calendars/<int:pk>/edit/", views.CalendarEditView.as_view(), name="calendar-edit"),
     # customer orders (issue 15)
     path("orders/", orders.OrderListView.as_view(), name="orders"),
     path("orders/new/", orders.OrderCreateView.as_view(), name="order-create"),

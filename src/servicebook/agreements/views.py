@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -11,21 +15,27 @@ from django.views import View
 from django.views.generic import DetailView, FormView
 
 from servicebook.agreements import services
-from servicebook.agreements.filters import AgreementFilter
+from servicebook.agreements.filters import AgreementFilter, CalendarFilter
 from servicebook.agreements.forms import (
     AcknowledgeForm,
     AgreementForm,
     AgreementStatusForm,
+    CalendarForm,
+    ChangeClauseForm,
     ConsiderationForm,
+    CreditTierFormSet,
     LineForm,
     OutcomeForm,
     SignForm,
+    TargetForm,
 )
-from servicebook.agreements.models import Agreement, AgreementLine
+from servicebook.agreements.models import Agreement, AgreementLine, Calendar, ServiceLevelTarget
+from servicebook.agreements.preview import describe_windows, holiday_place, preview
 from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
-from servicebook.agreements.tables import AgreementTable
+from servicebook.agreements.tables import AgreementTable, CalendarTable
 from servicebook.agreements.workflows import AGREEMENT
 from servicebook.core.errors import DomainError
+from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
@@ -96,6 +106,7 @@ class AgreementDetailView(LoginRequiredMixin, DetailView):
             ),
             clauses=agreement.clauses.all(),
             can_edit=can_edit,
+            can_set_levels=can_edit and editable,
             line_form=LineForm(user=user) if can_edit and editable else None,
             status_form=AgreementStatusForm() if can_edit else None,
             next_statuses=sorted(AGREEMENT.next_states(agreement)),
@@ -248,4 +259,198 @@ class AgreementStatusView(_AgreementActionView):
     def perform(self, data):
         return services.change_agreement_status(
             actor=self.request.user, agreement=self.agreement, **data
+        )
+
+
+# --- service level settings: targets, credit tiers, change clauses ------------------------------
+
+
+def settings_refusal(agreement: Agreement, *, credits=False, clauses=False) -> str:
+    """Why a target, credit tier or change clause cannot be set on ``agreement`` now (empty
+    when it can): the service's own questions, asked before the form is offered."""
+    if agreement.status not in services.EDITABLE_STATUSES:
+        return (
+            f"This agreement is {agreement.get_status_display().lower()}: its service levels "
+            "are changed on a new version (Amend on the agreement's page)."
+        )
+    policy = agreement.policy
+    if credits and not policy.penalties_apply:
+        return (
+            f"A {policy.agreement_label.lower()} earns no service credits: "
+            "a missed target leads to an improvement item instead."
+        )
+    if clauses and not policy.legally_binding:
+        return (
+            f"A {policy.agreement_label.lower()} has no change clauses: "
+            "the customer co-authorizes each change instead."
+        )
+    return ""
+
+
+class _SettingsView(_AgreementActionView):
+    template_name = "agreements/settings_form.html"
+    credits = clauses = False
+
+    def get_context_data(self, **kwargs):
+        refusal = settings_refusal(self.agreement, credits=self.credits, clauses=self.clauses)
+        return super().get_context_data(refusal=refusal, **kwargs)
+
+
+class TargetCreateView(_SettingsView):
+    form_class = TargetForm
+    title = "Add a service level target"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "agreement": self.agreement}
+
+    def perform(self, data):
+        return services.add_target(actor=self.request.user, agreement=self.agreement, **data)
+
+
+class ClauseCreateView(_SettingsView):
+    form_class = ChangeClauseForm
+    title = "Add a change clause"
+    clauses = True
+
+    def perform(self, data):
+        return services.add_change_clause(actor=self.request.user, agreement=self.agreement, **data)
+
+
+class CreditTiersView(_SettingsView):
+    """A contract target's credit schedule as a small formset: below X % → Y % credit."""
+
+    form_class = CreditTierFormSet
+    title = "Set credit tiers"
+    credits = True
+
+    def dispatch(self, request, *args, **kwargs):
+        self.target = get_object_or_404(
+            ServiceLevelTarget.objects.visible_to(request.user).select_related("calendar"),
+            pk=kwargs["pk"],
+        )
+        kwargs["pk"] = self.target.agreement_id
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        kwargs["prefix"] = "tiers"
+        return kwargs
+
+    def get_initial(self):
+        return [
+            {"below_percent": tier.below_percent, "credit_percent": tier.credit_percent}
+            for tier in self.target.credit_tiers.all()
+        ]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(target=self.target, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.set_credit_tiers(
+                actor=self.request.user, target=self.target, tiers=form.tiers()
+            )
+        except DomainPermissionDenied as error:
+            raise PermissionDenied(error.message) from error
+        except (ValidationError, DomainError) as error:
+            messages_of = error.messages if isinstance(error, ValidationError) else [str(error)]
+            return self.render_to_response(
+                self.get_context_data(form=form, service_errors=messages_of)
+            )
+        return redirect("agreements:detail", pk=self.agreement.pk)
+
+
+# --- business calendars ------------------------------------------------------------------------
+
+
+class CalendarListView(ListPage):
+    title = "Business calendars"
+    table_class = CalendarTable
+    filterset_class = CalendarFilter
+    template_name = "agreements/calendar_list.html"
+
+    def get_queryset(self):
+        return Calendar.objects.visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            can_edit=is_provider_staff(user) and has_role(user, *EDITORS), **kwargs
+        )
+
+
+def _preview_start(request, calendar: Calendar) -> dt.date:
+    """The preview's first day: ``?start=YYYY-MM-DD`` if given and sane, else today there."""
+    today = dt.datetime.now(ZoneInfo(calendar.time_zone)).date()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        return today
+    return start if 1971 <= start.year <= 2999 else today
+
+
+class CalendarDetailView(LoginRequiredMixin, DetailView):
+    """A calendar's working windows, holidays, own closed dates and the next 14 days."""
+
+    template_name = "agreements/calendar_detail.html"
+    context_object_name = "calendar"
+
+    def get_queryset(self):
+        return Calendar.objects.visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        calendar = self.object
+        start = _preview_start(self.request, calendar)
+        targets = (
+            calendar.targets.filter(agreement__in=Agreement.objects.visible_to(user))
+            .select_related("agreement", "service")
+            .order_by("agreement__reference", "agreement__version", "metric", "priority")
+        )
+        return super().get_context_data(
+            days=preview(calendar, start),
+            start=start,
+            weekdays=describe_windows(calendar),
+            holidays=holiday_place(calendar),
+            own_dates=[
+                (value, calendar.own_date_name(dt.date.fromisoformat(value)))
+                for value in calendar.extra_holidays or []
+            ],
+            targets=targets[:50],
+            can_edit=is_provider_staff(user) and has_role(user, *EDITORS),
+            **kwargs,
+        )
+
+
+class CalendarCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    required_roles = EDITORS
+    form_class = CalendarForm
+    template_name = "agreements/calendar_form.html"
+    title = "New business calendar"
+
+    def perform(self, data):
+        return services.create_calendar(actor=self.request.user, **data["calendar_fields"])
+
+    def get_success_url(self):
+        return reverse("agreements:calendar", args=[self.object.pk])
+
+
+class CalendarEditView(CalendarCreateView):
+    def dispatch(self, request, *args, **kwargs):
+        self.calendar = get_object_or_404(
+            Calendar.objects.visible_to(request.user), pk=kwargs["pk"]
+        )
+        self.title = f"Change {self.calendar.name}"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return CalendarForm.initial_for(self.calendar)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(calendar=self.calendar, **kwargs)
+
+    def perform(self, data):
+        return services.update_calendar(
+            actor=self.request.user, calendar=self.calendar, **data["calendar_fields"]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 
 from servicebook.agreements.models import Agreement
-from servicebook.levels.models import Ticket
+from servicebook.levels.models import Outage, Ticket
 from servicebook.web.lists import ListTable
 from servicebook.web.templatetags.sb import money
 
@@ -85,3 +85,30 @@ class ServiceLevelTable(ListTable):
         if record.sl_pending_credits:
             return f"Credits {earned}, {money(record.sl_pending_credits, record.currency)} pending"
         return f"Credits {earned}, all invoiced"
+
+
+class OutageTable(ListTable):
+    """Outages and planned maintenance: of which service, for whom, when and how long."""
+
+    reference = tables.Column()
+    service = tables.Column(accessor="service__name", verbose_name="Service")
+    agreement = tables.Column(
+        accessor="agreement__reference", verbose_name="Agreement", default="Every agreement"
+    )
+    planned = tables.Column(verbose_name="What")
+    start = tables.DateTimeColumn("Y-m-d H:i", verbose_name="Started")
+    end = tables.DateTimeColumn("Y-m-d H:i", verbose_name="Ended", default="ongoing")
+    description = tables.Column(default="")
+
+    class Meta(ListTable.Meta):
+        model = Outage
+        fields = ()
+        attrs = {**ListTable.Meta.attrs, "data-testid": "outage-rows"}
+        empty_text = "No outages recorded."
+        order_by = ("-start",)
+
+    def render_planned(self, value):
+        return "Planned maintenance" if value else "Outage"
+
+    def value_planned(self, value):
+        return self.render_planned(value)

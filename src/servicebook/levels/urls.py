@@ -14,6 +14,8 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.TicketClockView.as_view(), name="ticket"),
     path("import/", uploads.TicketImportView.as_view(), name="import-tickets"),
     path("import/outages/", uploads.OutageImportView.as_view(), name="import-outages"),
+    path("outages/", views.OutageListView.as_view(), name="outages"),
+    path("outages/new/", views.OutageCreateView.as_view(), name="outage-create"),
     # customer self-service (issue 15)
     path("my-tickets/", views_portal.MyTicketsView.as_view(), name="my-tickets"),
     path("my-tickets/new/", views_portal.RaiseTicketView.as_view(), name="raise-ticket"),

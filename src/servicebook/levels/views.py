@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView
+from django.views.generic import DetailView, FormView
 
 from servicebook.agreements.models import Agreement, Metric
 from servicebook.core.charts import chart_json
@@ -20,13 +22,15 @@ from servicebook.improvement.models import Improvement, ImprovementSource
 from servicebook.levels import jobs as level_jobs
 from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
-from servicebook.levels.filters import ServiceLevelFilter, TicketFilter
+from servicebook.levels.filters import OutageFilter, ServiceLevelFilter, TicketFilter
+from servicebook.levels.forms import OutageForm
 from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
-from servicebook.levels.tables import ServiceLevelTable, TicketTable
+from servicebook.levels.tables import OutageTable, ServiceLevelTable, TicketTable
 from servicebook.policy import BreachConsequence
 from servicebook.web.jobs import start_job
 from servicebook.web.lists import ListPage
+from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
 
 def _visible_agreements(user):
@@ -297,3 +301,57 @@ class TicketClockView(LoginRequiredMixin, DetailView):
             resolved_local=ticket.resolved_at.astimezone(zone) if ticket.resolved_at else None,
             **kwargs,
         )
+
+
+class OutageListView(ListPage):
+    """Outages and planned maintenance the user may see, per agreement or service."""
+
+    title = "Outages and planned maintenance"
+    table_class = OutageTable
+    filterset_class = OutageFilter
+    template_name = "levels/outages.html"
+
+    def get_queryset(self):
+        return Outage.objects.visible_to(self.request.user).select_related("service", "agreement")
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        agreement = None
+        wanted = self.request.GET.get("agreement", "")
+        if wanted.isdigit() and len(wanted) < 19:
+            agreement = Agreement.objects.visible_to(user).filter(pk=wanted).first()
+        return super().get_context_data(
+            agreement=agreement,
+            can_record=is_provider_staff(user) and has_role(user, *services.LEVEL_EDITORS),
+            **kwargs,
+        )
+
+
+class OutageCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    """Record an outage or planned maintenance; availability is recomputed by a job."""
+
+    required_roles = services.LEVEL_EDITORS
+    form_class = OutageForm
+    template_name = "levels/outage_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        wanted = self.request.GET.get("agreement", "")
+        if wanted.isdigit() and len(wanted) < 19:
+            return {"agreement": wanted}
+        return {}
+
+    def perform(self, data):
+        return services.record_outage(actor=self.request.user, **data)
+
+    def get_success_url(self):
+        messages.success(
+            self.request,
+            f"{self.object} recorded; availability is recomputed in the background.",
+        )
+        url = reverse("levels:outages")
+        if self.object.agreement_id:
+            url += f"?agreement={self.object.agreement_id}"
+        return url

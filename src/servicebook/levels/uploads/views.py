@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.views.generic import FormView
 
+from servicebook.agreements.models import Agreement
 from servicebook.levels import jobs, services
 from servicebook.web.forms import BootstrapFormMixin
 from servicebook.web.jobs import start_job
@@ -14,11 +15,15 @@ from servicebook.web.mixins import RoleRequiredMixin
 
 class TicketImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(help_text="A ServiceNow incident event log export, or the generic CSV.")
-    format = forms.ChoiceField(choices=[("servicenow", "ServiceNow"), ("csv", "Generic CSV")])
-    agreement = forms.CharField(
-        max_length=60,
+    format = forms.ChoiceField(
+        choices=[("servicenow", "ServiceNow incident export"), ("csv", "Generic CSV")],
+        label="File format",
+    )
+    agreement = forms.ChoiceField(
         required=False,
-        help_text="Agreement reference for rows without an 'agreement' column.",
+        label="Agreement",
+        help_text="The agreement the tickets belong to; leave it on the file's own column when "
+        "the file names an agreement on each row.",
     )
     source = forms.CharField(
         max_length=40, required=False, help_text="Source system name (default: the format)."
@@ -26,6 +31,31 @@ class TicketImportForm(BootstrapFormMixin, forms.Form):
     time_zone = forms.CharField(
         max_length=60, initial="UTC", help_text="IANA zone of times without an offset."
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].choices = [
+            ("", "Named on each row of the file (an 'agreement' column)"),
+            *import_choices(user),
+        ]
+
+
+def import_choices(user) -> list[tuple[str, str]]:
+    """The agreements ``user`` may import tickets for, one per reference (tickets go to its
+    active version, else its latest), as (reference, "reference · title · customer")."""
+    seen: dict[str, str] = {}
+    agreements = (
+        Agreement.objects.visible_to(user)
+        .exclude(status__in=["expired", "terminated"])
+        .select_related("customer")
+        .order_by("reference", "-version")
+    )
+    for agreement in agreements:
+        seen.setdefault(
+            agreement.reference,
+            f"{agreement.reference} · {agreement.title} · {agreement.customer.name}",
+        )
+    return list(seen.items())
 
 
 class OutageImportForm(BootstrapFormMixin, forms.Form):
@@ -43,6 +73,12 @@ class TicketImportView(RoleRequiredMixin, FormView):
     form_class = TicketImportForm
     kind = jobs.IMPORT_TICKETS
     what = "tickets"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.form_class is TicketImportForm:
+            kwargs["user"] = self.request.user
+        return kwargs
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(what=self.what, **kwargs)
