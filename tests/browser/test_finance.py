@@ -14,6 +14,15 @@ def test_finance_closes_a_month_and_customers_see_their_documents(page, login, s
     expect(page.get_by_test_id("periods")).to_contain_text("2026-10")
     page.fill("#id_period", "2026-08")
     page.click("[data-testid=close-form] button[type=submit]")
+    # the dry run first: what the close would issue, customer by customer, then the confirmation
+    expect(page.get_by_test_id("close-documents")).to_contain_text("SkyBridge Airlines")
+    expect(page.get_by_test_id("close-earlier")).to_contain_text("2026-10 is already closed")
+    shot("close-preview")
+    page.get_by_role("button", name="Confirm: close 2026-08").click()
+    expect(page.get_by_text("Say why the earlier month is closed now.")).to_be_visible()
+    page.get_by_label("I confirm closing this month").check()
+    page.get_by_label("Why close it now").fill("August was held back for a contract dispute")
+    page.get_by_role("button", name="Confirm: close 2026-08").click()
     expect(page.get_by_test_id("job-state")).to_have_text("Succeeded")  # a background job
     expect(page.get_by_test_id("job-summary")).to_contain_text("closed 2026-08")
     shot("closed")

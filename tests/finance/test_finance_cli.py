@@ -16,7 +16,9 @@ def test_close_period_command_and_its_rerun(capsys):
     assert main(["close-period", "2026-08", "--dry-run", "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)
     assert planned["dry_run"] and not Period.objects.filter(period="2026-08").exists()
-    assert main(["close-period", "2026-08", "--json"]) == 0
+    assert main(["close-period", "2026-08", "--json"]) == 2  # 2026-10 is closed: why now?
+    assert "needs a confirmation with a reason" in capsys.readouterr().err
+    assert main(["close-period", "2026-08", "--json", "--earlier-reason", "held back"]) == 0
     closed = json.loads(capsys.readouterr().out)
     assert closed["changed"] and closed["totals"] == planned["totals"]
     assert main(["close-period", "2026-08"]) == 0

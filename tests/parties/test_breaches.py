@@ -123,7 +123,7 @@ def test_the_period_close_detects_consumption_over_funding(users, hr):
     funding = hr.commitments.get(kind="funding")
     funding.amount_per_period = D("100")
     funding.save()
-    result = finance.close_period(actor=users["finance"], period="2026-05")
+    result = finance.close_period(actor=users["finance"], period="2026-05", earlier_reason="test")
     assert result["commitment_breaches"] >= 1
     breach = funding.breaches.get(detection_key="over_funding:2026-05")
     assert breach.kind == "over_funding" and breach.recorded_by is None  # found by the system

@@ -24,6 +24,12 @@ def register(sub) -> None:
     close.add_argument(
         "--dry-run", action="store_true", help="show what would happen, change nothing"
     )
+    close.add_argument(
+        "--earlier-reason",
+        default="",
+        metavar="TEXT",
+        help="why a month earlier than one already closed is closed now (required then)",
+    )
     close.add_argument("--json", action="store_true", help="print a JSON summary")
     close.set_defaults(func=cmd_close_period)
 
@@ -126,7 +132,11 @@ def cmd_close_period(args) -> int:
     with Progress(f"close {args.period}") as progress:
         result = _domain(
             lambda: services.close_period(
-                actor=None, period=args.period, dry_run=args.dry_run, progress=progress
+                actor=None,
+                period=args.period,
+                dry_run=args.dry_run,
+                progress=progress,
+                earlier_reason=args.earlier_reason,
             )
         )
     if args.json:
@@ -143,6 +153,11 @@ def cmd_close_period(args) -> int:
             print(f"  {currency}: {parts}")
         for warning in result.get("warnings", []):
             print(f"  warning: {warning}")
+    for doc in result.get("documents", []):
+        due = f", due {doc['due_date']}" if doc["due_date"] else ""
+        print(f"  {doc['number']} {doc['customer']}: {doc['currency']} {doc['total']}{due}")
+    if result.get("dry_run") and result.get("later_closed"):
+        print(f"  {result['later_closed']} is already closed: closing needs --earlier-reason")
     return 0
 
 

@@ -76,12 +76,12 @@ def load(ctx) -> None:
     period = "2026-10"
     _costs(period)
     load_usage(ctx)
-    today = dt.date(2026, 11, 22)
+    # each month closed on its first day after (its invoices issued then, as they were)
     # March: the retailer's service desk outage earned a 10% service credit (levels demo)
-    services.close_period(actor=None, period="2026-03", today=today)
-    services.close_period(actor=None, period="2026-09", today=today)
+    services.close_period(actor=None, period="2026-03", today=dt.date(2026, 4, 1))
+    services.close_period(actor=None, period="2026-09", today=dt.date(2026, 10, 1))
     _september_payments()
-    services.close_period(actor=None, period=period, today=today)
+    services.close_period(actor=None, period=period, today=dt.date(2026, 11, 1))
     _october_tickets(period)
 
 

@@ -74,7 +74,11 @@ def run_close(job, progress) -> dict:
     period = job.params.get("period", "")
     progress(5, 100, f"closing {period}")
     result = billing.close_period(
-        actor=job.user, period=period, dry_run=bool(job.params.get("dry_run")), progress=progress
+        actor=job.user,
+        period=period,
+        dry_run=bool(job.params.get("dry_run")),
+        progress=progress,
+        earlier_reason=job.params.get("earlier_reason", ""),
     )
     progress(100, 100, "done")
     return {**result, "link": reverse("finance:documents"), "link_label": "Open the documents"}

@@ -20,6 +20,8 @@ from servicebook.parties.models import Customer, Provider
 
 pytestmark = pytest.mark.django_db
 FREE = "2026-08"  # a month the demo has not closed
+#: the demo closed 2026-10: closing the earlier FREE needs a reason
+LATE = "invoices held back for a contract dispute"
 
 
 def snapshot(period):
@@ -104,7 +106,7 @@ def test_dry_run_changes_nothing(users):
 
 def test_close_matches_its_dry_run_and_locks(users):
     planned = services.close_period(actor=users["finance"], period=FREE, dry_run=True)
-    result = services.close_period(actor=users["finance"], period=FREE)
+    result = services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert result["changed"] and result["totals"] == planned["totals"]
     assert Period.objects.get(period=FREE).is_closed
     with pytest.raises(DomainError, match="closed"):
@@ -144,7 +146,7 @@ def test_bad_period_is_refused(users, bad):
 @pytest.mark.parametrize("role", ["manager", "change", "internal", "external"])
 def test_only_finance_closes(users, role):
     with pytest.raises(PermissionDenied):
-        services.close_period(actor=users[role], period=FREE)
+        services.close_period(actor=users[role], period=FREE, earlier_reason=LATE)
     assert not Statement.objects.filter(period=FREE).exists()
 
 
@@ -160,15 +162,27 @@ def test_finance_closes_through_the_api_and_ui(
 ):
     from tests.inline_jobs import inline_jobs
 
-    response = client_for(users["finance"]).post(
+    refused = client_for(users["finance"]).post(
         reverse("period-close"), {"period": FREE}, format="json"
+    )
+    assert refused.status_code in (400, 409) and "reason" in refused.content.decode()
+    response = client_for(users["finance"]).post(
+        reverse("period-close"), {"period": FREE, "earlier_reason": LATE}, format="json"
     )
     assert response.status_code == 200 and response.json()["changed"] is True
     again = client_for(users["finance"]).post(reverse("period-close"), {"period": FREE})
     assert again.json()["changed"] is False
     web = web_for(users["finance"])
     with inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
-        started = web.post(reverse("finance:close"), {"period": "2026-07"})
+        started = web.post(
+            reverse("finance:close"),
+            {
+                "period": "2026-07",
+                "action": "close",
+                "confirm_earlier": "on",
+                "earlier_reason": LATE,
+            },
+        )
     assert started.status_code == 302  # the close runs as a background job: its page
     page = web.get(started["Location"])
     assert b"Succeeded" in page.content and b"closed 2026-07" in page.content
@@ -195,7 +209,7 @@ def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, mon
 
     monkeypatch.setattr(write, "after_chunk", crash)
     with pytest.raises(RuntimeError):
-        services.close_period(actor=users["finance"], period=FREE)
+        services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert calls and calls[-1] < expected["statements"] + expected["invoices"]
     assert (
         JournalEntry.objects.count(),
@@ -204,7 +218,7 @@ def test_crash_mid_way_leaves_nothing_and_rerun_gives_the_same_result(users, mon
     ) == counts
     assert not Period.objects.filter(period=FREE, status="closed").exists()
     monkeypatch.setattr(write, "after_chunk", lambda done, total: None)
-    result = services.close_period(actor=users["finance"], period=FREE)
+    result = services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert result["changed"] and result["totals"] == expected["totals"]
     numbers = Statement.objects.filter(period=FREE).values_list("number", flat=True)
     assert sorted(numbers) == [f"ST-{FREE}-{n:05d}" for n in range(1, 5)]
@@ -234,7 +248,7 @@ def test_credit_line_reduces_the_cash_part(users, monkeypatch):
     monkeypatch.setattr(
         credits, "mark_credits_applied", lambda c, ref, actor=None: applied.append((c, ref))
     )
-    services.close_period(actor=users["finance"], period=FREE)
+    services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     invoice = Invoice.objects.get(period=FREE, customer=retail)
     credit = invoice.lines.get(kind="credit")
     assert credit.amount == D("-2204.00") and "98.700% attained" in credit.description
@@ -267,7 +281,7 @@ def test_credits_never_exceed_the_charges(users, monkeypatch):
         ),
     )
     monkeypatch.setattr(credits, "mark_credits_applied", lambda c, ref, actor=None: None)
-    result = services.close_period(actor=users["finance"], period=FREE)
+    result = services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     invoice = Invoice.objects.get(period=FREE, customer=retail)
     assert invoice.total == 0 and invoice.credits == invoice.gross
     assert any("capped" in w for w in result["warnings"])
@@ -292,7 +306,7 @@ def test_real_levels_credit_is_applied_through_the_port(users):
     pending = credits.pending_credits(agreement, FREE)
     if credit not in pending:
         pytest.skip("the levels feature recomputed its credits for this month")
-    services.close_period(actor=users["finance"], period=FREE)
+    services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     invoice = Invoice.objects.get(period=FREE, customer=retail)
     assert invoice.lines.filter(kind="credit").exists()
     credit.refresh_from_db()
@@ -311,7 +325,7 @@ def test_demo_retailer_invoice_carries_its_sla_credit():
 
 def test_internal_margin_is_charged_on_top_of_cost(users):
     Provider.objects.update(internal_margin=D("0.05"))
-    services.close_period(actor=users["finance"], period=FREE)
+    services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     st = Statement.objects.get(period=FREE, customer__code="marketing")
     for line in st.lines.all():
         from servicebook.core.money import round_money
@@ -324,7 +338,7 @@ def test_internal_margin_is_charged_on_top_of_cost(users):
 def test_partial_recovery_posts_a_subsidy_for_the_uncovered_share(users):
     Provider.objects.update(sector="non_profit", recovery_share=D("0.6"))
     Customer.objects.filter(code="rnd").update(funding_model="partial_recovery")
-    services.close_period(actor=users["finance"], period=FREE)
+    services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     st = Statement.objects.get(period=FREE, customer__code="rnd")
     assert st.recovered + st.uncovered == st.total_charge
     assert st.recovered == (st.total_charge * D("0.6")).quantize(D("0.01"))
@@ -340,5 +354,5 @@ def test_unknown_unit_cost_refuses_the_close(users):
 
     Offering.objects.filter(code="payroll-run").update(standard_unit_cost=None)
     with pytest.raises(DomainError, match="no unit cost"):
-        services.close_period(actor=users["finance"], period=FREE)
+        services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert not Statement.objects.filter(period=FREE).exists()

@@ -35,7 +35,9 @@ def test_usage_is_rated_into_statements_and_invoices(users, settings, tmp_path):
         offerings={vm.code: StoreOffering(vm.pk, vm.unit)},
     )
     assert summary.rows_imported == 2
-    result = services.close_period(actor=users["finance"], period=PERIOD)
+    result = services.close_period(
+        actor=users["finance"], period=PERIOD, earlier_reason="late usage"
+    )
     assert result["usage_lines"] == 2
     statement = Statement.objects.get(period=PERIOD, customer__code="marketing")
     metered = statement.lines.get(source="usage")

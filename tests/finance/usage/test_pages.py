@@ -138,7 +138,7 @@ def test_close_rates_usage_and_puts_cloud_cost_on_statements(users, store, tmp_p
         exchange_rate="0.5",
     )
     charge = CloudCharge.objects.get(usage_import=record, customer__code="marketing")
-    result = services.close_period(actor=users["finance"], period="2026-06")
+    result = services.close_period(actor=users["finance"], period="2026-06", earlier_reason="test")
     assert result["usage_lines"] >= 1
     statement = Statement.objects.get(period="2026-06", customer__code="marketing")
     cloud = statement.lines.get(source="focus")

@@ -270,6 +270,13 @@ class PeriodSerializer(serializers.ModelSerializer):
 class CloseSerializer(serializers.Serializer):
     period = serializers.CharField(max_length=7)
     dry_run = serializers.BooleanField(default=False)
+    earlier_reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why a month earlier than one already closed is closed now (required then).",
+    )
 
 
 class PeriodViewSet(ScopedReadOnlyViewSet):
@@ -282,7 +289,8 @@ class PeriodViewSet(ScopedReadOnlyViewSet):
 
     @action(detail=False, methods=["post"], serializer_class=CloseSerializer)
     def close(self, request):
-        """Close a period: ``{"period": "2026-10", "dry_run": false}``; idempotent."""
+        """Close a period: ``{"period": "2026-10", "dry_run": false}``; idempotent. A month earlier
+        than one already closed needs ``earlier_reason``."""
         if not is_provider_staff(request.user):
             raise PermissionDenied("Closing a period needs the finance role")
         serializer = CloseSerializer(data=request.data)

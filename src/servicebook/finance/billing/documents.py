@@ -119,6 +119,26 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     usage_lines: int = 0
 
+    def documents_summary(self, limit: int = 500) -> list[dict]:
+        """What a close would issue, document by document (the dry run's table; the first
+        ``limit``, by customer): number, customer, kind, currency, total, issue and due dates."""
+        rows = []
+        for doc in sorted(self.documents, key=lambda d: (d.customer.name, d.number))[:limit]:
+            invoice = doc.kind == "invoice"
+            rows.append(
+                {
+                    "number": doc.number,
+                    "kind": doc.kind,
+                    "customer": doc.customer.name,
+                    "currency": doc.currency,
+                    "total": str(doc.total if invoice else doc.total_charge),
+                    "lines": len(doc.items),
+                    "issue_date": doc.issue_date.isoformat() if doc.issue_date else None,
+                    "due_date": doc.due_date.isoformat() if doc.due_date else None,
+                }
+            )
+        return rows
+
     def summary(self) -> dict:
         totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         for doc in self.documents:

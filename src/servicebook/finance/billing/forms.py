@@ -10,8 +10,33 @@ from servicebook.web.forms import BootstrapFormMixin
 
 
 class CloseForm(BootstrapFormMixin, forms.Form):
-    period = PeriodField(help_text="The month to close, YYYY-MM.")
-    dry_run = forms.BooleanField(required=False, label="Dry run (show, change nothing)")
+    """The close of a month: first its dry run (what it would issue), then its confirmation;
+    a month earlier than one already closed also needs the box ticked and a reason."""
+
+    period = PeriodField(label="Month to close", help_text="YYYY-MM, e.g. 2026-10.")
+    confirm_earlier = forms.BooleanField(
+        required=False,
+        label="I confirm closing this month although a later month is already closed",
+    )
+    earlier_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Why close it now",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def check_earlier(self, later: str | None) -> bool:
+        """Whether the confirmation of a close behind ``later`` (closed) is complete."""
+        if later is None:
+            return True
+        if not self.cleaned_data.get("confirm_earlier"):
+            self.add_error(
+                "confirm_earlier",
+                f"{later} is already closed: tick the box to close the earlier month.",
+            )
+        if not (self.cleaned_data.get("earlier_reason") or "").strip():
+            self.add_error("earlier_reason", "Say why the earlier month is closed now.")
+        return not self.errors
 
 
 class PaymentForm(BootstrapFormMixin, forms.Form):

@@ -21,6 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Q, prefetch_related_objects
+from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.catalog.pricing import charge_amount
@@ -38,8 +39,15 @@ from servicebook.policy import policy_for
 BILLED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
 
 
-def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
-    """Everything a close of ``period`` would issue and post, computed without writing."""
+def build_plan(
+    period: str, *, provider: Provider | None = None, today: dt.date | None = None
+) -> Plan:
+    """Everything a close of ``period`` would issue and post, computed without writing.
+
+    Invoices are issued the day after the month ends or, when the close runs later, on ``today``
+    (the close's date): their due date is the issue date plus the payment terms, so no invoice
+    is ever issued already overdue.
+    """
     provider = provider or Provider.current()
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
@@ -60,10 +68,10 @@ def build_plan(period: str, *, provider: Provider | None = None) -> Plan:
     for seq, doc in enumerate(statements, start=1):
         doc.number = f"ST-{period}-{seq:05d}"
         _finish_statement(doc, provider)
-    next_day = last + dt.timedelta(days=1)
+    issue_date = max(last + dt.timedelta(days=1), today or timezone.localdate())
     for seq, doc in enumerate(documents.invoices, start=1):
         doc.number = f"INV-{period}-{seq:05d}"
-        _finish_invoice(plan, doc, next_day)
+        _finish_invoice(plan, doc, issue_date)
     plan.documents = statements + [d for d in documents.invoices if d.items]
     return plan
 

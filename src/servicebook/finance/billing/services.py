@@ -61,8 +61,14 @@ def close_period(
     dry_run: bool = False,
     today: dt.date | None = None,
     progress=None,
+    earlier_reason: str = "",
 ) -> dict:
     """Close a month: issue statements and invoices, post them, lock the period (R1, R2, R3).
+
+    A month earlier than one already closed is closed only with ``earlier_reason`` (why its
+    documents come after the later month's), written on the period's event. Invoices are issued
+    on the first day after the month, or today when the close runs later, so no invoice is ever
+    issued with a due date already past (:func:`.plan.build_plan`).
 
     Idempotent (a closed period is left alone and the answer says so), atomic (one transaction:
     a failure leaves no trace), and safe under concurrency (the period row is locked first: one
@@ -79,25 +85,35 @@ def close_period(
             code="period_not_ended",
             field="period",
         )
+    today = today or periods.today()
     started = time.perf_counter()
     existing = Period.objects.filter(period=period).first()
     if existing is not None and existing.is_closed:
         return _already_closed(existing, dry_run=dry_run)
+    later = later_closed(period)
     if dry_run:
-        plan = build_plan(period)
+        plan = build_plan(period, today=today)
         return {
             **plan.summary(),
+            "documents": plan.documents_summary(),
+            "later_closed": later,
             "changed": False,
             "dry_run": True,
             "message": f"dry run: closing {period} would issue the documents below",
             "seconds": round(time.perf_counter() - started, 3),
         }
+    _earlier_note(period, later, earlier_reason)  # refused before any wait or write
     deadline = time.monotonic() + CLOSE_WAIT_SECONDS
     while True:
         try:
             open_period_row(period)
             return _close_locked(
-                actor=actor, period=period, started=started, progress=progress or _silent
+                actor=actor,
+                period=period,
+                started=started,
+                progress=progress or _silent,
+                today=today,
+                earlier_reason=earlier_reason,
             )
         except OperationalError as error:
             # SQLite: another close holds the database for longer than its busy timeout
@@ -111,20 +127,48 @@ def close_period(
             time.sleep(0.5)
 
 
+def later_closed(period: str) -> str | None:
+    """The latest closed month after ``period``, if any (closing ``period`` then needs a reason)."""
+    return (
+        Period.objects.filter(status=PeriodStatus.CLOSED, period__gt=period)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+
+
+def _earlier_note(period: str, later: str | None, reason: str) -> str:
+    """The event note of a close behind a later closed month; refused without a reason."""
+    if later is None:
+        return ""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(
+            f"{later} is already closed: closing the earlier month {period} issues documents "
+            "after the later month's, so it needs a confirmation with a reason",
+            code="earlier_than_closed",
+            field="earlier_reason",
+        )
+    return f"; closed after {later}: {reason}"
+
+
 def _silent(done: int, total: int | None = None, message: str = "") -> None:
     """The progress callback of a caller that does not listen."""
 
 
 @transaction.atomic
-def _close_locked(*, actor, period: str, started: float, progress) -> dict:
+def _close_locked(
+    *, actor, period: str, started: float, progress, today: dt.date, earlier_reason: str = ""
+) -> dict:
     # Take the period's row first (a write: SQLite serializes writers, PostgreSQL locks the row)
     progress(10, 100, f"locking {period}")
     Period.objects.filter(period=period).update(updated_at=timezone.now())
     row = Period.objects.select_for_update().get(period=period)
     if row.is_closed:
         return _already_closed(row, dry_run=False)
+    earlier_note = _earlier_note(period, later_closed(period), earlier_reason)  # under the lock
     progress(20, 100, "rating usage and building the statements and invoices")
-    plan = build_plan(period)
+    plan = build_plan(period, today=today)
     if plan.problems:
         raise DomainError(
             f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
@@ -142,7 +186,7 @@ def _close_locked(*, actor, period: str, started: float, progress) -> dict:
         actor=actor,
         action="closed",
         note=f"{summary['statements']} statements, {summary['invoices']} invoices, "
-        f"{written['entries']} journal entries",
+        f"{written['entries']} journal entries{earlier_note}"[:2000],
     )
     # R19: the closed month's consumption at cost is now known; a month over the funding
     # commitment is a breach, detected here by the system (recorded once per month)

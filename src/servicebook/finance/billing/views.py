@@ -72,30 +72,67 @@ class FinanceHomeView(LoginRequiredMixin, TemplateView):
         )
 
 
+#: the close summary's totals, in words (keys of ``Plan.summary()['totals']``)
+TOTAL_LABELS = {
+    "internal_cost": "Internal statements at cost",
+    "internal_charge": "Internal statements charged",
+    "recovered": "Recovered from cost centres",
+    "uncovered": "Covered by the budget (subsidy)",
+    "revenue_gross": "Invoiced before service credits",
+    "service_credits": "Service credits",
+    "invoiced": "Invoiced",
+    "in_kind": "Of which in kind",
+    "cash": "Of which cash",
+}
+
+
 class CloseView(RoleRequiredMixin, FormView):
-    """Close a period from the UI (finance role only)."""
+    """Close a period from the page (finance only): the dry run first (the documents it would
+    issue, per customer, and the totals), then a Confirm button; a month earlier than one
+    already closed also needs the confirmation box and a reason. The close runs as a job."""
 
     required_roles = FINANCE
     form_class = CloseForm
     template_name = "finance/close_form.html"
 
+    def get_initial(self):
+        return {"period": self.request.GET.get("period", "")}
+
     def form_valid(self, form):
-        if not form.cleaned_data.get("dry_run"):  # the close itself runs as a background job
-            period = form.cleaned_data["period"]
-            return start_job(
-                self.request,
-                kind=CLOSE_PERIOD,
-                params={"period": period},
-                title=f"Period close · {period}",
-            )
+        period = form.cleaned_data["period"]
         try:
-            result = services.close_period(actor=self.request.user, **form.cleaned_data)
+            if self.request.POST.get("action") == "close":
+                later = services.later_closed(period)
+                if form.check_earlier(later):
+                    return start_job(
+                        self.request,
+                        kind=CLOSE_PERIOD,
+                        params={
+                            "period": period,
+                            "earlier_reason": form.cleaned_data["earlier_reason"].strip(),
+                        },
+                        title=f"Period close · {period}",
+                    )
+            result = services.close_period(actor=self.request.user, period=period, dry_run=True)
         except DomainPermissionDenied as error:
             raise DjangoPermissionDenied(error.message) from error
         except DomainError as error:
             form.add_error(None, error.message)
             return self.form_invalid(form)
         return self.render_to_response(self.get_context_data(form=form, result=result))
+
+    def get_context_data(self, **kwargs):
+        result = kwargs.get("result")
+        if result is not None:
+            kwargs["totals"] = [
+                (currency, TOTAL_LABELS.get(key, key), value)
+                for currency, values in (result.get("totals") or {}).items()
+                for key, value in values.items()
+            ]
+            kwargs["closable"] = (
+                result["dry_run"] and "documents" in result and not result.get("problems")
+            )
+        return super().get_context_data(**kwargs)
 
 
 class InvoiceListView(ListPage):
