@@ -255,3 +255,35 @@ else:
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # The address people reach the site at, for links in e-mail.
 SERVICEBOOK_BASE_URL = os.environ.get("SERVICEBOOK_BASE_URL", "http://127.0.0.1:8000")
+
+# Single sign-on with the organization's OpenID Connect provider (docs/operations.md "Single
+# sign-on", docs/decisions/0019-single-sign-on.md): mozilla-django-oidc's authorization code flow,
+# on when SERVICEBOOK_OIDC_CLIENT_ID is set with an issuer (endpoints read from its discovery
+# document) or the four endpoints. Users are created on first sign-in, their roles and customer
+# read from a groups claim at each sign-in (servicebook.web.sso). Local accounts keep working.
+SERVICEBOOK_OIDC_ISSUER = os.environ.get("SERVICEBOOK_OIDC_ISSUER", "").rstrip("/")
+SERVICEBOOK_OIDC_PROVIDER_NAME = os.environ.get(
+    "SERVICEBOOK_OIDC_PROVIDER_NAME", "your organization"
+)
+SERVICEBOOK_OIDC_GROUPS_CLAIM = os.environ.get("SERVICEBOOK_OIDC_GROUPS_CLAIM", "groups")
+# group=role pairs, comma-separated ("it-finance=finance,it-admins=provider_admin"); a group named
+# exactly like a role needs no pair
+SERVICEBOOK_OIDC_ROLE_GROUPS = os.environ.get("SERVICEBOOK_OIDC_ROLE_GROUPS", "")
+# a customer user's group: this prefix, then the customer's code ("customer:rnd")
+SERVICEBOOK_OIDC_CUSTOMER_PREFIX = os.environ.get("SERVICEBOOK_OIDC_CUSTOMER_PREFIX", "customer:")
+OIDC_RP_CLIENT_ID = os.environ.get("SERVICEBOOK_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("SERVICEBOOK_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("SERVICEBOOK_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("SERVICEBOOK_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("SERVICEBOOK_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("SERVICEBOOK_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("SERVICEBOOK_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("SERVICEBOOK_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = env_bool("SERVICEBOOK_OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = int(os.environ.get("SERVICEBOOK_OIDC_TIMEOUT", "10"))
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+# a failed single sign-on has no account name: axes counts it toward its address alone
+SERVICEBOOK_SIGNIN_LOCKOUT_PARAMETERS = AXES_LOCKOUT_PARAMETERS
+AXES_LOCKOUT_PARAMETERS = "servicebook.web.sso.lockout_parameters"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("servicebook.web.sso.SignOnBackend")

@@ -13,6 +13,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # single sign-on with the organization's OpenID Connect provider (servicebook.web.sso)
+    path("sso/", include("servicebook.web.sso")),
     path("admin/", admin.site.urls),
     path("api/", include("servicebook.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
