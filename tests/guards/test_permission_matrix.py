@@ -230,6 +230,9 @@ EXPECT: dict[str, Expect] = {
     "finance:ledger": E(read=FIN, write=FIN),
     "finance:journal-csv": E(read=FIN),
     "finance:ledger-entries": E(read=FIN),
+    # adjustments and reversals (issue 18): finance and the provider admin, like the ledger
+    "finance:ledger-adjust": E(read=FIN, write=FIN),
+    "finance:ledger-entry": E(read=FIN, write=FIN, model="finance.JournalEntry"),
     "finance:usage": E(read=STAFF),
     "finance:usage-import": E(read=STAFF, model="finance.UsageImport"),
     "finance:usage-rejects": E(read=STAFF, model="finance.UsageImport"),

@@ -149,13 +149,13 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
     serializer_class = JournalEntrySerializer
     filterset_class = JournalEntryFilter
     ordering_fields = ENTRY_ORDERING
-    write_roles = {"adjust": (services.FINANCE, "Posting an adjustment")}
+    write_roles = {"adjust": (services.LEDGER_WRITERS, "Posting an adjustment")}
 
     @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})
     @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
     def adjust(self, request):
         """Post an adjustment entry in an open period (finance)."""
-        require_role(request.user, *services.FINANCE, action="Posting an adjustment")
+        require_role(request.user, *services.LEDGER_WRITERS, action="Posting an adjustment")
         serializer = AdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

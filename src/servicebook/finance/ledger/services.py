@@ -30,6 +30,8 @@ from servicebook.parties.models import Customer
 
 #: who may post to the ledger: adjustments, payments, the period close
 FINANCE = (Role.FINANCE,)
+#: who may post an adjustment or a reversal: finance and the provider admin (who read the ledger)
+LEDGER_WRITERS = (Role.FINANCE, Role.PROVIDER_ADMIN)
 
 
 @transaction.atomic
@@ -49,7 +51,7 @@ def post_adjustment(
     The accounts must be ones the customer's policy allows (R2): an internal customer's entry
     never touches revenue or receivables, and no entry mixes a cost centre with revenue.
     """
-    require_role(actor, *FINANCE, action="Posting an adjustment")
+    require_role(actor, *LEDGER_WRITERS, action="Posting an adjustment")
     check_period(period)
     if not memo.strip():
         raise DomainError("an adjustment needs a memo saying why", field="memo")
@@ -95,10 +97,20 @@ def post_adjustment(
     return entry
 
 
+@transaction.atomic
 def reverse_entry(
     *, actor: User | None, entry: JournalEntry, period: str, reason: str
 ) -> JournalEntry:
-    """Post the mirror image of ``entry`` (debits ↔ credits) in an open period."""
+    """Post the mirror image of ``entry`` (debits ↔ credits) in an open period. The entry itself
+    never changes; an entry already reversed is not reversed twice."""
+    require_role(actor, *LEDGER_WRITERS, action="Reversing an entry")
+    if not (reason or "").strip():
+        raise DomainError("a reversal needs a reason", field="reason")
+    earlier = JournalEntry.objects.filter(reverses=entry).order_by("pk").first()
+    if earlier is not None:
+        raise DomainError(
+            f"{entry.number} was already reversed by {earlier.number}", code="already_reversed"
+        )
     lines = [
         {
             "account": line.account,
@@ -111,7 +123,7 @@ def reverse_entry(
     return post_adjustment(
         actor=actor,
         period=period,
-        memo=f"Reversal of {entry.number}: {reason}",
+        memo=f"Reversal of {entry.number}: {reason.strip()}",
         lines=lines,
         customer=entry.customer,
         reverses=entry,

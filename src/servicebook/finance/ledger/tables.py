@@ -21,7 +21,12 @@ def _line(line) -> str:
 
 
 class JournalEntryTable(ListTable):
-    id = tables.Column(verbose_name="Entry", accessor="number", order_by=("id",))
+    id = tables.Column(
+        verbose_name="Entry",
+        accessor="number",
+        order_by=("id",),
+        linkify=("finance:ledger-entry", {"pk": tables.A("pk")}),
+    )
     period = tables.Column()
     date = tables.DateColumn("Y-m-d")
     kind = tables.Column()
