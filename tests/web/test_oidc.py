@@ -211,3 +211,19 @@ def test_the_provider_down_is_said_plainly(client, users, settings):
     response = client.get(reverse("sso-start"))
     assert response.status_code == 503
     assert "Example Corp cannot be reached right now" in response.content.decode()
+
+
+def test_explicit_endpoints_work_without_discovery(client, users, settings):
+    with running_provider() as url:
+        document = requests.get(f"{url}/.well-known/openid-configuration", timeout=10).json()
+        sso_settings(
+            settings,
+            "",
+            OIDC_OP_AUTHORIZATION_ENDPOINT=document["authorization_endpoint"],
+            OIDC_OP_TOKEN_ENDPOINT=document["token_endpoint"],
+            OIDC_OP_USER_ENDPOINT=document["userinfo_endpoint"],
+            OIDC_OP_JWKS_ENDPOINT=document["jwks_uri"],
+        )
+        set_claims(url, "paula", email="paula@example.org", groups=["change_manager"])
+        assert sso_sign_in(client, url, "paula").status_code == 302
+    assert roles_of(sso_user("paula")) == {"change_manager"}
