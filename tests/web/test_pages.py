@@ -18,7 +18,7 @@ def test_home_catalog_and_agreements_render(users, web_for, role):
         assert response.status_code == 200, name
 
 
-def test_login_required(client):
+def test_login_required(client, db):  # db: the first-run check asks for a provider
     response = client.get(reverse("web:home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "servicebook.web.errors.RefusalMiddleware",
     # while no provider exists, sign-in and home lead to the first-run page (issue 18)
     "servicebook.web.firstrun.FirstRunMiddleware",
+    # pages show dates in the format of the browser's locale (servicebook.web.dates)
+    "servicebook.web.dates.DateLocaleMiddleware",
     # last: turns a locked-out sign-in into its refusal (servicebook.web.signin)
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# ISO dates first among the input formats, for the browser's date fields (config/formats)
+FORMAT_MODULE_PATH = ["servicebook.config.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 
@@ -11,12 +12,17 @@ class LoginForm(AuthenticationForm):
 
 
 class BootstrapFormMixin:
-    """Gives every widget the Bootstrap class it needs."""
+    """Gives every widget the Bootstrap class it needs, and dates the browser's own date field
+    (shown and entered in the user's locale; its value in ISO, so a default stays filled in)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            if isinstance(widget, forms.DateInput):
+                widget.input_type, widget.format = "date", "%Y-%m-%d"
+            elif isinstance(widget, forms.DateTimeInput):
+                widget.input_type, widget.format = "datetime-local", "%Y-%m-%dT%H:%M"
             css = (
                 "form-check-input"
                 if getattr(widget, "input_type", None) == "checkbox"

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 
 from servicebook.core.money import CURRENCIES
+from servicebook.web import dates
 
 register = template.Library()
 
@@ -47,3 +48,15 @@ def words(code) -> str:
     if code is None:
         return ""
     return str(code).replace("_", " ")
+
+
+@register.filter(name="day")
+def day_filter(value) -> str:
+    """``{{ invoice.due_date|day }}``: the date in the user's locale (servicebook.web.dates)."""
+    return dates.day(value)
+
+
+@register.filter(name="moment")
+def moment_filter(value) -> str:
+    """``{{ event.at|moment }}``: the date and time in the user's locale."""
+    return dates.moment(value)
