@@ -350,3 +350,26 @@ def test_targets_created_on_the_page_match_the_api(users, web_for, draft):
     )
     target = ServiceLevelTarget.objects.get(agreement=contract)
     assert str(target) == "P2 resolution time ≤ 8 h for 90.000%"
+
+
+def test_the_api_reads_and_writes_the_own_dates_names(users, client_for):
+    client = client_for(users["manager"])
+    response = client.post(
+        reverse("calendar-list"),
+        {
+            "name": "API calendar",
+            "time_zone": "UTC",
+            "windows": {"0": [["09:00", "17:00"]]},
+            "extra_holidays": ["2026-05-04"],
+            "holiday_names": {"2026-05-04": "Founders' day"},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["holiday_names"] == {"2026-05-04": "Founders' day"}
+    response = client.post(
+        reverse("calendar-list"),
+        {"name": "Bad names", "time_zone": "UTC", "windows": {}, "holiday_names": ["x"]},
+        format="json",
+    )
+    assert response.status_code == 400 and "holiday_names" in response.content.decode()

@@ -371,6 +371,7 @@ class CalendarSerializer(ScopedWriteSerializer):
             "holiday_country",
             "holiday_subdivision",
             "extra_holidays",
+            "holiday_names",
         ]
 
 
