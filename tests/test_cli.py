@@ -71,6 +71,7 @@ NEEDS_PROVIDER = {
     ("import", "outages"): ["import", "outages", "{csv}"],
     ("import", "costs"): ["import", "costs", "{csv}"],
     ("import", "usage"): ["import", "usage", "{csv}", "--format", "csv"],
+    ("import", "master"): ["import", "master", "{csv}", "--kind", "customers"],
     ("levels", "recompute"): ["levels", "recompute"],
     ("levels", "alerts"): ["levels", "alerts"],
     ("notifications", "digest"): ["notifications", "digest"],

@@ -299,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         ):
             if register is not None:
                 register(target)
+    from servicebook import cli_master
+
+    cli_master.register_import(import_sub)
     return parser
 
 

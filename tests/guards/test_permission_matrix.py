@@ -91,6 +91,8 @@ EXPECT: dict[str, Expect] = {
     "web:search": E(),
     # the first-run page answers only while no provider exists (tests/web/test_first_run.py)
     "web:first-run": E(read=NOBODY, write=NOBODY),
+    # master data from CSV (issue 18): customers and the catalog; finance its offerings alone
+    "web:import-master": E(read=MGR | FIN, write=MGR | FIN),
     "web:glossary": E(write=NOBODY),
     # my work and notifications: every signed-in user, their own alone
     "notifications:my-work": E(),

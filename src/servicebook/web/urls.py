@@ -1,11 +1,13 @@
 from django.urls import path
 
 from servicebook.web import firstrun, glossary, jobs, search, views
+from servicebook.web.masterdata_views import MasterDataImportView
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("import/", MasterDataImportView.as_view(), name="import-master"),
     path("search/", search.search, name="search"),
     path("setup/", firstrun.first_run, name="first-run"),
     path("glossary/", glossary.glossary, name="glossary"),
