@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.pagecheck import PageChecker
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -21,6 +23,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+#: Whether a page that fails the layout or accessibility check fails its test (pagecheck.py);
+#: PAGECHECK_REPORT=FILE writes the findings to FILE instead.
+ENFORCE_PAGECHECK = False
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
 # itself are synchronous and safe here.
@@ -60,18 +65,47 @@ def demo(transactional_db, django_db_setup, settings, tmp_path):
     django_db_setup.restore(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def checked_routes() -> set:
+    """(user, route) pairs whose page was checked in this run (tests/browser/pagecheck.py)."""
+    return set()
+
+
 @pytest.fixture
-def page(browser, live_server, demo):
+def page_checker(live_server, checked_routes):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return PageChecker(base_url=live_server.url, screenshots=SCREENSHOTS, done=checked_routes)
+
+
+@pytest.fixture
+def page(browser, live_server, demo, page_checker):
+    """A tab at 1400 px; every page of the site it opens is checked for layout at 1400 and 390 px
+    and for accessibility when the test ends (or signs in as someone else): pagecheck.py."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.on(
+        "framenavigated",
+        lambda frame: frame == page.main_frame and page_checker.visited(frame.url),
+    )
     yield page
+    page_checker.check(context)
     context.close()
+    if page_checker.findings and os.environ.get("PAGECHECK_REPORT"):
+        with open(os.environ["PAGECHECK_REPORT"], "a") as report:
+            report.writelines(f"{line}\n" for line in page_checker.findings)
+    elif page_checker.findings and ENFORCE_PAGECHECK:
+        pytest.fail(
+            "pages that fail the layout or accessibility check:\n"
+            + "\n".join(dict.fromkeys(page_checker.findings))
+        )
 
 
 @pytest.fixture
-def login(page):
+def login(page, page_checker):
     def sign_in(username: str, password: str = "servicebook-demo"):
+        page_checker.check(page.context)  # as the user who opened them
+        page_checker.user = username
         page.context.clear_cookies()
         page.goto("/login/")
         page.fill("#id_username", username)

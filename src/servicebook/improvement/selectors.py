@@ -336,6 +336,7 @@ class Health:
             [p for p, _ in self.satisfaction],
             [str(v) for _, v in self.satisfaction],
             "Average satisfaction (1-5)",
+            axis=(1, 5),
         )
 
 
@@ -524,7 +525,10 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         "charges": charges,
         "satisfaction": points,
         "satisfaction_chart": chart_json(
-            [p for p, _ in points], [v for _, v in points], "Average satisfaction (1-5)"
+            [p for p, _ in points],
+            [v for _, v in points],
+            "Average satisfaction (1-5)",
+            axis=(1, 5),
         ),
         "feedback": feedback,
         "complaints": complaints,
@@ -639,6 +643,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
                 [r["service"] for r in services],
                 [str(r["percent"]) for r in services],
                 "Targets met (%)",
+                percent=True,
             ),
             "health": chart_json(
                 ["At risk", "Watch", "Good"],

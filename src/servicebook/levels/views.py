@@ -106,6 +106,12 @@ class ServiceLevelListView(ListPage):
         )
 
 
+def _strictest(targets, metric):
+    """The highest attainment a metric's targets ask for: the line its chart is held to."""
+    asked = [t.attainment_percent for t in targets if t.metric == metric]
+    return max(asked) if asked else None
+
+
 class AgreementLevelsView(LoginRequiredMixin, DetailView):
     """One agreement's service levels: trend, targets by month, breaches and consequences."""
 
@@ -176,9 +182,19 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
             breach_rows=breach_rows,
             credits=sorted(credits.values(), key=lambda c: (c.period, c.target_id), reverse=True),
             improvements=sorted(improvements.values(), key=lambda i: i.period, reverse=True),
-            resolution_chart=chart_json(res_periods, res_values, "Resolved within target (%)"),
+            resolution_chart=chart_json(
+                res_periods,
+                res_values,
+                "Resolved within target (%)",
+                target=_strictest(targets, Metric.RESOLUTION_TIME),
+                percent=True,
+            ),
             availability_chart=chart_json(
-                avail_periods, [str(availability[p]) for p in avail_periods], "Availability (%)"
+                avail_periods,
+                [str(availability[p]) for p in avail_periods],
+                "Availability (%)",
+                target=_strictest(targets, Metric.AVAILABILITY),
+                percent=True,
             ),
             outages=Outage.objects.visible_to(self.request.user)
             .filter(service__in=[t.service_id for t in targets if t.service_id])
