@@ -252,3 +252,186 @@ def test_other_roles_are_refused_the_ledger_forms(users, web_for, role):
     )
     assert response.status_code == 403
     assert JournalEntry.objects.count() == before
+
+
+# -- allocation rules, driver values, price overrides (the costs page) ---------------------------
+def _services():
+    from servicebook.catalog.models import Service
+
+    return {s.code: s for s in Service.objects.all()}
+
+
+def test_costs_page_forms_are_labelled_and_offered_to_finance(users, web_for):
+    html = web_for(users["finance"]).get(reverse("finance:costs")).content.decode()
+    for form in ("rule-form", "driver-form", "override-form"):
+        assert f'data-testid="{form}"' in html
+    assert ">ui<" not in html and "Entered on this page" in html  # a source in words
+    _labelled(html)
+
+
+def test_manager_reads_the_costs_page_without_its_forms(users, web_for):
+    html = web_for(users["manager"]).get(reverse("finance:costs")).content.decode()
+    assert 'data-testid="rules"' in html and 'data-testid="overrides"' in html
+    assert "rule-form" not in html and "override-form" not in html
+    _labelled(html)
+
+
+def test_a_fixed_rule_is_set_from_the_page(users, web_for):
+    from servicebook.finance.costing.models import AllocationRule
+
+    by_code = _services()
+    response = web_for(users["finance"]).post(
+        reverse("finance:costs"),
+        {
+            "action": "rule",
+            "category": "telecom",
+            "driver": "fixed",
+            "note": "by lines",
+            f"share_{by_code['workplace'].pk}": "60",
+            f"share_{by_code['service-desk'].pk}": "30",
+            "idle": "10",
+        },
+        follow=True,
+    )
+    assert "Allocation rule saved" in response.content.decode()
+    rule = AllocationRule.objects.get(category="telecom")
+    assert rule.driver == "fixed" and rule.note == "by lines"
+    shares = {(s.service.code if s.service else None, s.percent) for s in rule.shares.all()}
+    assert shares == {("workplace", D("60")), ("service-desk", D("30")), (None, D("10"))}
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"driver": "fixed", "idle": "90"}, "must sum to 100, these sum to 90"),
+        ({"driver": "headcount", "idle": "100"}, "only a fixed rule has percentages"),
+        ({"driver": "nonsense"}, "Select a valid choice"),
+        ({"driver": "fixed", "idle": "-5"}, "greater than or equal to 0"),
+    ],
+)
+def test_a_bad_rule_is_refused_and_the_old_rule_stays(users, web_for, data, message):
+    from servicebook.finance.costing.models import AllocationRule
+
+    before = AllocationRule.objects.get(category="hardware")
+    shares = set(before.shares.values_list("service_id", "percent"))
+    response = web_for(users["finance"]).post(
+        reverse("finance:costs"), {"action": "rule", "category": "hardware", **data}, follow=True
+    )
+    assert message in response.content.decode()
+    after = AllocationRule.objects.get(category="hardware")
+    assert after.driver == before.driver
+    assert set(after.shares.values_list("service_id", "percent")) == shares
+
+
+def test_driver_values_are_recorded_from_the_page(users, web_for):
+    from servicebook.finance.costing.models import DriverValue
+
+    by_code = _services()
+    response = web_for(users["finance"]).post(
+        reverse("finance:costs"),
+        {
+            "action": "drivers",
+            "period": "2026-11",
+            "driver": "tickets",
+            f"value_{by_code['workplace'].pk}": "340",
+            f"value_{by_code['service-desk'].pk}": "12.5",
+        },
+        follow=True,
+    )
+    assert "2 tickets values recorded for 2026-11" in response.content.decode()
+    values = DriverValue.objects.filter(period="2026-11", driver="tickets")
+    assert {(v.service.code, v.quantity) for v in values} == {
+        ("workplace", D("340")),
+        ("service-desk", D("12.5")),
+    }
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"driver": "fixed"}, "Select a valid choice"),
+        ({"driver": "tickets", "period": "2026-13"}, "Use YYYY-MM"),
+        ({"driver": "tickets"}, "Enter a value for at least one service"),
+    ],
+)
+def test_bad_driver_values_are_refused(users, web_for, data, message):
+    from servicebook.finance.costing.models import DriverValue
+
+    before = DriverValue.objects.count()
+    response = web_for(users["finance"]).post(
+        reverse("finance:costs"), {"action": "drivers", "period": "2026-11", **data}, follow=True
+    )
+    assert message in response.content.decode()
+    assert DriverValue.objects.count() == before
+
+
+def _a_contract_line():
+    from servicebook.agreements.models import AgreementLine
+
+    return (
+        AgreementLine.objects.filter(agreement__status="active")
+        .select_related("agreement", "offering")
+        .order_by("pk")
+        .first()
+    )
+
+
+@pytest.mark.parametrize("role", ["finance", "admin"])
+def test_a_price_override_is_recorded_with_who_when_and_why(users, web_for, role):
+    from servicebook.finance.costing.models import PriceFloorOverride
+
+    line = _a_contract_line()
+    PriceFloorOverride.objects.filter(agreement=line.agreement, offering=line.offering).delete()
+    response = web_for(users[role]).post(
+        reverse("finance:costs"),
+        {"action": "override", "line": str(line.pk), "reason": "Loss leader for a 3-year deal"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "may be priced below cost" in html and "Loss leader for a 3-year deal" in html
+    override = PriceFloorOverride.objects.get(agreement=line.agreement, offering=line.offering)
+    assert override.recorded_by == users[role] and override.reason.startswith("Loss leader")
+    assert str(users[role]) in html
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [({"reason": "  "}, "Reason: This field is required"), ({"line": "999999"}, "valid choice")],
+)
+def test_an_override_without_a_reason_or_line_is_refused(users, web_for, data, message):
+    from servicebook.finance.costing.models import PriceFloorOverride
+
+    line = _a_contract_line()
+    before = PriceFloorOverride.objects.count()
+    response = web_for(users["finance"]).post(
+        reverse("finance:costs"),
+        {"action": "override", "line": str(line.pk), "reason": "why", **data},
+        follow=True,
+    )
+    assert message in response.content.decode()
+    assert PriceFloorOverride.objects.count() == before
+
+
+@pytest.mark.parametrize("role", ["manager", "change", "senior"])
+def test_other_staff_cannot_set_rules_values_or_overrides(users, web_for, role):
+    from servicebook.finance.costing.models import AllocationRule, DriverValue, PriceFloorOverride
+
+    web = web_for(users[role])
+    counts = (AllocationRule.objects.count(), DriverValue.objects.count())
+    overrides = PriceFloorOverride.objects.count()
+    for data in (
+        {"action": "rule", "category": "telecom", "driver": "usage"},
+        {"action": "drivers", "period": "2026-11", "driver": "tickets"},
+        {"action": "override", "line": str(_a_contract_line().pk), "reason": "x"},
+    ):
+        assert web.post(reverse("finance:costs"), data).status_code == 403
+    assert (AllocationRule.objects.count(), DriverValue.objects.count()) == counts
+    assert PriceFloorOverride.objects.count() == overrides
+
+
+@pytest.mark.parametrize("role", ["internal", "external"])
+def test_customer_users_never_reach_the_costs_page(users, web_for, role):
+    web = web_for(users[role])
+    assert web.get(reverse("finance:costs")).status_code == 403
+    data = {"action": "rule", "category": "telecom", "driver": "usage"}
+    assert web.post(reverse("finance:costs"), data).status_code == 403
