@@ -7,6 +7,7 @@ to tests/browser/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,11 @@ def page_checker(live_server, checked_routes):
     return PageChecker(base_url=live_server.url, screenshots=SCREENSHOTS, done=checked_routes)
 
 
-@pytest.fixture
-def page(browser, live_server, demo, page_checker):
+@contextmanager
+def checked_tab(browser, base_url: str, page_checker):
     """A tab at 1400 px; every page of the site it opens is checked for layout at 1400 and 390 px
     and for accessibility when the test ends (or signs in as someone else): pagecheck.py."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on(
@@ -99,6 +100,26 @@ def page(browser, live_server, demo, page_checker):
             "pages that fail the layout or accessibility check:\n"
             + "\n".join(dict.fromkeys(page_checker.findings))
         )
+
+
+@pytest.fixture
+def page(browser, live_server, demo, page_checker):
+    with checked_tab(browser, live_server.url, page_checker) as page:
+        yield page
+
+
+@pytest.fixture
+def empty_page(browser, live_server, transactional_db, settings, tmp_path, page_checker):
+    """A tab on a database with nothing in it: no provider, no user (a real first day)."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    settings.VAR_DIR = tmp_path
+    settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SERVICEBOOK_JOBS_DIR = tmp_path / "jobs"
+    with checked_tab(browser, live_server.url, page_checker) as page:
+        yield page
 
 
 @pytest.fixture

@@ -21,7 +21,11 @@ def test_staff_read_every_term_and_the_cost_difference(web_for, users):
     assert "Internal and external customers" in text
     assert "Service level agreement" in text or "service level agreement" in text
     assert "A notional transfer at cost" in text
-    assert "Unit cost" in text and "Margin" in text
+    assert "Unit cost" in text and "Margin" not in text  # margins: finance and the admin
+
+
+def test_finance_reads_what_a_margin_is(web_for, users):
+    assert "Price less cost" in page_text(web_for, users["finance"])
 
 
 def test_external_customers_read_no_cost_word(web_for, users):

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from servicebook.policy import EXTERNAL, INTERNAL, policy_for, user_may_see_cost
+from servicebook.policy import (
+    EXTERNAL,
+    INTERNAL,
+    policy_for,
+    user_may_see_cost,
+    user_may_see_margin,
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,8 @@ class Term:
     word: str
     meaning: str
     about_cost: bool = False
+    #: margins are for finance and the provider admin alone
+    about_margin: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,7 @@ TERMS = [
         "Margin",
         "Price less cost: what the provider earns on an external contract.",
         about_cost=True,
+        about_margin=True,
     ),
     Term(
         "Due diligence",
@@ -184,8 +193,13 @@ TERMS = [
 @login_required
 def glossary(request):
     sees_cost = user_may_see_cost(request.user)
+    sees_margin = user_may_see_margin(request.user)
     context = {
         "differences": [d for d in differences() if d.shown_to(sees_cost)],
-        "terms": [t for t in TERMS if sees_cost or not t.about_cost],
+        "terms": [
+            t
+            for t in TERMS
+            if (sees_cost or not t.about_cost) and (sees_margin or not t.about_margin)
+        ],
     }
     return render(request, "web/glossary.html", context)
