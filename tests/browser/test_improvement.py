@@ -37,7 +37,7 @@ def test_internal_customer_approves_an_improvement_plan(page, login, shot):
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("improvement-status")).to_have_text("Approved")
     expect(page.get_by_test_id("approvals")).to_contain_text("Clara Dupont approved")
-    expect(page.get_by_test_id("history")).to_contain_text("customer_approved")
+    expect(page.get_by_test_id("history")).to_contain_text("customer approved")
     shot("approved")
     item.refresh_from_db()
     assert item.status == "approved"
