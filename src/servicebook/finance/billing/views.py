@@ -7,6 +7,7 @@ Everything else is for provider staff; writes need the finance role (the service
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -86,6 +87,10 @@ TOTAL_LABELS = {
 }
 
 
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
 class CloseView(RoleRequiredMixin, FormView):
     """Close a period from the page (finance only): the dry run first (the documents it would
     issue, per customer, and the totals), then a Confirm button; a month earlier than one
@@ -128,6 +133,10 @@ class CloseView(RoleRequiredMixin, FormView):
                 (currency, TOTAL_LABELS.get(key, key), value)
                 for currency, values in (result.get("totals") or {}).items()
                 for key, value in values.items()
+            ]
+            kwargs["documents"] = [
+                {**doc, "issued": _date(doc["issue_date"]), "due": _date(doc["due_date"])}
+                for doc in result.get("documents", ())
             ]
             kwargs["closable"] = (
                 result["dry_run"] and "documents" in result and not result.get("problems")
