@@ -373,3 +373,8 @@ def test_the_api_reads_and_writes_the_own_dates_names(users, client_for):
         format="json",
     )
     assert response.status_code == 400 and "holiday_names" in response.content.decode()
+
+
+def test_the_calendar_list_says_the_working_week_in_runs(users, web_for):
+    html = web_for(users["manager"]).get(reverse("agreements:calendars")).content.decode()
+    assert "Mon–Fri 08:00–12:00, 13:00–17:00" in html and "Mon–Sun 00:00–24:00" in html

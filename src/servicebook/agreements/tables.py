@@ -86,8 +86,19 @@ class CalendarTable(ListTable):
         order_by = ("name",)
 
     def render_week(self, record):
-        open_days = [(day, hours) for day, hours in describe_windows(record) if hours != "closed"]
-        return "; ".join(f"{day[:3]} {hours}" for day, hours in open_days) or "closed"
+        """Runs of days with the same hours: "Mon–Fri 08:00–12:00, 13:00–17:00"."""
+        runs: list[list] = []
+        for day, hours in describe_windows(record):
+            if runs and runs[-1][2] == hours:
+                runs[-1][1] = day[:3]
+            else:
+                runs.append([day[:3], day[:3], hours])
+        parts = [
+            f"{first}{'' if first == last else '–' + last} {hours}"
+            for first, last, hours in runs
+            if hours != "closed"
+        ]
+        return "; ".join(parts) or "closed"
 
     def value_week(self, record):
         return self.render_week(record)

@@ -112,6 +112,32 @@ def _strictest(targets, metric):
     return max(asked) if asked else None
 
 
+def _consequences_of(agreement, consequence) -> tuple[dict, dict]:
+    """The agreement's credits (a contract) or improvement items (an internal agreement), by
+    (target, period)."""
+    if consequence is BreachConsequence.SERVICE_CREDIT:
+        credits = Credit.objects.filter(agreement=agreement).select_related("target")
+        return {(c.target_id, c.period): c for c in credits}, {}
+    items = Improvement.objects.filter(
+        agreement=agreement, source=ImprovementSource.SERVICE_LEVEL_BREACH
+    )
+    return {}, {(i.target_id, i.period): i for i in items}
+
+
+def _outages_of(user, agreement, targets) -> list:
+    """The latest 20 outages that count for the agreement: its own and its services'."""
+    services_measured = [t.service_id for t in targets if t.service_id]
+    if not services_measured:
+        return []
+    return list(
+        Outage.objects.visible_to(user)
+        .filter(service__in=services_measured)
+        .filter(Q(agreement=agreement) | Q(agreement__isnull=True))
+        .select_related("service")
+        .order_by("-start")[:20]
+    )
+
+
 class AgreementLevelsView(LoginRequiredMixin, DetailView):
     """One agreement's service levels: trend, targets by month, breaches and consequences."""
 
@@ -145,20 +171,7 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
         avail_periods = [p for p in periods if p in availability]
         breaches = [row for row in rows if row.met is False]
         consequence = policy.breach_consequence
-        credits = {}
-        improvements = {}
-        if consequence is BreachConsequence.SERVICE_CREDIT:
-            credits = {
-                (c.target_id, c.period): c
-                for c in Credit.objects.filter(agreement=agreement).select_related("target")
-            }
-        else:
-            improvements = {
-                (i.target_id, i.period): i
-                for i in Improvement.objects.filter(
-                    agreement=agreement, source=ImprovementSource.SERVICE_LEVEL_BREACH
-                )
-            }
+        credits, improvements = _consequences_of(agreement, consequence)
         numbers = dict(
             Ticket.objects.filter(
                 pk__in={pk for row in breaches for pk in row.breaching_tickets[:5]}
@@ -196,13 +209,7 @@ class AgreementLevelsView(LoginRequiredMixin, DetailView):
                 target=_strictest(targets, Metric.AVAILABILITY),
                 percent=True,
             ),
-            outages=Outage.objects.visible_to(self.request.user)
-            .filter(service__in=[t.service_id for t in targets if t.service_id])
-            .filter(Q(agreement=agreement) | Q(agreement__isnull=True))
-            .select_related("service")
-            .order_by("-start")[:20]
-            if any(t.service_id for t in targets)
-            else [],
+            outages=_outages_of(self.request.user, agreement, targets),
             tickets_count=agreement.tickets.count(),
             computed=state,
             recompute_queued=level_jobs.recompute_queued(),
