@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from servicebook.core import jobkinds
+from servicebook.core import attachments, jobkinds
+from servicebook.core.attachments import AttachableKind
 from servicebook.core.jobkinds import JobKind
 from servicebook.core.registry import Hook, Port
 
@@ -75,6 +76,16 @@ def _tell_job_finished(job: Any) -> None:
 
 
 jobkinds.use_finished(_tell_job_finished)
+
+#: The app's records that take attached files (issue 18: contracts, due-diligence evidence,
+#: design specifications, changes): each an :class:`~servicebook.core.attachments.AttachableKind`
+#: saying who may see such a record and who may attach to it (``servicebook.core.attachments``).
+attachables: Hook[AttachableKind] = Hook(
+    "attachables",
+    "the app's records that take attached files",
+    ("parties", "catalog", "agreements", "changes"),
+)
+attachments.use_kinds(attachables.parts)
 
 # --- questions a lower app asks a higher one ------------------------------------------------------
 

@@ -51,9 +51,18 @@ def client_for(user) -> Client:
     return client
 
 
+def body_of(response) -> bytes:
+    """The response's body, a streamed one (a downloaded file) read once and kept."""
+    if not getattr(response, "streaming", False):
+        return response.content
+    if not hasattr(response, "_guard_body"):
+        response._guard_body = b"".join(response.streaming_content)
+    return response._guard_body
+
+
 def first_error_line(response) -> str:
     """The status and the first telling line of an error response (message or exception)."""
-    body = response.content[:20000].decode("utf-8", "replace")
+    body = body_of(response)[:20000].decode("utf-8", "replace")
     if response.status_code >= 500:
         exc = getattr(response, "exc_info", None)
         if exc and exc[1] is not None:
@@ -129,7 +138,7 @@ def disclosure_findings(response, role) -> list[str]:
     found = []
     if kind.startswith("application/json"):
         try:
-            keys = {key.lower() for key in json_keys(json.loads(response.content))}
+            keys = {key.lower() for key in json_keys(json.loads(body_of(response)))}
         except ValueError:
             return []
         if role == "external":
@@ -141,13 +150,13 @@ def disclosure_findings(response, role) -> list[str]:
             if leaked:
                 found.append(("margin-field", ",".join(leaked[:6])))
     elif kind.startswith("text/csv"):
-        header = response.content.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+        header = body_of(response).split(b"\n", 1)[0].decode("utf-8", "replace").lower()
         if role == "external" and ("cost" in header or "margin" in header):
             found.append(("cost-field", header[:120]))
         elif role not in FIN and "margin" in header:
             found.append(("margin-field", header[:120]))
     elif kind.startswith("text/html"):
-        labels = labels_of(response.content.decode("utf-8", "replace"))
+        labels = labels_of(body_of(response).decode("utf-8", "replace"))
         words = {
             word
             for label in labels

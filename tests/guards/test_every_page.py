@@ -30,6 +30,7 @@ from django.urls import Resolver404, resolve
 from servicebook.parties.models import Customer
 from tests.guards.matrix import (
     ROLES,
+    body_of,
     client_for,
     disclosure_findings,
     first_error_line,
@@ -140,7 +141,7 @@ def crawl(user, role):
         kind = response.get("Content-Type", "")
         if not kind.startswith(TEXT):
             continue  # a PDF or another download: fetched, not read
-        body = response.content.decode("utf-8", "replace")
+        body = body_of(response).decode("utf-8", "replace")
         text = visible_text(body) if kind.startswith("text/html") else body
         for name in others:
             if re.search(rf"\b{re.escape(name)}\b", text):

@@ -94,6 +94,12 @@ EXPECT: dict[str, Expect] = {
     # master data from CSV (issue 18): customers and the catalog; finance its offerings alone
     "web:import-master": E(read=MGR | FIN, write=MGR | FIN),
     "web:glossary": E(write=NOBODY),
+    # attached files (issue 18): seen by whoever sees the record, added by whoever edits it
+    "web:attachment": E(model="core.Attachment"),
+    "web:attach-agreement": E(read=MGR, write=MGR, model="agreements.Agreement"),
+    "web:attach-due-diligence": E(read=MGR, write=MGR, model="parties.DueDiligence"),
+    "web:attach-specification": E(read=MGR, write=MGR, model="catalog.DesignSpecification"),
+    "web:attach-change": E(read=CHG, write=CHG, model="changes.ChangeRequest"),
     # my work and notifications: every signed-in user, their own alone
     "notifications:my-work": E(),
     "notifications:count": E(),

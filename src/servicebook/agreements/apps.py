@@ -21,6 +21,9 @@ class AgreementsConfig(AppConfig):
 
         ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
+        from servicebook.agreements import attachables
+
+        ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
         ports.jurisdiction_law.provide(jurisdiction, by=self.label)

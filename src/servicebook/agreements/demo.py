@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from django.core.files.base import ContentFile
+
 from servicebook.agreements.models import (
     Calendar,
     ChangeClause,
@@ -17,6 +19,7 @@ from servicebook.agreements.models import (
     ServiceLevelTarget,
 )
 from servicebook.agreements.orders import demo as orders_demo
+from servicebook.core import attachments
 from servicebook.core.services import save_validated
 
 OFFICE = {str(day): [["08:00", "12:00"], ["13:00", "17:00"]] for day in range(5)}
@@ -107,6 +110,20 @@ def load(ctx) -> None:
             )
         )
     orders_demo.load(ctx)  # issue 15: customer orders
+    _signed_copies(ctx)
+
+
+def _signed_copies(ctx) -> None:
+    """The signed copy of a contract and of an SLA, attached by the service manager (issue 18)."""
+    for key in ("airline", "marketing"):
+        agreement = ctx.agreements[key]
+        text = f"{agreement.reference} {agreement.title}: signed copy (demo file)\n"
+        attachments.attach(
+            actor=ctx.users["manager"],
+            record=agreement,
+            upload=ContentFile(text.encode(), name=f"{agreement.reference}-signed.txt"),
+            description="Signed copy",
+        )
 
 
 def _calendar(name, tz, windows, country, subdivision=""):

@@ -14,4 +14,7 @@ class CatalogConfig(AppConfig):
 
         ports.pages.provide(("catalog/", "servicebook.catalog.urls"), by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
+        from servicebook.catalog import attachables
+
+        ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)

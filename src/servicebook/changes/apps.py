@@ -20,6 +20,9 @@ class ChangesConfig(AppConfig):
 
         ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
+        from servicebook.changes import attachables
+
+        ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
         commands = ports.Commands(register=cli.register, register_bench=cli.register_bench)

@@ -11,6 +11,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -239,6 +240,25 @@ TASKS = {
     }
 }
 SERVICEBOOK_JOBS_DIR = Path(os.environ.get("SERVICEBOOK_JOBS_DIR", VAR_DIR / "jobs"))
+
+# Attached files (docs/attachments.md): kept through Django's storage API, by the storage named
+# "attachments": a folder under var/ (var/attachments) unless SERVICEBOOK_ATTACHMENTS_STORAGE
+# names another backend (object storage, e.g. "storages.backends.s3.S3Storage" from
+# django-storages) with its options as JSON in SERVICEBOOK_ATTACHMENTS_OPTIONS. Files larger than
+# SERVICEBOOK_ATTACHMENT_MAX_MB (default 20) are refused.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {
+        "BACKEND": os.environ.get(
+            "SERVICEBOOK_ATTACHMENTS_STORAGE", "servicebook.core.attachments.AttachmentFileStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("SERVICEBOOK_ATTACHMENTS_OPTIONS", "") or "{}"),
+    },
+}
+SERVICEBOOK_ATTACHMENT_MAX_BYTES = int(
+    float(os.environ.get("SERVICEBOOK_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
+)
 
 # E-mail: SMTP when EMAIL_HOST is set; otherwise each message is written to a file under
 # var/mail/ so the embedded run (and the demo) shows what would have been sent.

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+
+from servicebook.core import attachments
 
 
 class TimeStampedModel(models.Model):
@@ -120,3 +124,43 @@ class JobEvent(EventModel):
     """One step of a job (queued, started, succeeded, failed, retried): the audit trail."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+
+
+class AttachmentQuerySet(models.QuerySet):
+    """Who sees an attached file: whoever may see its record (each app's ``visible_to``,
+    asked through the kinds the apps declare; ``servicebook.core.attachments``)."""
+
+    def visible_to(self, user):
+        return self.filter(attachments.visible_filter(user))
+
+
+class Attachment(models.Model):
+    """A file attached to a record (a contract, due-diligence evidence, a design specification,
+    a change): its original name, size and type, who added it and when, and a line about it.
+    The file itself is kept by the ``attachments`` storage (``var/attachments`` by default)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(
+        storage=attachments.attachment_storage, upload_to=attachments.stored_name, max_length=400
+    )
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="core_attachment_record"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -17,4 +17,7 @@ class PartiesConfig(AppConfig):
 
         ports.search_sources.provide(search_part.SOURCES, by=self.label)
         ports.api_routes.provide(api.ROUTES, by=self.label)
+        from servicebook.parties import attachables
+
+        ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servicebook.web import firstrun, glossary, jobs, search, views
+from servicebook.web import attachments, firstrun, glossary, jobs, search, views
 from servicebook.web.masterdata_views import MasterDataImportView
 
 app_name = "web"
@@ -16,4 +16,6 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", jobs.JobProgressView.as_view(), name="job-progress"),
     path("jobs/<int:pk>/rejects/", jobs.JobRejectsView.as_view(), name="job-rejects"),
     path("jobs/<int:pk>/retry/", jobs.JobRetryView.as_view(), name="job-retry"),
+    # attached files: one download route, one upload route per kind of record (issue 18)
+    *attachments.urlpatterns(),
 ]
