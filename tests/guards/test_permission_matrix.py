@@ -122,6 +122,8 @@ EXPECT: dict[str, Expect] = {
     "api-docs": E(public=True),
     "api-redoc": E(public=True),
     "parties:list": E(ok={200, 302}),  # a customer user is sent to its own page
+    # the provider's settings (issue 18): staff read (margins: finance, admin), the admin writes
+    "parties:provider-settings": E(read=STAFF, write={"admin"}),
     "parties:contacts": E(),
     "parties:create": E(read=MGR),
     "parties:detail": E(model="parties.Customer"),
@@ -137,6 +139,7 @@ EXPECT: dict[str, Expect] = {
     "parties:funding": E(read=STAFF),
     "parties:difficulty": E(read=MGR, model="parties.Customer"),
     "customer-*": E(),
+    "provider-*": E(read=STAFF, write={"admin"}),
     "customer-events": E(),
     "contact-*": E(),
     "duediligence-*": E(),

@@ -18,7 +18,16 @@ from servicebook.parties.models import (
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    """Read-only here: the settings change on the Provider settings page (or the API), which
+    validates them and keeps who changed what and when."""
+
     list_display = ["name", "sector", "base_currency", "internal_margin", "recovery_share"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ContactInline(admin.TabularInline):

@@ -6,14 +6,21 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.response import Response
 
-from servicebook.core.api import ScopedInputSerializer, ScopedWriteSerializer, ServiceBackedViewSet
-from servicebook.core.audience import ShownActorField, ShownNoteField
+from servicebook.core.api import (
+    PermissionFirstMixin,
+    ScopedInputSerializer,
+    ScopedWriteSerializer,
+    ServiceBackedViewSet,
+)
+from servicebook.core.audience import ShownActorField, ShownNoteField, person_name
 from servicebook.core.roles import Role, is_provider_staff
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.core.services import require_role
 from servicebook.core.tenancy import customer_of
+from servicebook.parties import provider as provider_settings
 from servicebook.parties import selectors, services
 from servicebook.parties.filters import CONTACT_ORDERING, ContactFilter, CustomerFilter
 from servicebook.parties.models import (
@@ -31,9 +38,11 @@ from servicebook.parties.models import (
     JurisdictionRule,
     Objective,
     Provider,
+    ProviderSettingChange,
     StatusReason,
     WaiverReason,
 )
+from servicebook.web.serializers import CostAwareSerializer
 
 STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
@@ -600,8 +609,92 @@ class ExternalSupplierViewSet(ServiceBackedViewSet):
         return services.record_external_supplier(actor=self.request.user, **data)
 
 
+class ProviderSerializer(CostAwareSerializer):
+    """The provider's settings; rates are fractions (0.05 = 5 %). Margins: finance and the
+    admin only."""
+
+    class Meta:
+        model = Provider
+        fields = ["id", *provider_settings.SETTINGS, "updated_at"]
+        read_only_fields = fields
+        margin_fields = list(provider_settings.MARGINS)
+
+
+class ProviderWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provider
+        fields = list(provider_settings.SETTINGS)
+        validators = []  # the service runs the model checks once
+
+
+class ProviderSettingChangeSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProviderSettingChange
+        fields = ["field", "label", "old_value", "new_value", "changed_by", "changed_at", "note"]
+
+    def get_label(self, obj) -> str:
+        return provider_settings.LABELS.get(obj.field, obj.field)
+
+    def get_changed_by(self, obj) -> str:
+        return person_name(obj.changed_by) if obj.changed_by else "system"
+
+
+@writes_answer(ProviderSerializer, ProviderWriteSerializer)
+class ProviderViewSet(
+    PermissionFirstMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The provider's policy settings: provider staff read them (margins: finance and the admin),
+    the provider admin changes them; every change is kept (``changes``)."""
+
+    write_roles = provider_settings.SETTING_EDITORS
+    queryset = Provider.objects.order_by("pk")
+    serializer_class = ProviderSerializer
+    filter_backends: list = []
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not is_provider_staff(request.user):
+            raise DRFPermissionDenied("The provider's settings are for provider staff.")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return ProviderWriteSerializer
+        return super().get_serializer_class()
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        provider, _rows = provider_settings.update_provider_settings(
+            actor=request.user, provider=instance, **serializer.validated_data
+        )
+        return Response(ProviderSerializer(provider, context={"request": request}).data)
+
+    @extend_schema(responses=ProviderSettingChangeSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=ProviderSettingChangeSerializer,
+        pagination_class=None,
+    )
+    def changes(self, request, pk=None):
+        """Who changed which setting, when, from what to what: newest first."""
+        provider = self.get_object()
+        rows = provider_settings.history_for(provider, request.user)
+        return Response(ProviderSettingChangeSerializer(rows, many=True).data)
+
+
 ROUTES = [
     ("customers", CustomerViewSet, "customer"),
+    ("providers", ProviderViewSet, "provider"),
     ("contacts", ContactViewSet, "contact"),
     ("due-diligences", DueDiligenceViewSet, "duediligence"),
     ("commitments", CommitmentViewSet, "commitment"),

@@ -6,7 +6,10 @@ class PartiesConfig(AppConfig):
     label = "parties"
     verbose_name = "Customers and parties"
     #: (label, url name, shown to customer users) entries for the navigation bar.
-    navigation: tuple[tuple[str, str, bool], ...] = (("Customers", "parties:list", False),)
+    navigation: tuple[tuple[str, str, bool], ...] = (
+        ("Customers", "parties:list", False),
+        ("Provider settings", "parties:provider-settings", False),
+    )
 
     def ready(self) -> None:
         from servicebook import ports

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from servicebook.parties import provider as provider_settings
 from servicebook.parties import services
 from servicebook.parties.models import Feedback
 
@@ -19,6 +20,10 @@ SURVEY = {  # customer → scores for months 2026-07 … 2026-10 on its main ser
 
 
 def load(ctx) -> None:
+    # one change in the provider settings' history: the admin records the home country
+    provider_settings.update_provider_settings(
+        actor=ctx.users["admin"], provider=ctx.provider, country="FR"
+    )
     _objectives(ctx.provider, ctx.customers, ctx.offerings)
     _commitments(ctx.customers, hosting=ctx.offerings["vm"].service)
     _feedback(ctx.customers, ctx.offerings)

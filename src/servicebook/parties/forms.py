@@ -8,9 +8,11 @@ from servicebook.parties.models import (
     Contact,
     Customer,
     CustomerStatus,
+    Provider,
     StatusReason,
     WaiverReason,
 )
+from servicebook.parties.provider import LABELS, RATES, SETTINGS, percent
 from servicebook.web.forms import BootstrapFormMixin
 
 
@@ -90,3 +92,50 @@ class FeedbackForm(BootstrapFormMixin, forms.Form):
 
 class DifficultyForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why", required=False)
+
+
+RATE_HELP = {
+    "internal_margin": "Margin on internal charges the enterprise policy allows (0 for none).",
+    "recovery_share": "Share of internal cost recovered from customers under partial recovery.",
+    "minimum_margin": "Margin over cost an external request must earn to be profitable.",
+    "discount_rate": "Yearly rate used to discount business cases (net present value).",
+}
+
+
+class ProviderSettingsForm(BootstrapFormMixin, forms.ModelForm):
+    """The provider's settings; rates are typed as percentages (5 for 5 %) and handed to the
+    service as fractions (0.05)."""
+
+    class Meta:
+        model = Provider
+        fields = list(SETTINGS)
+        labels = LABELS
+        help_texts = {"due_diligence_validity_months": "In months (1 to 120)."}
+
+    def __init__(self, *args, currency_locked: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RATES:
+            self.fields[name] = forms.DecimalField(
+                label=f"{LABELS[name]} (%)",
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                help_text=RATE_HELP[name],
+                widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control"}),
+            )
+            if self.instance.pk:
+                self.initial[name] = percent(getattr(self.instance, name))
+        if currency_locked:
+            self.fields["base_currency"].disabled = True
+            self.fields["base_currency"].help_text = f"Locked: {currency_locked}."
+
+    def clean(self):
+        data = super().clean()
+        for name in RATES:
+            if data.get(name) is not None:
+                data[name] = data[name] / 100
+        return data
+
+    def _post_clean(self):
+        # The service validates and saves (one history row per changed field).
+        pass

@@ -111,6 +111,28 @@ class Provider(TimeStampedModel):
         return provider
 
 
+class ProviderSettingChange(models.Model):
+    """One changed setting of the provider: which, from what to what, by whom and when. Written
+    by ``parties.provider.update_provider_settings`` only (one row per changed field), never
+    changed; the provider settings page lists them newest first."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="setting_changes")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    note = models.TextField(blank=True, help_text="What the change did (e.g. who it affected).")
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
 class CustomerStatus(models.TextChoices):
     PROSPECT = "prospect", "Prospect"
     DUE_DILIGENCE = "due_diligence", "Due diligence"

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Count, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,7 @@ from servicebook.core.errors import DomainError
 from servicebook.core.periods import period_of
 from servicebook.core.roles import Role, has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
+from servicebook.parties import provider as provider_settings
 from servicebook.parties import selectors, services
 from servicebook.parties.filters import ContactFilter, CustomerFilter
 from servicebook.parties.forms import (
@@ -30,6 +32,7 @@ from servicebook.parties.forms import (
     CustomerStatusForm,
     DifficultyForm,
     FeedbackForm,
+    ProviderSettingsForm,
     WaiverForm,
 )
 from servicebook.parties.models import Contact, Customer, Provider
@@ -331,3 +334,64 @@ class DifficultyView(_CustomerActionView):
         return services.flag_in_difficulty(
             actor=self.request.user, customer=self.customer, reason=data["reason"]
         )
+
+
+class ProviderSettingsView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    """The provider's policy settings and their history: every staff member reads them (margins:
+    finance and the admin only), the provider admin changes them."""
+
+    template_name = "parties/provider_settings.html"
+    form_class = ProviderSettingsForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.provider = Provider.objects.order_by("pk").first()
+        if self.provider is None:
+            raise Http404("No provider is set up yet.")
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def can_edit(self) -> bool:
+        user = self.request.user
+        return is_provider_staff(user) and has_role(user, *provider_settings.SETTING_EDITORS)
+
+    def post(self, request, *args, **kwargs):
+        if not self.can_edit:
+            raise PermissionDenied("Only the provider admin changes the provider's settings.")
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "instance": self.provider,
+            "currency_locked": provider_settings.base_currency_lock(self.provider),
+        }
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        if not self.can_edit:
+            context.pop("form", None)
+        return {
+            **context,
+            "provider": self.provider,
+            "can_edit": self.can_edit,
+            "settings_rows": provider_settings.current_settings(self.provider, user),
+            "changes": provider_settings.change_rows(self.provider, user),
+        }
+
+    def perform(self, data):
+        provider, rows = provider_settings.update_provider_settings(
+            actor=self.request.user, provider=self.provider, **data
+        )
+        if not rows:
+            messages.info(self.request, "Nothing changed.")
+        else:
+            names = ", ".join(provider_settings.LABELS[row.field].lower() for row in rows)
+            messages.success(self.request, f"Saved: {names}.")
+            for row in rows:
+                if row.note:
+                    messages.warning(self.request, row.note)
+        return provider
+
+    def get_success_url(self):
+        return reverse("parties:provider-settings")
