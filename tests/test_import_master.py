@@ -214,6 +214,22 @@ def test_keys_and_locked_fields(db):
     assert same.rejects[0].reason == "the same customer and email as row 1"
 
 
+def test_header_names_are_read_without_case_or_spaces(db):
+    result = load_text(
+        "services",
+        "\ufeff Code ,NAME,Status,\nmd-test,Master data test,Pipeline,\nmd-bad,,live,\n",
+    )
+    assert (result.created, result.rejected) == (1, 1)
+    assert Service.objects.get(code="md-test").status == "pipeline"
+    columns, result = masterdata.import_file(
+        actor=None, kind="services", data=" Code ,NAME\nmd-x,\n"
+    )
+    assert masterdata.rejects_csv(result, columns).splitlines() == [
+        "row,field,reason, Code ,NAME",
+        "1,name,This field cannot be blank.,md-x,",
+    ]
+
+
 def test_a_file_that_is_not_csv_or_empty_is_refused(db):
     with pytest.raises(FileRefused, match="not UTF-8"):
         masterdata.import_file(actor=None, kind="services", data=b"\xff\xfe\x00bad")

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from servicebook.catalog import services
 from servicebook.catalog.models import Offering, Service
-from servicebook.core.masterdata import MasterKind, RowProblem, differs
+from servicebook.core.masterdata import MasterKind, RowProblem, upsert
 from servicebook.core.roles import Role
 from servicebook.parties.models import Provider
 
@@ -43,16 +43,17 @@ def parse_tiers(text: str) -> list[tuple[Decimal, Decimal]]:
     return tiers
 
 
-def write_service(actor, values: dict, present: frozenset) -> str:
+def write_service(actor, values: dict) -> str:
     service = Service.objects.filter(code=values["code"]).first()
-    if service is None:
-        services.create_service(actor=actor, provider=Provider.current(), **values)
-        return "created"
-    changes = {name: value for name, value in values.items() if name != "code"}
-    if not differs(service, changes):
-        return "unchanged"
-    services.update_service(actor=actor, service=service, **changes)
-    return "updated"
+    return upsert(
+        service,
+        values,
+        key=("code",),
+        create=lambda fields: services.create_service(
+            actor=actor, provider=Provider.current(), **fields
+        ),
+        update=lambda changes: services.update_service(actor=actor, service=service, **changes),
+    )
 
 
 def _service(code: str) -> Service:
@@ -66,27 +67,33 @@ def _tiers_of(offering: Offering) -> list[tuple[Decimal, Decimal]]:
     return [(t.lower_bound, t.unit_price) for t in offering.tiers.all()]
 
 
-def write_offering(actor, values: dict, present: frozenset) -> str:
+def write_offering(actor, values: dict) -> str:
     service = _service(values.pop("service"))
     tiers = values.pop("tiers", None)
     offering = Offering.objects.filter(code=values["code"]).select_related("service").first()
-    if offering is None:
-        services.create_offering(actor=actor, service=service, tiers=tiers, **values)
-        return "created"
-    if offering.service_id != service.pk:
+    if offering is not None and offering.service_id != service.pk:
         raise RowProblem(
             "service",
             f"offering {offering.code} belongs to {offering.service.code}: an offering does not "
             "move to another service",
         )
-    changes = {name: value for name, value in values.items() if name != "code"}
-    new_tiers = tiers is not None and [(Decimal(a), Decimal(b)) for a, b in tiers] != _tiers_of(
-        offering
+    new_tiers = (
+        offering is not None
+        and tiers is not None
+        and [(Decimal(a), Decimal(b)) for a, b in tiers] != _tiers_of(offering)
     )
-    if not differs(offering, changes) and not new_tiers:
-        return "unchanged"
-    services.update_offering(actor=actor, offering=offering, tiers=tiers, **changes)
-    return "updated"
+    return upsert(
+        offering,
+        values,
+        key=("code",),
+        create=lambda fields: services.create_offering(
+            actor=actor, service=service, tiers=tiers, **fields
+        ),
+        update=lambda changes: services.update_offering(
+            actor=actor, offering=offering, tiers=tiers, **changes
+        ),
+        changed=new_tiers,
+    )
 
 
 SERVICES = MasterKind(

@@ -88,8 +88,8 @@ class MasterResult:
         }
 
 
-#: ``write(actor, values, present) -> "created" | "updated" | "unchanged"``
-Writer = Callable[[Any, dict, frozenset], str]
+#: ``write(actor, values) -> "created" | "updated" | "unchanged"`` (values: the file's columns)
+Writer = Callable[[Any, dict], str]
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,15 @@ class MasterKind:
         return (*self.required, *self.optional)
 
 
+def column_name(column: str | None) -> str:
+    """A header cell as a column name: ``" Code "`` is ``code``."""
+    return (column or "").strip().lower()
+
+
 def check_columns(kind: MasterKind, columns: Sequence[str] | None) -> list[str]:
-    """The header's columns, stripped; :class:`FileRefused` naming what is missing or unknown."""
-    header = [(column or "").strip() for column in (columns or ())]
+    """The header's column names (:func:`column_name`); :class:`FileRefused` naming what is
+    missing or unknown. A column without a name (a trailing comma) is left out."""
+    header = [column_name(column) for column in (columns or ())]
     if not any(header):
         raise FileRefused("the file is empty: expected a CSV header line", field="file")
     if any(NUL in column for column in header):
@@ -125,7 +131,7 @@ def check_columns(kind: MasterKind, columns: Sequence[str] | None) -> list[str]:
     missing = [name for name in kind.required if name not in header]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
-    unknown = [name for name in header if name not in kind.columns]
+    unknown = [name for name in header if name and name not in kind.columns]
     if unknown:
         problems.append(
             f"unknown column(s) {', '.join(repr(n) for n in unknown)} "
@@ -255,12 +261,12 @@ def import_rows(
     rows = list(rows)
     result = MasterResult(kind=kind.name, dry_run=dry_run)
     seen: dict[tuple, int] = {}
-    present = frozenset(c for c in header if c)
     with transaction.atomic():
         for number, row in enumerate(rows, start=1):
             result.rows_read += 1
             if progress is not None:
                 progress(number, len(rows), f"row {number:,} of {len(rows):,}")
+            row = {column_name(k) if k is not None else None: v for k, v in row.items()}
             try:
                 values = parse_row(kind, row, header)
                 key = tuple(str(values[c]).lower() for c in kind.key)
@@ -269,7 +275,7 @@ def import_rows(
                         kind.key[-1], f"the same {' and '.join(kind.key)} as row {seen[key]}"
                     )
                 with transaction.atomic():  # a refused row leaves nothing behind
-                    outcome = kind.write(actor, values, present)
+                    outcome = kind.write(actor, values)
                 seen[key] = number
             except PermissionDenied:
                 raise
@@ -289,3 +295,25 @@ def import_rows(
 def differs(instance: models.Model, values: Mapping[str, Any]) -> bool:
     """Whether setting ``values`` on ``instance`` would change it."""
     return any(getattr(instance, name) != value for name, value in values.items())
+
+
+def upsert(
+    found: models.Model | None,
+    values: dict,
+    *,
+    key: Sequence[str],
+    create: Callable[[dict], Any],
+    update: Callable[[dict], Any],
+    changed: bool = False,
+) -> str:
+    """Create (``create(values)``) when nothing was ``found`` by the key; else update with the
+    values but the key (``update(changes)``) unless they are stored already (and nothing else
+    ``changed``). Returns ``"created"``, ``"updated"`` or ``"unchanged"``."""
+    if found is None:
+        create(values)
+        return "created"
+    changes = {name: value for name, value in values.items() if name not in key}
+    if not changed and not differs(found, changes):
+        return "unchanged"
+    update(changes)
+    return "updated"

@@ -12,7 +12,7 @@ Natural keys
 
 from __future__ import annotations
 
-from servicebook.core.masterdata import MasterKind, RowProblem, differs
+from servicebook.core.masterdata import MasterKind, RowProblem, upsert
 from servicebook.parties import services
 from servicebook.parties.models import Contact, Customer, Provider
 
@@ -27,20 +27,22 @@ CONTACT_OPTIONAL = ("phone", "title", "is_requester", "is_approver", "is_billing
 CONTACT_OPTIONAL += ("is_technical", "authority_limit", "active")
 
 
-def write_customer(actor, values: dict, present: frozenset) -> str:
+def write_customer(actor, values: dict) -> str:
     code = values["code"]
     customer = Customer.objects.filter(code=code).first()
     if customer is None:
         clash = Customer.objects.filter(name=values["name"]).exclude(code=code).first()
         if clash is not None:
             raise RowProblem("name", f"customer {clash.code} already has this name")
-        services.create_customer(actor=actor, provider=Provider.current(), **values)
-        return "created"
-    changes = {name: value for name, value in values.items() if name != "code"}
-    if not differs(customer, changes):
-        return "unchanged"
-    services.update_customer(actor=actor, customer=customer, **changes)
-    return "updated"
+    return upsert(
+        customer,
+        values,
+        key=("code",),
+        create=lambda fields: services.create_customer(
+            actor=actor, provider=Provider.current(), **fields
+        ),
+        update=lambda changes: services.update_customer(actor=actor, customer=customer, **changes),
+    )
 
 
 def _customer(code: str) -> Customer:
@@ -50,22 +52,21 @@ def _customer(code: str) -> Customer:
     return customer
 
 
-def write_contact(actor, values: dict, present: frozenset) -> str:
+def write_contact(actor, values: dict) -> str:
     customer = _customer(values.pop("customer"))
     found = list(customer.contacts.filter(email__iexact=values["email"])[:2])
     if len(found) > 1:
         raise RowProblem(
             "email", f"{customer.code} has two contacts with this e-mail: correct them first"
         )
-    if not found:
-        services.create_contact(actor=actor, customer=customer, **values)
-        return "created"
-    contact = found[0]
-    changes = {name: value for name, value in values.items() if name != "email"}
-    if not differs(contact, changes):
-        return "unchanged"
-    services.update_contact(actor=actor, contact=contact, **changes)
-    return "updated"
+    contact = found[0] if found else None
+    return upsert(
+        contact,
+        values,
+        key=("email",),
+        create=lambda fields: services.create_contact(actor=actor, customer=customer, **fields),
+        update=lambda changes: services.update_contact(actor=actor, contact=contact, **changes),
+    )
 
 
 def _code(text: str) -> str:

@@ -12,7 +12,13 @@ import io
 from collections.abc import Sequence
 
 from servicebook.catalog import masterdata as catalog_data
-from servicebook.core.masterdata import FileRefused, MasterKind, MasterResult, import_rows
+from servicebook.core.masterdata import (
+    FileRefused,
+    MasterKind,
+    MasterResult,
+    column_name,
+    import_rows,
+)
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.core.spreadsheets import safe_row
 from servicebook.parties import masterdata as parties_data
@@ -78,6 +84,6 @@ def rejects_csv(result: MasterResult, columns: Sequence[str]) -> str:
     columns = [c for c in columns if c]
     writer.writerow([*REJECT_COLUMNS, *columns])
     for reject in result.rejects:
-        cells = [reject.values.get(c, "") for c in columns]
+        cells = [reject.values.get(column_name(c), "") for c in columns]
         writer.writerow(safe_row([reject.row, reject.field, reject.reason, *cells]))
     return out.getvalue()
