@@ -124,5 +124,6 @@ def test_the_outage_list_per_agreement(users, web_for, retail):
 def test_the_ticket_import_page_offers_the_agreements_from_a_list(users, web_for):
     page = web_for(users["manager"]).get(reverse("levels:import-tickets")).content.decode()
     assert '<select name="agreement"' in page
-    assert '<option value="SLA-MKT-2026">SLA-MKT-2026 · ' in page
+    customer = Agreement.objects.filter(reference="SLA-MKT-2026").first().customer.name
+    assert f'<option value="SLA-MKT-2026">SLA-MKT-2026 ({customer})</option>' in page
     assert "ServiceNow incident export" in page

@@ -42,7 +42,7 @@ class TicketImportForm(BootstrapFormMixin, forms.Form):
 
 def import_choices(user) -> list[tuple[str, str]]:
     """The agreements ``user`` may import tickets for, one per reference (tickets go to its
-    active version, else its latest), as (reference, "reference · title · customer")."""
+    active version, else its latest), as (reference, "reference (customer)")."""
     seen: dict[str, str] = {}
     agreements = (
         Agreement.objects.visible_to(user)
@@ -53,7 +53,7 @@ def import_choices(user) -> list[tuple[str, str]]:
     for agreement in agreements:
         seen.setdefault(
             agreement.reference,
-            f"{agreement.reference} · {agreement.title} · {agreement.customer.name}",
+            f"{agreement.reference} ({agreement.customer.name})",
         )
     return list(seen.items())
 
