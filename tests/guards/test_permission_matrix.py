@@ -122,6 +122,7 @@ EXPECT: dict[str, Expect] = {
     "api-docs": E(public=True),
     "api-redoc": E(public=True),
     "parties:list": E(ok={200, 302}),  # a customer user is sent to its own page
+    "parties:mine": E(ok={200, 302}),  # staff: the relationships they own
     # the provider's settings (issue 18): staff read (margins: finance, admin), the admin writes
     "parties:provider-settings": E(read=STAFF, write={"admin"}),
     "parties:contacts": E(),

@@ -16,6 +16,7 @@ from servicebook.core.api import (
     ServiceBackedViewSet,
 )
 from servicebook.core.audience import ShownActorField, ShownNoteField, person_name
+from servicebook.core.models import User
 from servicebook.core.roles import Role, is_provider_staff
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.core.services import require_role
@@ -48,8 +49,29 @@ STATUS_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 BREACH_ROLES = (*services.CUSTOMER_EDITORS, Role.FINANCE)
 
 
+class RelationshipOwnerSerializer(OmittableFieldsMixin, serializers.Serializer):
+    """Who owns the relationship: staff get the user's id too; a customer user gets the name
+    and e-mail only (its contact person at the provider)."""
+
+    omittable_fields = ("id",)
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.SerializerMethodField()
+    email = serializers.CharField(read_only=True)  # blank when the user has none
+
+    def get_name(self, obj) -> str:
+        return person_name(obj)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_provider_staff(request.user):
+            data.pop("id", None)
+        return data
+
+
 class CustomerSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
     billing_currency = serializers.CharField(read_only=True)
+    relationship_owner = RelationshipOwnerSerializer(read_only=True, allow_null=True)
     # blank unless the customer is suspended or terminated
     status_reason = serializers.ChoiceField(
         choices=StatusReason.choices, allow_blank=True, read_only=True
@@ -64,6 +86,7 @@ class CustomerSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
         fields = [
             "id",
             *Customer.EDITABLE_FIELDS,
+            "relationship_owner",
             "status",
             "status_reason",
             "in_difficulty",
@@ -102,9 +125,14 @@ class CustomerSerializer(OmittableFieldsMixin, serializers.ModelSerializer):
 
 
 class CustomerWriteSerializer(ScopedWriteSerializer):
+    #: any user's id: the service says why one who is not provider staff cannot own it
+    relationship_owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, required=False
+    )
+
     class Meta:
         model = Customer
-        fields = list(Customer.EDITABLE_FIELDS)
+        fields = [*Customer.EDITABLE_FIELDS, "relationship_owner"]
         # Model-level checks run in the service (full_clean), once, for API and forms alike.
         validators = []
 
@@ -135,7 +163,7 @@ class CustomerViewSet(ServiceBackedViewSet):
 
     write_roles = services.CUSTOMER_EDITORS
 
-    queryset = Customer.objects.select_related("provider")
+    queryset = Customer.objects.select_related("provider", "relationship_owner")
     serializer_class = CustomerSerializer
     write_serializer_class = CustomerWriteSerializer
     filterset_class = CustomerFilter

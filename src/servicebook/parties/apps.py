@@ -8,6 +8,7 @@ class PartiesConfig(AppConfig):
     #: (label, url name, shown to customer users) entries for the navigation bar.
     navigation: tuple[tuple[str, str, bool], ...] = (
         ("Customers", "parties:list", False),
+        ("My customers", "parties:mine", False),
         ("Provider settings", "parties:provider-settings", False),
     )
 

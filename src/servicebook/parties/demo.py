@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from servicebook.parties import owners, services
 from servicebook.parties import provider as provider_settings
-from servicebook.parties import services
 from servicebook.parties.models import Feedback
 
 SURVEY = {  # customer → scores for months 2026-07 … 2026-10 on its main service
@@ -19,7 +19,20 @@ SURVEY = {  # customer → scores for months 2026-07 … 2026-10 on its main ser
 }
 
 
+#: customer → the demo user who owns the relationship (Pacific Analytics has none yet)
+OWNERS = {
+    "marketing": "manager",
+    "finance": "manager",
+    "airline": "manager",
+    "retail": "manager",
+    "hr": "admin",
+    "rnd": "admin",
+    "orion": "admin",
+}
+
+
 def load(ctx) -> None:
+    _owners(ctx.customers, ctx.users)
     # one change in the provider settings' history: the admin records the home country
     provider_settings.update_provider_settings(
         actor=ctx.users["admin"], provider=ctx.provider, country="FR"
@@ -27,6 +40,12 @@ def load(ctx) -> None:
     _objectives(ctx.provider, ctx.customers, ctx.offerings)
     _commitments(ctx.customers, hosting=ctx.offerings["vm"].service)
     _feedback(ctx.customers, ctx.offerings)
+
+
+def _owners(customers: dict, users: dict) -> None:
+    """Relationship owners: the service manager owns most relationships, the admin the rest."""
+    for key, username in OWNERS.items():
+        owners.set_relationship_owner(actor=None, customer=customers[key], owner=users[username])
 
 
 def _objectives(provider, customers: dict, offerings: dict) -> None:

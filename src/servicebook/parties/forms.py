@@ -1,6 +1,7 @@
 from django import forms
 
 from servicebook.catalog.models import Service
+from servicebook.core.audience import person_name
 from servicebook.core.periods import PERIOD_RE
 from servicebook.parties.models import (
     CheckType,
@@ -12,14 +13,28 @@ from servicebook.parties.models import (
     StatusReason,
     WaiverReason,
 )
+from servicebook.parties.owners import owner_candidates
 from servicebook.parties.provider import LABELS, RATES, SETTINGS, percent
 from servicebook.web.forms import BootstrapFormMixin
 
 
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return person_name(obj)
+
+
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+    relationship_owner = OwnerChoiceField(
+        queryset=owner_candidates(),
+        required=False,
+        empty_label="No owner",
+        label="Relationship owner",
+        help_text="The provider user who owns and manages the business relationship.",
+    )
+
     class Meta:
         model = Customer
-        fields = list(Customer.EDITABLE_FIELDS)
+        fields = [*Customer.EDITABLE_FIELDS, "relationship_owner"]
 
     def _post_clean(self):
         # The service runs the model checks (full_clean) once; the form only parses input.

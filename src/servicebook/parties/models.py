@@ -201,6 +201,14 @@ class Customer(TimeStampedModel):
         help_text=f"Days an invoice is due after issue (0 to {MAX_PAYMENT_TERMS_DAYS}).",
     )
     credit_limit = money_field(null=True, blank=True)
+    relationship_owner = models.ForeignKey(
+        "core.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+        help_text="The provider user who owns and manages the business relationship.",
+    )
     # Relationship health (R14): a provider user flags a relationship in difficulty.
     in_difficulty = models.BooleanField(default=False)
     difficulty_reason = models.TextField(blank=True)

@@ -19,7 +19,7 @@ from servicebook.core.services import (
     require_role,
     save_validated,
 )
-from servicebook.parties import billing, notices
+from servicebook.parties import billing, notices, owners
 from servicebook.parties.models import (
     CheckOutcome,
     Commitment,
@@ -50,6 +50,7 @@ JURISDICTION_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 def create_customer(*, actor: User | None, provider: Provider, kind: str, **fields) -> Customer:
     require_role(actor, *CUSTOMER_EDITORS, action="Creating a customer")
     policy_for(kind)  # refuses an unknown kind with a clear message
+    owners.check_owner(fields.get("relationship_owner"))
     customer = Customer(provider=provider, kind=kind, **fields)
     if customer.status != CustomerStatus.PROSPECT and actor is not None:
         raise ValidationError({"status": "a new customer starts as a prospect"})
@@ -72,6 +73,9 @@ def update_customer(*, actor: User | None, customer: Customer, **changes) -> Cus
             )
             raise ValidationError({locked: message})
         changes.pop(locked, None)
+    if "relationship_owner" in changes:  # its own check and its own history line
+        owner = changes.pop("relationship_owner")
+        customer = owners.set_relationship_owner(actor=actor, customer=customer, owner=owner)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if "currency" in changes and changes["currency"] != customer.currency:
         issued = billing.invoice_currencies(customer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from servicebook.core.audience import person_name
 from servicebook.parties.models import Contact, Customer
 from servicebook.web.lists import ListTable, MoneyColumn
 
@@ -20,6 +21,15 @@ class CustomerTable(ListTable):
     )
     currency = tables.Column()
     jurisdiction = tables.Column(default="—")
+    relationship_owner = tables.Column(
+        verbose_name="Relationship owner",
+        default="—",
+        order_by=(
+            "relationship_owner__first_name",
+            "relationship_owner__last_name",
+            "relationship_owner__username",
+        ),
+    )
 
     class Meta(ListTable.Meta):
         model = Customer
@@ -47,6 +57,12 @@ class CustomerTable(ListTable):
         if record.funding_model:
             return record.get_funding_model_display()
         return f"{record.payment_terms_days} days, {record.currency}"
+
+    def render_relationship_owner(self, value):
+        return person_name(value)
+
+    def value_relationship_owner(self, value):
+        return person_name(value) if value is not None else ""
 
     def value_terms(self, record):
         return record.get_funding_model_display() if record.funding_model else ""

@@ -7,6 +7,7 @@ app_name = "parties"
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="list"),
     path("new/", views.CustomerCreateView.as_view(), name="create"),
+    path("mine/", views.MyCustomersView.as_view(), name="mine"),
     path("provider-settings/", views.ProviderSettingsView.as_view(), name="provider-settings"),
     path("contacts/", views.ContactListView.as_view(), name="contacts"),
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="detail"),

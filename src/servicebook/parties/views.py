@@ -59,13 +59,28 @@ class CustomerListView(ListPage):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return Customer.objects.visible_to(self.request.user).select_related("provider")
+        return Customer.objects.visible_to(self.request.user).select_related(
+            "provider", "relationship_owner"
+        )
 
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
             can_edit=is_provider_staff(user) and has_role(user, *EDITORS), **kwargs
         )
+
+
+class MyCustomersView(CustomerListView):
+    """The customers whose relationship the signed-in staff member owns (``?owner=me`` unless
+    another owner is chosen on the page)."""
+
+    title = "My customers"
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        data = (kwargs.get("data") or self.request.GET).copy()
+        data.setdefault("owner", "me")
+        return {**kwargs, "data": data}
 
 
 class ContactListView(ListPage):
@@ -90,7 +105,7 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
         agreements = Agreement.objects.prefetch_related(Prefetch("lines", queryset=lines))
         return (
             Customer.objects.visible_to(self.request.user)
-            .select_related("provider")
+            .select_related("provider", "relationship_owner")
             .prefetch_related(
                 "contacts",
                 Prefetch("agreements", queryset=agreements),
