@@ -60,3 +60,14 @@ def day_filter(value) -> str:
 def moment_filter(value) -> str:
     """``{{ event.at|moment }}``: the date and time in the user's locale."""
     return dates.moment(value)
+
+
+@register.filter
+def funding_model(code) -> str:
+    """``{{ row.funding_model|funding_model }}``: a funding model by its label, not its code."""
+    from servicebook.parties.models import FundingModel
+
+    try:
+        return FundingModel(code).label
+    except ValueError:
+        return words(code)
