@@ -581,6 +581,15 @@ def _pack_improvements(customer: Customer, period: str) -> list[Improvement]:
 # --- provider dashboard ---------------------------------------------------------------------------
 
 
+def _services_chart(services) -> str:
+    return chart_json(
+        [r["service"] for r in services],
+        [str(r["percent"]) for r in services],
+        "Targets met (%)",
+        percent=True,
+    )
+
+
 def dashboard(*, period: str, kind: str | None = None) -> dict:
     """The provider's view (staff only): services by attainment, customers by health, revenue
     against capacity spend (R8), improvements by status and driver; filtered by customer kind."""
@@ -639,12 +648,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
         "statuses": statuses,
         "drivers": drivers,
         "charts": {
-            "services": chart_json(
-                [r["service"] for r in services],
-                [str(r["percent"]) for r in services],
-                "Targets met (%)",
-                percent=True,
-            ),
+            "services": _services_chart(services),
             "health": chart_json(
                 ["At risk", "Watch", "Good"],
                 [sum(1 for h in health if h.rating == r) for r in ("at_risk", "watch", "good")],
