@@ -225,6 +225,7 @@ EXPECT: dict[str, Expect] = {
     "levels:import-outages": E(read=MGR, write=MGR),
     "levels:outages": E(),
     "levels:outage-create": E(read=MGR),
+    "levels:outage-end": E(read=MGR, model="levels.Outage"),
     "ticket-*": E(),
     "outage-*": E(),
     "attainment-*": E(),

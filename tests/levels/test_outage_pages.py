@@ -127,3 +127,28 @@ def test_the_ticket_import_page_offers_the_agreements_from_a_list(users, web_for
     customer = Agreement.objects.filter(reference="SLA-MKT-2026").first().customer.name
     assert f'<option value="SLA-MKT-2026">SLA-MKT-2026 ({customer})</option>' in page
     assert "ServiceNow incident export" in page
+
+
+def test_end_an_ongoing_outage(users, web_for):
+    from servicebook.levels import services
+
+    start = dt.datetime(2026, 2, 3, 9, tzinfo=dt.UTC)
+    outage = services.record_outage(
+        actor=users["manager"], service=_desk(), start=start, reference="DESK-ON"
+    )
+    client = web_for(users["manager"])
+    listing = client.get(reverse("levels:outages")).content.decode()
+    url = reverse("levels:outage-end", args=[outage.pk])
+    assert f'ongoing · <a href="{url}">End it</a>' in listing
+    response = client.post(url, {"end": "2026-02-03T08:00", "time_zone": "UTC"})
+    assert "an outage ends after it starts" in response.content.decode()
+    response = client.post(url, {"end": "2026-02-03T11:30", "time_zone": "Europe/Paris"})
+    assert response.status_code == 302
+    outage.refresh_from_db()
+    assert outage.end == dt.datetime(2026, 2, 3, 10, 30, tzinfo=dt.UTC)
+    response = client.post(url, {"end": "2026-02-03T12:00", "time_zone": "UTC"})
+    assert "already ended" in response.content.decode()
+    assert web_for(users["finance"]).post(url, {"end": "2026-02-03T12:00"}).status_code == 403
+    Outage.objects.filter(pk=outage.pk).update(end=None)  # ongoing again: a customer sees it
+    listing = web_for(users["internal"]).get(reverse("levels:outages")).content.decode()
+    assert "DESK-ON" in listing and url not in listing

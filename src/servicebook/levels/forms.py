@@ -67,3 +67,20 @@ class OutageForm(BootstrapFormMixin, forms.Form):
                     data[name] = data[name].replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
         data.pop("time_zone", None)
         return data
+
+
+class OutageEndForm(BootstrapFormMixin, forms.Form):
+    end = forms.DateTimeField(widget=DATETIME, label="Ended")
+    time_zone = forms.ChoiceField(label="Times are in")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(available_timezones())]
+        self.fields["time_zone"].initial = settings.TIME_ZONE
+
+    def clean(self):
+        data = super().clean()
+        zone = data.pop("time_zone", None)
+        if zone and data.get("end") is not None:
+            data["end"] = data["end"].replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+        return data

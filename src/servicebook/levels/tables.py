@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from servicebook.agreements.models import Agreement
 from servicebook.levels.models import Outage, Ticket
@@ -97,7 +100,7 @@ class OutageTable(ListTable):
     )
     planned = tables.Column(verbose_name="What")
     start = tables.DateTimeColumn("Y-m-d H:i", verbose_name="Started")
-    end = tables.DateTimeColumn("Y-m-d H:i", verbose_name="Ended", default="ongoing")
+    end = tables.Column(verbose_name="Ended", empty_values=())
     description = tables.Column(default="")
 
     class Meta(ListTable.Meta):
@@ -106,6 +109,20 @@ class OutageTable(ListTable):
         attrs = {**ListTable.Meta.attrs, "data-testid": "outage-rows"}
         empty_text = "No outages recorded."
         order_by = ("-start",)
+
+    #: set by the page for those who may end an ongoing outage
+    can_end = False
+
+    def render_end(self, value, record):
+        if value is not None:
+            return f"{localtime(value):%Y-%m-%d %H:%M}"
+        if not self.can_end:
+            return "ongoing"
+        url = reverse("levels:outage-end", args=[record.pk])
+        return format_html('ongoing · <a href="{}">End it</a>', url)
+
+    def value_end(self, value):
+        return value.isoformat() if value is not None else "ongoing"
 
     def render_planned(self, value):
         return "Planned maintenance" if value else "Outage"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("import/outages/", uploads.OutageImportView.as_view(), name="import-outages"),
     path("outages/", views.OutageListView.as_view(), name="outages"),
     path("outages/new/", views.OutageCreateView.as_view(), name="outage-create"),
+    path("outages/<int:pk>/end/", views.OutageEndView.as_view(), name="outage-end"),
     # customer self-service (issue 15)
     path("my-tickets/", views_portal.MyTicketsView.as_view(), name="my-tickets"),
     path("my-tickets/new/", views_portal.RaiseTicketView.as_view(), name="raise-ticket"),

@@ -23,7 +23,7 @@ from servicebook.levels import jobs as level_jobs
 from servicebook.levels import services
 from servicebook.levels.clock import BusinessClock
 from servicebook.levels.filters import OutageFilter, ServiceLevelFilter, TicketFilter
-from servicebook.levels.forms import OutageForm
+from servicebook.levels.forms import OutageEndForm, OutageForm
 from servicebook.levels.models import Attainment, Credit, CreditStatus, Outage, Ticket
 from servicebook.levels.selectors import attainment_of, targets_of, ticket_clock
 from servicebook.levels.tables import OutageTable, ServiceLevelTable, TicketTable
@@ -326,6 +326,10 @@ class TicketClockView(LoginRequiredMixin, DetailView):
         )
 
 
+def _can_record(user) -> bool:
+    return is_provider_staff(user) and has_role(user, *services.LEVEL_EDITORS)
+
+
 class OutageListView(ListPage):
     """Outages and planned maintenance the user may see, per agreement or service."""
 
@@ -337,6 +341,11 @@ class OutageListView(ListPage):
     def get_queryset(self):
         return Outage.objects.visible_to(self.request.user).select_related("service", "agreement")
 
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.can_end = _can_record(self.request.user)
+        return table
+
     def get_context_data(self, **kwargs):
         user = self.request.user
         agreement = None
@@ -345,7 +354,7 @@ class OutageListView(ListPage):
             agreement = Agreement.objects.visible_to(user).filter(pk=wanted).first()
         return super().get_context_data(
             agreement=agreement,
-            can_record=is_provider_staff(user) and has_role(user, *services.LEVEL_EDITORS),
+            can_record=_can_record(user),
             **kwargs,
         )
 
@@ -378,3 +387,27 @@ class OutageCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):
         if self.object.agreement_id:
             url += f"?agreement={self.object.agreement_id}"
         return url
+
+
+class OutageEndView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    """End an ongoing outage (``services.end_outage``, as the API's ``end`` action)."""
+
+    required_roles = services.LEVEL_EDITORS
+    form_class = OutageEndForm
+    template_name = "levels/outage_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.outage = get_object_or_404(
+            Outage.objects.visible_to(request.user).select_related("service"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(outage=self.outage, **kwargs)
+
+    def perform(self, data):
+        return services.end_outage(actor=self.request.user, outage=self.outage, end=data["end"])
+
+    def get_success_url(self):
+        messages.success(self.request, f"{self.object} ended.")
+        return reverse("levels:outages")
