@@ -133,6 +133,7 @@ PAGE_NAMES = {
     "levels:import-outages": "Import outages",
     "levels:outages": "Outages and planned maintenance",
     "levels:outage-create": "Record an outage",
+    "levels:outage-end": "End an ongoing outage",
     "finance:home": "Finance",
     "finance:close": "Close a period",
     "finance:documents": "Statements and invoices",
