@@ -435,3 +435,19 @@ def test_customer_users_never_reach_the_costs_page(users, web_for, role):
     assert web.get(reverse("finance:costs")).status_code == 403
     data = {"action": "rule", "category": "telecom", "driver": "usage"}
     assert web.post(reverse("finance:costs"), data).status_code == 403
+
+
+def test_the_api_reverses_an_entry_through_the_same_service(users, client_for):
+    original = JournalEntry.objects.filter(kind="close").first()
+    url = reverse("journalentry-reverse", args=[original.pk])
+    for role in ("manager", "change", "internal", "external"):
+        assert client_for(users[role]).post(url, {}, format="json").status_code == 403
+    api = client_for(users["finance"])
+    assert api.post(url, {"period": OPEN}, format="json").status_code == 400
+    closed = api.post(url, {"period": "2026-10", "reason": "x"}, format="json")
+    assert closed.status_code in (400, 409) and not original.reversals.exists()
+    done = api.post(url, {"period": OPEN, "reason": "wrong quantity"}, format="json")
+    assert done.status_code == 201 and done.json()["reverses"] == original.pk
+    again = api.post(url, {"period": OPEN, "reason": "twice"}, format="json")
+    assert again.status_code in (400, 409) and "already reversed" in again.content.decode()
+    assert original.reversals.count() == 1

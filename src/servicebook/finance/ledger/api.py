@@ -141,6 +141,11 @@ class AdjustmentSerializer(serializers.Serializer):
     )
 
 
+class JournalReversalSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=7, help_text="An open month, YYYY-MM")
+    reason = serializers.CharField(max_length=180)
+
+
 class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
     """Posted journal entries (finance and the provider admin only). Immutable: corrections are
     new adjustments."""
@@ -149,7 +154,10 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
     serializer_class = JournalEntrySerializer
     filterset_class = JournalEntryFilter
     ordering_fields = ENTRY_ORDERING
-    write_roles = {"adjust": (services.LEDGER_WRITERS, "Posting an adjustment")}
+    write_roles = {
+        "adjust": (services.LEDGER_WRITERS, "Posting an adjustment"),
+        "reverse": (services.LEDGER_WRITERS, "Reversing an entry"),
+    }
 
     @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})
     @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
@@ -168,6 +176,21 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
         )
         entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
         return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=JournalReversalSerializer, responses={201: JournalEntrySerializer})
+    @action(detail=True, methods=["post"], serializer_class=JournalReversalSerializer)
+    def reverse(self, request, pk=None):
+        """Reverse an entry: a new entry with debits and credits swapped, in an open period, with
+        a reason; the entry never changes, and is reversed once."""
+        require_role(request.user, *services.LEDGER_WRITERS, action="Reversing an entry")
+        entry = self.get_object()
+        serializer = JournalReversalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reversal = services.reverse_entry(
+            actor=request.user, entry=entry, **serializer.validated_data
+        )
+        reversal = JournalEntry.objects.prefetch_related("lines__account").get(pk=reversal.pk)
+        return Response(JournalEntrySerializer(reversal).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=LedgerVerifySerializer, filters=False)
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
