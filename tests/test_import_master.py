@@ -167,6 +167,29 @@ def test_updates_go_through_the_services(db):
     assert "cost_centre" in event.note
 
 
+def test_the_relationship_owner_is_named_by_user_name(db):
+    hr = Customer.objects.get(code="hr")
+    head = "code,name,kind,relationship_owner\n"
+    result = load_text(
+        "customers", head + f'hr,"{hr.name}",internal,manager\nx1,X,internal,nobody-here\n'
+    )
+    assert (result.updated, result.rejected) == (1, 1)
+    assert result.rejects[0].as_dict() == {
+        "row": 2,
+        "field": "relationship_owner",
+        "reason": "no user is named 'nobody-here'",
+    }
+    hr.refresh_from_db()
+    assert hr.relationship_owner.username == "manager"
+    refused = load_text("customers", head + f'hr,"{hr.name}",internal,external\n')
+    assert refused.rejects[0].field == "relationship_owner"
+    assert "only provider staff" in refused.rejects[0].reason
+    cleared = load_text("customers", head + f'hr,"{hr.name}",internal,\n')
+    assert (cleared.updated, cleared.unchanged) == (1, 0)
+    hr.refresh_from_db()
+    assert hr.relationship_owner is None
+
+
 def test_a_refused_row_leaves_no_partial_write(db):
     """create_offering saves the offering, then refuses its tiers: the row's savepoint rolls
     the offering back, and the valid row after it is loaded."""

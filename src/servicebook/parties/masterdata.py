@@ -13,6 +13,7 @@ Natural keys
 from __future__ import annotations
 
 from servicebook.core.masterdata import MasterKind, RowProblem, upsert
+from servicebook.core.models import User
 from servicebook.parties import services
 from servicebook.parties.models import Contact, Customer, Provider
 
@@ -23,6 +24,7 @@ CUSTOMER_OPTIONAL = tuple(
     for name in Customer.EDITABLE_FIELDS
     if name not in ("code", "name", "kind") and not Customer._meta.get_field(name).is_relation
 )
+CUSTOMER_OPTIONAL += ("relationship_owner",)
 CONTACT_OPTIONAL = ("phone", "title", "is_requester", "is_approver", "is_billing")
 CONTACT_OPTIONAL += ("is_technical", "authority_limit", "active")
 
@@ -73,6 +75,16 @@ def _code(text: str) -> str:
     return text.strip()
 
 
+def _user(username: str) -> User | None:
+    """A user by user name (blank: nobody); the services decide whether they may own it."""
+    if not username:
+        return None
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ValueError(f"no user is named {username!r}")
+    return user
+
+
 CUSTOMERS = MasterKind(
     name="customers",
     title="Customers",
@@ -82,6 +94,7 @@ CUSTOMERS = MasterKind(
     optional=CUSTOMER_OPTIONAL,
     write=write_customer,
     roles=services.CUSTOMER_EDITORS,
+    parsers={"relationship_owner": _user},
     help={
         "code": "short identifier, unique (letters, digits, - and _), e.g. rnd: the key",
         "name": "the customer's name, unique",
@@ -100,6 +113,8 @@ CUSTOMERS = MasterKind(
         "currency": "external customers: invoice currency, e.g. EUR",
         "payment_terms_days": "external customers: days an invoice is due after issue (0 to 365)",
         "credit_limit": "external customers: e.g. 50000.00",
+        "relationship_owner": "the user name of the staff member who owns the relationship "
+        "(blank: nobody)",
     },
 )
 
