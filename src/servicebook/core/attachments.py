@@ -185,15 +185,16 @@ def visible_filter(user):
 
 
 def attachments_of(record):
-    """The files attached to ``record``, oldest first, with who added them."""
-    from django.contrib.contenttypes.models import ContentType
-
+    """The files attached to ``record``, oldest first, with who added them (one query: the
+    record's kind is matched by name, so no content type is looked up first)."""
     from servicebook.core.models import Attachment
 
-    content_type = ContentType.objects.get_for_model(record)
-    return Attachment.objects.filter(content_type=content_type, object_id=record.pk).select_related(
-        "uploaded_by"
-    )
+    meta = record._meta
+    return Attachment.objects.filter(
+        content_type__app_label=meta.app_label,
+        content_type__model=meta.model_name,
+        object_id=record.pk,
+    ).select_related("uploaded_by")
 
 
 # --- the one write ------------------------------------------------------------------------------

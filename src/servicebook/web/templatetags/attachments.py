@@ -13,11 +13,13 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def attachment_panel(context, record):
-    """The record's files for the signed-in user, or None when they may not see the record."""
+    """The files of the record the page shows, and the upload form's address if the user may add
+    one. The page has already checked that the user may see ``record`` (it is showing it), so
+    this costs one query; the upload and download views check everything again themselves."""
     request = context.get("request")
     user = getattr(request, "user", None)
     kind = attachments.kind_of(record) if record is not None else None
-    if kind is None or user is None or not attachments.may_see(user, record):
+    if kind is None or user is None or not user.is_authenticated:
         return None
     can_attach = bool(kind.may_attach(user, record))
     return {
