@@ -165,7 +165,7 @@ class CustomerPolicy:
 
     @property
     def charged_at_cost(self) -> bool:
-        """R5: charged the cost of service (internal); otherwise the agreed price (R6)."""
+        """R5: charged the cost of service (internal); otherwise the agreed price."""
         return self.charge_basis is ChargeBasis.COST
 
     @property
@@ -194,7 +194,7 @@ class CustomerPolicy:
         return errors
 
     def charge_rate(self, *, unit_cost: Decimal | None, unit_price: Decimal, provider: Any):
-        """The rate a unit of an offering is charged at (R5, R6): cost-based or price-based."""
+        """The rate a unit of an offering is charged at: cost-based or price-based."""
         raise NotImplementedError
 
     def pays_for_service(self, customer: Any) -> bool:

@@ -94,29 +94,29 @@ attachments.use_kinds(attachables.parts)
 #: ``agreements_in(jurisdiction)``, ``agreements_using(service)``, ``snapshot(agreements)`` and
 #: ``recheck(actor=, agreements=, before=, cause=)``.
 jurisdiction_law: Port[Any] = Port(
-    "jurisdiction_law", "agreements re-checked against local law (R20)", ("agreements",)
+    "jurisdiction_law", "agreements re-checked against local law", ("agreements",)
 )
 #: R16 (parties asks agreements): ``end(actor=, customer=, on=)`` when a customer is terminated.
 customer_ended: Hook[Callable[..., None]] = Hook(
-    "customer_ended", "what ends with a terminated customer (R16)", ("agreements",)
+    "customer_ended", "what ends with a terminated customer", ("agreements",)
 )
 #: R6 (agreements ask finance): ``price_floor_problems(agreement) -> [reason]``, a line priced
 #: under cost for an external customer of a commercial provider.
 price_floor: Port[Callable[[Any], list[str]]] = Port(
-    "price_floor", "lines priced under cost (R6)", ("finance",)
+    "price_floor", "lines priced under cost", ("finance",)
 )
 #: R5 (agreements ask finance, issue 15): ``charged_unit_cost(offering, customer, period) ->
 #: Decimal | None``, what one unit will be charged to a customer charged at cost in ``period``
 #: (the period's unit cost, else the standard one, under the enterprise policy's margin), in
 #: the customer's billing currency; None when unknown. Shown to internal customers only (R7).
 charged_unit_cost: Port[Callable[..., Any]] = Port(
-    "charged_unit_cost", "the unit cost a customer charged at cost pays (R5)", ("finance",)
+    "charged_unit_cost", "the unit cost a customer charged at cost pays", ("finance",)
 )
 
 
 @dataclass(frozen=True)
 class OverdueDocument:
-    """A billing document still unpaid after its due date (R16)."""
+    """A billing document still unpaid after its due date."""
 
     number: str
     kind: str  # "invoice" | "statement"
@@ -125,7 +125,7 @@ class OverdueDocument:
 
 @dataclass(frozen=True)
 class BillingDocuments:
-    """A customer's invoices and statements, as parties asks about them (R16):
+    """A customer's invoices and statements, as parties asks about them:
     ``overdue_documents(customer, today=)`` and ``invoice_currencies(customer)`` (the currency
     lock)."""
 
@@ -135,17 +135,17 @@ class BillingDocuments:
 
 #: R16 (parties asks finance): the :class:`BillingDocuments` of the finance app.
 billing_documents: Port[BillingDocuments] = Port(
-    "billing_documents", "a customer's invoices and statements (R16)", ("finance",)
+    "billing_documents", "a customer's invoices and statements", ("finance",)
 )
 #: R19 (parties asks finance): ``consumption_at_cost(customers, period) -> {id: Consumption}``.
 consumption_at_cost: Port[Callable[..., dict]] = Port(
-    "consumption_at_cost", "each customer's consumption at cost (R19)", ("finance",)
+    "consumption_at_cost", "each customer's consumption at cost", ("finance",)
 )
 
 
 @dataclass(frozen=True)
 class ServiceCredits:
-    """Service credits a breached contract earned (R13): ``pending(agreement, period)`` lists
+    """Service credits a breached contract earned: ``pending(agreement, period)`` lists
     those not yet on an invoice, ``mark_applied(credits=, reference=, actor=)`` records the
     invoice that carries them."""
 
@@ -155,12 +155,12 @@ class ServiceCredits:
 
 #: R13 (finance asks levels): the :class:`ServiceCredits` of the service levels app.
 service_credits: Port[ServiceCredits] = Port(
-    "service_credits", "service credits earned by breached contracts (R13)", ("levels",)
+    "service_credits", "service credits earned by breached contracts", ("levels",)
 )
 #: R13 (levels asks improvement): ``propose_from_breach(target=, period=, attainment=,
 #: breaching_tickets_count=)``: an internal agreement's missed target becomes an improvement item.
 breach_improvement: Port[Callable[..., Any]] = Port(
-    "breach_improvement", "improvement items for internal breaches (R13)", ("improvement",)
+    "breach_improvement", "improvement items for internal breaches", ("improvement",)
 )
 #: Reads never write (issue 15): ``measurement_changed(agreement=None)`` after a change of what
 #: attainment is measured from (a calendar, an agreement made active; levels' own tickets and

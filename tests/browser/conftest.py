@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 #: Whether a page that fails the layout or accessibility check fails its test (pagecheck.py);
 #: PAGECHECK_REPORT=FILE writes the findings to FILE instead.
-ENFORCE_PAGECHECK = False
+ENFORCE_PAGECHECK = True
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
 # itself are synchronous and safe here.

@@ -59,6 +59,16 @@ HOSTILE_QUERY = {
 
 KNOWN_FAILURES: set[tuple[str, str, str]] = set()
 
+#: Requirement codes ("(R12)") and stored values ("central_allocation", "window_set") are for
+#: engineers: a page says them in words (issue 18). What a page sets as code (<code>, <pre>: a
+#: command, a CSV column) and what a user typed into a field are left alone.
+CODES = re.compile(r"\(R\d{1,2}(?:, ?R\d{1,2})*\)|\bR\d{1,2}\b|\b[a-z]+(?:_[a-z0-9]+)+\b")
+AS_CODE = re.compile(r"<(code|pre|kbd|samp|textarea)\b.*?</\1>", re.S | re.I)
+
+
+def codes_shown(html: str) -> list[str]:
+    return sorted(set(CODES.findall(visible_text(AS_CODE.sub(" ", html)))))
+
 
 class _Links(HTMLParser):
     def __init__(self):
@@ -149,6 +159,8 @@ def crawl(user, role):
         for kind_shown, what in disclosure_findings(response, role):
             yield route, kind_shown, path, f"{what} ({detail})"
         if kind.startswith(PARSED):
+            for code in codes_shown(body):
+                yield route, "code-shown", path, f"{code!r} shown ({detail})"
             for link in links_of(body, path):
                 if link not in seen:
                     queue.append((link, path))

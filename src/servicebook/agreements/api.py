@@ -218,7 +218,7 @@ def _lines_queryset():
 
 
 class AgreementViewSet(ServiceBackedViewSet):
-    """Agreements: SLAs with internal customers, contracts with external ones (R12)."""
+    """Agreements: SLAs with internal customers, contracts with external ones."""
 
     #: the roles each write's service requires, checked before the body is read
     write_roles = {
@@ -291,7 +291,7 @@ class AgreementViewSet(ServiceBackedViewSet):
     @extend_schema(request=ConsiderationInputSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=ConsiderationInputSerializer)
     def consideration(self, request, pk=None):
-        """Set the cash and in-kind split of a month of the contract (R3)."""
+        """Set the cash and in-kind split of a month of the contract."""
         agreement = self.get_object()
         data = self._input(ConsiderationInputSerializer)
         services.set_consideration(
@@ -306,7 +306,7 @@ class AgreementViewSet(ServiceBackedViewSet):
     @extend_schema(request=OutcomeSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=OutcomeSerializer)
     def outcomes(self, request, pk=None):
-        """Record a desired business outcome of an external customer (R9)."""
+        """Record a desired business outcome of an external customer."""
         agreement = self.get_object()
         data = self._input(OutcomeSerializer)
         services.add_outcome(actor=request.user, agreement=agreement, **data)
@@ -315,7 +315,7 @@ class AgreementViewSet(ServiceBackedViewSet):
     @extend_schema(request=AcknowledgeInputSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"], serializer_class=AcknowledgeInputSerializer)
     def acknowledge(self, request, pk=None):
-        """Record the customer's acknowledgement of a data-location conflict (R20)."""
+        """Record the customer's acknowledgement of a data-location conflict."""
         agreement = self.get_object()
         data = self._input(AcknowledgeInputSerializer)
         services.acknowledge_jurisdiction(actor=request.user, agreement=agreement, **data)
@@ -477,7 +477,7 @@ class ChangeClauseSerializer(ScopedWriteSerializer):
 
 
 class ChangeClauseViewSet(ServiceBackedViewSet):
-    """A contract's change clauses: approval or notice, and repricing (R11)."""
+    """A contract's change clauses: approval or notice, and repricing."""
 
     write_roles = {"create": (services.AGREEMENT_EDITORS, "Adding a change clause")}
 

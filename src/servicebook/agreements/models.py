@@ -63,7 +63,7 @@ class Agreement(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="agreements",
-        help_text="The due diligence (or waiver) this agreement was activated on (R17).",
+        help_text="The due diligence (or waiver) this agreement was activated on.",
     )
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=AgreementKind.choices, editable=False)
@@ -199,7 +199,7 @@ class Agreement(TimeStampedModel):
 
     def consideration_errors(self) -> list[str]:
         """Why the stated contract value, or cash plus in-kind items, do not match what the
-        lines are worth a month (R3), if they do not."""
+        lines are worth a month, if they do not."""
         items = list(self.consideration_items.all())
         value_errors = self._value_errors()
         if self.consideration_cash is None and not items:
@@ -254,7 +254,7 @@ class Agreement(TimeStampedModel):
         return calendar.add_working_days(moment, days)
 
     def yearly_value(self) -> Decimal:
-        """Twelve months of the customer's charge: what a signatory commits to (R17)."""
+        """Twelve months of the customer's charge: what a signatory commits to."""
         monthly = self.monthly_charge()
         return round_money((monthly or Decimal(0)) * 12, self.currency)
 
@@ -348,7 +348,7 @@ class AgreementLine(models.Model):
         return round_money(self.quantity * cost, self.agreement.currency)
 
     def monthly_charge(self) -> Decimal | None:
-        """What the customer pays a month for this line under its policy (R5, R6)."""
+        """What the customer pays a month for this line under its policy."""
         policy = self.agreement.policy
         if policy.charged_at_cost:
             if self.cost_unknown_reason() is not None:
@@ -365,7 +365,7 @@ class AgreementLine(models.Model):
 
 
 class ConsiderationItem(models.Model):
-    """Part of a contract settled in kind (R3): e.g. air tickets at their agreed unit value."""
+    """Part of a contract settled in kind: e.g. air tickets at their agreed unit value."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="consideration_items"
@@ -394,7 +394,7 @@ class ConsiderationItem(models.Model):
 
 
 class AgreementSignature(models.Model):
-    """A customer contact's signature on an agreement version (R17): only an approver whose
+    """A customer contact's signature on an agreement version: only an approver whose
     authority limit covers the agreement's yearly value may sign.
     """
 
@@ -416,7 +416,7 @@ class AgreementSignature(models.Model):
 
 
 class Outcome(models.Model):
-    """A business outcome an external customer wants from the agreement (R9): the provider
+    """A business outcome an external customer wants from the agreement: the provider
     records it so the service can be designed to perform as expected."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="outcomes")
@@ -441,7 +441,7 @@ class Outcome(models.Model):
 class JurisdictionAcknowledgement(models.Model):
     """The customer's recorded acknowledgement that obeying its local law on where data is
     stored is its own legal responsibility, for a service whose data locations conflict with
-    its jurisdiction's rules (R20)."""
+    its jurisdiction's rules."""
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="acknowledgements"
@@ -602,7 +602,7 @@ class Metric(models.TextChoices):
 
 
 class ServiceLevelTarget(models.Model):
-    """A measured promise of an agreement (R13).
+    """A measured promise of an agreement.
 
     Time metrics: ``attainment_percent`` of the period's tickets of ``priority`` must be answered
     or resolved within ``threshold_minutes`` of business time under ``calendar``. Availability:
@@ -672,7 +672,7 @@ class CreditTierQuerySet(ScopedQuerySet):
 
 
 class CreditTier(models.Model):
-    """A step of a contract's service credit schedule (R12): when attainment of ``target`` in a
+    """A step of a contract's service credit schedule: when attainment of ``target`` in a
     month falls below ``below_percent``, the customer is credited ``credit_percent`` of the
     monthly fee (the highest matching tier applies; the agreement caps the month's total).
     """
@@ -710,7 +710,7 @@ class CreditTier(models.Model):
 
 
 class ChangeClause(models.Model):
-    """What an external contract says about changes (R11): which changes the customer must
+    """What an external contract says about changes: which changes the customer must
     approve, the notice it gets otherwise, and how a change reprices the contract.
     """
 

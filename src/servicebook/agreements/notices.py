@@ -11,7 +11,7 @@ from servicebook.parties.selectors import people_of
 
 
 def to_sign(agreement: Agreement) -> None:
-    """In negotiation: the customer's approvers are asked to review and sign it (R17)."""
+    """In negotiation: the customer's approvers are asked to review and sign it."""
     notify(
         kind=Kind.APPROVAL,
         recipients=people_of(agreement.customer, approvers=True),

@@ -84,7 +84,7 @@ def activation_blockers(agreement: Agreement, *, signature_required: bool = True
     if signature_required and valid_signature(agreement) is None:
         blockers.append(
             f"not signed by an approver with authority for the yearly value "
-            f"{agreement.currency} {agreement.yearly_value()} (R17)"
+            f"{agreement.currency} {agreement.yearly_value()}"
         )
     blockers += agreement.consideration_errors()
     blockers += ports.price_floor(agreement)  # R6, answered by finance (servicebook.ports)
@@ -93,7 +93,7 @@ def activation_blockers(agreement: Agreement, *, signature_required: bool = True
             blockers.append(
                 f"{conflict.service_name} stores data in {', '.join(conflict.outside)} and there "
                 f"is no rule for this jurisdiction ({conflict.jurisdiction}): the customer's "
-                "acknowledgement is needed (R20)"
+                "acknowledgement is needed"
             )
         elif not conflict.acknowledged:
             blockers.append(

@@ -51,7 +51,7 @@ EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
 def create_agreement(
     *, actor: User | None, customer: Customer, currency: str | None = None, **fields
 ) -> Agreement:
-    """A new draft agreement whose kind (SLA or contract) the customer's policy decides (R12)."""
+    """A new draft agreement whose kind (SLA or contract) the customer's policy decides."""
     require_role(actor, *AGREEMENT_EDITORS, action="Creating an agreement")
     require_good_standing(customer, action="a new agreement")
     require_fresh_due_diligence(customer, action="A new agreement")  # R17: failed or expired
@@ -225,7 +225,7 @@ def add_target(
     credit_tiers: list[tuple[Decimal, Decimal]] | None = None,
     **fields,
 ) -> ServiceLevelTarget:
-    """Add a service level target; contracts may carry a service credit schedule (R12)."""
+    """Add a service level target; contracts may carry a service credit schedule."""
     require_role(actor, *AGREEMENT_EDITORS, action="Adding a service level target")
     _require_editable(agreement)
     target = ServiceLevelTarget(agreement=agreement, **fields)
@@ -268,7 +268,7 @@ def set_credit_tiers(
 
 @transaction.atomic
 def add_change_clause(*, actor: User | None, agreement: Agreement, **fields) -> ChangeClause:
-    """Record how the contract governs changes: approval or notice, and repricing (R11)."""
+    """Record how the contract governs changes: approval or notice, and repricing."""
     require_role(actor, *AGREEMENT_EDITORS, action="Adding a change clause")
     _require_editable(agreement)
     clause = ChangeClause(agreement=agreement, **fields)
@@ -288,7 +288,7 @@ def set_consideration(
     cash: Decimal,
     in_kind: list[dict],
 ) -> Agreement:
-    """Record how a month of the contract is settled: cash plus items in kind (R3).
+    """Record how a month of the contract is settled: cash plus items in kind.
 
     ``in_kind`` items are ``{"description", "unit_value", "quantity"}``; cash plus the items at
     their agreed unit value must equal the contract value to the cent.
@@ -361,7 +361,7 @@ def sign_agreement(*, actor: User | None, agreement: Agreement, contact: Contact
 
 @transaction.atomic
 def add_outcome(*, actor: User | None, agreement: Agreement, description: str, measure: str = ""):
-    """Record a business outcome an external customer wants from the agreement (R9)."""
+    """Record a business outcome an external customer wants from the agreement."""
     require_role(actor, *AGREEMENT_EDITORS, action="Recording a desired outcome")
     outcome = Outcome(agreement=agreement, description=description, measure=measure)
     save_validated(outcome)
@@ -376,7 +376,7 @@ def acknowledge_jurisdiction(
     *, actor: User | None, agreement: Agreement, service, contact: Contact, statement: str
 ) -> JurisdictionAcknowledgement:
     """Record the customer's acknowledgement that obeying its local law on data location is its
-    own legal responsibility, for one conflicting service (R20)."""
+    own legal responsibility, for one conflicting service."""
     require_role(actor, *AGREEMENT_EDITORS, action="Recording an acknowledgement")
     conflict = next(
         (c for c in jurisdiction_conflicts(agreement) if c.service_id == service.pk), None
@@ -491,7 +491,7 @@ def apply_price_change(
     service,
     reason: str,
 ) -> Agreement:
-    """An accepted price impact becomes a new version of the agreement (R11).
+    """An accepted price impact becomes a new version of the agreement.
 
     The new version copies the active one, adds ``amount`` a month to its price-adjustment line
     for ``service`` (the added price is settled in cash: the stated value and the cash part of
@@ -585,7 +585,7 @@ def _add_price_adjustment(new: Agreement, *, service, amount: Decimal, currency:
 
 
 def end_agreements_of(*, actor: User | None, customer: Customer, on) -> int:
-    """Termination of a customer ends its current agreements at a date (R16)."""
+    """Termination of a customer ends its current agreements at a date."""
     ended = 0
     for agreement in customer.agreements.exclude(status__in=["expired", "terminated"]):
         from_status = agreement.status

@@ -124,7 +124,7 @@ class SignOffSerializer(ScopedInputSerializer):
 
 
 class SpecificationViewSet(ServiceBackedViewSet):
-    """Versioned design specifications of services and their customers' sign-off (R10)."""
+    """Versioned design specifications of services and their customers' sign-off."""
 
     write_roles = {
         "create": (services.CATALOG_EDITORS, "Creating a design specification"),

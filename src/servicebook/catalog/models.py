@@ -66,7 +66,7 @@ class Service(TimeStampedModel):
         related_name="owned_services",
     )
     data_locations = models.JSONField(
-        default=list, blank=True, help_text="ISO country codes where the service stores data (R20)."
+        default=list, blank=True, help_text="ISO country codes where the service stores data."
     )
     objectives = models.ManyToManyField("parties.Objective", blank=True, related_name="services")
 

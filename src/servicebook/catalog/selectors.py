@@ -1,4 +1,4 @@
-"""Reads about the catalog: what stands between a service and going live (R10)."""
+"""Reads about the catalog: what stands between a service and going live."""
 
 from __future__ import annotations
 
@@ -23,6 +23,6 @@ def go_live_blockers(service: Service) -> list[str]:
     ]
     if offered_to_signers and not latest:
         blockers.append(
-            "no internal customer has signed off a design specification of this service (R10)"
+            "no internal customer has signed off a design specification of this service"
         )
     return blockers

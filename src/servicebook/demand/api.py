@@ -177,7 +177,7 @@ class DemandSerializer(CostAwareSerializer):
         return None if percent is None else str(percent)
 
     def get_justification_reasons(self, obj) -> list[str]:
-        """Why the request needs a senior-management justification (R18), covered or not."""
+        """Why the request needs a senior-management justification, covered or not."""
         return [reason for _, reason in services.justification_reasons(obj)]
 
     def get_approval_blockers(self, obj) -> list[str]:
@@ -299,7 +299,7 @@ def _may_choose(user, demand) -> None:
 
 
 class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
-    """Demand and investment requests (R18): internal ones are challenged (business case,
+    """Demand and investment requests: internal ones are challenged (business case,
     alternatives, senior-management justification); external ones are checked (legal,
     possible, profitable). Customer users may submit requests and choose an option."""
 
@@ -362,7 +362,7 @@ class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
 
     @action(detail=True, methods=["post"])
     def justify(self, request, pk=None):
-        """A senior manager records the senior-management justification (R18)."""
+        """A senior manager records the senior-management justification."""
         return self.step(request, services.record_justification, JustifyInput)
 
     @action(detail=True, methods=["post"], url_path="external-check")

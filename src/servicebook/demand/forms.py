@@ -91,7 +91,7 @@ class ExternalCheckForm(BootstrapFormMixin, forms.Form):
     quoted_price = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
     estimated_cost = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
     suspend_customer = forms.BooleanField(
-        required=False, label="Suspend the customer for an illegal request (R16)"
+        required=False, label="Suspend the customer for an illegal request"
     )
 
 

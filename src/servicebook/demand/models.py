@@ -118,7 +118,7 @@ class DemandRequest(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The pipeline service an approved new-service demand became (R10).",
+        help_text="The pipeline service an approved new-service demand became.",
     )
     customer_joins_design = models.BooleanField(null=True, blank=True)
 

@@ -1,4 +1,4 @@
-"""Reads for demand: the capacity competition page (R4, R18)."""
+"""Reads for demand: the capacity competition page."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ class PoolView:
 def capacity_competition(period: str | None = None) -> list[PoolView]:
     """Per pool: internal customers competing (ordered by business value, not by who asked
     first), each with its consumption at cost for ``period`` (default: this month; the finance
-    app's one answer) and funding; revenue-funded claims apart (R8)."""
+    app's one answer) and funding; revenue-funded claims apart."""
     from servicebook.finance.billing.consumption import consumption_at_cost, current_period
 
     needs = (

@@ -77,7 +77,7 @@ def may_manage(user) -> bool:
 
 
 def may_justify(user) -> bool:
-    """Only a senior manager records a senior-management justification (R18), never the IT
+    """Only a senior manager records a senior-management justification, never the IT
     admin: holding the role is required, the superuser shortcut does not count."""
     return is_provider_staff(user) and holds_role(user, SENIOR_MANAGEMENT)
 
@@ -134,7 +134,7 @@ def create_demand(
     requested_option: str = "As requested",
     reference: str = "",
 ) -> DemandRequest:
-    """A customer's authorized requester asks for a new or changed service (R17, R16).
+    """A customer's authorized requester asks for a new or changed service.
 
     A customer user asks as itself; provider staff record a request for a named requester.
     An internal request gets its preferred option as the first alternative to challenge.
@@ -452,7 +452,7 @@ def choose_alternative(
 def record_justification(
     *, actor: User | None, demand: DemandRequest, justification: str
 ) -> DemandRequest:
-    """A senior manager records the justification of a held internal request (R18): it covers
+    """A senior manager records the justification of a held internal request: it covers
     every reason the request is held for (a negative NPV, a costlier option)."""
     if actor is not None and not may_justify(actor):
         raise PermissionDenied(
@@ -488,7 +488,7 @@ def record_justification(
 
 
 def minimum_margin(provider) -> Decimal:
-    """The margin an external price must carry over cost (R6): the provider's setting when it
+    """The margin an external price must carry over cost: the provider's setting when it
     has one; otherwise 10% for a commercial provider, and for a non-profit or government
     provider the share of cost it must recover (recovery share − 1, e.g. 0 or below)."""
     configured = getattr(provider, "minimum_margin", None)
@@ -512,7 +512,7 @@ def record_external_check(
     feasibility_note: str = "",
     suspend_customer: bool = False,
 ) -> ExternalCheck:
-    """Record whether an external request is legal, possible and profitable (R18).
+    """Record whether an external request is legal, possible and profitable.
 
     An illegal request is refused at once and, with ``suspend_customer``, the customer is
     suspended for an illegal request (R16). An impossible one is refused. An unprofitable one
@@ -663,7 +663,7 @@ def blockers_shown_to(user, demand: DemandRequest) -> list[str]:
 
 
 def value_at_stake(demand: DemandRequest) -> Decimal:
-    """What the customer's approver commits to (R17): the chosen option, else the request."""
+    """What the customer's approver commits to: the chosen option, else the request."""
     if demand.chosen_id:
         return demand.chosen.cost
     external = getattr(demand, "external_check", None)
@@ -676,7 +676,7 @@ def value_at_stake(demand: DemandRequest) -> Decimal:
 def approve_demand(
     *, actor: User | None, demand: DemandRequest, approver: Contact, note: str = ""
 ) -> DemandRequest:
-    """Approve a demand: the provider decides, the customer's approver commits (R17).
+    """Approve a demand: the provider decides, the customer's approver commits.
 
     Refused for a suspended customer (R16), without enough authority (R17), while the policy's
     check is incomplete (R18), or when a capacity pool cannot hold what the demand needs. An

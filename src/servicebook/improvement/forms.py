@@ -39,7 +39,7 @@ class PlanForm(BootstrapFormMixin, forms.Form):
         choices=[("", "—"), *DRIVER_CHOICES],
         required=False,
         help_text="Internal: business impact, cost/quality balance, business objectives. "
-        "External: retention, competitiveness, cost reduction (R14).",
+        "External: retention, competitiveness, cost reduction.",
     )
     objective = forms.ModelChoiceField(
         queryset=Objective.objects.all(),

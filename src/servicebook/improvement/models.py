@@ -1,4 +1,4 @@
-"""The improvement register and service reviews (R13, R14, R15).
+"""The improvement register and service reviews.
 
 An :class:`Improvement` is one item of the continual improvement register: what to make better
 for which customers and services, why (the driver the customer's policy allows), the measurable
@@ -138,7 +138,7 @@ class Improvement(TimeStampedModel):
         max_length=30,
         choices=DRIVER_CHOICES,
         blank=True,
-        help_text="Why: one of the drivers the customer's policy allows (R14).",
+        help_text="Why: one of the drivers the customer's policy allows.",
     )
     objective = models.ForeignKey(
         "parties.Objective",
@@ -268,14 +268,14 @@ class Improvement(TimeStampedModel):
                 allowed = ", ".join(DRIVER_LABELS.get(d, d) for d in policy.improvement_drivers)
                 add(
                     "driver",
-                    f"not a driver for {self.customer.name}: its policy allows {allowed} (R14)",
+                    f"not a driver for {self.customer.name}: its policy allows {allowed}",
                 )
             if self.objective_id:
                 if not policy.shares_objectives:
                     add(
                         "objective",
                         f"{self.customer.name} does not share the organization's objectives: "
-                        "record its desired outcomes on the agreement instead (R9)",
+                        "record its desired outcomes on the agreement instead",
                     )
                 elif not self.objective.customers.filter(pk=self.customer_id).exists():
                     add("objective", f"not an objective {self.customer.name} is linked to")
@@ -316,7 +316,7 @@ class ParticipantQuerySet(ScopedQuerySet):
 
 
 class Participant(models.Model):
-    """A customer's person taking part in the detail of an improvement plan (R14).
+    """A customer's person taking part in the detail of an improvement plan.
 
     Internal customers' contacts are members as of right; an external customer's contact joins
     only by invitation while the relationship is flagged in difficulty (``invited``).
@@ -442,7 +442,7 @@ class Comment(models.Model):
 
 
 class PlanApproval(models.Model):
-    """A customer's approval of an improvement plan, through one of its contacts (R14)."""
+    """A customer's approval of an improvement plan, through one of its contacts."""
 
     improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="approvals")
     customer = models.ForeignKey(

@@ -88,7 +88,7 @@ def _check_drivers(item: Improvement, customers: list[Customer]) -> None:
         raise ValidationError(
             {
                 "driver": f"“{DRIVER_LABELS.get(item.driver, item.driver)}” is not a driver "
-                f"the policy of {names} allows (R14): plan it separately"
+                f"the policy of {names} allows: plan it separately"
             }
         )
 
@@ -105,7 +105,7 @@ def _set_concerned(item: Improvement, customers, services) -> None:
 
 
 def _record_profitability(item: Improvement) -> None:
-    """External (revenue) customers: the margin the finance reports show, for staff (R14)."""
+    """External (revenue) customers: the margin the finance reports show, for staff."""
     if not policy_for(item.customer).charge_is_revenue or item.customer_profitability is not None:
         return
     margin, period = selectors.profitability(item.customer)
@@ -219,7 +219,7 @@ def refuse_approval(actor, improvement: Improvement) -> None:
 def approve_plan(
     *, actor, improvement: Improvement, contact: Contact | None = None, note: str = ""
 ) -> Improvement:
-    """A proposed plan is approved by the customers taking part in it (R14).
+    """A proposed plan is approved by the customers taking part in it.
 
     A customer user approves for its own customer (through its contact); provider staff record
     a customer's approval for the contact they name, or approve alone when no customer takes
@@ -237,7 +237,7 @@ def approve_plan(
             names = ", ".join(c.name for c in missing)
             raise DomainError(
                 f"{names} take{'s' if len(missing) == 1 else ''} part in this plan and must "
-                "approve it first (R14)",
+                "approve it first",
                 code="customer_approval_required",
             )
         IMPROVEMENT.move(
@@ -253,8 +253,7 @@ def approve_plan(
     )
     if customer.pk not in {c.pk for c in needed}:
         raise DomainError(
-            f"{customer.name} sees the expected results of this plan only and does not "
-            "approve it (R14)",
+            f"{customer.name} sees the expected results of this plan only and does not approve it",
             code="not_involved",
         )
     if PlanApproval.objects.filter(improvement=item, customer=customer).exists():
@@ -350,7 +349,7 @@ def drop(*, actor, improvement: Improvement, reason: str) -> Improvement:
 def add_participant(
     *, actor, improvement: Improvement, contact: Contact, note: str = ""
 ) -> Participant:
-    """A customer's contact joins the plan (R14).
+    """A customer's contact joins the plan.
 
     Internal customers' contacts are members as of right. An external customer's contact may be
     invited only while its relationship is flagged in difficulty: the invitation is recorded as
@@ -373,7 +372,7 @@ def add_participant(
     else:
         raise DomainError(
             f"{customer.name} sees the expected results and progress of improvements only; "
-            "it can be invited into a plan while its relationship is flagged in difficulty (R14)",
+            "it can be invited into a plan while its relationship is flagged in difficulty",
             code="not_in_difficulty",
             field="contact",
         )
@@ -420,7 +419,7 @@ def add_action(
             raise DomainError(f"{customer.name} is not concerned", field="owner_contact")
         if not selectors.takes_part(customer, item):
             raise DomainError(
-                f"{customer.name} does not take part in the detail of this plan (R14)",
+                f"{customer.name} does not take part in the detail of this plan",
                 code="not_involved",
                 field="owner_contact",
             )
@@ -457,7 +456,7 @@ def may_work_on(actor, item: Improvement, *, action: str) -> None:
         raise PermissionDenied(f"{action}: this plan does not concern you")
     if seen.level(item) != selectors.DETAIL:
         raise PermissionDenied(
-            f"{action}: your organization sees the expected results of this plan only (R14)"
+            f"{action}: your organization sees the expected results of this plan only"
         )
 
 
@@ -491,7 +490,7 @@ def complete_action(*, actor, action: Action, note: str = "") -> Action:
 
 @transaction.atomic
 def comment_on_action(*, actor, action: Action, body: str) -> Comment:
-    """Staff and customers taking part in the plan comment on its actions (R14)."""
+    """Staff and customers taking part in the plan comment on its actions."""
     action = Action.objects.select_related("improvement__customer").get(pk=action.pk)
     may_work_on(actor, action.improvement, action="Commenting on an action")
     if not (body or "").strip():
@@ -509,7 +508,7 @@ def comment_on_action(*, actor, action: Action, body: str) -> Comment:
 def propose_from_breach(
     *, target, period: str, attainment: Decimal | None, breaching_tickets_count: int
 ) -> Improvement:
-    """The draft improvement item for a missed target of an internal agreement (R13).
+    """The draft improvement item for a missed target of an internal agreement.
 
     Idempotent: one item per (target, period), however often the breach is recomputed; an
     existing item is returned unchanged.
@@ -573,7 +572,7 @@ def propose_from_breach(
 
 @transaction.atomic
 def propose_retention_improvements(*, actor=None, period: str | None = None) -> list[Improvement]:
-    """Repeated contract breaches propose a retention improvement (R14).
+    """Repeated contract breaches propose a retention improvement.
 
     For every contract missed in at least two of the three months ending with ``period`` (by
     default the current month), a draft item with the retention driver, unless the contract

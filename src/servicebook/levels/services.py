@@ -1,4 +1,4 @@
-"""Every write of the service levels app: intake, outages, recomputation, consequences (R13)."""
+"""Every write of the service levels app: intake, outages, recomputation, consequences."""
 
 from __future__ import annotations
 
@@ -500,7 +500,7 @@ def credit_percent_for(target, measured: Decimal | None) -> Decimal | None:
 
 
 def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
-    """Contracts (R12): missed targets earn the scheduled credits, capped per month."""
+    """Contracts: missed targets earn the scheduled credits, capped per month."""
     fee = agreement.monthly_price()
     currency = agreement.currency
     earned: dict[str, dict[int, tuple[Attainment, Decimal]]] = defaultdict(dict)
@@ -565,7 +565,7 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
 
 
 def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
-    """Internal agreements (R13): a missed target becomes a draft improvement item."""
+    """Internal agreements: a missed target becomes a draft improvement item."""
     for row in rows:
         if row.met is False:
             ports.breach_improvement(  # plugged in by the improvement app

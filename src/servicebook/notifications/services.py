@@ -27,7 +27,7 @@ _COST_WORDS = re.compile(r"\b(cost|costs|costing|margin|margins)\b", re.IGNORECA
 
 
 class DisclosureError(ValueError):
-    """A message would tell cost or margin to a person who may not see it (R7)."""
+    """A message would tell cost or margin to a person who may not see it."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _check_disclosure(user, message: Message) -> None:
     if found:
         raise DisclosureError(
             f"a message to {user.get_username()} would mention {found.group(0)!r}, "
-            "which they may not see (R7)"
+            "which they may not see"
         )
 
 

@@ -194,7 +194,7 @@ class CustomerViewSet(ServiceBackedViewSet):
     @extend_schema(request=DifficultySerializer, responses=CustomerSerializer)
     @action(detail=True, methods=["post"], serializer_class=DifficultySerializer)
     def difficulty(self, request, pk=None):
-        """Flag the relationship in difficulty (with a reason) or clear the flag (R14)."""
+        """Flag the relationship in difficulty (with a reason) or clear the flag."""
         require_role(request.user, *services.CUSTOMER_EDITORS, action="Flagging a relationship")
         customer = self.get_object()
         serializer = DifficultySerializer(data=request.data)
@@ -284,7 +284,7 @@ class RecordCheckSerializer(serializers.Serializer):
 class DueDiligenceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Due diligence (R17): start, record each check with evidence, conclude, or waive."""
+    """Due diligence: start, record each check with evidence, conclude, or waive."""
 
     queryset = DueDiligence.objects.select_related("customer__provider").prefetch_related("checks")
     serializer_class = DueDiligenceSerializer
@@ -406,7 +406,7 @@ class FundingRowSerializer(serializers.Serializer):
 
 
 class CommitmentViewSet(ServiceBackedViewSet):
-    """Internal customers' funding and exclusivity commitments (R19) and their breaches."""
+    """Internal customers' funding and exclusivity commitments and their breaches."""
 
     write_roles = services.CUSTOMER_EDITORS
     queryset = Commitment.objects.select_related("customer").prefetch_related(
@@ -455,7 +455,7 @@ class CommitmentViewSet(ServiceBackedViewSet):
         detail=False, methods=["post"], serializer_class=DetectSerializer, pagination_class=None
     )
     def detect(self, request):
-        """Record consumption over funding as breaches, once per month (R19)."""
+        """Record consumption over funding as breaches, once per month."""
         require_role(request.user, *BREACH_ROLES, action="Detecting breaches")
         serializer = DetectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -492,7 +492,7 @@ class ObjectiveSerializer(ScopedWriteSerializer):
 
 
 class ObjectiveViewSet(ServiceBackedViewSet):
-    """Organization objectives shared with internal customers and served by services (R9)."""
+    """Organization objectives shared with internal customers and served by services."""
 
     write_roles = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
@@ -540,7 +540,7 @@ class FeedbackSerializer(ScopedWriteSerializer):
 
 
 class FeedbackViewSet(ServiceBackedViewSet):
-    """Satisfaction surveys and design feedback (R15, R10); customer users answer their own."""
+    """Satisfaction surveys and design feedback; customer users answer their own."""
 
     queryset = Feedback.objects.select_related("service")
     serializer_class = FeedbackSerializer
@@ -569,7 +569,7 @@ class JurisdictionRuleSerializer(serializers.ModelSerializer):
 
 
 class JurisdictionRuleViewSet(ServiceBackedViewSet):
-    """Where each jurisdiction allows customer data to be stored (R20)."""
+    """Where each jurisdiction allows customer data to be stored."""
 
     write_roles = services.JURISDICTION_EDITORS
 
@@ -624,7 +624,7 @@ class ExternalSupplierSerializer(ScopedWriteSerializer):
 
 
 class ExternalSupplierViewSet(ServiceBackedViewSet):
-    """External suppliers internal customers use (R19): under exclusivity, each is a breach."""
+    """External suppliers internal customers use: under exclusivity, each is a breach."""
 
     write_roles = (*services.CUSTOMER_EDITORS, Role.FINANCE)
     queryset = ExternalSupplier.objects.select_related("customer", "service")

@@ -78,7 +78,7 @@ def _objectives(provider, customers: dict, offerings: dict) -> None:
 
 
 def _commitments(customers: dict, *, hosting) -> None:
-    """Internal customers' funding and exclusivity commitments, and their breaches (R19)."""
+    """Internal customers' funding and exclusivity commitments, and their breaches."""
     start = dt.date(2026, 1, 1)
     for key in ("marketing", "finance", "hr", "rnd"):
         customer = customers[key]

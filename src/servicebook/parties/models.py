@@ -61,7 +61,7 @@ class Provider(TimeStampedModel):
         decimal_places=4,
         default=Decimal("0.10"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-        help_text="Minimum margin over cost an external request must earn to be profitable (R18).",
+        help_text="Minimum margin over cost an external request must earn to be profitable.",
     )
     discount_rate = models.DecimalField(
         max_digits=6,
@@ -73,7 +73,7 @@ class Provider(TimeStampedModel):
     due_diligence_validity_months = models.PositiveSmallIntegerField(
         default=12,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
-        help_text="How long a completed (or waived) due diligence stays current (R17).",
+        help_text="How long a completed (or waived) due diligence stays current.",
     )
     country = models.CharField(
         max_length=2,
@@ -187,7 +187,7 @@ class Customer(TimeStampedModel):
         null=True, blank=True, help_text="Monthly IT budget (base currency)."
     )
     exclusivity_commitment = models.BooleanField(
-        default=False, help_text="Commits not to use external competitors (R19)."
+        default=False, help_text="Commits not to use external competitors."
     )
     # External customers: a separate legal entity under contract.
     legal_name = models.CharField(max_length=200, blank=True)
@@ -426,7 +426,7 @@ class DueDiligence(TimeStampedModel):
         return self.status in (DueDiligenceStatus.COMPLETED, DueDiligenceStatus.WAIVED)
 
     def expires_on(self, validity_months: int | None = None) -> dt.date | None:
-        """The first day this completed or waived due diligence is no longer current (R17)."""
+        """The first day this completed or waived due diligence is no longer current."""
         if not self.allows_agreements or self.concluded_at is None:
             return None
         if validity_months is None:
@@ -486,7 +486,7 @@ class DueDiligenceCheck(models.Model):
 
 
 class Commitment(TimeStampedModel):
-    """An internal customer's responsibility (R19): to fund the service level it requires
+    """An internal customer's responsibility: to fund the service level it requires
     (an amount per month) or not to use external competitors while services are delivered as
     required (exclusivity). Both are dated; breaches are reported.
     """
@@ -540,7 +540,7 @@ class BreachQuerySet(ScopedQuerySet):
 
 
 class CommitmentBreach(models.Model):
-    """One breach of an internal customer's commitment (R19), kept as history: a second breach
+    """One breach of an internal customer's commitment, kept as history: a second breach
     adds a row, never overwrites the first. Reported by a person, or detected from the data
     (consumption over the funding commitment for a month; an external supplier recorded while
     an exclusivity commitment is in force)."""
@@ -588,7 +588,7 @@ class CommitmentBreach(models.Model):
 
 class ExternalSupplier(TimeStampedModel):
     """An external supplier an internal customer uses for what one of the provider's services
-    delivers (R19): under an exclusivity commitment in force, recording it records a breach."""
+    delivers: under an exclusivity commitment in force, recording it records a breach."""
 
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="external_suppliers"
@@ -690,7 +690,7 @@ class Feedback(TimeStampedModel):
 
 
 class JurisdictionRule(models.Model):
-    """Where a jurisdiction's rules allow customer data to be stored (R20): e.g. SG → SG."""
+    """Where a jurisdiction's rules allow customer data to be stored: e.g. SG → SG."""
 
     jurisdiction = models.CharField(max_length=2, unique=True, validators=[country_code])
     allowed_locations = models.JSONField(

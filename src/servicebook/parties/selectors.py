@@ -15,7 +15,7 @@ from servicebook.policy import POLICIES
 
 @dataclass(frozen=True)
 class FundingRow:
-    """An internal customer's monthly consumption at cost against its funding (R4, R19).
+    """An internal customer's monthly consumption at cost against its funding.
 
     ``consumption`` is the finance app's one answer (``finance.consumption``): the closed
     statement's cost when the period is closed, else an estimate (``basis`` says which)."""
@@ -88,7 +88,7 @@ def funding_report(
 
 
 def breach_counts(customers, *, since: dt.date | None = None) -> dict[int, int]:
-    """Open (unresolved) commitment breaches per customer, those since ``since`` if given (R19)."""
+    """Open (unresolved) commitment breaches per customer, those since ``since`` if given."""
     breaches = CommitmentBreach.objects.filter(
         commitment__customer__in=customers, resolved_at__isnull=True
     )

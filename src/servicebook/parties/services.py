@@ -118,7 +118,7 @@ def change_customer_status(
     effective: dt.date | None = None,
     today: dt.date | None = None,
 ) -> Customer:
-    """Move a customer along its lifecycle, recording who, when, from → to and why (R16).
+    """Move a customer along its lifecycle, recording who, when, from → to and why.
 
     Becoming active needs a current due diligence (R17). Suspension for non-payment needs
     something overdue, and something to pay at all (R16). Termination ends the customer's
@@ -258,7 +258,7 @@ def latest_due_diligence(customer: Customer) -> DueDiligence | None:
 
 
 def due_diligence_problem(customer: Customer, *, today: dt.date | None = None) -> str | None:
-    """Why the customer has no current due diligence to rest an agreement on, or None (R17).
+    """Why the customer has no current due diligence to rest an agreement on, or None.
 
     Current means: the latest due diligence was completed (or waived, with the reason recorded)
     less than the provider's validity period ago. A failed one is never current.
@@ -266,7 +266,7 @@ def due_diligence_problem(customer: Customer, *, today: dt.date | None = None) -
     today = today or timezone.localdate()
     latest = latest_due_diligence(customer)
     if latest is None or latest.status == DueDiligenceStatus.IN_PROGRESS:
-        return "no completed due diligence and no recorded waiver for this customer (R17)"
+        return "no completed due diligence and no recorded waiver for this customer"
     if latest.status == DueDiligenceStatus.FAILED:
         failed = ", ".join(
             check.get_check_type_display().lower()
@@ -275,7 +275,7 @@ def due_diligence_problem(customer: Customer, *, today: dt.date | None = None) -
         return (
             f"its due diligence failed on {timezone.localdate(latest.concluded_at)}"
             f"{f' ({failed})' if failed else ''}: a failed due diligence cannot be waived; "
-            "request a new one, with a reason, and complete it (R17)"
+            "request a new one, with a reason, and complete it"
         )
     expires = latest.expires_on(customer.provider.due_diligence_validity_months)
     if expires is not None and expires <= today:
@@ -410,7 +410,7 @@ def conclude_due_diligence(*, actor: User | None, due_diligence: DueDiligence) -
 def waive_due_diligence(
     *, actor: User | None, customer: Customer, reason: str, explanation: str
 ) -> DueDiligence:
-    """Record that due diligence was NOT carried out, and why (R17): the agreement shows it.
+    """Record that due diligence was NOT carried out, and why: the agreement shows it.
 
     Only a check that was not done can be waived: never a failed check, and never after a
     failed due diligence (only a new, completed one clears a failure).
@@ -588,7 +588,7 @@ def record_external_supplier(
 ) -> ExternalSupplier:
     """Record that an internal customer uses an external supplier for what one of the
     provider's services delivers; under an exclusivity commitment in force that day, this is
-    detected as a breach of it (R19)."""
+    detected as a breach of it."""
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Recording an external supplier")
     if not supplier.strip():
         raise ValidationError({"supplier": "name the supplier"})
@@ -660,7 +660,7 @@ def submit_feedback(
     topic: str = Feedback.Topic.SATISFACTION,
 ) -> Feedback:
     """A customer user (or staff on its behalf) answers a satisfaction survey, gives design
-    feedback or complains about a service it can see (R15, R10)."""
+    feedback or complains about a service it can see."""
     own = actor.customer_id
     if own is not None and own != customer.pk:
         raise PermissionDenied("customer users give feedback for their own customer only")

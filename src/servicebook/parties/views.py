@@ -204,7 +204,7 @@ class ContactCreateView(_CustomerActionView):
 
 
 def feedback_summary(customer):
-    """Average satisfaction per service (R15)."""
+    """Average satisfaction per service."""
     return (
         customer.feedback.filter(topic="satisfaction")
         .values("service__name")
@@ -283,7 +283,7 @@ class CommitmentCreateView(_CustomerActionView):
 
 
 class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
-    """The satisfaction survey a customer user answers from its portal (R15)."""
+    """The satisfaction survey a customer user answers from its portal."""
 
     form_class = FeedbackForm
     template_name = "parties/action_form.html"
@@ -319,7 +319,7 @@ class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
 
 
 class FundingReportView(RoleRequiredMixin, TemplateView):
-    """Internal customers whose consumption at cost exceeds their funding (R4, R19)."""
+    """Internal customers whose consumption at cost exceeds their funding."""
 
     template_name = "parties/funding_report.html"
 
@@ -330,7 +330,7 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
 
 
 class DifficultyView(_CustomerActionView):
-    """Flag a relationship in difficulty, with the reason, or clear the flag (R14)."""
+    """Flag a relationship in difficulty, with the reason, or clear the flag."""
 
     form_class = DifficultyForm
     template_name = "parties/action_form.html"

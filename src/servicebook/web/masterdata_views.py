@@ -83,7 +83,7 @@ class MasterDataImportView(RoleRequiredMixin, FormView):
             (
                 kind,
                 [
-                    (column, column in kind.required, kind.help.get(column, ""))
+                    (column, column in kind.required, as_code(kind.help.get(column, "")))
                     for column in kind.columns
                 ],
             )

@@ -1,6 +1,6 @@
 """The change window and the schedule: notice periods in the customers' business calendars,
 approvals reopened by a new window, then scheduled → implemented (accepted prices applied to the
-agreements) → reviewed (R11)."""
+agreements) → reviewed."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def may_set_window(user, change: ChangeRequest) -> bool:
 
 def earliest_after_notice(impact: CustomerImpact, since: dt.datetime) -> dt.datetime:
     """The earliest start ``impact.notice_days`` working days after ``since``, counted in the
-    business calendar of the customer's agreement (R11)."""
+    business calendar of the customer's agreement."""
     return impact.agreement.add_working_days(since, impact.notice_days)
 
 
@@ -203,7 +203,7 @@ def _related(change: ChangeRequest, name: str, join: str) -> list:
 
 
 def schedule_blockers(change: ChangeRequest) -> list[tuple[str, str]]:
-    """(code, reason) pairs that keep a change from being scheduled (R11)."""
+    """(code, reason) pairs that keep a change from being scheduled."""
     blockers = []
     if not (change.planned_start and change.planned_end):
         return [("no_window", "set the change window first")]
@@ -295,7 +295,7 @@ def implement_change(*, actor: User | None, change: ChangeRequest, note: str = "
 
 def _apply_accepted_prices(change: ChangeRequest, actor, *, completed_on: dt.date) -> None:
     """Each accepted price impact becomes a new version of the customer's agreement from the
-    completion date (R11), so the next period close bills it."""
+    completion date, so the next period close bills it."""
     impacts = change.impacts.select_related("customer", "agreement").filter(
         price_accepted_at__isnull=False
     )

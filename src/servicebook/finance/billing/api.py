@@ -90,7 +90,7 @@ class StatementSerializer(CostAwareSerializer):
 
 
 class StatementViewSet(ScopedReadOnlyViewSet):
-    """Internal statements (chargeback or showback), itemized by service, at cost (R1, R2, R5)."""
+    """Internal statements (chargeback or showback), itemized by service, at cost."""
 
     queryset = Statement.objects.select_related("customer").prefetch_related("lines__service")
     serializer_class = StatementSerializer
@@ -164,7 +164,7 @@ class InvoiceSerializer(CostAwareSerializer):
 
 
 class InvoiceViewSet(ScopedReadOnlyViewSet):
-    """External invoices: cash part, in-kind part, credits as negative lines (R2, R3, R12)."""
+    """External invoices: cash part, in-kind part, credits as negative lines."""
 
     queryset = Invoice.objects.select_related("customer", "agreement").prefetch_related(
         "lines__service"

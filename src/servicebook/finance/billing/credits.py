@@ -23,5 +23,5 @@ def mark_credits_applied(credits: list[Any], reference: str, actor=None) -> None
 
 
 def in_kind_items(agreement: Agreement) -> list[Any]:
-    """The contract's in-kind consideration items (R3)."""
+    """The contract's in-kind consideration items."""
     return list(agreement.consideration_items.all())

@@ -99,7 +99,7 @@ class InvoiceQuerySet(ScopedQuerySet):
 
 
 class Invoice(TimeStampedModel):
-    """An external customer's invoice for one contract and month: real revenue (R2).
+    """An external customer's invoice for one contract and month: real revenue.
 
     Its total is split into a cash part and an in-kind part (R3): the in-kind part is the
     contracted in-kind items at their agreed unit value, the cash part the rest (service credits
@@ -190,7 +190,7 @@ class LineKind(models.TextChoices):
 
 class InvoiceLine(models.Model):
     """One line of an invoice. Subscription and usage lines add to the gross, credit lines are
-    negative, in-kind lines say which part of the total is settled in goods or services (R3)."""
+    negative, in-kind lines say which part of the total is settled in goods or services."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=12, choices=LineKind.choices)
@@ -256,7 +256,7 @@ class PaymentKind(models.TextChoices):
 
 
 class Payment(TimeStampedModel):
-    """Money or goods received against an invoice: a bank transfer, or delivered tickets (R3)."""
+    """Money or goods received against an invoice: a bank transfer, or delivered tickets."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=PaymentKind.choices)

@@ -63,7 +63,7 @@ def close_period(
     progress=None,
     earlier_reason: str = "",
 ) -> dict:
-    """Close a month: issue statements and invoices, post them, lock the period (R1, R2, R3).
+    """Close a month: issue statements and invoices, post them, lock the period.
 
     A month earlier than one already closed is closed only with ``earlier_reason`` (why its
     documents come after the later month's), written on the period's event. Invoices are issued
@@ -285,7 +285,7 @@ def _checked_payment(invoice: Invoice, kind: str, amount: Decimal, date: dt.date
 
 
 def _payment_entry(invoice: Invoice, kind: str, amount, date, reference: str):
-    """Cash: Dr bank / Cr receivables; in kind: Dr goods received / Cr in-kind receivable (R3)."""
+    """Cash: Dr bank / Cr receivables; in kind: Dr goods received / Cr in-kind receivable."""
     accounts = posting.accounts()
     debit, credit = (
         (LedgerAccount.CASH, LedgerAccount.RECEIVABLE)
@@ -348,7 +348,7 @@ def send_reminders(*, actor: User | None, today: dt.date | None = None) -> list[
 def suspend_for_non_payment(
     *, actor: User | None, customer: Customer, note: str = "", today: dt.date | None = None
 ) -> Customer:
-    """Suspend a customer that does not pay (R16); the customer's lifecycle records why."""
+    """Suspend a customer that does not pay; the customer's lifecycle records why."""
     require_role(actor, *FINANCE, action="Suspending a customer for non-payment")
     today = today or periods.today()
     overdue = [

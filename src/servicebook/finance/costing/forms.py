@@ -114,7 +114,7 @@ def _line_label(line) -> str:
 
 
 class PriceOverrideForm(BootstrapFormMixin, forms.Form):
-    """A finance user accepts a contract line priced below its cost, saying why (R6)."""
+    """A finance user accepts a contract line priced below its cost, saying why."""
 
     line = forms.ChoiceField(label="Contract line")
     reason = forms.CharField(

@@ -1,5 +1,5 @@
 """Every write of costing: cost pools, allocation rules, driver values, the computation of service
-and unit costs (R4), and the price-floor overrides of commercial contracts (R6)."""
+and unit costs, and the price-floor overrides of commercial contracts."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ def idle_capacity_mode() -> str:
 
 @transaction.atomic
 def compute_service_costs(*, actor: User | None, period: str) -> dict:
-    """Allocate the period's cost pools to services and derive unit costs per offering (R4)."""
+    """Allocate the period's cost pools to services and derive unit costs per offering."""
     require_role(actor, *COST_EDITORS, action="Computing service costs")
     check_period(period)
     _require_costs_open(period)
@@ -304,7 +304,7 @@ def _cost_rows(period, currency, allocated, spread, used, offerings) -> tuple[li
 def record_price_override(
     *, actor: User | None, agreement: Agreement, offering: Offering, reason: str
 ) -> PriceFloorOverride:
-    """A finance user accepts a contract line priced below cost, saying why (R6)."""
+    """A finance user accepts a contract line priced below cost, saying why."""
     require_role(actor, *FINANCE, action="Overriding the price floor")
     if not reason or not reason.strip():
         raise DomainError("an override needs a reason", field="reason")

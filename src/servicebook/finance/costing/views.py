@@ -60,7 +60,7 @@ def _valid(form):
 
 
 def _floor_problems() -> list[tuple]:
-    """Contracts not yet active whose lines are priced below cost without an override (R6)."""
+    """Contracts not yet active whose lines are priced below cost without an override."""
     found = []
     pending = Agreement.objects.filter(
         status__in=(AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION)
@@ -73,7 +73,7 @@ def _floor_problems() -> list[tuple]:
 
 
 class CostsView(RoleRequiredMixin, TemplateView):
-    """Cost pools of a period, allocation rules, service and unit costs (R4), overrides (R6)."""
+    """Cost pools of a period, allocation rules, service and unit costs, overrides."""
 
     template_name = "finance/costs.html"
 

@@ -137,7 +137,7 @@ class AdjustmentSerializer(serializers.Serializer):
         queryset=Customer.objects.all(),
         required=False,
         allow_null=True,
-        help_text="Code of the customer the entry concerns: its policy decides the accounts (R2)",
+        help_text="Code of the customer the entry concerns: its policy decides the accounts",
     )
 
 

@@ -163,14 +163,14 @@ def account_refusal(
             return (
                 f"an entry for the {policy.kind} customer {label} may not use "
                 f"{_describe(outside)}: {policy.kind} customers post to "
-                f"{_describe(policy.ledger_accounts)} only (R2)"
+                f"{_describe(policy.ledger_accounts)} only"
             )
         centre = getattr(customer, "cost_centre", "")
         foreign = sorted({cc for _, cc in accounts if cc and cc != centre})
         if foreign:
             return (
                 f"an entry for {label} may not charge another customer's cost centre "
-                f"({', '.join(foreign)}) (R2)"
+                f"({', '.join(foreign)})"
             )
         return None
     if not policies_allowing_accounts(purposes):
@@ -182,13 +182,13 @@ def account_refusal(
         )
         return (
             f"one entry may not mix {sides}: an internal charge is a transfer, never revenue "
-            "or a receivable (R2)"
+            "or a receivable"
         )
     return None
 
 
 def check_accounts(spec: EntrySpec) -> None:
-    """Refuse an entry whose accounts the customer's policy does not allow (R2)."""
+    """Refuse an entry whose accounts the customer's policy does not allow."""
     customer = spec.customer
     if customer is None and spec.customer_id is not None:
         from servicebook.parties.models import Customer

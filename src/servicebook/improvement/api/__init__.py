@@ -321,7 +321,7 @@ class ProposeSerializer(serializers.Serializer):
 
 @writes_answer(ImprovementSerializer, ImprovementWriteSerializer, ImprovementUpdateSerializer)
 class ImprovementViewSet(StepActionMixin, ServiceBackedViewSet):
-    """The continual improvement register (R14). Workflow: draft → proposed → approved → in
+    """The continual improvement register. Workflow: draft → proposed → approved → in
     progress → done → verified | dropped. Customer users see the items that concern them: the
     detail when they take part in the plan, else the expected results and progress only."""
 
@@ -408,7 +408,7 @@ class ImprovementViewSet(StepActionMixin, ServiceBackedViewSet):
     @extend_schema(request=ParticipantSerializer, responses=ImprovementSerializer)
     @action(detail=True, methods=["post"], serializer_class=ParticipantSerializer)
     def participants(self, request, pk=None):
-        """Add a member (internal) or invite an external customer in difficulty (R14)."""
+        """Add a member (internal) or invite an external customer in difficulty."""
         return self.step(request, services.add_participant, ParticipantSerializer)
 
     @extend_schema(responses=EventSerializer(many=True))
@@ -482,7 +482,7 @@ def _may_comment(user, action: Action) -> None:
 
 @writes_answer(ActionSerializer, ActionWriteSerializer)
 class ActionViewSet(StepActionMixin, ServiceBackedViewSet):
-    """Actions of improvement plans, for those taking part in the plan (R14)."""
+    """Actions of improvement plans, for those taking part in the plan."""
 
     queryset = Action.objects.all()
     serializer_class = ActionSerializer

@@ -71,3 +71,14 @@ def funding_model(code) -> str:
         return FundingModel(code).label
     except ValueError:
         return words(code)
+
+
+@register.filter
+def unit(code) -> str:
+    """``{{ offering.unit|unit }}``: a unit by its label (``VM-hour``, not ``vm_hour``)."""
+    from servicebook.catalog.models import Unit
+
+    try:
+        return Unit(code).label
+    except ValueError:
+        return words(code)
