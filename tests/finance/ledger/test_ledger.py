@@ -210,3 +210,32 @@ def test_journal_csv_export(users, web_for):
     assert text.splitlines()[0].startswith("entry,period,date")
     assert "7900" in text and "1150" in text
     assert web_for(users["external"]).get(reverse("finance:journal-csv")).status_code == 403
+
+
+def test_an_adjustment_into_a_month_not_begun_is_refused_and_opens_nothing(users):
+    from servicebook.finance.ledger.models import Period
+
+    before = JournalEntry.objects.count()
+    with pytest.raises(DomainError, match="has not begun"):
+        ledger_services.post_adjustment(
+            actor=users["finance"],
+            period="2099-01",
+            memo="typo",
+            lines=lines(("1000", "1.00", "0", "EUR"), ("9900", "0", "1.00", "EUR")),
+        )
+    assert JournalEntry.objects.count() == before
+    assert not Period.objects.filter(period="2099-01").exists()
+
+
+def test_an_adjustment_for_a_customer_is_in_its_currency(users):
+    from servicebook.parties.models import Customer
+
+    marketing = Customer.objects.get(code="marketing")
+    with pytest.raises(DomainError, match="is in EUR, not JPY"):
+        ledger_services.post_adjustment(
+            actor=users["finance"],
+            period=OPEN,
+            memo="wrong currency",
+            customer=marketing,
+            lines=lines(("9900", "10", "0", "JPY"), ("8900", "0", "10", "JPY")),
+        )

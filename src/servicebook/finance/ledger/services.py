@@ -26,12 +26,20 @@ from servicebook.finance.ledger.periods import (
     today,
 )
 from servicebook.finance.ledger.workflows import PERIOD
-from servicebook.parties.models import Customer
+from servicebook.parties.models import Customer, Provider
 
 #: who may post to the ledger: adjustments, payments, the period close
 FINANCE = (Role.FINANCE,)
 #: who may post an adjustment or a reversal: finance and the provider admin (who read the ledger)
 LEDGER_WRITERS = (Role.FINANCE, Role.PROVIDER_ADMIN)
+
+
+def _adjustment_currency(customer: Customer | None) -> tuple[str | None, str]:
+    """The currency an adjustment for a customer is in: its billing currency (the ledger
+    converts nothing). An entry for no customer may move any currency, balanced in each."""
+    if customer is not None:
+        return customer.billing_currency, f"for {customer.name}"
+    return None, ""
 
 
 @transaction.atomic
@@ -53,6 +61,11 @@ def post_adjustment(
     """
     require_role(actor, *LEDGER_WRITERS, action="Posting an adjustment")
     check_period(period)
+    if period > period_of(today()):
+        raise DomainError(
+            f"{period} has not begun: an adjustment goes into this month or an earlier open one",
+            field="period",
+        )
     if not memo.strip():
         raise DomainError("an adjustment needs a memo saying why", field="memo")
     require_open(period)
@@ -63,6 +76,8 @@ def post_adjustment(
     date = date or min(max(today(), first), last)
     if period_of(date) != period:
         raise DomainError(f"the date {date} is not in {period}", field="date")
+    expected, whose = _adjustment_currency(customer)
+    base = Provider.current().base_currency
     specs = []
     for line in lines:
         account = line["account"]
@@ -70,7 +85,12 @@ def post_adjustment(
             account = Account.objects.filter(code=account).first()
             if account is None:
                 raise DomainError(f"unknown account {line['account']!r}", field="lines")
-        currency = validate_currency(line.get("currency", "EUR"))
+        currency = validate_currency(line.get("currency", expected or base))
+        if expected is not None and currency != expected:
+            raise DomainError(
+                f"an entry {whose} is in {expected}, not {currency}: the ledger converts nothing",
+                field="currency",
+            )
         specs.append(
             posting.LineSpec(
                 account=account,
