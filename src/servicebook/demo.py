@@ -196,6 +196,7 @@ def _catalog(provider: Provider) -> dict:
     services = {
         key: catalog.create_service(
             actor=None,
+            established=True,
             provider=provider,
             code=code,
             name=name,

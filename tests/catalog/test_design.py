@@ -91,3 +91,19 @@ def test_demo_research_spec_is_signed_off(users, web_for):
     # Marketing sees the service but not the R&D Lab's (confidential) specification
     page = web_for(users["internal"]).get(reverse("catalog:detail", args=[research.pk]))
     assert page.status_code == 200 and "Dr. Lena Novak" not in page.content.decode()
+
+
+def test_a_new_service_for_internal_customers_cannot_start_live(users, client_for):
+    response = client_for(users["manager"]).post(
+        "/api/services/",
+        {"code": "fresh", "name": "Fresh service", "status": "live", "offered_to": "all"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "starts in the pipeline" in response.json()["detail"]
+    external_only = client_for(users["manager"]).post(
+        "/api/services/",
+        {"code": "ext", "name": "External only", "status": "live", "offered_to": "external"},
+        format="json",
+    )
+    assert external_only.status_code == 201, external_only.content

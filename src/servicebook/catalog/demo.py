@@ -27,6 +27,7 @@ def load(ctx) -> None:
     services.sign_off_specification(actor=None, specification=spec, contact=lena)
     pipeline = services.create_service(
         actor=None,
+        established=True,
         provider=ctx.provider,
         code="data-platform",
         name="Data Platform",

@@ -50,7 +50,7 @@ def write_service(actor, values: dict) -> str:
         values,
         key=("code",),
         create=lambda fields: services.create_service(
-            actor=actor, provider=Provider.current(), **fields
+            actor=actor, provider=Provider.current(), established=True, **fields
         ),
         update=lambda changes: services.update_service(actor=actor, service=service, **changes),
     )

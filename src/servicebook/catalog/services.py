@@ -19,7 +19,7 @@ from servicebook.catalog.models import (
     ServiceStatus,
     SpecificationStatus,
 )
-from servicebook.catalog.selectors import go_live_blockers
+from servicebook.catalog.selectors import go_live_blockers, offered_to_signers
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.roles import Role
@@ -30,9 +30,22 @@ CATALOG_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 
 
 @transaction.atomic
-def create_service(*, actor: User | None, provider: Provider, **fields) -> Service:
+def create_service(
+    *, actor: User | None, provider: Provider, established: bool = False, **fields
+) -> Service:
+    """Add a service. A new one starts in the pipeline when internal customers sign off designs:
+    it goes live once they have (``update_service``). ``established``: a service already live
+    before Servicebook (loaded from master data, or the demo's), whose design was agreed then."""
     require_role(actor, *CATALOG_EDITORS, action="Adding a service")
     service = Service(provider=provider, **fields)
+    if service.status == ServiceStatus.LIVE and not established and offered_to_signers(service):
+        raise DomainError(
+            "a new service offered to internal customers starts in the pipeline and goes live "
+            "once one of them has signed off its design; an established service loads as live "
+            "through the master data import",
+            code="go_live_refused",
+            field="status",
+        )
     save_validated(service)
     return service
 

@@ -277,6 +277,7 @@ def load_usage(ctx) -> None:
     hosting = ctx.offerings["vm"].service
     cloud = catalog.create_service(
         actor=None,
+        established=True,
         provider=ctx.provider,
         code="public-cloud",
         name="Public Cloud (FinOps)",
