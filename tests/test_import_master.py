@@ -330,3 +330,33 @@ def test_the_customer_and_catalog_lists_link_to_the_page(users, web_for):
     for name, kind in (("parties:list", "customers"), ("catalog:list", "services")):
         body = client.get(reverse(name)).content.decode()
         assert f'href="{reverse(PAGE)}?kind={kind}"' in body
+
+
+def test_the_page_refuses_a_file_longer_than_it_loads_while_you_wait(client, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from servicebook.web.masterdata_views import MAX_ROWS
+
+    rows = "".join(f"c{n},Customer {n},internal\n" for n in range(MAX_ROWS + 5))
+    client.force_login(users["admin"])
+    response = client.post(
+        "/import/",
+        {
+            "kind": "customers",
+            "file": SimpleUploadedFile("big.csv", ("code,name,kind\n" + rows).encode()),
+        },
+    )
+    assert response.status_code == 200
+    assert "servicebook import master" in " ".join(response.context["form"].errors["file"])
+
+
+def test_a_row_cut_short_by_an_unclosed_quote_is_a_reject_not_an_error(client, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(users["admin"])
+    bad = b'code,name,kind\n"zz4,unterminated,internal\n'
+    response = client.post(
+        "/import/", {"kind": "customers", "file": SimpleUploadedFile("bad.csv", bad)}
+    )
+    assert response.status_code == 200
+    assert "unclosed quote" in response.content.decode()

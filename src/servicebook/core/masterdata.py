@@ -202,7 +202,11 @@ def parse_row(kind: MasterKind, row: Mapping[str, Any], header: Sequence[str]) -
         raw = row.get(column)
         if isinstance(raw, list):  # csv.DictReader puts extra cells under None, not here
             raw = ",".join(raw)
-        text = "" if raw is None else str(raw)
+        if raw is None:  # csv.DictReader's filler for a row shorter than the header
+            raise RowProblem(
+                column, "the row has fewer cells than the header (look for an unclosed quote)"
+            )
+        text = str(raw)
         if NUL in text:
             raise RowProblem(column, "contains a NUL character, which is not text")
         try:

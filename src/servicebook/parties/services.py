@@ -49,7 +49,10 @@ JURISDICTION_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 @transaction.atomic
 def create_customer(*, actor: User | None, provider: Provider, kind: str, **fields) -> Customer:
     require_role(actor, *CUSTOMER_EDITORS, action="Creating a customer")
-    policy_for(kind)  # refuses an unknown kind with a clear message
+    try:
+        policy_for(kind)
+    except ValueError as error:
+        raise DomainError(f"{error}: internal or external", field="kind") from None
     owners.check_owner(fields.get("relationship_owner"))
     customer = Customer(provider=provider, kind=kind, **fields)
     if customer.status != CustomerStatus.PROSPECT and actor is not None:

@@ -23,6 +23,8 @@ from servicebook.web.forms import BootstrapFormMixin
 from servicebook.web.mixins import RoleRequiredMixin
 
 MAX_BYTES = 5 * 1024 * 1024
+#: Rows the page loads while the user waits (about 10 s); larger files go to the command.
+MAX_ROWS = 2_000
 #: Everybody who may load at least one kind (the kinds list narrows it per role).
 LOADERS = tuple(sorted({role for kind in masterdata.KINDS.values() for role in kind.roles}))
 #: What a person types in a file (``chargeback``, ``user_month``, ``FR;DE``), shown as code.
@@ -57,6 +59,13 @@ class MasterDataForm(BootstrapFormMixin, forms.Form):
             raise forms.ValidationError(
                 f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB: load it with "
                 "`servicebook import master` instead"
+            )
+        lines = sum(chunk.count(b"\n") for chunk in upload.chunks())
+        upload.seek(0)
+        if lines > MAX_ROWS + 1:
+            raise forms.ValidationError(
+                f"the file has about {lines - 1:,} rows: the page loads at most {MAX_ROWS:,} "
+                "while you wait; load it with `servicebook import master` instead"
             )
         return upload
 
