@@ -193,7 +193,7 @@ def parse_cell(model_field: models.Field, text: str) -> Any:
     return text
 
 
-def parse_row(kind: MasterKind, row: Mapping[str, Any], header: Sequence[str]) -> dict:
+def parse_row(kind: MasterKind, row: Mapping[Any, Any], header: Sequence[str]) -> dict:
     """The row's values by column (only the columns the file has); :class:`RowProblem`."""
     values = {}
     for column in header:
@@ -213,7 +213,9 @@ def parse_row(kind: MasterKind, row: Mapping[str, Any], header: Sequence[str]) -
             if column in kind.parsers:
                 values[column] = kind.parsers[column](text.strip())
             else:
-                values[column] = parse_cell(kind.model._meta.get_field(column), text)
+                field = kind.model._meta.get_field(column)
+                assert isinstance(field, models.Field)  # a column names a concrete field
+                values[column] = parse_cell(field, text)
         except ValueError as error:
             raise RowProblem(column, str(error)) from None
     if row.get(None):  # more cells than the header has columns
