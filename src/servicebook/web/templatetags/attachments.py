@@ -3,10 +3,13 @@ attached files, and whether the user may add one (the same question the upload v
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django import template
 from django.urls import reverse
 
 from servicebook.core import attachments
+from servicebook.core.audience import shown_event
 
 register = template.Library()
 
@@ -22,10 +25,14 @@ def attachment_panel(context, record):
     if kind is None or user is None or not user.is_authenticated:
         return None
     can_attach = bool(kind.may_attach(user, record))
+    files = list(attachments.attachments_of(record))
+    for file in files:  # who added it, as this viewer may know (the provider, not its people)
+        by = SimpleNamespace(actor=file.uploaded_by, note="", customer_id=None)
+        file.added_by = shown_event(by, user).actor
     return {
         "kind": kind,
         "key": f"{kind.name}-{record.pk}",
-        "files": list(attachments.attachments_of(record)),
+        "files": files,
         "can_attach": can_attach,
         "upload_url": reverse(f"web:attach-{kind.name}", args=[record.pk]) if can_attach else "",
         "limit": attachments.size_text(attachments.max_bytes()),
