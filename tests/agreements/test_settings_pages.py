@@ -380,3 +380,62 @@ def test_the_api_reads_and_writes_the_own_dates_names(users, client_for):
 def test_the_calendar_list_says_the_working_week_in_runs(users, web_for):
     html = web_for(users["manager"]).get(reverse("agreements:calendars")).content.decode()
     assert "Mon–Fri 08:00–12:00, 13:00–17:00" in html and "Mon–Sun 00:00–24:00" in html
+
+
+def test_targets_tiers_and_clauses_refuse_what_makes_no_sense(users):
+    import datetime as dt
+    from decimal import Decimal as D
+
+    import pytest as _pytest
+    from django.core.exceptions import ValidationError
+
+    from servicebook.agreements import services
+    from servicebook.agreements.models import Calendar
+    from servicebook.core.errors import DomainError
+    from servicebook.parties.models import Customer
+
+    manager = users["manager"]
+    draft = services.create_agreement(
+        actor=manager,
+        customer=Customer.objects.get(code="skybridge"),
+        reference="CT-SKY-TEST",
+        title="Checks",
+        start_date=dt.date(2027, 1, 1),
+    )
+    calendar = Calendar.objects.first()
+    target = services.add_target(
+        actor=manager,
+        agreement=draft,
+        metric="resolution_time",
+        priority=1,
+        threshold_minutes=240,
+        attainment_percent=D("95"),
+        calendar=calendar,
+    )
+    with _pytest.raises(DomainError, match="already has a target"):
+        services.add_target(
+            actor=manager,
+            agreement=draft,
+            metric="resolution_time",
+            priority=1,
+            threshold_minutes=480,
+            attainment_percent=D("90"),
+            calendar=calendar,
+        )
+    with _pytest.raises(DomainError, match="a year"):
+        services.add_target(
+            actor=manager,
+            agreement=draft,
+            metric="resolution_time",
+            priority=2,
+            threshold_minutes=99_999_999,
+            attainment_percent=D("90"),
+            calendar=calendar,
+        )
+    with _pytest.raises(ValidationError, match="meets the target earns no credit"):
+        services.set_credit_tiers(actor=manager, target=target, tiers=[(D("99"), D("5"))])
+    services.add_change_clause(actor=manager, agreement=draft, scope="major", text="Approval.")
+    with _pytest.raises(DomainError, match="already"):
+        services.add_change_clause(actor=manager, agreement=draft, scope="major", text="Approval.")
+    with _pytest.raises(DomainError, match="366"):
+        services.add_change_clause(actor=manager, agreement=draft, notice_days=99_999_999)

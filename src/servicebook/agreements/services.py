@@ -47,6 +47,10 @@ AGREEMENT_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
 
 
+#: The longest threshold a service level target may set: a year, in minutes.
+MAX_THRESHOLD_MINUTES = 525_600
+
+
 @transaction.atomic
 def create_agreement(
     *, actor: User | None, customer: Customer, currency: str | None = None, **fields
@@ -229,6 +233,20 @@ def add_target(
     require_role(actor, *AGREEMENT_EDITORS, action="Adding a service level target")
     _require_editable(agreement)
     target = ServiceLevelTarget(agreement=agreement, **fields)
+    if (target.threshold_minutes or 0) > MAX_THRESHOLD_MINUTES:
+        raise DomainError(
+            "threshold_minutes: at most 525,600 minutes (a year)", field="threshold_minutes"
+        )
+    same = agreement.targets.filter(
+        metric=target.metric, priority=target.priority, service_id=target.service_id
+    )
+    if same.exists():
+        raise DomainError(
+            f"this agreement already has a target for {same.first()}: change that one, or "
+            "measure another priority or service",
+            code="duplicate_target",
+            field="metric",
+        )
     save_validated(target)
     if credit_tiers:
         set_credit_tiers(actor=actor, target=target, tiers=credit_tiers)
@@ -252,6 +270,13 @@ def set_credit_tiers(
             field="credit_tiers",
         )
     ordered = sorted(tiers, key=lambda tier: -Decimal(tier[0]))
+    if ordered and Decimal(ordered[0][0]) > target.attainment_percent:
+        raise ValidationError(
+            {
+                "credit_tiers": f"a tier starts at or below the target's "
+                f"{target.attainment_percent}%: a month that meets the target earns no credit"
+            }
+        )
     credits = [Decimal(credit) for _, credit in ordered]
     if credits != sorted(credits):
         raise ValidationError(
@@ -272,6 +297,12 @@ def add_change_clause(*, actor: User | None, agreement: Agreement, **fields) -> 
     require_role(actor, *AGREEMENT_EDITORS, action="Adding a change clause")
     _require_editable(agreement)
     clause = ChangeClause(agreement=agreement, **fields)
+    if (clause.notice_days or 0) > 366:
+        raise DomainError("notice_days: at most 366 days' notice", field="notice_days")
+    if agreement.clauses.filter(
+        scope=clause.scope, text=clause.text, notice_days=clause.notice_days
+    ).exists():
+        raise DomainError("the agreement has this clause already", code="duplicate_clause")
     save_validated(clause)
     AgreementEvent.objects.create(
         agreement=agreement, actor=actor, action="clause_added", note=str(clause)
