@@ -80,3 +80,19 @@ def test_the_api_keeps_its_json_refusals(users, client_for):
     response = client_for(users["external"]).get("/api/no-such-route/")
     assert response.status_code == 404
     assert response.json() == {"detail": "There is no such page, or it is not visible to you."}
+
+
+def test_a_missing_record_is_not_named_by_its_class(web_for, users):
+    response = web_for(users["finance"]).get("/finance/ledger/entries/99999999/")
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "JournalEntry" not in text and "matches the given query" not in text
+    assert "There is no such page" in text
+
+
+def test_a_role_refusal_names_roles_in_words(client_for, users):
+    response = client_for(users["change"]).post(
+        "/api/journal-entries/", {"period": "2026-11", "memo": "x", "lines": []}, format="json"
+    )
+    assert response.status_code == 403
+    assert "provider_admin" not in response.json()["detail"]

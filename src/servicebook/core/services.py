@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from servicebook.core.errors import PermissionDenied
-from servicebook.core.roles import has_role, is_provider_staff
+from servicebook.core.roles import ROLE_LABELS, has_role, is_provider_staff
 
 
 def require_role(actor, *roles: str, action: str) -> None:
@@ -16,7 +16,7 @@ def require_role(actor, *roles: str, action: str) -> None:
     if actor is None:
         return  # system actions (demo loader, migrations, scheduled jobs)
     if not (is_provider_staff(actor) and has_role(actor, *roles)):
-        needed = ", ".join(roles)
+        needed = ", ".join(ROLE_LABELS.get(role, role).lower() for role in roles)
         raise PermissionDenied(f"{action} needs one of these roles: {needed}")
 
 

@@ -7,6 +7,8 @@ for a rule's refusal. The API is left to its own exception handler (JSON).
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
@@ -28,6 +30,8 @@ DEFAULT_REASONS = {
     409: "The rules do not allow this.",
     500: "The server hit an error. It has been logged; please try again later.",
 }
+MODEL_NOT_FOUND = re.compile(r"No \w+ matches the given query\.")
+
 HINTS = {
     403: "If you need it, ask the provider's administrator for the role that allows it.",
     404: "Check the address, or start again from the home page.",
@@ -39,8 +43,12 @@ def _reason(exception, status: int) -> str:
         text = exception.message
     else:
         text = str(exception) if exception is not None and exception.args else ""
-    # Django's resolver describes a missing URL as a dict of technical details: not a reason.
+    # Django's resolver describes a missing URL as a dict of technical details, and
+    # get_object_or_404 names the model class ("No JournalEntry matches the given query."):
+    # neither is a reason a user reads.
     if not text or text.startswith(("{", "Resolver404")) or status == 500:
+        return DEFAULT_REASONS[status]
+    if MODEL_NOT_FOUND.fullmatch(text):
         return DEFAULT_REASONS[status]
     return text
 
