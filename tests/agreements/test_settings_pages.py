@@ -439,3 +439,14 @@ def test_targets_tiers_and_clauses_refuse_what_makes_no_sense(users):
         services.add_change_clause(actor=manager, agreement=draft, scope="major", text="Approval.")
     with _pytest.raises(DomainError, match="366"):
         services.add_change_clause(actor=manager, agreement=draft, notice_days=99_999_999)
+
+
+def test_a_preview_start_that_is_not_a_date_is_said_not_ignored(web_for, users):
+    from servicebook.agreements.models import Calendar
+
+    calendar = Calendar.objects.first()
+    page = web_for(users["manager"]).get(f"/agreements/calendars/{calendar.pk}/?start=2026-02-30")
+    assert page.status_code == 200
+    assert "is not a date from 1971 to 2999" in page.content.decode()
+    fine = web_for(users["manager"]).get(f"/agreements/calendars/{calendar.pk}/?start=2026-12-21")
+    assert "is not a date" not in fine.content.decode()

@@ -408,9 +408,14 @@ class CalendarDetailView(LoginRequiredMixin, DetailView):
             .select_related("agreement", "service")
             .order_by("agreement__reference", "agreement__version", "metric", "priority")
         )
+        asked = self.request.GET.get("start", "")
+        refused = asked and asked != start.isoformat()
         return super().get_context_data(
             days=preview(calendar, start),
             start=start,
+            start_refused=f"“{asked[:40]}” is not a date from 1971 to 2999 (YYYY-MM-DD)"
+            if refused
+            else "",
             weekdays=describe_windows(calendar),
             holidays=holiday_place(calendar),
             own_dates=[
