@@ -72,6 +72,10 @@ def test_an_ongoing_outage_of_the_whole_service(users, web_for):
         ({"end": "2026-03-07T21:00"}, "an outage ends after it starts"),
         ({"start": "yesterday"}, "Enter a valid date/time"),
         ({"service": ""}, "This field is required"),
+        (
+            {"start": "2026-03-29T02:30", "end": "2026-03-29T03:15", "time_zone": "Europe/Paris"},
+            "02:30 does not exist in Europe/Paris on 2026-03-29",
+        ),
     ],
 )
 def test_an_invalid_outage_is_refused(users, web_for, change, message):

@@ -3,6 +3,7 @@ the same service as the API)."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
@@ -64,9 +65,21 @@ class OutageForm(BootstrapFormMixin, forms.Form):
         if zone:
             for name in ("start", "end"):
                 if data.get(name) is not None:
-                    data[name] = data[name].replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+                    data[name] = local_time(self, name, data[name], zone)
         data.pop("time_zone", None)
         return data
+
+
+def local_time(form, name: str, value, zone: str):
+    """``value`` read in ``zone``; a time the clocks skip that day (the hour lost when summer
+    time starts) is a field error naming it, not a time silently moved."""
+    aware = value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+    back = aware.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    if back != value.replace(tzinfo=None):
+        form.add_error(
+            name, f"{value:%H:%M} does not exist in {zone} on {value:%Y-%m-%d}: the clocks skip it."
+        )
+    return aware
 
 
 class OutageEndForm(BootstrapFormMixin, forms.Form):
@@ -82,5 +95,5 @@ class OutageEndForm(BootstrapFormMixin, forms.Form):
         data = super().clean()
         zone = data.pop("time_zone", None)
         if zone and data.get("end") is not None:
-            data["end"] = data["end"].replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+            data["end"] = local_time(self, "end", data["end"], zone)
         return data
