@@ -27,7 +27,7 @@ PROVIDER_ROLES = frozenset(
 CUSTOMER_ROLES = frozenset({Role.INTERNAL_CUSTOMER, Role.EXTERNAL_CUSTOMER})
 
 #: What pages call each role (never its raw name).
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     Role.PROVIDER_ADMIN: "Provider admin",
     Role.SERVICE_MANAGER: "Service manager",
     Role.FINANCE: "Finance",
