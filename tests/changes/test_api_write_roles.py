@@ -49,7 +49,7 @@ def test_writes_refuse_other_roles_before_the_body(users, client_for):
 def test_the_refusal_names_the_roles_needed(users, client_for):
     response = client_for(users["internal"]).post("/api/changes/", {}, format="json")
     assert response.status_code == 403
-    assert "change_manager" in response.json()["detail"]
+    assert "change manager" in response.json()["detail"]
     response = client_for(users["external"]).post("/api/change-tasks/", {}, format="json")
     assert response.status_code == 403
     assert "scripts your deployment steps" in response.json()["detail"]

@@ -42,4 +42,4 @@ def test_capacity_pool_refusal_names_the_roles(users, client_for):
     for role in ("internal", "external", "finance", "change"):
         response = client_for(users[role]).post("/api/capacity-pools/", {}, format="json")
         assert response.status_code == 403, role
-        assert "service_manager" in response.json()["detail"]
+        assert "service manager" in response.json()["detail"]

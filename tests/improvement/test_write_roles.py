@@ -121,7 +121,7 @@ def test_the_refusal_names_the_roles_needed(users, client_for):
         response = client_for(users[role]).post("/api/improvements/", {}, format="json")
         assert response.status_code == 403
         assert "Registering an improvement needs one of these roles" in response.json()["detail"]
-        assert "service_manager" in response.json()["detail"]
+        assert "service manager" in response.json()["detail"]
 
 
 @pytest.mark.django_db

@@ -65,7 +65,7 @@ def test_nothing_changed_writes_nothing(users):
 
 @pytest.mark.parametrize("role", ["manager", "finance", "change", "senior", "internal", "external"])
 def test_only_the_provider_admin_changes_settings(users, role):
-    with pytest.raises(PermissionDenied, match="provider_admin"):
+    with pytest.raises(PermissionDenied, match="provider admin"):
         provider_settings.update_provider_settings(actor=users[role], sector="government")
     assert Provider.current().sector == "commercial"
 
