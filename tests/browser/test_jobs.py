@@ -82,7 +82,7 @@ def test_a_large_import_runs_as_a_job_with_a_moving_bar_while_the_site_answers(b
     page.goto("/service-levels/import/")
     page.set_input_files("#id_file", str(export))
     page.select_option("#id_format", "servicenow")
-    page.fill("#id_agreement", "SLA-MKT-2026")
+    page.select_option("#id_agreement", "SLA-MKT-2026")
     page.fill("#id_time_zone", "Europe/Paris")
     page.click("[data-testid=import-form] button")
     page.wait_for_url("**/jobs/*/")
