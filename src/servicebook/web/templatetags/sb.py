@@ -3,8 +3,11 @@
 from decimal import Decimal
 
 from django import template
+from django.db import models
 
+from servicebook.catalog.models import Unit
 from servicebook.core.money import CURRENCIES
+from servicebook.parties.models import FundingModel
 from servicebook.web import dates
 
 register = template.Library()
@@ -50,35 +53,26 @@ def words(code) -> str:
     return str(code).replace("_", " ")
 
 
-@register.filter(name="day")
-def day_filter(value) -> str:
-    """``{{ invoice.due_date|day }}``: the date in the user's locale (servicebook.web.dates)."""
-    return dates.day(value)
+# ``{{ invoice.due_date|day }}`` and ``{{ event.at|moment }}``: in the user's locale (web.dates)
+register.filter("day", dates.day)
+register.filter("moment", dates.moment)
 
 
-@register.filter(name="moment")
-def moment_filter(value) -> str:
-    """``{{ event.at|moment }}``: the date and time in the user's locale."""
-    return dates.moment(value)
+def _label(choices: type[models.TextChoices], code) -> str:
+    """A stored choice by its label; a code the choices do not know, in words."""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return words(code)
 
 
 @register.filter
 def funding_model(code) -> str:
     """``{{ row.funding_model|funding_model }}``: a funding model by its label, not its code."""
-    from servicebook.parties.models import FundingModel
-
-    try:
-        return FundingModel(code).label
-    except ValueError:
-        return words(code)
+    return _label(FundingModel, code)
 
 
 @register.filter
 def unit(code) -> str:
     """``{{ offering.unit|unit }}``: a unit by its label (``VM-hour``, not ``vm_hour``)."""
-    from servicebook.catalog.models import Unit
-
-    try:
-        return Unit(code).label
-    except ValueError:
-        return words(code)
+    return _label(Unit, code)
