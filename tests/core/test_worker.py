@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -193,3 +194,63 @@ def test_worker_refuses_in_one_line_on_a_database_without_tables(tmp_path):
         "servicebook worker: the database is not ready for jobs (no such table: core_job): run "
         "`servicebook demo` or `servicebook manage migrate` first"
     ]
+
+
+def test_two_workers_on_one_queue_never_take_the_same_job(demo):
+    """Past one machine (docs/operations.md): two ``servicebook worker`` processes on one database
+    share the queue; each job runs exactly once (the database backend claims a job by locking its
+    row: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL) and both workers take part."""
+    var, env, query = demo
+    logs = [var / f"worker-{n}.log" for n in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "servicebook.cli", "worker", "--interval", "0.1"],
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for log in logs
+    ]
+    try:
+        deadline = time.monotonic() + 60  # both are polling before the first job is queued
+        while not all("Servicebook worker on" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.1)
+        code = "".join(START.format(path=str(SNOW)) for _ in range(8))
+        printed = run("manage", "shell", "-c", code, env=env).stdout.splitlines()
+        jobs_queued = [int(line) for line in printed if line.strip().isdigit()]
+        assert len(jobs_queued) == 8
+        ids = ",".join(map(str, jobs_queued))
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            left = query(
+                f"select count(*) from core_job where id in ({ids}) and status in "
+                "('queued', 'running')"
+            )[0][0]
+            if not left:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the two workers did not finish the eight jobs")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
+    rows = query(f"select status, attempts from core_job where id in ({ids})")
+    assert rows == [("succeeded", 1)] * 8
+    started = query(
+        f"select job_id, count(*) from core_jobevent where job_id in ({ids}) "
+        "and action = 'started' group by job_id"
+    )
+    assert sorted(count for _, count in started) == [1] * 8
+    tasks = {
+        uuid.UUID(str(task))
+        for (task,) in query(f"select task_id from core_job where id in ({ids})")
+    }
+    claims = {
+        uuid.UUID(str(task)): json.loads(taken) if isinstance(taken, str) else taken
+        for task, taken in query("select id, worker_ids from django_tasks_database_dbtaskresult")
+    }
+    assert all(len(claims[task]) == 1 for task in tasks), [claims[task] for task in tasks]
+    assert len({claims[task][0] for task in tasks}) == 2, "one worker took every job"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from servicebook import ports
 from servicebook.agreements.models import Agreement, Metric
+from servicebook.core import locks
 from servicebook.core.errors import DomainError
 from servicebook.core.money import allocate_amount, quantum, round_money
 from servicebook.core.roles import Role
@@ -165,7 +166,10 @@ def _checked_import(fmt, source, agreement, time_zone, columns) -> str:
 
 def _references(actor, source: str, parsed: list[intake.ParsedTicket]):
     """The agreements the tickets name (None: unknown or not visible to ``actor``), their
-    priority matrices, and the tickets already imported from ``source`` by number."""
+    priority matrices, and the tickets already imported from ``source`` by number (read once no
+    other import of ``source`` is writing: two workers importing one export never insert a ticket
+    twice)."""
+    locks.hold(f"levels.import_tickets:{source}")
     visible = Agreement.objects.visible_to(actor) if actor is not None else Agreement.objects
     agreements = {ref: resolve_agreement(ref, visible) for ref in {t.agreement for t in parsed}}
     matrices = {
