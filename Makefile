@@ -9,7 +9,7 @@ PORT ?= 8000
 # pytest-xdist processes for the suites (auto: one per CPU; 0: none)
 WORKERS ?= auto
 
-.PHONY: run test lint test-sqlite test-postgres test-browser bench clean chromium
+.PHONY: run test lint test-sqlite test-postgres test-browser bench clean chromium nginx
 
 # uv installs the same pins as pip in a third of the time; pip takes over if uv cannot run here.
 INSTALL = $(BIN)/python -m uv pip install --quiet --python $(BIN)/python
@@ -68,7 +68,7 @@ test-sqlite: $(VENV)/.dev-installed
 	@DEBUG=1 $(BIN)/pytest -q -m "not browser" -p no:cacheprovider -n $(WORKERS)
 
 # The tests that use no database ran on SQLite: here only those that do (--database-tests-only).
-test-postgres: $(VENV)/.dev-installed
+test-postgres: $(VENV)/.dev-installed nginx
 	@echo "== test suite on PostgreSQL ($(PG_URL)): the tests that use the database"
 	@DEBUG=1 DATABASE_URL="$(PG_URL)/$(PG_DB)" $(BIN)/pytest -q -m "not browser" -p no:cacheprovider \
 	  --create-db --database-tests-only -n $(WORKERS)
@@ -82,6 +82,13 @@ chromium:
 	  echo "installing Debian's chromium package (once)"; \
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "make test: cannot install chromium (needs root and Debian's apt)"; exit 1; }; }
+
+# nginx: the reverse proxy of the two-web-process test (tests/test_serve.py, docs/operations.md)
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "installing Debian's nginx-light package (once)"; \
+	  (apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null) \
+	  || { echo "make test: cannot install nginx (needs root and Debian's apt)"; exit 1; }; }
 
 ## make bench: the benchmark scripts, each printing one JSON object
 bench: $(VENV)/.installed

@@ -191,6 +191,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# Behind a reverse proxy (docs/operations.md, "Past one machine"): trust the proxy's
+# X-Forwarded-Proto and X-Forwarded-Host, so links, redirects and CSRF checks use the address
+# people typed. Only set it when the proxy sets these headers and nothing else reaches serve.
+if env_bool("SERVICEBOOK_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
