@@ -46,7 +46,7 @@ def load(ctx) -> None:
     services.create_measure(
         actor=senior,
         objective=research,
-        indicator="Research computing service levels met",
+        indicator="Service levels met for the Lab",
         unit="%",
         target=D("99"),
         frequency="monthly",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Prefetch, Sum
+from django.db.models import Avg, Prefetch, Q, Sum
 
 from servicebook.core.charts import chart_json
 from servicebook.core.roles import is_provider_staff
@@ -107,9 +107,19 @@ def service_rows(objective: Objective, *, with_cost: bool) -> tuple[list[Service
     months = _recent_months()
     rows = []
     for service in objective.services.order_by("name"):
-        attainment = Attainment.objects.filter(
-            period__in=months, target__service=service, measured_percent__isnull=False
-        ).aggregate(value=Avg("measured_percent"))["value"]
+        attainment = (
+            Attainment.objects.filter(period__in=months, measured_percent__isnull=False)
+            .filter(
+                Q(target__service=service)
+                | Q(
+                    target__service__isnull=True,
+                    agreement__customer__in=objective.customers.all(),
+                    agreement__lines__offering__service=service,
+                )
+            )
+            .distinct()
+            .aggregate(value=Avg("measured_percent"))["value"]
+        )
         cost, currency = None, ""
         if with_cost:
             costs = ServiceCost.objects.filter(period__in=months, service=service)

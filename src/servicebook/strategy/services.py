@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Sum
+from django.db.models import Avg, Q, Sum
 
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
@@ -178,11 +178,18 @@ def computed_value(measure: Measure, period: str) -> Decimal | None:
     months = periods.months(measure.frequency, period)
     services = _services_of(measure)
     if measure.source == MeasureSource.ATTAINMENT:
-        rows = Attainment.objects.filter(
-            period__in=months, target__service__in=services, measured_percent__isnull=False
-        )
+        rows = Attainment.objects.filter(period__in=months, measured_percent__isnull=False)
         if measure.outcome_id:
             rows = rows.filter(agreement=measure.outcome.agreement_id)
+        else:  # the services' own targets, and the agreement-wide ones of the customers concerned
+            rows = rows.filter(
+                Q(target__service__in=services)
+                | Q(
+                    target__service__isnull=True,
+                    agreement__customer__in=measure.objective.customers.all(),
+                    agreement__lines__offering__service__in=services,
+                )
+            ).distinct()
         value = rows.aggregate(value=Avg("measured_percent"))["value"]
     elif measure.source == MeasureSource.COST:
         value = ServiceCost.objects.filter(period__in=months, service__in=services).aggregate(
