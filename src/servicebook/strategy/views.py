@@ -46,6 +46,7 @@ class ObjectiveListView(LoginRequiredMixin, TemplateView):
             objectives=[(o, by_objective.get(o.pk, [])) for o in objectives],
             outcomes=[(o, by_outcome.get(o.pk, [])) for o in outcomes],
             may_edit=_may_edit(user),
+            is_staff=is_provider_staff(user),
             **kwargs,
         )
 
@@ -69,6 +70,7 @@ class ObjectiveDetailView(LoginRequiredMixin, TemplateView):
             service_rows=rows,
             months=months,
             show_cost=staff,
+            is_staff=staff,
             demands=[(d, links.get(d.pk, "")) for d in demands.select_related("customer")],
             improvements=Improvement.objects.visible_to(user)
             .filter(objective=objective)
