@@ -66,7 +66,29 @@ class MeasureWriteSerializer(ScopedWriteSerializer):
         validators = []
 
 
-class ComputeInput(serializers.Serializer):
+class ReadingsComputedSerializer(serializers.Serializer):
+    """What a computation wrote: a line per reading, and the measures with nothing to read."""
+
+    month = serializers.CharField()
+    written = serializers.ListField(child=serializers.CharField())
+    without_data = serializers.ListField(child=serializers.CharField())
+
+
+class RejectedReadingSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The file's row number (the header is row 1)")
+    field = serializers.CharField(help_text="The column at fault")
+    reason = serializers.CharField()
+
+
+class ReadingsImportedSerializer(serializers.Serializer):
+    """What an import did: ``read == imported + len(rejected)``."""
+
+    read = serializers.IntegerField()
+    imported = serializers.IntegerField()
+    rejected = RejectedReadingSerializer(many=True)
+
+
+class MeasuresComputeInput(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM: the period it falls in is computed")
 
     def validate_month(self, value):
@@ -76,7 +98,7 @@ class ComputeInput(serializers.Serializer):
             raise serializers.ValidationError(str(error)) from None
 
 
-class ImportInput(serializers.Serializer):
+class ReadingsImportInput(serializers.Serializer):
     csv = serializers.CharField(help_text="The CSV text: measure, period, value[, note]")
 
 
@@ -97,11 +119,11 @@ class MeasureViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.create_measure(actor=self.request.user, **data)
 
-    @extend_schema(request=ComputeInput, responses={200: dict})
+    @extend_schema(request=MeasuresComputeInput, responses={200: ReadingsComputedSerializer})
     @action(detail=False, methods=["post"])
     def compute(self, request):
         """Compute the readings of every computed measure for the period a month falls in."""
-        body = ComputeInput(data=request.data)
+        body = MeasuresComputeInput(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(services.compute_readings(actor=request.user, **body.validated_data))
 
@@ -130,10 +152,10 @@ class ReadingViewSet(ServiceBackedViewSet):
     def create_object(self, data):
         return services.record_reading(actor=self.request.user, **data)
 
-    @extend_schema(request=ImportInput, responses={200: dict})
+    @extend_schema(request=ReadingsImportInput, responses={200: ReadingsImportedSerializer})
     @action(detail=False, methods=["post"], url_path="import")
     def import_csv(self, request):
-        body = ImportInput(data=request.data)
+        body = ReadingsImportInput(data=request.data)
         body.is_valid(raise_exception=True)
         result = services.import_readings(actor=request.user, text=body.validated_data["csv"])
         return Response(result.as_dict())
