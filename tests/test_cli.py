@@ -72,6 +72,8 @@ NEEDS_PROVIDER = {
     ("import", "costs"): ["import", "costs", "{csv}"],
     ("import", "usage"): ["import", "usage", "{csv}", "--format", "csv"],
     ("import", "master"): ["import", "master", "{csv}", "--kind", "customers"],
+    ("import", "readings"): ["import", "readings", "{csv}"],
+    ("strategy", "compute"): ["strategy", "compute", "2026-10"],
     ("levels", "recompute"): ["levels", "recompute"],
     ("levels", "alerts"): ["levels", "alerts"],
     ("notifications", "digest"): ["notifications", "digest"],

@@ -94,6 +94,26 @@ class DemandCheck(StrEnum):
     LEGAL_POSSIBLE_PROFITABLE = "legal_possible_profitable"
 
 
+class RefusalGround(StrEnum):
+    """R9/R18: why the provider refuses a request, whoever asked. A provider that does what
+    damages the business is negligent (ITIL), so an internal request that works against the
+    organization's objectives or its profitability is refused as an illegal one is."""
+
+    ILLEGAL = "illegal_request"
+    NOT_FEASIBLE = "not_feasible"
+    AGAINST_OBJECTIVES = "against_objectives"
+    AGAINST_PROFITABILITY = "against_profitability"
+
+
+#: How each ground reads on a page (a refusal is shown to the customer with its reason).
+REFUSAL_LABELS = {
+    RefusalGround.ILLEGAL: "The request is not legal",
+    RefusalGround.NOT_FEASIBLE: "The request is not possible",
+    RefusalGround.AGAINST_OBJECTIVES: "It works against the organization's objectives",
+    RefusalGround.AGAINST_PROFITABILITY: "It works against the organization's profitability",
+}
+
+
 @dataclass(frozen=True)
 class CustomerPolicy:
     """The rules for one kind of customer. Subclasses set the answers; methods apply them."""
@@ -140,6 +160,10 @@ class CustomerPolicy:
     demand_check: ClassVar[DemandCheck]
     # R18 What makes a request need a senior-management justification before approval.
     justification_needed_for: ClassVar[tuple[str, ...]]  # "negative_npv", "costlier_option"
+    # R9/R18 On what grounds the provider may refuse a request (always with a written reason).
+    refusal_grounds: ClassVar[tuple[RefusalGround, ...]]
+    # R9 Whether a request must name the organization objectives it serves.
+    demand_names_objectives: ClassVar[bool]
     # R9 Strategy: shared organization objectives, or the customer's own desired outcomes.
     shares_objectives: ClassVar[bool]
     records_outcomes: ClassVar[bool]
@@ -207,6 +231,11 @@ class CustomerPolicy:
         """R14: whether the customer takes part in the detail of an improvement plan."""
         return self.involved_in_improvement_detail or in_difficulty
 
+    def may_refuse_for(self, ground: str) -> bool:
+        """R9/R18: whether the provider may refuse this kind of customer's request on
+        ``ground`` (an unknown ground is never a reason)."""
+        return ground in self.refusal_grounds
+
     def may_join_design(self, positioning: str) -> bool:
         """R10: whether the customer may take part in design work for this positioning."""
         return positioning in self.design_participation
@@ -230,6 +259,7 @@ class CustomerPolicy:
             "change_authorization": self.change_authorization,
             "improvement_drivers": list(self.improvement_drivers),
             "demand_check": self.demand_check,
+            "refusal_grounds": list(self.refusal_grounds),
         }
 
 
@@ -279,6 +309,14 @@ class InternalPolicy(CustomerPolicy):
     involved_in_improvement_detail = True
     demand_check = DemandCheck.CHALLENGE
     justification_needed_for = ("negative_npv", "costlier_option")
+    # R9: the provider refuses what damages the business it belongs to, whoever asks
+    refusal_grounds = (
+        RefusalGround.AGAINST_OBJECTIVES,
+        RefusalGround.AGAINST_PROFITABILITY,
+        RefusalGround.ILLEGAL,
+        RefusalGround.NOT_FEASIBLE,
+    )
+    demand_names_objectives = True
     shares_objectives = True
     records_outcomes = False
     due_diligence_checks = ("identity", "authority", "legality", "jurisdiction")
@@ -361,6 +399,9 @@ class ExternalPolicy(CustomerPolicy):
     involved_in_improvement_detail = False
     demand_check = DemandCheck.LEGAL_POSSIBLE_PROFITABLE
     justification_needed_for = ()
+    # an unprofitable external request is re-quoted, not refused; its outcomes are its own
+    refusal_grounds = (RefusalGround.ILLEGAL, RefusalGround.NOT_FEASIBLE)
+    demand_names_objectives = False
     shares_objectives = False
     records_outcomes = True
     due_diligence_checks = ("identity", "authority", "legality", "jurisdiction", "financial")

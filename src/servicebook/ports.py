@@ -26,6 +26,7 @@ DOMAIN_APPS = (
     "agreements",
     "levels",
     "finance",
+    "strategy",
     "changes",
     "demand",
     "improvement",
@@ -55,7 +56,7 @@ class Commands:
 cli_commands: Hook[Commands] = Hook(
     "cli_commands",
     "the app's servicebook commands",
-    ("notifications", "levels", "finance", "changes", "demand", "improvement"),
+    ("notifications", "levels", "finance", "strategy", "changes", "demand", "improvement"),
 )
 
 #: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period

@@ -42,6 +42,7 @@ def internal_demand(users, customers, contacts):
             required_investment=D(investment),
             requirements=REQUIREMENTS,
             requested_option="Munich",
+            objectives=customers["rnd"].objectives.all(),
         )
         services.record_business_case(
             actor=users["manager"],

@@ -26,6 +26,9 @@ def _internal_request(client_for, users, customers, investment="800000.00"):
             "expected_outcomes": "Confidential research",
             "required_investment": investment,
             "requirements": REQUIREMENTS,
+            "objectives": [
+                {"objective": o.pk, "how": "on premises"} for o in customers["rnd"].objectives.all()
+            ],
         },
         format="json",
     )

@@ -20,6 +20,9 @@ ALLOWED = {
     "demandrequest-capacity-needs": MGR,
     "demandrequest-approve": MGR,
     "demandrequest-reject": MGR,
+    # R9: naming the objectives a request serves, refusing one against them
+    "demandrequest-objectives": MGR,
+    "demandrequest-refuse": MGR,
     # senior management only, never the IT admin (R18)
     "demandrequest-justify": {"senior"},
     "capacitypool-list": MGR,

@@ -25,6 +25,7 @@ def _onboarding(users, customers, contacts):
         expected_outcomes="Productive on day one",
         required_investment=D("120000"),
         requirements=["Single sign-on"],
+        objectives=customers["hr"].objectives.all(),
     )
     services.record_business_case(
         actor=users["manager"],

@@ -75,6 +75,8 @@ def test_customer_user_requests_on_the_web(users, web_for, customers):
             "required_investment": "5000",
             "positioning": "bespoke",
             "requirements": "Works offline\nSSO",
+            "objectives": [o.pk for o in customers["marketing"].objectives.all()],
+            "how": "Events sell more",
         },
     )
     assert response.status_code == 302

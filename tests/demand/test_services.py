@@ -36,6 +36,7 @@ def test_customer_user_requests_as_itself(users, customers):
         expected_outcomes="One view of customers",
         required_investment=D("1000"),
         requirements=["GDPR"],
+        objectives=customers["marketing"].objectives.all(),
     )
     assert demand.requester.name == "Clara Dupont" and demand.status == "submitted"
     option = demand.alternatives.get()
@@ -185,6 +186,7 @@ def test_refused_approval_without_business_case_alternatives_or_choice(users, cu
         title="x",
         expected_outcomes="y",
         required_investment=D("10"),
+        objectives=customers["rnd"].objectives.all(),
     )
     with pytest.raises(DomainError) as error:
         services.approve_demand(

@@ -84,6 +84,8 @@ def E(read=ALL, write=STAFF, model=None, **kw):
 
 
 MGR = frozenset({"admin", "manager"})
+#: who records measures and readings of objectives and outcomes (strategy.services)
+EDITORS = MGR | {"senior"}
 CHG = frozenset({"admin", "change"})
 #: R14: external customers take no part in improvement plans, so never see their actions.
 PARTICIPANTS = STAFF | {"internal"}
@@ -321,6 +323,18 @@ EXPECT: dict[str, Expect] = {
     ),
     "demandrequest-*": E(write=ALL),
     "capacitypool-*": E(read=STAFF),
+    # strategy (R9): objectives and outcomes with their measures; senior management, the admin
+    # and service managers record measures and readings
+    "strategy:list": E(),
+    "strategy:detail": E(read=STAFF | {"internal"}, model="parties.Objective"),
+    "strategy:measure-create": E(read=EDITORS, write=EDITORS, model="parties.Objective"),
+    "strategy:outcome-measure-create": E(read=EDITORS, write=EDITORS, model="agreements.Outcome"),
+    "strategy:reading": E(read=EDITORS, write=EDITORS, model="strategy.Measure"),
+    "strategy:import": E(read=EDITORS, write=EDITORS),
+    "strategy-*": E(write=NOBODY),
+    "strategy-detail": E(read=STAFF | {"internal"}, write=NOBODY),  # objective 1: no external
+    "measure-*": E(write=EDITORS),
+    "reading-*": E(write=EDITORS),
     # improvement
     "improvement:list": E(),
     "improvement:create": E(read=MGR),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "servicebook.agreements",
     "servicebook.levels",
     "servicebook.finance",
+    "servicebook.strategy",
     "servicebook.changes",
     "servicebook.demand",
     "servicebook.improvement",

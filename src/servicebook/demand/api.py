@@ -17,7 +17,7 @@ from servicebook.core.audience import ShownActorField, ShownNoteField
 from servicebook.core.errors import PermissionDenied
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
-from servicebook.demand import selectors, services
+from servicebook.demand import selectors, services, strategy
 from servicebook.demand.filters import DEMAND_ORDERING, DemandFilter
 from servicebook.demand.models import (
     Alternative,
@@ -25,11 +25,13 @@ from servicebook.demand.models import (
     CapacityNeed,
     CapacityPool,
     DemandEvent,
+    DemandObjective,
     DemandRequest,
     ExternalCheck,
     Requirement,
 )
-from servicebook.parties.models import Contact
+from servicebook.parties.models import Contact, Objective
+from servicebook.policy import REFUSAL_LABELS
 from servicebook.web.serializers import CostAwareSerializer
 
 
@@ -89,6 +91,29 @@ class ExternalCheckSerializer(CostAwareSerializer):
         margin_fields = ["minimum_margin", "profitable"]
 
 
+class ObjectiveServedSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="objective.title", read_only=True)
+
+    class Meta:
+        model = DemandObjective
+        fields = ["objective", "title", "how"]
+
+
+class ObjectiveLinkInput(serializers.Serializer):
+    """An objective a request serves and how (R9)."""
+
+    objective = serializers.PrimaryKeyRelatedField(queryset=Objective.objects.all())
+    how = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RefuseInput(serializers.Serializer):
+    ground = serializers.ChoiceField(
+        choices=[(g.value, label) for g, label in REFUSAL_LABELS.items()],
+        help_text="Allowed by the customer's policy: see ``refusal_grounds`` on the request.",
+    )
+    reason = serializers.CharField(help_text="Why: the customer reads it.")
+
+
 class CapacityNeedSerializer(serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name", read_only=True)
     unit = serializers.CharField(source="pool.unit", read_only=True)
@@ -120,6 +145,8 @@ class DemandSerializer(CostAwareSerializer):
         "what the business case is figured on.",
     )
     justification_reasons = serializers.SerializerMethodField()
+    objectives = ObjectiveServedSerializer(source="objective_links", many=True, read_only=True)
+    refusal_grounds = serializers.SerializerMethodField()
 
     class Meta:
         model = DemandRequest
@@ -158,8 +185,14 @@ class DemandSerializer(CostAwareSerializer):
             "design_service",
             "customer_joins_design",
             "approval_blockers",
+            "objectives",
+            "refusal_grounds",
             "created_at",
         ]
+
+    def get_refusal_grounds(self, obj) -> list[str]:
+        """The grounds the provider may refuse this request on (its customer's policy)."""
+        return [ground for ground, _ in strategy.refusal_grounds(obj)]
 
     def get_check(self, obj) -> str:
         return obj.customer.policy.demand_check
@@ -197,6 +230,13 @@ class DemandWriteSerializer(ScopedWriteSerializer):
     service = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.all(), required=False, allow_null=True, default=None
     )
+    objectives = ObjectiveLinkInput(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Internal requests: at least one objective its customer shares, and how it "
+        "serves it; external requests: none.",
+    )
 
     class Meta:
         model = DemandRequest
@@ -211,6 +251,7 @@ class DemandWriteSerializer(ScopedWriteSerializer):
             "required_investment",
             "positioning",
             "requirements",
+            "objectives",
         ]
         validators = []
 
@@ -285,6 +326,7 @@ def demand_queryset():
         "requirements",
         Prefetch("alternatives", queryset=Alternative.objects.prefetch_related("meets")),
         Prefetch("capacity_needs", queryset=CapacityNeed.objects.select_related("pool")),
+        Prefetch("objective_links", queryset=DemandObjective.objects.select_related("objective")),
     )
 
 
@@ -324,6 +366,8 @@ class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
             ("capacity_needs", "Planning capacity"),
             ("approve", "Approving a demand"),
             ("reject", "Rejecting a demand"),
+            ("refuse", "Refusing a request"),
+            ("objectives", "Naming an objective the request serves"),
         )
     }
 
@@ -343,7 +387,22 @@ class DemandViewSet(StepActionMixin, ServiceBackedViewSet):
 
     def create_object(self, data):
         customer = data.pop("customer")
-        return services.create_demand(actor=self.request.user, customer=customer, **data)
+        links = [(link["objective"], link["how"]) for link in data.pop("objectives", [])]
+        return services.create_demand(
+            actor=self.request.user, customer=customer, objectives=links, **data
+        )
+
+    @action(detail=True, methods=["post"])
+    def objectives(self, request, pk=None):
+        """Name a further organization objective the request serves, and how (internal)."""
+        return self.step(request, strategy.serve_objective, ObjectiveLinkInput)
+
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        """Refuse the request on a ground its customer's policy allows, with the reason the
+        customer reads: an internal request against the organization's objectives or its
+        profitability, any request that is illegal or impossible."""
+        return self.step(request, strategy.refuse_demand, RefuseInput)
 
     @action(detail=True, methods=["post"], url_path="business-case")
     def business_case(self, request, pk=None):

@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from servicebook.demand import services
-from servicebook.parties.models import Contact
+from servicebook.parties.models import Contact, Objective
 
 SECURE_DC_REQUIREMENTS = [
     "ISO 27001 certified site, Tier III or better",
@@ -31,6 +31,10 @@ def load(ctx) -> None:
     _secure_data_centre(ctx, contact, engineering, racks)
     _competing_requests(ctx, contact, engineering)
     _external_request(ctx, contact, racks)
+
+
+def _objective(title_start: str) -> Objective:
+    return Objective.objects.get(title__startswith=title_start)
 
 
 def _pools(manager):
@@ -73,6 +77,13 @@ def _secure_data_centre(ctx, contact, engineering, racks) -> None:
         required_investment=D("800000.00"),
         requirements=SECURE_DC_REQUIREMENTS,
         requested_option="Munich campus data centre (new build)",
+        objectives=[
+            (
+                _objective("Protect the group's research"),
+                "Keeps confidential research data on premises the group controls, so no "
+                "sensitive work is hosted outside the group.",
+            )
+        ],
     )
     requirements = list(secure.requirements.all())
     services.record_business_case(
@@ -129,6 +140,9 @@ def _competing_requests(ctx, contact, engineering) -> None:
         required_investment=D("250000.00"),
         requirements=["GDPR-compliant consent records", "Integrates with the web shop"],
         positioning="needs_based",
+        objectives=[
+            (_objective("Grow digital revenue"), "Better-targeted campaigns convert more visits.")
+        ],
     )
     services.record_business_case(
         actor=manager,
@@ -153,6 +167,7 @@ def _competing_requests(ctx, contact, engineering) -> None:
         expected_outcomes="New joiners productive on day one.",
         required_investment=D("120000.00"),
         requirements=["Single sign-on", "Works on phones"],
+        objectives=[(_objective("Cut the cost of operations"), "Less manual onboarding work.")],
     )
     services.record_business_case(
         actor=manager,

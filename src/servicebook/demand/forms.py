@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from servicebook.demand.models import CapacityPool, DemandKind, Positioning, Requirement
-from servicebook.parties.models import Contact, Customer
+from servicebook.parties.models import Contact, Customer, Objective
 from servicebook.web.forms import BootstrapFormMixin
 
 
@@ -27,10 +27,28 @@ class DemandForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text="One requirement a line, e.g. “ISO 27001 certified site”.",
     )
+    objectives = forms.ModelMultipleChoiceField(
+        queryset=Objective.objects.none(),
+        required=False,
+        label="Organization objectives it serves",
+        help_text="Internal customers: at least one of the objectives the customer shares. "
+        "External customers name none (their desired outcomes are on their agreement).",
+    )
+    how = forms.CharField(
+        max_length=300,
+        required=False,
+        label="How it serves them",
+        help_text="e.g. “keeps confidential research on premises the group controls”.",
+    )
 
     def __init__(self, *args, user=None, staff=False, **kwargs):
         super().__init__(*args, **kwargs)
         customers = Customer.objects.visible_to(user)
+        self.fields["objectives"].queryset = (
+            Objective.objects.all()
+            if staff
+            else Objective.objects.filter(customers__in=customers).distinct()
+        )
         self.fields["customer"].queryset = customers
         if staff:
             self.fields["requester"].queryset = Contact.objects.filter(is_requester=True)
@@ -40,6 +58,35 @@ class DemandForm(BootstrapFormMixin, forms.Form):
 
     def clean_requirements(self):
         return [line.strip() for line in self.cleaned_data["requirements"].splitlines() if line]
+
+    def clean(self):
+        data = super().clean()
+        how = data.pop("how", "")
+        data["objectives"] = [(o, how) for o in data.get("objectives") or []]
+        return data
+
+
+class ServeObjectiveForm(BootstrapFormMixin, forms.Form):
+    objective = forms.ModelChoiceField(queryset=None)
+    how = forms.CharField(max_length=300, required=False, label="How the request serves it")
+
+    def __init__(self, *args, demand=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = demand.customer.objectives.all()
+
+
+class RefuseForm(BootstrapFormMixin, forms.Form):
+    ground = forms.ChoiceField(choices=())
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the request is refused: the customer reads it in the request's history.",
+    )
+
+    def __init__(self, *args, demand=None, **kwargs):
+        from servicebook.demand.strategy import refusal_grounds
+
+        super().__init__(*args, **kwargs)
+        self.fields["ground"].choices = refusal_grounds(demand)
 
 
 class BusinessCaseForm(BootstrapFormMixin, forms.Form):

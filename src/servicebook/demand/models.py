@@ -121,6 +121,13 @@ class DemandRequest(TimeStampedModel):
         help_text="The pipeline service an approved new-service demand became.",
     )
     customer_joins_design = models.BooleanField(null=True, blank=True)
+    objectives = models.ManyToManyField(
+        "parties.Objective",
+        through="demand.DemandObjective",
+        blank=True,
+        related_name="demands",
+        help_text="The organization objectives an internal request serves (R9).",
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -169,6 +176,32 @@ class DemandRequest(TimeStampedModel):
 
 class DemandChildQuerySet(ScopedQuerySet):
     customer_path = "demand__customer"
+
+
+class DemandObjective(models.Model):
+    """An organization objective an internal request serves, and how (R9): the investment
+    challenge shows it next to the business case."""
+
+    demand = models.ForeignKey(
+        DemandRequest, on_delete=models.CASCADE, related_name="objective_links"
+    )
+    objective = models.ForeignKey(
+        "parties.Objective", on_delete=models.PROTECT, related_name="demand_links"
+    )
+    how = models.CharField(
+        max_length=300, blank=True, help_text="How the request serves the objective."
+    )
+
+    objects = DemandChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["demand", "objective__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "objective"], name="demand_objective_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.demand.reference} serves {self.objective}"
 
 
 class Requirement(models.Model):

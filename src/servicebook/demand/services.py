@@ -33,6 +33,13 @@ from servicebook.demand.models import (
     ExternalCheck,
     Requirement,
 )
+from servicebook.demand.strategy import (
+    DEMAND_MANAGERS,
+    Links,
+    check_objectives,
+    link_objectives,
+    refuse,
+)
 from servicebook.demand.workflows import DEMAND_REQUEST, OPEN
 from servicebook.parties import services as parties_services
 from servicebook.parties.authority import (
@@ -42,9 +49,8 @@ from servicebook.parties.authority import (
     require_requester,
 )
 from servicebook.parties.models import Contact, Customer, CustomerStatus, Sector
-from servicebook.policy import DemandCheck, policy_for
+from servicebook.policy import DemandCheck, RefusalGround, policy_for
 
-DEMAND_MANAGERS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 #: R18: senior management justifies a request; the IT admin (even a superuser) cannot.
 SENIOR_MANAGEMENT = Role.SENIOR_MANAGER
 #: Minimum margin on an external request when the provider records none (commercial sector).
@@ -133,10 +139,13 @@ def create_demand(
     positioning: str = "bespoke",
     requested_option: str = "As requested",
     reference: str = "",
+    objectives: Links | None = None,
 ) -> DemandRequest:
     """A customer's authorized requester asks for a new or changed service.
 
     A customer user asks as itself; provider staff record a request for a named requester.
+    An internal request names the organization objectives it serves (``objectives``: objectives
+    or ``(objective, how)`` pairs, at least one of its customer's); an external one names none.
     An internal request gets its preferred option as the first alternative to challenge.
     """
     requester = acting_contact(
@@ -144,6 +153,7 @@ def create_demand(
     )
     require_customer_in_good_standing(customer, what="new requests")
     require_requester(requester)
+    served = check_objectives(customer, objectives)
     demand = DemandRequest(
         reference=reference or _next_reference(),
         customer=customer,
@@ -158,6 +168,7 @@ def create_demand(
         positioning=positioning,
     )
     save_validated(demand)
+    link_objectives(demand, served)
     texts = [t.strip() for t in (requirements or []) if t and t.strip()]
     if len(set(texts)) != len(texts):
         raise ValidationError({"requirements": "each requirement once"})
@@ -547,9 +558,11 @@ def record_external_check(
         f"quoted {Money(quoted_price, demand.currency)}",
     )
     if not legal:
-        demand.rejection_reason = "illegal_request"
-        DEMAND_REQUEST.move(
-            demand, DemandStatus.REJECTED, actor=actor, reason="illegal_request", note=legal_note
+        refuse(
+            demand,
+            actor=actor,
+            ground=RefusalGround.ILLEGAL,
+            reason=legal_note or "the legal check failed",
         )
         if suspend_customer:
             parties_services.change_customer_status(
@@ -560,9 +573,11 @@ def record_external_check(
                 note=f"{demand.reference}: {legal_note}".strip(": "),
             )
     elif not feasible:
-        demand.rejection_reason = "not_feasible"
-        DEMAND_REQUEST.move(
-            demand, DemandStatus.REJECTED, actor=actor, reason="not_feasible", note=feasibility_note
+        refuse(
+            demand,
+            actor=actor,
+            ground=RefusalGround.NOT_FEASIBLE,
+            reason=feasibility_note or "the feasibility check failed",
         )
     return check
 

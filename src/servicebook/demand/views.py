@@ -15,7 +15,7 @@ from servicebook.core.charts import chart_json
 from servicebook.core.periods import period_of
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.tenancy import customer_of
-from servicebook.demand import selectors, services
+from servicebook.demand import selectors, services, strategy
 from servicebook.demand.api import demand_queryset
 from servicebook.demand.filters import DemandFilter
 from servicebook.demand.forms import (
@@ -27,7 +27,9 @@ from servicebook.demand.forms import (
     DemandForm,
     ExternalCheckForm,
     JustifyForm,
+    RefuseForm,
     RejectForm,
+    ServeObjectiveForm,
 )
 from servicebook.demand.models import DemandRequest
 from servicebook.demand.tables import DemandTable
@@ -101,6 +103,8 @@ class DemandDetailView(LoginRequiredMixin, DetailView):
             difference=services.difference_percent(demand) if cheaper else None,
             blockers=blockers,
             events=demand.events.select_related("actor"),
+            objective_links=demand.objective_links.select_related("objective"),
+            refusal=demand.events.filter(action="refused").last(),
             **kwargs,
         )
 
@@ -156,8 +160,15 @@ STEPS = {
     "capacity": (CapacityNeedForm, services.set_capacity_need, "Capacity needed", _manager),
     "approve": (ApproveForm, services.approve_demand, "Approve", _manager),
     "reject": (RejectForm, services.reject_demand, "Reject", _manager),
+    "objective": (
+        ServeObjectiveForm,
+        strategy.serve_objective,
+        "Name an objective it serves",
+        _manager,
+    ),
+    "refuse": (RefuseForm, strategy.refuse_demand, "Refuse the request", _manager),
 }
-NEEDS_DEMAND = {"alternative", "choose", "approve"}
+NEEDS_DEMAND = {"alternative", "choose", "approve", "objective", "refuse"}
 
 
 class DemandStepView(LoginRequiredMixin, ServiceFormMixin, FormView):

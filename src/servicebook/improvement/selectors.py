@@ -513,6 +513,9 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         .select_related("service")
     )
     items = _pack_improvements(customer, period)
+    from servicebook.strategy.selectors import outcomes_in_pack
+
+    outcomes = outcomes_in_pack(customer, period) if policy.records_outcomes else []
     return {
         "customer": customer,
         "policy": policy,
@@ -534,6 +537,7 @@ def review_pack(customer: Customer, period: str, *, today: dt.date | None = None
         "complaints": complaints,
         "improvements": items,
         "verified": [i for i in items if i.status == ImprovementStatus.VERIFIED],
+        "outcomes": outcomes,
         "generated_at": timezone.now(),
     }
 

@@ -219,6 +219,25 @@ def pack_data(pack: dict, user) -> dict:
         ],
         "charges": _money_rows(pack),
         "satisfaction": [{"period": p, "average": v} for p, v in pack["satisfaction"]],
+        "outcomes": [
+            {
+                "outcome": o["outcome"].description,
+                "measures": [
+                    {
+                        "indicator": v.measure.indicator,
+                        "unit": v.measure.unit,
+                        "target": v.measure.target,
+                        "direction": v.measure.direction,
+                        "readings": [
+                            {"period": r.period, "value": r.value, "on_target": r.on_target}
+                            for r in v.readings
+                        ],
+                    }
+                    for v in o["measures"]
+                ],
+            }
+            for o in pack["outcomes"]
+        ],
         "complaints": [
             {"service": f.service.name, "comment": f.comment, "resolved": bool(f.resolved_at)}
             for f in pack["complaints"]
@@ -264,6 +283,7 @@ class PackSerializer(PackRowSerializer):
     service_credits = _rows()
     charges = serializers.DictField()
     satisfaction = _rows()
+    outcomes = _rows()
     complaints = _rows()
     improvements = _rows()
 
