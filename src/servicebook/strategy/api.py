@@ -161,6 +161,17 @@ class ReadingViewSet(ServiceBackedViewSet):
         return Response(result.as_dict())
 
 
+class StrategyListSerializer(serializers.ModelSerializer):
+    """An objective in the list: its measures and readings; the strategy page's services,
+    demands and improvements are computed per objective, so they come with its detail only."""
+
+    measures = MeasureSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = ["id", "title", "description", "measures"]
+
+
 class StrategySerializer(serializers.ModelSerializer):
     """One objective's strategy page: services with attainment (and cost, staff only),
     demands and improvements serving it, its measures and readings."""
@@ -211,8 +222,12 @@ class StrategyViewSet(
     serializer_class = StrategySerializer
     queryset = Objective.objects.all()
 
+    def get_serializer_class(self):
+        return StrategyListSerializer if self.action == "list" else StrategySerializer
+
     def get_queryset(self):
-        return selectors.objectives_for(self.request.user).prefetch_related("measures__readings")
+        readings = "measures__readings__recorded_by"
+        return selectors.objectives_for(self.request.user).prefetch_related(readings)
 
 
 ROUTES = [
