@@ -82,6 +82,9 @@ NEEDS_PROVIDER = {
     ("close-period", None): ["close-period", "2026-05", "--earlier-reason", "test"],
     ("ledger", "verify"): ["ledger", "verify"],
     ("ledger", "export"): ["ledger", "export"],
+    ("export", "focus"): [
+        "export", "focus", "--customer", "skybridge", "--period", "2026-10", "--format", "csv"
+    ],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],
     ("demand", "capacity"): ["demand", "capacity"],
