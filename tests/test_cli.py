@@ -83,7 +83,14 @@ NEEDS_PROVIDER = {
     ("ledger", "verify"): ["ledger", "verify"],
     ("ledger", "export"): ["ledger", "export"],
     ("export", "focus"): [
-        "export", "focus", "--customer", "skybridge", "--period", "2026-10", "--format", "csv"
+        "export",
+        "focus",
+        "--customer",
+        "skybridge",
+        "--period",
+        "2026-10",
+        "--format",
+        "csv",
     ],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],

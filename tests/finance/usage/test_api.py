@@ -201,3 +201,22 @@ def test_anonymous_gets_nothing(client_for):
         reverse("cloudmapping-list"),
     ):
         assert client.get(url).status_code in (401, 403), url
+
+
+def test_focus_export_says_its_focus_version(users, client_for):
+    from servicebook.finance.billing.selectors import FOCUS_VERSION
+    from servicebook.finance.usage.focus import FOCUS_VERSION as KERNEL_VERSION
+
+    assert FOCUS_VERSION == KERNEL_VERSION == "1.2"
+    from django.test import Client
+
+    page = Client()
+    page.force_login(users["finance"])
+    for client, url in (
+        (client_for(users["finance"]), reverse("focusexport-list")),
+        (page, "/finance/focus-export/"),
+    ):
+        response = client.get(url + "?period=2026-10&format=parquet")
+        assert response.status_code == 200 and response["X-FOCUS-Version"] == "1.2"
+        schema = pq.read_schema(io.BytesIO(response.content))
+        assert schema.metadata[b"FocusVersion"] == b"1.2"

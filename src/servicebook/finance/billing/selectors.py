@@ -345,6 +345,10 @@ def _charge_rows(lines, invoice_lines, period: str) -> list[dict]:
     return rows
 
 
+#: the FOCUS version of the exports (``usage.focus.conform.FOCUS_VERSION``)
+FOCUS_VERSION = "1.2"
+
+
 def focus_export(user, period: str, fmt: str, customer_id: int | None = None) -> bytes:
     """The FOCUS 1.2 dataset of the charges the user may see in ``period`` (CSV or Parquet):
     what the page and the API download."""
