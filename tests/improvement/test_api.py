@@ -265,7 +265,7 @@ def test_review_packs_show_cost_for_internal_and_price_for_external(users, clien
     assert external["charges"]["basis"] == "price"
     assert external["charges"]["invoices"][0]["total"]
     assert not _leaks(external)  # even for staff: an external pack carries price only
-    assert {i["title"][:13] for i in external["improvements"]} == {"Keep Meridian"}
+    assert {i["title"][:13] for i in external["improvements"]} == {"Keep Meridian", "Low satisfact"}
 
 
 def test_review_pack_scoping_and_pdf(users, client_for, customers):
