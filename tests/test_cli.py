@@ -99,6 +99,7 @@ NEEDS_PROVIDER = {
     ("improvement", "list"): ["improvement", "list"],
     ("improvement", "health"): ["improvement", "health"],
     ("improvement", "review-pack"): ["improvement", "review-pack", "skybridge", "2026-05"],
+    ("report", "parity"): ["report", "parity", "--period", "2026-10"],
 }
 
 

@@ -163,6 +163,13 @@ service_credits: Port[ServiceCredits] = Port(
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches", ("improvement",)
 )
+#: R15 (parties asks catalog and improvement): ``follow_up(feedback) -> object | None`` after
+#: feedback is recorded: what it proposes (``policy.feedback_follow_up``). Catalog answers a
+#: design revision for the service's owner to review, improvement an improvement item; each
+#: part acts on its own kind of follow-up only and returns None otherwise.
+feedback_follow_up: Hook[Callable[[Any], Any]] = Hook(
+    "feedback_follow_up", "what a piece of feedback proposes", ("catalog", "improvement")
+)
 #: Reads never write (issue 15): ``measurement_changed(agreement=None)`` after a change of what
 #: attainment is measured from (a calendar, an agreement made active; levels' own tickets and
 #: outages too) queues one recomputation job when the transaction commits.

@@ -149,6 +149,8 @@ EXPECT: dict[str, Expect] = {
     "parties:dd-waive": E(read=MGR, model="parties.Customer"),
     "parties:commitment": E(read=MGR, model="parties.Customer"),
     "parties:feedback": E(write=ALL, model="parties.Customer"),
+    "parties:feedback-detail": E(model="parties.Feedback"),
+    "parties:feedback-answer": E(read=MGR, model="parties.Feedback"),
     "parties:funding": E(read=STAFF),
     "parties:difficulty": E(read=MGR, model="parties.Customer"),
     "customer-*": E(),
@@ -161,6 +163,7 @@ EXPECT: dict[str, Expect] = {
     "objective-*": E(),
     "objective-detail": E(read=STAFF | {"internal"}),  # objective 1 concerns no external
     "feedback-*": E(write=ALL),
+    "feedback-answer": E(write=MGR),
     "jurisdictionrule-*": E(),
     "jurisdictionrule-detail": E(read=STAFF),  # rule 1 is not a customer's own jurisdiction
     "externalsupplier-*": E(write=MGR | FIN),
@@ -342,6 +345,9 @@ EXPECT: dict[str, Expect] = {
     "improvement:health": E(read=STAFF),
     "improvement:health-detail": E(read=STAFF, model="parties.Customer"),
     "improvement:propose-retention": E(read=MGR),
+    # R21: the parity report names customers: provider staff only
+    "improvement:parity": E(read=STAFF),
+    "improvement:parity-propose": E(read=MGR),
     "improvement:reviews": E(),
     "improvement:review-held": E(read=MGR, model="improvement.ServiceReview"),
     "improvement:review-pack": E(model="parties.Customer"),
@@ -365,6 +371,7 @@ EXPECT: dict[str, Expect] = {
     "relationshiphealth-*": E(read=STAFF),
     "reviewpack-*": E(),
     "improvementdashboard-*": E(read=STAFF),
+    "parity-*": E(read=STAFF, write=MGR),
 }
 
 #: API routes whose ``pk`` is not their viewset's model.

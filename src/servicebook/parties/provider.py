@@ -37,6 +37,8 @@ LABELS = {
     "minimum_margin": "Minimum margin on external prices",
     "discount_rate": "Discount rate for business cases",
     "due_diligence_validity_months": "Due diligence stays valid for",
+    "parity_tolerance": "Tolerated customer-service gap between kinds",
+    "low_satisfaction_score": "Low satisfaction score",
 }
 SETTINGS = tuple(LABELS)
 #: Fractions stored as 0.05, shown and typed as 5 %.
@@ -58,6 +60,10 @@ def shown_value(field: str, raw) -> str:
         return f"{percent(Decimal(str(raw))):f} %"
     if field == "sector":
         return dict(Sector.choices).get(str(raw), str(raw))
+    if field == "parity_tolerance":
+        return f"{Decimal(str(raw)).normalize() + Decimal(0):f} %"
+    if field == "low_satisfaction_score":
+        return f"{raw} / 5 or lower"
     if field == "due_diligence_validity_months":
         return f"{raw} month{'s' if str(raw) != '1' else ''}"
     return str(raw)
