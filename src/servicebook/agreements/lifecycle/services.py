@@ -227,8 +227,20 @@ def _effective_date(agreement: Agreement, on: dt.date, effective: dt.date | None
     days = notice_days(agreement)
     earliest = max(on + dt.timedelta(days=days), agreement.start_date)
     end = agreement.end_date
+    if effective is None and end is not None and earliest > end:
+        then = (
+            "the term renews automatically: give notice on the renewed term"
+            if agreement.auto_renew
+            else f"it ends on {end} anyway"
+        )
+        raise DomainError(
+            f"{agreement.reference}: notice given on {on} comes after the notice deadline "
+            f"{end - dt.timedelta(days=days)} ({days} days before the term ends on {end}); {then}",
+            code="notice_too_late",
+            field="effective",
+        )
     if effective is None:
-        effective = end if end is not None and end >= earliest else earliest
+        effective = end if end is not None else earliest
     if effective < earliest:
         why = (
             f"the contract requires {days} days' notice: notice given on {on} takes effect on "
