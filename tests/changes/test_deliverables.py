@@ -6,9 +6,11 @@ from django.urls import reverse
 
 from servicebook.agreements.models import Agreement
 from servicebook.changes.deliverables import services
-from servicebook.changes.deliverables.models import Deliverable, DeliverableDecision
+from servicebook.changes.deliverables.models import Deliverable, DeliverableEvent
 from servicebook.changes.models import ChangeRequest
 from servicebook.core.errors import DomainError, PermissionDenied
+
+DECISIONS = {"action__in": ("accept", "reject")}
 
 
 def _open():
@@ -20,8 +22,9 @@ def test_the_demo_has_an_accepted_change_deliverable_and_an_open_one(db):
     assert accepted.change.title == "Storage tier upgrade to NVMe"
     assert accepted.accepted_by.name == "Marc Lefèvre" and accepted.accepted_at is not None
     still_open = _open()
-    rejection = still_open.decisions.get()
-    assert rejection.verdict == "reject" and "summer peak" in rejection.reason
+    rejection = still_open.events.get(**DECISIONS)
+    assert rejection.action == "reject" and "summer peak" in rejection.note
+    assert rejection.contact.name == "Marc Lefèvre"
 
 
 def test_the_authorized_contact_accepts_from_the_agreement_page(users, web_for):
@@ -38,7 +41,7 @@ def test_the_authorized_contact_accepts_from_the_agreement_page(users, web_for):
     assert deliverable.status == "accepted"
     assert deliverable.accepted_by == users["external"].contact
     assert deliverable.accepted_at is not None
-    assert deliverable.decisions.filter(verdict="accept", user=users["external"]).exists()
+    assert deliverable.events.filter(action="accept", actor=users["external"]).exists()
     page = web.get(reverse("agreements:detail", args=[deliverable.agreement_id])).content.decode()
     assert "2 of 2 accepted · fulfilled" in page
     with pytest.raises(DomainError, match="was accepted"):
@@ -58,7 +61,7 @@ def test_a_rejection_needs_a_reason_and_keeps_it_open(users):
     )
     deliverable.refresh_from_db()
     assert deliverable.status == "open" and deliverable.accepted_at is None
-    assert deliverable.decisions.count() == 2
+    assert deliverable.events.filter(**DECISIONS).count() == 2
 
 
 @pytest.mark.parametrize("who", ["external-requester", "manager", "change"])
@@ -71,7 +74,7 @@ def test_only_the_authorized_contact_decides(users, web_for, client_for, who):
     api = client_for(users[who]).post(reverse("deliverable-decide", args=[deliverable.pk]), {})
     assert api.status_code == 403
     deliverable.refresh_from_db()
-    assert deliverable.status == "open" and deliverable.decisions.count() == 1
+    assert deliverable.status == "open" and deliverable.events.filter(**DECISIONS).count() == 1
 
 
 def test_another_customer_cannot_see_or_decide(users, web_for, client_for):
@@ -111,7 +114,10 @@ def test_the_api_records_and_decides(users, client_for):
         answer.json()["status"] == "accepted"
         and answer.json()["accepted_by_name"] == "Marc Lefèvre"
     )
-    assert DeliverableDecision.objects.filter(deliverable_id=created.json()["id"]).count() == 1
+    assert (
+        DeliverableEvent.objects.filter(deliverable_id=created.json()["id"], **DECISIONS).count()
+        == 1
+    )
 
 
 def test_a_change_deliverable_needs_the_change_paid_for(users):

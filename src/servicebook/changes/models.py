@@ -398,4 +398,4 @@ class ScheduleFeed(models.Model):
 
 
 # Deliverables and their acceptance (decision 0023); imported here so Django registers them.
-from servicebook.changes.deliverables.models import Deliverable, DeliverableDecision  # noqa: E402, F401
+from servicebook.changes.deliverables.models import Deliverable, DeliverableEvent  # noqa: E402, F401

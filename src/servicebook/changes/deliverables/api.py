@@ -3,21 +3,26 @@ provider, accepted or rejected by the customer's authorized person (decision 002
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.changes.deliverables import services
-from servicebook.changes.deliverables.models import Deliverable, DeliverableDecision
+from servicebook.changes.deliverables.models import Deliverable, DeliverableEvent
 from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet
 
 
 class DeliverableDecisionSerializer(serializers.ModelSerializer):
-    contact_name = serializers.CharField(source="contact.name", read_only=True)
+    """One acceptance or rejection: who, when, why."""
+
+    verdict = serializers.CharField(source="action", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    reason = serializers.CharField(source="note", read_only=True)
+    decided_at = serializers.DateTimeField(source="at", read_only=True)
 
     class Meta:
-        model = DeliverableDecision
+        model = DeliverableEvent
         fields = ["verdict", "contact", "contact_name", "reason", "decided_at"]
 
 
@@ -28,7 +33,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     accepted_by_name = serializers.CharField(
         source="accepted_by.name", read_only=True, allow_null=True, default=None
     )
-    decisions = DeliverableDecisionSerializer(many=True, read_only=True)
+    decisions = serializers.SerializerMethodField()
 
     class Meta:
         model = Deliverable
@@ -47,6 +52,11 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "decisions",
         ]
 
+    @extend_schema_field(DeliverableDecisionSerializer(many=True))
+    def get_decisions(self, obj) -> list[dict]:
+        events = [e for e in obj.events.all() if e.is_decision]
+        return DeliverableDecisionSerializer(events, many=True).data
+
 
 class DeliverableWriteSerializer(ScopedWriteSerializer):
     class Meta:
@@ -55,7 +65,7 @@ class DeliverableWriteSerializer(ScopedWriteSerializer):
 
 
 class DecideSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=DeliverableDecision.Verdict.choices)
+    verdict = serializers.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -64,7 +74,7 @@ class DeliverableViewSet(ServiceBackedViewSet):
 
     write_roles = {"create": (services.DELIVERABLE_EDITORS, "Recording a deliverable")}
     queryset = Deliverable.objects.select_related("change", "accepted_by").prefetch_related(
-        "decisions__contact"
+        "events__contact"
     )
     serializer_class = DeliverableSerializer
     write_serializer_class = DeliverableWriteSerializer

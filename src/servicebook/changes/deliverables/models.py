@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from servicebook.core.models import EventModel
 from servicebook.core.tenancy import ScopedQuerySet
 
 
@@ -77,36 +78,24 @@ class Deliverable(models.Model):
             raise ValidationError({"title": "say what is delivered"})
 
 
-class DeliverableDecisionQuerySet(ScopedQuerySet):
+class DeliverableEventQuerySet(ScopedQuerySet):
     customer_path = "deliverable__agreement__customer"
 
 
-class DeliverableDecision(models.Model):
-    """One acceptance or rejection of a deliverable: who (the contact and their sign-in), when,
-    and why (a rejection's reason is required)."""
+class DeliverableEvent(EventModel):
+    """One step of a deliverable: recorded, accepted or rejected (``action``), by whom (the
+    customer's contact and their sign-in), when, and why (a rejection's reason, in ``note``)."""
 
-    class Verdict(models.TextChoices):
-        ACCEPT = "accept", "Accepted"
-        REJECT = "reject", "Rejected"
-
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="decisions")
-    verdict = models.CharField(max_length=6, choices=Verdict.choices)
-    contact = models.ForeignKey("parties.Contact", on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="events")
+    contact = models.ForeignKey(
+        "parties.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(blank=True)
-    decided_at = models.DateTimeField(auto_now_add=True)
 
-    objects = DeliverableDecisionQuerySet.as_manager()
+    objects = DeliverableEventQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["deliverable", "decided_at", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(verdict__in=["accept", "reject"]), name="deliverable_verdict_valid"
-            ),
-        ]
+    @property
+    def is_decision(self) -> bool:
+        return self.action in ("accept", "reject")
 
-    def __str__(self) -> str:
-        return f"{self.get_verdict_display()} by {self.contact.name}"
+    def get_verdict_display(self) -> str:
+        return {"accept": "Accepted", "reject": "Rejected"}.get(self.action, self.action)

@@ -12,9 +12,10 @@ from django.utils import timezone
 from servicebook.agreements.models import Agreement, AgreementEvent, AgreementStatus
 from servicebook.changes.deliverables.models import (
     Deliverable,
-    DeliverableDecision,
+    DeliverableEvent,
     DeliverableStatus,
 )
+from servicebook.changes.deliverables.workflows import DELIVERABLE
 from servicebook.changes.models import ChangeRequest, CustomerImpact
 from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
@@ -57,6 +58,7 @@ def add_deliverable(
         created_by=actor,
     )
     save_validated(deliverable)
+    DELIVERABLE.record(deliverable, actor, "recorded", to_state=deliverable.status)
     AgreementEvent.objects.create(
         agreement=agreement,
         actor=actor,
@@ -99,35 +101,44 @@ def authorized_contact(user: User, deliverable: Deliverable):
     return contact
 
 
+#: the verdicts a customer's authorized contact gives
+VERDICTS = ("accept", "reject")
+
+
 @transaction.atomic
 def decide_deliverable(
     *, actor: User, deliverable: Deliverable, verdict: str, reason: str = ""
-) -> DeliverableDecision:
+) -> DeliverableEvent:
     """The customer's authorized person accepts a deliverable (recorded with who and when) or
     rejects it with a reason (it stays open)."""
     contact = authorized_contact(actor, deliverable)
     deliverable = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
-    if verdict not in DeliverableDecision.Verdict.values:
+    if verdict not in VERDICTS:
         raise ValidationError({"verdict": f"unknown verdict {verdict!r}: accept or reject"})
     if deliverable.status == DeliverableStatus.ACCEPTED:
         raise DomainError(
             f"{deliverable.title} was accepted on {deliverable.accepted_at:%Y-%m-%d}",
             code="already_decided",
         )
-    if verdict == DeliverableDecision.Verdict.REJECT and not reason.strip():
+    reason = reason.strip()
+    if verdict == "reject" and not reason:
         raise ValidationError({"reason": "say why the deliverable is not accepted"})
-    decision = DeliverableDecision.objects.create(
-        deliverable=deliverable, verdict=verdict, contact=contact, user=actor, reason=reason.strip()
-    )
-    if verdict == DeliverableDecision.Verdict.ACCEPT:
-        deliverable.status = DeliverableStatus.ACCEPTED
-        deliverable.accepted_by = contact
-        deliverable.accepted_at = timezone.now()
-        save_validated(deliverable)
+    if verdict == "accept":
+        deliverable.accepted_by, deliverable.accepted_at = contact, timezone.now()
+        event = DELIVERABLE.move(
+            deliverable,
+            DeliverableStatus.ACCEPTED,
+            actor=actor,
+            action="accept",
+            note=reason,
+            contact=contact,
+        )
+    else:
+        event = DELIVERABLE.record(deliverable, actor, "reject", note=reason, contact=contact)
     AgreementEvent.objects.create(
         agreement=deliverable.agreement,
         actor=actor,
         action=f"deliverable_{verdict}ed",
         note=f"{deliverable.title}: {contact.name}. {reason}".strip(),
     )
-    return decision
+    return event

@@ -102,7 +102,7 @@ def agreement_section(agreement, user) -> PageSection:
         Deliverable.objects.visible_to(user)
         .filter(agreement__reference=agreement.reference, agreement__customer=agreement.customer)
         .select_related("change", "accepted_by", "agreement")
-        .prefetch_related("decisions__contact")
+        .prefetch_related("events__contact")
     )
     rows = list(rows)
     contact = getattr(user, "contact", None) if user.customer_id else None
