@@ -27,6 +27,7 @@ LISTS = [
     "customertask",
     "trainingrecord",
     "schedulefeed",
+    "deliverable",
     "demandrequest",
     "capacitypool",
     "strategy",

@@ -92,6 +92,7 @@ NEEDS_PROVIDER = {
         "--format",
         "csv",
     ],
+    ("agreements", "renewals"): ["agreements", "renewals", "--on", "2026-10-15"],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],
     ("demand", "capacity"): ["demand", "capacity"],

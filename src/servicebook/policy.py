@@ -192,6 +192,11 @@ class CustomerPolicy:
     foreign_fields: ClassVar[tuple[str, ...]]
     # The user group a customer user of this kind belongs to.
     user_role: ClassVar[str]
+    # R23 The contract's whole life: whether the notice period binds a termination (a contract),
+    # or the agreement may end on any date from today by agreement (an SLA, not legally binding);
+    # and whether the customer counts in the retention figures of external business (R14).
+    notice_period_binds: ClassVar[bool]
+    counts_in_retention: ClassVar[bool]
 
     # R12
     @property
@@ -323,6 +328,8 @@ class InternalPolicy(CustomerPolicy):
     agreement_kind = AgreementKind.SLA
     agreement_label = "Service level agreement"
     legally_binding = False
+    notice_period_binds = False
+    counts_in_retention = False
     breach_consequence = BreachConsequence.IMPROVEMENT_ACTION
     accepts_in_kind = False
     signs_off_design = True
@@ -387,6 +394,8 @@ class ExternalPolicy(CustomerPolicy):
 
     kind = EXTERNAL
     label = "External"
+    notice_period_binds = True
+    counts_in_retention = True
     funding_source = FundingSource.CUSTOMER_REVENUE
     funding_description = (
         "Funds the service directly as revenue: IT is a generator of income. "

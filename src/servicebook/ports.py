@@ -56,7 +56,16 @@ class Commands:
 cli_commands: Hook[Commands] = Hook(
     "cli_commands",
     "the app's servicebook commands",
-    ("notifications", "levels", "finance", "strategy", "changes", "demand", "improvement"),
+    (
+        "notifications",
+        "agreements",
+        "levels",
+        "finance",
+        "strategy",
+        "changes",
+        "demand",
+        "improvement",
+    ),
 )
 
 #: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period
@@ -237,4 +246,23 @@ search_sources: Hook[list[SearchSource]] = Hook(
 #: ...), run by ``servicebook notifications daily`` before the digests are sent.
 daily_notices: Hook[Callable[..., int]] = Hook(
     "daily_notices", "what is told once a day", ("levels", "finance")
+)
+
+
+# --- the agreement page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A part a higher app adds to a lower app's page: a template and its context (decision
+    0023: the deliverables of an agreement, kept by changes, on the agreement page)."""
+
+    template: str
+    context: dict
+
+
+#: ``section(agreement, user) -> PageSection | None``: what an app adds to the agreement page,
+#: scoped to what ``user`` may see.
+agreement_sections: Hook[Callable[[Any, Any], PageSection | None]] = Hook(
+    "agreement_sections", "parts of the agreement page", ("changes",)
 )

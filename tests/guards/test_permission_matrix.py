@@ -189,6 +189,9 @@ EXPECT: dict[str, Expect] = {
     "agreements:acknowledge": E(read=MGR, write=ALL, model="agreements.Agreement"),
     "agreements:consideration": E(read=MGR | FIN, model="agreements.Agreement"),
     "agreements:amend": E(read=STAFF, write=MGR, model="agreements.Agreement"),
+    # the contract's whole life (decision 0023): renewal (a button) and termination notices
+    "agreements:renew": E(read=NOBODY, write=MGR, model="agreements.Agreement"),
+    "agreements:notice": E(read=MGR, model="agreements.Agreement"),
     # service level settings (issue 18): service managers on a draft; calendars seen by whoever
     # sees a target measured in them
     "agreements:target-create": E(read=MGR, model="agreements.Agreement"),
@@ -300,6 +303,11 @@ EXPECT: dict[str, Expect] = {
     "changes:impact-decide": E(write=ALL, model="changes.ChangeRequest"),
     "changes:impact-accept-price": E(write=ALL, model="changes.ChangeRequest"),
     "changes:impact-price": E(read=CHG, model="changes.ChangeRequest"),
+    # deliverables (decision 0023): recorded by the provider, decided by the customer's approver
+    "changes:deliverable-create": E(read=MGR | CHG, model="agreements.Agreement"),
+    "changes:deliverable-decide": E(read=NOBODY, write=CUSTOMERS, model="changes.Deliverable"),
+    "deliverable-*": E(),
+    "deliverable-decide": E(write=CUSTOMERS),
     "changerequest-*": E(),
     "changerequest-window": E(write=ALL),
     "customerimpact-*": E(),
@@ -372,6 +380,7 @@ EXPECT: dict[str, Expect] = {
     "reviewpack-*": E(),
     "improvementdashboard-*": E(read=STAFF),
     "parity-*": E(read=STAFF, write=MGR),
+    "retention-*": E(read=STAFF),  # decision 0023: retention of external business
 }
 
 #: API routes whose ``pk`` is not their viewset's model.

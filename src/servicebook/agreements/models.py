@@ -748,4 +748,6 @@ class ChangeClause(models.Model):
 
 
 # Customer orders (issue 15) live in their own module; imported here so Django registers them.
+# The contract's whole life (decision 0023): reminders sent and termination notices.
+from servicebook.agreements.lifecycle.models import RenewalReminder, TerminationNotice  # noqa: E402, F401
 from servicebook.agreements.orders.models import Order, OrderEvent  # noqa: E402, F401

@@ -29,6 +29,7 @@ from servicebook.improvement.models import (
     ImprovementSource,
     ServiceReview,
 )
+from servicebook.improvement.retention import retention
 from servicebook.improvement.tables import STAFF_COLUMNS, ImprovementTable
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
@@ -536,6 +537,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         return super().get_context_data(
             data=selectors.dashboard(period=period, kind=kind),
             parity=parity.parity_report(period),
+            retention=retention() if kind != "internal" else None,  # external business (R23)
             period=period,
             kind=kind or "",
             kinds=KIND_CHOICES,

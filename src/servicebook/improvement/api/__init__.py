@@ -22,6 +22,7 @@ from servicebook.core.periods import is_period
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.improvement import selectors, services
 from servicebook.improvement.api.parity import ParityViewSet
+from servicebook.improvement.api.retention import RetentionViewSet
 from servicebook.improvement.api.reviews import (
     DashboardViewSet,
     HealthViewSet,
@@ -535,4 +536,5 @@ ROUTES = [
     ("review-packs", ReviewPackViewSet, "reviewpack"),
     ("improvement-dashboard", DashboardViewSet, "improvementdashboard"),
     ("parity", ParityViewSet, "parity"),
+    ("retention", RetentionViewSet, "retention"),  # decision 0023
 ]
