@@ -262,6 +262,9 @@ EXTERNAL_CUSTOMERS = {
     "pacific": ("pacific", "Pacific Analytics", "Pacific Analytics Pte. Ltd.", "SG", 30, "80000"),
     "westlake": ("westlake", "Westlake Media", "Westlake Media Inc.", "US", 30, "100000"),
 }
+#: Westlake's first contract covered January to September (its March and September invoices,
+#: in USD, are issued by the demo's closes; October's unit costs are those without it)
+AGREEMENT_ENDS = {"westlake": dt.date(2026, 9, 30)}
 #: external customers billed in another currency than EUR (decision 0025)
 CUSTOMER_CURRENCY = {"westlake": "USD"}
 #: the currencies the demo loads ECB rates of, for its months (bundled data, no network)
@@ -449,7 +452,7 @@ def _agreements(customers: dict, offerings: dict) -> dict:
             reference=reference,
             title=title,
             start_date=START,
-            end_date=dt.date(2028, 12, 31),
+            end_date=AGREEMENT_ENDS.get(key, dt.date(2028, 12, 31)),
         )
         for offering_key, quantity in lines:
             agreements.add_line(
