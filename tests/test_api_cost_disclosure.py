@@ -47,6 +47,7 @@ LISTS = [
     "usageimport",
     "cloudmapping",
     "cloudcharge",
+    "exchangerate",
 ]
 
 

@@ -53,8 +53,9 @@ def test_price_floor_override_accepts_the_line(users, usd_contract):
 def test_close_without_a_rate_is_refused_naming_the_pair_and_date(usd_contract):
     ExchangeRate.objects.all().delete()
     plan = build_plan("2026-11")
-    assert "No EUR/USD exchange rate on or before 2026-11-30: import the ECB rates or enter one" in (
-        plan.problems
+    assert (
+        "No EUR/USD exchange rate on or before 2026-11-30: import the ECB rates or enter one"
+        in (plan.problems)
     )
 
 
