@@ -48,6 +48,7 @@ LISTS = [
     "usageimport",
     "cloudmapping",
     "cloudcharge",
+    "exchangerate",
 ]
 
 

@@ -166,6 +166,7 @@ PAGE_NAMES = {
     "finance:usage-import": "A usage import",
     "finance:usage-rejects": "A usage import's rejects (CSV)",
     "finance:cloud-mappings": "Cloud account mappings",
+    "finance:rates": "Exchange rates",
     "finance:focus-export": "FOCUS export",
     "changes:list": "Requests for change",
     "changes:create": "New request for change",

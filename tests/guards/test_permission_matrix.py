@@ -268,6 +268,7 @@ EXPECT: dict[str, Expect] = {
     "finance:usage-import": E(read=STAFF, model="finance.UsageImport"),
     "finance:usage-rejects": E(read=STAFF, model="finance.UsageImport"),
     "finance:cloud-mappings": E(read=STAFF, write=FIN),
+    "finance:rates": E(read=STAFF, write=FIN),
     "finance:focus-export": E(),
     "statement-*": E(),
     "invoice-*": E(),
@@ -285,6 +286,8 @@ EXPECT: dict[str, Expect] = {
     "financereport-*": E(read=STAFF, steps=MARGIN_REPORTS),
     "usageimport-*": E(read=STAFF),
     "cloudmapping-*": E(read=STAFF),
+    "exchangerate-*": E(read=STAFF, write=FIN),
+    "exchangerate-on": E(read=STAFF, ok={200, 400, 404}),  # needs its query
     "cloudcharge-*": E(read=STAFF | {"internal"}),  # an internal customer sees its cost
     "focusexport-*": E(),
     # changes

@@ -111,6 +111,13 @@ def add_line(
     require_role(actor, *AGREEMENT_EDITORS, action="Adding an agreement line")
     _require_editable(agreement)
     require_good_standing(agreement.customer, action="changing its agreements")
+    if unit_price is None and offering.currency != agreement.currency:
+        raise ValidationError(
+            {
+                "unit_price": f"give the unit price in {agreement.currency}: the list price of "
+                f"{offering} is in {offering.currency}"
+            }
+        )
     line = AgreementLine(
         agreement=agreement,
         offering=offering,

@@ -1,5 +1,5 @@
 """Finance commands: ``close-period``, ``ledger verify|export``, ``export focus``,
-``import costs``, ``import usage``, ``bench close``, ``bench rating``."""
+``import costs``, ``import usage``, ``rates import``, ``bench close``, ``bench rating``."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ def register(sub) -> None:
     focus.add_argument("--output", "-o", help="file to write (default: standard output)")
     focus.add_argument("--json", action="store_true", help="print a JSON summary (with -o)")
     focus.set_defaults(func=cmd_export_focus)
+
+    rates = sub.add_parser("rates", help="exchange rates (ECB reference rates)")
+    rates_sub = rates.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
+    rates_import = rates_sub.add_parser(
+        "import", help="import an ECB reference rate CSV (eurofxref.csv or eurofxref-hist.csv)"
+    )
+    rates_import.add_argument("file")
+    rates_import.add_argument("--json", action="store_true", help="print a JSON summary")
+    rates_import.set_defaults(func=cmd_rates_import)
 
 
 def register_import(sub) -> None:
@@ -267,6 +276,29 @@ def cmd_import_costs(args) -> int:
         )
         for reject in result["rejects"]:
             print(f"  row {reject['row']}: {reject['reason']}")
+    return 0
+
+
+def cmd_rates_import(args) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.file}: cannot read it as UTF-8 text ({error})") from None
+    setup_django()
+    from servicebook.finance.fx import services
+
+    result = _domain(lambda: services.import_ecb_rates(actor=None, text=text))
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"read {result['read']}: imported {result['imported']}, rejected {result['rejected']}")
+    if result["first"]:
+        print(f"  {result['first']} to {result['last']}: {', '.join(result['currencies'])}")
+    for reject in result["rejects"][:50]:
+        print(f"  row {reject['row']}, {reject['field']}: {reject['reason']}")
     return 0
 
 

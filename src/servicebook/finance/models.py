@@ -23,6 +23,7 @@ from servicebook.finance.costing.models import (
     ServiceCost,
     UnitCost,
 )
+from servicebook.finance.fx.models import ExchangeRate
 from servicebook.finance.ledger.models import (
     Account,
     JournalEntry,
@@ -46,6 +47,7 @@ __all__ = [
     "CloudMapping",
     "CostPool",
     "DriverValue",
+    "ExchangeRate",
     "Invoice",
     "InvoiceEvent",
     "InvoiceLine",

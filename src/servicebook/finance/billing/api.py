@@ -157,6 +157,10 @@ class InvoiceSerializer(CostAwareSerializer):
             "delivered_in_kind",
             "outstanding",
             "status",
+            "base_currency",
+            "exchange_rate",
+            "rate_date",
+            "base_total",
             "cost",
             "lines",
         ]

@@ -37,6 +37,7 @@ from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
 from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
+from servicebook.finance.fx.selectors import MissingRate, Rate, rate_on
 from servicebook.parties.models import CustomerStatus, FundingModel, Provider
 from servicebook.policy import policy_for
 
@@ -58,8 +59,10 @@ def build_plan(
     first, last = period_dates(period)
     by_agreement = _lines_by_agreement(first, last)
     catalog = Catalog.load(period)
+    in_force = _agreements_in_force(first, last)
+    catalog.rates = _document_rates(plan, in_force, last)
     documents = _Documents()
-    for agreement in _agreements_in_force(first, last):
+    for agreement in in_force:
         doc = documents.of(agreement)
         for row in by_agreement.get(agreement.pk, ()):
             _add_subscription(plan, doc, agreement, row, catalog)
@@ -78,7 +81,29 @@ def build_plan(
         doc.number = f"INV-{period}-{seq:05d}"
         _finish_invoice(plan, doc, issue_date)
     plan.documents = statements + [d for d in documents.invoices if d.items]
+    for doc in plan.documents:
+        doc.rate = catalog.rates.get(doc.currency)
     return plan
+
+
+def _document_rates(plan: Plan, agreements: list[Agreement], last: dt.date) -> dict[str, Rate]:
+    """The rate of each currency the month's documents are in, other than the base currency:
+    the latest on or before the month's last day, the date the documents are posted on
+    (decision 0025). A missing rate is a problem that refuses the close, never a 1:1."""
+    base = plan.provider.base_currency
+    currencies = {
+        a.currency
+        if policy_for(a.customer).charge_is_revenue
+        else policy_for(a.customer).billing_currency(a.customer)
+        for a in agreements
+    }
+    rates = {}
+    for currency in sorted(currencies - {base}):
+        try:
+            rates[currency] = rate_on(base, currency, last)
+        except MissingRate as missing:
+            plan.problems.append(missing.message)
+    return rates
 
 
 def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:

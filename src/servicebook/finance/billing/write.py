@@ -65,6 +65,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
                 recovered=d.recovered,
                 uncovered=d.uncovered,
                 budget=d.customer.budget_per_period,
+                **_rate_fields(plan, d),
                 posted=id(d) in entry_ids,
                 entry_id=entry_ids.get(id(d)),
             )
@@ -120,6 +121,8 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 in_kind_amount=d.in_kind,
                 cash_amount=d.cash,
                 cost=_sum_cost(d),
+                **_rate_fields(plan, d),
+                base_total=d.base_total,
                 entry_id=entry_ids.get(id(d)),
                 status="paid" if d.total == 0 else "issued",
             )
@@ -179,6 +182,15 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
     )
     for inv, d in zip(created, invoices, strict=True):
         credits.mark_credits_applied(d.credits, inv.number, actor)
+
+
+def _rate_fields(plan: Plan, doc: Document) -> dict:
+    """The rate a document is posted at, stored on it (decision 0025)."""
+    return {
+        "base_currency": plan.provider.base_currency,
+        "exchange_rate": doc.rate.value if doc.rate else Decimal(1),
+        "rate_date": doc.rate.date if doc.rate else None,
+    }
 
 
 def _sum_cost(doc: Document) -> Decimal | None:
