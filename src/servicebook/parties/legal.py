@@ -16,7 +16,7 @@ from stdnum.exceptions import ValidationError as NumberError
 
 #: ISO 3166 codes of the EU member states (VAT prefixes differ for Greece: EL).
 EU_MEMBER_STATES = frozenset(
-    [
+    {
         "AT",
         "BE",
         "BG",
@@ -44,7 +44,7 @@ EU_MEMBER_STATES = frozenset(
         "SE",
         "SI",
         "SK",
-    ]
+    }
 )
 #: VAT prefix -> ISO 3166 country code where the two differ.
 _VAT_PREFIX_COUNTRY = {"EL": "GR"}
