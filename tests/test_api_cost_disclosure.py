@@ -35,6 +35,8 @@ LISTS = [
     "statement",
     "invoice",
     "payment",
+    "creditnote",
+    "taxrate",
     "period",
     "ticket",
     "outage",

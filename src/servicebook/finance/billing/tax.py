@@ -19,12 +19,16 @@ from collections import defaultdict
 from decimal import Decimal
 from enum import StrEnum
 
+from django.db import transaction
 from django.db.models import Q
 
 from servicebook.catalog.models import Service, TaxKind
+from servicebook.core.errors import DomainError
 from servicebook.core.money import round_money
+from servicebook.core.services import require_role, save_validated
 from servicebook.finance.billing.legal_models import TaxRate
 from servicebook.finance.billing.models import LineKind
+from servicebook.finance.ledger.services import FINANCE
 from servicebook.parties.legal import EU_MEMBER_STATES, vat_country
 from servicebook.policy import policy_for
 
@@ -192,3 +196,21 @@ def seed_rates(country: str, *, valid_from: dt.date = DEFAULT_VALID_FROM) -> lis
         row.full_clean()
         row.save()
     return rows
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_tax_rate(*, actor, rate: TaxRate | None = None, **fields) -> TaxRate:
+    """Add a tax rate, or change one (finance and the admin): validated, never overlapping
+    another rate of the same jurisdiction and kind."""
+    require_role(actor, *FINANCE, action="Changing tax rates")
+    unknown = sorted(set(fields) - set(TaxRate.EDITABLE_FIELDS))
+    if unknown:
+        raise DomainError(f"not a tax rate field: {', '.join(unknown)}", field=unknown[0])
+    rate = rate or TaxRate()
+    for name, value in fields.items():
+        setattr(rate, name, value.strip().upper() if name == "jurisdiction" else value)
+    save_validated(rate)
+    return rate
