@@ -170,6 +170,13 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
             for i in d.items
         ],
     )
+    _issued_events(plan, created, actor)
+    for inv, d in zip(created, invoices, strict=True):
+        credits.mark_credits_applied(d.credits, inv.number, actor)
+
+
+def _issued_events(plan: Plan, created: list, actor) -> None:
+    """One "issued" event per invoice of the close."""
     now = timezone.now()
     posting.fast_insert(
         InvoiceEvent,
@@ -188,8 +195,6 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
             for inv in created
         ],
     )
-    for inv, d in zip(created, invoices, strict=True):
-        credits.mark_credits_applied(d.credits, inv.number, actor)
 
 
 def _legal_fields(plan: Plan, doc: Document) -> dict:
