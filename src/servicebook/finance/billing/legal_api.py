@@ -97,7 +97,7 @@ class TaxRateViewSet(ServiceBackedViewSet):
         return tax.save_tax_rate(actor=self.request.user, **data)
 
     def update_object(self, instance, data):
-        return tax.save_tax_rate(actor=self.request.user, rate=instance, **data)
+        return tax.save_tax_rate(actor=self.request.user, instance=instance, **data)
 
 
 ROUTES = [

@@ -202,15 +202,15 @@ def seed_rates(country: str, *, valid_from: dt.date = DEFAULT_VALID_FROM) -> lis
 
 
 @transaction.atomic
-def save_tax_rate(*, actor, rate: TaxRate | None = None, **fields) -> TaxRate:
+def save_tax_rate(*, actor, instance: TaxRate | None = None, **fields) -> TaxRate:
     """Add a tax rate, or change one (finance and the admin): validated, never overlapping
     another rate of the same jurisdiction and kind."""
     require_role(actor, *FINANCE, action="Changing tax rates")
     unknown = sorted(set(fields) - set(TaxRate.EDITABLE_FIELDS))
     if unknown:
         raise DomainError(f"not a tax rate field: {', '.join(unknown)}", field=unknown[0])
-    rate = rate or TaxRate()
+    instance = instance or TaxRate()
     for name, value in fields.items():
-        setattr(rate, name, value.strip().upper() if name == "jurisdiction" else value)
-    save_validated(rate)
-    return rate
+        setattr(instance, name, value.strip().upper() if name == "jurisdiction" else value)
+    save_validated(instance)
+    return instance
