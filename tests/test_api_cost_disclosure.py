@@ -27,6 +27,7 @@ LISTS = [
     "customertask",
     "trainingrecord",
     "schedulefeed",
+    "deliverable",
     "demandrequest",
     "capacitypool",
     "strategy",
@@ -49,6 +50,7 @@ LISTS = [
     "usageimport",
     "cloudmapping",
     "cloudcharge",
+    "exchangerate",
 ]
 
 

@@ -51,10 +51,10 @@ def test_demo_json_summary(tmp_path):
     reset = run("demo", "--reset", "--json", env=env)
     assert reset.returncode == 0, reset.stderr
     summary = json.loads(reset.stdout)
-    assert summary["loaded"] is True and summary["customers"] == 8
+    assert summary["loaded"] is True and summary["customers"] == 9
     assert summary["users"] == len(DEMO_USERS)
     again = json.loads(run("demo", "--json", env=env).stdout)
-    assert again["loaded"] is False and again["customers"] == 8
+    assert again["loaded"] is False and again["customers"] == 9
 
 
 def test_unknown_command_exits_2(capsys):
@@ -83,6 +83,18 @@ NEEDS_PROVIDER = {
     ("credit-note", None): ["credit-note", "INV-2026-00001", "--amount", "1", "--reason", "x"],
     ("ledger", "verify"): ["ledger", "verify"],
     ("ledger", "export"): ["ledger", "export"],
+    ("export", "focus"): [
+        "export",
+        "focus",
+        "--customer",
+        "skybridge",
+        "--period",
+        "2026-10",
+        "--format",
+        "csv",
+    ],
+    ("agreements", "renewals"): ["agreements", "renewals", "--on", "2026-10-15"],
+    ("rates", "import"): ["rates", "import", "{csv}"],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],
     ("demand", "capacity"): ["demand", "capacity"],
@@ -90,6 +102,7 @@ NEEDS_PROVIDER = {
     ("improvement", "list"): ["improvement", "list"],
     ("improvement", "health"): ["improvement", "health"],
     ("improvement", "review-pack"): ["improvement", "review-pack", "skybridge", "2026-05"],
+    ("report", "parity"): ["report", "parity", "--period", "2026-10"],
 }
 
 

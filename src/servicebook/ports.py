@@ -56,7 +56,16 @@ class Commands:
 cli_commands: Hook[Commands] = Hook(
     "cli_commands",
     "the app's servicebook commands",
-    ("notifications", "levels", "finance", "strategy", "changes", "demand", "improvement"),
+    (
+        "notifications",
+        "agreements",
+        "levels",
+        "finance",
+        "strategy",
+        "changes",
+        "demand",
+        "improvement",
+    ),
 )
 
 #: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period
@@ -163,6 +172,13 @@ service_credits: Port[ServiceCredits] = Port(
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches", ("improvement",)
 )
+#: R15 (parties asks catalog and improvement): ``follow_up(feedback) -> object | None`` after
+#: feedback is recorded: what it proposes (``policy.feedback_follow_up``). Catalog answers a
+#: design revision for the service's owner to review, improvement an improvement item; each
+#: part acts on its own kind of follow-up only and returns None otherwise.
+feedback_follow_up: Hook[Callable[[Any], Any]] = Hook(
+    "feedback_follow_up", "what a piece of feedback proposes", ("catalog", "improvement")
+)
 #: Reads never write (issue 15): ``measurement_changed(agreement=None)`` after a change of what
 #: attainment is measured from (a calendar, an agreement made active; levels' own tickets and
 #: outages too) queues one recomputation job when the transaction commits.
@@ -230,4 +246,23 @@ search_sources: Hook[list[SearchSource]] = Hook(
 #: ...), run by ``servicebook notifications daily`` before the digests are sent.
 daily_notices: Hook[Callable[..., int]] = Hook(
     "daily_notices", "what is told once a day", ("levels", "finance")
+)
+
+
+# --- the agreement page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A part a higher app adds to a lower app's page: a template and its context (decision
+    0023: the deliverables of an agreement, kept by changes, on the agreement page)."""
+
+    template: str
+    context: dict
+
+
+#: ``section(agreement, user) -> PageSection | None``: what an app adds to the agreement page,
+#: scoped to what ``user`` may see.
+agreement_sections: Hook[Callable[[Any, Any], PageSection | None]] = Hook(
+    "agreement_sections", "parts of the agreement page", ("changes",)
 )

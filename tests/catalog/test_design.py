@@ -79,7 +79,7 @@ def test_external_customers_join_design_only_when_positioning_allows(users):
         functionality="Frankfurt-only hosting",
         price="9000",
     )
-    assert spec.version == 1 and spec.price == 9000
+    assert spec.version == 2 and spec.price == 9000
 
 
 def test_demo_research_spec_is_signed_off(users, web_for):

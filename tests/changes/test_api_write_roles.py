@@ -31,6 +31,9 @@ ALLOWED = {
     "customertask-done": CHG | {"internal", "external"},
     "trainingrecord-list": CHG,
     "schedulefeed-rotate": CHG | {"internal", "external"},
+    # deliverables (decision 0023): recorded by the provider, decided by the customer's approver
+    "deliverable-list": CHG | {"manager"},
+    "deliverable-decide": {"internal", "external"},
 }
 
 

@@ -149,6 +149,8 @@ EXPECT: dict[str, Expect] = {
     "parties:dd-waive": E(read=MGR, model="parties.Customer"),
     "parties:commitment": E(read=MGR, model="parties.Customer"),
     "parties:feedback": E(write=ALL, model="parties.Customer"),
+    "parties:feedback-detail": E(model="parties.Feedback"),
+    "parties:feedback-answer": E(read=MGR, model="parties.Feedback"),
     "parties:funding": E(read=STAFF),
     "parties:difficulty": E(read=MGR, model="parties.Customer"),
     "customer-*": E(),
@@ -161,6 +163,7 @@ EXPECT: dict[str, Expect] = {
     "objective-*": E(),
     "objective-detail": E(read=STAFF | {"internal"}),  # objective 1 concerns no external
     "feedback-*": E(write=ALL),
+    "feedback-answer": E(write=MGR),
     "jurisdictionrule-*": E(),
     "jurisdictionrule-detail": E(read=STAFF),  # rule 1 is not a customer's own jurisdiction
     "externalsupplier-*": E(write=MGR | FIN),
@@ -186,6 +189,9 @@ EXPECT: dict[str, Expect] = {
     "agreements:acknowledge": E(read=MGR, write=ALL, model="agreements.Agreement"),
     "agreements:consideration": E(read=MGR | FIN, model="agreements.Agreement"),
     "agreements:amend": E(read=STAFF, write=MGR, model="agreements.Agreement"),
+    # the contract's whole life (decision 0023): renewal (a button) and termination notices
+    "agreements:renew": E(read=NOBODY, write=MGR, model="agreements.Agreement"),
+    "agreements:notice": E(read=MGR, model="agreements.Agreement"),
     # service level settings (issue 18): service managers on a draft; calendars seen by whoever
     # sees a target measured in them
     "agreements:target-create": E(read=MGR, model="agreements.Agreement"),
@@ -267,6 +273,7 @@ EXPECT: dict[str, Expect] = {
     "finance:usage-import": E(read=STAFF, model="finance.UsageImport"),
     "finance:usage-rejects": E(read=STAFF, model="finance.UsageImport"),
     "finance:cloud-mappings": E(read=STAFF, write=FIN),
+    "finance:rates": E(read=STAFF, write=FIN),
     "finance:focus-export": E(),
     "statement-*": E(),
     "invoice-*": E(),
@@ -286,6 +293,8 @@ EXPECT: dict[str, Expect] = {
     "financereport-*": E(read=STAFF, steps=MARGIN_REPORTS),
     "usageimport-*": E(read=STAFF),
     "cloudmapping-*": E(read=STAFF),
+    "exchangerate-*": E(read=STAFF, write=FIN),
+    "exchangerate-on": E(read=STAFF, ok={200, 400, 404}),  # needs its query
     "cloudcharge-*": E(read=STAFF | {"internal"}),  # an internal customer sees its cost
     "focusexport-*": E(),
     # changes
@@ -304,6 +313,11 @@ EXPECT: dict[str, Expect] = {
     "changes:impact-decide": E(write=ALL, model="changes.ChangeRequest"),
     "changes:impact-accept-price": E(write=ALL, model="changes.ChangeRequest"),
     "changes:impact-price": E(read=CHG, model="changes.ChangeRequest"),
+    # deliverables (decision 0023): recorded by the provider, decided by the customer's approver
+    "changes:deliverable-create": E(read=MGR | CHG, model="agreements.Agreement"),
+    "changes:deliverable-decide": E(read=NOBODY, write=CUSTOMERS, model="changes.Deliverable"),
+    "deliverable-*": E(),
+    "deliverable-decide": E(write=CUSTOMERS),
     "changerequest-*": E(),
     "changerequest-window": E(write=ALL),
     "customerimpact-*": E(),
@@ -349,6 +363,9 @@ EXPECT: dict[str, Expect] = {
     "improvement:health": E(read=STAFF),
     "improvement:health-detail": E(read=STAFF, model="parties.Customer"),
     "improvement:propose-retention": E(read=MGR),
+    # R21: the parity report names customers: provider staff only
+    "improvement:parity": E(read=STAFF),
+    "improvement:parity-propose": E(read=MGR),
     "improvement:reviews": E(),
     "improvement:review-held": E(read=MGR, model="improvement.ServiceReview"),
     "improvement:review-pack": E(model="parties.Customer"),
@@ -372,6 +389,8 @@ EXPECT: dict[str, Expect] = {
     "relationshiphealth-*": E(read=STAFF),
     "reviewpack-*": E(),
     "improvementdashboard-*": E(read=STAFF),
+    "parity-*": E(read=STAFF, write=MGR),
+    "retention-*": E(read=STAFF),  # decision 0023: retention of external business
 }
 
 #: API routes whose ``pk`` is not their viewset's model.

@@ -90,7 +90,9 @@ def test_retention_proposal_needs_a_service_manager(users, retail_breaches):
     Improvement.objects.filter(agreement=retail_breaches).update(status="dropped")
     with pytest.raises(PermissionDenied):
         services.propose_retention_improvements(actor=users["external"], period="2026-10")
-    assert not Improvement.objects.filter(driver="retention", status="draft").exists()
+    assert not Improvement.objects.filter(
+        driver="retention", status="draft", feedback__isnull=True
+    ).exists()
 
 
 def test_retention_proposal_over_the_api(users, client_for, retail_breaches):

@@ -53,6 +53,7 @@ ALLOWED = {
     "improvement-drop": EDITORS,
     "improvement-participants": EDITORS,
     "improvement-propose-retention": EDITORS,
+    "parity-propose": EDITORS,
     "improvementaction-list": EDITORS,
     # customers taking part comment, and mark their own actions done (R14)
     "improvementaction-done": EDITORS | CUSTOMERS,

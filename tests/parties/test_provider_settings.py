@@ -25,6 +25,8 @@ def form_data(provider, **changes):
         "base_currency": provider.base_currency,
         "country": provider.country,
         "due_diligence_validity_months": provider.due_diligence_validity_months,
+        "parity_tolerance": provider.parity_tolerance,
+        "low_satisfaction_score": provider.low_satisfaction_score,
     }
     for name in provider_settings.RATES:
         data[name] = provider_settings.percent(getattr(provider, name))

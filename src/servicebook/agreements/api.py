@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from servicebook.agreements import services
 from servicebook.agreements.filters import AGREEMENT_ORDERING, AgreementFilter
+from servicebook.agreements.lifecycle.api import RENEWER_ROLES, LifecycleActions
 from servicebook.agreements.models import (
     Agreement,
     AgreementLine,
@@ -217,7 +218,7 @@ def _lines_queryset():
     )
 
 
-class AgreementViewSet(ServiceBackedViewSet):
+class AgreementViewSet(LifecycleActions, ServiceBackedViewSet):
     """Agreements: SLAs with internal customers, contracts with external ones."""
 
     #: the roles each write's service requires, checked before the body is read
@@ -234,6 +235,7 @@ class AgreementViewSet(ServiceBackedViewSet):
         "outcomes": (services.AGREEMENT_EDITORS, "Recording a desired outcome"),
         "acknowledge": (services.AGREEMENT_EDITORS, "Recording an acknowledgement"),
         "amend": (services.AGREEMENT_EDITORS, "Amending an agreement"),
+        **RENEWER_ROLES,
     }
 
     queryset = Agreement.objects.select_related(

@@ -28,3 +28,6 @@ class AgreementsConfig(AppConfig):
         ports.work_items.provide(work.work_for, by=self.label)
         ports.jurisdiction_law.provide(jurisdiction, by=self.label)
         ports.customer_ended.provide(services.end_agreements_of, by=self.label)
+        from servicebook.agreements import cli
+
+        ports.cli_commands.provide(ports.Commands(register=cli.register), by=self.label)

@@ -1,4 +1,5 @@
-"""Demo: calendars, service level targets, the retailer's credit schedule, change clauses.
+"""Demo: calendars, service level targets, the retailer's credit schedule, change clauses, and
+a renewal reminder (decision 0023).
 
 Agreements are activated by the core demo loader; targets and clauses are part of what was
 agreed, so they are recorded here through the models' own checks (the agreements are already
@@ -7,10 +8,12 @@ active, as if they had been negotiated with these terms).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal as D
 
 from django.core.files.base import ContentFile
 
+from servicebook.agreements.lifecycle.services import run_renewals
 from servicebook.agreements.models import (
     Calendar,
     ChangeClause,
@@ -111,6 +114,21 @@ def load(ctx) -> None:
         )
     orders_demo.load(ctx)  # issue 15: customer orders
     _signed_copies(ctx)
+    _renewal_reminder(ctx)
+
+
+def _renewal_reminder(ctx) -> None:
+    """Decision 0023: the analytics contract's term ends with 2026; it renews by itself for a
+    year unless notice is given 60 days ahead (by 1 November 2026). The daily job, run as of
+    15 October 2026, sent the reminder (once: a second run sends nothing)."""
+    pacific = ctx.agreements["pacific"]
+    pacific.refresh_from_db()
+    pacific.end_date = dt.date(2026, 12, 31)
+    pacific.auto_renew = True
+    pacific.renewal_months = 12
+    pacific.termination_notice_days = 60
+    save_validated(pacific)
+    run_renewals(on=dt.date(2026, 10, 15))
 
 
 def _signed_copies(ctx) -> None:

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from servicebook.catalog.models import Offering, rate_field
+from servicebook.catalog.models import TIERED_MODELS, Offering, rate_field
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, round_money
@@ -295,7 +295,7 @@ class AgreementLine(models.Model):
     def clean(self) -> None:
         if self.offering_id and self.agreement_id:
             policy = self.agreement.policy
-            if policy.charged_at_price and self.offering.currency != self.agreement.currency:
+            if policy.charged_at_price and not self.priced_in_agreement_currency():
                 raise ValidationError(
                     {
                         "offering": f"priced in {self.offering.currency}, "
@@ -306,6 +306,19 @@ class AgreementLine(models.Model):
                 raise ValidationError(
                     {"offering": "this service is not offered to this kind of customer"}
                 )
+
+    def priced_in_agreement_currency(self) -> bool:
+        """Whether the line's price is in the agreement's currency: the offering's own, or a
+        unit price negotiated in the customer's currency for an offering of the provider's
+        base currency that is not priced by tiers (its tiers are in the base currency).
+        Its cost stays in the base currency (decision 0025)."""
+        offering, agreement = self.offering, self.agreement
+        if offering.currency == agreement.currency:
+            return True
+        return (
+            offering.currency == agreement.customer.provider.base_currency
+            and offering.charge_model not in TIERED_MODELS
+        )
 
     def monthly_price(self) -> Decimal:
         """The agreed price of this line for one month, under the offering's charge model."""
@@ -748,4 +761,6 @@ class ChangeClause(models.Model):
 
 
 # Customer orders (issue 15) live in their own module; imported here so Django registers them.
+# The contract's whole life (decision 0023): reminders sent and termination notices.
+from servicebook.agreements.lifecycle.models import RenewalReminder, TerminationNotice  # noqa: E402, F401
 from servicebook.agreements.orders.models import Order, OrderEvent  # noqa: E402, F401

@@ -110,3 +110,27 @@ def orders_awaiting_approval(user):
     from servicebook.agreements.orders.selectors import orders_awaiting_approval as awaiting
 
     return awaiting(user)
+
+
+#: The statuses of versions that were in force: an ended one was in force until its end date.
+WERE_IN_FORCE = ("active", "expired", "terminated")
+
+
+def in_force_between(first, last):
+    """Agreement versions in force some day between ``first`` and ``last`` (dates): active ones,
+    and ended ones (expired, terminated) until their end date (decision 0023: an agreement is
+    charged for the months it was in force, even when it has ended by the time the month is
+    closed, and never after its end). An ended version without an end date (superseded before
+    end dates were kept) is left out, as before."""
+    from django.db.models import Q
+
+    return Agreement.objects.filter(status__in=WERE_IN_FORCE, start_date__lte=last).filter(
+        Q(end_date__gte=first) | Q(end_date__isnull=True, status="active")
+    )
+
+
+def without_superseded(agreements: list) -> list:
+    """Drop each version whose next version is also in the list (in force the same month): the
+    month is charged once, at the newer version's terms."""
+    superseded = {a.previous_id for a in agreements if a.previous_id is not None}
+    return [a for a in agreements if a.pk not in superseded]

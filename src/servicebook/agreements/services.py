@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from servicebook import ports
 from servicebook.agreements import notices
@@ -45,6 +46,7 @@ from servicebook.parties.services import (
 
 AGREEMENT_EDITORS = (Role.PROVIDER_ADMIN, Role.SERVICE_MANAGER)
 EDITABLE_STATUSES = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
+ENDED_STATUSES = {AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
 
 
 #: The longest threshold a service level target may set: a year, in minutes.
@@ -109,6 +111,13 @@ def add_line(
     require_role(actor, *AGREEMENT_EDITORS, action="Adding an agreement line")
     _require_editable(agreement)
     require_good_standing(agreement.customer, action="changing its agreements")
+    if unit_price is None and offering.currency != agreement.currency:
+        raise ValidationError(
+            {
+                "unit_price": f"give the unit price in {agreement.currency}: the list price of "
+                f"{offering} is in {offering.currency}"
+            }
+        )
     line = AgreementLine(
         agreement=agreement,
         offering=offering,
@@ -174,11 +183,14 @@ def _set_status(
         if blockers:
             raise DomainError("cannot activate: " + "; ".join(blockers), code="activation_refused")
         agreement.due_diligence = latest_due_diligence(agreement.customer)
+    if to_status in ENDED_STATUSES and agreement.end_date is None:
+        agreement.end_date = max(timezone.localdate(), agreement.start_date)  # charges stop
     AGREEMENT.move(agreement, to_status, actor=actor, note=note)
     if to_status == AgreementStatus.NEGOTIATION:
         notices.to_sign(agreement)
     previous = agreement.previous
     if to_status == AgreementStatus.ACTIVE and previous and previous.status == "active":
+        _end_before(previous, agreement.start_date)
         _set_status(
             actor=actor,
             agreement=previous,
@@ -188,6 +200,15 @@ def _set_status(
     if to_status == AgreementStatus.ACTIVE:
         ports.measurement_changed(agreement=agreement)  # its first attainment
     return agreement
+
+
+def _end_before(previous: Agreement, start: dt.date) -> None:
+    """A superseded version is in force until the day before its successor starts (billing
+    charges each month to the version in force; decision 0023)."""
+    previous = Agreement.objects.select_for_update().get(pk=previous.pk)
+    if start > previous.start_date and (previous.end_date is None or previous.end_date >= start):
+        previous.end_date = start - dt.timedelta(days=1)
+        save_validated(previous)
 
 
 def _require_editable(agreement: Agreement) -> None:

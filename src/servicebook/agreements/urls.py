@@ -1,6 +1,7 @@
 from django.urls import path
 
 from servicebook.agreements import views
+from servicebook.agreements.lifecycle import views as lifecycle
 from servicebook.agreements.orders import views as orders
 
 app_name = "agreements"
@@ -16,6 +17,9 @@ urlpatterns = [
     path("<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
     path("<int:pk>/consideration/", views.ConsiderationView.as_view(), name="consideration"),
     path("<int:pk>/amend/", views.AmendView.as_view(), name="amend"),
+    # the contract's whole life (decision 0023)
+    path("<int:pk>/renew/", lifecycle.RenewView.as_view(), name="renew"),
+    path("<int:pk>/notice/", lifecycle.NoticeView.as_view(), name="notice"),
     # service level settings (issue 18)
     path("<int:pk>/targets/new/", views.TargetCreateView.as_view(), name="target-create"),
     path("targets/<int:pk>/credits/", views.CreditTiersView.as_view(), name="credit-tiers"),

@@ -10,10 +10,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, FormView
 
+from servicebook import ports
 from servicebook.agreements import services
 from servicebook.agreements.filters import AgreementFilter, CalendarFilter
 from servicebook.agreements.forms import (
@@ -29,6 +32,7 @@ from servicebook.agreements.forms import (
     SignForm,
     TargetForm,
 )
+from servicebook.agreements.lifecycle.selectors import term_of
 from servicebook.agreements.models import Agreement, AgreementLine, Calendar, ServiceLevelTarget
 from servicebook.agreements.preview import describe_windows, holiday_place, preview
 from servicebook.agreements.selectors import activation_blockers, jurisdiction_conflicts
@@ -110,8 +114,20 @@ class AgreementDetailView(LoginRequiredMixin, DetailView):
             line_form=LineForm(user=user) if can_edit and editable else None,
             status_form=AgreementStatusForm() if can_edit else None,
             next_statuses=sorted(AGREEMENT.next_states(agreement)),
+            term=term_of(agreement) if agreement.status not in services.EDITABLE_STATUSES else None,
+            sections=self._sections(agreement),
             **kwargs,
         )
+
+    def _sections(self, agreement) -> list[str]:
+        """What higher apps add to the page (``ports.agreement_sections``), rendered."""
+        rendered = []
+        for section in ports.agreement_sections:
+            part = section(agreement, self.request.user)
+            if part is not None:
+                context = {**part.context, "agreement": agreement}
+                rendered.append(render_to_string(part.template, context, request=self.request))
+        return [mark_safe(html) for html in rendered]
 
 
 class AgreementCreateView(RoleRequiredMixin, ServiceFormMixin, FormView):

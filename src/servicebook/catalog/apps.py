@@ -18,3 +18,6 @@ class CatalogConfig(AppConfig):
 
         ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
+        from servicebook.catalog import revisions
+
+        ports.feedback_follow_up.provide(revisions.propose_revision, by=self.label)

@@ -279,6 +279,14 @@ class DesignSpecification(TimeStampedModel):
         "parties.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
+    feedback = models.ForeignKey(
+        "parties.Feedback",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="design_revisions",
+        help_text="The design feedback this revision was proposed from.",
+    )
 
     objects = DesignSpecQuerySet.as_manager()
 
@@ -286,6 +294,11 @@ class DesignSpecification(TimeStampedModel):
         ordering = ["service", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["service", "version"], name="spec_version_unique"),
+            models.UniqueConstraint(
+                fields=["feedback"],
+                condition=Q(feedback__isnull=False),
+                name="spec_revision_once_per_feedback",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from servicebook.catalog.models import Service
 from servicebook.changes import selectors, services
+from servicebook.changes.deliverables.api import ROUTES as DELIVERABLE_ROUTES
 from servicebook.changes.filters import CHANGE_ORDERING, ChangeFilter
 from servicebook.changes.models import (
     Approval,
@@ -571,4 +572,5 @@ ROUTES = [
     ("change-tasks", CustomerTaskViewSet, "customertask"),
     ("change-trainings", TrainingRecordViewSet, "trainingrecord"),
     ("change-feeds", ScheduleFeedViewSet, "schedulefeed"),
+    *DELIVERABLE_ROUTES,  # decision 0023
 ]

@@ -25,5 +25,8 @@ class ChangesConfig(AppConfig):
         ports.attachables.provide(attachables.KIND, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
+        from servicebook.changes.deliverables import views as deliverable_views
+
+        ports.agreement_sections.provide(deliverable_views.agreement_section, by=self.label)
         commands = ports.Commands(register=cli.register, register_bench=cli.register_bench)
         ports.cli_commands.provide(commands, by=self.label)

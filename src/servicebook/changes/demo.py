@@ -32,6 +32,7 @@ def load(ctx) -> None:
     contact = {c.name: c for c in Contact.objects.all()}
     storage = _storage_upgrade(ctx, contact)
     _deployment_steps(ctx, storage, contact)
+    _deliverables(ctx, storage)
     _awaiting_approvals(ctx)
     _standard_change(ctx)
     _emergency_change(ctx, contact)
@@ -221,4 +222,34 @@ def _assess(change, actor, risk, impact, cost):
     services.start_assessment(actor=actor, change=change)
     services.assess_change(
         actor=actor, change=change, risk=risk, service_impact=impact, cost_impact=D(cost)
+    )
+
+
+def _deliverables(ctx, storage) -> None:
+    """Decision 0023: what the airline's contract and the storage change it paid for deliver.
+    Marc (the airline's approver) accepted the change's deliverable and rejected the release
+    plan with a reason, so that one stays open."""
+    from servicebook.agreements.models import Agreement
+    from servicebook.changes.deliverables import services as deliverables
+
+    sky = Agreement.objects.get(reference="CT-SKY-2026", status="active")
+    nvme = deliverables.add_deliverable(
+        actor=ctx.users["change"],
+        agreement=sky,
+        change=storage,
+        title="SkyBridge block storage on the NVMe tier",
+        description="Every SkyBridge volume migrated, I/O verified against the agreed baseline.",
+    )
+    deliverables.decide_deliverable(actor=ctx.users["external"], deliverable=nvme, verdict="accept")
+    plan = deliverables.add_deliverable(
+        actor=ctx.users["manager"],
+        agreement=sky,
+        title="Check-in app release plan (a release every two weeks)",
+        due_date=timezone.now().date() + dt.timedelta(days=14),
+    )
+    deliverables.decide_deliverable(
+        actor=ctx.users["external"],
+        deliverable=plan,
+        verdict="reject",
+        reason="The plan skips the release before the summer peak; please add it.",
     )

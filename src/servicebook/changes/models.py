@@ -395,3 +395,7 @@ class ScheduleFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Change schedule feed of {self.customer}"
+
+
+# Deliverables and their acceptance (decision 0023); imported here so Django registers them.
+from servicebook.changes.deliverables.models import Deliverable, DeliverableEvent  # noqa: E402, F401

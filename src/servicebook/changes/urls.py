@@ -1,6 +1,7 @@
 from django.urls import path
 
 from servicebook.changes import views
+from servicebook.changes.deliverables import views as deliverable_views
 
 app_name = "changes"
 
@@ -11,6 +12,17 @@ urlpatterns = [
     path("schedule/<int:customer>/rotate/", views.FeedRotateView.as_view(), name="rotate-feed"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("<int:pk>/", views.ChangeDetailView.as_view(), name="detail"),
+    # deliverables and their acceptance (decision 0023)
+    path(
+        "agreements/<int:pk>/deliverables/new/",
+        deliverable_views.DeliverableCreateView.as_view(),
+        name="deliverable-create",
+    ),
+    path(
+        "deliverables/<int:pk>/decide/",
+        deliverable_views.DeliverableDecideView.as_view(),
+        name="deliverable-decide",
+    ),
     path("<int:pk>/step/<slug:step>/", views.StepView.as_view(), name="step"),
     path("<int:pk>/assess/", views.AssessView.as_view(), name="assess"),
     path("<int:pk>/it-decision/", views.ITDecisionView.as_view(), name="it-decision"),

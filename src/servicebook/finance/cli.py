@@ -1,5 +1,6 @@
-"""Finance commands: ``close-period``, ``credit-note``, ``ledger verify|export``, ``import costs``,
-``import usage``, ``bench close``, ``bench rating``."""
+"""Finance commands: ``close-period``, ``credit-note``, ``ledger verify|export``,
+``export focus``, ``import costs``, ``import usage``, ``rates import``, ``bench close``,
+``bench rating``."""
 
 from __future__ import annotations
 
@@ -55,6 +56,27 @@ def register(sub) -> None:
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.add_argument("--json", action="store_true")
     export.set_defaults(func=cmd_ledger_export)
+
+    exports = sub.add_parser("export", help="export data files for other tools (FOCUS)")
+    exports_sub = exports.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
+    focus = exports_sub.add_parser(
+        "focus", help="a customer's charges of a month as FOCUS 1.2 (CSV or Parquet)"
+    )
+    focus.add_argument("--customer", required=True, metavar="REF", help="customer code")
+    focus.add_argument("--period", required=True, type=period_arg, help="YYYY-MM")
+    focus.add_argument("--format", required=True, choices=["csv", "parquet"])
+    focus.add_argument("--output", "-o", help="file to write (default: standard output)")
+    focus.add_argument("--json", action="store_true", help="print a JSON summary (with -o)")
+    focus.set_defaults(func=cmd_export_focus)
+
+    rates = sub.add_parser("rates", help="exchange rates (ECB reference rates)")
+    rates_sub = rates.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
+    rates_import = rates_sub.add_parser(
+        "import", help="import an ECB reference rate CSV (eurofxref.csv or eurofxref-hist.csv)"
+    )
+    rates_import.add_argument("file")
+    rates_import.add_argument("--json", action="store_true", help="print a JSON summary")
+    rates_import.set_defaults(func=cmd_rates_import)
 
 
 def register_import(sub) -> None:
@@ -247,6 +269,43 @@ def cmd_ledger_export(args) -> int:
     return 0
 
 
+def cmd_export_focus(args) -> int:
+    """The same file as the page's and the API's download (``billing.selectors.focus_file``)."""
+    setup_django()
+    from servicebook.finance.billing import selectors
+    from servicebook.parties.models import Customer
+
+    customer = Customer.objects.filter(code=args.customer).first()
+    if customer is None:
+        raise CommandError(f"no customer with code {args.customer!r}")
+    rows = selectors.customer_charge_rows(customer, args.period)
+    content = selectors.focus_file(rows, args.format)
+    if not args.output:
+        if args.format == "parquet" and sys.stdout.isatty():
+            raise CommandError("a Parquet file is binary: write it with --output FILE")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        return 0
+    try:
+        Path(args.output).write_bytes(content)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
+    summary = {
+        "output": args.output,
+        "customer": customer.code,
+        "period": args.period,
+        "format": args.format,
+        "lines": len(rows),
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        print(
+            f"{customer.code} {args.period}: {len(rows)} charge line(s) as FOCUS to {args.output}"
+        )
+    return 0
+
+
 def cmd_import_costs(args) -> int:
     path = Path(args.file)
     if not path.is_file():
@@ -267,6 +326,29 @@ def cmd_import_costs(args) -> int:
         )
         for reject in result["rejects"]:
             print(f"  row {reject['row']}: {reject['reason']}")
+    return 0
+
+
+def cmd_rates_import(args) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{args.file}: cannot read it as UTF-8 text ({error})") from None
+    setup_django()
+    from servicebook.finance.fx import services
+
+    result = _domain(lambda: services.import_ecb_rates(actor=None, text=text))
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"read {result['read']}: imported {result['imported']}, rejected {result['rejected']}")
+    if result["first"]:
+        print(f"  {result['first']} to {result['last']}: {', '.join(result['currencies'])}")
+    for reject in result["rejects"][:50]:
+        print(f"  row {reject['row']}, {reject['field']}: {reject['reason']}")
     return 0
 
 

@@ -85,6 +85,7 @@ def load(ctx) -> None:
     services.close_period(actor=None, period="2026-03", today=dt.date(2026, 4, 1))
     services.close_period(actor=None, period="2026-09", today=dt.date(2026, 10, 1))
     _september_payments()
+    _dollar_payments()
     services.close_period(actor=None, period=period, today=dt.date(2026, 11, 1))
     _october_tickets(period)
     _credit_note(period)
@@ -168,6 +169,21 @@ def _september_payments() -> None:
             date=dt.date(2026, 10, 30),
             reference="TT PAC-2609",
         )
+
+
+def _dollar_payments() -> None:
+    """Westlake Media (billed in US dollars) paid March and September by wire, in USD."""
+    for period, day in (("2026-03", dt.date(2026, 4, 24)), ("2026-09", dt.date(2026, 10, 27))):
+        invoice = Invoice.objects.filter(period=period, customer__code="westlake").first()
+        if invoice is not None and invoice.cash_amount:
+            services.record_payment(
+                actor=None,
+                invoice=invoice,
+                kind="cash",
+                amount=invoice.cash_amount,
+                date=day,
+                reference=f"WIRE WST-{period}",
+            )
 
 
 def _october_tickets(period: str) -> None:

@@ -24,6 +24,7 @@ from servicebook.finance.costing.models import (
     ServiceCost,
     UnitCost,
 )
+from servicebook.finance.fx.models import ExchangeRate
 from servicebook.finance.ledger.models import (
     Account,
     JournalEntry,
@@ -49,6 +50,7 @@ __all__ = [
     "CreditNote",
     "DocumentSequence",
     "DriverValue",
+    "ExchangeRate",
     "Invoice",
     "InvoiceEvent",
     "InvoiceLine",

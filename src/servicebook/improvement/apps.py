@@ -9,6 +9,7 @@ class ImprovementConfig(AppConfig):
     navigation: tuple[tuple[str, str, bool], ...] = (
         ("Improvement register", "improvement:list", True),
         ("Relationship health", "improvement:health", False),
+        ("Customer-service parity", "improvement:parity", False),
         ("Service reviews", "improvement:reviews", True),
         ("Provider dashboard", "improvement:dashboard", False),
     )
@@ -25,5 +26,8 @@ class ImprovementConfig(AppConfig):
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
         ports.breach_improvement.provide(services.propose_from_breach, by=self.label)
+        from servicebook.improvement import follow_up
+
+        ports.feedback_follow_up.provide(follow_up.propose_from_feedback, by=self.label)
         commands = ports.Commands(register=cli.register)
         ports.cli_commands.provide(commands, by=self.label)

@@ -34,6 +34,17 @@ def register(sub) -> None:
     pack.add_argument("--output", "-o", help="PDF file to write (default: review-CODE-PERIOD.pdf)")
     pack.add_argument("--json", action="store_true", help="print the pack as JSON, no PDF")
     pack.set_defaults(func=cmd_pack)
+    report = sub.add_parser("report", help="reports across customers")
+    which = report.add_subparsers(dest="what", required=True)
+    parity = which.add_parser(
+        "parity", help="customer-service parity of internal and external customers (R21)"
+    )
+    parity.add_argument("--period", help="YYYY-MM (default: the reports' period)")
+    parity.add_argument(
+        "--propose", action="store_true", help="propose improvements for the flagged gaps"
+    )
+    parity.add_argument("--json", action="store_true", help="print JSON")
+    parity.set_defaults(func=cmd_parity)
 
 
 def _period(value: str | None) -> str | None:
@@ -163,4 +174,36 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
         raise CommandError(f"cannot write {output}: {error.strerror}") from None
     print(f"Wrote {output} ({output.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    from servicebook.cli import print_json, setup_django
+
+    period = _period(args.period)
+    setup_django()
+    from servicebook.improvement import parity
+    from servicebook.improvement.api import plain
+    from servicebook.improvement.selectors import default_period
+
+    period = period or default_period()
+    created = parity.propose_parity_improvements(actor=None, period=period) if args.propose else []
+    data = parity.report_data(parity.parity_report(period))
+    data["proposed"] = [{"id": i.pk, "title": i.title, "driver": i.driver} for i in created]
+    if args.json:
+        print_json(plain(data))
+        return 0
+    print(f"Customer-service parity {period} (tolerated gap {data['tolerance_percent']} %)")
+    for gap in data["gaps"]:
+        shown = {k: "-" if gap[k] is None else gap[k] for k in ("internal", "external")}
+        gap_percent, p_value = (
+            gap[k] if gap[k] is not None else "-" for k in ("gap_percent", "p_value")
+        )
+        print(
+            f"{'GAP' if gap['flagged'] else 'ok':<4} {gap['label']:<36} "
+            f"internal {shown['internal']:>8} external {shown['external']:>8} "
+            f"gap {gap_percent:>7} % p {p_value}"
+        )
+    for row in data["proposed"]:
+        print(f"Proposed #{row['id']}: {row['title']}")
     return 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-from servicebook.improvement import services
+from servicebook.improvement import demo_parity, services
 from servicebook.parties import services as parties
 
 
@@ -54,6 +54,7 @@ def load(ctx) -> None:
     _meridian(ctx)
     _pacific(ctx, contact)
     _service_reviews(ctx)
+    demo_parity.load(ctx)
 
 
 def _marketing(ctx, contact) -> None:

@@ -30,6 +30,7 @@ class ImprovementSource(models.TextChoices):
     COST_REVIEW = "cost_review", "Cost review"
     COMPETITIVE_REVIEW = "competitive_review", "Competitive review"
     CUSTOMER_REQUEST = "customer_request", "Customer request"
+    SERVICE_PARITY = "service_parity", "Customer service gap between kinds"
 
 
 class ImprovementStatus(models.TextChoices):
@@ -184,6 +185,14 @@ class Improvement(TimeStampedModel):
     )
     profitability_period = models.CharField(max_length=7, blank=True)
     internal_notes = models.TextField(blank=True, help_text="Provider staff only.")
+    feedback = models.ForeignKey(
+        "parties.Feedback",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="improvements",
+        help_text="The feedback (low score or complaint) this item was proposed from.",
+    )
 
     objects = ImprovementQuerySet.as_manager()
 
@@ -199,6 +208,16 @@ class Improvement(TimeStampedModel):
                 fields=["agreement", "period"],
                 condition=Q(source="service_level_breach", target__isnull=True),
                 name="improvement_once_per_retention_window",
+            ),
+            models.UniqueConstraint(
+                fields=["feedback"],
+                condition=Q(feedback__isnull=False),
+                name="improvement_once_per_feedback",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "expected_measure"],
+                condition=Q(source="service_parity"),
+                name="improvement_once_per_parity_gap",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "dropped"])

@@ -20,7 +20,7 @@ from django.views.generic import FormView, TemplateView
 from servicebook.core.errors import DomainError
 from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
-from servicebook.improvement import forms, selectors, services
+from servicebook.improvement import forms, parity, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
 from servicebook.improvement.filters import STAFF_FILTERS, ImprovementFilter
 from servicebook.improvement.models import (
@@ -29,6 +29,7 @@ from servicebook.improvement.models import (
     ImprovementSource,
     ServiceReview,
 )
+from servicebook.improvement.retention import retention
 from servicebook.improvement.tables import STAFF_COLUMNS, ImprovementTable
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
@@ -390,6 +391,43 @@ class ProposeRetentionView(RoleRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("improvement:list") + "?driver=retention")
 
 
+# --- customer-service parity (R21) --------------------------------------------------------------
+
+
+class ParityView(RoleRequiredMixin, TemplateView):
+    """Internal and external customers side by side, with the gaps beyond the tolerance (staff
+    only: it names customers)."""
+
+    template_name = "improvement/parity.html"
+
+    def get_context_data(self, **kwargs):
+        period = _period(self.request)
+        return super().get_context_data(
+            report=parity.parity_report(period),
+            period=period,
+            can_edit=_can_edit(self.request.user),
+            **kwargs,
+        )
+
+
+class ProposeParityView(RoleRequiredMixin, FormView):
+    """Propose an improvement item for each flagged customer-service gap of a period."""
+
+    required_roles = EDITORS
+    form_class = forms.ProposeForm
+    template_name = "improvement/action_form.html"
+    extra_context = {"title": "Propose improvements for customer-service gaps"}
+
+    def form_valid(self, form):
+        period = form.cleaned_data["period"] or selectors.default_period()
+        created = parity.propose_parity_improvements(actor=self.request.user, period=period)
+        if created:
+            messages.success(self.request, f"{len(created)} improvement(s) proposed as drafts.")
+        else:
+            messages.info(self.request, "No flagged gap without an improvement item.")
+        return HttpResponseRedirect(reverse("improvement:parity") + f"?period={period}")
+
+
 # --- service reviews ----------------------------------------------------------------------------
 
 
@@ -498,6 +536,8 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         period = _period(self.request)
         return super().get_context_data(
             data=selectors.dashboard(period=period, kind=kind),
+            parity=parity.parity_report(period),
+            retention=retention() if kind != "internal" else None,  # external business (R23)
             period=period,
             kind=kind or "",
             kinds=KIND_CHOICES,

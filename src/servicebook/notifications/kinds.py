@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     ORDER = "order", "Orders and their approval"
     TICKET = "ticket", "Tickets you raised or follow"
     JOB = "job", "Background jobs you started"
+    RENEWAL = "renewal", "Agreements coming up for renewal, ending or given notice"
 
 
 class Channel(models.TextChoices):

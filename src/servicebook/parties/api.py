@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
@@ -14,6 +14,7 @@ from servicebook.core.api import (
     ScopedInputSerializer,
     ScopedWriteSerializer,
     ServiceBackedViewSet,
+    StepActionMixin,
 )
 from servicebook.core.audience import ShownActorField, ShownNoteField, person_name
 from servicebook.core.models import User
@@ -520,8 +521,21 @@ class ObjectiveViewSet(ServiceBackedViewSet):
         )
 
 
+class FollowUpSerializer(serializers.Serializer):
+    """What a piece of feedback proposed (R15): an improvement item or a design revision."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    link = serializers.CharField()
+
+
 class FeedbackSerializer(ScopedWriteSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
+    follow_ups = serializers.SerializerMethodField()
 
     class Meta:
         model = Feedback
@@ -535,21 +549,47 @@ class FeedbackSerializer(ScopedWriteSerializer):
             "score",
             "comment",
             "created_at",
+            "answer",
+            "answered_at",
+            "resolved_at",
+            "follow_ups",
         ]
+        read_only_fields = ["answer", "answered_at", "resolved_at"]
         validators = []
 
+    @extend_schema_field(FollowUpSerializer(many=True))
+    def get_follow_ups(self, obj) -> list[dict]:
+        return selectors.feedback_follow_ups(obj)
 
-class FeedbackViewSet(ServiceBackedViewSet):
-    """Satisfaction surveys and design feedback; customer users answer their own."""
 
-    queryset = Feedback.objects.select_related("service")
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+
+
+class FeedbackViewSet(StepActionMixin, ServiceBackedViewSet):
+    """Satisfaction surveys, design feedback and complaints; customer users answer their own.
+    Each shows what it proposed (``follow_ups``, R15); staff answer complaints (``answer``)."""
+
+    queryset = Feedback.objects.select_related("service").prefetch_related(
+        *selectors.FOLLOW_UP_PREFETCH
+    )
     serializer_class = FeedbackSerializer
     write_serializer_class = FeedbackSerializer
     filterset_fields = ["customer", "service", "period", "topic"]
     http_method_names = ["get", "post", "head", "options"]
+    write_roles = {"answer": (services.CUSTOMER_EDITORS, "Answering a complaint")}
+    step_object = "complaint"
+    step_answer_class = FeedbackSerializer
 
     def create_object(self, data):
         return services.submit_feedback(actor=self.request.user, **data)
+
+    @extend_schema(request=AnswerSerializer, responses=FeedbackSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AnswerSerializer)
+    def answer(self, request, pk=None):
+        from servicebook.parties.complaints import answer_complaint
+
+        return self.step(request, answer_complaint, AnswerSerializer)
 
 
 class JurisdictionRuleSerializer(serializers.ModelSerializer):

@@ -105,6 +105,12 @@ class FeedbackForm(BootstrapFormMixin, forms.Form):
         self.fields["service"].queryset = Service.objects.visible_to(user)
 
 
+class AnswerForm(BootstrapFormMixin, forms.Form):
+    answer = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="First answer to the customer"
+    )
+
+
 class DifficultyForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why", required=False)
 
@@ -125,7 +131,13 @@ class ProviderSettingsForm(BootstrapFormMixin, forms.ModelForm):
         model = Provider
         fields = list(SETTINGS)
         labels = LABELS
-        help_texts = {"due_diligence_validity_months": "In months (1 to 120)."}
+        help_texts = {
+            "due_diligence_validity_months": "In months (1 to 120).",
+            "parity_tolerance": "In % of the better-served kind's figure; a larger gap "
+            "that is statistically significant proposes an improvement.",
+            "low_satisfaction_score": "A survey answer at or below this score (1 to 5) "
+            "proposes an improvement item.",
+        }
 
     def __init__(self, *args, currency_locked: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

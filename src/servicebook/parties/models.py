@@ -92,6 +92,19 @@ class Provider(TimeStampedModel):
     )
     iban = models.CharField(max_length=40, blank=True, help_text="Bank account for payments.")
     bic = models.CharField(max_length=11, blank=True, help_text="The bank's BIC (SWIFT code).")
+    parity_tolerance = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="The gap in customer service between internal and external customers "
+        "tolerated before an improvement is proposed, in % of the better-served side's figure.",
+    )
+    low_satisfaction_score = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="A satisfaction score at or below this proposes an improvement item.",
+    )
 
     class Meta:
         constraints = [
@@ -690,6 +703,10 @@ class Feedback(TimeStampedModel):
     resolved_at = models.DateTimeField(
         null=True, blank=True, help_text="When a complaint was resolved (open while empty)."
     )
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider first answered a complaint."
+    )
+    answer = models.TextField(blank=True, help_text="The provider's first answer to a complaint.")
 
     objects = ScopedQuerySet.as_manager()
 

@@ -44,6 +44,8 @@ LABELS = {
     "vat_number": "VAT number",
     "iban": "IBAN",
     "bic": "BIC",
+    "parity_tolerance": "Tolerated customer-service gap between kinds",
+    "low_satisfaction_score": "Low satisfaction score",
 }
 SETTINGS = tuple(LABELS)
 #: Fractions stored as 0.05, shown and typed as 5 %.
@@ -65,6 +67,10 @@ def shown_value(field: str, raw) -> str:
         return f"{percent(Decimal(str(raw))):f} %"
     if field == "sector":
         return dict(Sector.choices).get(str(raw), str(raw))
+    if field == "parity_tolerance":
+        return f"{Decimal(str(raw)).normalize() + Decimal(0):f} %"
+    if field == "low_satisfaction_score":
+        return f"{raw} / 5 or lower"
     if field == "due_diligence_validity_months":
         return f"{raw} month{'s' if str(raw) != '1' else ''}"
     return str(raw)

@@ -113,3 +113,35 @@ def people_of(customer, *, approvers: bool = False, billing: bool = False):
         if billing:
             users = users.filter(contact__is_billing=True)
     return users.order_by("pk")
+
+
+#: What feedback's follow-ups are called on a page, by the reverse relation that holds them.
+FOLLOW_UP_KINDS = (
+    ("improvements", "improvement", "Improvement item", "improvement:detail"),
+    ("design_revisions", "design_revision", "Design specification revision", "catalog:detail"),
+)
+#: ``Feedback.objects.prefetch_related(*FOLLOW_UP_PREFETCH)`` for lists.
+FOLLOW_UP_PREFETCH = tuple(relation for relation, *_ in FOLLOW_UP_KINDS)
+
+
+def feedback_follow_ups(feedback) -> list[dict]:
+    """What became of a piece of feedback (R15): the improvement item or design revision it
+    proposed (the apps above parties link themselves to it), with its status and page."""
+    from django.urls import reverse
+
+    rows = []
+    for relation, kind, label, url_name in FOLLOW_UP_KINDS:
+        for item in getattr(feedback, relation).all():
+            target = item.service_id if kind == "design_revision" else item.pk
+            rows.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "id": item.pk,
+                    "title": str(item),
+                    "status": item.status,
+                    "status_label": item.get_status_display(),
+                    "link": reverse(url_name, args=[target]),
+                }
+            )
+    return rows

@@ -692,6 +692,8 @@ def submit_feedback(
         respondent=actor,
     )
     save_validated(feedback)
+    for follow_up in ports.feedback_follow_up.parts():  # R15: what it proposes (design, R14)
+        follow_up(feedback)
     return feedback
 
 
@@ -767,6 +769,7 @@ def resolve_complaint(*, actor: User | None, complaint: Feedback, note: str = ""
     if complaint.topic != Feedback.Topic.COMPLAINT or complaint.resolved_at is not None:
         raise DomainError("only an open complaint can be resolved", code="not_open")
     complaint.resolved_at = timezone.now()
+    complaint.answered_at = complaint.answered_at or complaint.resolved_at
     save_validated(complaint)
     CustomerEvent.objects.create(
         customer=complaint.customer,

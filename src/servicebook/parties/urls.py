@@ -24,6 +24,8 @@ urlpatterns = [
     path("<int:pk>/due-diligence/waive/", views.WaiveDueDiligenceView.as_view(), name="dd-waive"),
     path("<int:pk>/commitments/new/", views.CommitmentCreateView.as_view(), name="commitment"),
     path("<int:pk>/feedback/new/", views.FeedbackCreateView.as_view(), name="feedback"),
+    path("feedback/<int:pk>/", views.FeedbackDetailView.as_view(), name="feedback-detail"),
+    path("feedback/<int:pk>/answer/", views.AnswerComplaintView.as_view(), name="feedback-answer"),
     path("funding/", views.FundingReportView.as_view(), name="funding"),
     path("<int:pk>/difficulty/", views.DifficultyView.as_view(), name="difficulty"),
 ]

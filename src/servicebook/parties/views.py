@@ -25,6 +25,7 @@ from servicebook.parties import provider as provider_settings
 from servicebook.parties import selectors, services
 from servicebook.parties.filters import ContactFilter, CustomerFilter
 from servicebook.parties.forms import (
+    AnswerForm,
     CheckForm,
     CommitmentForm,
     ContactForm,
@@ -35,7 +36,7 @@ from servicebook.parties.forms import (
     ProviderSettingsForm,
     WaiverForm,
 )
-from servicebook.parties.models import Contact, Customer, Provider
+from servicebook.parties.models import Contact, Customer, Feedback, Provider
 from servicebook.parties.tables import ContactTable, CustomerTable
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
@@ -280,6 +281,63 @@ class CommitmentCreateView(_CustomerActionView):
 
     def perform(self, data):
         return services.add_commitment(actor=self.request.user, customer=self.customer, **data)
+
+
+class FeedbackDetailView(LoginRequiredMixin, DetailView):
+    """One piece of feedback and what became of it (R15): the improvement item or design
+    revision it proposed, with its status; a complaint's first answer (R21)."""
+
+    template_name = "parties/feedback_detail.html"
+    context_object_name = "feedback"
+
+    def get_queryset(self):
+        return (
+            Feedback.objects.visible_to(self.request.user)
+            .select_related("customer", "service", "respondent")
+            .prefetch_related(*selectors.FOLLOW_UP_PREFETCH)
+        )
+
+    def get_context_data(self, **kwargs):
+        user, feedback = self.request.user, self.object
+        may_answer = (
+            is_provider_staff(user)
+            and has_role(user, *EDITORS)
+            and feedback.topic == Feedback.Topic.COMPLAINT
+            and feedback.answered_at is None
+        )
+        return super().get_context_data(
+            follow_ups=selectors.feedback_follow_ups(feedback),
+            answer_form=AnswerForm() if may_answer else None,
+            **kwargs,
+        )
+
+
+class AnswerComplaintView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    """The provider's first answer to a complaint."""
+
+    required_roles = EDITORS
+    form_class = AnswerForm
+    template_name = "parties/action_form.html"
+    title = "Answer the complaint"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.feedback = get_object_or_404(
+            Feedback.objects.visible_to(request.user).select_related("customer"), pk=kwargs["pk"]
+        )
+        self.customer = self.feedback.customer
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, **kwargs)
+
+    def perform(self, data):
+        from servicebook.parties.complaints import answer_complaint
+
+        return answer_complaint(actor=self.request.user, complaint=self.feedback, **data)
+
+    def get_success_url(self):
+        messages.success(self.request, "The answer was recorded.")
+        return reverse("parties:feedback-detail", args=[self.feedback.pk])
 
 
 class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):

@@ -1,8 +1,11 @@
 """R6: cost and price of different currencies are never compared or added without an exchange
-rate (none exists yet): the price floor, the close's cost and margin, and the reports refuse
-with a message naming both currencies."""
+rate: without one the price floor and the close refuse, naming the pair and the date (decision
+0025); the reports never add two currencies."""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +15,7 @@ from servicebook.finance.billing.models import Invoice
 from servicebook.finance.billing.plan import build_plan
 from servicebook.finance.costing import services as costing
 from servicebook.finance.costing.selectors import check_price_floor
+from servicebook.finance.fx.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +31,11 @@ def usd_contract():
 
 
 def test_price_floor_refuses_to_compare_eur_cost_with_usd_price(usd_contract):
+    ExchangeRate.objects.all().delete()
     problems = check_price_floor(usd_contract)
     assert problems, "a USD contract on EUR costs must not pass the floor unchecked"
     for problem in problems:
-        assert "EUR" in problem and "USD" in problem and "exchange rate" in problem
+        assert "No EUR/USD exchange rate on or before" in problem
         assert "below its cost" not in problem  # no 1:1 comparison, no "USD <EUR figure>"
 
 
@@ -45,12 +50,22 @@ def test_price_floor_override_accepts_the_line(users, usd_contract):
     assert not any(str(line.offering) in p for p in check_price_floor(usd_contract))
 
 
-def test_close_leaves_cost_unknown_instead_of_mixing_currencies(usd_contract):
+def test_close_without_a_rate_is_refused_naming_the_pair_and_date(usd_contract):
+    ExchangeRate.objects.all().delete()
     plan = build_plan("2026-11")
+    assert (
+        "No EUR/USD exchange rate on or before 2026-11-30: import the ECB rates or enter one"
+        in (plan.problems)
+    )
+
+
+def test_close_converts_the_eur_cost_at_the_documents_rate(usd_contract):
+    plan = build_plan("2026-11")  # the demo's rates end on 2026-10-30: that one is used
     doc = next(d for d in plan.documents if d.agreement and d.agreement.pk == usd_contract.pk)
-    assert doc.currency == "USD"
-    assert all(item.cost is None for item in doc.items if item.kind == "subscription")
-    assert any("EUR" in w and "USD" in w and usd_contract.reference in w for w in plan.warnings)
+    assert doc.currency == "USD" and doc.rate.value == Decimal("1.1172")
+    assert doc.rate.date == dt.date(2026, 10, 30)
+    assert all(item.cost is not None for item in doc.items if item.kind == "subscription")
+    assert not plan.problems
 
 
 def test_revenue_capacity_refuses_to_add_usd_revenue_to_eur_spend(users, client_for, web_for):

@@ -160,7 +160,13 @@ def test_focus_export_external_gets_its_own_charges_at_price(users, client_for):
     lines = InvoiceLine.objects.filter(invoice__in=invoices).exclude(kind="in_kind")
     assert rows and {r["BillingAccountId"] for r in rows} == {"skybridge"}
     assert sum(D(r["BilledCost"]) for r in rows) == sum(inv.gross - inv.credits for inv in invoices)
-    assert sorted(D(r["BilledCost"]) for r in rows) == sorted(line.amount for line in lines)
+    # a tiered line is one row per tier (FOCUS: unit price x quantity = cost on every row)
+    by_line = {}
+    for r in rows:
+        key = (r["InvoiceId"], r["ChargeDescription"])
+        by_line[key] = by_line.get(key, D(0)) + D(r["BilledCost"])
+    assert sorted(by_line.values()) == sorted(line.amount for line in lines)
+    assert {r["InvoiceId"] for r in rows} == {inv.number for inv in invoices}
     costs = {line.cost for line in lines if line.cost is not None} - {line.amount for line in lines}
     exported = {D(v) for r in rows for k, v in r.items() if v and k.endswith(("Cost", "Price"))}
     assert not (costs & exported)  # the provider's cost never appears
@@ -195,3 +201,22 @@ def test_anonymous_gets_nothing(client_for):
         reverse("cloudmapping-list"),
     ):
         assert client.get(url).status_code in (401, 403), url
+
+
+def test_focus_export_says_its_focus_version(users, client_for):
+    from servicebook.finance.billing.selectors import FOCUS_VERSION
+    from servicebook.finance.usage.focus import FOCUS_VERSION as KERNEL_VERSION
+
+    assert FOCUS_VERSION == KERNEL_VERSION == "1.2"
+    from django.test import Client
+
+    page = Client()
+    page.force_login(users["finance"])
+    for client, url in (
+        (client_for(users["finance"]), reverse("focusexport-list")),
+        (page, "/finance/focus-export/"),
+    ):
+        response = client.get(url + "?period=2026-10&format=parquet")
+        assert response.status_code == 200 and response["X-FOCUS-Version"] == "1.2"
+        schema = pq.read_schema(io.BytesIO(response.content))
+        assert schema.metadata[b"FocusVersion"] == b"1.2"

@@ -94,3 +94,28 @@ def test_bench_rating_prints_the_figures(capsys):
     ):
         assert key in result
     assert result["records"] == 3000
+
+
+def test_export_focus_writes_the_same_file_as_the_api(capsys, tmp_path):
+    from servicebook.finance.billing import selectors
+    from servicebook.parties.models import Customer
+
+    out = tmp_path / "sky.csv"
+    argv = ["export", "focus", "--customer", "skybridge", "--period", "2026-10"]
+    code, stdout, _ = run(capsys, *argv, "--format", "csv", "-o", str(out), "--json")
+    assert code == 0 and json.loads(stdout)["lines"] > 0
+    customer = Customer.objects.get(code="skybridge")
+    rows = selectors.customer_charge_rows(customer, "2026-10")
+    assert out.read_bytes() == selectors.focus_file(rows, "csv")
+    assert b"INV-" in out.read_bytes() and b"T00:00:00Z" in out.read_bytes()
+    parquet = tmp_path / "sky.parquet"
+    code, _, _ = run(capsys, *argv, "--format", "parquet", "-o", str(parquet))
+    assert code == 0 and parquet.read_bytes()[:4] == b"PAR1"
+    code, _, err = run(
+        capsys, "export", "focus", "--customer", "nobody", "--period", "2026-10", "--format", "csv"
+    )
+    assert code == 2 and err.strip().splitlines() == [
+        "servicebook export focus: no customer with code 'nobody'"
+    ]
+    code, _, err = run(capsys, *argv[:-1], "2026-13", "--format", "csv")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "2026-13" in err

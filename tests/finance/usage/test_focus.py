@@ -241,7 +241,9 @@ def test_export_round_trips_through_our_reader(tmp_path):
         assert [r["BilledCost"] for r in rows] == [Decimal("147.5"), Decimal("15")]
         assert rows[0]["ChargePeriodEnd"] == dt.datetime(2024, 9, 15, tzinfo=dt.UTC)
         assert rows[0]["BillingPeriodEnd"] == dt.datetime(2024, 10, 1, tzinfo=dt.UTC)
-        assert rows[1]["ChargeCategory"] == "Purchase" and rows[1]["ChargeFrequency"] == "Recurring"
+        # a flat subscription is the month's service: Usage, recurring (not a commitment)
+        assert rows[1]["ChargeCategory"] == "Usage" and rows[1]["ChargeFrequency"] == "Recurring"
+        assert rows[0]["ConsumedUnit"] == "Hours" and rows[1]["PricingUnit"] == "Month"
         assert rows[1]["SubAccountName"] == "Contoso" and rows[0]["ServiceName"] == "Small VM"
         assert rows[0]["ProviderName"] == rows[0]["InvoiceIssuerName"] == "Servicebook IT"
         assert rows[0]["ConsumedQuantity"] == Decimal(1300)

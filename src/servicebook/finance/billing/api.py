@@ -189,6 +189,10 @@ class InvoiceSerializer(CostAwareSerializer):
             "delivered_in_kind",
             "outstanding",
             "status",
+            "base_currency",
+            "exchange_rate",
+            "rate_date",
+            "base_total",
             *LEGAL_FIELDS,
             "cost",
             "lines",
@@ -368,7 +372,8 @@ class ReportViewSet(PermissionFirstMixin, viewsets.ViewSet):
 
 class FocusExportViewSet(PermissionFirstMixin, viewsets.ViewSet):
     """``/api/focus-export/?period=YYYY-MM&format=csv|parquet[&customer=<id>]``: the charges the
-    user may see as a FOCUS dataset (customer users: their own, prices only)."""
+    user may see as a FOCUS 1.2 dataset (customer users: their own, prices only); the version is
+    in the ``X-FOCUS-Version`` header (and in a Parquet file's metadata)."""
 
     def perform_content_negotiation(self, request, force=False):
         # ``format`` names the file format here, not a DRF renderer
@@ -390,6 +395,7 @@ class FocusExportViewSet(PermissionFirstMixin, viewsets.ViewSet):
         kind = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
         response = HttpResponse(content, content_type=kind)
         response["Content-Disposition"] = f'attachment; filename="focus-{period}.{fmt}"'
+        response["X-FOCUS-Version"] = selectors.FOCUS_VERSION
         return response
 
 

@@ -166,6 +166,8 @@ def _entry(invoice: Invoice, number: str, net: Decimal, tax: Decimal, date: dt.d
         customer_id=cid,
         customer=invoice.customer,
         lines=lines,
+        # reversed at the invoice's rate: the receivable clears in the base currency too
+        rates={invoice.currency: invoice.exchange_rate} if invoice.base_currency else {},
     )
 
 

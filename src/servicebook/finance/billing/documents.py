@@ -11,6 +11,7 @@ from typing import Any
 
 from servicebook.catalog.models import Offering, PriceTier
 from servicebook.finance.costing.models import UnitCost
+from servicebook.finance.fx.selectors import Rate
 from servicebook.finance.ledger import posting
 from servicebook.finance.ledger.models import EntryKind
 from servicebook.parties.models import FundingModel
@@ -67,6 +68,13 @@ class Document:
     taxes: list[dict] = field(default_factory=list)
     tax: Decimal = ZERO
     mentions: list[str] = field(default_factory=list)
+    #: the rate bringing the document's currency into the base currency (decision 0025)
+    rate: Rate | None = None
+
+    @property
+    def base_total(self) -> Decimal:
+        total = self.total if self.kind == "invoice" else self.total_charge
+        return self.rate.to_base(total) if self.rate else total
 
     def entry_spec(self, period: str, date: dt.date, accounts, centres) -> posting.EntrySpec | None:
         """The entry posting this document, on the accounts the customer's policy names (R2);
@@ -120,6 +128,7 @@ class Document:
             lines=lines,
             customer_id=cid,
             customer=self.customer,
+            rates={cur: self.rate.value} if self.rate else {},
         )
 
 
@@ -213,6 +222,8 @@ class Catalog:
 
     offers: dict[int, Offer]
     unit_costs: dict[int, tuple[Decimal | None, str]]
+    #: the rates of the close's documents (currency → rate into the base currency)
+    rates: dict[str, Rate] = field(default_factory=dict)
 
     @classmethod
     def load(cls, period: str) -> Catalog:
@@ -250,17 +261,26 @@ class Catalog:
         return self.unit_costs.get(offering_id, (offer.standard, offer.currency))
 
     def unit_cost(self, offering_id: int, currency: str | None = None) -> Decimal | None:
-        """The unit cost, or None when unknown -- or in another currency than ``currency``
-        (R6: never used across currencies without an exchange rate)."""
+        """The unit cost in ``currency``: converted at the document's rate when the cost is in
+        the base currency (or the other way round), None when unknown or when no rate links
+        the two currencies (R6: never used across currencies without an exchange rate)."""
         cost, cost_currency = self.cost_and_currency(offering_id)
-        if currency is not None and cost is not None and cost_currency != currency:
-            return None
-        return cost
+        if currency is None or cost is None or cost_currency == currency:
+            return cost
+        into_document = self.rates.get(currency)
+        if into_document is not None and into_document.base == cost_currency:
+            return cost * into_document.value
+        from_cost = self.rates.get(cost_currency)
+        if from_cost is not None and from_cost.base == currency:
+            return cost / from_cost.value
+        return None
 
     def currency_refusal(self, offering_id: int, currency: str, where: str) -> str | None:
         """Why the offering's cost cannot be used on a document in ``currency`` (None: it can)."""
         cost, cost_currency = self.cost_and_currency(offering_id)
         if cost is None or cost_currency == currency:
+            return None
+        if self.unit_cost(offering_id, currency) is not None:
             return None
         return (
             f"{where}: the cost of {self.offers[offering_id].label} is in {cost_currency}, the "

@@ -18,6 +18,14 @@ from servicebook.finance.ledger.models import same_amount, validate_period
 from servicebook.parties.models import Customer, FundingModel, money_field
 
 
+def exchange_rate_field():
+    return rate_field(
+        default=1,
+        help_text="The rate the document was posted at: 1 base currency = rate × its currency "
+        "(1 when it is in the base currency; decision 0025).",
+    )
+
+
 class Statement(TimeStampedModel):
     """An internal customer's statement for a month: what it consumed, at cost, per service.
 
@@ -36,6 +44,9 @@ class Statement(TimeStampedModel):
     recovered = money_field(help_text="Charged to the customer's cost centre (posted).")
     uncovered = money_field(help_text="Covered by budget, donations or taxes (subsidy).")
     budget = money_field(null=True, blank=True, help_text="The customer's funding for the month.")
+    base_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, blank=True)
+    exchange_rate = exchange_rate_field()
+    rate_date = models.DateField(null=True, blank=True, help_text="The day the rate is of.")
     posted = models.BooleanField(default=False)
     entry = models.ForeignKey(
         "finance.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -126,6 +137,12 @@ class Invoice(TimeStampedModel):
         max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED
     )
     cost = money_field(null=True, blank=True, help_text="Provider's cost (staff only).")
+    base_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, blank=True)
+    exchange_rate = exchange_rate_field()
+    rate_date = models.DateField(null=True, blank=True, help_text="The day the rate is of.")
+    base_total = money_field(
+        null=True, blank=True, help_text="The total in the base currency at the exchange rate."
+    )
     entry = models.ForeignKey(
         "finance.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -20,10 +20,15 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+from servicebook.agreements.models import Agreement, AgreementLine
+from servicebook.agreements.selectors import (
+    WERE_IN_FORCE,
+    in_force_between,
+    without_superseded,
+)
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.money import round_money
 from servicebook.core.periods import period_dates
@@ -32,6 +37,7 @@ from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
 from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
+from servicebook.finance.fx.selectors import MissingRate, Rate, rate_on
 from servicebook.parties.models import CustomerStatus, FundingModel, Provider
 from servicebook.policy import policy_for
 
@@ -51,10 +57,12 @@ def build_plan(
     provider = provider or Provider.current()
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
-    by_agreement = _lines_by_agreement(last)
+    by_agreement = _lines_by_agreement(first, last)
     catalog = Catalog.load(period)
+    in_force = _agreements_in_force(first, last)
+    catalog.rates = _document_rates(plan, in_force, last)
     documents = _Documents()
-    for agreement in _agreements_in_force(first, last):
+    for agreement in in_force:
         doc = documents.of(agreement)
         for row in by_agreement.get(agreement.pk, ()):
             _add_subscription(plan, doc, agreement, row, catalog)
@@ -83,6 +91,8 @@ def build_plan(
             )
             doc.cash = doc.total + doc.tax - doc.in_kind
     plan.documents = statements + invoices
+    for doc in plan.documents:
+        doc.rate = catalog.rates.get(doc.currency)
     return plan
 
 
@@ -96,29 +106,48 @@ def number_invoices(invoices: list[Document], first: int) -> None:
         )
 
 
+def _document_rates(plan: Plan, agreements: list[Agreement], last: dt.date) -> dict[str, Rate]:
+    """The rate of each currency the month's documents are in, other than the base currency:
+    the latest on or before the month's last day, the date the documents are posted on
+    (decision 0025). A missing rate is a problem that refuses the close, never a 1:1."""
+    base = plan.provider.base_currency
+    currencies = {
+        a.currency
+        if policy_for(a.customer).charge_is_revenue
+        else policy_for(a.customer).billing_currency(a.customer)
+        for a in agreements
+    }
+    rates = {}
+    for currency in sorted(currencies - {base}):
+        try:
+            rates[currency] = rate_on(base, currency, last)
+        except MissingRate as missing:
+            plan.problems.append(missing.message)
+    return rates
+
+
 def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:
-    """The active agreements of billed customers in force during the month."""
+    """The agreements of billed customers in force during the month: active ones, and those
+    that ended (expired or terminated) during it, never one after its end date; a version
+    superseded during the month by its next version is charged as the next version (decision
+    0023)."""
     agreements = list(
-        Agreement.objects.filter(
-            status=AgreementStatus.ACTIVE,
-            start_date__lte=last,
-            customer__status__in=BILLED_STATUSES,
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        in_force_between(first, last)
+        .filter(customer__status__in=BILLED_STATUSES)
         .select_related("customer__provider")
-        .order_by("customer__code", "reference")
+        .order_by("customer__code", "reference", "version")
     )
+    agreements = without_superseded(agreements)
     prefetch_related_objects(agreements, "consideration_items")
     return agreements
 
 
-def _lines_by_agreement(last: dt.date) -> dict[int, list[dict]]:
+def _lines_by_agreement(first: dt.date, last: dt.date) -> dict[int, list[dict]]:
     by_agreement: dict[int, list[dict]] = defaultdict(list)
-    lines = AgreementLine.objects.filter(
-        agreement__status=AgreementStatus.ACTIVE,
-        agreement__start_date__lte=last,
-        agreement__customer__status__in=BILLED_STATUSES,
-    ).values("agreement_id", "offering_id", "quantity", "unit_price", "description")
+    in_force = in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
+    lines = AgreementLine.objects.filter(agreement__in=in_force).values(
+        "agreement_id", "offering_id", "quantity", "unit_price", "description"
+    )
     for row in lines.order_by("agreement_id", "pk").iterator(chunk_size=5000):
         by_agreement[row["agreement_id"]].append(row)
     return by_agreement
@@ -215,7 +244,7 @@ def _agreements_with_credit_schedules(invoices: list[Document]) -> set[int]:
     if not invoices:
         return set()
     return set(
-        CreditTier.objects.filter(target__agreement__status=AgreementStatus.ACTIVE)
+        CreditTier.objects.filter(target__agreement__status__in=WERE_IN_FORCE)
         .values_list("target__agreement_id", flat=True)
         .distinct()
     )

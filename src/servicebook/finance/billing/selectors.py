@@ -268,30 +268,40 @@ def charged_periods(user) -> list[str]:
 def charge_rows(user, period: str, customer_id: int | None = None) -> list[dict]:
     """What each customer the user may see was charged in ``period``: statement and invoice
     charge lines (in-kind lines settle an invoice, they are not charges), prices only."""
+    lines = StatementLine.objects.visible_to(user)
+    invoice_lines = InvoiceLine.objects.visible_to(user)
+    if customer_id is not None:
+        lines = lines.filter(statement__customer_id=customer_id)
+        invoice_lines = invoice_lines.filter(invoice__customer_id=customer_id)
+    return _charge_rows(lines, invoice_lines, period)
+
+
+def customer_charge_rows(customer, period: str) -> list[dict]:
+    """:func:`charge_rows` of one customer (the command line's ``export focus --customer``)."""
+    return _charge_rows(
+        StatementLine.objects.scope_for_customer(customer),
+        InvoiceLine.objects.scope_for_customer(customer),
+        period,
+    )
+
+
+def _charge_rows(lines, invoice_lines, period: str) -> list[dict]:
+    from servicebook.finance.usage.focus import derived_unit_price
+
     rows: list[dict] = []
     lines = (
-        StatementLine.objects.visible_to(user)
-        .filter(statement__period=period)
+        lines.filter(statement__period=period)
         .select_related("statement__customer", "service", "offering")
         .order_by("statement__customer__code", "pk")
     )
     invoice_lines = (
-        InvoiceLine.objects.visible_to(user)
-        .filter(invoice__period=period)
+        invoice_lines.filter(invoice__period=period)
         .exclude(kind="in_kind")
         .select_related("invoice__customer", "service", "offering")
         .order_by("invoice__customer__code", "invoice__number", "pk")
     )
-    if customer_id is not None:
-        lines = lines.filter(statement__customer_id=customer_id)
-        invoice_lines = invoice_lines.filter(invoice__customer_id=customer_id)
     for line in lines:
         customer = line.statement.customer
-        unit_price = (
-            (line.charge / line.quantity).quantize(Decimal("0.0000000001"))
-            if line.quantity
-            else line.charge
-        )
         rows.append(
             {
                 "customer_code": customer.code,
@@ -304,12 +314,14 @@ def charge_rows(user, period: str, customer_id: int | None = None) -> list[dict]
                 "offering": line.offering.code,
                 "unit": line.offering.unit,
                 "quantity": line.quantity,
-                "unit_price": unit_price,
+                "unit_price": derived_unit_price(line.charge, line.quantity),
                 "amount": line.charge,
+                "invoice": None,  # a statement is an internal transfer, not an invoice (R2)
             }
         )
     for line in invoice_lines:
         customer = line.invoice.customer
+        offering = line.offering
         rows.append(
             {
                 "customer_code": customer.code,
@@ -319,25 +331,38 @@ def charge_rows(user, period: str, customer_id: int | None = None) -> list[dict]
                 "kind": line.kind,
                 "description": line.description,
                 "service": line.service.name if line.service else "",
-                "offering": line.offering.code if line.offering else None,
-                "unit": line.offering.unit if line.offering else None,
+                "offering": offering.code if offering else None,
+                "unit": offering.unit if offering else None,
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "amount": line.amount,
+                "invoice": line.invoice.number,
+                "steps": line.breakdown or [],
+                "charge_model": offering.charge_model if offering else "",
+                "package_size": offering.package_size if offering else None,
             }
         )
     return rows
 
 
+#: the FOCUS version of the exports (``usage.focus.conform.FOCUS_VERSION``)
+FOCUS_VERSION = "1.2"
+
+
 def focus_export(user, period: str, fmt: str, customer_id: int | None = None) -> bytes:
-    """The FOCUS-shaped dataset of the charges the user may see in ``period`` (CSV or Parquet)."""
+    """The FOCUS 1.2 dataset of the charges the user may see in ``period`` (CSV or Parquet):
+    what the page and the API download."""
+    return focus_file(charge_rows(user, period, customer_id), fmt)
+
+
+def focus_file(rows: list[dict], fmt: str) -> bytes:
+    """Charge rows (:func:`charge_rows`) as a FOCUS 1.2 file: the one writer of the page, the API
+    and ``servicebook export focus``."""
     from servicebook.finance.usage import focus
     from servicebook.parties.models import Provider
 
     provider = Provider.current()
-    table = focus.documents_to_focus(
-        charge_rows(user, period, customer_id), provider=provider.name if provider else ""
-    )
+    table = focus.documents_to_focus(rows, provider=provider.name if provider else "")
     return focus.focus_bytes(table, fmt)
 
 

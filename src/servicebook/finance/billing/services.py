@@ -300,6 +300,8 @@ def _payment_entry(invoice: Invoice, kind: str, amount, date, reference: str):
         + (f" ({reference})" if reference else ""),
         customer_id=invoice.customer_id,
         customer=invoice.customer,
+        # settled at the invoice's rate: the receivable clears in the base currency too
+        rates={invoice.currency: invoice.exchange_rate} if invoice.base_currency else {},
         lines=[
             posting.LineSpec(
                 accounts[debit], invoice.currency, debit=amount, customer_id=invoice.customer_id

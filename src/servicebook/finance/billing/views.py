@@ -529,7 +529,9 @@ class FocusExportView(LoginRequiredMixin, TemplateView):
                 period, fmt = form.cleaned_data["period"], form.cleaned_data["format"]
                 content = selectors.focus_export(request.user, period, fmt)
                 kind = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
-                return download(content, f"focus-{period}.{fmt}", kind)
+                response = download(content, f"focus-{period}.{fmt}", kind)
+                response["X-FOCUS-Version"] = selectors.FOCUS_VERSION
+                return response
         else:
             form = FocusExportForm(periods=periods)
         return self.render_to_response(self.get_context_data(form=form, periods=periods))

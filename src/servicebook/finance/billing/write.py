@@ -71,6 +71,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
                 recovered=d.recovered,
                 uncovered=d.uncovered,
                 budget=d.customer.budget_per_period,
+                **_rate_fields(plan, d),
                 posted=id(d) in entry_ids,
                 entry_id=entry_ids.get(id(d)),
             )
@@ -126,6 +127,8 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 in_kind_amount=d.in_kind,
                 cash_amount=d.cash,
                 cost=_sum_cost(d),
+                **_rate_fields(plan, d),
+                base_total=d.base_total,
                 entry_id=entry_ids.get(id(d)),
                 status="paid" if d.total + d.tax == 0 else "issued",
                 **_legal_fields(plan, d),
@@ -228,6 +231,15 @@ def _legal_fields(plan: Plan, doc: Document) -> dict:
         "customer_registration": customer.registration_number,
         "customer_vat_number": customer.vat_number,
         "customer_country": customer.jurisdiction,
+    }
+
+
+def _rate_fields(plan: Plan, doc: Document) -> dict:
+    """The rate a document is posted at, stored on it (decision 0025)."""
+    return {
+        "base_currency": plan.provider.base_currency,
+        "exchange_rate": doc.rate.value if doc.rate else Decimal(1),
+        "rate_date": doc.rate.date if doc.rate else None,
     }
 
 

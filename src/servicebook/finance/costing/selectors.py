@@ -3,14 +3,18 @@ floor (R6), and the months the costs page offers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+
+from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
 from servicebook.catalog.models import Offering
 from servicebook.core.money import round_money
 from servicebook.core.periods import period_dates
 from servicebook.finance.costing.models import CostPool, PriceFloorOverride, ServiceCost, UnitCost
+from servicebook.finance.fx.selectors import MissingRate, rate_on
 from servicebook.finance.ledger.models import Period, PeriodStatus
 from servicebook.policy import policy_for
 
@@ -42,13 +46,14 @@ def unit_cost_with_currency(offering: Offering) -> tuple[Decimal | None, str]:
     return offering.standard_unit_cost, offering.currency
 
 
-def check_price_floor(agreement: Agreement) -> list[str]:
+def check_price_floor(agreement: Agreement, *, on: dt.date | None = None) -> list[str]:
     """R6: why a commercial provider's contract cannot be activated (empty list: it can).
 
     A line whose monthly price is below its monthly cost blocks activation unless a finance user
-    recorded an override with a reason. A line whose cost is in another currency than the
-    contract cannot be compared without an exchange rate: it blocks activation too, naming both
-    currencies (an override accepts it). Internal agreements (charged at cost) and
+    recorded an override with a reason. A line priced in another currency than its cost is
+    compared in the cost's (base) currency at the latest exchange rate on or before ``on``
+    (today by default; decision 0025); without a rate it blocks activation with a message naming
+    the pair and the day (an override accepts it). Internal agreements (charged at cost) and
     non-commercial providers (who may cover cost partly) are not checked. Messages are for
     provider staff only.
     """
@@ -56,6 +61,7 @@ def check_price_floor(agreement: Agreement) -> list[str]:
     provider = agreement.customer.provider
     if not policy.charged_at_price or provider.sector != "commercial":
         return []
+    on = on or timezone.localdate()
     overridden = set(
         PriceFloorOverride.objects.filter(agreement=agreement).values_list("offering_id", flat=True)
     )
@@ -66,19 +72,25 @@ def check_price_floor(agreement: Agreement) -> list[str]:
         unit_cost, cost_currency = unit_cost_with_currency(line.offering)
         if unit_cost is None or line.offering_id in overridden:
             continue
-        if cost_currency != agreement.currency:
-            problems.append(
-                f"{line.offering}: its cost is in {cost_currency} and the contract is priced in "
-                f"{agreement.currency}: the price floor cannot be checked without an exchange "
-                f"rate (none is recorded); a finance user must record an override"
-            )
-            continue
-        cost = round_money(line.quantity * unit_cost, agreement.currency)
         price = line.monthly_price()
+        compared = f"{agreement.currency} {price}"
+        if cost_currency != agreement.currency:
+            try:
+                rate = rate_on(cost_currency, agreement.currency, on)
+            except MissingRate as missing:
+                problems.append(
+                    f"{line.offering}: its cost is in {cost_currency} and the contract is priced "
+                    f"in {agreement.currency}: {missing.message}; or a finance user must record "
+                    "an override"
+                )
+                continue
+            price = rate.to_base(price)
+            compared += f" = {cost_currency} {price} at {rate.describe()}"
+        cost = round_money(line.quantity * unit_cost, cost_currency)
         if price < cost:
             problems.append(
-                f"{line.offering}: priced {agreement.currency} {price} a month, below its cost "
-                f"{agreement.currency} {cost}; a finance user must record an override"
+                f"{line.offering}: priced {compared} a month, below its cost "
+                f"{cost_currency} {cost}; a finance user must record an override"
             )
     return problems
 

@@ -3,6 +3,7 @@ finance admin uses."""
 
 from django.contrib import admin
 
+from servicebook.finance.fx.models import ExchangeRate
 from servicebook.finance.ledger.models import Account, JournalEntry, JournalLine, Period
 
 
@@ -49,3 +50,11 @@ class AccountAdmin(ReadOnlyAdmin):
 @admin.register(Period)
 class PeriodAdmin(ReadOnlyAdmin):
     list_display = ["period", "status", "closed_at", "closed_by"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ReadOnlyAdmin):
+    """Exchange rates (written by the fx services: the rates page, the API, the CLI)."""
+
+    list_display = ["date", "base", "currency", "rate", "source", "entered_by"]
+    list_filter = ["currency", "source"]

@@ -99,7 +99,18 @@ class JournalLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = JournalLine
-        fields = ["account", "account_code", "debit", "credit", "currency", "customer", "memo"]
+        fields = [
+            "account",
+            "account_code",
+            "debit",
+            "credit",
+            "currency",
+            "customer",
+            "memo",
+            "rate",
+            "base_debit",
+            "base_credit",
+        ]
 
 
 class JournalEntrySerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Value
 
+from servicebook.catalog.models import rate_field
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.periods import PeriodError, check_period
@@ -174,6 +175,12 @@ class JournalEntry(models.Model):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    base_currency = models.CharField(
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        blank=True,
+        help_text="The provider's base currency the lines' base amounts are in (decision 0025).",
+    )
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -198,7 +205,10 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    """One side of an entry: a positive debit or a positive credit on an account, in a currency."""
+    """One side of an entry: a positive debit or a positive credit on an account, in a currency,
+    and the same amount in the provider's base currency at the ``rate`` used (1 base =
+    ``rate`` currency; 1 when the line is in the base currency). Lines posted before exchange
+    rates existed have no base amount (decision 0025)."""
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
@@ -209,6 +219,11 @@ class JournalLine(models.Model):
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     memo = models.CharField(max_length=200, blank=True)
+    rate = rate_field(
+        null=True, blank=True, help_text="1 base currency = rate × the line's currency."
+    )
+    base_debit = money_field(null=True, blank=True)
+    base_credit = money_field(null=True, blank=True)
 
     objects = ImmutableQuerySet.as_manager()
 

@@ -13,6 +13,10 @@ Posting rules (R2, R3):
   in kind* / Cr *In-kind receivable*.
 
 Lines are positive debits or credits; an entry balances per currency; posted rows never change.
+Every line also carries its amount in the provider's base currency and the rate used (decision
+0025): each currency's total is converted once at the entry's rate and split over its debit
+lines and over its credit lines by largest remainder, so an entry balances in the base currency
+too, to the cent. A line in another currency without a rate is refused, naming the pair and date.
 
 Which accounts an entry may use is the customer policy's answer (``policy.ledger_accounts``):
 an internal customer's entry uses transfer and subsidy accounts only (never revenue or
@@ -26,13 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 
 from servicebook.core.errors import DomainError
-from servicebook.core.money import CURRENCIES, round_money
+from servicebook.core.money import CURRENCIES, allocate_amount, quantum, round_money
+from servicebook.finance.fx.selectors import rate_on
 from servicebook.finance.ledger.models import Account, AccountType, JournalEntry, JournalLine
 from servicebook.policy import POLICIES, LedgerAccount, policies_allowing_accounts, policy_for
 
@@ -96,6 +101,9 @@ class EntrySpec:
     reverses_id: int | None = None
     #: the customer object when the caller has it (saves a query per entry in a close)
     customer: object | None = None
+    #: currency → rate (1 base = rate currency) the entry is posted at; a currency left out
+    #: takes the latest rate on or before ``date`` (refused when there is none)
+    rates: dict[str, Decimal] = field(default_factory=dict)
 
 
 def accounts() -> dict[str, Account]:
@@ -239,10 +247,48 @@ def check_entry(spec: EntrySpec) -> None:
     check_accounts(spec)
 
 
+def base_currency() -> str:
+    from servicebook.parties.models import Provider
+
+    provider = Provider.objects.order_by("pk").values_list("base_currency", flat=True).first()
+    return provider or "EUR"
+
+
+def base_amounts(spec: EntrySpec, base: str) -> list[tuple[Decimal, Decimal, Decimal]]:
+    """(rate, base debit, base credit) of each line of a balanced entry: each currency's total
+    at its rate, split over that currency's debit lines and over its credit lines."""
+    result: list[tuple[Decimal, Decimal, Decimal]] = [(Decimal(1), ZERO, ZERO) for _ in spec.lines]
+    for currency in sorted({line.currency for line in spec.lines}):
+        indexes = [i for i, line in enumerate(spec.lines) if line.currency == currency]
+        if currency == base:
+            for i in indexes:
+                line = spec.lines[i]
+                result[i] = (Decimal(1), Decimal(line.debit), Decimal(line.credit))
+            continue
+        rate = spec.rates.get(currency)
+        if rate is None:
+            rate = rate_on(base, currency, spec.date).value
+        total = sum((Decimal(spec.lines[i].debit) for i in indexes), ZERO)
+        base_total = round_money(total / rate, base)
+        for side in ("debit", "credit"):
+            sided = [i for i in indexes if getattr(spec.lines[i], side)]
+            if not sided:
+                continue
+            weights = [Decimal(getattr(spec.lines[i], side)) for i in sided]
+            for i, part in zip(
+                sided, allocate_amount(base_total, weights, quantum(base)), strict=True
+            ):
+                debit, credit = (part, ZERO) if side == "debit" else (ZERO, part)
+                result[i] = (rate, debit, credit)
+    return result
+
+
 def post(specs: list[EntrySpec], *, actor=None) -> list[JournalEntry]:
     """Post entries in bulk (caller holds the transaction and has checked the periods)."""
     for spec in specs:
         check_entry(spec)
+    base = base_currency()
+    in_base = [base_amounts(spec, base) for spec in specs]
     entries = JournalEntry.objects.bulk_create(
         [
             JournalEntry(
@@ -253,6 +299,7 @@ def post(specs: list[EntrySpec], *, actor=None) -> list[JournalEntry]:
                 customer_id=spec.customer_id,
                 reverses_id=spec.reverses_id,
                 posted_by=actor,
+                base_currency=base,
             )
             for spec in specs
         ],
@@ -260,7 +307,18 @@ def post(specs: list[EntrySpec], *, actor=None) -> list[JournalEntry]:
     )
     fast_insert(
         JournalLine,
-        ["entry", "account", "debit", "credit", "currency", "customer", "memo"],
+        [
+            "entry",
+            "account",
+            "debit",
+            "credit",
+            "currency",
+            "customer",
+            "memo",
+            "rate",
+            "base_debit",
+            "base_credit",
+        ],
         [
             (
                 entry.pk,
@@ -270,9 +328,10 @@ def post(specs: list[EntrySpec], *, actor=None) -> list[JournalEntry]:
                 line.currency,
                 line.customer_id,
                 line.memo[:200],
+                *converted,
             )
-            for entry, spec in zip(entries, specs, strict=True)
-            for line in spec.lines
+            for entry, spec, lines_in_base in zip(entries, specs, in_base, strict=True)
+            for line, converted in zip(spec.lines, lines_in_base, strict=True)
         ],
     )
     return entries

@@ -52,12 +52,15 @@ def post_adjustment(
     date: dt.date | None = None,
     customer: Customer | None = None,
     reverses: JournalEntry | None = None,
+    rates: dict | None = None,
 ) -> JournalEntry:
     """Post a correction as a new balanced entry in an open period.
 
     ``lines``: ``{"account": Account or code, "debit"|"credit": amount, "currency": code}``.
     The accounts must be ones the customer's policy allows (R2): an internal customer's entry
     never touches revenue or receivables, and no entry mixes a cost centre with revenue.
+    A line in another currency than the base one is converted at ``rates`` (currency → rate),
+    else at the latest rate on or before ``date`` (decision 0025).
     """
     require_role(actor, *LEDGER_WRITERS, action="Posting an adjustment")
     check_period(period)
@@ -110,6 +113,7 @@ def post_adjustment(
         customer_id=customer.pk if customer else None,
         reverses_id=reverses.pk if reverses else None,
         customer=customer,
+        rates=dict(rates or {}),
     )
     (entry,) = posting.post([spec], actor=actor)
     row = Period.objects.get(period=period)
@@ -140,6 +144,8 @@ def reverse_entry(
         }
         for line in entry.lines.select_related("account")
     ]
+    # the mirror image at the rates of the original, so that it cancels it in the base currency
+    rates = {line.currency: line.rate for line in entry.lines.all() if line.rate is not None}
     return post_adjustment(
         actor=actor,
         period=period,
@@ -147,4 +153,5 @@ def reverse_entry(
         lines=lines,
         customer=entry.customer,
         reverses=entry,
+        rates=rates,
     )

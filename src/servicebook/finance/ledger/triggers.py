@@ -68,3 +68,44 @@ def drop_pg_triggers(apps, schema_editor) -> None:
 
 def database_enforces_balance() -> bool:
     return connection.vendor == "postgresql"
+
+
+#: The balance check again, also refusing an entry whose base-currency amounts do not balance
+#: (decision 0025; installed by migration ``0004_exchange_rates``).
+PG_BASE_BALANCE = """
+CREATE OR REPLACE FUNCTION finance_check_entry_balanced() RETURNS trigger AS $$
+DECLARE
+    eid bigint;
+    bad record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN eid := OLD.entry_id; ELSE eid := NEW.entry_id; END IF;
+    SELECT currency, SUM(debit) - SUM(credit) AS diff INTO bad
+      FROM finance_journalline WHERE entry_id = eid
+      GROUP BY currency HAVING SUM(debit) <> SUM(credit) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % does not balance in % (debits - credits = %)',
+            eid, bad.currency, bad.diff USING ERRCODE = '23514';
+    END IF;
+    SELECT SUM(base_debit) - SUM(base_credit) AS diff INTO bad
+      FROM finance_journalline WHERE entry_id = eid AND base_debit IS NOT NULL
+      HAVING SUM(base_debit) <> SUM(base_credit);
+    IF FOUND THEN
+        RAISE EXCEPTION
+            'journal entry % does not balance in the base currency (debits - credits = %)',
+            eid, bad.diff USING ERRCODE = '23514';
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def install_pg_base_balance(apps, schema_editor) -> None:
+    """Migration step: the balance trigger checks the base currency too (PostgreSQL only)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_BASE_BALANCE, params=None)
+
+
+def restore_pg_balance(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_TRIGGERS, params=None)

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from servicebook.core.money import quantum
 from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period, PeriodStatus
 from servicebook.finance.ledger.posting import account_refusal
 
@@ -74,6 +75,9 @@ def verify(*, limit: int = 50) -> dict:
         ).values_list("pk", flat=True)[:limit]:
             late.append(f"JE-{pk:06d} was posted into {period.period} after it closed")
     checks["closed_periods_locked"] = late[:limit]
+    # 2b. ... and in the base currency, each line's base amount at its rate (decision 0025)
+    checks["entries_balance_in_base_currency"] = _check_base_balance(limit)
+    checks["base_amounts_at_their_rate"] = _check_base_rates(limit)
     # 5. every entry uses only the accounts its customer's policy allows (R2)
     checks["accounts_allowed_by_policy"] = _check_accounts(limit)
     # 6. and on: the documents posted to the ledger (billing: invoices, statements, payments)
@@ -114,6 +118,46 @@ def _check_accounts(limit: int) -> list[str]:
             problems.append(f"JE-{entry_id:06d}: {refusal}")
             if len(problems) >= limit:
                 break
+    return problems
+
+
+def _check_base_balance(limit: int) -> list[str]:
+    """Entries posted with base amounts balance in the base currency, to the cent."""
+    sums = (
+        JournalLine.objects.filter(base_debit__isnull=False)
+        .values("entry_id", "entry__base_currency")
+        .annotate(d=Sum("base_debit"), c=Sum("base_credit"))
+        .order_by()
+    )
+    return [
+        f"JE-{row['entry_id']:06d} does not balance in the base currency "
+        f"{row['entry__base_currency']}: debits {row['d']} ≠ credits {row['c']}"
+        for row in sums.iterator(chunk_size=5000)
+        if row["d"] != row["c"]
+    ][:limit]
+
+
+def _check_base_rates(limit: int) -> list[str]:
+    """Each line's base amount is its amount at its rate, within one and a half minor units of
+    the base currency (the converted total is rounded, then split by largest remainder)."""
+    problems = []
+    fields = ("entry_id", "pk", "debit", "credit", "rate", "base_debit", "base_credit")
+    rows = JournalLine.objects.filter(rate__isnull=False).values_list(
+        *fields, "entry__base_currency"
+    )
+    for entry_id, pk, debit, credit, rate, base_debit, base_credit, base in rows.iterator(
+        chunk_size=5000
+    ):
+        cent = quantum(base or "EUR") * Decimal("1.5")
+        if rate <= 0 or base_debit is None or base_credit is None:
+            problems.append(f"JE-{entry_id:06d} line {pk} has a rate but no base amount")
+        elif abs((debit - credit) / rate - (base_debit - base_credit)) > cent:
+            problems.append(
+                f"JE-{entry_id:06d} line {pk}: {debit - credit} at {rate} is not "
+                f"{base_debit - base_credit} in the base currency"
+            )
+        if len(problems) >= limit:
+            break
     return problems
 
 

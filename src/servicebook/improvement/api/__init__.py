@@ -21,6 +21,8 @@ from servicebook.core.models import User
 from servicebook.core.periods import is_period
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
 from servicebook.improvement import selectors, services
+from servicebook.improvement.api.parity import ParityViewSet
+from servicebook.improvement.api.retention import RetentionViewSet
 from servicebook.improvement.api.reviews import (
     DashboardViewSet,
     HealthViewSet,
@@ -533,4 +535,6 @@ ROUTES = [
     ("relationship-health", HealthViewSet, "relationshiphealth"),
     ("review-packs", ReviewPackViewSet, "reviewpack"),
     ("improvement-dashboard", DashboardViewSet, "improvementdashboard"),
+    ("parity", ParityViewSet, "parity"),
+    ("retention", RetentionViewSet, "retention"),  # decision 0023
 ]

@@ -342,6 +342,7 @@ class DashboardSerializer(serializers.Serializer):
     revenue_against_capacity = serializers.DictField()
     improvements_by_status = serializers.DictField(child=serializers.IntegerField())
     improvements_by_driver = serializers.DictField(child=serializers.IntegerField())
+    parity_gaps = _rows()
 
 
 class DashboardViewSet(viewsets.ViewSet):
@@ -353,7 +354,11 @@ class DashboardViewSet(viewsets.ViewSet):
         kind = request.query_params.get("kind") or None
         if kind and kind not in POLICIES:
             raise serializers.ValidationError({"kind": f"one of {', '.join(POLICIES)}"})
-        data = selectors.dashboard(period=_period(request), kind=kind)
+        period = _period(request)
+        data = selectors.dashboard(period=period, kind=kind)
+        from servicebook.improvement import parity
+
+        gaps = parity.report_data(parity.parity_report(period))["gaps"]
         return Response(
             plain(
                 {
@@ -367,6 +372,7 @@ class DashboardViewSet(viewsets.ViewSet):
                     "revenue_against_capacity": data["capacity"],
                     "improvements_by_status": {s[0]: s[2] for s in data["statuses"]},
                     "improvements_by_driver": {d[0]: d[2] for d in data["drivers"]},
+                    "parity_gaps": [gap for gap in gaps if gap["flagged"]],
                 }
             )
         )

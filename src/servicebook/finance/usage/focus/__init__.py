@@ -15,12 +15,14 @@ billing periods, ``ServiceName``, ``SubAccountId``, ``ResourceId``, ``Tags``...
 * :func:`import_focus` imports a bill into the usage store, allocated, row by row (a bad row is
   rejected, never the file).
 * :func:`export_charges` writes our own rated charge lines (see :mod:`..rating`) as a
-  FOCUS-shaped dataset (CSV and Parquet) that :func:`read_focus` reads back;
-  :func:`documents_to_focus` does the same for the charge lines of statements and invoices.
+  FOCUS 1.2 dataset (CSV and Parquet) that :func:`read_focus` reads back;
+  :func:`documents_to_focus` does the same for the charge lines of statements and invoices
+  (what ``servicebook export focus``, the page and the API download).
 
 Pure (Arrow, no Django). The package's modules: :mod:`.reading` (columns, reading, parsing),
 :mod:`.allocate` (rules and exact allocation), :mod:`.importer` (into the usage store),
-:mod:`.export` (FOCUS-shaped datasets of our own charges).
+:mod:`.export` (FOCUS 1.2 datasets of our own charges), :mod:`.conform` (FOCUS units, ASCII
+text, the version we follow).
 """
 
 from servicebook.finance.usage.focus.allocate import (
@@ -31,10 +33,12 @@ from servicebook.finance.usage.focus.allocate import (
     largest_remainder,
     owners,
 )
+from servicebook.finance.usage.focus.conform import FOCUS_VERSION, ascii_text, focus_unit
 from servicebook.finance.usage.focus.export import (
     EXPORT_COLUMNS,
     LINE_CATEGORIES,
     charges_to_focus,
+    derived_unit_price,
     documents_to_focus,
     export_charges,
     focus_bytes,
@@ -65,6 +69,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FOCUS_DECIMAL",
     "FOCUS_STORE_SCHEMA",
+    "FOCUS_VERSION",
     "LINE_CATEGORIES",
     "REQUIRED_COLUMNS",
     "TIMESTAMP_COLUMNS",
@@ -73,13 +78,16 @@ __all__ = [
     "FocusFormatError",
     "allocate",
     "allocation_report",
+    "ascii_text",
     "bill_currency",
     "charges_to_focus",
+    "derived_unit_price",
     "documents_to_focus",
     "exact_text",
     "export_charges",
     "focus_bytes",
     "focus_totals",
+    "focus_unit",
     "import_focus",
     "largest_remainder",
     "owners",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('parties', '0009_plain_help_texts'),
+        ('parties', '0010_parity_and_feedback'),
     ]
 
     operations = [

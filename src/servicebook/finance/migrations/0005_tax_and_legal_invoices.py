@@ -19,8 +19,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agreements', '0008_plain_help_texts'),
-        ('finance', '0003_invoice_line_breakdown'),
-        ('parties', '0010_legal_identity'),
+        ('finance', '0004_exchange_rates'),
+        ('parties', '0011_legal_identity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_plain_help_texts'),
+        ('catalog', '0006_parity_and_feedback'),
     ]
 
     operations = [
