@@ -13,7 +13,7 @@ from servicebook.parties.models import Customer, Provider
 LIST = reverse("parties:list")
 MINE = reverse("parties:mine")
 #: the demo customers whose relationship the service manager owns
-MANAGERS = ["finance-dept", "marketing", "meridian", "skybridge"]
+MANAGERS = ["finance-dept", "marketing", "meridian", "skybridge", "westlake"]
 
 
 def customer(code):

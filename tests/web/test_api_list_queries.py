@@ -14,6 +14,12 @@ from servicebook import ports
 
 pytestmark = pytest.mark.django_db
 
+#: Lists whose prefetches are nested (``participants__contact``, actions with their comments and
+#: authors): each nested level runs only when some row on the page has the relation, so a page of
+#: 2 rows without them asks up to this many fewer queries than a full page. A constant, not a
+#: query per row: the bench in benchmarks/bench_lists.py shows the count flat at 1,000 rows.
+NESTED_PREFETCHES = {"/api/improvements/": 4}
+
 
 def _list_routes() -> list[str]:
     urls = []
@@ -45,6 +51,6 @@ def test_api_list_query_counts_do_not_grow_with_the_page(users, client_for, monk
         two, _ = _count(client, url)
         monkeypatch.setattr(PageNumberPagination, "page_size", 50)
         many, rows = _count(client, url)
-        if rows is not None and rows > 2 and many > two + 1:
+        if rows is not None and rows > 2 and many > two + 1 + NESTED_PREFETCHES.get(url, 0):
             grows.append(f"{url}: {two} queries for 2 rows, {many} for {rows}")
     assert not grows, "\n".join(grows)

@@ -42,7 +42,9 @@ class AgreementLineSerializer(CostAwareSerializer):
     charge_model = serializers.CharField(source="offering.charge_model", read_only=True)
     monthly_price = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
-    monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_cost = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, allow_null=True
+    )
     monthly_margin = serializers.SerializerMethodField()
     cost_unknown_reason = serializers.SerializerMethodField()
 
@@ -129,7 +131,9 @@ class AgreementSerializer(CostAwareSerializer):
     monthly_price = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     monthly_charge = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     yearly_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
-    monthly_cost = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    monthly_cost = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, allow_null=True
+    )
     in_kind_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
     consideration_items = ConsiderationItemSerializer(many=True, read_only=True)
     signatures = SignatureSerializer(many=True, read_only=True)

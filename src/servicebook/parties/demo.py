@@ -25,6 +25,7 @@ OWNERS = {
     "finance": "manager",
     "airline": "manager",
     "retail": "manager",
+    "westlake": "manager",
     "hr": "admin",
     "rnd": "admin",
     "orion": "admin",
