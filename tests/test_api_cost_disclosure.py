@@ -36,6 +36,8 @@ LISTS = [
     "statement",
     "invoice",
     "payment",
+    "creditnote",
+    "taxrate",
     "period",
     "ticket",
     "outage",

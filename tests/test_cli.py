@@ -80,6 +80,7 @@ NEEDS_PROVIDER = {
     ("notifications", "daily"): ["notifications", "daily"],
     ("notifications", "send"): ["notifications", "send"],
     ("close-period", None): ["close-period", "2026-05", "--earlier-reason", "test"],
+    ("credit-note", None): ["credit-note", "INV-2026-00001", "--amount", "1", "--reason", "x"],
     ("ledger", "verify"): ["ledger", "verify"],
     ("ledger", "export"): ["ledger", "export"],
     ("export", "focus"): [

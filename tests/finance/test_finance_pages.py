@@ -55,7 +55,7 @@ def test_airline_invoice_page_shows_cash_and_tickets(users, web_for):
     invoice = Invoice.objects.get(period="2026-10", customer__code="skybridge")
     page = web_for(users["external"]).get(reverse("finance:invoice", args=[invoice.pk]))
     text = page.content.decode()
-    assert "EUR 14,013.32" in text and "EUR 7,006.68" in text and "In kind:" in text
+    assert "EUR 18,217.32" in text and "EUR 7,006.68" in text and "In kind:" in text
     assert "payment-form" not in text
 
 

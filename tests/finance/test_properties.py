@@ -123,7 +123,8 @@ def test_any_sequence_keeps_the_ledger_clean(users, operations):
                 invoice.lines.exclude(kind="in_kind").values_list("amount", flat=True), D(0)
             )
             assert line_total == invoice.total
-            assert invoice.cash_amount + invoice.in_kind_amount == invoice.total
+            assert invoice.cash_amount + invoice.in_kind_amount == invoice.total_incl_tax
+            assert invoice.total_incl_tax == invoice.total + invoice.tax_amount
         debits = sum(JournalLine.objects.values_list("debit", flat=True), D(0))
         credits = sum(JournalLine.objects.values_list("credit", flat=True), D(0))
         assert debits == credits

@@ -254,6 +254,11 @@ EXPECT: dict[str, Expect] = {
     "finance:invoice-pdf": E(model="finance.Invoice"),
     "finance:invoice-payment": E(read=FIN, write=FIN, model="finance.Invoice"),
     "finance:invoice-suspend": E(read=FIN, write=FIN, model="finance.Invoice"),
+    # credit notes and VAT rates (decision 0026): finance issues and keeps them; customer users
+    # read their own credit notes
+    "finance:invoice-credit-note": E(read=FIN, write=FIN, model="finance.Invoice"),
+    "finance:credit-note": E(model="finance.CreditNote"),
+    "finance:tax-rates": E(read=FIN, write=FIN),
     "finance:reminders": E(read=FIN, write=FIN),
     "finance:costs": E(read=STAFF, write=FIN),
     "finance:reports": E(read=STAFF),
@@ -273,6 +278,8 @@ EXPECT: dict[str, Expect] = {
     "statement-*": E(),
     "invoice-*": E(),
     "payment-*": E(write=FIN),
+    "creditnote-*": E(write=FIN),
+    "taxrate-*": E(read=STAFF, write=FIN),
     "reminder-*": E(write=FIN),
     "account-*": E(read=FIN, write=FIN),
     "journalentry-*": E(read=FIN, write=FIN),

@@ -1,5 +1,6 @@
-"""Finance commands: ``close-period``, ``ledger verify|export``, ``export focus``,
-``import costs``, ``import usage``, ``rates import``, ``bench close``, ``bench rating``."""
+"""Finance commands: ``close-period``, ``credit-note``, ``ledger verify|export``,
+``export focus``, ``import costs``, ``import usage``, ``rates import``, ``bench close``,
+``bench rating``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ def register(sub) -> None:
     )
     close.add_argument("--json", action="store_true", help="print a JSON summary")
     close.set_defaults(func=cmd_close_period)
+
+    note = sub.add_parser(
+        "credit-note", help="credit all or part of an invoice (its own CN number, posted)"
+    )
+    note.add_argument("invoice", help="the invoice's number, e.g. INV-2026-00012")
+    note.add_argument("--amount", required=True, help="amount credited, excluding tax")
+    note.add_argument("--reason", required=True, help="why the invoice is credited")
+    note.add_argument("--date", help="issue date YYYY-MM-DD (default today; an open month)")
+    note.add_argument("--json", action="store_true", help="print a JSON summary")
+    note.set_defaults(func=cmd_credit_note)
 
     ledger = sub.add_parser("ledger", help="the double-entry ledger")
     ledger_sub = ledger.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
@@ -179,6 +190,45 @@ def cmd_close_period(args) -> int:
         print(f"  {doc['number']} {doc['customer']}: {doc['currency']} {doc['total']}{due}")
     if result.get("dry_run") and result.get("later_closed"):
         print(f"  {result['later_closed']} is already closed: closing needs --earlier-reason")
+    return 0
+
+
+def cmd_credit_note(args) -> int:
+    import datetime as dt
+
+    setup_django()
+    from servicebook.finance.billing import credit_notes
+    from servicebook.finance.billing.models import Invoice
+
+    invoice = Invoice.objects.filter(number=args.invoice.strip()).first()
+    if invoice is None:
+        raise CommandError(f"no invoice numbered {args.invoice!r}")
+    try:
+        date = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        raise CommandError(f"--date: {args.date!r} is not a date (YYYY-MM-DD)") from None
+    note = _domain(
+        lambda: credit_notes.issue_credit_note(
+            actor=None, invoice=invoice, amount=args.amount, reason=args.reason, date=date
+        )
+    )
+    summary = {
+        "number": note.number,
+        "invoice": invoice.number,
+        "currency": note.currency,
+        "net_amount": str(note.net_amount),
+        "tax_amount": str(note.tax_amount),
+        "total": str(note.total),
+        "issue_date": note.issue_date.isoformat(),
+        "entry": note.entry.number,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        print(
+            f"{note.number} credits {invoice.number}: {note.currency} {note.net_amount} + tax "
+            f"{note.tax_amount} = {note.total}, posted as {note.entry.number}"
+        )
     return 0
 
 

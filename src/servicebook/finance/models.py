@@ -5,6 +5,7 @@ docs/decisions/0011-finance-packages.md); Django imports ``<app>.models`` to reg
 models, so this module imports them. Code imports a model from its package, not from here.
 """
 
+from servicebook.finance.billing.legal_models import CreditNote, DocumentSequence, TaxRate
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceEvent,
@@ -46,6 +47,8 @@ __all__ = [
     "CloudCharge",
     "CloudMapping",
     "CostPool",
+    "CreditNote",
+    "DocumentSequence",
     "DriverValue",
     "ExchangeRate",
     "Invoice",
@@ -61,6 +64,7 @@ __all__ = [
     "ServiceCost",
     "Statement",
     "StatementLine",
+    "TaxRate",
     "UnitCost",
     "UsageImport",
     "UsageImportEvent",

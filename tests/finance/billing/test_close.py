@@ -64,11 +64,14 @@ def test_demo_month_is_closed_with_statements_at_cost_and_the_airline_split():
     assert showback.entry is None and not showback.posted and showback.recovered == 0
     airline = Invoice.objects.get(period="2026-10", customer__code="skybridge")
     assert airline.total == D("21020.00")
-    assert airline.cash_amount == D("14013.32") and airline.in_kind_amount == D("7006.68")
+    # French VAT at 20 % on the 21,020.00 (a domestic sale): paid in cash with the cash part
+    assert airline.tax_amount == D("4204.00") and airline.total_incl_tax == D("25224.00")
+    assert airline.cash_amount == D("18217.32") and airline.in_kind_amount == D("7006.68")
     tickets = airline.lines.get(kind="in_kind")
     assert tickets.quantity == 4 and tickets.unit_price == D("1751.67")
     sides = {(ln.account.purpose, ln.debit, ln.credit) for ln in airline.entry.lines.all()}
-    assert ("receivable", D("14013.32"), 0) in sides
+    assert ("receivable", D("18217.32"), 0) in sides
+    assert ("vat_payable", 0, D("4204.00")) in sides
     assert ("in_kind_receivable", D("7006.68"), 0) in sides
     assert ("revenue", 0, D("21020.00")) in sides
     assert verify_ledger()["ok"]

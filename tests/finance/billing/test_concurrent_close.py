@@ -57,3 +57,43 @@ def test_two_closes_at_once_one_wins_none_doubles(restore_demo, transactional_db
     memos = list(JournalEntry.objects.filter(period=PERIOD).values_list("memo", flat=True))
     assert len(memos) == len(set(memos))
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite's shared in-memory test database cannot run two writers in threads",
+)
+def test_two_closes_of_different_months_never_share_or_skip_an_invoice_number(
+    restore_demo, transactional_db
+):
+    """Decision 0026: both closes take numbers of the 2026 invoice series at once; the series'
+    row lock makes one wait for the other, so the numbers stay one gapless run."""
+    import datetime as dt
+
+    from servicebook.core.models import User
+    from servicebook.finance.billing.models import Invoice
+
+    finance = User.objects.get(username="finance")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(period):
+        try:
+            barrier.wait()
+            services.close_period(
+                actor=finance, period=period, earlier_reason="race", today=dt.date(2026, 12, 1)
+            )
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in ("2026-07", "2026-08")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    sequences = sorted(Invoice.objects.filter(fiscal_year=2026).values_list("sequence", flat=True))
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert Invoice.objects.filter(period__in=["2026-07", "2026-08"]).count() >= 2

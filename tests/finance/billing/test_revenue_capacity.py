@@ -43,6 +43,7 @@ def constructed():
             gross=gross,
             credits=credits,
             total=gross - credits,
+            total_incl_tax=gross - credits,
             cash_amount=gross - credits,
             cost=cost,
         )

@@ -135,7 +135,10 @@ def test_verify_finds_a_tampered_invoice():
 
     invoice = Invoice.objects.filter(period="2026-10").first()
     Invoice.objects.filter(pk=invoice.pk).update(
-        gross=invoice.gross + 1, total=invoice.total + 1, cash_amount=invoice.cash_amount + 1
+        gross=invoice.gross + 1,
+        total=invoice.total + 1,
+        total_incl_tax=invoice.total_incl_tax + 1,
+        cash_amount=invoice.cash_amount + 1,
     )
     result = verify_ledger()
     assert not result["ok"] and result["checks"]["invoices_consistent"] >= 1

@@ -125,8 +125,40 @@ class InvoiceLineSerializer(CostAwareSerializer):
             "breakdown",
             "cost",
             "reference",
+            "tax_category",
+            "tax_rate",
         ]
         cost_fields = ["cost"]
+
+
+#: what the law asks an invoice to carry (decision 0026)
+LEGAL_FIELDS = [
+    "series",
+    "fiscal_year",
+    "sequence",
+    "supply_start",
+    "supply_end",
+    "payment_terms_days",
+    "tax_regime",
+    "taxes",
+    "tax_amount",
+    "total_incl_tax",
+    "legal_mentions",
+    "issuer_legal_name",
+    "issuer_address",
+    "issuer_registration",
+    "issuer_vat_number",
+    "issuer_country",
+    "issuer_iban",
+    "issuer_bic",
+    "customer_legal_name",
+    "customer_address",
+    "customer_registration",
+    "customer_vat_number",
+    "customer_country",
+    "credited_net",
+    "credited",
+]
 
 
 class InvoiceSerializer(CostAwareSerializer):
@@ -161,6 +193,7 @@ class InvoiceSerializer(CostAwareSerializer):
             "exchange_rate",
             "rate_date",
             "base_total",
+            *LEGAL_FIELDS,
             "cost",
             "lines",
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from servicebook.finance.billing.legal_models import TaxRate
 from servicebook.finance.billing.models import PaymentKind
 from servicebook.finance.ledger.forms import PeriodField
 from servicebook.web.forms import BootstrapFormMixin
@@ -44,6 +45,28 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
     amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(max_length=100, required=False)
+
+
+class CreditNoteForm(BootstrapFormMixin, forms.Form):
+    amount = forms.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=0,
+        label="Amount credited (excluding tax)",
+        help_text="Tax is credited at the invoice's rates.",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class TaxRateForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = TaxRate
+        fields = list(TaxRate.EDITABLE_FIELDS)
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            "valid_to": forms.DateInput(attrs={"type": "date"}),
+        }
 
 
 class SuspendForm(BootstrapFormMixin, forms.Form):

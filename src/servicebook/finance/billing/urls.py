@@ -21,6 +21,13 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
     path("invoices/<int:pk>/payment/", views.PaymentView.as_view(), name="invoice-payment"),
     path("invoices/<int:pk>/suspend/", views.SuspendView.as_view(), name="invoice-suspend"),
+    path(
+        "invoices/<int:pk>/credit-note/",
+        views.CreditNoteView.as_view(),
+        name="invoice-credit-note",
+    ),
+    path("credit-notes/<int:pk>/", views.CreditNoteDetailView.as_view(), name="credit-note"),
+    path("tax-rates/", views.TaxRatesView.as_view(), name="tax-rates"),
     path("reminders/", views.RemindersView.as_view(), name="reminders"),
     path("reports/", views.ReportsView.as_view(), name="reports"),
     path("reports/<slug:name>.csv", views.ReportCsvView.as_view(), name="report-csv"),

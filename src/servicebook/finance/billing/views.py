@@ -26,13 +26,16 @@ from servicebook.core.errors import DomainError
 from servicebook.core.errors import PermissionDenied as DomainPermissionDenied
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
-from servicebook.finance.billing import access, export, selectors, services
+from servicebook.finance.billing import access, credit_notes, export, selectors, services, tax
 from servicebook.finance.billing.filters import InvoiceFilter, PaymentFilter, StatementFilter
 from servicebook.finance.billing.forms import (
     CloseForm,
+    CreditNoteForm,
     PaymentForm,
     SuspendForm,
+    TaxRateForm,
 )
+from servicebook.finance.billing.legal_models import CreditNote, TaxRate
 from servicebook.finance.billing.models import Invoice, InvoiceStatus, Payment, Statement
 from servicebook.finance.billing.tables import InvoiceTable, PaymentTable, StatementTable
 from servicebook.finance.job_names import CLOSE_PERIOD
@@ -281,6 +284,11 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
             if inv.entry
             else [],
             accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
+            credit_notes=credit_notes.visible_credit_notes(user, invoice=inv),
+            credit_note_form=CreditNoteForm(initial={"date": today})
+            if finance and inv.creditable > 0
+            else None,
+            mentions=[m for m in inv.legal_mentions.splitlines() if m],
             **kwargs,
         )
 
@@ -360,6 +368,57 @@ class SuspendView(_InvoiceActionView):
         )
         messages.warning(self.request, f"{customer} is suspended for non-payment.")
         return customer
+
+
+class CreditNoteView(_InvoiceActionView):
+    form_class = CreditNoteForm
+    title = "Issue a credit note"
+
+    def perform(self, data):
+        note = credit_notes.issue_credit_note(actor=self.request.user, invoice=self.invoice, **data)
+        messages.success(
+            self.request, f"Issued {note.number}: {note.currency} {note.total} credited."
+        )
+        return note
+
+
+class CreditNoteDetailView(LoginRequiredMixin, DetailView):
+    """A credit note: the invoice it credits, why, the amount and tax per rate, its posting."""
+
+    template_name = "finance/credit_note_detail.html"
+    context_object_name = "note"
+
+    def get_queryset(self):
+        return CreditNote.objects.visible_to(self.request.user).select_related(
+            "invoice", "customer", "entry"
+        )
+
+    def get_context_data(self, **kwargs):
+        note, user = self.object, self.request.user
+        return super().get_context_data(
+            invoice=note.invoice,
+            entry_lines=note.entry.lines.visible_to(user).select_related("account"),
+            **kwargs,
+        )
+
+
+class TaxRatesView(RoleRequiredMixin, ServiceFormMixin, FormView):
+    """The VAT rates per jurisdiction and kind of service; finance and the admin add them."""
+
+    required_roles = FINANCE
+    template_name = "finance/tax_rates.html"
+    form_class = TaxRateForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(rates=TaxRate.objects.all(), **kwargs)
+
+    def perform(self, data):
+        rate = tax.save_tax_rate(actor=self.request.user, **data)
+        messages.success(self.request, f"Added the rate {rate}.")
+        return rate
+
+    def get_success_url(self):
+        return reverse("finance:tax-rates")
 
 
 class RemindersView(RoleRequiredMixin, View):
