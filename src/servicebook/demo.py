@@ -258,18 +258,25 @@ CUSTOMER_DETAILS = {
     },
     "airline": {
         "registration_number": "FR 552 100 554",
+        "vat_number": "FR96552100554",  # domestic: French VAT on its invoices
+        "address": "1 rue de l'Aéroport\n95700 Roissy-en-France\nFrance",
         "description": "Consulting and hosting; settled two-thirds in cash, one-third in tickets.",
     },
     "retail": {
         "registration_number": "HRB 123456",
+        "vat_number": "DE136695976",  # another member state: reverse charge
+        "address": "Königsallee 1\n40212 Düsseldorf\nGermany",
         "description": "Workplace and service desk for 300 stores, with service credits.",
     },
     "orion": {
         "registration_number": "NL 34123456",
+        "vat_number": "NL004495445B01",
+        "address": "Wilhelminakade 1\n3072 AP Rotterdam\nNetherlands",
         "description": "Workplace for a logistics firm; suspended after invoices went unpaid.",
     },
     "pacific": {
         "registration_number": "201912345K",
+        "address": "1 Raffles Place\nSingapore 048616",
         "description": "Hosting for a Singapore analytics firm (another jurisdiction).",
     },
 }

@@ -33,6 +33,7 @@ class LedgerAccount(StrEnum):
     SUBSIDY = "subsidy"
     ADJUSTMENT = "adjustment"
     INTERNAL_CHARGES = "internal_charges"  # a cost centre's "Internal IT charges" account
+    VAT_PAYABLE = "vat_payable"  # output tax collected on sales, owed to the tax authority
 
 
 class Posting(StrEnum):
@@ -43,6 +44,7 @@ class Posting(StrEnum):
     CREDITS = "credits"  # debit: service credits given (contra-revenue)
     UNCOVERED = "uncovered"  # debit: the share nobody is charged (subsidy)
     INCOME = "income"  # credit: the gross charge (cost recovery / revenue)
+    TAX = "tax"  # credit: the output tax (VAT) charged on a sale
 
 
 class FundingSource(StrEnum):
@@ -143,6 +145,9 @@ class CustomerPolicy:
     breach_consequence: ClassVar[BreachConsequence]
     # R3 Whether part of a charge may be settled in kind (services or products).
     accepts_in_kind: ClassVar[bool]
+    # R2 Whether the customer's documents carry tax (VAT): a sale does, an internal transfer
+    # between departments of one organization is no supply and carries none.
+    charges_tax: ClassVar[bool]
     # R10 Design involvement.
     signs_off_design: ClassVar[bool]  # must sign the specification before go-live
     records_customer_roi: ClassVar[bool]  # the provider records expected ROI for the customer
@@ -255,6 +260,7 @@ class CustomerPolicy:
             "breach_consequence": self.breach_consequence,
             "penalties_apply": self.penalties_apply,
             "accepts_in_kind": self.accepts_in_kind,
+            "charges_tax": self.charges_tax,
             "signs_off_design": self.signs_off_design,
             "change_authorization": self.change_authorization,
             "improvement_drivers": list(self.improvement_drivers),
@@ -297,6 +303,7 @@ class InternalPolicy(CustomerPolicy):
     legally_binding = False
     breach_consequence = BreachConsequence.IMPROVEMENT_ACTION
     accepts_in_kind = False
+    charges_tax = False  # a statement is no sale: no VAT, no invoice number series
     signs_off_design = True
     records_customer_roi = True
     design_participation = frozenset({"needs_based", "demand_based", "pre_defined", "bespoke"})
@@ -331,6 +338,7 @@ class InternalPolicy(CustomerPolicy):
         "registration_number",
         "payment_terms_days",
         "credit_limit",
+        "vat_number",
     )
     # R16: the funding models under which the customer itself pays (a statement it settles).
     paying_funding_models: ClassVar[frozenset[str]] = frozenset({"chargeback", "partial_recovery"})
@@ -372,6 +380,7 @@ class ExternalPolicy(CustomerPolicy):
             LedgerAccount.CASH,
             LedgerAccount.IN_KIND_RECEIVED,
             LedgerAccount.ADJUSTMENT,
+            LedgerAccount.VAT_PAYABLE,
         }
     )
     posting_accounts = {
@@ -379,6 +388,7 @@ class ExternalPolicy(CustomerPolicy):
         Posting.IN_KIND: LedgerAccount.IN_KIND_RECEIVABLE,
         Posting.CREDITS: LedgerAccount.SERVICE_CREDITS,
         Posting.INCOME: LedgerAccount.REVENUE,
+        Posting.TAX: LedgerAccount.VAT_PAYABLE,
     }
     charge_basis = ChargeBasis.PRICE
     discloses_cost = False
@@ -387,6 +397,7 @@ class ExternalPolicy(CustomerPolicy):
     legally_binding = True
     breach_consequence = BreachConsequence.SERVICE_CREDIT
     accepts_in_kind = True
+    charges_tax = True  # a sale: VAT as the law of the supply says (finance.billing.tax)
     signs_off_design = False
     records_customer_roi = False
     design_participation = frozenset({"needs_based", "demand_based"})

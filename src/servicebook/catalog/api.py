@@ -69,6 +69,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "status",
             "offered_to",
             "data_locations",
+            "tax_kind",
             "objectives",
             "offerings",
         ]
@@ -88,7 +89,15 @@ def _is_staff(request) -> bool:
 class ServiceWriteSerializer(ScopedWriteSerializer):
     class Meta:
         model = Service
-        fields = ["code", "name", "description", "status", "offered_to", "data_locations"]
+        fields = [
+            "code",
+            "name",
+            "description",
+            "status",
+            "offered_to",
+            "data_locations",
+            "tax_kind",
+        ]
         validators = []
 
 

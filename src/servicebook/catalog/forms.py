@@ -8,7 +8,7 @@ from servicebook.web.forms import BootstrapFormMixin
 class ServiceForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Service
-        fields = ["code", "name", "description", "status", "offered_to"]
+        fields = ["code", "name", "description", "status", "offered_to", "tax_kind"]
 
     def _post_clean(self):
         pass

@@ -47,6 +47,14 @@ class CatalogQuerySet(ScopedQuerySet):
         )
 
 
+class TaxKind(models.TextChoices):
+    """Which VAT rate of a jurisdiction a service is taxed at (``finance.billing.tax``)."""
+
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    EXEMPT = "exempt", "Exempt"
+
+
 class Service(TimeStampedModel):
     """Something the provider delivers that creates value for customers (e.g. Workplace IT)."""
 
@@ -69,6 +77,12 @@ class Service(TimeStampedModel):
         default=list, blank=True, help_text="ISO country codes where the service stores data."
     )
     objectives = models.ManyToManyField("parties.Objective", blank=True, related_name="services")
+    tax_kind = models.CharField(
+        max_length=10,
+        choices=TaxKind.choices,
+        default=TaxKind.STANDARD,
+        help_text="The VAT rate its sales are taxed at: standard, reduced or exempt.",
+    )
 
     objects = CatalogQuerySet.as_manager()
 

@@ -19,7 +19,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from servicebook.core.periods import next_period
-from servicebook.finance.billing import services
+from servicebook.finance.billing import credit_notes, services, tax
 from servicebook.finance.billing.models import Invoice
 from servicebook.finance.costing import services as costing
 from servicebook.finance.usage import services as usage
@@ -33,6 +33,8 @@ BUSINESS_UNITS = {
     "LexingtonFinance": "finance",
     "PhiladelphiaArchitecture": "hr",
 }
+#: the airline's partial credit note (excluding tax)
+CREDITED_DAY = D("900.00")
 #: USD → EUR for the demo's cloud bill
 DEMO_EXCHANGE_RATE = D("0.92")
 
@@ -76,6 +78,8 @@ def load(ctx) -> None:
     period = "2026-10"
     _costs(period)
     load_usage(ctx)
+    # the home country's VAT rates (a fresh `servicebook init` seeds them the same way)
+    tax.seed_rates(ctx.provider.country or "FR")
     # each month closed on its first day after (its invoices issued then, as they were)
     # March: the retailer's service desk outage earned a 10% service credit (levels demo)
     services.close_period(actor=None, period="2026-03", today=dt.date(2026, 4, 1))
@@ -83,6 +87,21 @@ def load(ctx) -> None:
     _september_payments()
     services.close_period(actor=None, period=period, today=dt.date(2026, 11, 1))
     _october_tickets(period)
+    _credit_note(period)
+
+
+def _credit_note(period: str) -> None:
+    """One consulting day of the airline's October invoice was not delivered: a partial credit
+    note, with French VAT, posted in November (October is closed)."""
+    october = Invoice.objects.filter(period=period, customer__code="skybridge").first()
+    if october is not None and october.creditable >= CREDITED_DAY:
+        credit_notes.issue_credit_note(
+            actor=None,
+            invoice=october,
+            amount=CREDITED_DAY,
+            reason="One consulting day of October was cancelled by the provider.",
+            date=dt.date(2026, 11, 20),
+        )
 
 
 def _costs(period: str) -> None:

@@ -5,6 +5,7 @@ docs/decisions/0011-finance-packages.md); Django imports ``<app>.models`` to reg
 models, so this module imports them. Code imports a model from its package, not from here.
 """
 
+from servicebook.finance.billing.legal_models import CreditNote, DocumentSequence, TaxRate
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceEvent,
@@ -45,6 +46,8 @@ __all__ = [
     "CloudCharge",
     "CloudMapping",
     "CostPool",
+    "CreditNote",
+    "DocumentSequence",
     "DriverValue",
     "Invoice",
     "InvoiceEvent",
@@ -59,6 +62,7 @@ __all__ = [
     "ServiceCost",
     "Statement",
     "StatementLine",
+    "TaxRate",
     "UnitCost",
     "UsageImport",
     "UsageImportEvent",

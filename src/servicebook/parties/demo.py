@@ -31,11 +31,23 @@ OWNERS = {
 }
 
 
+#: the provider's legal identity printed on its invoices (decision 0026)
+ISSUER = {
+    "legal_name": "Northwind Group IT Services SAS",
+    "address": "12 avenue des Champs\n75008 Paris\nFrance",
+    "registration_number": "RCS Paris 303 265 045",
+    "vat_number": "FR40303265045",
+    "iban": "FR7630006000011234567890189",
+    "bic": "BNPAFRPPXXX",
+}
+
+
 def load(ctx) -> None:
     _owners(ctx.customers, ctx.users)
-    # one change in the provider settings' history: the admin records the home country
+    # one change in the provider settings' history: the admin records the home country and
+    # what every invoice must say about its issuer
     provider_settings.update_provider_settings(
-        actor=ctx.users["admin"], provider=ctx.provider, country="FR"
+        actor=ctx.users["admin"], provider=ctx.provider, country="FR", **ISSUER
     )
     _objectives(ctx.provider, ctx.customers, ctx.offerings)
     _commitments(ctx.customers, hosting=ctx.offerings["vm"].service)

@@ -81,6 +81,17 @@ class Provider(TimeStampedModel):
         validators=[RegexValidator(r"^[A-Z]{2}$", "an ISO 3166 country code such as FR")],
         help_text="The provider's home country (ISO 3166), e.g. FR.",
     )
+    # What the law asks an invoice to say about its issuer (decision 0026).
+    legal_name = models.CharField(max_length=200, blank=True, help_text="Registered legal name.")
+    address = models.TextField(blank=True, help_text="Registered address, as printed on invoices.")
+    registration_number = models.CharField(
+        max_length=60, blank=True, help_text="Company registration number (e.g. SIREN, HRB)."
+    )
+    vat_number = models.CharField(
+        max_length=20, blank=True, help_text="EU VAT number with its country prefix, e.g. FR…"
+    )
+    iban = models.CharField(max_length=40, blank=True, help_text="Bank account for payments.")
+    bic = models.CharField(max_length=11, blank=True, help_text="The bank's BIC (SWIFT code).")
 
     class Meta:
         constraints = [
@@ -101,6 +112,13 @@ class Provider(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from servicebook.parties.legal import clean_identifiers
+
+        errors = clean_identifiers(self, ("vat_number", "iban", "bic"))
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls) -> Provider:
@@ -201,6 +219,13 @@ class Customer(TimeStampedModel):
         help_text=f"Days an invoice is due after issue (0 to {MAX_PAYMENT_TERMS_DAYS}).",
     )
     credit_limit = money_field(null=True, blank=True)
+    address = models.TextField(blank=True, help_text="Billing address, as printed on invoices.")
+    vat_number = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="EU VAT number with its country prefix (checked); another member state's "
+        "number puts the customer's invoices under the reverse charge.",
+    )
     relationship_owner = models.ForeignKey(
         "core.User",
         null=True,
@@ -233,6 +258,8 @@ class Customer(TimeStampedModel):
         "currency",
         "payment_terms_days",
         "credit_limit",
+        "address",
+        "vat_number",
     )
 
     class Meta:
@@ -269,7 +296,11 @@ class Customer(TimeStampedModel):
         return self.policy.billing_currency(self)
 
     def clean(self) -> None:
+        from servicebook.parties.legal import clean_identifiers
+
         errors = self.policy.validate_customer(self) if self.kind else {}
+        for name, messages in clean_identifiers(self, ("vat_number",)).items():
+            errors.setdefault(name, []).extend(messages)
         if self.status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED):
             if not self.status_reason:
                 errors.setdefault("status_reason", []).append(

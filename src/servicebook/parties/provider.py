@@ -37,6 +37,13 @@ LABELS = {
     "minimum_margin": "Minimum margin on external prices",
     "discount_rate": "Discount rate for business cases",
     "due_diligence_validity_months": "Due diligence stays valid for",
+    # printed on every invoice (decision 0026)
+    "legal_name": "Legal name",
+    "address": "Registered address",
+    "registration_number": "Registration number",
+    "vat_number": "VAT number",
+    "iban": "IBAN",
+    "bic": "BIC",
 }
 SETTINGS = tuple(LABELS)
 #: Fractions stored as 0.05, shown and typed as 5 %.
@@ -154,11 +161,12 @@ def _clean_input(changes: dict) -> dict:
     if unknown:
         raise ValidationError({name: "not a provider setting" for name in unknown})
     cleaned = dict(changes)
-    for name in ("name", "country"):
+    for name in ("name", "country", "legal_name", "address", "registration_number"):
         if isinstance(cleaned.get(name), str):
             cleaned[name] = cleaned[name].strip()
-    if isinstance(cleaned.get("country"), str):
-        cleaned["country"] = cleaned["country"].upper()
+    for name in ("country", "vat_number", "iban", "bic"):
+        if isinstance(cleaned.get(name), str):
+            cleaned[name] = cleaned[name].strip().upper()
     if "name" in cleaned and not cleaned["name"]:
         raise ValidationError({"name": "the provider needs a name"})
     return cleaned

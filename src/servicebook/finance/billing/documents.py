@@ -32,6 +32,8 @@ class Item:
     reference: str = ""
     source: str = "subscription"
     breakdown: list = field(default_factory=list)  # the steps of a tiered charge (invoices)
+    tax_category: str = ""  # UNCL 5305 (invoices; finance.billing.tax)
+    tax_rate: Decimal | None = None
 
 
 @dataclass
@@ -57,6 +59,14 @@ class Document:
     cash: Decimal = ZERO
     issue_date: dt.date | None = None
     due_date: dt.date | None = None
+    # invoice: its number in the series, its supply and its tax (decision 0026)
+    sequence: int = 0
+    supply_start: dt.date | None = None
+    supply_end: dt.date | None = None
+    tax_regime: str = ""
+    taxes: list[dict] = field(default_factory=list)
+    tax: Decimal = ZERO
+    mentions: list[str] = field(default_factory=list)
 
     def entry_spec(self, period: str, date: dt.date, accounts, centres) -> posting.EntrySpec | None:
         """The entry posting this document, on the accounts the customer's policy names (R2);
@@ -88,6 +98,7 @@ class Document:
             )
             income = self.gross
             memo = f"Invoice {self.number}"
+        tax = self.tax if self.kind == "invoice" else ZERO
         lines = [
             posting.LineSpec(account(part), cur, debit=amount, customer_id=cid)
             for part, amount in debits
@@ -97,6 +108,8 @@ class Document:
             lines.append(
                 posting.LineSpec(account(Posting.INCOME), cur, credit=income, customer_id=cid)
             )
+        if tax:  # output VAT: owed to the tax authority, never revenue
+            lines.append(posting.LineSpec(account(Posting.TAX), cur, credit=tax, customer_id=cid))
         if not lines:
             return None
         return posting.EntrySpec(
@@ -152,6 +165,7 @@ class Plan:
                 t["revenue_gross"] += doc.gross
                 t["service_credits"] += doc.credit_total
                 t["invoiced"] += doc.total
+                t["tax"] += doc.tax
                 t["in_kind"] += doc.in_kind
                 t["cash"] += doc.cash
         return {

@@ -129,6 +129,38 @@ class Invoice(TimeStampedModel):
     entry = models.ForeignKey(
         "finance.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What the law asks an invoice to carry (decision 0026), fixed when it is issued.
+    series = models.CharField(max_length=10, default="INV")
+    fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Gapless number within the series and year."
+    )
+    supply_start = models.DateField(null=True, blank=True)
+    supply_end = models.DateField(null=True, blank=True)
+    payment_terms_days = models.PositiveIntegerField(null=True, blank=True)
+    tax_regime = models.CharField(max_length=16, blank=True)
+    taxes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Tax per rate: category (UNCL 5305), kind, rate %, taxable base, tax.",
+    )
+    tax_amount = money_field(default=0)
+    total_incl_tax = money_field(default=0, help_text="Total (after credits) plus tax.")
+    legal_mentions = models.TextField(blank=True)
+    issuer_legal_name = models.CharField(max_length=200, blank=True)
+    issuer_address = models.TextField(blank=True)
+    issuer_registration = models.CharField(max_length=60, blank=True)
+    issuer_vat_number = models.CharField(max_length=20, blank=True)
+    issuer_country = models.CharField(max_length=2, blank=True)
+    issuer_iban = models.CharField(max_length=40, blank=True)
+    issuer_bic = models.CharField(max_length=11, blank=True)
+    customer_legal_name = models.CharField(max_length=200, blank=True)
+    customer_address = models.TextField(blank=True)
+    customer_registration = models.CharField(max_length=60, blank=True)
+    customer_vat_number = models.CharField(max_length=20, blank=True)
+    customer_country = models.CharField(max_length=2, blank=True)
+    credited_net = money_field(default=0, help_text="Credit notes, excluding tax.")
+    credited = money_field(default=0, help_text="Credit notes, tax included.")
 
     objects = InvoiceQuerySet.as_manager()
 
@@ -141,8 +173,24 @@ class Invoice(TimeStampedModel):
                 name="invoice_total_is_gross_less",
             ),
             models.CheckConstraint(
-                condition=same_amount("total", F("cash_amount") + F("in_kind_amount")),
-                name="invoice_cash_plus_in_kind",
+                condition=same_amount("total_incl_tax", F("cash_amount") + F("in_kind_amount")),
+                name="invoice_cash_plus_in_kind_tax",
+            ),
+            models.CheckConstraint(
+                condition=same_amount("total_incl_tax", F("total") + F("tax_amount")),
+                name="invoice_total_incl_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(credited_net__gte=0)
+                & Q(credited_net__lte=F("total"))
+                & Q(credited__gte=0)
+                & Q(credited__lte=F("cash_amount")),
+                name="invoice_credited_within",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "fiscal_year", "sequence"],
+                condition=Q(sequence__isnull=False),
+                name="invoice_number_in_series_unique",
             ),
             models.CheckConstraint(
                 condition=Q(credits__gte=0) & Q(in_kind_amount__gte=0) & Q(cash_amount__gte=0),
@@ -165,7 +213,17 @@ class Invoice(TimeStampedModel):
 
     @property
     def outstanding_cash(self):
-        return self.cash_amount - self.paid_cash
+        """The cash part not yet paid nor credited (credit notes reduce what is owed)."""
+        return self.cash_amount - self.paid_cash - self.credited
+
+    @property
+    def creditable(self):
+        """What a credit note may still credit, excluding tax (decision 0026)."""
+        return self.total - self.credited_net
+
+    @property
+    def reverse_charge(self) -> bool:
+        return self.tax_regime == "reverse_charge"
 
     @property
     def outstanding_in_kind(self):
@@ -206,6 +264,8 @@ class InvoiceLine(models.Model):
     amount = money_field()
     cost = money_field(null=True, blank=True, help_text="Provider's cost (staff only).")
     reference = models.CharField(max_length=60, blank=True)
+    tax_category = models.CharField(max_length=2, blank=True, help_text="UNCL 5305 code.")
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     breakdown = models.JSONField(
         default=list,
         blank=True,

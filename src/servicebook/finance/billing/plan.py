@@ -27,7 +27,7 @@ from servicebook.agreements.models import Agreement, AgreementLine, AgreementSta
 from servicebook.catalog.pricing import charge_amount
 from servicebook.core.money import round_money
 from servicebook.core.periods import period_dates
-from servicebook.finance.billing import credits
+from servicebook.finance.billing import credits, numbering, tax
 from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
 from servicebook.finance.billing.models import LineKind
@@ -69,11 +69,31 @@ def build_plan(
         doc.number = f"ST-{period}-{seq:05d}"
         _finish_statement(doc, provider)
     issue_date = max(last + dt.timedelta(days=1), today or timezone.localdate())
-    for seq, doc in enumerate(documents.invoices, start=1):
-        doc.number = f"INV-{period}-{seq:05d}"
+    for doc in documents.invoices:
         _finish_invoice(plan, doc, issue_date)
-    plan.documents = statements + [d for d in documents.invoices if d.items]
+    invoices = [d for d in documents.invoices if d.items]
+    # provisional numbers (the dry run's); the close takes them for real under a lock (write)
+    number_invoices(invoices, numbering.peek(numbering.INVOICE_SERIES, issue_date.year))
+    if invoices:
+        rates, kinds = tax.Rates(), tax.service_kinds()
+        for doc in invoices:
+            doc.supply_start, doc.supply_end = first, last
+            plan.problems.extend(
+                tax.apply_tax(doc, provider=provider, rates=rates, kinds=kinds, on=last)
+            )
+            doc.cash = doc.total + doc.tax - doc.in_kind
+    plan.documents = statements + invoices
     return plan
+
+
+def number_invoices(invoices: list[Document], first: int) -> None:
+    """Number the invoices of a close consecutively from ``first`` in the year of issue."""
+    for sequence, doc in enumerate(invoices, start=first):
+        assert doc.issue_date is not None
+        doc.sequence = sequence
+        doc.number = numbering.format_number(
+            numbering.INVOICE_SERIES, doc.issue_date.year, sequence
+        )
 
 
 def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:
@@ -249,7 +269,9 @@ def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
             cut = min(excess, -item.amount)
             item.amount += cut
             excess -= cut
-        plan.warnings.append(f"{doc.number}: service credits capped at the month's charges")
+        plan.warnings.append(
+            f"{doc.agreement.reference}: service credits capped at the month's charges"
+        )
         credit_total = doc.gross
     doc.credit_total = credit_total
     doc.total = doc.gross - credit_total
@@ -260,7 +282,8 @@ def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
             amount = min(value, remaining)
             if amount != value:
                 plan.warnings.append(
-                    f"{doc.number}: in-kind part limited to the invoice total ({item.description})"
+                    f"{doc.agreement.reference}: in-kind part limited to the invoice total "
+                    f"({item.description})"
                 )
             remaining -= amount
             doc.items.append(

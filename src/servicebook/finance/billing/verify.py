@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice, InvoiceLine, Payment, Statement
 from servicebook.finance.ledger.verify import chunks, entry_sides
 
@@ -28,7 +29,17 @@ def check_invoices(limit: int) -> list[str]:
     }
     invoices = list(
         Invoice.objects.values(
-            "pk", "number", "gross", "credits", "total", "cash_amount", "in_kind_amount", "entry_id"
+            "pk",
+            "number",
+            "gross",
+            "credits",
+            "total",
+            "cash_amount",
+            "in_kind_amount",
+            "entry_id",
+            "tax_amount",
+            "total_incl_tax",
+            "taxes",
         )
     )
     for inv in invoices:
@@ -37,8 +48,10 @@ def check_invoices(limit: int) -> list[str]:
         credits = -(row.get("credits") or ZERO)
         if gross != inv["gross"] or credits != inv["credits"]:
             problems.append(f"{inv['number']}: lines do not add up to the invoice")
-        if inv["total"] != inv["cash_amount"] + inv["in_kind_amount"]:
-            problems.append(f"{inv['number']}: cash + in kind ≠ total")
+        if inv["total_incl_tax"] != inv["cash_amount"] + inv["in_kind_amount"]:
+            problems.append(f"{inv['number']}: cash + in kind ≠ total including tax")
+        if sum((Decimal(t["tax"]) for t in inv["taxes"] or ()), ZERO) != inv["tax_amount"]:
+            problems.append(f"{inv['number']}: the tax per rate does not add up to its tax")
         if inv["total"] != 0 and inv["entry_id"] is None:
             problems.append(f"{inv['number']}: not posted")
     posted = [inv for inv in invoices if inv["entry_id"]]
@@ -51,6 +64,7 @@ def check_invoices(limit: int) -> list[str]:
                 ("in_kind_receivable", "debit"): inv["in_kind_amount"],
                 ("service_credits", "debit"): inv["credits"],
                 ("revenue", "credit"): inv["gross"],
+                ("vat_payable", "credit"): inv["tax_amount"],
             }
             for key, amount in expected.items():
                 if s.get(key, ZERO) != amount:
@@ -113,9 +127,48 @@ def check_payments(limit: int) -> list[str]:
     return problems[:limit]
 
 
+def check_credit_notes(limit: int) -> list[str]:
+    """Credit notes add up to what their invoices say was credited, and each entry reverses
+    revenue and VAT against the receivable (decision 0026)."""
+    problems: list[str] = []
+    credited = {
+        row["invoice_id"]: row
+        for row in CreditNote.objects.values("invoice_id").annotate(
+            net=Sum("net_amount"), total=Sum("total")
+        )
+    }
+    for inv in Invoice.objects.filter(Q(credited__gt=0) | Q(pk__in=list(credited))).values(
+        "pk", "number", "credited", "credited_net", "total"
+    ):
+        row = credited.get(inv["pk"], {})
+        if (row.get("net") or ZERO) != inv["credited_net"] or (row.get("total") or ZERO) != inv[
+            "credited"
+        ]:
+            problems.append(f"{inv['number']}: its credit notes ≠ what it says was credited")
+        if inv["credited_net"] > inv["total"]:
+            problems.append(f"{inv['number']}: credited more than invoiced")
+    notes = list(CreditNote.objects.values("number", "net_amount", "tax_amount", "total", "entry"))
+    for chunk in chunks(notes):
+        sides = entry_sides([n["entry"] for n in chunk])
+        for n in chunk:
+            s = sides.get(n["entry"], {})
+            expected = {
+                ("revenue", "debit"): n["net_amount"],
+                ("vat_payable", "debit"): n["tax_amount"],
+                ("receivable", "credit"): n["total"],
+            }
+            for key, amount in expected.items():
+                if s.get(key, ZERO) != amount:
+                    problems.append(
+                        f"{n['number']}: {key[0]} {key[1]} {s.get(key, ZERO)} ≠ {amount}"
+                    )
+    return problems[:limit]
+
+
 #: The checks, by the name ``verify()["checks"]`` reports them under.
 CHECKS = {
     "invoices_consistent": check_invoices,
     "statements_consistent": check_statements,
     "payments_consistent": check_payments,
+    "credit_notes_consistent": check_credit_notes,
 }

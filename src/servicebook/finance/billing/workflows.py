@@ -1,5 +1,6 @@
 """The invoice's life, declared once (``core.workflow``): issued by the period close, then
-partially paid (as often as payments or in-kind deliveries leave something outstanding) and paid.
+partially paid (as often as payments or in-kind deliveries leave something outstanding) and paid
+(by payments, or by a credit note that leaves nothing to pay).
 A paid invoice never changes again; reminders and suspensions are events, not steps."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from servicebook.core.periods import period_dates
-from servicebook.finance.billing import credits
+from servicebook.finance.billing import credits, numbering
 from servicebook.finance.billing.documents import ZERO, Document, Plan
 from servicebook.finance.billing.models import (
     Invoice,
@@ -19,6 +19,8 @@ from servicebook.finance.billing.models import (
     Statement,
     StatementLine,
 )
+from servicebook.finance.billing.numbering import INVOICE_SERIES
+from servicebook.finance.billing.plan import number_invoices
 from servicebook.finance.ledger import posting
 
 #: customers written per chunk (bulk inserts); tests lower it to exercise a crash mid-way
@@ -37,6 +39,10 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
     )
     _, last = period_dates(plan.period)
     docs = plan.documents
+    invoices = [d for d in docs if d.kind == "invoice"]
+    if invoices:  # the invoice numbers, for real: gapless, under the series' lock
+        year = invoices[0].issue_date.year
+        number_invoices(invoices, numbering.allocate(INVOICE_SERIES, year, len(invoices)))
     entries = 0
     for start in range(0, len(docs), CHUNK):
         chunk = docs[start : start + CHUNK]
@@ -121,7 +127,8 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 cash_amount=d.cash,
                 cost=_sum_cost(d),
                 entry_id=entry_ids.get(id(d)),
-                status="paid" if d.total == 0 else "issued",
+                status="paid" if d.total + d.tax == 0 else "issued",
+                **_legal_fields(plan, d),
             )
             for d in invoices
         ]
@@ -140,6 +147,8 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
             "cost",
             "reference",
             "breakdown",
+            "tax_category",
+            "tax_rate",
         ],
         [
             (
@@ -154,6 +163,8 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 i.cost,
                 i.reference,
                 json.dumps(i.breakdown),
+                i.tax_category,
+                i.tax_rate,
             )
             for inv, d in zip(created, invoices, strict=True)
             for i in d.items
@@ -179,6 +190,40 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
     )
     for inv, d in zip(created, invoices, strict=True):
         credits.mark_credits_applied(d.credits, inv.number, actor)
+
+
+def _legal_fields(plan: Plan, doc: Document) -> dict:
+    """What the law asks the invoice to carry: its number in the series, the supply, the tax
+    per rate and its mentions, the issuer's and the customer's legal identity as they are on
+    the day of issue (decision 0026)."""
+    provider, customer = plan.provider, doc.customer
+    return {
+        "series": INVOICE_SERIES,
+        "fiscal_year": doc.issue_date.year if doc.issue_date else None,
+        "sequence": doc.sequence,
+        "supply_start": doc.supply_start,
+        "supply_end": doc.supply_end,
+        "payment_terms_days": (doc.due_date - doc.issue_date).days
+        if doc.due_date and doc.issue_date
+        else None,
+        "tax_regime": doc.tax_regime,
+        "taxes": doc.taxes,
+        "tax_amount": doc.tax,
+        "total_incl_tax": doc.total + doc.tax,
+        "legal_mentions": "\n".join(doc.mentions),
+        "issuer_legal_name": provider.legal_name or provider.name,
+        "issuer_address": provider.address,
+        "issuer_registration": provider.registration_number,
+        "issuer_vat_number": provider.vat_number,
+        "issuer_country": provider.country,
+        "issuer_iban": provider.iban,
+        "issuer_bic": provider.bic,
+        "customer_legal_name": customer.legal_name or customer.name,
+        "customer_address": customer.address,
+        "customer_registration": customer.registration_number,
+        "customer_vat_number": customer.vat_number,
+        "customer_country": customer.jurisdiction,
+    }
 
 
 def _sum_cost(doc: Document) -> Decimal | None:

@@ -145,6 +145,7 @@ class EntryKind(models.TextChoices):
     CLOSE = "close", "Period close"
     ADJUSTMENT = "adjustment", "Adjustment"
     PAYMENT = "payment", "Payment"
+    CREDIT_NOTE = "credit_note", "Credit note"
 
 
 class ImmutableQuerySet(LedgerQuerySet):

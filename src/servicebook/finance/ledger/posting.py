@@ -49,6 +49,7 @@ CHART: dict[str, tuple[str, str, str]] = {
         "Goods and services received in kind",
         AccountType.ASSET,
     ),
+    LedgerAccount.VAT_PAYABLE: ("2200", "VAT payable (output tax)", AccountType.LIABILITY),
     LedgerAccount.REVENUE: ("4000", "Service revenue", AccountType.INCOME),
     LedgerAccount.SERVICE_CREDITS: (
         "4900",

@@ -1,0 +1,179 @@
+"""Credit notes (decision 0026): all or part of an invoice cancelled, with a reason.
+
+A credit note has its own gapless series (CN-2026-00001, :mod:`.numbering`), names the invoice
+it credits and posts the reversal as a new entry -- Dr *Service revenue* (the amount excluding
+tax), Dr *VAT payable* (its tax) / Cr *Trade receivables* -- in an open period: posted entries
+never change. The invoice's own figures stay as issued; what it still asks the customer to pay
+falls by the credit (``Invoice.outstanding_cash``). A credit note never exceeds what remains
+creditable: the invoice's total excluding tax less earlier credit notes, and, tax included, the
+part settled in cash less earlier credit notes (an in-kind part is settled in goods, not money).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from servicebook.core.errors import DomainError
+from servicebook.core.models import User
+from servicebook.core.money import round_money, to_decimal
+from servicebook.core.periods import period_of
+from servicebook.core.services import require_role, save_validated
+from servicebook.finance.billing import numbering
+from servicebook.finance.billing.legal_models import CreditNote
+from servicebook.finance.billing.models import Invoice, InvoiceStatus
+from servicebook.finance.billing.workflows import INVOICE
+from servicebook.finance.ledger import periods, posting
+from servicebook.finance.ledger.models import EntryKind
+from servicebook.finance.ledger.periods import require_open
+from servicebook.finance.ledger.services import FINANCE
+from servicebook.policy import Posting, policy_for
+
+ZERO = Decimal("0.00")
+
+
+@transaction.atomic
+def issue_credit_note(
+    *,
+    actor: User | None,
+    invoice: Invoice,
+    amount: Decimal | str,
+    reason: str,
+    date: dt.date | None = None,
+) -> CreditNote:
+    """Credit ``amount`` (excluding tax) of ``invoice``; its tax follows the invoice's rates."""
+    require_role(actor, *FINANCE, action="Issuing a credit note")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("a credit note needs a reason", code="reason_required", field="reason")
+    invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    net = _checked_amount(invoice, amount)
+    date = date or periods.today()
+    if date < invoice.issue_date:
+        raise DomainError(
+            f"a credit note cannot predate its invoice ({invoice.issue_date:%Y-%m-%d})",
+            field="date",
+        )
+    require_open(period_of(date))
+    taxes = credited_taxes(invoice, net)
+    tax = sum((Decimal(t["tax"]) for t in taxes), ZERO)
+    total = net + tax
+    cash_left = invoice.cash_amount - invoice.credited
+    if total > cash_left:
+        raise DomainError(
+            f"{invoice.currency} {total} (tax included) exceeds the cash part that remains "
+            f"creditable on {invoice.number} ({cash_left}); the in-kind part is settled in "
+            "goods or services, not money",
+            code="exceeds_creditable",
+            field="amount",
+        )
+    sequence = numbering.allocate(numbering.CREDIT_NOTE_SERIES, date.year)
+    number = numbering.format_number(numbering.CREDIT_NOTE_SERIES, date.year, sequence)
+    (entry,) = posting.post([_entry(invoice, number, net, tax, date)], actor=actor)
+    note = CreditNote(
+        number=number,
+        fiscal_year=date.year,
+        sequence=sequence,
+        invoice=invoice,
+        customer=invoice.customer,
+        currency=invoice.currency,
+        issue_date=date,
+        reason=reason,
+        net_amount=net,
+        tax_amount=tax,
+        total=total,
+        taxes=taxes,
+        entry=entry,
+        created_by=actor,
+    )
+    save_validated(note)
+    invoice.credited_net += net
+    invoice.credited += total
+    text = f"{number}: {invoice.currency} {total} credited ({reason})"[:2000]
+    if invoice.outstanding <= 0 and invoice.status != InvoiceStatus.PAID:
+        INVOICE.move(invoice, InvoiceStatus.PAID, actor=actor, action="credit_note", note=text)
+    else:
+        save_validated(invoice)
+        INVOICE.record(invoice, actor, "credit_note", note=text)
+    return note
+
+
+def _checked_amount(invoice: Invoice, amount) -> Decimal:
+    try:
+        net = to_decimal(amount)
+    except ValueError as error:
+        raise DomainError(str(error), field="amount") from None
+    if net <= 0 or round_money(net, invoice.currency) != net:
+        raise DomainError(
+            f"the amount must be positive, in whole minor units of {invoice.currency}",
+            field="amount",
+        )
+    if net > invoice.creditable:
+        raise DomainError(
+            f"{invoice.currency} {net} exceeds what remains creditable on {invoice.number}: "
+            f"{invoice.creditable} of its {invoice.total} excluding tax"
+            + (f" ({invoice.credited_net} credited already)" if invoice.credited_net else ""),
+            code="exceeds_creditable",
+            field="amount",
+        )
+    return round_money(net, invoice.currency)
+
+
+def credited_taxes(invoice: Invoice, net: Decimal) -> list[dict]:
+    """The credit's tax per rate: ``net`` spread over the invoice's taxable bases in proportion,
+    each taxed at its rate; the last credit of an invoice takes exactly the tax that is left."""
+    groups = [t for t in invoice.taxes if Decimal(t["base"])]
+    if not groups:
+        return []
+    whole = sum((Decimal(t["base"]) for t in groups), ZERO)
+    rows, spread = [], ZERO
+    for i, group in enumerate(groups):
+        base = (
+            net - spread
+            if i == len(groups) - 1
+            else round_money(net * Decimal(group["base"]) / whole, invoice.currency)
+        )
+        spread += base
+        tax = round_money(base * Decimal(group["rate"]) / 100, invoice.currency)
+        rows.append({**group, "base": str(base), "tax": str(tax)})
+    if net == invoice.creditable:  # the last credit: no rounding left behind
+        tax_left = invoice.tax_amount - (invoice.credited - invoice.credited_net)
+        drift = tax_left - sum((Decimal(r["tax"]) for r in rows), ZERO)
+        if drift and rows:
+            rows[-1]["tax"] = str(Decimal(rows[-1]["tax"]) + drift)
+    return rows
+
+
+def _entry(invoice: Invoice, number: str, net: Decimal, tax: Decimal, date: dt.date):
+    accounts = posting.accounts()
+    postings = policy_for(invoice.customer).posting_accounts
+    cid, cur = invoice.customer_id, invoice.currency
+    lines = [posting.LineSpec(accounts[postings[Posting.INCOME]], cur, debit=net, customer_id=cid)]
+    if tax:
+        lines.append(
+            posting.LineSpec(accounts[postings[Posting.TAX]], cur, debit=tax, customer_id=cid)
+        )
+    lines.append(
+        posting.LineSpec(accounts[postings[Posting.CHARGE]], cur, credit=net + tax, customer_id=cid)
+    )
+    return posting.EntrySpec(
+        period=period_of(date),
+        date=date,
+        kind=EntryKind.CREDIT_NOTE,
+        memo=f"Credit note {number} for invoice {invoice.number}",
+        customer_id=cid,
+        customer=invoice.customer,
+        lines=lines,
+    )
+
+
+def visible_credit_notes(user, **filters):
+    """The credit notes ``user`` may see: staff all, a customer user its own customer's."""
+    return (
+        CreditNote.objects.visible_to(user)
+        .filter(**filters)
+        .select_related("invoice", "customer")
+        .order_by("-issue_date", "-pk")
+    )
