@@ -82,6 +82,7 @@ NEEDS_PROVIDER = {
     ("close-period", None): ["close-period", "2026-05", "--earlier-reason", "test"],
     ("ledger", "verify"): ["ledger", "verify"],
     ("ledger", "export"): ["ledger", "export"],
+    ("export", "invoice"): ["export", "invoice", "INV-2026-00001", "--format", "ubl"],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],
     ("demand", "capacity"): ["demand", "capacity"],

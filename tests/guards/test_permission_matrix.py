@@ -246,6 +246,8 @@ EXPECT: dict[str, Expect] = {
     "finance:invoice": E(model="finance.Invoice"),
     "finance:invoice-csv": E(model="finance.Invoice"),
     "finance:invoice-pdf": E(model="finance.Invoice"),
+    "finance:invoice-ubl": E(model="finance.Invoice"),
+    "finance:invoice-facturx": E(model="finance.Invoice"),
     "finance:invoice-payment": E(read=FIN, write=FIN, model="finance.Invoice"),
     "finance:invoice-suspend": E(read=FIN, write=FIN, model="finance.Invoice"),
     "finance:reminders": E(read=FIN, write=FIN),

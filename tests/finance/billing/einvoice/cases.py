@@ -86,6 +86,9 @@ def reverse_charge() -> EInvoice:
         lines=(
             Line("1", "Managed hosting, VM-hour", D("1440"), "HUR", D("0.42"), AE, D("0")),
             Line("2", "Storage, GB-month", D("2048"), "E34", D("0.021"), AE, D("0")),
+            # a tiered charge: its amount for its whole quantity (price base quantity, BT-149)
+            Line("3", "Backup, tiered", D("1250.5"), "E34", D("61.37"), AE, D("0"),
+                 base_quantity=D("1250.5")),
         ),
         **COMMON,
     )  # fmt: skip

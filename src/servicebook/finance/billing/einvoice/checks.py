@@ -45,12 +45,17 @@ def check_party(role: str, party: Party) -> None:
                 _fail(f"{role}.vat_id", f"{party.vat_id!r} is not a valid VAT number ({error})")
         elif not re.match(r"^[A-Z]{2}", party.vat_id):
             _fail(f"{role}.vat_id", "a VAT number starts with its country prefix (BR-CO-9)")
-    if party.electronic_address is None:
-        _fail(
-            f"{role}.endpoint",
-            "an electronic address is required (Peppol R010/R020): give a VAT number or an "
-            "endpoint (EAS scheme, identifier)",
-        )
+
+
+def check_peppol_endpoints(doc: EInvoice) -> None:
+    """Peppol (not EN 16931) needs both parties' electronic addresses (R010, R020)."""
+    for role, party in (("seller", doc.seller), ("buyer", doc.buyer)):
+        if party.electronic_address is None:
+            _fail(
+                f"{role}.endpoint",
+                "Peppol needs an electronic address (R010/R020): give the party a VAT number "
+                "or an endpoint (EAS scheme, identifier)",
+            )
 
 
 def _check_lines(doc: EInvoice) -> None:
@@ -68,6 +73,8 @@ def _check_lines(doc: EInvoice) -> None:
             _fail(where, "the item name is required (BR-25)")
         if not UNIT_CODE.match(line.unit_code or ""):
             _fail(where, f"unit {line.unit_code!r} is not a UN/ECE Rec 20 code (e.g. C62, HUR)")
+        if line.base_quantity <= 0:
+            _fail(where, "the price base quantity is positive (R121)")
         if line.net_price < 0:
             _fail(where, "the item net price may not be negative (BR-27): use an allowance")
         if doc.is_credit_note and line.quantity < 0:
@@ -93,7 +100,7 @@ def _check_lines(doc: EInvoice) -> None:
 def _check_rate(where: str, category, rate: Decimal) -> None:
     from servicebook.finance.billing.einvoice.document import VatCategory
 
-    if category in (VatCategory.STANDARD, VatCategory.REDUCED):
+    if category is VatCategory.STANDARD:
         if rate <= 0:
             _fail(where, f"category {category.value} needs a rate above 0 (BR-S-05)")
     elif rate != 0:

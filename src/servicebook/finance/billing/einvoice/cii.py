@@ -91,7 +91,10 @@ class _Writer:
         if line.description:
             ram(product, "Description", line.description)
         agreement = ram(node, "SpecifiedLineTradeAgreement")
-        ram(ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", _number(line.net_price))
+        price = ram(agreement, "NetPriceProductTradePrice")
+        ram(price, "ChargeAmount", _number(line.net_price))
+        if line.base_quantity != 1:
+            ram(price, "BasisQuantity", _number(line.base_quantity), unitCode=line.unit_code)
         delivery = ram(node, "SpecifiedLineTradeDelivery")
         ram(delivery, "BilledQuantity", _number(line.quantity), unitCode=line.unit_code)
         settlement = ram(node, "SpecifiedLineTradeSettlement")

@@ -58,10 +58,10 @@ class DocumentType(enum.Enum):
 
 
 class VatCategory(enum.Enum):
-    """BT-151/BT-118 (UNCL 5305, EN 16931 subset)."""
+    """BT-151/BT-118 (UNCL 5305, the EN 16931 subset). A reduced rate is category S with its
+    lower rate: UNCL 5305 "AA" is not in the EN 16931 code list, BR-CL-18 refuses it."""
 
-    STANDARD = "S"
-    REDUCED = "AA"  # lower rate (used by some member states; most use S with a lower rate)
+    STANDARD = "S"  # every taxed rate, reduced ones included (EN 16931 has no "AA": BR-CL-18)
     EXEMPT = "E"
     REVERSE_CHARGE = "AE"
     NOT_SUBJECT = "O"
@@ -153,8 +153,10 @@ class Party:
 
 @dataclass(frozen=True)
 class Line:
-    """BG-25: an invoice line. ``net_price`` is per one ``unit_code`` (UN/ECE Rec 20, e.g. C62
-    one, HUR hour, MON month, GB gigabyte); the net amount is quantity × price, rounded once."""
+    """BG-25: an invoice line. ``net_price`` is per ``base_quantity`` (BT-149, default 1) of
+    ``unit_code`` (UN/ECE Rec 20, e.g. C62 one, HUR hour, MON month, E34 gigabyte); the net
+    amount is quantity × price / base quantity, rounded once. A tiered charge whose amount is
+    not quantity × one price is written as its amount per its whole quantity."""
 
     id: str
     name: str
@@ -167,10 +169,11 @@ class Line:
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     net_amount: Decimal | None = None  # given by the issuing system; checked, never trusted
+    base_quantity: Decimal = Decimal(1)
 
     @property
     def amount(self) -> Decimal:
-        return money(self.quantity * self.net_price)
+        return money(self.quantity * self.net_price / self.base_quantity)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from servicebook.finance.billing.einvoice.checks import check_peppol_endpoints
 from servicebook.finance.billing.einvoice.document import (
     PEPPOL_CUSTOMIZATION,
     PEPPOL_PROFILE,
@@ -183,6 +184,8 @@ class _Writer:
         self.tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
         price = self.cac(node, "Price")
         self.cbc(price, "PriceAmount", _number(line.net_price), currencyID=self.doc.currency)
+        if line.base_quantity != 1:
+            self.cbc(price, "BaseQuantity", _number(line.base_quantity), unitCode=line.unit_code)
 
     # --- the document ---------------------------------------------------------------------------
 
@@ -237,5 +240,6 @@ class _Writer:
 
 def to_ubl(doc: EInvoice) -> bytes:
     """The document as a UBL 2.1 Invoice or CreditNote (UTF-8 bytes with an XML declaration)."""
+    check_peppol_endpoints(doc)
     root = _Writer(doc).build()
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
