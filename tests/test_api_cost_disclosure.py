@@ -120,3 +120,16 @@ def test_schema_and_docs_are_served(users, client_for):
     docs = client.get(reverse("api-docs"))
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_external_users_e_invoices_carry_no_cost(users, client_for):
+    """The e-invoice downloads (decision 0027) of the external user's invoices: no cost or
+    margin element, attribute or text (R7)."""
+    client = client_for(users["external"])
+    invoices = client.get(reverse("invoice-list")).json()["results"]
+    assert invoices
+    for row in invoices:
+        response = client.get(reverse("invoice-ubl", args=[row["id"]]))
+        assert response.status_code == 200
+        body = response.content.lower()
+        assert b"cost" not in body and b"margin" not in body

@@ -95,6 +95,7 @@ NEEDS_PROVIDER = {
     ],
     ("agreements", "renewals"): ["agreements", "renewals", "--on", "2026-10-15"],
     ("rates", "import"): ["rates", "import", "{csv}"],
+    ("export", "invoice"): ["export", "invoice", "INV-2026-00001", "--format", "ubl"],
     ("changes", "list"): ["changes", "list"],
     ("changes", "feed"): ["changes", "feed", "skybridge"],
     ("demand", "capacity"): ["demand", "capacity"],

@@ -16,3 +16,12 @@ def _pdf_layout_stubbed(monkeypatch):
     import weasyprint
 
     monkeypatch.setattr(weasyprint.HTML, "write_pdf", lambda self, *args, **kwargs: STUB_PDF)
+
+
+@pytest.fixture(autouse=True)
+def _facturx_embedding_stubbed(monkeypatch):
+    """The stub is no PDF the factur-x package could open: embedding the XML is checked by
+    ``tests/finance/billing/einvoice/test_facturx.py``; the guards only ask who gets the file."""
+    from servicebook.finance.billing.einvoice import facturx_pdf
+
+    monkeypatch.setattr(facturx_pdf, "generate_from_binary", lambda pdf, xml, **kwargs: pdf)

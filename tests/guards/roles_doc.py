@@ -151,6 +151,8 @@ PAGE_NAMES = {
     "finance:invoice": "An invoice",
     "finance:invoice-csv": "An invoice (CSV)",
     "finance:invoice-pdf": "An invoice (PDF)",
+    "finance:invoice-ubl": "An invoice as UBL (Peppol BIS 3.0)",
+    "finance:invoice-facturx": "An invoice as Factur-X",
     "finance:invoice-payment": "Record a payment",
     "finance:invoice-suspend": "Suspend for non-payment",
     "finance:invoice-credit-note": "Issue a credit note",

@@ -252,6 +252,8 @@ EXPECT: dict[str, Expect] = {
     "finance:invoice": E(model="finance.Invoice"),
     "finance:invoice-csv": E(model="finance.Invoice"),
     "finance:invoice-pdf": E(model="finance.Invoice"),
+    "finance:invoice-ubl": E(model="finance.Invoice"),
+    "finance:invoice-facturx": E(model="finance.Invoice"),
     "finance:invoice-payment": E(read=FIN, write=FIN, model="finance.Invoice"),
     "finance:invoice-suspend": E(read=FIN, write=FIN, model="finance.Invoice"),
     # credit notes and VAT rates (decision 0026): finance issues and keeps them; customer users

@@ -1,5 +1,5 @@
 """Finance commands: ``close-period``, ``credit-note``, ``ledger verify|export``,
-``export focus``, ``import costs``, ``import usage``, ``rates import``, ``bench close``,
+``export focus|invoice``, ``import costs``, ``import usage``, ``rates import``, ``bench close``,
 ``bench rating``."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def register(sub) -> None:
     export.add_argument("--json", action="store_true")
     export.set_defaults(func=cmd_ledger_export)
 
-    exports = sub.add_parser("export", help="export data files for other tools (FOCUS)")
+    exports = sub.add_parser("export", help="export files for other tools (FOCUS charges, e-invoices)")
     exports_sub = exports.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
     focus = exports_sub.add_parser(
         "focus", help="a customer's charges of a month as FOCUS 1.2 (CSV or Parquet)"
@@ -68,6 +68,21 @@ def register(sub) -> None:
     focus.add_argument("--output", "-o", help="file to write (default: standard output)")
     focus.add_argument("--json", action="store_true", help="print a JSON summary (with -o)")
     focus.set_defaults(func=cmd_export_focus)
+
+    invoice = exports_sub.add_parser(
+        "invoice", help="an invoice or credit note as PDF, UBL (Peppol BIS 3.0) or Factur-X"
+    )
+    invoice.add_argument("number", help="INV-YYYY-NNNNN or CN-YYYY-NNNNN")
+    invoice.add_argument("--format", required=True, choices=["pdf", "ubl", "facturx"])
+    invoice.add_argument("--output", "-o", help="file to write (default: standard output)")
+    invoice.add_argument(
+        "--vat-rate",
+        default=None,
+        help="invoice currency → the issuer's national currency, for the VAT in it (BT-6); "
+        "default: the ECB reference rate of the issue date",
+    )
+    invoice.add_argument("--json", action="store_true", help="print a JSON summary")
+    invoice.set_defaults(func=cmd_export_invoice)
 
     rates = sub.add_parser("rates", help="exchange rates (ECB reference rates)")
     rates_sub = rates.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
@@ -303,6 +318,41 @@ def cmd_export_focus(args) -> int:
         print(
             f"{customer.code} {args.period}: {len(rows)} charge line(s) as FOCUS to {args.output}"
         )
+    return 0
+
+
+def cmd_export_invoice(args) -> int:
+    setup_django()
+    from servicebook.core.money import to_decimal
+    from servicebook.finance.billing.einvoice.document import EInvoiceError
+    from servicebook.finance.billing.einvoice.export import find_document, render
+
+    obj = find_document(args.number)
+    if obj is None:
+        raise CommandError(f"no invoice or credit note numbered {args.number!r}")
+    rate = None
+    if args.vat_rate is not None:
+        try:
+            rate = to_decimal(args.vat_rate, field="vat-rate")
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+    try:
+        file = render(obj, args.format, vat_exchange_rate=rate)
+    except EInvoiceError as error:
+        raise CommandError(f"{args.number} cannot be written as {args.format}: {error}") from None
+    if args.output:
+        try:
+            Path(args.output).write_bytes(file.content)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
+    elif args.json or (file.content_type != "application/xml" and sys.stdout.isatty()):
+        raise CommandError(f"{args.format} is written to a file: give --output FILE")
+    else:
+        sys.stdout.buffer.write(file.content)
+        sys.stdout.flush()
+    if args.json:
+        summary = {"number": obj.number, "format": args.format, "output": args.output}
+        print_json({**summary, "bytes": len(file.content)})
     return 0
 
 

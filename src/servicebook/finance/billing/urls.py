@@ -19,6 +19,8 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice"),
     path("invoices/<int:pk>/csv/", views.InvoiceCsvView.as_view(), name="invoice-csv"),
     path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("invoices/<int:pk>/ubl/", views.InvoiceUblView.as_view(), name="invoice-ubl"),
+    path("invoices/<int:pk>/facturx/", views.InvoiceFacturxView.as_view(), name="invoice-facturx"),
     path("invoices/<int:pk>/payment/", views.PaymentView.as_view(), name="invoice-payment"),
     path("invoices/<int:pk>/suspend/", views.SuspendView.as_view(), name="invoice-suspend"),
     path(

@@ -333,6 +333,32 @@ class InvoicePdfView(_DocumentExport):
     fmt = "pdf"
 
 
+class _EInvoiceView(LoginRequiredMixin, View):
+    """An invoice as an electronic invoice (decision 0027): UBL for Peppol or Factur-X."""
+
+    fmt = "ubl"
+
+    def get(self, request, pk):
+        from servicebook.finance.billing.einvoice.document import EInvoiceError
+        from servicebook.finance.billing.einvoice.export import render
+
+        invoice = get_object_or_404(Invoice.objects.visible_to(request.user), pk=pk)
+        try:
+            file = render(invoice, self.fmt)
+        except EInvoiceError as error:
+            messages.error(request, f"{invoice.number} cannot be written as {self.fmt}: {error}")
+            return redirect("finance:invoice", pk=invoice.pk)
+        return download(file.content, file.filename, file.content_type)
+
+
+class InvoiceUblView(_EInvoiceView):
+    fmt = "ubl"
+
+
+class InvoiceFacturxView(_EInvoiceView):
+    fmt = "facturx"
+
+
 class _InvoiceActionView(RoleRequiredMixin, ServiceFormMixin, FormView):
     required_roles = FINANCE
     template_name = "finance/action_form.html"

@@ -1,0 +1,156 @@
+"""The demo's issued invoices and credit notes as e-invoices: every one passes the official
+rules; the command, the pages and the API give them to whom may see them, and nobody else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+from lxml import etree
+
+from servicebook.cli import main
+from servicebook.finance.billing.einvoice.adapter import (
+    credit_note_document,
+    invoice_document,
+    parse_address,
+)
+from servicebook.finance.billing.einvoice.cii import to_cii
+from servicebook.finance.billing.einvoice.document import EInvoiceError, VatCategory
+from servicebook.finance.billing.einvoice.ubl import to_ubl
+from servicebook.finance.billing.legal_models import CreditNote
+from servicebook.finance.billing.models import Invoice
+from tests.finance.billing.einvoice.validation import check_cii, check_ubl
+
+pytestmark = pytest.mark.django_db
+
+
+def _fatal(result):
+    return "\n".join(f"{k}: {m}" for k, ms in result.items() if k != "warnings" for m in ms)
+
+
+def test_address_lines_become_en16931_fields():
+    address = parse_address("12 avenue des Champs\n75008 Paris\nFrance", "FR")
+    assert (address.street, address.postcode, address.city) == (
+        "12 avenue des Champs",
+        "75008",
+        "Paris",
+    )
+    address = parse_address("Hafenstraße 5\nGebäude B\n20457 Hamburg", "DE")
+    assert (address.additional, address.postcode, address.city) == ("Gebäude B", "20457", "Hamburg")
+    assert parse_address("", "SG").country == "SG"
+
+
+def test_every_demo_invoice_passes_en16931_and_peppol():
+    invoices = list(Invoice.objects.order_by("number"))
+    assert invoices
+    for invoice in invoices:
+        doc = invoice_document(invoice)
+        assert doc.totals.tax == invoice.tax_amount
+        assert doc.totals.tax_inclusive == invoice.total_incl_tax, invoice.number
+        assert doc.totals.payable == invoice.cash_amount, invoice.number
+        cii = check_cii(to_cii(doc))
+        assert not _fatal(cii), f"{invoice.number}\n{_fatal(cii)}"
+        if invoice.tax_regime == "outside_scope" and not invoice.customer_vat_number:
+            continue  # no Peppol address for the customer: see the next test
+        ubl = check_ubl(to_ubl(doc))
+        assert not _fatal(ubl), f"{invoice.number}\n{_fatal(ubl)}"
+
+
+def test_a_customer_without_an_electronic_address_gets_factur_x_not_peppol():
+    invoice = Invoice.objects.filter(tax_regime="outside_scope").first()
+    if invoice is None:
+        pytest.skip("the demo has no customer outside the EU's VAT scope")
+    doc = invoice_document(invoice)
+    assert {line.vat_category for line in doc.lines} == {VatCategory.NOT_SUBJECT}
+    assert doc.seller.vat_id == "" and doc.seller.electronic_address  # BR-O-02
+    if not invoice.customer_vat_number:
+        with pytest.raises(EInvoiceError, match=r"buyer\.endpoint: Peppol needs an electronic"):
+            to_ubl(doc)
+
+
+def test_demo_credit_note_references_its_invoice_and_passes():
+    note = CreditNote.objects.select_related("invoice").first()
+    assert note is not None
+    doc = credit_note_document(note)
+    assert doc.preceding_invoice == note.invoice.number
+    assert doc.totals.tax_exclusive == note.net_amount and doc.totals.tax == note.tax_amount
+    ubl = to_ubl(doc)
+    assert not _fatal(check_ubl(ubl)), _fatal(check_ubl(ubl))
+    assert not _fatal(check_cii(to_cii(doc)))
+    root = etree.fromstring(ubl)
+    assert etree.QName(root).localname == "CreditNote"
+
+
+def test_reverse_charge_invoice_of_the_demo():
+    invoice = Invoice.objects.filter(tax_regime="reverse_charge").first()
+    assert invoice is not None
+    rows = invoice_document(invoice).vat_breakdown
+    assert [(r.category, r.exemption_code) for r in rows] == [
+        (VatCategory.REVERSE_CHARGE, "VATEX-EU-AE")
+    ]
+
+
+def test_export_command_writes_ubl_and_facturx(capsys, tmp_path):
+    invoice = Invoice.objects.filter(tax_regime="domestic").order_by("number").first()
+    out = tmp_path / "inv.xml"
+    assert (
+        main(["export", "invoice", invoice.number, "--format", "ubl", "-o", str(out), "--json"])
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["number"] == invoice.number and summary["bytes"] == out.stat().st_size
+    assert etree.fromstring(out.read_bytes()).findtext("{*}ID") == invoice.number
+    pdf = tmp_path / "inv.pdf"
+    assert main(["export", "invoice", invoice.number, "--format", "facturx", "-o", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["INV-1999-00001", "--format", "ubl"],
+            "no invoice or credit note numbered 'INV-1999-00001'",
+        ),
+        (["{number}", "--format", "ubl", "--vat-rate", "x"], "vat-rate"),
+        (["{number}", "--format", "pdf", "--json"], "give --output FILE"),
+    ],
+)
+def test_export_command_refuses_in_one_line(capsys, args, message):
+    number = Invoice.objects.order_by("number").first().number
+    try:
+        code = main(["export", "invoice", *[a.replace("{number}", number) for a in args]])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_pages_and_api_give_customers_their_own_invoices_only(users, web_for, client_for):
+    own = Invoice.objects.filter(customer=users["external"].customer).first()
+    other = Invoice.objects.exclude(customer=users["external"].customer).first()
+    assert own is not None and other is not None
+    web = web_for(users["external"])
+    page = web.get(reverse("finance:invoice", args=[own.pk]))
+    assert reverse("finance:invoice-ubl", args=[own.pk]) in page.content.decode()
+    response = web.get(reverse("finance:invoice-ubl", args=[own.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert b"<cbc:ID>" + own.number.encode() in response.content
+    assert web.get(reverse("finance:invoice-ubl", args=[other.pk])).status_code == 404
+    assert web.get(reverse("finance:invoice-facturx", args=[other.pk])).status_code == 404
+    api = client_for(users["external"])
+    response = api.get(f"/api/invoices/{own.pk}/facturx/")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert api.get(f"/api/invoices/{other.pk}/ubl/").status_code == 404
+    assert api.get(f"/api/invoices/{other.pk}/facturx/").status_code == 404
+    staff = client_for(users["finance"]).get(f"/api/invoices/{other.pk}/ubl/")
+    assert staff.status_code == 200 and b"CustomizationID" in staff.content
+    assert b"cost" not in staff.content.lower()
+
+
+def test_api_vat_rate_must_be_a_number(users, client_for):
+    invoice = Invoice.objects.first()
+    response = client_for(users["finance"]).get(f"/api/invoices/{invoice.pk}/ubl/?vat_rate=abc")
+    assert response.status_code == 400
