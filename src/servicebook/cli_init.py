@@ -70,28 +70,44 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     setup_django()
     migrate()
+    from django.db import transaction
+
+    from servicebook.finance.billing.tax import seed_rates
     from servicebook.parties.setup import provider_exists, set_up_provider
 
     if provider_exists():  # before asking anything
         from servicebook.core.errors import DomainError
 
         raise DomainError("a provider is set up already: nothing changed")
-    provider, admin = set_up_provider(
-        name=_ask(args, "provider", "Provider's name"),
-        sector=_ask(args, "sector", "Sector (commercial, non_profit, government)", "commercial"),
-        currency=_ask(args, "currency", "Base currency (ISO 4217)", "EUR").upper(),
-        country=_ask(args, "country", "Home country (ISO 3166)").upper(),
-        admin_username=_ask(args, "admin_user", "Administrator's user name", "admin"),
-        admin_email=_ask(args, "admin_email", "Administrator's e-mail address"),
-        admin_password=_password(args),
-    )
-    summary = {"provider": provider.name, "sector": provider.sector, "admin": admin.username}
+    answers = {  # asked before the transaction: never hold the database while a person types
+        "name": _ask(args, "provider", "Provider's name"),
+        "sector": _ask(args, "sector", "Sector (commercial, non_profit, government)", "commercial"),
+        "currency": _ask(args, "currency", "Base currency (ISO 4217)", "EUR").upper(),
+        "country": _ask(args, "country", "Home country (ISO 3166)").upper(),
+        "admin_username": _ask(args, "admin_user", "Administrator's user name", "admin"),
+        "admin_email": _ask(args, "admin_email", "Administrator's e-mail address"),
+        "admin_password": _password(args),
+    }
+    with transaction.atomic():  # the provider and its starting VAT rates, or nothing
+        provider, admin = set_up_provider(**answers)
+        rates = seed_rates(provider.country)
+    summary = {
+        "provider": provider.name,
+        "sector": provider.sector,
+        "admin": admin.username,
+        "tax_rates": [f"{rate.jurisdiction} {rate.kind} {rate.rate}%" for rate in rates],
+    }
     if args.json:
         print_json(summary)
     else:
         print(
             f"Set up {provider.name} ({provider.get_sector_display()}, {provider.base_currency})."
         )
+        if rates:
+            shown = ", ".join(f"{rate.kind} {rate.rate}%" for rate in rates)
+            print(f"VAT rates of {provider.country} to start with (check them): {shown}.")
+        else:
+            print(f"No VAT rates known for {provider.country!r}: add yours under VAT rates.")
         print(f"Serve it and sign in as {admin.username} to add customers and the catalog:")
         print("  servicebook serve")
     sys.stdout.flush()

@@ -8,6 +8,7 @@ from django.test import Client
 
 from servicebook.core.models import User
 from servicebook.core.roles import Role
+from servicebook.finance.models import TaxRate
 from servicebook.parties.models import Provider
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,9 @@ def test_setting_up_creates_the_provider_and_signs_the_administrator_in():
     )
     admin = User.objects.get(username="ada")
     assert admin.groups.filter(name=Role.PROVIDER_ADMIN.value).exists()
+    # the home country's VAT rates to start with (a French provider invoices at 20 %)
+    rates = {rate.kind: str(rate.rate) for rate in TaxRate.objects.filter(jurisdiction="FR")}
+    assert rates == {"standard": "20.00", "reduced": "5.50", "exempt": "0.00"}
     home = client.get("/")
     assert home.status_code == 200 and b"Acme IT Services is set up" in home.content
     # afterwards the page is gone, for everybody

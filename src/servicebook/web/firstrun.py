@@ -7,12 +7,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError
 from servicebook.core.money import CURRENCY_CHOICES
+from servicebook.finance.billing.tax import seed_rates
 from servicebook.parties.models import Sector
 from servicebook.parties.setup import provider_exists, set_up_provider
 from servicebook.web.forms import BootstrapFormMixin
@@ -60,15 +62,17 @@ def first_run(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            _provider, admin = set_up_provider(
-                name=data["name"],
-                sector=data["sector"],
-                currency=data["currency"],
-                country=data["country"].upper(),
-                admin_username=data["admin_username"],
-                admin_email=data["admin_email"],
-                admin_password=data["admin_password"],
-            )
+            with transaction.atomic():
+                provider, admin = set_up_provider(
+                    name=data["name"],
+                    sector=data["sector"],
+                    currency=data["currency"],
+                    country=data["country"].upper(),
+                    admin_username=data["admin_username"],
+                    admin_email=data["admin_email"],
+                    admin_password=data["admin_password"],
+                )
+                seed_rates(provider.country)
         except DomainError as error:
             field = FIELD_OF.get(error.field or "", error.field)
             message = str(error).split(": ", 1)[-1] if field in form.fields else str(error)
