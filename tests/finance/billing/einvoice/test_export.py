@@ -150,6 +150,33 @@ def test_pages_and_api_give_customers_their_own_invoices_only(users, web_for, cl
     assert b"cost" not in staff.content.lower()
 
 
+def test_pages_and_api_give_credit_notes_to_their_customer_only(users, web_for, client_for):
+    note = CreditNote.objects.select_related("customer").first()
+    assert note is not None, "the demo issues a credit note"
+    owner = next((u for u in users.values() if getattr(u, "customer", None) == note.customer), None)
+    stranger = next(
+        u for u in users.values() if getattr(u, "customer", None) not in (None, note.customer)
+    )
+    staff = web_for(users["finance"])
+    page = staff.get(reverse("finance:credit-note", args=[note.pk])).content.decode()
+    assert reverse("finance:credit-note-ubl", args=[note.pk]) in page
+    assert reverse("finance:credit-note-facturx", args=[note.pk]) in page
+    response = staff.get(reverse("finance:credit-note-ubl", args=[note.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert b"<CreditNote" in response.content and note.number.encode() in response.content
+    response = staff.get(reverse("finance:credit-note-facturx", args=[note.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    api = client_for(users["finance"])
+    assert api.get(f"/api/credit-notes/{note.pk}/ubl/").status_code == 200
+    assert api.get(f"/api/credit-notes/{note.pk}/facturx/").content.startswith(b"%PDF")
+    outsider = web_for(stranger)
+    assert outsider.get(reverse("finance:credit-note-ubl", args=[note.pk])).status_code == 404
+    assert client_for(stranger).get(f"/api/credit-notes/{note.pk}/ubl/").status_code == 404
+    if owner is not None:
+        own = client_for(owner).get(f"/api/credit-notes/{note.pk}/facturx/")
+        assert own.status_code == 200 and b"cost" not in own.content.lower()
+
+
 def test_api_vat_rate_must_be_a_number(users, client_for):
     invoice = Invoice.objects.first()
     response = client_for(users["finance"]).get(f"/api/invoices/{invoice.pk}/ubl/?vat_rate=abc")
