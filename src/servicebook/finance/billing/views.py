@@ -285,7 +285,7 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
             else [],
             accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
             credit_notes=credit_notes.visible_credit_notes(user, invoice=inv),
-            credit_note_form=CreditNoteForm(initial={"date": today})
+            credit_note_form=CreditNoteForm(initial={"date": today}, auto_id="credit_%s")
             if finance and inv.creditable > 0
             else None,
             mentions=[m for m in inv.legal_mentions.splitlines() if m],
