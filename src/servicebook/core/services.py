@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from servicebook.core.errors import PermissionDenied
+from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.core.roles import ROLE_LABELS, has_role, is_provider_staff
 
 
@@ -54,3 +55,28 @@ def check_transition(
     from servicebook.core.workflow import check_table
 
     check_table(what, from_state, to_state, transitions)
+
+
+#: characters XML 1.0 cannot carry (controls other than tab, line feed and carriage return):
+#: text with them could be saved but never written into an e-invoice or a PDF's metadata
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def document_text(value: str | None, *, field: str, max_length: int, required: bool = True) -> str:
+    """Free text a legal document will carry (a credit note's reason…): stripped, at most
+    ``max_length`` characters, and only characters every document format can hold."""
+    text = (value or "").strip()
+    if required and not text:
+        raise DomainError(f"{field}: this text is required", field=field, code="required")
+    if len(text) > max_length:
+        raise DomainError(
+            f"{field}: at most {max_length} characters ({len(text)} given)", field=field
+        )
+    bad = _NOT_IN_XML.search(text)
+    if bad:
+        raise DomainError(
+            f"{field}: character U+{ord(bad.group()):04X} at position {bad.start() + 1} cannot "
+            "be printed or sent in an electronic invoice",
+            field=field,
+        )
+    return text

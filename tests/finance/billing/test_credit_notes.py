@@ -71,6 +71,11 @@ def test_a_full_credit_note_settles_the_invoice_and_the_next_number_follows(user
         ("1.001", "cents", DAY, "minor units"),
         ("10", "  ", DAY, "needs a reason"),
         ("10", "closed month", dt.date(2026, 10, 31), "predate|closed"),
+        ("1e30", "huge", DAY, "exceeds what remains creditable"),
+        ("10", "bell \x07 and escape \x1b", DAY, r"character U\+0007 at position 6"),
+        ("10", "x" * 501, DAY, "at most 500 characters"),
+        ("10", "future", dt.date(2999, 1, 1), "not after today"),
+        ("10", "before the demo's CN-2026-00001", dt.date(2026, 11, 19), "date order"),
     ],
 )
 def test_bad_credit_notes_are_refused_and_change_nothing(
@@ -151,3 +156,24 @@ def test_cli_credit_note(users, retail, capsys, monkeypatch):
         code = stop.code
     assert code not in (0, None)
     assert "no invoice numbered" in capsys.readouterr().err
+    try:  # an amount beyond any money field: one line, not a traceback
+        code = main(["credit-note", retail.number, "--amount", "1e30", "--reason", "x"])
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "exceeds what remains creditable" in err[0]
+
+
+def test_a_credit_note_with_text_xml_cannot_carry_answers_a_refusal_not_an_error(
+    users, web_for, client_for, retail
+):
+    """A note saved before the reason was checked (here: written past the service) still gets a
+    clear refusal from its downloads, never a server error."""
+    note = credit_notes.issue_credit_note(
+        actor=users["finance"], invoice=retail, amount="10", reason="ok", date=DAY
+    )
+    CreditNote.objects.filter(pk=note.pk).update(reason="escape \x1b")
+    page = web_for(users["finance"]).get(reverse("finance:credit-note-ubl", args=[note.pk]))
+    assert page.status_code == 302
+    api = client_for(users["finance"]).get(f"/api/credit-notes/{note.pk}/ubl/")
+    assert api.status_code == 400 and "cannot be written as XML" in str(api.json())

@@ -58,6 +58,39 @@ def test_import_rejects_with_row_field_and_reason_and_reconciles(users):
     )
 
 
+def test_import_rejects_rates_that_round_to_zero_future_days_and_repeated_days(users):
+    text = (
+        "Date,USD,GBP\n"
+        "2026-11-16,0.0000004,0.84\n"  # 0 at six decimals: a reject, not a database error
+        "2026-11-17,1.05,0.84\n"
+        "2026-11-17,2.05,0.85\n"  # the same day again
+        "2999-01-04,1.10,0.90\n"  # no rate is published ahead
+    )
+    result = services.import_ecb_rates(actor=users["finance"], text=text)
+    assert result["read"] == result["imported"] + result["rejected"] == 8
+    reasons = {(r["row"], r["field"]): r["reason"] for r in result["rejects"]}
+    assert "not a positive rate" in reasons[(2, "USD")]
+    assert "in the file already (row 3)" in reasons[(4, "Date")]
+    assert "after today" in reasons[(5, "Date")]
+    assert ExchangeRate.objects.get(date=dt.date(2026, 11, 17), currency="USD").rate == Decimal(
+        "1.05"
+    )
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"date": dt.date(2999, 1, 4)}, "after today"),
+        ({"base": "GBP"}, "against the base currency EUR"),
+        ({"rate": "0.0000001"}, "not a positive rate"),
+    ],
+)
+def test_entered_rates_are_of_days_that_came_against_the_base_currency(users, fields, message):
+    entered = {"date": dt.date(2026, 11, 20), "currency": "USD", "rate": "1.1", **fields}
+    with pytest.raises(DomainError, match=message):
+        services.record_rate(actor=users["finance"], **entered)
+
+
 def test_a_file_without_a_date_column_is_refused(users):
     with pytest.raises(DomainError, match="first column of the header must be 'Date'"):
         services.import_ecb_rates(actor=users["finance"], text="a,b\n1,2\n")

@@ -20,7 +20,7 @@ from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.periods import period_of
-from servicebook.core.services import require_role, save_validated
+from servicebook.core.services import document_text, require_role, save_validated
 from servicebook.finance.billing import numbering
 from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice, InvoiceStatus
@@ -32,6 +32,8 @@ from servicebook.finance.ledger.services import FINANCE
 from servicebook.policy import Posting, policy_for
 
 ZERO = Decimal("0.00")
+#: a reason is printed on the credit note and carried in its e-invoice (the page form's limit)
+REASON_MAX = 500
 
 
 @transaction.atomic
@@ -45,15 +47,22 @@ def issue_credit_note(
 ) -> CreditNote:
     """Credit ``amount`` (excluding tax) of ``invoice``; its tax follows the invoice's rates."""
     require_role(actor, *FINANCE, action="Issuing a credit note")
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise DomainError("a credit note needs a reason", code="reason_required", field="reason")
+    reason = document_text(reason, field="reason", max_length=REASON_MAX)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
     net = _checked_amount(invoice, amount)
-    date = date or periods.today()
+    today = periods.today()
+    date = date or today
     if date < invoice.issue_date:
         raise DomainError(
             f"a credit note cannot predate its invoice ({invoice.issue_date:%Y-%m-%d})",
+            field="date",
+        )
+    if date > today:
+        raise DomainError(
+            f"a credit note is dated the day it is issued or earlier, not after today "
+            f"({today:%Y-%m-%d})",
             field="date",
         )
     require_open(period_of(date))
@@ -70,6 +79,7 @@ def issue_credit_note(
             field="amount",
         )
     sequence = numbering.allocate(numbering.CREDIT_NOTE_SERIES, date.year)
+    _check_date_order(date)  # the series is locked by the allocation: no race
     number = numbering.format_number(numbering.CREDIT_NOTE_SERIES, date.year, sequence)
     (entry,) = posting.post([_entry(invoice, number, net, tax, date)], actor=actor)
     note = CreditNote(
@@ -100,12 +110,29 @@ def issue_credit_note(
     return note
 
 
+def _check_date_order(date: dt.date) -> None:
+    """Numbers follow dates: a credit note may not be dated before the last one of its series
+    and year (a chronological and continuous sequence, as invoicing law asks)."""
+    last = (
+        CreditNote.objects.filter(fiscal_year=date.year, issue_date__gt=date)
+        .order_by("-sequence")
+        .first()
+    )
+    if last is not None:
+        raise DomainError(
+            f"{last.number} is dated {last.issue_date:%Y-%m-%d}: credit notes are numbered in "
+            f"date order, so date this one {last.issue_date:%Y-%m-%d} or later",
+            field="date",
+            code="out_of_order",
+        )
+
+
 def _checked_amount(invoice: Invoice, amount) -> Decimal:
     try:
         net = to_decimal(amount)
     except ValueError as error:
         raise DomainError(str(error), field="amount") from None
-    if net <= 0 or round_money(net, invoice.currency) != net:
+    if not net.is_finite() or net <= 0:
         raise DomainError(
             f"the amount must be positive, in whole minor units of {invoice.currency}",
             field="amount",
@@ -118,7 +145,12 @@ def _checked_amount(invoice: Invoice, amount) -> Decimal:
             code="exceeds_creditable",
             field="amount",
         )
-    return round_money(net, invoice.currency)
+    if round_money(net, invoice.currency) != net:
+        raise DomainError(
+            f"the amount must be positive, in whole minor units of {invoice.currency}",
+            field="amount",
+        )
+    return net
 
 
 def credited_taxes(invoice: Invoice, net: Decimal) -> list[dict]:

@@ -78,7 +78,18 @@ def parse_rate(text: str) -> Decimal:
         raise ValueError(f"{text.strip()} is not a positive rate")
     if rate > MAX_RATE:
         raise ValueError(f"{text.strip()} is too large for a rate")
-    return rate.quantize(Decimal("0.000001"))
+    kept = rate.quantize(Decimal("0.000001"))
+    if kept <= 0:
+        raise ValueError(f"{text.strip()} is 0 to the 6 decimals a rate keeps: not a positive rate")
+    return kept
+
+
+def _day_refusal(day: dt.date, latest: dt.date | None, seen: dict[dt.date, int]) -> str:
+    if latest and day > latest:
+        return f"{day.isoformat()} is after today: reference rates are published for past days"
+    if day in seen:
+        return f"{day.isoformat()} is in the file already (row {seen[day]})"
+    return ""
 
 
 def read_ecb(
@@ -89,9 +100,11 @@ def read_ecb(
     first: dt.date | None = None,
     last: dt.date | None = None,
     currencies: set[str] | None = None,
+    latest: dt.date | None = None,
 ) -> EcbFile:
     """Read an ECB reference rate CSV; keep rows from ``first`` to ``last`` and the columns of
-    ``currencies`` when given (the demo loads a few months of a few currencies)."""
+    ``currencies`` when given (the demo loads a few months of a few currencies). A day after
+    ``latest`` (today: no rate is published ahead) and a day met twice are rejected."""
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [cell.strip() for cell in next(rows, [])]
     if not header or header[0].lower() != "date":
@@ -100,6 +113,7 @@ def read_ecb(
             "(then one column per currency: Date, USD, JPY, …)"
         )
     result = EcbFile()
+    seen: dict[dt.date, int] = {}
     columns: list[tuple[int, str]] = []
     for index, name in enumerate(header[1:], start=1):
         code = name.upper()
@@ -130,6 +144,14 @@ def read_ecb(
             continue
         result.rows += 1
         result.not_quoted += len(values) - len(quoted)
+        refusal = _day_refusal(day, latest, seen)
+        if refusal:
+            result.rejects.extend(
+                EcbReject(number, "Date", cells[0].strip(), f"{refusal}; rate {code} not kept")
+                for code, _ in quoted
+            )
+            continue
+        seen[day] = number
         for code, value in quoted:
             try:
                 result.rates.append(EcbRate(day, code, parse_rate(value), number))

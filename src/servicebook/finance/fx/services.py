@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
@@ -42,7 +43,20 @@ def record_rate(
 ) -> ExchangeRate:
     """Enter (or replace) the rate of one day: ``1 base = rate currency``."""
     require_role(actor, *RATE_EDITORS, action="Entering an exchange rate")
-    base = base or Provider.current().base_currency
+    home = Provider.current().base_currency
+    base = base or home
+    if base != home:
+        raise DomainError(
+            f"rates are entered against the base currency {home}, not {base}",
+            field="base",
+            code="invalid",
+        )
+    if date > timezone.localdate():
+        raise DomainError(
+            f"{date.isoformat()} is after today: enter the rate of a day that has come",
+            field="date",
+            code="invalid",
+        )
     try:
         value = ecb.parse_rate(str(rate))
         validate_currency(currency)
@@ -79,7 +93,12 @@ def import_ecb_rates(
     require_role(actor, *RATE_EDITORS, action="Importing exchange rates")
     try:
         found = ecb.read_ecb(
-            text, known=frozenset(CURRENCIES), first=first, last=last, currencies=currencies
+            text,
+            known=frozenset(CURRENCIES),
+            first=first,
+            last=last,
+            currencies=currencies,
+            latest=timezone.localdate(),
         )
     except ecb.EcbFormatError as error:
         raise DomainError(str(error), field="file", code="invalid") from None

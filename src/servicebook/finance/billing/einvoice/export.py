@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from servicebook.finance.billing.einvoice.adapter import credit_note_document, invoice_document
-from servicebook.finance.billing.einvoice.document import EInvoice
+from servicebook.finance.billing.einvoice.document import EInvoice, EInvoiceError
 from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice
 
@@ -48,8 +48,13 @@ def render(obj: Invoice | CreditNote, fmt: str, *, vat_exchange_rate=None) -> EI
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: one of {', '.join(FORMATS)}")
     doc = document_of(obj, vat_exchange_rate=vat_exchange_rate)
-    if fmt == "ubl":
-        return EInvoiceFile(to_ubl(doc), f"{obj.number}.xml", "application/xml")
-    if fmt == "facturx":
-        return EInvoiceFile(to_facturx(doc), f"{obj.number}-facturx.pdf", "application/pdf")
-    return EInvoiceFile(visual_pdf(doc), f"{obj.number}.pdf", "application/pdf")
+    try:
+        if fmt == "ubl":
+            return EInvoiceFile(to_ubl(doc), f"{obj.number}.xml", "application/xml")
+        if fmt == "facturx":
+            return EInvoiceFile(to_facturx(doc), f"{obj.number}-facturx.pdf", "application/pdf")
+        return EInvoiceFile(visual_pdf(doc), f"{obj.number}.pdf", "application/pdf")
+    except EInvoiceError:
+        raise
+    except ValueError as error:  # text XML cannot carry (a document from before the checks)
+        raise EInvoiceError(f"its text cannot be written as XML: {error}") from None
