@@ -1,17 +1,17 @@
 """Locust users for ``servicebook bench load`` (run by benchmarks/bench_load.py in a child process,
 so gevent's monkey patching never enters the benchmark's own process).
 
-Each simulated user takes the next demo account of the plan (round-robin, so every role takes
-part), signs in through the sign-in form with its CSRF token, then, waiting ``SB_LOAD_WAIT``
-seconds (default 0.5-2.5) between requests like a person reading, asks:
+Each simulated user takes the next session of the plan: the driver signed it in through the
+sign-in form as one of the demo accounts, round-robin, so every role takes part. Then, waiting
+``SB_LOAD_WAIT`` seconds (default 0.5-2.5) between requests like a person reading, it asks:
 
 - a page of its menu (weight 5) or a detail page linked from one (weight 3);
 - an API list (weight 3) or an API detail (weight 2) among those its role may read.
 
-The plan (``SB_LOAD_PLAN``, a JSON file the driver wrote after probing each account) holds per
-account the menu pages, detail pages, API lists and API details. An answer outside 2xx/3xx, or a
-page that lands on the sign-in form, is a failure. Every request is written as one JSON line to
-``SB_LOAD_SAMPLES`` when Locust quits; the driver computes the figures from them.
+The plan (``SB_LOAD_PLAN``, a JSON file the driver wrote after probing each account) holds the
+sessions and, per account, the menu pages, detail pages, API lists and API details. An answer
+outside 2xx/3xx, or a page that lands on the sign-in form, is a failure. Every request is written
+as one JSON line to ``SB_LOAD_SAMPLES`` when Locust quits; the driver computes the figures.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from locust import HttpUser, between, events, task
 with open(os.environ["SB_LOAD_PLAN"], encoding="utf-8") as plan_file:
     PLAN = json.load(plan_file)
 WAIT = [float(x) for x in os.environ.get("SB_LOAD_WAIT", "0.5,2.5").split(",")]
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 NUMBER = re.compile(r"/\d+/")
 SAMPLES: list[dict] = []
-_accounts = itertools.count()
+_users = itertools.count()
 
 
 def route(path: str) -> str:
@@ -70,25 +69,9 @@ class DemoUser(HttpUser):
         return {"role": self.account["role"]}
 
     def on_start(self) -> None:
-        self.account = PLAN["accounts"][next(_accounts) % len(PLAN["accounts"])]
-        page = self.client.get("/login/", name="/login/", context={"kind": "sign_in"})
-        token = CSRF.search(page.text)
-        fields = {
-            "username": self.account["username"],
-            "password": PLAN["password"],
-            "csrfmiddlewaretoken": token.group(1) if token else "",
-        }
-        headers = {"Referer": self.host + "/login/"}
-        with self.client.post(
-            "/login/",
-            data=fields,
-            headers=headers,
-            name="POST /login/",
-            context={"kind": "sign_in"},
-            catch_response=True,
-        ) as answer:
-            if answer.url and answer.url.rstrip("/").endswith("/login"):
-                answer.failure(f"sign-in as {self.account['username']} refused")
+        user = PLAN["users"][next(_users) % len(PLAN["users"])]
+        self.account = PLAN["accounts"][user["account"]]
+        self.client.cookies.set("sessionid", user["session"])
 
     def ask(self, path: str, kind: str) -> None:
         headers = {"Accept": "application/json"} if kind.startswith("api") else {}
