@@ -293,11 +293,12 @@ CUSTOMER_DETAILS = {
         "description": "Workplace for a logistics firm; suspended after invoices went unpaid.",
     },
     "westlake": {
-        "registration_number": "EIN 12-3456789",
+        "registration_number": "EIN 12-3456789",  # its Peppol address (EAS 9959)
+        "address": "1600 Sunset Boulevard\nLos Angeles, CA 90028\nUnited States",
         "description": "A US media firm billed in US dollars: consulting and Microsoft 365 seats.",
     },
     "pacific": {
-        "registration_number": "201912345K",
+        "registration_number": "201912345R",  # a UEN: its Peppol address (EAS 0195)
         "address": "1 Raffles Place\nSingapore 048616",
         "description": "Hosting for a Singapore analytics firm (another jurisdiction).",
     },

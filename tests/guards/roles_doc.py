@@ -157,6 +157,8 @@ PAGE_NAMES = {
     "finance:invoice-suspend": "Suspend for non-payment",
     "finance:invoice-credit-note": "Issue a credit note",
     "finance:credit-note": "A credit note",
+    "finance:credit-note-ubl": "A credit note as UBL (Peppol BIS 3.0)",
+    "finance:credit-note-facturx": "A credit note as Factur-X",
     "finance:tax-rates": "VAT rates",
     "finance:reminders": "Send payment reminders",
     "finance:costs": "Costs and allocation",

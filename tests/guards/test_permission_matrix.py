@@ -260,6 +260,8 @@ EXPECT: dict[str, Expect] = {
     # read their own credit notes
     "finance:invoice-credit-note": E(read=FIN, write=FIN, model="finance.Invoice"),
     "finance:credit-note": E(model="finance.CreditNote"),
+    "finance:credit-note-ubl": E(model="finance.CreditNote"),
+    "finance:credit-note-facturx": E(model="finance.CreditNote"),
     "finance:tax-rates": E(read=FIN, write=FIN),
     "finance:reminders": E(read=FIN, write=FIN),
     "finance:costs": E(read=STAFF, write=FIN),

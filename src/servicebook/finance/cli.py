@@ -57,9 +57,7 @@ def register(sub) -> None:
     export.add_argument("--json", action="store_true")
     export.set_defaults(func=cmd_ledger_export)
 
-    exports = sub.add_parser(
-        "export", help="export files for other tools (FOCUS charges, e-invoices)"
-    )
+    exports = sub.add_parser("export", help="export files for other tools (FOCUS, e-invoices)")
     exports_sub = exports.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
     focus = exports_sub.add_parser(
         "focus", help="a customer's charges of a month as FOCUS 1.2 (CSV or Parquet)"
@@ -127,7 +125,8 @@ def register_import(sub) -> None:
     usage.add_argument(
         "--exchange-rate",
         default=None,
-        help="focus: bill currency → statement currency, when they differ (e.g. 0.92)",
+        help="focus: bill currency → statement currency, when they differ (e.g. 0.92); "
+        "default: the reference rate of each billed month's last day",
     )
     usage.add_argument(
         "--offering", default=None, help="focus: offering code cloud cost is charged under"

@@ -8,15 +8,12 @@ only: cost fields are dropped for them, R7). Periods and reports are provider st
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer
-from servicebook.core.money import to_decimal
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, selectors, services
@@ -28,6 +25,7 @@ from servicebook.finance.billing.filters import (
     PaymentFilter,
     StatementFilter,
 )
+from servicebook.finance.billing.legal_api import EInvoiceDownloadsMixin
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceLine,
@@ -203,7 +201,7 @@ class InvoiceSerializer(CostAwareSerializer):
         cost_fields = ["cost"]
 
 
-class InvoiceViewSet(ScopedReadOnlyViewSet):
+class InvoiceViewSet(EInvoiceDownloadsMixin, ScopedReadOnlyViewSet):
     """External invoices: cash part, in-kind part, credits as negative lines."""
 
     queryset = Invoice.objects.select_related("customer", "agreement").prefetch_related(
@@ -212,33 +210,6 @@ class InvoiceViewSet(ScopedReadOnlyViewSet):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     ordering_fields = INVOICE_ORDERING
-
-    def _einvoice(self, fmt: str):
-        from servicebook.finance.billing.einvoice.document import EInvoiceError
-        from servicebook.finance.billing.einvoice.export import render
-
-        invoice = self.get_object()
-        rate = self.request.query_params.get("vat_rate")
-        try:
-            file = render(invoice, fmt, vat_exchange_rate=to_decimal(rate) if rate else None)
-        except (EInvoiceError, ValueError) as error:
-            raise serializers.ValidationError({"detail": str(error)}) from None
-        response = HttpResponse(file.content, content_type=file.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
-        return response
-
-    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], serializer_class=serializers.Serializer)
-    def ubl(self, request, pk=None):
-        """The invoice as UBL 2.1, Peppol BIS Billing 3.0 (``?vat_rate=`` for a foreign
-        currency when no ECB rate is known)."""
-        return self._einvoice("ubl")
-
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], serializer_class=serializers.Serializer)
-    def facturx(self, request, pk=None):
-        """The invoice as Factur-X (PDF/A-3 with its EN 16931 CII XML)."""
-        return self._einvoice("facturx")
 
 
 class PaymentSerializer(serializers.ModelSerializer):

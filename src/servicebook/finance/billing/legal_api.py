@@ -3,13 +3,50 @@ read their own) and the VAT rates (staff read them; finance and the admin keep t
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.money import to_decimal
 from servicebook.finance.billing import credit_notes, tax
 from servicebook.finance.billing.legal_models import CreditNote, TaxRate
 from servicebook.finance.ledger.services import FINANCE
+
+
+class EInvoiceDownloadsMixin:
+    """``ubl`` and ``facturx`` actions of a viewset of invoices or credit notes (decision 0027):
+    the object comes from the viewset's own scoped queryset, so a customer user gets only theirs."""
+
+    def _einvoice(self, fmt: str):
+        from servicebook.finance.billing.einvoice.document import EInvoiceError
+        from servicebook.finance.billing.einvoice.export import render
+
+        document = self.get_object()  # type: ignore[attr-defined]
+        rate = self.request.query_params.get("vat_rate")  # type: ignore[attr-defined]
+        try:
+            file = render(document, fmt, vat_exchange_rate=to_decimal(rate) if rate else None)
+        except (EInvoiceError, ValueError) as error:
+            raise serializers.ValidationError({"detail": str(error)}) from None
+        response = HttpResponse(file.content, content_type=file.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+        return response
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], serializer_class=serializers.Serializer)
+    def ubl(self, request, pk=None):
+        """The document as UBL 2.1, Peppol BIS Billing 3.0 (``?vat_rate=`` for a foreign
+        currency when no ECB rate is known)."""
+        return self._einvoice("ubl")
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], serializer_class=serializers.Serializer)
+    def facturx(self, request, pk=None):
+        """The document as Factur-X (PDF/A-3 with its EN 16931 CII XML)."""
+        return self._einvoice("facturx")
 
 
 class CreditNoteSerializer(serializers.ModelSerializer):
@@ -47,6 +84,7 @@ class CreditNoteWriteSerializer(ScopedWriteSerializer):
 
 
 class CreditNoteViewSet(
+    EInvoiceDownloadsMixin,
     PermissionFirstMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,

@@ -29,6 +29,12 @@ urlpatterns = [
         name="invoice-credit-note",
     ),
     path("credit-notes/<int:pk>/", views.CreditNoteDetailView.as_view(), name="credit-note"),
+    path("credit-notes/<int:pk>/ubl/", views.CreditNoteUblView.as_view(), name="credit-note-ubl"),
+    path(
+        "credit-notes/<int:pk>/facturx/",
+        views.CreditNoteFacturxView.as_view(),
+        name="credit-note-facturx",
+    ),
     path("tax-rates/", views.TaxRatesView.as_view(), name="tax-rates"),
     path("reminders/", views.RemindersView.as_view(), name="reminders"),
     path("reports/", views.ReportsView.as_view(), name="reports"),

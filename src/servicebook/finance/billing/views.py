@@ -285,7 +285,7 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
             else [],
             accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
             credit_notes=credit_notes.visible_credit_notes(user, invoice=inv),
-            credit_note_form=CreditNoteForm(initial={"date": today})
+            credit_note_form=CreditNoteForm(initial={"date": today}, auto_id="credit_%s")
             if finance and inv.creditable > 0
             else None,
             mentions=[m for m in inv.legal_mentions.splitlines() if m],
@@ -334,20 +334,23 @@ class InvoicePdfView(_DocumentExport):
 
 
 class _EInvoiceView(LoginRequiredMixin, View):
-    """An invoice as an electronic invoice (decision 0027): UBL for Peppol or Factur-X."""
+    """An invoice or a credit note as an electronic invoice (decision 0027): UBL for Peppol or
+    Factur-X; only documents the user may see."""
 
+    model: type[Invoice] | type[CreditNote] = Invoice
+    page = "finance:invoice"
     fmt = "ubl"
 
     def get(self, request, pk):
         from servicebook.finance.billing.einvoice.document import EInvoiceError
         from servicebook.finance.billing.einvoice.export import render
 
-        invoice = get_object_or_404(Invoice.objects.visible_to(request.user), pk=pk)
+        document = get_object_or_404(self.model.objects.visible_to(request.user), pk=pk)
         try:
-            file = render(invoice, self.fmt)
+            file = render(document, self.fmt)
         except EInvoiceError as error:
-            messages.error(request, f"{invoice.number} cannot be written as {self.fmt}: {error}")
-            return redirect("finance:invoice", pk=invoice.pk)
+            messages.error(request, f"{document.number} cannot be written as {self.fmt}: {error}")
+            return redirect(self.page, pk=document.pk)
         return download(file.content, file.filename, file.content_type)
 
 
@@ -356,6 +359,18 @@ class InvoiceUblView(_EInvoiceView):
 
 
 class InvoiceFacturxView(_EInvoiceView):
+    fmt = "facturx"
+
+
+class CreditNoteUblView(_EInvoiceView):
+    model = CreditNote
+    page = "finance:credit-note"
+    fmt = "ubl"
+
+
+class CreditNoteFacturxView(_EInvoiceView):
+    model = CreditNote
+    page = "finance:credit-note"
     fmt = "facturx"
 
 

@@ -3,6 +3,7 @@ rules; the command, the pages and the API give them to whom may see them, and no
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -14,6 +15,7 @@ from servicebook.finance.billing.einvoice.adapter import (
     credit_note_document,
     invoice_document,
     parse_address,
+    registration_endpoint,
 )
 from servicebook.finance.billing.einvoice.cii import to_cii
 from servicebook.finance.billing.einvoice.document import EInvoiceError, VatCategory
@@ -39,6 +41,14 @@ def test_address_lines_become_en16931_fields():
     address = parse_address("Hafenstraße 5\nGebäude B\n20457 Hamburg", "DE")
     assert (address.additional, address.postcode, address.city) == ("Gebäude B", "20457", "Hamburg")
     assert parse_address("", "SG").country == "SG"
+    address = parse_address("1600 Sunset Boulevard\nLos Angeles, CA 90028\nUnited States", "US")
+    assert (address.city, address.subdivision, address.postcode) == (
+        "Los Angeles",
+        "US-CA",
+        "90028",
+    )
+    address = parse_address("Wilhelminakade 1\n3072 AP Rotterdam\nNetherlands", "NL")
+    assert (address.postcode, address.city) == ("3072 AP", "Rotterdam")
 
 
 def test_every_demo_invoice_passes_en16931_and_peppol():
@@ -51,22 +61,32 @@ def test_every_demo_invoice_passes_en16931_and_peppol():
         assert doc.totals.payable == invoice.cash_amount, invoice.number
         cii = check_cii(to_cii(doc))
         assert not _fatal(cii), f"{invoice.number}\n{_fatal(cii)}"
-        if invoice.tax_regime == "outside_scope" and not invoice.customer_vat_number:
-            continue  # no Peppol address for the customer: see the next test
         ubl = check_ubl(to_ubl(doc))
         assert not _fatal(ubl), f"{invoice.number}\n{_fatal(ubl)}"
 
 
+def test_customers_outside_the_eu_have_their_peppol_address_from_their_registration():
+    """Westlake (US) and Pacific (Singapore) have no VAT number: their EIN (EAS 9959) and their
+    UEN (EAS 0195) are their electronic addresses, so their invoices go through Peppol too."""
+    endpoints = {}
+    for invoice in Invoice.objects.filter(tax_regime="outside_scope"):
+        doc = invoice_document(invoice)
+        assert {line.vat_category for line in doc.lines} == {VatCategory.NOT_SUBJECT}
+        assert doc.seller.vat_id == "" and doc.seller.electronic_address  # BR-O-02
+        endpoints[invoice.customer.code] = doc.buyer.electronic_address
+    assert endpoints == {"westlake": ("9959", "123456789"), "pacific": ("0195", "SGUEN201912345R")}
+    assert registration_endpoint("US", "EIN 00-0000000") is None  # not a valid EIN
+    assert registration_endpoint("GB", "12345678") is None  # no Peppol scheme of our own
+
+
 def test_a_customer_without_an_electronic_address_gets_factur_x_not_peppol():
-    invoice = Invoice.objects.filter(tax_regime="outside_scope").first()
-    if invoice is None:
-        pytest.skip("the demo has no customer outside the EU's VAT scope")
+    invoice = Invoice.objects.filter(customer__code="westlake").first()
     doc = invoice_document(invoice)
-    assert {line.vat_category for line in doc.lines} == {VatCategory.NOT_SUBJECT}
-    assert doc.seller.vat_id == "" and doc.seller.electronic_address  # BR-O-02
-    if not invoice.customer_vat_number:
-        with pytest.raises(EInvoiceError, match=r"buyer\.endpoint: Peppol needs an electronic"):
-            to_ubl(doc)
+    nowhere = dataclasses.replace(doc, buyer=dataclasses.replace(doc.buyer, endpoint=None))
+    assert nowhere.buyer.electronic_address is None
+    with pytest.raises(EInvoiceError, match=r"buyer\.endpoint: Peppol needs an electronic"):
+        to_ubl(nowhere)
+    assert not _fatal(check_cii(to_cii(nowhere)))  # Factur-X needs no Peppol address
 
 
 def test_demo_credit_note_references_its_invoice_and_passes():
@@ -148,6 +168,33 @@ def test_pages_and_api_give_customers_their_own_invoices_only(users, web_for, cl
     staff = client_for(users["finance"]).get(f"/api/invoices/{other.pk}/ubl/")
     assert staff.status_code == 200 and b"CustomizationID" in staff.content
     assert b"cost" not in staff.content.lower()
+
+
+def test_pages_and_api_give_credit_notes_to_their_customer_only(users, web_for, client_for):
+    note = CreditNote.objects.select_related("customer").first()
+    assert note is not None, "the demo issues a credit note"
+    owner = next((u for u in users.values() if getattr(u, "customer", None) == note.customer), None)
+    stranger = next(
+        u for u in users.values() if getattr(u, "customer", None) not in (None, note.customer)
+    )
+    staff = web_for(users["finance"])
+    page = staff.get(reverse("finance:credit-note", args=[note.pk])).content.decode()
+    assert reverse("finance:credit-note-ubl", args=[note.pk]) in page
+    assert reverse("finance:credit-note-facturx", args=[note.pk]) in page
+    response = staff.get(reverse("finance:credit-note-ubl", args=[note.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert b"<CreditNote" in response.content and note.number.encode() in response.content
+    response = staff.get(reverse("finance:credit-note-facturx", args=[note.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    api = client_for(users["finance"])
+    assert api.get(f"/api/credit-notes/{note.pk}/ubl/").status_code == 200
+    assert api.get(f"/api/credit-notes/{note.pk}/facturx/").content.startswith(b"%PDF")
+    outsider = web_for(stranger)
+    assert outsider.get(reverse("finance:credit-note-ubl", args=[note.pk])).status_code == 404
+    assert client_for(stranger).get(f"/api/credit-notes/{note.pk}/ubl/").status_code == 404
+    if owner is not None:
+        own = client_for(owner).get(f"/api/credit-notes/{note.pk}/facturx/")
+        assert own.status_code == 200 and b"cost" not in own.content.lower()
 
 
 def test_api_vat_rate_must_be_a_number(users, client_for):

@@ -8,6 +8,9 @@
 - In-kind lines are not sold items: their total is the paid amount (BT-113), their text a note.
 - The stored VAT per rate must equal what EN 16931 computes from the lines (BR-CO-17); a
   difference is refused rather than written, so the XML and the printed invoice agree.
+- A party's electronic address (BT-34/BT-49) is its VAT number under its country's Peppol scheme;
+  without one, a US employer identification number (EAS 9959) or a Singapore UEN (EAS 0195)
+  registration number, checked with python-stdnum.
 - A reduced rate (stored as UNCL 5305 "AA") is category S at its rate: EN 16931 has no AA.
 - An invoice in another currency than the issuer's national one states its VAT in that
   currency too (BT-6, BT-111), at the ECB reference rate of the issue date unless one is given.
@@ -51,7 +54,13 @@ UNIT_CODES = {
 CATEGORY = {"S": VatCategory.STANDARD, "AA": VatCategory.STANDARD}
 CATEGORY |= {c.value: c for c in VatCategory}
 EXEMPTION_CODE = "VATEX-EU-132"  # exempt activities in the public interest, Article 132
-POSTCODE_CITY = re.compile(r"^(?P<postcode>[A-Z]{0,2}-?\d[\dA-Z -]{1,9}?)\s+(?P<city>\D.*)$")
+POSTCODE_CITY = re.compile(  # "75008 Paris", "D-40212 Düsseldorf", "3072 AP Rotterdam" (Dutch)
+    r"^(?P<postcode>\d{4} ?[A-Z]{2}(?=\s)|[A-Z]{0,2}-?\d[\dA-Z -]{1,9}?)\s+(?P<city>\D.*)$"
+)
+#: the other order: "Los Angeles, CA 90028" (city, state, ZIP) or "Singapore 048616"
+CITY_POSTCODE = re.compile(
+    r"^(?P<city>\D+?),?\s+(?:(?P<subdivision>[A-Z]{2})\s+)?(?P<postcode>\d[\d-]{3,9})$"
+)
 #: at most this many days between the issue date and the ECB rate used
 RATE_STALE_DAYS = 7
 
@@ -60,11 +69,12 @@ def parse_address(text: str, country: str) -> Address:
     """A printed address (lines) as EN 16931 fields: first line the street, the line that
     starts with a postcode gives postcode and city, lines between are additional."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    street, additional, postcode, city = "", [], "", ""
+    street, additional, postcode, city, subdivision = "", [], "", "", ""
     for n, line in enumerate(lines):
-        match = POSTCODE_CITY.match(line)
+        match = POSTCODE_CITY.match(line) or CITY_POSTCODE.match(line)
         if match and n > 0:
             postcode, city = match["postcode"].strip(), match["city"].strip()
+            subdivision = match.groupdict().get("subdivision") or ""
             break
         if n == 0:
             street = line
@@ -79,7 +89,22 @@ def parse_address(text: str, country: str) -> Address:
         additional=", ".join(additional),
         city=city,
         postcode=postcode,
+        subdivision=f"{country}-{subdivision}" if subdivision else "",
     )
+
+
+def registration_endpoint(country: str, registration: str) -> tuple[str, str] | None:
+    """The Peppol electronic address of a registration number, where the country's number is a
+    Peppol scheme: a US EIN (9959) or a Singapore UEN (0195, written SGUEN…); else None."""
+    from stdnum.sg import uen
+    from stdnum.us import ein
+
+    number = re.sub(r"^(EIN|UEN)\s*", "", (registration or "").strip(), flags=re.I)
+    if country == "US" and ein.is_valid(number):
+        return "9959", ein.compact(number)
+    if country == "SG" and uen.is_valid(number):
+        return "0195", "SGUEN" + uen.compact(number)
+    return None
 
 
 def _party(name, address, country, vat, registration, *, not_subject: bool) -> Party:
@@ -88,6 +113,8 @@ def _party(name, address, country, vat, registration, *, not_subject: bool) -> P
     endpoint = None
     if vat and not_subject:  # BR-O-02: no VAT number shown, the address still is one
         endpoint = (VAT_EAS.get(vat[:2].upper(), ""), vat) if vat[:2].upper() in VAT_EAS else None
+    if not vat:
+        endpoint = registration_endpoint(country, registration)
     return Party(
         name=name,
         address=parse_address(address, country),
