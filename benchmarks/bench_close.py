@@ -12,7 +12,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--lines", type=int, default=20)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgres", "postgresql", "both"], default="both"
+    )
     parser.add_argument("--pg-url", default=None)
     args = parser.parse_args()
     print(

@@ -71,3 +71,14 @@ def test_import_outages(db, settings, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert again["outages_created"] == 0
     assert Outage.objects.count() == before + 2
+
+
+def test_bench_import_prints_the_figures(capsys):
+    """A tiny run of ``bench import`` (child process, throwaway SQLite): its JSON keys."""
+    assert main(["bench", "import", "--rows", "300"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert "error" not in figures, figures
+    assert {"rows", "rows_per_s", "seconds", "peak_rss_mb", "tickets", "meets_target"} <= set(
+        figures
+    )
+    assert figures["rows_read"] == figures["rows"] >= 300 and figures["rows_rejected"] == 0

@@ -251,3 +251,21 @@ def test_cli_bad_format_is_a_usage_error(capsys):
         main(["import", "tickets", "x.csv", "--format", "xlsx"])
     assert exit_info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_cli_streams_the_file_and_writes_late_rejects_with_their_rows(users, settings, tmp_path):
+    """The CLI reads the file row by row; rows rejected once read (an unknown agreement) are read
+    again from the file for the rejects file, each with its reason and its cells."""
+    settings.VAR_DIR = tmp_path
+    _, rows = rows_of(SNOW)
+    args = [str(SNOW), "--format", "servicenow", "--agreement", "NOPE-1", "--json"]
+    before = counts()
+    assert main(["import", "tickets", *args]) == 0
+    (rejects,) = (tmp_path / "rejects").glob("tickets-*.csv")
+    with rejects.open(newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert [r["number"] for r in written] == [r["number"] for r in rows]  # each row, in order
+    late = [r for r in written if r["reason"] == "unknown agreement 'NOPE-1'"]
+    assert len(late) > len(rows) // 2  # the others are the sample's unreadable rows
+    assert all(r["opened_at"] and r["sys_mod_count"] for r in late)
+    assert counts() == before

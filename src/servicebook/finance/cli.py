@@ -140,10 +140,12 @@ def register_bench(sub) -> None:
     bench.add_argument("--n", type=int, default=10_000, help="customers (default 10,000)")
     bench.add_argument("--lines", type=int, default=20, help="lines per customer (default 20)")
     bench.add_argument(
+        "--database",
         "--backend",
-        choices=["sqlite", "postgresql", "both"],
+        dest="backend",
+        choices=["sqlite", "postgres", "postgresql", "both"],
         default="both",
-        help="database(s) to measure (default both)",
+        help="database(s) to measure (default both); postgres: a throwaway sb_bench_* database",
     )
     bench.add_argument("--pg-url", default=None, help="PostgreSQL server URL (127.0.0.1:5432)")
     bench.set_defaults(func=cmd_bench_close)
@@ -152,7 +154,18 @@ def register_bench(sub) -> None:
         "rating", help="rate N generated usage records on DuckDB; compare with a bare join"
     )
     rating.add_argument(
-        "--n", type=int, default=20_000_000, help="usage records (default 20,000,000)"
+        "--records",
+        "--n",
+        dest="n",
+        type=int,
+        default=20_000_000,
+        help="usage records (default 20,000,000)",
+    )
+    rating.add_argument(
+        "--backend",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="engine: embedded DuckDB (default) or a local Spark session",
     )
     rating.add_argument(
         "--loop-sample", type=int, default=20_000, help="records for the per-record Python loop"
@@ -409,7 +422,12 @@ def cmd_bench_close(args) -> int:
     from servicebook.finance.billing import bench_close
 
     print_json(
-        bench_close.run(n=args.n, lines=args.lines, backend=args.backend, pg_url=args.pg_url)
+        bench_close.run(
+            n=args.n,
+            lines=args.lines,
+            backend="postgresql" if args.backend == "postgres" else args.backend,
+            pg_url=args.pg_url,
+        )
     )
     return 0
 
@@ -476,6 +494,7 @@ def cmd_bench_rating(args) -> int:
             workdir=workdir,
             loop_sample=min(args.loop_sample, args.n),
             repeat=args.repeat,
+            backend=args.backend,
         )
     )
     return 0

@@ -69,6 +69,12 @@ def register_bench(sub) -> None:
         "(in a transaction that is rolled back; needs the demo agreements)",
     )
     bench.set_defaults(func=cmd_bench_sla)
+    imports = sub.add_parser(
+        "import", help="import a synthetic ServiceNow event log into a throwaway SQLite database"
+    )
+    imports.add_argument("--rows", type=positive_int, default=150_004, help="rows (150,004)")
+    imports.add_argument("--seed", type=int, default=0)
+    imports.set_defaults(func=cmd_bench_import)
 
 
 def register(sub) -> None:
@@ -112,6 +118,12 @@ def _rows(reader, path_text: str):
         raise CommandError(f"cannot read {path_text}: {error}") from None
 
 
+def _reread(path: Path):
+    """The file's rows once more (for the rows of tickets rejected after reading)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.DictReader(handle)
+
+
 def write_rejects(rejects, columns, what: str, stem: str) -> Path:
     """The rejected rows with their reason, under VAR_DIR/rejects/."""
     from django.conf import settings
@@ -138,11 +150,11 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
     path, handle, reader = _open_csv(args.file)
     started = time.perf_counter()
     with handle, Progress(f"import {path.name}") as progress:
-        rows = _rows(reader, args.file)
         try:
             result = services.import_tickets(
                 actor=None,
-                rows=rows,
+                rows=reader,
+                reread=lambda: _reread(path),
                 fmt=args.format,
                 columns=reader.fieldnames,
                 agreement=args.agreement,
@@ -154,6 +166,8 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
             )
         except DomainError as error:
             raise CommandError(error.message) from None
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise CommandError(f"cannot read {args.file}: {error}") from None
     rejects_path = write_rejects(result.rejects, reader.fieldnames, "tickets", path.stem)
     if result.batch is not None:
         result.batch.rejects_path = str(rejects_path)
@@ -223,6 +237,13 @@ def cmd_bench_sla(args: argparse.Namespace) -> int:
         except LookupError as error:
             raise CommandError(str(error)) from None
     print_json(result)
+    return 0
+
+
+def cmd_bench_import(args: argparse.Namespace) -> int:
+    from servicebook.levels.bench_import import run
+
+    print_json(run(rows=args.rows, seed=args.seed))
     return 0
 
 

@@ -67,6 +67,11 @@ NUL = "\x00"
 def refuse_nul(row: Mapping) -> None:
     """A NUL character is not text: no database stores it (PostgreSQL refuses it), so a row
     holding one is rejected with the column it is in, before anything reads the row."""
+    try:  # the common case, all text and no NUL: two joins instead of a loop over the cells
+        if NUL not in "".join(row.values()) and NUL not in "".join(row):
+            return
+    except TypeError:  # a cell that is not text (None, a list of extra cells): look closer
+        pass
     for name, value in row.items():
         values = value if isinstance(value, list | tuple) else [value]
         if any(isinstance(v, str) and NUL in v for v in values) or (
@@ -108,6 +113,9 @@ def _blank(value) -> bool:
 
 def _text(row: Mapping, name: str) -> str:
     value = row.get(name)
+    if value.__class__ is str:  # the common case first: a cell of a CSV file
+        text = value.strip()
+        return "" if text in EMPTY else text
     return "" if _blank(value) else str(value).strip()
 
 
@@ -142,12 +150,13 @@ def _iso_time(text: str, tz: str) -> int:
 
 def _time(row: Mapping, name: str, tz: str, parse, *, required: bool = False) -> int | None:
     value = row.get(name)
-    if _blank(value):
+    text = value if value.__class__ is str else None  # the common case: a cell of a CSV file
+    if text.strip() in EMPTY if text is not None else _blank(value):
         if required:
             raise RowError(f"{name} is empty")
         return None
     try:
-        return parse(str(value), tz)
+        return parse(str(value) if text is None else text, tz)
     except RowError as error:
         raise RowError(f"{name}: {error}") from None
 
@@ -155,8 +164,11 @@ def _time(row: Mapping, name: str, tz: str, parse, *, required: bool = False) ->
 def _level(row: Mapping, name: str, *, low: int = 1, high: int = 5) -> int | None:
     """``1 - High`` / ``2`` → 2; empty → None."""
     text = _text(row, name)
-    if not text:
-        return None
+    return _level_of(text, name, low, high) if text else None
+
+
+@functools.lru_cache(maxsize=1_000)
+def _level_of(text: str, name: str, low: int, high: int) -> int:
     head = text.split("-", 1)[0].strip()
     if not head.isdigit() or not low <= int(head) <= high:
         raise RowError(f"{name} {text!r} is not a level {low}-{high} (e.g. '2 - Medium')")

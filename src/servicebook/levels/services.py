@@ -103,6 +103,7 @@ def import_tickets(
     filename: str = "",
     recompute: bool = True,
     progress: Callable[..., None] | None = None,
+    reread: Callable[[], Iterable[Mapping]] | None = None,
 ) -> ImportResult:
     """Import tickets, idempotent by (source, number); returns what was created and rejected.
 
@@ -112,18 +113,25 @@ def import_tickets(
     later export updates tickets (ServiceNow rows are merged by ``sys_mod_count``; a generic
     CSV row replaces the ticket's history). Affected agreements are recomputed.
     ``progress(done, total, message)`` hears how far it got, in percent (background jobs, CLI).
+    ``rows`` is read once, row by row: given ``reread`` (a fresh iterator over the same rows, e.g.
+    the file opened again) an iterator is never held in memory; the rows of tickets rejected
+    after reading are fetched again from ``reread()``. Without it, an iterator is made a list.
     """
     report = progress or _silent
     require_role(actor, *LEVEL_EDITORS, action="Importing tickets")
     source = _checked_import(fmt, source, agreement, time_zone, columns)
-    rows = list(rows)
-    report(5, 100, f"reading {len(rows):,} rows")
+    if reread is None and not isinstance(rows, Sequence):
+        rows = list(rows)
+    report(5, 100, "reading the rows")
     parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
-    parsed, rejects = parse(rows, agreement=agreement, tz=time_zone)
-    result = ImportResult(rows_read=len(rows), rejects=list(rejects))
+    counted = _Counted(rows)
+    parsed, rejects = parse(counted, agreement=agreement, tz=time_zone)
+    result = ImportResult(rows_read=counted.count, rejects=list(rejects))
     report(25, 100, f"placing {len(parsed):,} tickets on their agreements")
     agreements, matrices, existing = _references(actor, source, parsed)
-    placed = _place(parsed, agreements, matrices, existing, rows, result.rejects)
+    late: list[tuple[int, str]] = []
+    placed = _place(parsed, agreements, matrices, existing, late)
+    result.rejects.extend(_late_rejects(late, rows if reread is None else reread()))
     report(35, 100, f"comparing {len(placed):,} tickets with those stored")
     writes = TicketWrites(source=source, fmt=fmt, now=timezone.now())
     writes.plan(placed, existing, result)
@@ -183,9 +191,31 @@ def _references(actor, source: str, parsed: list[intake.ParsedTicket]):
     return agreements, matrices, existing
 
 
-def _place(parsed, agreements, matrices, existing, rows, rejects) -> list:
+class _Counted:
+    """The rows, counted as they are read."""
+
+    def __init__(self, rows: Iterable[Mapping]) -> None:
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def _late_rejects(late: list[tuple[int, str]], rows: Iterable[Mapping]) -> list:
+    """``(row number, row, reason)`` of the rows rejected once read (``late``: number, reason)."""
+    if not late:
+        return []
+    if isinstance(rows, Sequence):
+        return [(n, rows[n - 1], reason) for n, reason in late]
+    reasons = dict(late)
+    return [(n, row, reasons[n]) for n, row in enumerate(rows, start=1) if n in reasons]
+
+
+def _place(parsed, agreements, matrices, existing, rejects) -> list:
     """Each ticket with its agreement and field values; the rows of a ticket that cannot be
-    placed go to ``rejects`` with the reason."""
+    placed go to ``rejects`` as ``(row number, reason)``."""
     placed: list[tuple[intake.ParsedTicket, Agreement, dict]] = []
     for ticket in parsed:
         target = agreements[ticket.agreement]
@@ -197,7 +227,7 @@ def _place(parsed, agreements, matrices, existing, rows, rejects) -> list:
                 raise intake.RowError(f"{ticket.number} already belongs to another agreement")
             values = _ticket_values(ticket, _priority(ticket, matrices[ticket.agreement]))
         except intake.RowError as error:
-            rejects.extend((n, rows[n - 1], str(error)) for n in ticket.rows)
+            rejects.extend((n, str(error)) for n in ticket.rows)
             continue
         placed.append((ticket, target, values))
     return placed

@@ -85,7 +85,7 @@ class TicketWrites:
     new_objects: list[Ticket] = field(default_factory=list)
     new_parsed: list[intake.ParsedTicket] = field(default_factory=list)
     changed_tickets: list[Ticket] = field(default_factory=list)
-    history_new: list[TicketStateChange] = field(default_factory=list)
+    history_new: list[tuple] = field(default_factory=list)  # (ticket, sequence, at, state)
     history_update: list[TicketStateChange] = field(default_factory=list)
     history_delete: list[int] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)  # agreements whose tickets changed
@@ -123,9 +123,7 @@ class TicketWrites:
             for seq, at, state in ticket.history:
                 row = stored.get(seq)
                 if row is None:
-                    self.history_new.append(
-                        TicketStateChange(ticket=old, sequence=seq, at=utc(at), state=state)
-                    )
+                    self.history_new.append((old, seq, at, state))
                     changed = True
                 elif int(row.at.timestamp()) != at or row.state != state:
                     row.at, row.state = utc(at), state
@@ -147,17 +145,12 @@ class TicketWrites:
         new_objects = self.new_objects
         for obj in new_objects:
             obj.clean()
+        _insert_tickets(new_objects, report)
         for i in range(0, len(new_objects), CHUNK):
-            report(0.5 * i / len(new_objects), f"writing tickets {i:,} of {len(new_objects):,}")
-            Ticket.objects.bulk_create(new_objects[i : i + CHUNK], batch_size=CHUNK)
-        if any(obj.pk is None for obj in new_objects):  # databases without RETURNING
-            ids = dict(
-                Ticket.objects.filter(
-                    source=self.source, number__in=[o.number for o in new_objects]
-                ).values_list("number", "pk")
-            )
-            for obj in new_objects:
-                obj.pk = obj.id = ids[obj.number]
+            chunk = {o.number: o for o in new_objects[i : i + CHUNK]}
+            found = Ticket.objects.filter(source=self.source, number__in=list(chunk))
+            for number, pk in found.values_list("number", "pk"):
+                chunk[number].pk = pk
         for obj, ticket in zip(new_objects, self.new_parsed, strict=True):
             self.history_new.extend(_history_rows(obj, ticket.history))
             self.touched.add(obj.agreement_id)
@@ -184,9 +177,43 @@ def _existing_history(ticket_ids: list[int]) -> dict[int, dict[int, TicketStateC
     return found
 
 
-def _insert_history(rows: list[TicketStateChange], report=None) -> None:
-    """Insert state-history rows in bulk (plain ``executemany``: a 150,000-row export's history
-    would spend most of its time building ORM statements)."""
+#: Field types whose Python value is what the database driver takes (no conversion needed).
+_PLAIN = frozenset(
+    {"CharField", "TextField", "BooleanField", "ForeignKey", "IntegerField"}
+    | {"PositiveIntegerField", "PositiveSmallIntegerField", "BigIntegerField"}
+)
+
+
+def _insert_tickets(objs: list[Ticket], report) -> None:
+    """Insert new tickets with plain ``executemany`` (as the history): ``bulk_create`` spends
+    most of a large import compiling one placeholder per value; their ids are read after."""
+    fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
+    convert = [None if f.get_internal_type() in _PLAIN else f for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Ticket._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+
+    def values(obj: Ticket) -> tuple:
+        return tuple(
+            getattr(obj, f.attname)
+            if c is None
+            else c.get_db_prep_save(getattr(obj, f.attname), connection)
+            for f, c in zip(fields, convert, strict=True)
+        )
+
+    with connection.cursor() as cursor:
+        for i in range(0, len(objs), 10_000):
+            report(0.5 * i / len(objs), f"writing tickets {i:,} of {len(objs):,}")
+            cursor.executemany(sql, [values(obj) for obj in objs[i : i + 10_000]])
+
+
+def _insert_history(rows: list[tuple], report=None) -> None:
+    """Insert state-history rows ``(ticket, sequence, at, state)`` (``at`` in epoch seconds) in
+    bulk: plain ``executemany``, no model instances (a 150,000-row export's history would spend
+    most of its time building them and ORM statements)."""
     if not rows:
         return
     meta = TicketStateChange._meta
@@ -204,14 +231,11 @@ def _insert_history(rows: list[TicketStateChange], report=None) -> None:
             cursor.executemany(
                 sql,
                 [
-                    (r.ticket_id or r.ticket.pk, r.sequence, adapt(r.at), r.state)
-                    for r in rows[i : i + 10_000]
+                    (ticket.pk, sequence, adapt(utc(at)), state)
+                    for ticket, sequence, at, state in rows[i : i + 10_000]
                 ],
             )
 
 
-def _history_rows(ticket: Ticket, history) -> list[TicketStateChange]:
-    return [
-        TicketStateChange(ticket=ticket, sequence=seq, at=utc(at), state=state)
-        for seq, at, state in history
-    ]
+def _history_rows(ticket: Ticket, history) -> list[tuple]:
+    return [(ticket, seq, at, state) for seq, at, state in history]

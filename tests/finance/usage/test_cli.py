@@ -92,9 +92,12 @@ def test_bench_rating_prints_the_figures(capsys):
         "ratio_vs_bare_duckdb",
         "loop_records_per_s",
         "speedup_vs_loop",
+        "ratio",
+        "baseline_seconds",
+        "peak_rss_mb",
     ):
         assert key in result
-    assert result["records"] == 3000
+    assert result["records"] == 3000 and result["backend"] == "duckdb"
 
 
 def test_export_focus_writes_the_same_file_as_the_api(capsys, tmp_path):

@@ -185,10 +185,81 @@ def _bare_duckdb(glob: str, prices: pa.Table) -> float:
     return seconds
 
 
+def _spark_session():
+    import os
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("servicebook-bench-rating")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _bare_spark(session, glob: str, prices: pa.Table) -> float:
+    """The same bare join + group-by as :func:`_bare_duckdb`, in Spark SQL over the same files."""
+    list_prices = prices.filter(pa.compute.is_null(prices["customer_id"]))
+    rows = [
+        (o, float(p))
+        for o, p in zip(
+            *list_prices.select(["offering_id", "unit_price"]).to_pydict().values(), strict=True
+        )
+        if p is not None
+    ]
+    session.createDataFrame(rows, "offering_id long, unit_price double").createOrReplaceTempView(
+        "p"
+    )
+    session.read.parquet(glob).createOrReplaceTempView("u")
+    t0 = time.perf_counter()
+    session.sql(
+        """
+        SELECT u.customer_id, u.offering_id, sum(u.quantity * p.unit_price) AS amount, count(*)
+        FROM u JOIN p ON u.offering_id = p.offering_id
+        GROUP BY u.customer_id, u.offering_id
+        """
+    ).toArrow()
+    return time.perf_counter() - t0
+
+
+def _measure(backend: str, glob: str, prices, tiers, repeat: int):
+    """Best-of runs of the bare baseline and of :func:`rate`, alternated on one engine."""
+    session = _spark_session() if backend == "spark" else None
+    bare_runs, rate_runs, lines = [], [], None
+    try:
+        for _ in range(max(1, repeat)):  # alternate, so that both see the same machine
+            if session is not None:
+                bare_runs.append(_bare_spark(session, glob, prices))
+                con = ibis.pyspark.connect(session)
+            else:
+                bare_runs.append(_bare_duckdb(glob, prices))
+                con = ibis.duckdb.connect()
+            t0 = time.perf_counter()
+            lines = rate(con, glob, prices, tiers, PERIOD)
+            rate_runs.append(time.perf_counter() - t0)
+            if session is None:
+                con.disconnect()
+    finally:
+        if session is not None:
+            session.stop()
+    return lines, bare_runs, rate_runs
+
+
 def run_rating_benchmark(
-    n: int = 20_000_000, workdir: Path | None = None, loop_sample: int = 20_000, repeat: int = 3
+    n: int = 20_000_000,
+    workdir: Path | None = None,
+    loop_sample: int = 20_000,
+    repeat: int = 3,
+    backend: str = "duckdb",
 ) -> dict[str, Any]:
-    """Generate ``n`` records, rate them on DuckDB and return the figures as a JSON-able dict."""
+    """Generate ``n`` records, rate them on ``backend`` (duckdb or spark, local) and return the
+    figures as a JSON-able dict; ``ratio`` compares with a bare join + group-by on that engine."""
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="servicebook-bench-")) if own else Path(workdir)
     try:
@@ -203,15 +274,7 @@ def run_rating_benchmark(
 
         # warm the file cache once so that both measurements read from memory
         duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
-
-        bare_runs, rate_runs = [], []
-        for _ in range(max(1, repeat)):  # alternate, so that both see the same machine
-            bare_runs.append(_bare_duckdb(glob, prices))
-            con = ibis.duckdb.connect()
-            t0 = time.perf_counter()
-            lines = rate(con, glob, prices, tiers, PERIOD)
-            rate_runs.append(time.perf_counter() - t0)
-            con.disconnect()
+        lines, bare_runs, rate_runs = _measure(backend, glob, prices, tiers, repeat)
         bare, seconds = min(bare_runs), min(rate_runs)
 
         first = pq.ParquetFile(next(iter(sorted(usage_dir.glob("*.parquet")))))
@@ -224,17 +287,20 @@ def run_rating_benchmark(
         loop_rate = sample.num_rows / loop_seconds if loop_seconds else float("inf")
         rated = lines.filter(pa.compute.equal(lines["status"], "rated"))
         return {
+            "backend": backend,
             "records": n,
             "charge_lines": lines.num_rows,
             "rated_amount": str(pa.compute.sum(rated["amount"]).as_py()),
             "generate_seconds": round(generate_seconds, 3),
             "seconds": round(seconds, 3),
             "records_per_s": round(records_per_s),
-            "bare_duckdb_seconds": round(bare, 3),
-            "ratio_vs_bare_duckdb": round(seconds / bare, 3),
+            "baseline_seconds": round(bare, 3),
+            "ratio": round(seconds / bare, 3),
+            f"bare_{backend}_seconds": round(bare, 3),
+            f"ratio_vs_bare_{backend}": round(seconds / bare, 3),
             "runs": {
                 "rating_seconds": [round(s, 3) for s in rate_runs],
-                "bare_duckdb_seconds": [round(s, 3) for s in bare_runs],
+                f"bare_{backend}_seconds": [round(s, 3) for s in bare_runs],
             },
             "loop_records": sample.num_rows,
             "loop_seconds": round(loop_seconds, 3),
