@@ -302,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     from servicebook import cli_master
 
     cli_master.register_import(import_sub)
+    from servicebook.web import bench_pages
+
+    bench_pages.register_bench(bench_sub)
     return parser
 
 
