@@ -9,7 +9,8 @@ and each role with at most ``MAX_PAGES`` pages.
 A page fails the guard when it answers 5xx, when an offered link answers 403 (offer only what
 the user may do) or 404 (a broken link), when a page shown to a customer user contains the name
 of another customer, or when it shows a cost (external users) or a margin (all but finance and
-the admin) to a role that may not see it. Each route is also asked once with hostile query
+the admin) to a role that may not see it, or when two of its elements share an id (a label then
+names the wrong field). Each route is also asked once with hostile query
 parameters (``HOSTILE_QUERY``) and must not answer 5xx.
 
 Known findings are in ``KNOWN_FAILURES`` as (role, route, kind); a listed finding that no longer
@@ -71,15 +72,28 @@ def codes_shown(html: str) -> list[str]:
 
 
 class _Links(HTMLParser):
+    """The page's links, and its element ids (a label names its field by id: two forms on one
+    page with the same field ids leave the second form's fields without a name)."""
+
     def __init__(self):
         super().__init__()
         self.links: list[str] = []
+        self.ids: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(found["id"])
         if tag == "a":
-            href = dict(attrs).get("href")
+            href = found.get("href")
             if href:
                 self.links.append(href)
+
+
+def duplicate_ids(html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return sorted({i for i in parser.ids if parser.ids.count(i) > 1})
 
 
 def links_of(html: str, base: str) -> list[str]:
@@ -161,6 +175,8 @@ def crawl(user, role):
         if kind.startswith(PARSED):
             for code in codes_shown(body):
                 yield route, "code-shown", path, f"{code!r} shown ({detail})"
+            for twice in duplicate_ids(body):
+                yield route, "duplicate-id", path, f"id {twice!r} on two elements ({detail})"
             for link in links_of(body, path):
                 if link not in seen:
                     queue.append((link, path))

@@ -125,7 +125,8 @@ def register_import(sub) -> None:
     usage.add_argument(
         "--exchange-rate",
         default=None,
-        help="focus: bill currency → statement currency, when they differ (e.g. 0.92)",
+        help="focus: bill currency → statement currency, when they differ (e.g. 0.92); "
+        "default: the reference rate of each billed month's last day",
     )
     usage.add_argument(
         "--offering", default=None, help="focus: offering code cloud cost is charged under"

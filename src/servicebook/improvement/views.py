@@ -537,7 +537,8 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         return super().get_context_data(
             data=selectors.dashboard(period=period, kind=kind),
             parity=parity.parity_report(period),
-            retention=retention() if kind != "internal" else None,  # external business (R23)
+            # retention figures are of the kinds whose customers count in them (R23)
+            retention=retention() if not kind or POLICIES[kind].counts_in_retention else None,
             period=period,
             kind=kind or "",
             kinds=KIND_CHOICES,

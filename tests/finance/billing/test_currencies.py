@@ -14,6 +14,7 @@ from servicebook.finance.billing import selectors
 from servicebook.finance.billing.models import Invoice
 from servicebook.finance.billing.plan import build_plan
 from servicebook.finance.costing import services as costing
+from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
 from servicebook.finance.costing.selectors import check_price_floor
 from servicebook.finance.fx.models import ExchangeRate
 
@@ -68,15 +69,29 @@ def test_close_converts_the_eur_cost_at_the_documents_rate(usd_contract):
     assert not plan.problems
 
 
-def test_revenue_capacity_refuses_to_add_usd_revenue_to_eur_spend(users, client_for, web_for):
-    invoice = Invoice.objects.filter(period="2026-10").first()
-    Invoice.objects.filter(pk=invoice.pk).update(currency="USD")
+def test_revenue_capacity_counts_usd_revenue_in_eur_at_the_invoices_rate(users, client_for):
+    invoice = Invoice.objects.filter(period="2026-10", currency="EUR").first()
+    before = selectors.revenue_vs_capacity("2026-10")
+    Invoice.objects.filter(pk=invoice.pk).update(currency="USD", exchange_rate=Decimal("1.25"))
+    report = selectors.revenue_vs_capacity("2026-10")
+    in_eur = (invoice.total / Decimal("1.25")).quantize(Decimal("0.01"))
+    assert report["refused"] == "" and report["currency"] == "EUR"
+    assert report["external_revenue"] == before["external_revenue"] - invoice.total + in_eur
+    row = next(r for r in report["rows"] if r["currency"] == "USD")
+    assert (row["revenue"], row["base_revenue"]) == (invoice.total, in_eur)
+    api = client_for(users["finance"]).get("/api/finance-reports/revenue-capacity/?period=2026-10")
+    assert (
+        api.status_code == 200
+        and Decimal(api.json()["external_revenue"]) == (report["external_revenue"])
+    )
+
+
+def test_revenue_capacity_refuses_to_add_spend_of_another_currency(users, web_for):
+    pool = CostPool.objects.filter(period="2026-10", category__in=CAPACITY_CATEGORIES).first()
+    CostPool.objects.filter(pk=pool.pk).update(currency="USD")
     report = selectors.revenue_vs_capacity("2026-10")
     assert report["funded_percent"] is None and report["external_revenue"] is None
     assert "EUR and USD" in report["refused"] and "exchange rate" in report["refused"]
-    assert set(report["revenue_by_currency"]) == {"EUR", "USD"}
-    api = client_for(users["finance"]).get("/api/finance-reports/revenue-capacity/?period=2026-10")
-    assert api.status_code == 200 and "EUR and USD" in api.json()["refused"]
     page = web_for(users["finance"]).get("/finance/reports/?period=2026-10")
     assert page.status_code == 200
     assert "EUR and USD" in page.content.decode() and 'data-testid="capacity-funded"' not in (
@@ -84,11 +99,15 @@ def test_revenue_capacity_refuses_to_add_usd_revenue_to_eur_spend(users, client_
     )
 
 
-def test_margin_chart_never_adds_two_currencies(users, web_for):
-    invoice = Invoice.objects.filter(period="2026-10").first()
-    Invoice.objects.filter(pk=invoice.pk).update(currency="USD")
+def test_margin_chart_adds_customers_in_the_base_currency_at_each_invoices_rate(users, web_for):
+    invoice = Invoice.objects.filter(period="2026-10", currency="EUR").first()
+    Invoice.objects.filter(pk=invoice.pk).update(currency="USD", exchange_rate=Decimal("1.25"))
     rows = selectors.external_margin("2026-10")
-    assert {r["currency"] for r in rows} >= {"USD"}
+    usd = [r for r in rows if r["currency"] == "USD"]
+    assert usd and all(r["base_currency"] == "EUR" for r in rows)
+    for r in usd:
+        assert r["base_revenue"] == (r["revenue"] / Decimal("1.25")).quantize(Decimal("0.01"))
     assert all(r["margin"] is None or r["revenue"] - r["cost"] == r["margin"] for r in rows)
     page = web_for(users["finance"]).get("/finance/reports/?period=2026-10").content.decode()
-    assert f"{invoice.customer.name} (USD)" in page
+    assert f"{invoice.customer.name} (EUR)" in page and "(USD)" not in page
+    assert "Margin in EUR" in page

@@ -69,6 +69,8 @@ def test_report_figures_are_exact(constructed):
             "revenue": D("11500.00"),
             "capacity_cost": D("7000.00"),
             "contribution": D("4500.00"),
+            "base_revenue": D("11500.00"),
+            "base_capacity_cost": D("7000.00"),
         },
         {
             "customer": second.customer.name,
@@ -76,6 +78,8 @@ def test_report_figures_are_exact(constructed):
             "revenue": D("3000.00"),
             "capacity_cost": None,
             "contribution": None,
+            "base_revenue": D("3000.00"),
+            "base_capacity_cost": None,
         },
     ]
     assert report["currency"] == "EUR" and report["refused"] == ""

@@ -60,7 +60,7 @@ def test_api_refusals_change_nothing(users, client_for, store, tmp_path):
     assert upload(client_for(users["manager"]), path, format="csv").status_code == 403
     bad_period = upload(client_for(users["finance"]), path, format="csv", period="June")
     assert bad_period.status_code == 400 and "period" in bad_period.json()
-    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2019-06")  # no stored rate for 2019
     no_rate = upload(client_for(users["finance"]), bill, format="focus")
     assert no_rate.status_code == 400 and no_rate.json()["field"] == "exchange_rate"
     assert UsageImport.objects.count() == before and snapshot(store) == {}

@@ -43,9 +43,10 @@ def test_import_usage_json_and_text(capsys, tmp_path):
 
 
 def test_import_focus_with_exchange_rate(capsys, tmp_path):
-    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2019-06")  # no stored rate for 2019
     code, _, err = run(capsys, "import", "usage", str(bill), "--format", "focus")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "exchange rate" in err
+    assert "No EUR/USD exchange rate on or before 2019-06-30" in err
     code, out, _ = run(
         capsys,
         "import",

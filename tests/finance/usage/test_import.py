@@ -5,6 +5,7 @@ keep their BilledCost and EffectiveCost to the last digit and are allocated exac
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from decimal import Decimal as D
 from pathlib import Path
@@ -12,8 +13,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from servicebook.core.errors import DomainError, PermissionDenied
+from servicebook.finance.fx.models import ExchangeRate
+from servicebook.finance.fx.selectors import rate_on
 from servicebook.finance.usage import focus
 from servicebook.finance.usage import services as usage_services
 from servicebook.finance.usage.models import (
@@ -255,12 +259,35 @@ def test_focus_row_with_the_wrong_number_of_fields_is_rejected_not_the_file(user
     assert "BilledCost: 'x' is not a number" in reasons[7]  # the 6th bill row, 7th in the file
 
 
-def test_a_bill_in_another_currency_needs_an_exchange_rate(users, store, tmp_path):
+def test_a_bill_in_another_currency_converts_at_the_rate_of_its_billing_period(
+    users, store, tmp_path
+):
+    """No rate given: the June bill in USD converts at the ECB rate of 30 June (the last known
+    on or before it), stored on the import; the rate of the day of the import plays no part."""
+    map_units(users, PeoriaData="rnd", TempeAI="rnd", LipaData="marketing")
+    path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    record, _ = usage_services.import_usage(actor=users["finance"], path=path, format="focus")
+    june = rate_on("EUR", "USD", dt.date(2026, 6, 30))
+    factor = (D(1) / june.value).quantize(D("0.0000000001"))
+    assert record.exchange_rate == factor
+    assert record.report["exchange_rates"] == {"2026-06": str(factor)}
+    charges = CloudCharge.objects.filter(usage_import=record)
+    assert charges
+    for charge in charges:
+        assert charge.amount == (D(charge.exact) * factor).quantize(D("0.01"))
+
+
+def test_a_bill_in_another_currency_without_a_rate_for_its_period_is_refused(
+    users, store, tmp_path
+):
+    ExchangeRate.objects.filter(Q(currency="USD") | Q(base="USD")).delete()
     path = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
     before = UsageImport.objects.count()
-    with pytest.raises(DomainError, match="exchange rate") as refused:
+    with pytest.raises(DomainError, match="No EUR/USD exchange rate on or before 2026-06-30") as no:
         usage_services.import_usage(actor=users["finance"], path=path, format="focus")
-    assert refused.value.field == "exchange_rate"
+    assert no.value.field == "exchange_rate" and "give the exchange rate (USD → EUR)" in str(
+        no.value
+    )
     assert snapshot(store) == {} and UsageImport.objects.count() == before
 
 

@@ -92,7 +92,7 @@ def test_import_and_mapping_from_the_pages(
     assert response.status_code == 302 and record.imported_by == users["finance"]
     page = web.get(response["Location"]).content.decode()  # the job's page links to the import
     assert reverse("finance:usage-import", args=[record.pk]) in page
-    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2026-06")
+    bill = replay(SMALL_SAMPLE, tmp_path / "bill.csv", "2019-06")  # no stored rate for 2019
     with bill.open("rb") as fh, inline_jobs(settings, django_capture_on_commit_callbacks, tmp_path):
         web.post(
             reverse("finance:usage"),

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from servicebook.core.money import allocate_amount, quantum
+from servicebook.core.money import allocate_amount, quantum, round_money
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceLine,
@@ -23,7 +23,7 @@ from servicebook.finance.billing.models import (
 from servicebook.finance.costing import selectors as costing_selectors
 from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.parties.models import FundingModel
+from servicebook.parties.models import FundingModel, Provider
 
 ZERO = Decimal("0.00")
 
@@ -131,19 +131,32 @@ def uncovered_cost(period: str) -> list[dict]:
     return result
 
 
+def _in_base(amount: Decimal | None, rate: Decimal, base: str) -> Decimal | None:
+    """A document's amount in the base currency at the rate it was issued at (decision 0025):
+    1 base = ``rate`` of the document's currency."""
+    return None if amount is None else round_money(amount / (rate or Decimal(1)), base)
+
+
 def external_margin(period: str) -> list[dict]:
-    """R6 (staff only): revenue, cost and margin per external customer and service."""
+    """R6 (staff only): revenue, cost and margin per external customer and service, in the
+    invoice's currency and in the provider's base currency at each invoice's rate."""
+    base = Provider.current().base_currency
     rows = (
         InvoiceLine.objects.filter(invoice__period=period, kind__in=["subscription", "usage"])
         .values(
-            "invoice__customer_id", "invoice__customer__name", "service__name", "invoice__currency"
+            "invoice__customer_id",
+            "invoice__customer__name",
+            "service__name",
+            "invoice__currency",
+            "invoice__exchange_rate",
         )
         .annotate(revenue=Sum("amount"), cost=Sum("cost"))
         .order_by("invoice__customer__name", "service__name")
     )
     result = []
     for row in rows:
-        cost = row["cost"]
+        cost, rate = row["cost"], row["invoice__exchange_rate"]
+        base_revenue, base_cost = _in_base(row["revenue"], rate, base), _in_base(cost, rate, base)
         result.append(
             {
                 "customer": row["invoice__customer__name"],
@@ -156,6 +169,11 @@ def external_margin(period: str) -> list[dict]:
                 "margin_percent": None
                 if cost is None or not row["revenue"]
                 else ((row["revenue"] - cost) * 100 / row["revenue"]).quantize(Decimal("0.1")),
+                "base_currency": base,
+                "exchange_rate": rate,
+                "base_revenue": base_revenue,
+                "base_cost": base_cost,
+                "base_margin": None if base_cost is None else base_revenue - base_cost,
             }
         )
     return result
@@ -166,37 +184,47 @@ def mixed_currencies(what: str, currencies) -> str:
     names = " and ".join(sorted(set(currencies)))
     return (
         f"{what} are in {names}: amounts in different currencies are never added or compared "
-        "without an exchange rate (none is recorded yet)"
+        "without an exchange rate (cost pools are entered in the base currency)"
     )
 
 
 def revenue_vs_capacity(period: str) -> dict:
     """R8: external revenue against the capacity spend (staff and technology) it funds.
 
-    Per customer: invoiced revenue (the invoices' totals) and the cost of what was invoiced; then
-    the period's revenue against its capacity cost pools, as the share of capacity spend funded
-    by external revenue. Revenue and spend of different currencies are never added or compared
-    (R6): then the figures are given per currency and ``refused`` says why there is no share.
+    Per customer: invoiced revenue (the invoices' totals) and the cost of what was invoiced, in
+    the invoice's currency and in the base currency at the invoice's rate; then the period's
+    revenue, in the base currency, against its capacity cost pools, as the share of capacity
+    spend funded by external revenue. Cost pools in another currency are never added or
+    compared (R6): then ``refused`` says why there is no share.
     """
+    base = Provider.current().base_currency
     per_customer = (
         Invoice.objects.filter(period=period)
-        .values("customer_id", "customer__name", "currency")
+        .values("customer_id", "customer__name", "currency", "exchange_rate")
         .annotate(revenue=Sum("total"), cost=Sum("cost"))
         .order_by("customer__name", "currency")
     )
-    rows = [
-        {
-            "customer": row["customer__name"],
-            "currency": row["currency"],
-            "revenue": row["revenue"],
-            "capacity_cost": row["cost"],
-            "contribution": None if row["cost"] is None else row["revenue"] - row["cost"],
-        }
-        for row in per_customer
-    ]
+    rows = []
+    for row in per_customer:
+        rate = row["exchange_rate"]
+        base_revenue, base_cost = (
+            _in_base(row["revenue"], rate, base),
+            _in_base(row["cost"], rate, base),
+        )
+        rows.append(
+            {
+                "customer": row["customer__name"],
+                "currency": row["currency"],
+                "revenue": row["revenue"],
+                "capacity_cost": row["cost"],
+                "contribution": None if row["cost"] is None else row["revenue"] - row["cost"],
+                "base_revenue": base_revenue,
+                "base_capacity_cost": base_cost,
+            }
+        )
     revenue_by: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        revenue_by[row["currency"]] += row["revenue"]
+    for row in rows:  # each invoice in the base currency at its own rate (decision 0025)
+        revenue_by[base] += row["base_revenue"]
     spend_by = {
         row["currency"]: row["total"]
         for row in CostPool.objects.filter(period=period, category__in=CAPACITY_CATEGORIES)

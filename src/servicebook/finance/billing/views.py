@@ -43,6 +43,7 @@ from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.periods import check_period
 from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.ledger.views import download, is_finance
+from servicebook.parties.models import Provider
 from servicebook.policy import policy_for
 from servicebook.web.jobs import start_job
 from servicebook.web.lists import PER_PAGE, ListPage
@@ -293,7 +294,7 @@ class InvoiceDetailView(LoginRequiredMixin, DetailView):
             else [],
             accepts_in_kind=policy_for(inv.customer).accepts_in_kind,
             credit_notes=credit_notes.visible_credit_notes(user, invoice=inv),
-            credit_note_form=CreditNoteForm(initial={"date": today})
+            credit_note_form=CreditNoteForm(initial={"date": today}, auto_id="credit_%s")
             if finance and inv.creditable > 0
             else None,
             mentions=[m for m in inv.legal_mentions.splitlines() if m],
@@ -509,11 +510,11 @@ class ReportsView(RoleRequiredMixin, TemplateView):
         margin = selectors.external_margin(period) if period and show_margin else []
         capacity = selectors.revenue_vs_capacity(period) if period and show_margin else {"rows": []}
         by_customer: dict[str, list[Decimal]] = {}
-        for row in margin:  # per customer and currency: currencies are never added (R6)
-            label = f"{row['customer']} ({row['currency']})"
+        for row in margin:  # per customer, in the base currency at each invoice's rate
+            label = f"{row['customer']} ({row['base_currency']})"
             acc = by_customer.setdefault(label, [Decimal(0), Decimal(0)])
-            acc[0] += row["revenue"]
-            acc[1] += row["margin"] or 0
+            acc[0] += row["base_revenue"]
+            acc[1] += row["base_margin"] or 0
         return super().get_context_data(
             period=period,
             periods=selectors.report_periods(),
@@ -523,6 +524,7 @@ class ReportsView(RoleRequiredMixin, TemplateView):
             uncovered=uncovered,
             show_margin=show_margin,
             margin=margin,
+            base_currency=Provider.current().base_currency,
             capacity=capacity,
             funding_chart=chart_json(
                 [r["customer"] for r in funding],

@@ -95,15 +95,22 @@ class CostsView(RoleRequiredMixin, TemplateView):
             chart=chart_json(
                 [r["service"] for r in service_costs], [r["total"] for r in service_costs]
             ),
-            pool_form=CostPoolForm(initial={"period": period}) if editable else None,
-            import_form=CostImportForm() if editable else None,
-            compute_form=ComputeForm(initial={"period": period}) if editable else None,
-            rule_form=AllocationRuleForm() if editable else None,
-            driver_form=DriverValuesForm(initial={"period": period}) if editable else None,
+            # several forms on one page: each its own element ids, so each label names its field
+            pool_form=CostPoolForm(initial={"period": period}, auto_id="pool_%s")
+            if editable
+            else None,
+            import_form=CostImportForm(auto_id="import_%s") if editable else None,
+            compute_form=ComputeForm(initial={"period": period}, auto_id="compute_%s")
+            if editable
+            else None,
+            rule_form=AllocationRuleForm(auto_id="rule_%s") if editable else None,
+            driver_form=DriverValuesForm(initial={"period": period}, auto_id="driver_%s")
+            if editable
+            else None,
             overrides=PriceFloorOverride.objects.select_related(
                 "agreement__customer", "offering__service", "recorded_by"
             ).order_by("-recorded_at", "-pk"),
-            override_form=PriceOverrideForm() if may_override else None,
+            override_form=PriceOverrideForm(auto_id="override_%s") if may_override else None,
             floor_problems=_floor_problems() if may_override else [],
             idle_mode=services.idle_capacity_mode(),
             **kwargs,

@@ -81,7 +81,12 @@ class UsageImportInputSerializer(serializers.Serializer):
         choices=SharedCostMode.choices, default=SharedCostMode.SEPARATE
     )
     exchange_rate = serializers.DecimalField(
-        max_digits=20, decimal_places=10, required=False, allow_null=True
+        max_digits=20,
+        decimal_places=10,
+        required=False,
+        allow_null=True,
+        help_text="FOCUS bill currency → statement currency; default: the reference rate of "
+        "each billed month's last day.",
     )
     offering = serializers.SlugRelatedField(
         slug_field="code", queryset=Offering.objects.all(), required=False, allow_null=True

@@ -29,7 +29,8 @@ class UsageImportForm(BootstrapFormMixin, forms.Form):
         min_value=0,
         required=False,
         label="FOCUS: exchange rate",
-        help_text="Bill currency → statement currency, when they differ.",
+        help_text="Bill currency → statement currency, when they differ. Leave it empty to use "
+        "the reference rate of the bill's month (its last day).",
     )
 
 

@@ -18,8 +18,10 @@ from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
+from servicebook.core.periods import period_dates
 from servicebook.core.roles import Role
 from servicebook.core.services import require_role, save_validated
+from servicebook.finance.fx.selectors import MissingRate, rate_on
 from servicebook.finance.ledger.periods import check_period, closed_periods
 from servicebook.finance.usage import focus
 from servicebook.finance.usage.backends import usage_store
@@ -41,6 +43,8 @@ USAGE_EDITORS = (Role.FINANCE, Role.PROVIDER_ADMIN)
 DEFAULT_FOCUS_OFFERING = "public-cloud"
 #: what reading a usage file may raise: the file is refused with the reason
 UNREADABLE = (ValueError, pa.ArrowInvalid, OSError, UnicodeDecodeError)
+#: a conversion factor derived from a reference rate keeps the places the import's rate has
+RATE_PLACES = Decimal("0.0000000001")
 
 
 def focus_offering_code() -> str:
@@ -145,7 +149,8 @@ def _import_metered_usage(actor, path: Path, filename: str, period, source: str)
 @dataclass(frozen=True)
 class CloudBillTerms:
     """How a FOCUS bill is charged: the cost column, the shared pool's mode, the offering the cost
-    appears under, and the exchange rate from the bill's currency to the statements'."""
+    appears under, and the exchange rate from the bill's currency to the statements' (the one
+    given, else one per month from the stored reference rates)."""
 
     cost_basis: str
     shared_mode: str
@@ -153,6 +158,8 @@ class CloudBillTerms:
     billing_currency: str
     statement_currency: str
     rate: Decimal | None
+    #: no rate given: each month's factor, from the reference rate of the month's last day
+    rates: dict[str, Decimal]
 
 
 def _import_cloud_bill(actor, path: Path, filename: str, period, source: str, terms):
@@ -205,21 +212,47 @@ def _cloud_bill_terms(path, filename, cost_basis, shared_mode, exchange_rate, of
         rate = to_decimal(exchange_rate, field="exchange_rate")
         if rate <= 0:
             raise DomainError("the exchange rate must be positive", field="exchange_rate")
+    rates: dict[str, Decimal] = {}
     if billing_currency and billing_currency != statement_currency and rate is None:
-        raise DomainError(
-            f"the bill is in {billing_currency} and statements are in {statement_currency}: "
-            f"give the exchange rate ({billing_currency} → {statement_currency})",
-            field="exchange_rate",
-            code="exchange_rate_needed",
-        )
+        rates = _period_rates(path, filename, billing_currency, statement_currency)
     if (not billing_currency or billing_currency == statement_currency) and rate not in (None, 1):
         raise DomainError(
             f"the bill is already in {statement_currency}: no exchange rate applies",
             field="exchange_rate",
         )
     return CloudBillTerms(
-        cost_basis, shared_mode, offering, billing_currency, statement_currency, rate
+        cost_basis, shared_mode, offering, billing_currency, statement_currency, rate, rates
     )
+
+
+def _period_rates(path, filename, billing_currency, statement_currency) -> dict[str, Decimal]:
+    """No rate given for a bill in another currency: each month it charges converts at the
+    reference rate of its last day (the latest known on or before it), read before anything
+    is stored; a month without one is refused, naming the pair and the day."""
+    try:
+        months = focus.bill_months(path)
+    except UNREADABLE as error:
+        raise DomainError(f"{filename}: {error}", field="file") from None
+    if not months:
+        raise DomainError(
+            f"the bill is in {billing_currency} and names no billing period: give the exchange "
+            f"rate ({billing_currency} → {statement_currency})",
+            field="exchange_rate",
+            code="exchange_rate_needed",
+        )
+    rates = {}
+    for month in months:
+        day = period_dates(month)[1]
+        try:
+            found = rate_on(statement_currency, billing_currency, day)
+        except MissingRate as missing:
+            raise DomainError(
+                f"{missing}, or give the exchange rate ({billing_currency} → {statement_currency})",
+                field="exchange_rate",
+                code=MissingRate.code,
+            ) from None
+        rates[month] = (Decimal(1) / found.value).quantize(RATE_PLACES)
+    return rates
 
 
 def _into_store(filename: str, run):
@@ -272,7 +305,7 @@ def _record_import(actor, summary, format: str, filename: str, period, terms=Non
         ),
     )
     if terms is not None:
-        CloudCharge.objects.bulk_create(_cloud_charges(record, terms.rate))
+        CloudCharge.objects.bulk_create(_cloud_charges(record, terms.rate, terms.rates))
     return record, import_summary(record, already=already)
 
 
@@ -281,17 +314,20 @@ def _apply_terms(record: UsageImport, terms: CloudBillTerms, extra: dict) -> Non
     record.shared_mode = terms.shared_mode
     record.billing_currency = extra.get("billing_currency", terms.billing_currency)
     record.statement_currency = terms.statement_currency
-    record.exchange_rate = terms.rate
+    one_rate = set(terms.rates.values())
+    record.exchange_rate = terms.rate or (one_rate.pop() if len(one_rate) == 1 else None)
     record.offering = terms.offering
     record.report = {
         "effective_totals": extra.get("effective_totals", {}),
         "allocation": extra.get("allocation", {}),
+        "exchange_rates": {month: str(rate) for month, rate in terms.rates.items()},
     }
 
 
-def _cloud_charges(record: UsageImport, rate: Decimal | None) -> list[CloudCharge]:
+def _cloud_charges(record: UsageImport, rate: Decimal | None, rates=None) -> list[CloudCharge]:
     """Each customer's allocated share of the charged column, per month, in the statement
-    currency (converted at ``rate``, rounded once to the cent)."""
+    currency (converted at ``rate``, else at the month's rate in ``rates``, rounded once to the
+    cent)."""
     allocation = record.report["allocation"]
     customers_by_pk = Customer.objects.in_bulk(
         {
@@ -319,7 +355,9 @@ def _cloud_charges(record: UsageImport, rate: Decimal | None) -> list[CloudCharg
                     direct=report.get("direct", {}).get(key, "0"),
                     spread=report.get("spread", {}).get(key, "0"),
                     currency=currency,
-                    amount=round_money(Decimal(exact) * (rate or Decimal(1)), currency),
+                    amount=round_money(
+                        Decimal(exact) * (rate or (rates or {}).get(month) or Decimal(1)), currency
+                    ),
                 )
             )
     return charges

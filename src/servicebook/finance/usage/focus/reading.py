@@ -191,28 +191,31 @@ def exact_text(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def bill_currency(path: str | Path) -> str | None:
-    """The most common ``BillingCurrency`` of a FOCUS file (reads that one column)."""
+def _bill_columns(path: str | Path, names: tuple[str, ...], *, required: bool) -> dict[str, list]:
+    """Some columns of a FOCUS file as text, without reading the rest: all of them when
+    ``required`` (else refused as not FOCUS), else those it has."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        column = pq.read_table(path, columns=["BillingCurrency"])["BillingCurrency"]
+        present = [n for n in names if n in pq.read_schema(path).names]
+        table = pq.read_table(path, columns=present)
     else:
         import pyarrow.csv as pacsv
 
         try:
-            column = pacsv.read_csv(
+            table = pacsv.read_csv(
                 path,
                 # a row with the wrong number of fields is rejected by the import, not here
                 parse_options=pacsv.ParseOptions(
                     newlines_in_values=True, invalid_row_handler=lambda row: "skip"
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    include_columns=["BillingCurrency"],
-                    column_types={"BillingCurrency": pa.string()},
+                    include_columns=list(names),
+                    include_missing_columns=not required,
+                    column_types={name: pa.string() for name in names},
                     null_values=["", "NULL"],
                     strings_can_be_null=True,
                 ),
-            )["BillingCurrency"]
+            )
         except pa.ArrowInvalid:
             # text that is not UTF-8 or a row longer than Arrow's block: read it row by row
             # (such rows are rejected by the import, not here)
@@ -220,12 +223,27 @@ def bill_currency(path: str | Path) -> str | None:
                 table = read_raw(path, CsvProblems())
             except ValueError as exc:
                 raise FocusFormatError(f"not a FOCUS file: {exc}") from exc
-            if "BillingCurrency" not in table.column_names:
-                raise FocusFormatError("not a FOCUS file: no BillingCurrency column") from None
-            column = table["BillingCurrency"]
-        except KeyError as exc:
-            raise FocusFormatError(f"not a FOCUS file: {exc}") from exc
-    return most_common(value.upper() for value in as_text(column).to_pylist() if value)
+    missing = [n for n in names if n not in table.column_names]
+    if required and missing:
+        raise FocusFormatError(f"not a FOCUS file: no {missing[0]} column")
+    return {n: as_text(table[n]).to_pylist() for n in names if n not in missing}
+
+
+def bill_currency(path: str | Path) -> str | None:
+    """The most common ``BillingCurrency`` of a FOCUS file (reads that one column)."""
+    values = _bill_columns(path, ("BillingCurrency",), required=True)["BillingCurrency"]
+    return most_common(value.upper() for value in values if value)
+
+
+def bill_months(path: str | Path) -> list[str]:
+    """The months (``YYYY-MM``) a FOCUS file charges: each row's ``BillingPeriodStart``, else its
+    ``ChargePeriodStart``, as the import charges them (reads those two columns)."""
+    columns = _bill_columns(path, ("BillingPeriodStart", "ChargePeriodStart"), required=False)
+    rows = max((len(values) for values in columns.values()), default=0)
+    billing = columns.get("BillingPeriodStart") or [None] * rows
+    charge = columns.get("ChargePeriodStart") or [None] * rows
+    months = {(b or c or "")[:7] for b, c in zip(billing, charge, strict=True)}
+    return sorted(m for m in months if len(m) == 7 and m[4] == "-" and m[:4].isdigit())
 
 
 def most_common(values) -> str | None:
