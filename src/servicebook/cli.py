@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_master.register_import(import_sub)
     from servicebook.web import cli as web_cli
 
-    web_cli.register_bench(bench_sub)
+    web_cli.register_bench(bench_sub)  # bench load and bench pages
     return parser
 
 

@@ -62,3 +62,18 @@ def test_airline_invoice_page_shows_cash_and_tickets(users, web_for):
 def test_ledger_page_says_verified(users, web_for):
     page = web_for(users["finance"]).get(reverse("finance:ledger")).content.decode()
     assert "Ledger verified" in page
+
+
+def test_finance_home_lists_only_the_oldest_overdue_invoices(users, web_for, monkeypatch):
+    """Issue 14: the overdue table is bounded (the rest counted), whatever the number overdue."""
+    from servicebook.finance.billing import views
+
+    monkeypatch.setattr(views, "OVERDUE_SHOWN", 1)
+    response = web_for(users["finance"]).get(reverse("finance:home"))
+    overdue = response.context["overdue"]
+    assert len(overdue) <= 1
+    if overdue:
+        shown = overdue[0][0]
+        assert response.context["overdue_more"] >= 0
+        assert "overdue-more" in response.content.decode() or response.context["overdue_more"] == 0
+        assert shown.due_date < response.context["today"]

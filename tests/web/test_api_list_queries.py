@@ -1,5 +1,5 @@
 """Guard: no API list asks more queries for a page of 50 rows than for a page of 2 (a query per
-row shows up here, whatever the data: the bench in benchmarks/bench_lists.py measures sizes).
+row shows up here, whatever the data: the bench in benchmarks/bench_pages.py measures sizes).
 One more query is allowed: a prefetch that only runs when some row on the page has the relation."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 #: Lists whose prefetches are nested (``participants__contact``, actions with their comments and
 #: authors): each nested level runs only when some row on the page has the relation, so a page of
 #: 2 rows without them asks up to this many fewer queries than a full page. A constant, not a
-#: query per row: the bench in benchmarks/bench_lists.py shows the count flat at 1,000 rows.
+#: query per row: the bench in benchmarks/bench_pages.py shows the count flat at 1,000 rows.
 NESTED_PREFETCHES = {"/api/improvements/": 4}
 
 

@@ -30,6 +30,9 @@ def bounded(low: int, high: int):
 
 
 def register_bench(sub) -> None:
+    from servicebook.web import bench_pages
+
+    bench_pages.register_bench(sub)
     load = sub.add_parser(
         "load",
         help="servicebook serve (gunicorn, PostgreSQL) under Locust: every demo role at once",

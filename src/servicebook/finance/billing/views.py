@@ -49,6 +49,10 @@ from servicebook.web.jobs import start_job
 from servicebook.web.lists import PER_PAGE, ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
+#: The oldest overdue invoices the finance home lists; the rest are counted (issue 14: at scale
+#: every invoice of a late customer base would be drawn on one page).
+OVERDUE_SHOWN = 20
+
 
 class FinanceHomeView(LoginRequiredMixin, TemplateView):
     """Staff: periods, close, receivables. Customer users go to their documents."""
@@ -63,12 +67,16 @@ class FinanceHomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
         invoices = Invoice.objects.select_related("customer")
-        overdue = list(selectors.overdue(invoices, today).order_by("due_date"))
+        overdue_all = selectors.overdue(invoices, today).order_by("due_date", "pk")
+        overdue = list(overdue_all[: OVERDUE_SHOWN + 1])
+        more = overdue_all.count() - OVERDUE_SHOWN if len(overdue) > OVERDUE_SHOWN else 0
+        overdue = overdue[:OVERDUE_SHOWN]
         buckets = selectors.aging(invoices, today)
         return super().get_context_data(
             periods=Period.objects.all()[:24],
             close_form=CloseForm() if is_finance(self.request.user) else None,
             overdue=[(inv, inv.days_overdue(today)) for inv in overdue],
+            overdue_more=more,
             aging=buckets,
             aging_chart=chart_json(list(buckets), list(buckets.values()), "Outstanding"),
             is_finance=is_finance(self.request.user),

@@ -1,0 +1,272 @@
+"""``servicebook bench pages``: every list page, detail page and API list at scale (issue 14).
+
+For each size (the ``--baseline`` and the ``--customers`` count) a child process builds a
+throwaway SQLite database under a temporary ``SERVICEBOOK_VAR_DIR`` (bulk inserts, see
+:mod:`servicebook.web.bench_seed`: 100 tickets, ten invoices or statements and a year of ledger
+entries a customer). It then asks, as the provider admin and as a user of an external and of an
+internal customer, every page the URL conf offers without arguments (the lists), one object of
+every detail page (picked through the view's own queryset, so one the user may see) and every API
+list (first page), ``--repeat`` times each, recording the SQL query count and the 95th percentile
+of the response time. Pages and API lists are discovered, not listed: a new one is measured.
+
+The JSON: ``p95_ms_max`` and ``slowest`` over the answered (200) pages of the target size,
+``queries_grow`` (pages whose query count differs between the two sizes), ``seed_seconds``
+per run and each run's per-page figures.
+
+    servicebook bench pages [--customers 10000] [--baseline 1000] [--repeat 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_MS = 300
+#: URL names left out of the lists: sign-in, forms that create or import, htmx fragments, files.
+SKIP = re.compile(
+    r"login|logout|sso|create|:new|import|first-run|count$|mark-read|focus-export|propose"
+    r"|api-schema|api-docs|api-redoc|attach|download|export|ics|pdf|csv|ubl|facturx|xml"
+)
+#: Pages that need a query to show anything, with a typical one.
+QUERIES = {"web:search": "?q=Contact"}
+#: Lists of one object's children, by the detail route of the parent whose pk their URL takes.
+CHILDREN_OF = {"levels:tickets": "agreements:detail"}
+
+
+def register_bench(sub) -> None:
+    pages = sub.add_parser(
+        "pages", help="time every list, detail page and API list at scale, as staff and customers"
+    )
+    pages.add_argument("--customers", type=_positive, default=10_000, help="customers (10,000)")
+    pages.add_argument(
+        "--baseline", type=_positive, default=1_000, help="size to compare query counts with"
+    )
+    pages.add_argument("--repeat", type=_positive, default=10, help="requests per page (10)")
+    pages.set_defaults(func=cmd_bench_pages)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def cmd_bench_pages(args) -> int:
+    result = run(customers=args.customers, baseline=args.baseline, repeat=args.repeat)
+    print(json.dumps(result, indent=2))
+    return 0 if all("error" not in r for r in result["runs"]) else 1
+
+
+def run(*, customers: int, baseline: int, repeat: int) -> dict:
+    sizes = [baseline, customers] if baseline and baseline != customers else [customers]
+    runs = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(_child(n, repeat, tmp))
+    return summarize(runs, repeat)
+
+
+def summarize(runs: list[dict], repeat: int) -> dict:
+    result: dict = {"benchmark": "pages", "database": "sqlite", "repeat": repeat}
+    last = runs[-1]
+    pages = last.get("pages", {})
+    answered = {k: v for k, v in pages.items() if v["status"] == 200}
+    slowest = max(answered, key=lambda k: answered[k]["p95_ms"], default=None)
+    result["p95_ms_max"] = answered[slowest]["p95_ms"] if slowest else None
+    result["slowest"] = slowest
+    result["target_ms"] = TARGET_MS
+    result["over_target"] = sorted(k for k, v in answered.items() if v["p95_ms"] > TARGET_MS)
+    result["queries_grow"] = _grow(runs[0].get("pages", {}), pages) if len(runs) > 1 else []
+    result["seed_seconds"] = {str(r["customers"]): r.get("seed_seconds") for r in runs}
+    result["runs"] = runs
+    return result
+
+
+def _grow(first: dict, last: dict) -> list[str]:
+    return sorted(
+        name
+        for name, figures in first.items()
+        if figures["status"] == 200
+        and last.get(name, {}).get("status") == 200
+        and last[name]["queries"] != figures["queries"]
+    )
+
+
+def _child(n: int, repeat: int, var_dir: str) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{Path(var_dir) / 'bench.sqlite3'}",
+        "SERVICEBOOK_VAR_DIR": var_dir,
+        "SERVICEBOOK_USAGE_DIR": str(Path(var_dir) / "usage"),
+        "DEBUG": "1",
+    }
+    command = [sys.executable, "-m", "servicebook.web.bench_pages", "--child", str(n)]
+    proc = subprocess.run(
+        [*command, "--repeat", str(repeat)], env=env, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"customers": n, "error": tail}
+    return json.loads(proc.stdout)
+
+
+# --- the child: discover, measure -----------------------------------------------------------------
+
+
+def _routes():
+    """``(name, pattern, view class, parameter names)`` of every GET route but the admin's."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver, prefix="", namespace=None):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = namespace
+                if entry.namespace:
+                    ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                yield from walk(entry, prefix + str(entry.pattern), ns)
+            elif isinstance(entry, URLPattern) and entry.name:
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                view = getattr(entry.callback, "view_class", None)
+                yield name, prefix + str(entry.pattern), view, tuple(entry.pattern.converters)
+
+    for name, pattern, view, params in walk(get_resolver()):
+        if pattern.startswith(("admin/", "api/")) or SKIP.search(name):
+            continue
+        if view is not None and not hasattr(view, "get"):
+            continue
+        yield name, pattern, view, params
+
+
+def _detail_object(view, name: str, user):
+    """One object the view would show ``user`` (its own queryset), or None."""
+    from django.test import RequestFactory
+    from django.views.generic.detail import SingleObjectMixin
+    from django.views.generic.edit import FormMixin
+
+    if not isinstance(view, type) or not issubclass(view, SingleObjectMixin):
+        return None
+    if issubclass(view, FormMixin):  # a form on one object (edit, decide): not a page to read
+        return None
+    request = RequestFactory().get("/")
+    request.user = user
+    instance = view()
+    instance.setup(request)
+    try:
+        return instance.get_queryset().order_by("pk").values_list("pk", flat=True).first()
+    except KeyError:  # a list of one object's children, its queryset needs the URL's argument
+        return None
+
+
+def _parent(name: str, views: dict, user):
+    return _detail_object(views.get(name), name, user)
+
+
+def targets(user) -> tuple[dict[str, str], list[str]]:
+    """The URLs to measure for ``user``: pages, detail pages, API lists; and the detail routes
+    no object could be found for."""
+    from django.urls import reverse
+
+    urls, skipped = {}, []
+    routes = list(_routes())
+    views = {name: view for name, _pattern, view, _params in routes}
+    for name, _pattern, view, params in routes:
+        if not params:
+            urls[f"page {name}"] = reverse(name) + QUERIES.get(name, "")
+        elif params == ("pk",):
+            found = _detail_object(view, name, user)
+            if found is not None:
+                urls[f"detail {name}"] = reverse(name, args=[found])
+            elif name in CHILDREN_OF and (parent := _parent(CHILDREN_OF[name], views, user)):
+                urls[f"page {name}"] = reverse(name, args=[parent])
+            else:
+                skipped.append(name)
+    urls.update(api_lists())
+    return urls, skipped
+
+
+def api_lists() -> dict[str, str]:
+    from django.urls import NoReverseMatch, reverse
+
+    from servicebook import ports
+
+    urls = {}
+    for routes in ports.api_routes:
+        for _prefix, viewset, basename in routes:
+            if not hasattr(viewset, "list"):
+                continue
+            try:
+                urls[f"api {basename}"] = reverse(f"{basename}-list")
+            except NoReverseMatch:
+                continue
+    return urls
+
+
+def measure(url: str, client, repeat: int) -> dict:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries, status = [], 0, 0
+    for _ in range(repeat):
+        reset_queries()  # the log keeps 9,000 queries: a full one would count none
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        queries, status = len(captured), response.status_code
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {"status": status, "queries": queries, "p95_ms": round(p95, 1)}
+
+
+def measure_all(repeat: int) -> tuple[dict, dict]:
+    from django.test import Client
+
+    from servicebook.web import bench_seed
+
+    pages, skipped = {}, {}
+    for role, user in bench_seed.users().items():
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(user)
+        urls, skipped[role] = targets(user)
+        for name, url in urls.items():
+            pages[f"{role} {name}"] = {"url": url, **measure(url, client, repeat)}
+    return pages, skipped
+
+
+def child_main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", type=int)
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicebook.config.settings")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.disable(logging.WARNING)  # refusals (403) are figures here, not news
+    from django.core.management import call_command
+
+    from servicebook.web import bench_seed
+
+    call_command("migrate", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    seeded = bench_seed.seed(args.n)
+    seed_seconds = round(time.perf_counter() - started, 1)
+    pages, skipped = measure_all(args.repeat)
+    figures = {"customers": args.n, "seeded": seeded, "seed_seconds": seed_seconds}
+    print(json.dumps({**figures, "detail_skipped": skipped, "pages": pages}))
+    return 0
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        sys.argv.remove("--child")
+        sys.exit(child_main())

@@ -1,0 +1,30 @@
+"""``servicebook bench pages`` works: a tiny run (three customers, one request a page, one
+throwaway database to migrate) prints the figures' keys. Times are never asserted."""
+
+from __future__ import annotations
+
+from servicebook.web import bench_pages
+
+
+def test_summary_names_the_slowest_page_and_the_growing_ones():
+    page = {"status": 200, "queries": 5, "p95_ms": 10.0}
+    runs = [
+        {"customers": 2, "seed_seconds": 0.1, "pages": {"a": page, "b": page}},
+        {
+            "customers": 4,
+            "seed_seconds": 0.2,
+            "pages": {"a": {**page, "p95_ms": 400.0}, "b": {**page, "queries": 6}},
+        },
+    ]
+    result = bench_pages.summarize(runs, repeat=1)
+    assert result["slowest"] == "a" and result["p95_ms_max"] == 400.0
+    assert result["queries_grow"] == ["b"] and result["over_target"] == ["a"]
+
+
+def test_a_tiny_run_prints_every_key():
+    result = bench_pages.run(customers=3, baseline=3, repeat=1)  # one size: one migrate
+    assert [r.get("error") for r in result["runs"]] == [None]
+    assert {"p95_ms_max", "slowest", "queries_grow", "seed_seconds", "runs"} <= result.keys()
+    pages = result["runs"][-1]["pages"]
+    assert any(name.startswith("external detail") for name in pages)
+    assert any(name.startswith("staff api") for name in pages)
