@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
+from servicebook.finance.billing import credit_notes
 from servicebook.finance.billing.models import Invoice, Statement
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +64,35 @@ def test_airline_invoice_page_shows_cash_and_tickets(users, web_for):
 
 def test_ledger_page_says_verified(users, web_for):
     page = web_for(users["finance"]).get(reverse("finance:ledger")).content.decode()
-    assert "Ledger verified" in page
+    assert "Ledger verified" in page and "check again" in page
+
+
+def test_ledger_page_verifies_again_only_when_the_ledger_changed(users, web_for, monkeypatch):
+    """Issue 14: the whole-ledger check is not rerun on every view of the page; a posting (or a
+    close), or "check again", runs it afresh."""
+    from servicebook.finance.ledger import verify as verification
+
+    runs = []
+    real = verification.verify
+    monkeypatch.setattr(verification, "verify", lambda **kw: runs.append(1) or real(**kw))
+    web = web_for(users["finance"])
+    web.get(reverse("finance:ledger"))
+    web.get(reverse("finance:ledger"))
+    assert len(runs) <= 1  # the first view may find the answer of an earlier test's ledger
+    before = len(runs)
+    web.get(reverse("finance:ledger") + "?verify=now")
+    assert len(runs) == before + 1
+    web.get(reverse("finance:ledger"))
+    assert len(runs) == before + 1  # nothing posted since
+    credit_notes.issue_credit_note(
+        actor=users["finance"],
+        invoice=Invoice.objects.get(period="2026-10", customer__code="meridian"),
+        amount="1.00",
+        reason="posts an entry",
+        date=dt.date(2026, 11, 25),
+    )
+    page = web.get(reverse("finance:ledger")).content.decode()
+    assert len(runs) == before + 2 and "Ledger verified" in page
 
 
 def test_finance_home_lists_only_the_oldest_overdue_invoices(users, web_for, monkeypatch):

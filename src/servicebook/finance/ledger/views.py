@@ -19,7 +19,7 @@ from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period,
 from servicebook.finance.ledger.periods import today
 from servicebook.finance.ledger.selectors import balances
 from servicebook.finance.ledger.tables import JournalEntryTable
-from servicebook.finance.ledger.verify import verify
+from servicebook.finance.ledger.verify import verify_for_page
 from servicebook.parties.models import Provider
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
@@ -60,7 +60,7 @@ class LedgerView(LedgerReaderRequiredMixin, TemplateView):
             period=period,
             balances=balances(period=period or None),
             entries=entries.prefetch_related("lines__account")[:50],
-            verify=verify(),
+            verify=verify_for_page(fresh="verify" in self.request.GET),
             **kwargs,
         )
 
