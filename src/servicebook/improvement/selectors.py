@@ -366,18 +366,21 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
 
     today = today or timezone.localdate()
     period = period or current_period(today)
+    # the customers as a subquery in every lookup below: one query each however many there are
+    # (a list of 10,000 ids is sent as batches of parameters)
+    scope = customers.values("pk")
     customers = list(customers.select_related("provider"))
     ids = [c.pk for c in customers]
     months = periods_ending(period, WINDOW_MONTHS)
-    satisfaction = _satisfaction(ids, period)
+    satisfaction = _satisfaction(scope, period)
     attained = defaultdict(lambda: [0, 0, 0])  # met, measured, breached
     for customer_id, met in Attainment.objects.filter(
-        agreement__customer__in=ids, period__in=months, met__isnull=False
+        agreement__customer__in=scope, period__in=months, met__isnull=False
     ).values_list("agreement__customer_id", "met"):
         attained[customer_id][1] += 1
         attained[customer_id][0 if met else 2] += 1
     overdue = defaultdict(lambda: [0, Decimal(0)])
-    for invoice in finance.overdue(Invoice.objects.filter(customer__in=ids), today):
+    for invoice in finance.overdue(Invoice.objects.filter(customer__in=scope), today):
         overdue[invoice.customer_id][0] += 1
         overdue[invoice.customer_id][1] += invoice.outstanding
     funding = {}
@@ -387,14 +390,14 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
         funding = {
             row.customer.pk: row for row in funding_report(_Everyone(), on=today, period=period)
         }
-    commitment_breaches = breach_counts(ids, since=dt.date.fromisoformat(f"{months[0]}-01"))
+    commitment_breaches = breach_counts(scope, since=dt.date.fromisoformat(f"{months[0]}-01"))
     complaints = Counter(
         Feedback.objects.filter(
-            customer__in=ids, topic=Feedback.Topic.COMPLAINT, resolved_at__isnull=True
+            customer__in=scope, topic=Feedback.Topic.COMPLAINT, resolved_at__isnull=True
         ).values_list("customer_id", flat=True)
     )
-    open_items = _open_improvements(ids)
-    history = _difficulty_history(ids)
+    open_items = _open_improvements(scope, ids)
+    history = _difficulty_history(scope)
     result = []
     for customer in customers:
         policy = policy_for(customer)
@@ -427,12 +430,13 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     return result
 
 
-def _open_improvements(ids: list[int]) -> Counter:
-    """Open improvement items per customer: as the lead or as another customer concerned."""
+def _open_improvements(scope, ids: list[int]) -> Counter:
+    """Open improvement items per customer (``scope``: a query of their ids; ``ids``: the same
+    as a list): as the lead or as another customer concerned."""
     concerned = set()  # (item, customer) pairs: the lead and every other customer concerned
     for pk, lead, extra in (
         Improvement.objects.filter(status__in=OPEN_STATUSES)
-        .filter(Q(customer__in=ids) | Q(customers__in=ids))
+        .filter(Q(customer__in=scope) | Q(customers__in=scope))
         .values_list("pk", "customer_id", "customers")
     ):
         concerned.update({(pk, lead), (pk, extra)})
@@ -440,11 +444,11 @@ def _open_improvements(ids: list[int]) -> Counter:
     return Counter(customer for _, customer in concerned if customer in wanted)
 
 
-def _difficulty_history(ids: list[int]) -> dict[int, list]:
+def _difficulty_history(customers) -> dict[int, list]:
     """Each customer's in-difficulty flags and clearings, oldest first."""
     history = defaultdict(list)
     for event in (
-        CustomerEvent.objects.filter(customer__in=ids, action__startswith="in_difficulty")
+        CustomerEvent.objects.filter(customer__in=customers, action__startswith="in_difficulty")
         .select_related("actor")
         .order_by("at", "pk")
     ):
