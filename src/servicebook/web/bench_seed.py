@@ -85,13 +85,12 @@ def _tickets(agreements) -> int:
 
 def _documents(agreements) -> tuple[int, int]:
     from servicebook.finance.billing.models import Invoice, Statement
+    from servicebook.policy import policy_for
 
-    invoices = [
-        _invoice(a, i, period)
-        for a in agreements
-        if a.customer.kind == "external"
-        for i, period in enumerate(PERIODS)
-    ]
+    # the close's rule (billing.plan): a charge that is revenue is invoiced, others stated
+    invoiced = [a for a in agreements if policy_for(a.customer).charge_is_revenue]
+    stated = [a for a in agreements if not policy_for(a.customer).charge_is_revenue]
+    invoices = [_invoice(a, i, period) for a in invoiced for i, period in enumerate(PERIODS)]
     statements = [
         Statement(
             number=f"ST-{a.pk:07d}-{i:02d}",
@@ -104,8 +103,7 @@ def _documents(agreements) -> tuple[int, int]:
             recovered=D("400.00"),
             uncovered=D("0.00"),
         )
-        for a in agreements
-        if a.customer.kind == "internal"
+        for a in stated
         for i, period in enumerate(PERIODS)
     ]
     Invoice.objects.bulk_create(invoices, batch_size=5000)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from servicebook.core.money import allocate_amount, quantum, round_money
+from servicebook.core.money import allocate_amount, quantum
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceLine,
@@ -22,6 +22,7 @@ from servicebook.finance.billing.models import (
 )
 from servicebook.finance.costing import selectors as costing_selectors
 from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
+from servicebook.finance.fx.selectors import Rate
 from servicebook.finance.ledger.models import Period, PeriodStatus
 from servicebook.parties.models import FundingModel, Provider
 
@@ -133,8 +134,8 @@ def uncovered_cost(period: str) -> list[dict]:
 
 def _in_base(amount: Decimal | None, rate: Decimal, base: str) -> Decimal | None:
     """A document's amount in the base currency at the rate it was issued at (decision 0025):
-    1 base = ``rate`` of the document's currency."""
-    return None if amount is None else round_money(amount / (rate or Decimal(1)), base)
+    1 base = ``rate`` of the document's currency (``fx.Rate.to_base``)."""
+    return None if amount is None else Rate(base, "", rate or Decimal(1)).to_base(amount)
 
 
 def external_margin(period: str) -> list[dict]:
