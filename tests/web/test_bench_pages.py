@@ -28,3 +28,16 @@ def test_a_tiny_run_prints_every_key():
     pages = result["runs"][-1]["pages"]
     assert any(name.startswith("external detail") for name in pages)
     assert any(name.startswith("staff api") for name in pages)
+
+
+def test_kept_databases_are_reused_and_only_the_named_pages_measured(tmp_path):
+    first = bench_pages.run(
+        customers=2, baseline=2, repeat=1, only="staff page web:home", keep=tmp_path
+    )
+    assert [r.get("error") for r in first["runs"]] == [None]
+    assert list(first["runs"][0]["pages"]) == ["staff page web:home"]
+    assert (tmp_path / "2" / bench_pages.SEEDED).exists()
+    again = bench_pages.run(customers=2, baseline=2, repeat=1, only="api ", keep=tmp_path)
+    assert [r.get("error") for r in again["runs"]] == [None]
+    assert again["seed_seconds"] == first["seed_seconds"]  # not seeded again
+    assert all(" api " in name for name in again["runs"][0]["pages"])

@@ -14,6 +14,12 @@ The JSON: ``p95_ms_max`` and ``slowest`` over the answered (200) pages of the ta
 per run and each run's per-page figures.
 
     servicebook bench pages [--customers 10000] [--baseline 1000] [--repeat 10]
+                            [--only REGEX] [--keep DIR]
+
+``--only REGEX`` measures only the pages whose name (``staff page web:home``, ``external api
+invoice``…) the regular expression matches. ``--keep DIR`` keeps each size's database in
+``DIR/<customers>/`` and reuses it on the next run instead of seeding again (seeding 10,000
+customers takes minutes); delete the folder to seed afresh.
 """
 
 from __future__ import annotations
@@ -49,6 +55,12 @@ def register_bench(sub) -> None:
         "--baseline", type=_positive, default=1_000, help="size to compare query counts with"
     )
     pages.add_argument("--repeat", type=_positive, default=10, help="requests per page (10)")
+    pages.add_argument(
+        "--only", type=_pattern, default=None, help="measure only pages whose name matches REGEX"
+    )
+    pages.add_argument(
+        "--keep", default=None, help="keep the databases in DIR/<customers>/ and reuse them"
+    )
     pages.set_defaults(func=cmd_bench_pages)
 
 
@@ -58,19 +70,45 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {error}") from None
+    return value
+
+
 def cmd_bench_pages(args) -> int:
-    result = run(customers=args.customers, baseline=args.baseline, repeat=args.repeat)
+    result = run(
+        customers=args.customers,
+        baseline=args.baseline,
+        repeat=args.repeat,
+        only=args.only,
+        keep=args.keep,
+    )
     print(json.dumps(result, indent=2))
     return 0 if all("error" not in r for r in result["runs"]) else 1
 
 
-def run(*, customers: int, baseline: int, repeat: int) -> dict:
+def run(
+    *, customers: int, baseline: int, repeat: int, only: str | None = None, keep: str | None = None
+) -> dict:
     sizes = [baseline, customers] if baseline and baseline != customers else [customers]
     runs = []
     for n in sizes:
+        if keep:
+            var_dir = Path(keep) / str(n)
+            var_dir.mkdir(parents=True, exist_ok=True)
+            if not (var_dir / SEEDED).exists():  # never seed over a run that broke off
+                (var_dir / "bench.sqlite3").unlink(missing_ok=True)
+            runs.append(_child(n, repeat, str(var_dir.resolve()), only))
+            continue
         with tempfile.TemporaryDirectory() as tmp:
-            runs.append(_child(n, repeat, tmp))
-    return summarize(runs, repeat)
+            runs.append(_child(n, repeat, tmp, only))
+    result = summarize(runs, repeat)
+    if only:
+        result["only"] = only
+    return result
 
 
 def summarize(runs: list[dict], repeat: int) -> dict:
@@ -99,7 +137,7 @@ def _grow(first: dict, last: dict) -> list[str]:
     )
 
 
-def _child(n: int, repeat: int, var_dir: str) -> dict:
+def _child(n: int, repeat: int, var_dir: str, only: str | None = None) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{Path(var_dir) / 'bench.sqlite3'}",
@@ -108,9 +146,8 @@ def _child(n: int, repeat: int, var_dir: str) -> dict:
         "DEBUG": "1",
     }
     command = [sys.executable, "-m", "servicebook.web.bench_pages", "--child", str(n)]
-    proc = subprocess.run(
-        [*command, "--repeat", str(repeat)], env=env, capture_output=True, text=True
-    )
+    command += ["--repeat", str(repeat)] + (["--only", only] if only else [])
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         return {"customers": n, "error": tail}
@@ -225,25 +262,36 @@ def measure(url: str, client, repeat: int) -> dict:
     return {"status": status, "queries": queries, "p95_ms": round(p95, 1)}
 
 
-def measure_all(repeat: int) -> tuple[dict, dict]:
+def measure_all(repeat: int, users: dict, only: str | None = None) -> tuple[dict, dict]:
     from django.test import Client
 
-    from servicebook.web import bench_seed
-
+    wanted = re.compile(only) if only else None
     pages, skipped = {}, {}
-    for role, user in bench_seed.users().items():
+    for role, user in users.items():
         client = Client(SERVER_NAME="localhost")
         client.force_login(user)
         urls, skipped[role] = targets(user)
         for name, url in urls.items():
-            pages[f"{role} {name}"] = {"url": url, **measure(url, client, repeat)}
+            if wanted is None or wanted.search(f"{role} {name}"):
+                pages[f"{role} {name}"] = {"url": url, **measure(url, client, repeat)}
     return pages, skipped
+
+
+#: Written beside a kept database once it is seeded: what was seeded, and the users' names.
+SEEDED = "seeded.json"
+
+
+def _seeded_users(names: dict) -> dict:
+    from servicebook.core.models import User
+
+    return {role: User.objects.get(username=name) for role, name in names.items()}
 
 
 def child_main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", type=int)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--only", default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicebook.config.settings")
     import logging
@@ -257,10 +305,20 @@ def child_main(argv=None) -> int:
     from servicebook.web import bench_seed
 
     call_command("migrate", interactive=False, verbosity=0)
-    started = time.perf_counter()
-    seeded = bench_seed.seed(args.n)
-    seed_seconds = round(time.perf_counter() - started, 1)
-    pages, skipped = measure_all(args.repeat)
+    marker = Path(os.environ["SERVICEBOOK_VAR_DIR"]) / SEEDED
+    if marker.exists():  # --keep: seeded by an earlier run
+        kept = json.loads(marker.read_text())
+        seeded, seed_seconds = kept["seeded"], kept["seed_seconds"]
+        users = _seeded_users(kept["users"])
+    else:
+        started = time.perf_counter()
+        seeded = bench_seed.seed(args.n)
+        users = bench_seed.users()
+        seed_seconds = round(time.perf_counter() - started, 1)
+        names = {role: user.username for role, user in users.items()}
+        kept = {"seeded": seeded, "seed_seconds": seed_seconds, "users": names}
+        marker.write_text(json.dumps(kept))
+    pages, skipped = measure_all(args.repeat, users, args.only)
     figures = {"customers": args.n, "seeded": seeded, "seed_seconds": seed_seconds}
     print(json.dumps({**figures, "detail_skipped": skipped, "pages": pages}))
     return 0
