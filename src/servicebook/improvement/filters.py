@@ -31,3 +31,27 @@ class ImprovementFilter(filters.FilterSet):
 
     def search_text(self, queryset, name, value):
         return contains_any(queryset, value, "title", "description")
+
+
+#: The ratings the health list filters by (computed, so filtered after the ranking).
+RATING_CHOICES = [("at_risk", "At risk"), ("watch", "Watch"), ("good", "Good")]
+
+
+class HealthFilter(filters.FilterSet):
+    """The relationship health list: the window's last month, kind of customer, rating, and a
+    text search on the customer's name and code."""
+
+    period = filters.CharFilter(method="keep", label="Period (YYYY-MM)")
+    q = filters.CharFilter(method="search_text", label="Search")
+    kind = filters.ChoiceFilter(field_name="kind", choices=KIND_CHOICES, label="Customers")
+    rating = filters.ChoiceFilter(choices=RATING_CHOICES, method="keep", label="Health")
+
+    class Meta:
+        model = Customer
+        fields = ["period", "q", "kind", "rating"]
+
+    def keep(self, queryset, name, value):
+        return queryset  # applied by the view: the period to health_of, the rating after it
+
+    def search_text(self, queryset, name, value):
+        return contains_any(queryset, value, "name", "code")

@@ -170,9 +170,18 @@ class ReviewForm(BootstrapFormMixin, forms.Form):
     period = PeriodField()
     meeting_on = forms.DateField(required=False, widget=DATE)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, offered=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.visible_to(user)
+        field = self.fields["customer"]
+        field.queryset = Customer.objects.visible_to(user)
+        if offered is not None:
+            # a list of 10,000 customers is no choice: offer those the page shows (and the one
+            # chosen); any customer the user sees is still accepted
+            chosen = self.data.get("customer") or self.initial.get("customer")
+            rows = list(offered)
+            if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in rows):
+                rows += list(field.queryset.filter(pk=chosen))
+            field.widget.choices = [("", field.empty_label), *((c.pk, str(c)) for c in rows)]
 
 
 class HeldForm(BootstrapFormMixin, forms.Form):

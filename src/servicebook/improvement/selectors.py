@@ -12,7 +12,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    Sum,
+)
 from django.utils import timezone
 
 from servicebook.core.charts import chart_json
@@ -328,6 +337,11 @@ class Health:
         return "watch" if self.score else "good"
 
     @property
+    def rank(self) -> tuple:
+        """The sort key of "worst first": rating, then more points, then the name."""
+        return (RATING_ORDER[self.rating], -self.score, self.customer.name)
+
+    @property
     def rating_label(self) -> str:
         return {"good": "Good", "watch": "Watch", "at_risk": "At risk"}[self.rating]
 
@@ -357,8 +371,81 @@ def _satisfaction(customers, until: str, months: int = 6) -> dict[int, list]:
     return result
 
 
-def health_of(customers, *, period: str | None = None, today: dt.date | None = None):
-    """Health of each of ``customers`` (a queryset) for the window ending with ``period``."""
+#: The database form of ``Invoice.outstanding`` (cash and in-kind parts not yet paid, credited
+#: or delivered), to sum the overdue amounts per customer in one grouped query.
+OUTSTANDING = ExpressionWrapper(
+    F("cash_amount")
+    - F("paid_cash")
+    - F("credited")
+    + F("in_kind_amount")
+    - F("delivered_in_kind"),
+    output_field=DecimalField(max_digits=18, decimal_places=2),
+)
+CENT = Decimal("0.01")
+#: What the health page and API sort by: worst first.
+RATING_ORDER = {"at_risk": 0, "watch": 1, "good": 2}
+#: The fields of a customer the health rows need (see :class:`CustomerRow`).
+ROW_FIELDS = (
+    "pk",
+    "name",
+    "code",
+    "kind",
+    "status",
+    "in_difficulty",
+    "difficulty_reason",
+    "currency",
+    "provider__base_currency",
+)
+
+
+@dataclass(slots=True)
+class _Provider:
+    base_currency: str
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    """The few fields of a customer a health row shows and rates by, read as plain values: the
+    health of 10,000 customers is ranked without loading 10,000 model instances."""
+
+    pk: int
+    name: str
+    code: str
+    kind: str
+    status: str
+    in_difficulty: bool
+    difficulty_reason: str
+    currency: str
+    provider: _Provider
+
+    @classmethod
+    def rows(cls, customers) -> list[CustomerRow]:
+        return [
+            cls(*values[:-1], provider=_Provider(values[-1]))
+            for values in customers.values_list(*ROW_FIELDS)
+        ]
+
+    @property
+    def policy(self):
+        return policy_for(self)
+
+    @property
+    def billing_currency(self) -> str:
+        return self.policy.billing_currency(self)
+
+    def get_kind_display(self) -> str:
+        return self.policy.label
+
+
+def health_of(
+    customers, *, period: str | None = None, today: dt.date | None = None, light: bool = False
+):
+    """Health of each of ``customers`` (a queryset) for the window ending with ``period``.
+
+    Every figure is a grouped query over the customers as a subquery: the number of queries does
+    not grow with the customers. ``light``: the customers as :class:`CustomerRow` values and no
+    in-difficulty history (what ranking every customer needs, at a fraction of the cost).
+    """
     from servicebook.finance.billing import selectors as finance
     from servicebook.finance.billing.models import Invoice
     from servicebook.levels.models import Attainment
@@ -369,40 +456,51 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     # the customers as a subquery in every lookup below: one query each however many there are
     # (a list of 10,000 ids is sent as batches of parameters)
     scope = customers.values("pk")
-    customers = list(customers.select_related("provider"))
-    ids = [c.pk for c in customers]
+    customers = CustomerRow.rows(customers) if light else list(customers.select_related("provider"))
     months = periods_ending(period, WINDOW_MONTHS)
     satisfaction = _satisfaction(scope, period)
-    attained = defaultdict(lambda: [0, 0, 0])  # met, measured, breached
-    for customer_id, met in Attainment.objects.filter(
-        agreement__customer__in=scope, period__in=months, met__isnull=False
-    ).values_list("agreement__customer_id", "met"):
-        attained[customer_id][1] += 1
-        attained[customer_id][0 if met else 2] += 1
-    overdue = defaultdict(lambda: [0, Decimal(0)])
-    for invoice in finance.overdue(Invoice.objects.filter(customer__in=scope), today):
-        overdue[invoice.customer_id][0] += 1
-        overdue[invoice.customer_id][1] += invoice.outstanding
+    attained = {
+        row["customer"]: row
+        for row in Attainment.objects.filter(
+            agreement__customer__in=scope, period__in=months, met__isnull=False
+        )
+        .values(customer=F("agreement__customer_id"))
+        .annotate(measured=Count("pk"), met=Count("pk", filter=Q(met=True)))
+        .order_by()
+    }
+    overdue = {
+        row["customer_id"]: row
+        for row in finance.overdue(Invoice.objects.filter(customer__in=scope), today)
+        .values("customer_id")
+        .annotate(n=Count("pk"), amount=Sum(OUTSTANDING))
+        .order_by()
+    }
     funding = {}
     if any(policy_for(c).has_commitments for c in customers):
-        # the caller already scoped the customers: read the report for all of them
         # consumption at cost for the same period as every other page (finance.consumption)
         funding = {
-            row.customer.pk: row for row in funding_report(_Everyone(), on=today, period=period)
+            row.customer.pk: row
+            for row in funding_report(_Everyone(), on=today, period=period, customers=scope)
         }
     commitment_breaches = breach_counts(scope, since=dt.date.fromisoformat(f"{months[0]}-01"))
-    complaints = Counter(
+    complaints = dict(
         Feedback.objects.filter(
             customer__in=scope, topic=Feedback.Topic.COMPLAINT, resolved_at__isnull=True
-        ).values_list("customer_id", flat=True)
+        )
+        .values_list("customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    open_items = _open_improvements(scope, ids)
-    history = _difficulty_history(scope)
+    open_items = _open_improvements(scope)
+    history = defaultdict(list) if light else _difficulty_history(scope)
     result = []
     for customer in customers:
         policy = policy_for(customer)
         points = satisfaction.get(customer.pk, [])
-        met, measured, breached = attained[customer.pk]
+        found = attained.get(customer.pk)
+        measured = found["measured"] if found else 0
+        met = found["met"] if found else 0
+        owed = overdue.get(customer.pk)
         row = funding.get(customer.pk)
         result.append(
             Health(
@@ -414,11 +512,13 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
                 if measured
                 else None,
                 targets_measured=measured,
-                open_breaches=breached,
-                overdue_invoices=overdue[customer.pk][0] if policy.charge_is_revenue else None,
-                overdue_amount=overdue[customer.pk][1] if policy.charge_is_revenue else None,
+                open_breaches=measured - met,
+                overdue_invoices=(owed["n"] if owed else 0) if policy.charge_is_revenue else None,
+                overdue_amount=(owed["amount"] if owed else Decimal(0)).quantize(CENT)
+                if policy.charge_is_revenue
+                else None,
                 over_funding_by=row.over_by if row is not None and policy.has_commitments else None,
-                open_complaints=complaints[customer.pk],
+                open_complaints=complaints.get(customer.pk, 0),
                 open_improvements=open_items[customer.pk],
                 difficulty_history=history[customer.pk],
                 currency=customer.billing_currency,
@@ -430,18 +530,21 @@ def health_of(customers, *, period: str | None = None, today: dt.date | None = N
     return result
 
 
-def _open_improvements(scope, ids: list[int]) -> Counter:
-    """Open improvement items per customer (``scope``: a query of their ids; ``ids``: the same
-    as a list): as the lead or as another customer concerned."""
+def _open_improvements(scope) -> Counter:
+    """Open improvement items per customer of ``scope`` (a query of their ids): as the lead or
+    as another customer concerned."""
     concerned = set()  # (item, customer) pairs: the lead and every other customer concerned
-    for pk, lead, extra in (
-        Improvement.objects.filter(status__in=OPEN_STATUSES)
-        .filter(Q(customer__in=scope) | Q(customers__in=scope))
-        .values_list("pk", "customer_id", "customers")
-    ):
-        concerned.update({(pk, lead), (pk, extra)})
-    wanted = set(ids)
-    return Counter(customer for _, customer in concerned if customer in wanted)
+    items = Improvement.objects.filter(status__in=OPEN_STATUSES)
+    concerned.update(items.filter(customer__in=scope).values_list("pk", "customer_id"))
+    concerned.update(items.filter(customers__in=scope).values_list("pk", "customers"))
+    return Counter(customer for _, customer in concerned)
+
+
+def add_difficulty_history(rows: list[Health]) -> None:
+    """Fill in the in-difficulty history of ``rows`` computed ``light`` (one query)."""
+    history = _difficulty_history([h.customer.pk for h in rows])
+    for h in rows:
+        h.difficulty_history = history[h.customer.pk]
 
 
 def _difficulty_history(customers) -> dict[int, list]:
@@ -465,14 +568,17 @@ class _Everyone:
     customer = None
 
 
-def health_for(user, *, period: str | None = None, kind: str | None = None):
-    """Health of the customers a (staff) user sees, worst first."""
+def health_for(user, *, period: str | None = None, kind: str | None = None, light: bool = False):
+    """Health of the customers a (staff) user sees, worst first (``light``: see
+    :func:`health_of`)."""
     customers = Customer.objects.visible_to(user).filter(status__in=["active", "suspended"])
     if kind in POLICIES:
         customers = customers.filter(kind=kind)
-    rows = health_of(customers, period=period)
-    order = {"at_risk": 0, "watch": 1, "good": 2}
-    return sorted(rows, key=lambda h: (order[h.rating], -h.score, h.customer.name))
+    return worst_first(health_of(customers, period=period, light=light))
+
+
+def worst_first(rows: list[Health]) -> list[Health]:
+    return sorted(rows, key=lambda h: h.rank)
 
 
 # --- service review pack --------------------------------------------------------------------------
@@ -588,6 +694,9 @@ def _pack_improvements(customer: Customer, period: str) -> list[Improvement]:
 
 # --- provider dashboard ---------------------------------------------------------------------------
 
+#: Customers the dashboard names, worst first (the relationship health page pages through all).
+DASHBOARD_WORST = 10
+
 
 def _services_chart(services) -> str:
     return chart_json(
@@ -638,9 +747,8 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
         ),
         key=lambda row: (row["percent"], row["service"]),
     )
-    health = health_of(customers, period=period)
-    order = {"at_risk": 0, "watch": 1, "good": 2}
-    health.sort(key=lambda h: (order[h.rating], -h.score, h.customer.name))
+    ranked = worst_first(health_of(customers, period=period, light=True))
+    ratings = Counter(h.rating for h in ranked)
     by_status = Counter(improvements.values_list("status", flat=True))
     by_driver = Counter(improvements.exclude(driver="").values_list("driver", flat=True))
     statuses = [(value, label, by_status[value]) for value, label in ImprovementStatus.choices]
@@ -650,8 +758,9 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
         "period": period,
         "kind": kind or "",
         "services": services,
-        "health": health,
-        "ratings": Counter(h.rating for h in health),
+        "health": ranked[:DASHBOARD_WORST],  # the worst few: the health page lists them all
+        "ratings": ratings,
+        "customers_rated": len(ranked),
         "capacity": capacity,
         "statuses": statuses,
         "drivers": drivers,
@@ -659,7 +768,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
             "services": _services_chart(services),
             "health": chart_json(
                 ["At risk", "Watch", "Good"],
-                [sum(1 for h in health if h.rating == r) for r in ("at_risk", "watch", "good")],
+                [ratings[r] for r in ("at_risk", "watch", "good")],
                 "Customers",
             ),
             "capacity": chart_json(

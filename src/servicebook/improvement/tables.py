@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, strip_tags
+from django.utils.safestring import mark_safe
 
 from servicebook.improvement.models import Improvement
 from servicebook.web.lists import ListTable
+from servicebook.web.templatetags.sb import money
 
 STAFF_COLUMNS = ("customer", "driver", "source")
 
@@ -79,3 +82,106 @@ class ImprovementTable(ListTable):
         if record.measured_value is None:
             return ""
         return f"{record.measured_value:g} {'met' if record.result_met else 'missed'}"
+
+
+class HealthTable(ListTable):
+    """Relationship health, one customer a row (rows are ``selectors.Health``, ranked by the
+    view; the page shows 50 of them)."""
+
+    customer = tables.Column(
+        accessor="customer__name",
+        verbose_name="Customer",
+        order_by=("customer__name",),
+        attrs={"td": {"data-testid": "health-customer"}},
+    )
+    rating = tables.Column(verbose_name="Health", accessor="rank", order_by=("rank",))
+    satisfaction = tables.Column(accessor="latest_satisfaction", default="—", orderable=False)
+    attainment = tables.Column(
+        verbose_name="Targets met", accessor="attainment_percent", default="—", orderable=False
+    )
+    breaches = tables.Column(accessor="open_breaches", order_by=("open_breaches", "rank"))
+    money = tables.Column(verbose_name="Money", accessor="customer__pk", orderable=False)
+    complaints = tables.Column(
+        verbose_name="Open complaints", accessor="open_complaints", order_by=("open_complaints",)
+    )
+    improvements = tables.Column(
+        verbose_name="Open improvements", accessor="open_improvements", orderable=False
+    )
+    concerns = tables.Column(accessor="customer__code", orderable=False)
+
+    class Meta(ListTable.Meta):
+        attrs = {**ListTable.Meta.attrs, "data-testid": "health"}
+        row_attrs = {"data-testid": lambda record: f"health-{record.customer.code}"}
+        empty_text = "No customer."
+        order_by = ("rating",)
+
+    def render_customer(self, record):
+        customer = record.customer
+        url = reverse("improvement:health-detail", args=[customer.pk])
+        flag = (
+            mark_safe(' <span class="badge text-bg-danger">in difficulty</span>')
+            if customer.in_difficulty
+            else ""
+        )
+        return format_html(
+            '<a href="{}?period={}">{}</a> <span class="small text-muted">{}</span>{}',
+            url,
+            record.period,
+            customer.name,
+            customer.get_kind_display(),
+            flag,
+        )
+
+    def value_customer(self, record):
+        return record.customer.name
+
+    def render_rating(self, record):
+        return render_to_string("improvement/_rating.html", {"h": record})
+
+    def value_rating(self, record):
+        return record.rating_label
+
+    def render_satisfaction(self, record):
+        latest, trend = record.latest_satisfaction, record.satisfaction_trend
+        if trend is None:
+            return str(latest)
+        css = "text-danger" if trend < 0 else "text-success" if trend > 0 else "text-muted"
+        sign = "+" if trend > 0 else ""
+        return format_html('{} <span class="small {}">({}{})</span>', latest, css, sign, trend)
+
+    def value_satisfaction(self, record):
+        return record.latest_satisfaction
+
+    def render_attainment(self, value):
+        return f"{value}%"
+
+    def render_money(self, record):
+        if record.overdue_invoices is not None:
+            if not record.overdue_invoices:
+                return "0 overdue"
+            amount = money(record.overdue_amount, record.currency)
+            return f"{record.overdue_invoices} overdue ({amount})"
+        if record.over_funding_by is not None:
+            if record.over_funding_by > 0:
+                amount = money(record.over_funding_by, record.currency)
+                return format_html('<span class="text-danger">{} over funding</span>', amount)
+            return "within funding"
+        return "—"
+
+    def value_money(self, record):
+        return strip_tags(str(self.render_money(record)))
+
+    def render_improvements(self, record):
+        url = reverse("improvement:list")
+        return format_html(
+            '<a href="{}?customer={}">{}</a>', url, record.customer.pk, record.open_improvements
+        )
+
+    def value_improvements(self, record):
+        return record.open_improvements
+
+    def render_concerns(self, record):
+        return "; ".join(record.concerns) or "—"
+
+    def value_concerns(self, record):
+        return "; ".join(record.concerns)

@@ -11,10 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
 from servicebook.core.errors import DomainError
@@ -22,7 +24,7 @@ from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.improvement import forms, parity, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
-from servicebook.improvement.filters import STAFF_FILTERS, ImprovementFilter
+from servicebook.improvement.filters import STAFF_FILTERS, HealthFilter, ImprovementFilter
 from servicebook.improvement.models import (
     Improvement,
     ImprovementEvent,
@@ -30,10 +32,10 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.improvement.retention import retention
-from servicebook.improvement.tables import STAFF_COLUMNS, ImprovementTable
+from servicebook.improvement.tables import STAFF_COLUMNS, HealthTable, ImprovementTable
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
-from servicebook.web.lists import ListPage
+from servicebook.web.lists import PER_PAGE, ListPage, contains_any
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin, add_service_errors
 
 EDITORS = services.EDITORS
@@ -326,21 +328,45 @@ class CommentView(_ActionView):
 # --- relationship health ------------------------------------------------------------------------
 
 
-class HealthListView(RoleRequiredMixin, TemplateView):
+class HealthListView(RoleRequiredMixin, ListPage):
+    """Every customer's relationship health, worst first, 50 a page: the whole list is ranked
+    from grouped queries (``health_of(light=True)``), only the page's rows are rendered."""
+
+    title = "Relationship health"
+    export_name = "relationship-health"
+    table_class = HealthTable
+    filterset_class = HealthFilter
     template_name = "improvement/health_list.html"
 
-    def get_context_data(self, **kwargs):
-        period = _period(self.request, default=selectors.current_period())
-        kind = self.request.GET.get("kind") or None
-        return super().get_context_data(
-            rows=selectors.health_for(self.request.user, period=period, kind=kind),
-            period=period,
-            kind=kind or "",
-            kinds=KIND_CHOICES,
-            can_edit=_can_edit(self.request.user),
-            propose_form=forms.ProposeForm(initial={"period": period}),
-            **kwargs,
+    def get_queryset(self):
+        return Customer.objects.visible_to(self.request.user).filter(
+            status__in=["active", "suspended"]
         )
+
+    def get_table_data(self):
+        self.period = _period(self.request, default=selectors.current_period())
+        rows = selectors.health_of(self.object_list, period=self.period, light=True)
+        rating = self.request.GET.get("rating")
+        if rating in selectors.RATING_ORDER:
+            rows = [h for h in rows if h.rating == rating]
+        return selectors.worst_first(rows)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if not (kwargs["data"] or {}).get("period"):
+            data = kwargs["data"].copy() if kwargs["data"] is not None else QueryDict(mutable=True)
+            data["period"] = selectors.current_period()
+            kwargs["data"] = data
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            period=self.period,
+            can_edit=_can_edit(self.request.user),
+            propose_form=forms.ProposeForm(initial={"period": self.period}),
+        )
+        return context
 
 
 class HealthDetailView(RoleRequiredMixin, TemplateView):
@@ -439,8 +465,29 @@ class ReviewIndexView(LoginRequiredMixin, ServiceFormMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = {**super().get_form_kwargs(), "user": self.request.user}
-        kwargs.setdefault("initial", {})["period"] = selectors.default_period()
+        kwargs.setdefault("initial", {})["period"] = self.default_period
+        if customer := self.request.GET.get("customer"):
+            kwargs["initial"]["customer"] = customer
+        kwargs["offered"] = self.packs.object_list
         return kwargs
+
+    @cached_property
+    def packs(self):
+        """The customers whose packs the page lists: 50 a page, searched by name or code."""
+        customers = contains_any(
+            Customer.objects.visible_to(self.request.user).filter(
+                status__in=["active", "suspended"]
+            ),
+            self.request.GET.get("q", ""),
+            "name",
+            "code",
+        ).order_by("name", "pk")
+        paginator = Paginator(customers.only("pk", "name", "code", "kind"), PER_PAGE)
+        return paginator.get_page(self.request.GET.get("page"))
+
+    @cached_property
+    def default_period(self) -> str:
+        return selectors.default_period()  # asked once a request: it reads every document
 
     def post(self, request, *args, **kwargs):
         if not _can_edit(request.user):
@@ -451,8 +498,9 @@ class ReviewIndexView(LoginRequiredMixin, ServiceFormMixin, FormView):
         user = self.request.user
         return super().get_context_data(
             reviews=ServiceReview.objects.visible_to(user).select_related("customer"),
-            customers=Customer.objects.visible_to(user).filter(status__in=["active", "suspended"]),
-            period=selectors.default_period(),
+            customers=self.packs,
+            q=self.request.GET.get("q", ""),
+            period=self.default_period,
             can_edit=_can_edit(user),
             **kwargs,
         )

@@ -44,10 +44,12 @@ def funding_report(
     on: dt.date | None = None,
     all_customers: bool = False,
     period: str | None = None,
+    customers=None,
 ) -> list[FundingRow]:
-    """Internal customers (visible to ``user``, or all for system checks) with their
-    consumption at cost for ``period`` (default: the month of ``on``, today) against the funding
-    commitment in force (else their budget)."""
+    """Internal customers (visible to ``user``, or all for system checks; among ``customers``, a
+    queryset or subquery of ids, when given) with their consumption at cost for ``period``
+    (default: the month of ``on``, today) against the funding commitment in force (else their
+    budget)."""
     from servicebook.parties.billing import consumption_at_cost
 
     on = on or dt.date.today()
@@ -56,9 +58,11 @@ def funding_report(
     funding = Commitment.objects.filter(kind=Commitment.Kind.FUNDING, starts__lte=on).filter(
         Q(ends__isnull=True) | Q(ends__gte=on)
     )
+    readable = Customer.objects.all() if all_customers else Customer.objects.visible_to(user)
+    if customers is not None:
+        readable = readable.filter(pk__in=customers)
     customers = list(
-        (Customer.objects.all() if all_customers else Customer.objects.visible_to(user))
-        .filter(kind__in=kinds)
+        readable.filter(kind__in=kinds)
         .select_related("provider")
         .prefetch_related(Prefetch("commitments", queryset=funding, to_attr="funding_in_force"))
     )

@@ -150,7 +150,7 @@ class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
                 content_type="text/plain; charset=utf-8",
             )
         self.object_list = self.filterset.qs
-        table = self.get_table_class()(data=self.object_list, **self.get_table_kwargs())
+        table = self.get_table_class()(data=self.get_table_data(), **self.get_table_kwargs())
         RequestConfig(request, paginate=False).configure(table)
         return export_response(table, export_format, self.export_name or self.title)
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet, StepActionMixin
@@ -127,6 +128,7 @@ class HealthSerializer(serializers.Serializer):
 class HealthPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
     results = HealthSerializer(many=True)
 
 
@@ -138,12 +140,16 @@ class HealthViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=HealthPageSerializer)
     def list(self, request):
+        """Worst first, 50 a page (``?page=N``): every customer is ranked from grouped queries,
+        only the page's customers are answered in full."""
         _require_staff(request)
         kind = request.query_params.get("kind") or None
         period = _period(request, selectors.current_period())
-        rows = selectors.health_for(request.user, period=period, kind=kind)
-        results = [health_data(h) for h in rows]
-        return Response(plain({"count": len(rows), "next": None, "results": results}))
+        ranked = selectors.health_for(request.user, period=period, kind=kind, light=True)
+        paginator = PageNumberPagination()
+        rows = paginator.paginate_queryset(ranked, request, view=self)
+        selectors.add_difficulty_history(rows)
+        return paginator.get_paginated_response(plain([health_data(h) for h in rows]))
 
     @extend_schema(responses=HealthSerializer)
     def retrieve(self, request, pk=None):
@@ -270,6 +276,7 @@ class PackRowSerializer(serializers.Serializer):
 class PackPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
     results = PackRowSerializer(many=True)
 
 
@@ -302,12 +309,18 @@ class ReviewPackViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=PackPageSerializer)
     def list(self, request):
-        customers = Customer.objects.visible_to(request.user).filter(
-            status__in=["active", "suspended"]
+        """The customers whose pack may be read, 50 a page (``?page=N``), by name."""
+        customers = (
+            Customer.objects.visible_to(request.user)
+            .filter(status__in=["active", "suspended"])
+            .order_by("name", "pk")
+            .values_list("pk", "name")
         )
         period = _period(request)
-        rows = [{"id": c.pk, "customer": c.name, "period": period} for c in customers]
-        return Response({"count": len(rows), "next": None, "results": rows})
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(customers, request, view=self)
+        rows = [{"id": pk, "customer": name, "period": period} for pk, name in page]
+        return paginator.get_paginated_response(rows)
 
     @extend_schema(responses=PackSerializer)
     def retrieve(self, request, pk=None):
@@ -338,7 +351,13 @@ class DashboardSerializer(serializers.Serializer):
     period = serializers.CharField()
     kind = serializers.CharField(allow_blank=True, allow_null=True)
     services_by_attainment = _rows()
-    customers_by_health = _rows()
+    customers_by_health = _rows(
+        help_text="the worst customers by relationship health (at most ten); "
+        "/api/relationship-health/ pages through all"
+    )
+    health_ratings = serializers.DictField(
+        child=serializers.IntegerField(), help_text="customers per rating: at_risk, watch, good"
+    )
     revenue_against_capacity = serializers.DictField()
     improvements_by_status = serializers.DictField(child=serializers.IntegerField())
     improvements_by_driver = serializers.DictField(child=serializers.IntegerField())
@@ -369,6 +388,9 @@ class DashboardViewSet(viewsets.ViewSet):
                         {"customer": h.customer.name, "rating": h.rating, "score": h.score}
                         for h in data["health"]
                     ],
+                    "health_ratings": {
+                        rating: data["ratings"][rating] for rating in selectors.RATING_ORDER
+                    },
                     "revenue_against_capacity": data["capacity"],
                     "improvements_by_status": {s[0]: s[2] for s in data["statuses"]},
                     "improvements_by_driver": {d[0]: d[2] for d in data["drivers"]},
