@@ -27,6 +27,7 @@ from django.utils import timezone
 from servicebook.core.charts import chart_json
 from servicebook.core.periods import first_day, period_of, periods_ending, previous_period
 from servicebook.core.roles import is_provider_staff
+from servicebook.improvement.health_rows import CustomerRow
 from servicebook.improvement.models import (
     DRIVER_LABELS,
     Action,
@@ -384,57 +385,6 @@ OUTSTANDING = ExpressionWrapper(
 CENT = Decimal("0.01")
 #: What the health page and API sort by: worst first.
 RATING_ORDER = {"at_risk": 0, "watch": 1, "good": 2}
-#: The fields of a customer the health rows need (see :class:`CustomerRow`).
-ROW_FIELDS = (
-    "pk",
-    "name",
-    "code",
-    "kind",
-    "status",
-    "in_difficulty",
-    "difficulty_reason",
-    "currency",
-    "provider__base_currency",
-)
-
-
-@dataclass(slots=True)
-class _Provider:
-    base_currency: str
-
-
-@dataclass(slots=True)
-class CustomerRow:
-    """The few fields of a customer a health row shows and rates by, read as plain values: the
-    health of 10,000 customers is ranked without loading 10,000 model instances."""
-
-    pk: int
-    name: str
-    code: str
-    kind: str
-    status: str
-    in_difficulty: bool
-    difficulty_reason: str
-    currency: str
-    provider: _Provider
-
-    @classmethod
-    def rows(cls, customers) -> list[CustomerRow]:
-        return [
-            cls(*values[:-1], provider=_Provider(values[-1]))
-            for values in customers.values_list(*ROW_FIELDS)
-        ]
-
-    @property
-    def policy(self):
-        return policy_for(self)
-
-    @property
-    def billing_currency(self) -> str:
-        return self.policy.billing_currency(self)
-
-    def get_kind_display(self) -> str:
-        return self.policy.label
 
 
 def health_of(
@@ -446,9 +396,6 @@ def health_of(
     not grow with the customers. ``light``: the customers as :class:`CustomerRow` values and no
     in-difficulty history (what ranking every customer needs, at a fraction of the cost).
     """
-    from servicebook.finance.billing import selectors as finance
-    from servicebook.finance.billing.models import Invoice
-    from servicebook.levels.models import Attainment
     from servicebook.parties.selectors import breach_counts, funding_report
 
     today = today or timezone.localdate()
@@ -459,22 +406,8 @@ def health_of(
     customers = CustomerRow.rows(customers) if light else list(customers.select_related("provider"))
     months = periods_ending(period, WINDOW_MONTHS)
     satisfaction = _satisfaction(scope, period)
-    attained = {
-        row["customer"]: row
-        for row in Attainment.objects.filter(
-            agreement__customer__in=scope, period__in=months, met__isnull=False
-        )
-        .values(customer=F("agreement__customer_id"))
-        .annotate(measured=Count("pk"), met=Count("pk", filter=Q(met=True)))
-        .order_by()
-    }
-    overdue = {
-        row["customer_id"]: row
-        for row in finance.overdue(Invoice.objects.filter(customer__in=scope), today)
-        .values("customer_id")
-        .annotate(n=Count("pk"), amount=Sum(OUTSTANDING))
-        .order_by()
-    }
+    attained = _attained(scope, months)
+    overdue = _overdue(scope, today)
     funding = {}
     if any(policy_for(c).has_commitments for c in customers):
         # consumption at cost for the same period as every other page (finance.consumption)
@@ -528,6 +461,35 @@ def health_of(
             )
         )
     return result
+
+
+def _attained(scope, months: list[str]) -> dict[int, dict]:
+    """Target-months measured and met in ``months``, per customer of ``scope``."""
+    from servicebook.levels.models import Attainment
+
+    return {
+        row["customer"]: row
+        for row in Attainment.objects.filter(
+            agreement__customer__in=scope, period__in=months, met__isnull=False
+        )
+        .values(customer=F("agreement__customer_id"))
+        .annotate(measured=Count("pk"), met=Count("pk", filter=Q(met=True)))
+        .order_by()
+    }
+
+
+def _overdue(scope, today: dt.date) -> dict[int, dict]:
+    """Overdue invoices (finance's rule) counted and summed per customer of ``scope``."""
+    from servicebook.finance.billing import selectors as finance
+    from servicebook.finance.billing.models import Invoice
+
+    return {
+        row["customer_id"]: row
+        for row in finance.overdue(Invoice.objects.filter(customer__in=scope), today)
+        .values("customer_id")
+        .annotate(n=Count("pk"), amount=Sum(OUTSTANDING))
+        .order_by()
+    }
 
 
 def _open_improvements(scope) -> Counter:
