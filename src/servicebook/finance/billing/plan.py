@@ -80,7 +80,7 @@ def build_plan(
         .filter(customer__status__in=BILLED_STATUSES)
         .values("customer_id")
     )
-    in_force = _agreements_in_force(first, last, chunk)
+    in_force = _agreements_in_force(first, last, chunk, provider)
     by_agreement = _lines_by_agreement([a.pk for a in in_force])
     catalog = scope.catalog
     _document_rates(plan, in_force, scope)
@@ -225,7 +225,9 @@ def _document_rates(plan: Plan, agreements: list[Agreement], scope: CloseScope) 
         plan.problems.append(scope.missing[currency])
 
 
-def _agreements_in_force(first: dt.date, last: dt.date, customers: list[int]) -> list[Agreement]:
+def _agreements_in_force(
+    first: dt.date, last: dt.date, customers: list[int], provider: Provider
+) -> list[Agreement]:
     """The agreements of billed customers in force during the month: active ones, and those
     that ended (expired or terminated) during it, never one after its end date; a version
     superseded during the month by its next version is charged as the next version (decision
@@ -237,9 +239,12 @@ def _agreements_in_force(first: dt.date, last: dt.date, customers: list[int]) ->
     agreements = list(
         in_force_between(first, last)
         .filter(customer__status__in=BILLED_STATUSES, customer_id__in=customers)
-        .select_related("customer__provider")
+        .select_related("customer")
         .order_by("customer__code", "reference", "version")
     )
+    for agreement in agreements:  # one provider object, not one a customer
+        if agreement.customer.provider_id == provider.pk:
+            agreement.customer.provider = provider
     agreements.sort(key=lambda a: rank[a.customer_id])  # stable: reference, version kept
     agreements = without_superseded(agreements)
     prefetch_related_objects(agreements, "consideration_items")
