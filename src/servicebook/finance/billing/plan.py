@@ -70,18 +70,18 @@ def build_plan(
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
     scope = scope or CloseScope.load(period, provider)
-    if chunk is None:
-        chunk = scope.customers
-    plan.customers = set(chunk)
-    plan.orphans = chunk[:1] == scope.customers[:1]  # the first chunk reports the unbilled
+    whole = chunk is None  # the whole month (the dry run): no list of ids in the queries
+    plan.customers = None if chunk is None else set(chunk)
+    # the first chunk also reports usage and cost of customers billed in no chunk
+    plan.orphans = chunk is None or chunk[:1] == scope.customers[:1]
     plan.billed = scope.billed
     plan.billed_query = (
         in_force_between(first, last)
         .filter(customer__status__in=BILLED_STATUSES)
         .values("customer_id")
     )
-    in_force = _agreements_in_force(first, last, chunk, provider)
-    by_agreement = _lines_by_agreement([a.pk for a in in_force])
+    in_force = _agreements_in_force(first, last, chunk, provider, scope.rank)
+    by_agreement = _lines_by_agreement(first, last, None if whole else [a.pk for a in in_force])
     catalog = scope.catalog
     _document_rates(plan, in_force, scope)
     documents = _Documents()
@@ -226,21 +226,24 @@ def _document_rates(plan: Plan, agreements: list[Agreement], scope: CloseScope) 
 
 
 def _agreements_in_force(
-    first: dt.date, last: dt.date, customers: list[int], provider: Provider
+    first: dt.date,
+    last: dt.date,
+    customers: list[int] | None,
+    provider: Provider,
+    rank: dict[int, int],
 ) -> list[Agreement]:
     """The agreements of billed customers in force during the month: active ones, and those
     that ended (expired or terminated) during it, never one after its end date; a version
     superseded during the month by its next version is charged as the next version (decision
-    0023). Those of ``customers`` only, by customer in their order, then reference and
-    version."""
-    if not customers:
+    0023). Those of ``customers`` only (None: all), by customer in ``rank`` order, then
+    reference and version."""
+    if customers is not None and not customers:
         return []
-    rank = {pk: index for index, pk in enumerate(customers)}
+    query = in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
+    if customers is not None:
+        query = query.filter(customer_id__in=customers)
     agreements = list(
-        in_force_between(first, last)
-        .filter(customer__status__in=BILLED_STATUSES, customer_id__in=customers)
-        .select_related("customer")
-        .order_by("customer__code", "reference", "version")
+        query.select_related("customer").order_by("customer__code", "reference", "version")
     )
     for agreement in agreements:  # one provider object, not one a customer
         if agreement.customer.provider_id == provider.pk:
@@ -251,12 +254,21 @@ def _agreements_in_force(
     return agreements
 
 
-def _lines_by_agreement(agreements: list[int]) -> dict[int, list[tuple]]:
-    """The agreements' lines (offering, quantity, unit price, description), in order."""
+def _lines_by_agreement(
+    first: dt.date, last: dt.date, agreements: list[int] | None
+) -> dict[int, list[tuple]]:
+    """The lines (offering, quantity, unit price, description) of ``agreements`` (None: of
+    every agreement in force in the month), in order."""
     by_agreement: dict[int, list[tuple]] = defaultdict(list)
-    if not agreements:
+    if agreements is None:
+        lines = AgreementLine.objects.filter(
+            agreement__in=in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
+        )
+    elif not agreements:
         return by_agreement
-    lines = AgreementLine.objects.filter(agreement_id__in=agreements).values_list(
+    else:
+        lines = AgreementLine.objects.filter(agreement_id__in=agreements)
+    lines = lines.values_list(
         "agreement_id", "offering_id", "quantity", "unit_price", "description"
     )
     for row in lines.order_by("agreement_id", "pk"):
