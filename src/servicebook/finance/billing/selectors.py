@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
 from servicebook.core.money import allocate_amount, quantum
 from servicebook.finance.billing.models import (
@@ -24,16 +24,18 @@ from servicebook.finance.costing import selectors as costing_selectors
 from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
 from servicebook.finance.fx.selectors import Rate
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.parties.models import FundingModel, Provider
+from servicebook.parties.models import FundingModel, Provider, money_field
 
 ZERO = Decimal("0.00")
 
 
 def report_periods() -> list[str]:
     """Periods that have documents, newest first."""
-    found = set(Statement.objects.values_list("period", flat=True).distinct())
-    found |= set(Invoice.objects.values_list("period", flat=True).distinct())
-    found |= set(CostPool.objects.values_list("period", flat=True).distinct())
+    # .order_by(): the models' default ordering would add its columns to the DISTINCT (issue 14:
+    # every one of 100,000 documents came back)
+    found = set(Statement.objects.order_by().values_list("period", flat=True).distinct())
+    found |= set(Invoice.objects.order_by().values_list("period", flat=True).distinct())
+    found |= set(CostPool.objects.order_by().values_list("period", flat=True).distinct())
     return sorted(found, reverse=True)
 
 
@@ -53,16 +55,19 @@ def cost_recovery(period: str) -> list[dict]:
     }
     grouped: dict[tuple[int, int], dict] = {}
     rows = (
-        StatementLine.objects.filter(statement_id__in=list(statements))
+        StatementLine.objects.filter(statement__period=period)
         .values("statement_id", "service_id", "service__name")
         .annotate(cost=Sum("cost"), charge=Sum("charge"))
         .order_by("statement_id", "service__name")
     )
     for row in rows:
         grouped[(row["statement_id"], row["service_id"])] = row
+    by_statement: dict[int, list[dict]] = defaultdict(list)  # not a scan per statement
+    for (st_id, _service), row in grouped.items():
+        by_statement[st_id].append(row)
     result = []
     for st_id, st in sorted(statements.items(), key=lambda kv: kv[1].customer.name):
-        lines = [row for (sid, _), row in grouped.items() if sid == st_id]
+        lines = by_statement.get(st_id, [])
         charges = [row["charge"] for row in lines]
         recovered = (
             allocate_amount(st.recovered, charges, quantum(st.currency))
@@ -86,12 +91,14 @@ def cost_recovery(period: str) -> list[dict]:
     return result
 
 
-def funding(period: str) -> list[dict]:
-    """R4/R19: each internal customer's consumption at cost against its funding (budget)."""
+def funding(period: str, *, first: int | None = None) -> list[dict]:
+    """R4/R19: each internal customer's consumption at cost against its funding (budget), by
+    customer name; ``first``: only that many (a page shows a few, the CSV has them all)."""
     from servicebook.finance.billing.consumption import consumption_at_cost
 
     result = []
-    statements = list(Statement.objects.filter(period=period).select_related("customer__provider"))
+    statements = Statement.objects.filter(period=period).select_related("customer__provider")
+    statements = list(statements.order_by("customer__name", "pk")[:first])
     consumed = consumption_at_cost({st.customer for st in statements}, period)
     for st in statements:
         budget = st.budget
@@ -260,24 +267,32 @@ def revenue_vs_capacity(period: str) -> dict:
     return result
 
 
+#: the receivables' age buckets: (label, most days overdue; None: no bound)
+AGE_BUCKETS = (("current", 0), ("1-30", 30), ("31-60", 60), ("61-90", 90), ("90+", None))
+
+
 def aging(invoices, today: dt.date) -> dict:
-    """Outstanding amounts by days overdue: current, 1-30, 31-60, 61-90, over 90."""
-    buckets = {"current": ZERO, "1-30": ZERO, "31-60": ZERO, "61-90": ZERO, "90+": ZERO}
-    for inv in invoices.exclude(status=InvoiceStatus.PAID):
-        days = inv.days_overdue(today)
-        key = (
-            "current"
-            if days <= 0
-            else "1-30"
-            if days <= 30
-            else "31-60"
-            if days <= 60
-            else "61-90"
-            if days <= 90
-            else "90+"
-        )
-        buckets[key] += inv.outstanding
-    return buckets
+    """Outstanding amounts by days overdue: current, 1-30, 31-60, 61-90, over 90 (one grouped
+    query: issue 14, 50,000 open invoices were loaded one by one)."""
+    outstanding = (
+        F("cash_amount")
+        - F("paid_cash")
+        - F("credited")
+        + F("in_kind_amount")
+        - F("delivered_in_kind")
+    )
+    sums, fewest = {}, None
+    for label, most in AGE_BUCKETS:
+        # days overdue = today - due date: at most ``most`` days ⇔ due on or after today - most
+        window = Q()
+        if most is not None:
+            window &= Q(due_date__gte=today - dt.timedelta(days=most))
+        if fewest is not None:
+            window &= Q(due_date__lt=today - dt.timedelta(days=fewest))
+        sums[label] = Sum(outstanding, filter=window, output_field=money_field())
+        fewest = most
+    found = invoices.exclude(status=InvoiceStatus.PAID).order_by().aggregate(**sums)
+    return {label: found[label] or ZERO for label, _most in AGE_BUCKETS}
 
 
 def overdue(invoices, today: dt.date):
@@ -289,8 +304,10 @@ def overdue(invoices, today: dt.date):
 
 def charged_periods(user) -> list[str]:
     """Periods with statements or invoices the user may see, newest first."""
-    found = set(Statement.objects.visible_to(user).values_list("period", flat=True).distinct())
-    found |= set(Invoice.objects.visible_to(user).values_list("period", flat=True).distinct())
+    statements = Statement.objects.visible_to(user).order_by()
+    invoices = Invoice.objects.visible_to(user).order_by()
+    found = set(statements.values_list("period", flat=True).distinct())
+    found |= set(invoices.values_list("period", flat=True).distinct())
     return sorted(found, reverse=True)
 
 

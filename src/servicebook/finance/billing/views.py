@@ -493,6 +493,10 @@ REPORT_TITLES = {
 }
 
 
+#: rows each table of the reports page shows (the CSV has them all)
+REPORT_ROWS = 50
+
+
 class ReportsView(RoleRequiredMixin, TemplateView):
     """The finance reports of a period, with charts and CSV downloads (staff only)."""
 
@@ -503,12 +507,29 @@ class ReportsView(RoleRequiredMixin, TemplateView):
         if period:
             check_period(period)
         recovery = selectors.cost_recovery(period) if period else []
-        funding = selectors.funding(period) if period else []
+        funding = selectors.funding(period, first=REPORT_ROWS) if period else []
         uncovered = selectors.uncovered_cost(period) if period else []
         # margins (revenue less cost): finance and the provider admin only (issue 12)
         show_margin = access.may_read_report(self.request.user, "external-margin")
         margin = selectors.external_margin(period) if period and show_margin else []
         capacity = selectors.revenue_vs_capacity(period) if period and show_margin else {"rows": []}
+        # each table shows its first REPORT_ROWS rows (issue 14: a row per customer of 10,000
+        # was megabytes of page); its CSV has them all, and the page says how many more
+        more = {
+            "funding": Statement.objects.filter(period=period).count() - len(funding)
+            if period
+            else 0,
+            "recovery": max(0, len(recovery) - REPORT_ROWS),
+            "uncovered": max(0, len(uncovered) - REPORT_ROWS),
+            "margin": max(0, len(margin) - REPORT_ROWS),
+            "capacity": max(0, len(capacity["rows"]) - REPORT_ROWS),
+        }
+        recovery, uncovered, margin = (
+            recovery[:REPORT_ROWS],
+            uncovered[:REPORT_ROWS],
+            margin[:REPORT_ROWS],
+        )
+        capacity = {**capacity, "rows": capacity["rows"][:REPORT_ROWS]}
         by_customer: dict[str, list[Decimal]] = {}
         for row in margin:  # per customer, in the base currency at each invoice's rate
             label = f"{row['customer']} ({row['base_currency']})"
@@ -526,6 +547,8 @@ class ReportsView(RoleRequiredMixin, TemplateView):
             margin=margin,
             base_currency=Provider.current().base_currency,
             capacity=capacity,
+            more=more,
+            report_rows=REPORT_ROWS,
             funding_chart=chart_json(
                 [r["customer"] for r in funding],
                 [r["consumption_at_cost"] for r in funding],
