@@ -37,14 +37,15 @@ class BootstrapFormMixin:
 SHOWN = 50
 
 
-def offer_some(form, name: str, search: str, fields: tuple[str, ...], shown: int = SHOWN) -> bool:
+def offer_some(form, name: str, search: str, fields: tuple[str, ...]) -> bool:
     """Let the model choice field ``name`` accept any object of its queryset (one query when
-    posted) but offer only the first ``shown`` in its select, those whose ``fields`` contain
+    posted) but offer only the first ``SHOWN`` in its select, those whose ``fields`` contain
     ``search`` if given (and the one posted, when a form comes back with errors): a select of
     every customer or agreement of 10,000 was megabytes of page. Returns whether more match than
     are offered (the page then says to narrow the search)."""
     from django.db.models import Q
 
+    shown = SHOWN
     field = form.fields[name]
     offered = field.queryset
     if search:

@@ -47,16 +47,23 @@ def default_period() -> str | None:
     return periods[0] if periods else None
 
 
-def cost_recovery(period: str) -> list[dict]:
+def cost_recovery(period: str, *, first: int | None = None) -> list[dict]:
     """R4/R5: per internal customer and service, the cost consumed, what was charged, and how
-    much of it was recovered from the customer's cost centre."""
-    statements = {
-        s.pk: s for s in Statement.objects.filter(period=period).select_related("customer")
-    }
+    much of it was recovered from the customer's cost centre; ``first``: of that many statements
+    only, by customer name (a page shows a few, the CSV all)."""
+    fields = ("pk", "customer_id", "customer__name", "funding_model", "currency", "recovered")
+    # plain values by customer name, not statement and customer models (issue 14)
+    statements = list(
+        Statement.objects.filter(period=period)
+        .order_by("customer__name", "pk")
+        .values(*fields)[:first]
+    )
+    lines = StatementLine.objects.filter(statement__period=period)
+    if first is not None:
+        lines = lines.filter(statement_id__in=[st["pk"] for st in statements])
     grouped: dict[tuple[int, int], dict] = {}
     rows = (
-        StatementLine.objects.filter(statement__period=period)
-        .values("statement_id", "service_id", "service__name")
+        lines.values("statement_id", "service_id", "service__name")
         .annotate(cost=Sum("cost"), charge=Sum("charge"))
         .order_by("statement_id", "service__name")
     )
@@ -66,22 +73,22 @@ def cost_recovery(period: str) -> list[dict]:
     for (st_id, _service), row in grouped.items():
         by_statement[st_id].append(row)
     result = []
-    for st_id, st in sorted(statements.items(), key=lambda kv: kv[1].customer.name):
-        lines = by_statement.get(st_id, [])
+    for st in statements:
+        lines = by_statement.get(st["pk"], [])
         charges = [row["charge"] for row in lines]
         recovered = (
-            allocate_amount(st.recovered, charges, quantum(st.currency))
-            if lines and st.recovered
+            allocate_amount(st["recovered"], charges, quantum(st["currency"]))
+            if lines and st["recovered"]
             else [ZERO] * len(lines)
         )
         for row, rec in zip(lines, recovered, strict=True):
             result.append(
                 {
-                    "customer": st.customer.name,
-                    "customer_id": st.customer_id,
-                    "funding_model": st.funding_model,
+                    "customer": st["customer__name"],
+                    "customer_id": st["customer_id"],
+                    "funding_model": st["funding_model"],
                     "service": row["service__name"],
-                    "currency": st.currency,
+                    "currency": st["currency"],
                     "cost": row["cost"],
                     "charge": row["charge"],
                     "recovered": rec,
@@ -120,12 +127,13 @@ def funding(period: str, *, first: int | None = None) -> list[dict]:
     return sorted(result, key=lambda r: r["customer"])
 
 
-def uncovered_cost(period: str) -> list[dict]:
-    """R5: under partial recovery, the share recovered and the uncovered share (subsidy)."""
+def uncovered_cost(period: str, *, first: int | None = None) -> list[dict]:
+    """R5: under partial recovery, the share recovered and the uncovered share (subsidy);
+    ``first``: only that many."""
     result = []
     for st in Statement.objects.filter(
         period=period, funding_model=FundingModel.PARTIAL_RECOVERY
-    ).select_related("customer"):
+    ).select_related("customer")[:first]:
         result.append(
             {
                 "customer": st.customer.name,
@@ -145,9 +153,10 @@ def _in_base(amount: Decimal | None, rate: Decimal, base: str) -> Decimal | None
     return None if amount is None else Rate(base, "", rate or Decimal(1)).to_base(amount)
 
 
-def external_margin(period: str) -> list[dict]:
+def external_margin(period: str, *, first: int | None = None) -> list[dict]:
     """R6 (staff only): revenue, cost and margin per external customer and service, in the
-    invoice's currency and in the provider's base currency at each invoice's rate."""
+    invoice's currency and in the provider's base currency at each invoice's rate; ``first``:
+    only that many rows."""
     base = Provider.current().base_currency
     rows = (
         InvoiceLine.objects.filter(invoice__period=period, kind__in=["subscription", "usage"])
@@ -162,7 +171,7 @@ def external_margin(period: str) -> list[dict]:
         .order_by("invoice__customer__name", "service__name")
     )
     result = []
-    for row in rows:
+    for row in rows[:first]:
         cost, rate = row["cost"], row["invoice__exchange_rate"]
         base_revenue, base_cost = _in_base(row["revenue"], rate, base), _in_base(cost, rate, base)
         result.append(
