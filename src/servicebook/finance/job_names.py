@@ -4,3 +4,4 @@ that the pages of each finance package can start one without importing the other
 IMPORT_USAGE = "finance.import_usage"
 IMPORT_COSTS = "finance.import_costs"
 CLOSE_PERIOD = "finance.close_period"
+VERIFY_LEDGER = "finance.verify_ledger"

@@ -1,6 +1,6 @@
 """The finance app's background jobs (``servicebook.ports.job_kinds``): usage imports (metered
-CSV/Parquet or a FOCUS cloud bill), cost pool imports and the period close, started from the
-web and run by ``servicebook worker``."""
+CSV/Parquet or a FOCUS cloud bill), cost pool imports, the period close and the ledger
+verification, started from the web and run by ``servicebook worker``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from servicebook.core.jobkinds import JobKind
 from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.finance.billing import services as billing
 from servicebook.finance.costing import services as costing
-from servicebook.finance.job_names import CLOSE_PERIOD, IMPORT_COSTS, IMPORT_USAGE
+from servicebook.finance.job_names import CLOSE_PERIOD, IMPORT_COSTS, IMPORT_USAGE, VERIFY_LEDGER
+from servicebook.finance.ledger import access as ledger_access
 from servicebook.finance.ledger.services import FINANCE
 from servicebook.finance.usage import services as usage
 
@@ -84,8 +85,18 @@ def run_close(job, progress) -> dict:
     return {**result, "link": reverse("finance:documents"), "link_label": "Open the documents"}
 
 
+def run_verify(job, progress) -> dict:
+    from servicebook.finance.ledger.verify import verify_recorded
+
+    progress(5, 100, "checking every invariant of the ledger")
+    result = verify_recorded()
+    progress(100, 100, "done")
+    return {**result, "link": reverse("finance:ledger"), "link_label": "Open the ledger"}
+
+
 KINDS = (
     JobKind(IMPORT_USAGE, "Usage import", run_usage_import, _may(*usage.USAGE_EDITORS)),
     JobKind(IMPORT_COSTS, "Cost pool import", run_cost_import, _may(*costing.COST_EDITORS)),
     JobKind(CLOSE_PERIOD, "Period close", run_close, _may(*FINANCE)),
+    JobKind(VERIFY_LEDGER, "Ledger verification", run_verify, ledger_access.may_read_ledger),
 )

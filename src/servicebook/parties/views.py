@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -376,6 +377,10 @@ class FeedbackCreateView(LoginRequiredMixin, ServiceFormMixin, FormView):
         return reverse("parties:detail", args=[self.customer.pk])
 
 
+#: rows a page of the funding report shows
+FUNDING_ROWS = 50
+
+
 class FundingReportView(RoleRequiredMixin, TemplateView):
     """Internal customers whose consumption at cost exceeds their funding."""
 
@@ -384,7 +389,15 @@ class FundingReportView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = params.period(self.request.GET.get("period"), period_of(timezone.localdate()))
         rows = selectors.funding_report(self.request.user, period=period)
-        return super().get_context_data(rows=rows, period=period, **kwargs)
+        # a page of rows (issue 14: 5,000 internal customers on one page), those over first
+        page = Paginator(rows, FUNDING_ROWS).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            rows=page.object_list,
+            page=page,
+            over=sum(1 for row in rows if row.over),
+            period=period,
+            **kwargs,
+        )
 
 
 class DifficultyView(_CustomerActionView):

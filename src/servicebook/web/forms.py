@@ -31,3 +31,34 @@ class BootstrapFormMixin:
             if widget.__class__.__name__ == "Select":
                 css = "form-select"
             widget.attrs.setdefault("class", css)
+
+
+#: options a select of objects offers at most when they can be many (issue 14)
+SHOWN = 50
+
+
+def offer_some(form, name: str, search: str, fields: tuple[str, ...]) -> bool:
+    """Let the model choice field ``name`` accept any object of its queryset (one query when
+    posted) but offer only the first ``SHOWN`` in its select, those whose ``fields`` contain
+    ``search`` if given (and the one posted, when a form comes back with errors): a select of
+    every customer or agreement of 10,000 was megabytes of page. Returns whether more match than
+    are offered (the page then says to narrow the search)."""
+    from django.db.models import Q
+
+    shown = SHOWN
+    field = form.fields[name]
+    offered = field.queryset
+    if search:
+        match = Q()
+        for path in fields:
+            match |= Q(**{f"{path}__icontains": search})
+        offered = offered.filter(match)
+    found = list(offered[: shown + 1])
+    more = len(found) > shown
+    found = found[:shown]
+    chosen = form.data.get(form.add_prefix(name)) if form.is_bound else None
+    if chosen and str(chosen).isdigit() and all(str(o.pk) != str(chosen) for o in found):
+        found += list(field.queryset.filter(pk=chosen))
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.widget.choices = empty + [(o.pk, field.label_from_instance(o)) for o in found]
+    return more

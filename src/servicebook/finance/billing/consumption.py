@@ -143,21 +143,25 @@ def _from_statements(customers, period: str) -> dict[int, Consumption]:
 
 def _estimate(customers, period: str) -> dict[int, Consumption]:
     from servicebook.agreements.models import Agreement, AgreementLine, AgreementStatus
+    from servicebook.catalog.models import Offering
 
     first, last = period_dates(period)
-    agreements = (
-        Agreement.objects.filter(
-            customer__in=customers, status=AgreementStatus.ACTIVE, start_date__lte=last
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-        .values_list("pk", "customer_id")
-    )
-    customer_of = dict(agreements)
+    agreements = Agreement.objects.filter(
+        customer__in=customers, status=AgreementStatus.ACTIVE, start_date__lte=last
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+    # plain values, not a model per line (issue 14: 10,000 customers' lines on one page)
     lines = (
-        AgreementLine.objects.filter(agreement_id__in=list(customer_of))
-        .select_related("offering")
+        AgreementLine.objects.filter(agreement__in=agreements.values("pk"))
         .order_by("agreement_id", "pk")
+        .values_list("agreement__customer_id", "offering_id", "quantity")
     )
+    lines = list(lines)
+    offerings = {
+        o.pk: o
+        for o in Offering.objects.filter(pk__in={offering for _c, offering, _q in lines}).only(
+            "pk", "name", "standard_unit_cost", "currency"
+        )
+    }
     unit_costs = {
         offering_id: (cost, currency)
         for offering_id, cost, currency in UnitCost.objects.filter(period=period).values_list(
@@ -168,10 +172,9 @@ def _estimate(customers, period: str) -> dict[int, Consumption]:
     currencies = {customer.pk: _currency_of(customer) for customer in customers}
     amounts: dict[int, Decimal] = defaultdict(lambda: ZERO)
     unknown: dict[int, list[str]] = defaultdict(list)
-    for line in lines:
-        customer_id = customer_of[line.agreement_id]
+    for customer_id, offering_id, quantity in lines:
         currency = currencies[customer_id]
-        offering = line.offering
+        offering = offerings[offering_id]
         cost, cost_currency = unit_costs.get(
             offering.pk, (offering.standard_unit_cost, offering.currency)
         )
@@ -184,7 +187,7 @@ def _estimate(customers, period: str) -> dict[int, Consumption]:
                 "not added without an exchange rate"
             )
             continue
-        amounts[customer_id] += round_money(line.quantity * cost, currency)
+        amounts[customer_id] += round_money(quantity * cost, currency)
     cloud = CloudCharge.objects.filter(customer__in=customers, period=period).values_list(
         "customer_id", "currency", "amount"
     )

@@ -1,5 +1,6 @@
 """What the search box finds among invoices and statements (``ports.search_sources``): their
-number, customer and period, never a cost."""
+number, customer and period, never a cost. Newest first by id: in the models' order (period,
+number) SQLite read 50,000 documents through an index, one row at a time (issue 14)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from servicebook.ports import SearchHit, SearchSource
 
 def invoices(user, text: str, limit: int) -> list[SearchHit]:
     rows = text_search(
-        Invoice.objects.visible_to(user).select_related("customer"),
+        Invoice.objects.visible_to(user).select_related("customer").order_by("-pk"),
         text,
         ("number", "period", "customer__name"),
     )
@@ -28,7 +29,7 @@ def invoices(user, text: str, limit: int) -> list[SearchHit]:
 
 def statements(user, text: str, limit: int) -> list[SearchHit]:
     rows = text_search(
-        Statement.objects.visible_to(user).select_related("customer"),
+        Statement.objects.visible_to(user).select_related("customer").order_by("-pk"),
         text,
         ("number", "period", "customer__name"),
     )

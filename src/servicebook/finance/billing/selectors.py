@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
 from servicebook.core.money import allocate_amount, quantum
 from servicebook.finance.billing.models import (
@@ -24,18 +24,18 @@ from servicebook.finance.costing import selectors as costing_selectors
 from servicebook.finance.costing.models import CAPACITY_CATEGORIES, CostPool
 from servicebook.finance.fx.selectors import Rate
 from servicebook.finance.ledger.models import Period, PeriodStatus
-from servicebook.parties.models import FundingModel, Provider
+from servicebook.parties.models import FundingModel, Provider, money_field
 
 ZERO = Decimal("0.00")
 
 
 def report_periods() -> list[str]:
     """Periods that have documents, newest first."""
-    found: set[str] = set()
-    for model in (Statement, Invoice, CostPool):
-        # order_by(): without it the models' default ordering joins the DISTINCT, so the
-        # database sorts every document instead of reading the period index
-        found |= set(model.objects.order_by().values_list("period", flat=True).distinct())
+    # .order_by(): the models' default ordering would add its columns to the DISTINCT (issue 14:
+    # every one of 100,000 documents came back)
+    found = set(Statement.objects.order_by().values_list("period", flat=True).distinct())
+    found |= set(Invoice.objects.order_by().values_list("period", flat=True).distinct())
+    found |= set(CostPool.objects.order_by().values_list("period", flat=True).distinct())
     return sorted(found, reverse=True)
 
 
@@ -47,38 +47,48 @@ def default_period() -> str | None:
     return periods[0] if periods else None
 
 
-def cost_recovery(period: str) -> list[dict]:
+def cost_recovery(period: str, *, first: int | None = None) -> list[dict]:
     """R4/R5: per internal customer and service, the cost consumed, what was charged, and how
-    much of it was recovered from the customer's cost centre."""
-    statements = {
-        s.pk: s for s in Statement.objects.filter(period=period).select_related("customer")
-    }
+    much of it was recovered from the customer's cost centre; ``first``: of that many statements
+    only, by customer name (a page shows a few, the CSV all)."""
+    fields = ("pk", "customer_id", "customer__name", "funding_model", "currency", "recovered")
+    # plain values by customer name, not statement and customer models (issue 14)
+    statements = list(
+        Statement.objects.filter(period=period)
+        .order_by("customer__name", "pk")
+        .values(*fields)[:first]
+    )
+    lines = StatementLine.objects.filter(statement__period=period)
+    if first is not None:
+        lines = lines.filter(statement_id__in=[st["pk"] for st in statements])
     grouped: dict[tuple[int, int], dict] = {}
     rows = (
-        StatementLine.objects.filter(statement_id__in=list(statements))
-        .values("statement_id", "service_id", "service__name")
+        lines.values("statement_id", "service_id", "service__name")
         .annotate(cost=Sum("cost"), charge=Sum("charge"))
         .order_by("statement_id", "service__name")
     )
     for row in rows:
         grouped[(row["statement_id"], row["service_id"])] = row
+    by_statement: dict[int, list[dict]] = defaultdict(list)  # not a scan per statement
+    for (st_id, _service), row in grouped.items():
+        by_statement[st_id].append(row)
     result = []
-    for st_id, st in sorted(statements.items(), key=lambda kv: kv[1].customer.name):
-        lines = [row for (sid, _), row in grouped.items() if sid == st_id]
+    for st in statements:
+        lines = by_statement.get(st["pk"], [])
         charges = [row["charge"] for row in lines]
         recovered = (
-            allocate_amount(st.recovered, charges, quantum(st.currency))
-            if lines and st.recovered
+            allocate_amount(st["recovered"], charges, quantum(st["currency"]))
+            if lines and st["recovered"]
             else [ZERO] * len(lines)
         )
         for row, rec in zip(lines, recovered, strict=True):
             result.append(
                 {
-                    "customer": st.customer.name,
-                    "customer_id": st.customer_id,
-                    "funding_model": st.funding_model,
+                    "customer": st["customer__name"],
+                    "customer_id": st["customer_id"],
+                    "funding_model": st["funding_model"],
                     "service": row["service__name"],
-                    "currency": st.currency,
+                    "currency": st["currency"],
                     "cost": row["cost"],
                     "charge": row["charge"],
                     "recovered": rec,
@@ -88,12 +98,14 @@ def cost_recovery(period: str) -> list[dict]:
     return result
 
 
-def funding(period: str) -> list[dict]:
-    """R4/R19: each internal customer's consumption at cost against its funding (budget)."""
+def funding(period: str, *, first: int | None = None) -> list[dict]:
+    """R4/R19: each internal customer's consumption at cost against its funding (budget), by
+    customer name; ``first``: only that many (a page shows a few, the CSV has them all)."""
     from servicebook.finance.billing.consumption import consumption_at_cost
 
     result = []
-    statements = list(Statement.objects.filter(period=period).select_related("customer__provider"))
+    statements = Statement.objects.filter(period=period).select_related("customer__provider")
+    statements = list(statements.order_by("customer__name", "pk")[:first])
     consumed = consumption_at_cost({st.customer for st in statements}, period)
     for st in statements:
         budget = st.budget
@@ -115,12 +127,13 @@ def funding(period: str) -> list[dict]:
     return sorted(result, key=lambda r: r["customer"])
 
 
-def uncovered_cost(period: str) -> list[dict]:
-    """R5: under partial recovery, the share recovered and the uncovered share (subsidy)."""
+def uncovered_cost(period: str, *, first: int | None = None) -> list[dict]:
+    """R5: under partial recovery, the share recovered and the uncovered share (subsidy);
+    ``first``: only that many."""
     result = []
     for st in Statement.objects.filter(
         period=period, funding_model=FundingModel.PARTIAL_RECOVERY
-    ).select_related("customer"):
+    ).select_related("customer")[:first]:
         result.append(
             {
                 "customer": st.customer.name,
@@ -140,9 +153,10 @@ def _in_base(amount: Decimal | None, rate: Decimal, base: str) -> Decimal | None
     return None if amount is None else Rate(base, "", rate or Decimal(1)).to_base(amount)
 
 
-def external_margin(period: str) -> list[dict]:
+def external_margin(period: str, *, first: int | None = None) -> list[dict]:
     """R6 (staff only): revenue, cost and margin per external customer and service, in the
-    invoice's currency and in the provider's base currency at each invoice's rate."""
+    invoice's currency and in the provider's base currency at each invoice's rate; ``first``:
+    only that many rows."""
     base = Provider.current().base_currency
     rows = (
         InvoiceLine.objects.filter(invoice__period=period, kind__in=["subscription", "usage"])
@@ -157,7 +171,7 @@ def external_margin(period: str) -> list[dict]:
         .order_by("invoice__customer__name", "service__name")
     )
     result = []
-    for row in rows:
+    for row in rows[:first]:
         cost, rate = row["cost"], row["invoice__exchange_rate"]
         base_revenue, base_cost = _in_base(row["revenue"], rate, base), _in_base(cost, rate, base)
         result.append(
@@ -262,24 +276,32 @@ def revenue_vs_capacity(period: str) -> dict:
     return result
 
 
+#: the receivables' age buckets: (label, most days overdue; None: no bound)
+AGE_BUCKETS = (("current", 0), ("1-30", 30), ("31-60", 60), ("61-90", 90), ("90+", None))
+
+
 def aging(invoices, today: dt.date) -> dict:
-    """Outstanding amounts by days overdue: current, 1-30, 31-60, 61-90, over 90."""
-    buckets = {"current": ZERO, "1-30": ZERO, "31-60": ZERO, "61-90": ZERO, "90+": ZERO}
-    for inv in invoices.exclude(status=InvoiceStatus.PAID):
-        days = inv.days_overdue(today)
-        key = (
-            "current"
-            if days <= 0
-            else "1-30"
-            if days <= 30
-            else "31-60"
-            if days <= 60
-            else "61-90"
-            if days <= 90
-            else "90+"
-        )
-        buckets[key] += inv.outstanding
-    return buckets
+    """Outstanding amounts by days overdue: current, 1-30, 31-60, 61-90, over 90 (one grouped
+    query: issue 14, 50,000 open invoices were loaded one by one)."""
+    outstanding = (
+        F("cash_amount")
+        - F("paid_cash")
+        - F("credited")
+        + F("in_kind_amount")
+        - F("delivered_in_kind")
+    )
+    sums, fewest = {}, None
+    for label, most in AGE_BUCKETS:
+        # days overdue = today - due date: at most ``most`` days ⇔ due on or after today - most
+        window = Q()
+        if most is not None:
+            window &= Q(due_date__gte=today - dt.timedelta(days=most))
+        if fewest is not None:
+            window &= Q(due_date__lt=today - dt.timedelta(days=fewest))
+        sums[label] = Sum(outstanding, filter=window, output_field=money_field())
+        fewest = most
+    found = invoices.exclude(status=InvoiceStatus.PAID).order_by().aggregate(**sums)
+    return {label: found[label] or ZERO for label, _most in AGE_BUCKETS}
 
 
 def overdue(invoices, today: dt.date):
@@ -291,8 +313,10 @@ def overdue(invoices, today: dt.date):
 
 def charged_periods(user) -> list[str]:
     """Periods with statements or invoices the user may see, newest first."""
-    found = set(Statement.objects.visible_to(user).values_list("period", flat=True).distinct())
-    found |= set(Invoice.objects.visible_to(user).values_list("period", flat=True).distinct())
+    statements = Statement.objects.visible_to(user).order_by()
+    invoices = Invoice.objects.visible_to(user).order_by()
+    found = set(statements.values_list("period", flat=True).distinct())
+    found |= set(invoices.values_list("period", flat=True).distinct())
     return sorted(found, reverse=True)
 
 

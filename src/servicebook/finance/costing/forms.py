@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 
 from servicebook.agreements.models import AgreementLine, AgreementStatus
 from servicebook.catalog.models import Service
@@ -113,31 +114,61 @@ def _line_label(line) -> str:
     )
 
 
-class PriceOverrideForm(BootstrapFormMixin, forms.Form):
-    """A finance user accepts a contract line priced below its cost, saying why."""
+#: contract lines the override form offers at most (issue 14: every line of 10,000 contracts in
+#: one select was megabytes of HTML); a search narrows them, any open line is accepted
+LINES_SHOWN = 50
 
-    line = forms.ChoiceField(label="Contract line")
+
+def _open_lines():
+    return AgreementLine.objects.filter(
+        agreement__status__in=(
+            AgreementStatus.DRAFT,
+            AgreementStatus.NEGOTIATION,
+            AgreementStatus.ACTIVE,
+        )
+    ).select_related("agreement__customer", "offering__service")
+
+
+class _LineField(forms.ChoiceField):
+    """A choice among the lines shown, but valid for any line of an open contract (one query)."""
+
+    def valid_value(self, value):
+        return str(value).isdigit() and _open_lines().filter(pk=value).exists()
+
+
+class PriceOverrideForm(BootstrapFormMixin, forms.Form):
+    """A finance user accepts a contract line priced below its cost, saying why.
+
+    The select offers the lines of contracts not yet active (those the price floor blocks), or,
+    with ``search`` (a contract reference or customer name), the open lines that match: at most
+    ``LINES_SHOWN`` either way (``more`` says how many were left out)."""
+
+    line = _LineField(label="Contract line")
     reason = forms.CharField(
         max_length=2000, label="Reason", widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        lines = (
-            AgreementLine.objects.filter(
-                agreement__status__in=(
-                    AgreementStatus.DRAFT,
-                    AgreementStatus.NEGOTIATION,
-                    AgreementStatus.ACTIVE,
-                )
+        self.search = search = search.strip()[:100]
+        if self.is_bound:  # a post names its line; the choices are only for the page
+            self.more = 0
+            return
+        lines = _open_lines()
+        if search:
+            lines = lines.filter(
+                Q(agreement__reference__icontains=search)
+                | Q(agreement__customer__name__icontains=search)
             )
-            .select_related("agreement__customer", "offering__service")
-            .order_by("agreement__reference", "pk")
-        )
-        self.lines = {str(line.pk): line for line in lines}
+        else:
+            lines = lines.filter(
+                agreement__status__in=(AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION)
+            )
+        shown = list(lines.order_by("agreement__reference", "pk")[: LINES_SHOWN + 1])
+        self.more = len(shown) > LINES_SHOWN
         self.fields["line"].choices = [("", "—")] + [
-            (pk, _line_label(line)) for pk, line in self.lines.items()
+            (str(line.pk), _line_label(line)) for line in shown[:LINES_SHOWN]
         ]
 
     def chosen_line(self):
-        return self.lines[self.cleaned_data["line"]]
+        return _open_lines().get(pk=self.cleaned_data["line"])

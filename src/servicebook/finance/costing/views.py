@@ -110,7 +110,11 @@ class CostsView(RoleRequiredMixin, TemplateView):
             overrides=PriceFloorOverride.objects.select_related(
                 "agreement__customer", "offering__service", "recorded_by"
             ).order_by("-recorded_at", "-pk"),
-            override_form=PriceOverrideForm(auto_id="override_%s") if may_override else None,
+            override_form=PriceOverrideForm(
+                auto_id="override_%s", search=self.request.GET.get("line_q", "")
+            )
+            if may_override
+            else None,
             floor_problems=_floor_problems() if may_override else [],
             idle_mode=services.idle_capacity_mode(),
             **kwargs,

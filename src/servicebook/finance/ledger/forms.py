@@ -8,7 +8,7 @@ from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.periods import PERIOD_RE
 from servicebook.finance.ledger.models import Account
 from servicebook.parties.models import Customer
-from servicebook.web.forms import BootstrapFormMixin
+from servicebook.web.forms import BootstrapFormMixin, offer_some
 
 
 class PeriodField(forms.RegexField):
@@ -48,9 +48,12 @@ class AdjustmentForm(BootstrapFormMixin, forms.Form):
     )
     currency = forms.ChoiceField(label="Currency")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.order_by("name")
+        self.fields["customer"].queryset = Customer.objects.order_by("name", "pk")
+        # any customer is accepted, the select offers a few (issue 14); a search finds others
+        self.search = search.strip()[:100]
+        self.more = offer_some(self, "customer", self.search, ("name", "code"))
         self.fields["currency"].choices = CURRENCY_CHOICES
         accounts = _account_choices()
         for row in range(1, ADJUSTMENT_ROWS + 1):

@@ -235,6 +235,12 @@ class JournalLine(models.Model):
                 name="journal_line_one_positive_side",
             ),
         ]
+        # the ledger page's balances read this index alone, never the lines (issue 14)
+        indexes = [
+            models.Index(
+                fields=["account", "currency", "debit", "credit"], name="journal_line_balance"
+            )
+        ]
 
     def __str__(self) -> str:
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Sum
 
-from servicebook.finance.ledger.models import JournalLine
+from servicebook.finance.ledger.models import Account, JournalLine
 
 
 def balances(*, period: str | None = None) -> list[dict]:
@@ -12,16 +12,19 @@ def balances(*, period: str | None = None) -> list[dict]:
     lines = JournalLine.objects.all()
     if period:
         lines = lines.filter(entry__period=period)
-    rows = (
-        lines.values("account_id", "account__code", "account__name", "account__type", "currency")
+    # grouped by account id and currency only (the accounts are few: read apart), so the
+    # database sums from the index journal_line_balance without reading a line (issue 14)
+    rows = list(
+        lines.values("account_id", "currency")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
-        .order_by("account__code", "currency")
+        .order_by()
     )
-    return [
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in={r["account_id"] for r in rows})}
+    found = [
         {
-            "account": row["account__code"],
-            "name": row["account__name"],
-            "type": row["account__type"],
+            "account": accounts[row["account_id"]].code,
+            "name": accounts[row["account_id"]].name,
+            "type": accounts[row["account_id"]].type,
             "currency": row["currency"],
             "debit": row["debit"],
             "credit": row["credit"],
@@ -29,3 +32,4 @@ def balances(*, period: str | None = None) -> list[dict]:
         }
         for row in rows
     ]
+    return sorted(found, key=lambda row: (row["account"], row["currency"]))

@@ -9,7 +9,6 @@ posted to the ledger (billing's invoices, statements and payments) add their own
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -183,28 +182,40 @@ def entry_sides(entry_ids) -> dict[int, dict[tuple[str, str], Decimal]]:
     return result
 
 
-#: how long the ledger page may show a verification while nothing was posted or closed since
-VERIFY_SECONDS = 600
+def verify_recorded() -> dict:
+    """:func:`verify`, with what it covered: ``last_entry``, the newest entry when it began (the
+    ledger page counts the entries posted after it), for the verification job to keep."""
+    last = JournalEntry.objects.aggregate(last=Max("pk"))["last"] or 0
+    return {**verify(), "last_entry": last}
 
 
-def verify_for_page(*, fresh: bool = False) -> dict:
-    """:func:`verify` for the ledger page: the same answer while nothing was posted, reversed or
-    closed since and at most ``VERIFY_SECONDS`` old (a whole-ledger check on every page view grew
-    with the ledger: seconds at a year of 10,000 customers). ``fresh`` checks again now;
-    ``servicebook ledger verify`` always does."""
-    from django.core.cache import cache
-    from django.utils import timezone
+def last_verification() -> dict:
+    """What the ledger page says about verification (issue 14: a whole-ledger check took seconds
+    at a year of 10,000 customers, so the page never runs it; a job does, and keeps its answer).
 
-    state = JournalEntry.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    closed = list(
-        Period.objects.filter(status=PeriodStatus.CLOSED).values_list("period", flat=True)
-    )
-    key = "ledger-verify:" + hashlib.sha256(repr((state, closed)).encode()).hexdigest()
-    result = None if fresh else cache.get(key)
-    if result is None:
-        result = {**verify(), "checked_at": timezone.now()}
-        cache.set(key, result, VERIFY_SECONDS)
-    return result
+    ``{"result": the newest finished verification's answer or None, "checked_at", "job",
+    "posted_since": entries posted after it, "closed_since": periods closed after it, "current":
+    nothing posted or closed since, "pending": a verification queued or running, or None}``."""
+    from servicebook.core.models import Job, JobStatus
+    from servicebook.finance.job_names import VERIFY_LEDGER
+
+    jobs = Job.objects.filter(kind=VERIFY_LEDGER).select_related("user")
+    done = jobs.filter(status=JobStatus.SUCCEEDED).order_by("-finished_at", "-pk").first()
+    pending = jobs.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).order_by("-pk").first()
+    answer: dict = {"result": None, "job": done, "pending": pending, "current": False}
+    if done is None:
+        return answer
+    began = done.started_at or done.finished_at
+    posted = JournalEntry.objects.filter(pk__gt=done.summary.get("last_entry", 0)).count()
+    closed = Period.objects.filter(status=PeriodStatus.CLOSED, closed_at__gt=began).count()
+    return {
+        **answer,
+        "result": done.summary,
+        "checked_at": began,
+        "posted_since": posted,
+        "closed_since": closed,
+        "current": not posted and not closed,
+    }
 
 
 def chunks(items, size=900):

@@ -11,6 +11,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from servicebook.core.roles import Role, has_role, is_provider_staff
+from servicebook.finance.job_names import VERIFY_LEDGER
 from servicebook.finance.ledger import access, services
 from servicebook.finance.ledger.export import journal_csv
 from servicebook.finance.ledger.filters import JournalEntryFilter
@@ -19,8 +20,9 @@ from servicebook.finance.ledger.models import JournalEntry, JournalLine, Period,
 from servicebook.finance.ledger.periods import today
 from servicebook.finance.ledger.selectors import balances
 from servicebook.finance.ledger.tables import JournalEntryTable
-from servicebook.finance.ledger.verify import verify_for_page
+from servicebook.finance.ledger.verify import last_verification
 from servicebook.parties.models import Provider
+from servicebook.web.jobs import start_job
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
@@ -45,7 +47,13 @@ class LedgerReaderRequiredMixin(RoleRequiredMixin):
 
 
 class LedgerView(LedgerReaderRequiredMixin, TemplateView):
+    """Balances, the latest entries and the last verification's answer with its time (the
+    whole-ledger check runs as a job: *Verify now* posts here and queues it)."""
+
     template_name = "finance/ledger.html"
+
+    def post(self, request):
+        return start_job(request, kind=VERIFY_LEDGER, params={}, title="Ledger verification")
 
     def get_context_data(self, **kwargs):
         period = self.request.GET.get("period") or ""
@@ -60,7 +68,7 @@ class LedgerView(LedgerReaderRequiredMixin, TemplateView):
             period=period,
             balances=balances(period=period or None),
             entries=entries.prefetch_related("lines__account")[:50],
-            verify=verify_for_page(fresh="verify" in self.request.GET),
+            verify=last_verification(),
             **kwargs,
         )
 
@@ -106,6 +114,9 @@ class AdjustmentView(LedgerReaderRequiredMixin, ServiceFormMixin, FormView):
 
     def get_initial(self):
         return {"period": _open_month(), "currency": Provider.current().base_currency}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "search": self.request.GET.get("q", "")}
 
     def perform(self, data):
         entry = services.post_adjustment(

@@ -7,8 +7,8 @@ from django import forms
 from servicebook.finance.ledger.forms import PeriodField
 from servicebook.finance.usage.models import AllocationKey, CostBasis, SharedCostMode, UsageFormat
 from servicebook.parties.models import Customer
-from servicebook.policy import policy_for
-from servicebook.web.forms import BootstrapFormMixin
+from servicebook.policy import POLICIES
+from servicebook.web.forms import BootstrapFormMixin, offer_some
 
 
 class UsageImportForm(BootstrapFormMixin, forms.Form):
@@ -41,7 +41,13 @@ class CloudMappingForm(BootstrapFormMixin, forms.Form):
     customer = forms.ModelChoiceField(queryset=None, required=False, empty_label="— shared pool —")
     note = forms.CharField(max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        charged_at_cost = [c.pk for c in Customer.objects.all() if policy_for(c).charged_at_cost]
-        self.fields["customer"].queryset = Customer.objects.filter(pk__in=charged_at_cost)
+        # the customers charged at cost, asked of the policy per kind (issue 14: not every
+        # customer loaded to ask it one by one); the select offers a few, a search finds others
+        kinds = [kind for kind, policy in POLICIES.items() if policy.charged_at_cost]
+        self.fields["customer"].queryset = Customer.objects.filter(kind__in=kinds).order_by(
+            "name", "pk"
+        )
+        self.search = search.strip()[:100]
+        self.more = offer_some(self, "customer", self.search, ("name", "code"))

@@ -109,7 +109,8 @@ class CloudMappingsView(RoleRequiredMixin, TemplateView):
         editor = has_role(self.request.user, *services.USAGE_EDITORS)
         return super().get_context_data(
             mappings=CloudMapping.objects.select_related("customer"),
-            form=kwargs.pop("form", None) or (CloudMappingForm() if editor else None),
+            form=kwargs.pop("form", None)
+            or (CloudMappingForm(search=self.request.GET.get("q", "")) if editor else None),
             editor=editor,
             **kwargs,
         )

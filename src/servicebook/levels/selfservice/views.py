@@ -22,7 +22,7 @@ from servicebook.core.tenancy import customer_of
 from servicebook.levels.models import Ticket, TicketChannel, TicketComment, TicketKind
 from servicebook.levels.selectors import tickets_waiting_for
 from servicebook.levels.selfservice import services as portal
-from servicebook.web.forms import BootstrapFormMixin
+from servicebook.web.forms import BootstrapFormMixin, offer_some
 from servicebook.web.mixins import ServiceFormMixin
 
 LEVELS = [(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")]
@@ -49,14 +49,19 @@ class RaiseTicketForm(BootstrapFormMixin, forms.Form):
         choices=LEVELS, coerce=int, help_text="How soon it hurts. Priority is impact × urgency."
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        # any active agreement the user may see is accepted (one query when posted) ...
         self.fields["agreement"].queryset = (
             Agreement.objects.visible_to(user)
             .filter(status=AgreementStatus.ACTIVE)
             .select_related("customer")
             .order_by("customer__name", "reference")
         )
+        # ... but the select offers only a few (issue 14: a service manager's select held every
+        # agreement of 10,000 customers); ``search`` narrows them
+        self.search = search.strip()[:100]
+        self.more = offer_some(self, "agreement", self.search, ("reference", "customer__name"))
 
 
 class CommentForm(BootstrapFormMixin, forms.Form):
@@ -115,7 +120,8 @@ class RaiseTicketView(LoginRequiredMixin, ServiceFormMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+        search = self.request.GET.get("q", "")
+        return {**super().get_form_kwargs(), "user": self.request.user, "search": search}
 
     def perform(self, data):
         return portal.raise_ticket(actor=self.request.user, **data)
