@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0006_country_codes'),
+        ('finance', '0007_credit_note_request_key'),
         ('parties', '0012_country_codes'),
     ]
 
