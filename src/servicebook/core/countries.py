@@ -34,7 +34,7 @@ def country_error(code: object) -> str | None:
     if hint:
         return f"{text!r} is not an ISO 3166-1 country code: use {hint}"
     if isinstance(code, str) and is_country(code.upper()):
-        return f"{text!r}: write country codes in capitals, e.g. {code.upper()}"
+        return f"{text!r}: write ISO 3166 country codes in capitals, e.g. {code.upper()}"
     return f"{text!r} is not an ISO 3166-1 alpha-2 country code (e.g. FR, DE, US)"
 
 
