@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
@@ -154,7 +154,7 @@ class TicketWrites:
         for obj, ticket in zip(new_objects, self.new_parsed, strict=True):
             self.history_new.extend(_history_rows(obj, ticket.history))
             self.touched.add(obj.agreement_id)
-        result.tickets_created = len(new_objects)
+        result.tickets_created += len(new_objects)
         for i in range(0, len(self.history_delete), CHUNK):
             TicketStateChange.objects.filter(pk__in=self.history_delete[i : i + CHUNK]).delete()
         if self.changed_tickets:
@@ -188,7 +188,15 @@ def _insert_tickets(objs: list[Ticket], report) -> None:
     """Insert new tickets with plain ``executemany`` (as the history): ``bulk_create`` spends
     most of a large import compiling one placeholder per value; their ids are read after."""
     fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
-    convert = [None if f.get_internal_type() in _PLAIN else f for f in fields]
+    adapt_time = _time_adapter()
+    convert = [
+        None
+        if f.get_internal_type() in _PLAIN
+        else _AsTime(adapt_time)
+        if f.get_internal_type() == "DateTimeField"
+        else f
+        for f in fields
+    ]
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(Ticket._meta.db_table)} "
@@ -223,7 +231,7 @@ def _insert_history(rows: list[tuple], report=None) -> None:
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
         "VALUES (%s, %s, %s, %s)"
     )
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = _epoch_adapter()
     with connection.cursor() as cursor:
         for i in range(0, len(rows), 10_000):
             if report is not None:
@@ -231,10 +239,52 @@ def _insert_history(rows: list[tuple], report=None) -> None:
             cursor.executemany(
                 sql,
                 [
-                    (ticket.pk, sequence, adapt(utc(at)), state)
+                    (ticket.pk, sequence, adapt(at), state)
                     for ticket, sequence, at, state in rows[i : i + 10_000]
                 ],
             )
+
+
+class _AsTime:
+    """A datetime field's value as the database driver takes it (``get_db_prep_save`` without
+    its checks: the import's times are aware UTC datetimes already)."""
+
+    def __init__(self, adapt) -> None:
+        self.adapt = adapt
+
+    def get_db_prep_save(self, value, connection) -> object:
+        return self.adapt(value)
+
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _utc_sqlite() -> bool:
+    """Whether the connection is SQLite storing times as naive UTC text (Django's default)."""
+    return connection.vendor == "sqlite" and connection.timezone is UTC
+
+
+def _time_adapter():
+    """``adapt_datetimefield_value`` for aware datetimes, by string formatting on SQLite (where
+    Django stores ``str()`` of the naive UTC time: the same text, without its per-value checks)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if not _utc_sqlite():
+        return adapt
+
+    def fast(value):
+        if value is not None and value.tzinfo is UTC:
+            return str(value.replace(tzinfo=None))
+        return adapt(value)
+
+    return fast
+
+
+def _epoch_adapter():
+    """Epoch seconds as the database driver takes a datetime field's value."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if not _utc_sqlite():
+        return lambda seconds: adapt(utc(seconds))
+    return lambda seconds: str(_NAIVE_EPOCH + timedelta(seconds=seconds))
 
 
 def _history_rows(ticket: Ticket, history) -> list[tuple]:
