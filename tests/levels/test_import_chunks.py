@@ -150,3 +150,29 @@ def test_the_web_upload_refuses_an_unreadable_file_in_one_line(users, tmp_path):
     with pytest.raises(DomainError, match=r"cannot read bad\.csv"):
         level_jobs.run_ticket_import(Job(), lambda *args, **kwargs: None)
     assert counts() == before
+
+
+@pytest.mark.parametrize("tz", ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC"])
+def test_dates_read_by_arithmetic_are_those_of_the_general_reader(tz):
+    """Days with one UTC offset are read by arithmetic; the answers (and refusals) are those of
+    the general reader, DST change days and odd texts included."""
+    from servicebook.levels import intake
+
+    texts = [
+        f"{day}/{month}/2026 {clock}"
+        for day in (1, 4, 5, 8, 25, 29, 31)
+        for month in (3, 4, 10, 11)
+        for clock in ("00:00", "01:59", "02:00", "02:30", "3:05", "23:59:59", "24:00", "7:60")
+    ]
+    texts += ["29/2/2016 01:16", "1/1/2026", "1/1/2026 ", "30/2/2026 10:00", "1/1/2026 1:2:3:4"]
+    texts += ["1/13/2026 10:00", "x/1/2026 10:00", "1/1/2026 ١٠:00", "1/1/2026  10:00"]
+    reader = intake._ServiceNowRows(tz, None)
+    for text in texts:
+        try:
+            expected = intake._servicenow_time(text, tz)
+        except intake.RowError as error:
+            with pytest.raises(intake.RowError) as raised:
+                reader._servicenow_time(text)
+            assert str(raised.value) == str(error)
+        else:
+            assert reader._servicenow_time(text) == expected, text

@@ -23,6 +23,7 @@ UTC): the server's own time zone is never assumed.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -341,6 +342,7 @@ class _ServiceNowRows:
         self.times: dict = {}  # raw cell → epoch seconds, or the RowError's text
         self.days: dict = {}  # "d/m/Y" → epoch of its local midnight (False: not a plain day)
         self.levels: dict = {}  # (column, text) → level, or the RowError's text
+        self.clock: dict = {}  # "H:M[:S]" → seconds into the day (False: not a plain time)
 
     def text(self, value) -> str:
         texts = self.texts
@@ -392,12 +394,11 @@ class _ServiceNowRows:
             if len(self.days) > _CACHE_LIMIT:
                 self.days.clear()
             base = self.days[day_part] = _plain_day(day_part, self.tz)
-        pieces = time_part.split(":")
-        if base is not False and 2 <= len(pieces) <= 3 and all(_ASCII_DIGITS(p) for p in pieces):
-            hour, minute = int(pieces[0]), int(pieces[1])
-            second = int(pieces[2]) if len(pieces) == 3 else 0
-            if hour < 24 and minute < 60 and second < 60:
-                return base + 3600 * hour + 60 * minute + second
+        clock = self.clock.get(time_part)
+        if clock is None:
+            clock = self.clock[time_part] = _plain_clock(time_part)
+        if base is not False and clock is not False:
+            return base + clock
         return _servicenow_time(text, self.tz)
 
     def level(self, row: Mapping, name: str, high: int) -> int | None:
@@ -495,6 +496,21 @@ _FLAGS = {
 
 def _ASCII_DIGITS(text: str) -> bool:
     return text.isascii() and text.isdigit()
+
+
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?")
+
+
+def _plain_clock(time_part: str) -> int | bool:
+    """Seconds into the day of ``H:M`` or ``H:M:S`` (ASCII digits, a valid time); False
+    otherwise (the general parser decides)."""
+    match = _CLOCK.fullmatch(time_part)
+    if match is None:
+        return False
+    hour, minute, second = (int(g or 0) for g in match.groups())
+    if hour < 24 and minute < 60 and second < 60:
+        return 3600 * hour + 60 * minute + second
+    return False
 
 
 def _plain_day(day_part: str, tz: str) -> int | bool:
