@@ -176,3 +176,14 @@ def test_dates_read_by_arithmetic_are_those_of_the_general_reader(tz):
             assert str(raised.value) == str(error)
         else:
             assert reader._servicenow_time(text) == expected, text
+
+
+def test_rows_are_read_as_dict_reader_gives_them():
+    import io
+
+    from servicebook.levels.services import _dict_rows
+
+    text = 'a,b,c\n1,2,3\n\n4,5\n6,7,8,9\n"x\ny",2,3\n'
+    expected = list(csv.DictReader(io.StringIO(text)))
+    assert list(_dict_rows(csv.DictReader(io.StringIO(text)))) == expected
+    assert len(expected) == 4 and expected[2][None] == ["9"] and expected[1]["c"] is None
