@@ -110,6 +110,20 @@ def test_a_jurisdiction_rule_without_locations_is_a_field_error(users, client_fo
         format="json",
     )
     assert response.status_code == 400 and "allowed_locations" in response.json()
+    # two capitals are not enough: the code must be in ISO 3166-1
+    for codes, words in ((["UK"], "use GB"), (["JP", "QQ"], "'QQ' is not")):
+        response = client.post(
+            reverse("jurisdictionrule-list"),
+            {"jurisdiction": "JP", "allowed_locations": codes},
+            format="json",
+        )
+        assert response.status_code == 400 and words in str(response.json()["allowed_locations"])
+    response = client.post(
+        reverse("jurisdictionrule-list"),
+        {"jurisdiction": "XX", "allowed_locations": ["JP"]},
+        format="json",
+    )
+    assert response.status_code == 400 and "not an ISO 3166-1" in str(response.json())
     assert not JurisdictionRule.objects.filter(jurisdiction="JP").exists()
     response = client.post(
         reverse("jurisdictionrule-list"),

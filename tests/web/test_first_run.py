@@ -74,7 +74,9 @@ def test_setting_up_creates_the_provider_and_signs_the_administrator_in():
     [
         ({"admin_password_again": "something else 42"}, "admin_password_again", "differ"),
         ({"admin_email": "not an address"}, "admin_email", "valid email"),
-        ({"country": "France"}, "country", "Two letters"),
+        ({"country": "France"}, "country", "at most 2 characters"),
+        ({"country": "uk"}, "country", "use GB"),
+        ({"country": "ZZ"}, "country", "not an ISO 3166-1"),
         ({"admin_password": "short", "admin_password_again": "short"}, "admin_password", "short"),
         ({"name": ""}, "name", "required"),
     ],

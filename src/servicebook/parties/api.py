@@ -17,6 +17,7 @@ from servicebook.core.api import (
     StepActionMixin,
 )
 from servicebook.core.audience import ShownActorField, ShownNoteField, person_name
+from servicebook.core.countries import country_code
 from servicebook.core.models import User
 from servicebook.core.roles import Role, is_provider_staff
 from servicebook.core.schema import OmittableFieldsMixin, writes_answer
@@ -594,9 +595,7 @@ class FeedbackViewSet(StepActionMixin, ServiceBackedViewSet):
 
 class JurisdictionRuleSerializer(serializers.ModelSerializer):
     allowed_locations = serializers.ListField(
-        child=serializers.RegexField(
-            r"^[A-Z]{2}$", error_messages={"invalid": "an ISO country code, e.g. FR"}
-        ),
+        child=serializers.CharField(max_length=2, validators=[country_code]),
         allow_empty=True,
         help_text="ISO country codes where data may be stored (may be empty: nowhere).",
     )

@@ -7,18 +7,18 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from servicebook.core.countries import country_code, country_error
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
 from servicebook.core.periods import is_period
 from servicebook.core.tenancy import ScopedQuerySet
 from servicebook.policy import KIND_CHOICES, policy_for
 
-country_code = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. FR.")
 MAX_PAYMENT_TERMS_DAYS = 365
 
 
@@ -78,7 +78,7 @@ class Provider(TimeStampedModel):
     country = models.CharField(
         max_length=2,
         blank=True,
-        validators=[RegexValidator(r"^[A-Z]{2}$", "an ISO 3166 country code such as FR")],
+        validators=[country_code],
         help_text="The provider's home country (ISO 3166), e.g. FR.",
     )
     # What the law asks an invoice to say about its issuer (decision 0026).
@@ -754,7 +754,8 @@ class JurisdictionRule(models.Model):
 
     def clean(self) -> None:
         codes = self.allowed_locations
-        if not isinstance(codes, list) or not all(
-            isinstance(code, str) and len(code) == 2 and code.isupper() for code in codes
-        ):
+        if not isinstance(codes, list):
             raise ValidationError({"allowed_locations": "a list of ISO country codes, e.g. FR"})
+        errors = [error for error in map(country_error, codes) if error]
+        if errors:
+            raise ValidationError({"allowed_locations": "; ".join(errors)})

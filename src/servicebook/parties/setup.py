@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from servicebook.core.countries import country_error
 from servicebook.core.errors import DomainError
 from servicebook.core.models import User
 from servicebook.core.money import MINOR_UNITS
@@ -53,6 +54,8 @@ def set_up_provider(
         raise DomainError(
             f"currency: {currency!r} is not an ISO 4217 currency code", field="currency"
         )
+    if (problem := country_error(country)) is not None:
+        raise DomainError(f"country: {problem}", field="country")
     username = (admin_username or "").strip()
     if not username:
         raise DomainError("admin_user: the administrator needs a user name", field="admin_user")

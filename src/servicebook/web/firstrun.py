@@ -31,12 +31,10 @@ class SetUpForm(BootstrapFormMixin, forms.Form):
         help_text="Decides what internal charging aims at and what external prices must earn.",
     )
     currency = forms.ChoiceField(label="Base currency", choices=CURRENCY_CHOICES, initial="EUR")
-    country = forms.RegexField(
+    country = forms.CharField(
         label="Home country",
-        regex=r"^[A-Za-z]{2}$",
         max_length=2,
         help_text="Two letters (ISO 3166), e.g. FR or DE.",
-        error_messages={"invalid": "Two letters, such as FR."},
     )
     admin_username = forms.CharField(label="Administrator's user name", initial="admin")
     admin_email = forms.EmailField(label="Administrator's e-mail address")
