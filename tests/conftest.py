@@ -147,6 +147,17 @@ def django_db_setup(
 
 
 @pytest.fixture
+def restore_demo(django_db_blocker):
+    """A transactional test (two writers in threads) empties the database at its end: load the
+    demo back for the tests after it."""
+    yield
+    from servicebook.demo import load_demo
+
+    with django_db_blocker.unblock():
+        load_demo()
+
+
+@pytest.fixture
 def users(db) -> dict[str, User]:
     """The demo users by username: admin, manager, finance, change, internal, external."""
     return {user.username: user for user in User.objects.all()}

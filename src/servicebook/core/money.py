@@ -99,14 +99,24 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-CURRENCIES[validate_currency(currency)])
 
 
+#: 10**-places by places (a close rounds millions of amounts: the exponent is not rebuilt each time)
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(0, 7)}
+
+
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """``value`` rounded to ``places`` decimals, half away from zero (the one rounding rule)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
+    return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half up (the one rounding rule of Servicebook)."""
-    return round_half_up(amount, CURRENCIES[validate_currency(currency)])
+    try:
+        places = CURRENCIES[currency]
+    except KeyError:
+        validate_currency(currency)  # the error naming the currency
+        raise
+    return amount.quantize(_EXPONENTS[places], rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

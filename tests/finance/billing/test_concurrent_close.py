@@ -14,16 +14,6 @@ from servicebook.finance.ledger.models import JournalEntry
 PERIOD = "2026-08"
 
 
-@pytest.fixture
-def restore_demo(django_db_blocker):
-    """A transactional test empties the database at the end: load the demo back for the rest."""
-    yield
-    from servicebook.demo import load_demo
-
-    with django_db_blocker.unblock():
-        load_demo()
-
-
 @pytest.mark.skipif(
     "connection.vendor != 'postgresql'",
     reason="SQLite's shared in-memory test database cannot run two writers in threads",

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif conditions
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError, PermissionDenied
@@ -177,3 +178,95 @@ def test_a_credit_note_with_text_xml_cannot_carry_answers_a_refusal_not_an_error
     assert page.status_code == 302
     api = client_for(users["finance"]).get(f"/api/credit-notes/{note.pk}/ubl/")
     assert api.status_code == 400 and "cannot be written as XML" in str(api.json())
+
+
+def test_the_same_form_sent_twice_issues_one_credit_note(users, web_for, retail):
+    """A double click sends the form twice: the form's key makes the second a no-op."""
+    web = web_for(users["finance"])
+    page = web.get(reverse("finance:invoice", args=[retail.pk])).content.decode()
+    assert 'name="request_key"' in page
+    form = {"amount": "40.00", "reason": "double click", "date": "2026-11-25", "request_key": "k1"}
+    url = reverse("finance:invoice-credit-note", args=[retail.pk])
+    first = web.post(url, form)
+    second = web.post(url, form, follow=True)
+    assert first.status_code == 302 and second.status_code == 200
+    assert CreditNote.objects.filter(invoice=retail).count() == 1
+    note = CreditNote.objects.get(invoice=retail)
+    assert f"{note.number} was issued already" in second.content.decode()
+    retail.refresh_from_db()
+    assert retail.credited_net == D("40.00")
+    # a new form has a new key: a second, deliberate credit note is issued
+    web.post(url, {**form, "request_key": "k2"})
+    assert CreditNote.objects.filter(invoice=retail).count() == 2
+
+
+def test_the_api_honours_an_idempotency_key(users, client_for, retail):
+    client = client_for(users["finance"])
+    body = {"invoice": retail.pk, "amount": "50.00", "reason": "goodwill", "date": "2026-11-25"}
+    first = client.post("/api/credit-notes/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    again = client.post("/api/credit-notes/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert first.json()["number"] == again.json()["number"]
+    assert CreditNote.objects.filter(invoice=retail).count() == 1
+    entries = JournalEntry.objects.filter(memo__contains=first.json()["number"]).count()
+    assert entries == 1
+    # the key names one submission: on another invoice it is refused, not silently answered
+    other = Invoice.objects.exclude(pk=retail.pk).filter(status="issued").first()
+    reused = client.post(
+        "/api/credit-notes/",
+        {**body, "invoice": other.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="abc-1",
+    )
+    assert reused.status_code == 400 and "another invoice" in reused.content.decode()
+    bad = client.post("/api/credit-notes/", body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 65)
+    assert bad.status_code == 400 and "submission key" in bad.content.decode()
+    assert CreditNote.objects.count() == 1 + CreditNote.objects.exclude(invoice=retail).count()
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite's shared in-memory test database cannot run two writers in threads",
+)
+def test_the_same_key_sent_twice_at_once_issues_one_credit_note(restore_demo, transactional_db):
+    """Both requests arrive together (a double click on a slow line): the invoice's row lock makes
+    the second wait, then find the first's credit note under the same key."""
+    import threading
+
+    from django.db import connections
+
+    from servicebook.core.models import User
+
+    finance = User.objects.get(username="finance")
+    invoice = Invoice.objects.get(period="2026-10", customer__code="meridian")
+    barrier = threading.Barrier(2)
+    notes, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            notes.append(
+                credit_notes.issue_credit_note(
+                    actor=finance,
+                    invoice=invoice,
+                    amount="10.00",
+                    reason="double click",
+                    date=DAY,
+                    request_key="same-key",
+                )
+            )
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert sorted(note.repeated for note in notes) == [False, True]
+    assert len({note.number for note in notes}) == 1
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
+    assert verify_ledger()["ok"]

@@ -8,7 +8,8 @@ inserts. Only the close itself (plan, documents, ledger postings, lock) is timed
     servicebook bench close [--n 10000] [--lines 20] [--database sqlite|postgres|both]
 
 ``seconds`` is the close, ``rerun_seconds`` closing the same period again, which must change
-nothing (``rerun_noop``); ``peak_rss_mb`` is the child's peak resident memory (seed included).
+nothing (``rerun_noop``); ``peak_rss_mb`` is the child's peak resident memory (seed included;
+``seed_peak_rss_mb`` the peak once seeded, before the close).
 The PostgreSQL database is ``sb_bench_<random>`` on ``--pg-url`` (default
 ``postgres://postgres@127.0.0.1:5432``, or ``BENCH_PG_URL``), dropped afterwards.
 """
@@ -136,19 +137,21 @@ def _seed(n: int, lines: int) -> dict:
         ],
         batch_size=2000,
     )
-    AgreementLine.objects.bulk_create(
-        (
-            AgreementLine(
-                agreement=a,
-                offering=o,
-                quantity=D(5 + (a.pk + j) % 400),
-                unit_price=o.list_price,
-            )
-            for a in agreements
-            for j, o in enumerate(offerings)
-        ),
-        batch_size=5000,
-    )
+    step = max(1, 5000 // max(lines, 1))  # agreements a batch: bulk_create lists what it gets
+    for start in range(0, len(agreements), step):
+        AgreementLine.objects.bulk_create(
+            [
+                AgreementLine(
+                    agreement=a,
+                    offering=o,
+                    quantity=D(5 + (a.pk + j) % 400),
+                    unit_price=o.list_price,
+                )
+                for a in agreements[start : start + step]
+                for j, o in enumerate(offerings)
+            ],
+            batch_size=5000,
+        )
     return {"customers": len(customers), "agreement_lines": len(agreements) * len(offerings)}
 
 
@@ -242,6 +245,7 @@ def child_main(argv=None) -> int:
     started = time.perf_counter()
     seeded = _seed(args.n, args.lines)
     seed_seconds = time.perf_counter() - started
+    seed_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     from servicebook.finance.billing import services
     from servicebook.finance.ledger.verify import verify
@@ -274,6 +278,7 @@ def child_main(argv=None) -> int:
                 "rerun_changed": again["changed"],
                 "rerun_noop": not again["changed"] and _stored() == before,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "seed_peak_rss_mb": round(seed_peak, 1),
                 "migrate_seconds": round(migrate_seconds, 2),
                 "seed_seconds": round(seed_seconds, 2),
             }

@@ -44,13 +44,31 @@ def issue_credit_note(
     amount: Decimal | str,
     reason: str,
     date: dt.date | None = None,
+    request_key: str | None = None,
 ) -> CreditNote:
-    """Credit ``amount`` (excluding tax) of ``invoice``; its tax follows the invoice's rates."""
+    """Credit ``amount`` (excluding tax) of ``invoice``; its tax follows the invoice's rates.
+
+    ``request_key`` names the submission (a key the form carries, or the API's
+    ``Idempotency-Key``): the same key again -- a double click, a retried request -- returns the
+    credit note it issued, marked ``repeated``, instead of issuing a second one.
+    """
     require_role(actor, *FINANCE, action="Issuing a credit note")
+    request_key = _checked_key(request_key)
     if not (reason or "").strip():
         raise DomainError("a credit note needs a reason", code="reason_required", field="reason")
     reason = document_text(reason, field="reason", max_length=REASON_MAX)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    # the invoice is locked: a second submission of the same key waits here for the first
+    if request_key and (earlier := CreditNote.objects.filter(request_key=request_key).first()):
+        if earlier.invoice_id != invoice.pk:
+            raise DomainError(
+                f"this submission issued {earlier.number} on another invoice: "
+                "send a new key for a new credit note",
+                code="key_reused",
+                field="request_key",
+            )
+        earlier.repeated = True
+        return earlier
     net = _checked_amount(invoice, amount)
     today = periods.today()
     date = date or today
@@ -97,8 +115,10 @@ def issue_credit_note(
         taxes=taxes,
         entry=entry,
         created_by=actor,
+        request_key=request_key,
     )
     save_validated(note)
+    note.repeated = False
     invoice.credited_net += net
     invoice.credited += total
     text = f"{number}: {invoice.currency} {total} credited ({reason})"[:2000]
@@ -127,16 +147,27 @@ def _check_date_order(date: dt.date) -> None:
         )
 
 
+def _checked_key(key: str | None) -> str | None:
+    key = (key or "").strip()
+    if not key:
+        return None
+    if len(key) > 64 or not key.isprintable() or not key.isascii():
+        raise DomainError(
+            "a submission key is 1 to 64 printable ASCII characters (e.g. a UUID)",
+            code="bad_key",
+            field="request_key",
+        )
+    return key
+
+
 def _checked_amount(invoice: Invoice, amount) -> Decimal:
     try:
         net = to_decimal(amount)
     except ValueError as error:
         raise DomainError(str(error), field="amount") from None
+    positive = f"the amount must be positive, in whole minor units of {invoice.currency}"
     if not net.is_finite() or net <= 0:
-        raise DomainError(
-            f"the amount must be positive, in whole minor units of {invoice.currency}",
-            field="amount",
-        )
+        raise DomainError(positive, field="amount")
     if net > invoice.creditable:
         raise DomainError(
             f"{invoice.currency} {net} exceeds what remains creditable on {invoice.number}: "
@@ -145,11 +176,8 @@ def _checked_amount(invoice: Invoice, amount) -> Decimal:
             code="exceeds_creditable",
             field="amount",
         )
-    if round_money(net, invoice.currency) != net:
-        raise DomainError(
-            f"the amount must be positive, in whole minor units of {invoice.currency}",
-            field="amount",
-        )
+    if round_money(net, invoice.currency) != net:  # bounded by now: quantize cannot overflow
+        raise DomainError(positive, field="amount")
     return net
 
 

@@ -140,6 +140,18 @@ class Plan:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     usage_lines: int = 0
+    #: the customers planned (a chunk of the close; None: all) and whether this plan also
+    #: reports usage and cloud cost of customers billed in no document (the first chunk does)
+    customers: Any = None
+    orphans: bool = True
+    billed: Any = None
+    billed_query: Any = None  # the same, as a subquery
+
+    def takes(self, customer_id: int | None) -> bool:
+        """Whether usage or cost of ``customer_id`` belongs to this plan (its chunk)."""
+        if self.customers is None or customer_id in self.customers:
+            return True
+        return self.orphans and (self.billed is None or customer_id not in self.billed)
 
     def documents_summary(self, limit: int = 500) -> list[dict]:
         """What a close would issue, document by document (the dry run's table; the first
@@ -162,28 +174,50 @@ class Plan:
         return rows
 
     def summary(self) -> dict:
-        totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for doc in self.documents:
-            t = totals[doc.currency]
+        return Summary(self.period).add(self).as_dict()
+
+
+class Summary:
+    """A close's figures, added up plan by plan (the close plans and writes chunk by chunk)."""
+
+    def __init__(self, period: str) -> None:
+        self.period = period
+        self.statements = self.invoices = self.lines = self.usage_lines = 0
+        self.totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        self.warnings: list[str] = []
+        self.problems: list[str] = []
+
+    def add(self, plan: Plan) -> Summary:
+        for doc in plan.documents:
+            t = self.totals[doc.currency]
+            self.lines += len(doc.items)
             if doc.kind == "statement":
+                self.statements += 1
                 t["internal_cost"] += doc.total_cost
                 t["internal_charge"] += doc.total_charge
                 t["recovered"] += doc.recovered
                 t["uncovered"] += doc.uncovered
             else:
+                self.invoices += 1
                 t["revenue_gross"] += doc.gross
                 t["service_credits"] += doc.credit_total
                 t["invoiced"] += doc.total
                 t["tax"] += doc.tax
                 t["in_kind"] += doc.in_kind
                 t["cash"] += doc.cash
+        self.usage_lines += plan.usage_lines
+        self.warnings.extend(plan.warnings[: 50 - len(self.warnings)])
+        self.problems.extend(plan.problems[: 50 - len(self.problems)])
+        return self
+
+    def as_dict(self) -> dict:
         return {
             "period": self.period,
-            "statements": sum(1 for d in self.documents if d.kind == "statement"),
-            "invoices": sum(1 for d in self.documents if d.kind == "invoice"),
-            "lines": sum(len(d.items) for d in self.documents),
+            "statements": self.statements,
+            "invoices": self.invoices,
+            "lines": self.lines,
             "usage_lines": self.usage_lines,
-            "totals": {cur: {k: str(v) for k, v in t.items()} for cur, t in totals.items()},
+            "totals": {cur: {k: str(v) for k, v in t.items()} for cur, t in self.totals.items()},
             "warnings": self.warnings[:50],
             "problems": self.problems[:50],
         }

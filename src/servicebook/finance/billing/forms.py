@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from servicebook.finance.billing.legal_models import TaxRate
@@ -57,6 +59,10 @@ class CreditNoteForm(BootstrapFormMixin, forms.Form):
     )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    # one key per form shown: the same form sent twice (a double click) issues one credit note
+    request_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, initial=lambda: uuid.uuid4().hex
+    )
 
 
 class TaxRateForm(BootstrapFormMixin, forms.ModelForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -105,11 +105,31 @@ class CreditNoteViewSet(
     def get_serializer_class(self):
         return CreditNoteWriteSerializer if self.action == "create" else CreditNoteSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Up to 64 printable characters, e.g. a UUID. Sending the same key "
+                "again returns the credit note it issued (200) instead of issuing another.",
+            )
+        ],
+        responses={201: CreditNoteSerializer, 200: CreditNoteSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = CreditNoteWriteSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        note = credit_notes.issue_credit_note(actor=request.user, **serializer.validated_data)
-        return Response(CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        note = credit_notes.issue_credit_note(
+            actor=request.user,
+            request_key=request.headers.get("Idempotency-Key"),
+            **serializer.validated_data,
+        )
+        return Response(
+            CreditNoteSerializer(note).data,
+            status=status.HTTP_200_OK if note.repeated else status.HTTP_201_CREATED,
+        )
 
 
 class TaxRateSerializer(serializers.ModelSerializer):

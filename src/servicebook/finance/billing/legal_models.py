@@ -140,6 +140,15 @@ class CreditNote(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    request_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The submission that issued it (the form's key, or the API's Idempotency-Key): "
+        "the same submission again returns this credit note instead of issuing a second one.",
+    )
 
     objects = CreditNoteQuerySet.as_manager()
 

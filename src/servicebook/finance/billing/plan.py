@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
@@ -37,7 +38,7 @@ from servicebook.finance.billing.breakdown import charge_steps
 from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item, Plan
 from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
-from servicebook.finance.fx.selectors import MissingRate, Rate, rate_on
+from servicebook.finance.fx.selectors import MissingRate, rate_on
 from servicebook.parties.models import CustomerStatus, FundingModel, Provider
 from servicebook.policy import policy_for
 
@@ -46,34 +47,56 @@ BILLED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
 
 
 def build_plan(
-    period: str, *, provider: Provider | None = None, today: dt.date | None = None
+    period: str,
+    *,
+    provider: Provider | None = None,
+    today: dt.date | None = None,
+    scope: CloseScope | None = None,
+    chunk: list[int] | None = None,
+    first_statement: int = 1,
 ) -> Plan:
     """Everything a close of ``period`` would issue and post, computed without writing.
 
     Invoices are issued the day after the month ends or, when the close runs later, on ``today``
     (the close's date): their due date is the issue date plus the payment terms, so no invoice
     is ever issued already overdue.
+
+    With ``chunk`` (ids of customers of ``scope``, in its order), only those customers'
+    documents are planned, statements numbered from ``first_statement``: the close plans and
+    writes chunk after chunk (:func:`.write.write_close`), and the documents are the same
+    whatever the chunk size (customers in the order of their codes).
     """
     provider = provider or Provider.current()
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
-    by_agreement = _lines_by_agreement(first, last)
-    catalog = Catalog.load(period)
-    in_force = _agreements_in_force(first, last)
-    catalog.rates = _document_rates(plan, in_force, last)
+    scope = scope or CloseScope.load(period, provider)
+    whole = chunk is None  # the whole month (the dry run): no list of ids in the queries
+    plan.customers = None if chunk is None else set(chunk)
+    # the first chunk also reports usage and cost of customers billed in no chunk
+    plan.orphans = chunk is None or chunk[:1] == scope.customers[:1]
+    plan.billed = scope.billed
+    plan.billed_query = (
+        in_force_between(first, last)
+        .filter(customer__status__in=BILLED_STATUSES)
+        .values("customer_id")
+    )
+    in_force = _agreements_in_force(first, last, chunk, provider, scope.rank)
+    by_agreement = _lines_by_agreement(first, last, None if whole else [a.pk for a in in_force])
+    catalog = scope.catalog
+    _document_rates(plan, in_force, scope)
     documents = _Documents()
     for agreement in in_force:
         doc = documents.of(agreement)
-        for row in by_agreement.get(agreement.pk, ()):
+        for row in by_agreement.pop(agreement.pk, ()):
             _add_subscription(plan, doc, agreement, row, catalog)
     add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
     add_cloud_charges(plan, documents.statements, catalog.offers)
-    with_schedule = _agreements_with_credit_schedules(documents.invoices)
+    with_schedule = scope.with_credit_schedules() if documents.invoices else set()
     for doc in documents.invoices:
         if doc.agreement.pk in with_schedule and policy_for(doc.customer).penalties_apply:
             _add_credits(plan, doc)
-    statements = sorted(documents.statements.values(), key=lambda d: d.customer.code)
-    for seq, doc in enumerate(statements, start=1):
+    statements = sorted(documents.statements.values(), key=lambda d: scope.rank[d.customer.pk])
+    for seq, doc in enumerate(statements, start=first_statement):
         doc.number = f"ST-{period}-{seq:05d}"
         _finish_statement(doc, provider)
     issue_date = max(last + dt.timedelta(days=1), today or timezone.localdate())
@@ -83,7 +106,7 @@ def build_plan(
     # provisional numbers (the dry run's); the close takes them for real under a lock (write)
     number_invoices(invoices, numbering.peek(numbering.INVOICE_SERIES, issue_date.year))
     if invoices:
-        rates, kinds = tax.Rates(), tax.service_kinds()
+        rates, kinds = scope.tax_rates(), scope.service_kinds()
         for doc in invoices:
             doc.supply_start, doc.supply_end = first, last
             plan.problems.extend(
@@ -96,6 +119,87 @@ def build_plan(
     return plan
 
 
+class CloseScope:
+    """What every chunk of a close shares: the billed customers in the order their documents
+    are numbered in (by code), the catalogue with the rates of every currency the month's
+    documents are in, the tax rates; loaded once, light (a few values a customer)."""
+
+    def __init__(self, period: str, provider: Provider) -> None:
+        first, last = period_dates(period)
+        self.period, self.provider, self.last = period, provider, last
+        rows = list(
+            in_force_between(first, last)
+            .filter(customer__status__in=BILLED_STATUSES)
+            .values_list(
+                "pk",
+                "previous_id",
+                "customer_id",
+                "customer__code",
+                "customer__kind",
+                "currency",
+                "customer__currency",
+                "customer__provider__base_currency",
+            )
+        )
+        superseded = {row[1] for row in rows if row[1] is not None}
+        kept = [row for row in rows if row[0] not in superseded]
+        codes = {row[2]: row[3] for row in kept}
+        #: the billed customers' ids, by code (then id): the order of their documents
+        self.customers: list[int] = sorted(codes, key=lambda pk: (codes[pk], pk))
+        self.rank = {pk: index for index, pk in enumerate(self.customers)}
+        self.billed = self.rank.keys()
+        currencies = {
+            _document_currency(kind, currency, customer_currency, base)
+            for _, _, _, _, kind, currency, customer_currency, base in kept
+        }
+        self.catalog = Catalog.load(period)
+        self.missing: dict[str, str] = {}
+        for currency in sorted(currencies - {provider.base_currency}):
+            try:
+                self.catalog.rates[currency] = rate_on(provider.base_currency, currency, last)
+            except MissingRate as missing:
+                self.missing[currency] = missing.message
+        self._schedules: set[int] | None = None
+        self._tax: tuple | None = None
+
+    @classmethod
+    def load(cls, period: str, provider: Provider | None = None) -> CloseScope:
+        return cls(period, provider or Provider.current())
+
+    def chunks(self, size: int) -> list[list[int]]:
+        """The billed customers in chunks of ``size`` (at least one chunk, maybe empty)."""
+        return [
+            self.customers[start : start + size] for start in range(0, len(self.customers), size)
+        ] or [[]]
+
+    def with_credit_schedules(self) -> set[int]:
+        if self._schedules is None:
+            self._schedules = _agreements_with_credit_schedules()
+        return self._schedules
+
+    def tax_rates(self) -> tax.Rates:
+        if self._tax is None:
+            self._tax = (tax.Rates(), tax.service_kinds())
+        return self._tax[0]
+
+    def service_kinds(self) -> dict[int, str]:
+        self.tax_rates()
+        assert self._tax is not None
+        return self._tax[1]
+
+
+def _document_currency(kind: str, currency: str, customer_currency: str, base: str) -> str:
+    """The currency of an agreement's document, as the customer's policy says (the agreement's
+    currency when charged as revenue, else the policy's billing currency)."""
+    policy = policy_for(kind)
+    if policy.charge_is_revenue:
+        return currency
+    customer = SimpleNamespace(
+        kind=kind, currency=customer_currency, provider=SimpleNamespace(base_currency=base)
+    )
+    return policy.billing_currency(customer)
+
+
 def number_invoices(invoices: list[Document], first: int) -> None:
     """Number the invoices of a close consecutively from ``first`` in the year of issue."""
     for sequence, doc in enumerate(invoices, start=first):
@@ -106,50 +210,69 @@ def number_invoices(invoices: list[Document], first: int) -> None:
         )
 
 
-def _document_rates(plan: Plan, agreements: list[Agreement], last: dt.date) -> dict[str, Rate]:
-    """The rate of each currency the month's documents are in, other than the base currency:
-    the latest on or before the month's last day, the date the documents are posted on
-    (decision 0025). A missing rate is a problem that refuses the close, never a 1:1."""
-    base = plan.provider.base_currency
+def _document_rates(plan: Plan, agreements: list[Agreement], scope: CloseScope) -> None:
+    """The rate of each currency the documents are in, other than the base currency, is the
+    latest on or before the month's last day, the date the documents are posted on (decision
+    0025; looked up once, in :class:`CloseScope`). A missing rate is a problem that refuses
+    the close, never a 1:1."""
     currencies = {
         a.currency
         if policy_for(a.customer).charge_is_revenue
         else policy_for(a.customer).billing_currency(a.customer)
         for a in agreements
     }
-    rates = {}
-    for currency in sorted(currencies - {base}):
-        try:
-            rates[currency] = rate_on(base, currency, last)
-        except MissingRate as missing:
-            plan.problems.append(missing.message)
-    return rates
+    for currency in sorted(currencies & scope.missing.keys()):
+        plan.problems.append(scope.missing[currency])
 
 
-def _agreements_in_force(first: dt.date, last: dt.date) -> list[Agreement]:
+def _agreements_in_force(
+    first: dt.date,
+    last: dt.date,
+    customers: list[int] | None,
+    provider: Provider,
+    rank: dict[int, int],
+) -> list[Agreement]:
     """The agreements of billed customers in force during the month: active ones, and those
     that ended (expired or terminated) during it, never one after its end date; a version
     superseded during the month by its next version is charged as the next version (decision
-    0023)."""
+    0023). Those of ``customers`` only (None: all), by customer in ``rank`` order, then
+    reference and version."""
+    if customers is not None and not customers:
+        return []
+    query = in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
+    if customers is not None:
+        query = query.filter(customer_id__in=customers)
     agreements = list(
-        in_force_between(first, last)
-        .filter(customer__status__in=BILLED_STATUSES)
-        .select_related("customer__provider")
-        .order_by("customer__code", "reference", "version")
+        query.select_related("customer").order_by("customer__code", "reference", "version")
     )
+    for agreement in agreements:  # one provider object, not one a customer
+        if agreement.customer.provider_id == provider.pk:
+            agreement.customer.provider = provider
+    agreements.sort(key=lambda a: rank[a.customer_id])  # stable: reference, version kept
     agreements = without_superseded(agreements)
     prefetch_related_objects(agreements, "consideration_items")
     return agreements
 
 
-def _lines_by_agreement(first: dt.date, last: dt.date) -> dict[int, list[dict]]:
-    by_agreement: dict[int, list[dict]] = defaultdict(list)
-    in_force = in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
-    lines = AgreementLine.objects.filter(agreement__in=in_force).values(
+def _lines_by_agreement(
+    first: dt.date, last: dt.date, agreements: list[int] | None
+) -> dict[int, list[tuple]]:
+    """The lines (offering, quantity, unit price, description) of ``agreements`` (None: of
+    every agreement in force in the month), in order."""
+    by_agreement: dict[int, list[tuple]] = defaultdict(list)
+    if agreements is None:
+        lines = AgreementLine.objects.filter(
+            agreement__in=in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
+        )
+    elif not agreements:
+        return by_agreement
+    else:
+        lines = AgreementLine.objects.filter(agreement_id__in=agreements)
+    lines = lines.values_list(
         "agreement_id", "offering_id", "quantity", "unit_price", "description"
     )
-    for row in lines.order_by("agreement_id", "pk").iterator(chunk_size=5000):
-        by_agreement[row["agreement_id"]].append(row)
+    for row in lines.order_by("agreement_id", "pk"):
+        by_agreement[row[0]].append(row)
     return by_agreement
 
 
@@ -183,33 +306,33 @@ class _Documents:
         return doc
 
 
-def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: Catalog) -> None:
+def _add_subscription(plan: Plan, doc: Document, agreement, row: tuple, catalog: Catalog) -> None:
     """One agreement line on its document: at cost (the customer's policy decides the rate) or
     at its price (the offering's charge model), with its cost when known."""
     policy = policy_for(agreement.customer)
-    offer = catalog.offers[row["offering_id"]]
+    _, offering_id, quantity, unit_price, description = row
+    offer = catalog.offers[offering_id]
     refusal = catalog.currency_refusal(offer.id, doc.currency, agreement.reference)
     if refusal and policy.charged_at_cost:
         plan.problems.append(refusal)  # charged at cost: nothing to charge at
         return
     if refusal:
         plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
-    quantity = row["quantity"]
     cost_rate = catalog.unit_cost(offer.id, doc.currency)
     cost = None if cost_rate is None else round_money(quantity * cost_rate, doc.currency)
     item = Item(
         kind=LineKind.SUBSCRIPTION,
         service_id=offer.service_id,
         offering_id=offer.id,
-        description=row["description"] or offer.label,
+        description=description or offer.label,
         quantity=quantity,
-        rate=row["unit_price"],
+        rate=unit_price,
         amount=ZERO,
         cost=cost,
     )
     if policy.charged_at_cost:
         rate = policy.charge_rate(
-            unit_cost=cost_rate, unit_price=row["unit_price"], provider=plan.provider
+            unit_cost=cost_rate, unit_price=unit_price, provider=plan.provider
         )
         if rate is None:
             plan.problems.append(
@@ -223,7 +346,7 @@ def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: 
             amount = charge_amount(
                 offer.model,
                 quantity,
-                row["unit_price"],
+                unit_price,
                 package_size=offer.package,
                 tiers=offer.tiers,
             )
@@ -232,17 +355,15 @@ def _add_subscription(plan: Plan, doc: Document, agreement, row: dict, catalog: 
             return
         item.amount = round_money(amount, doc.currency)
         item.breakdown = charge_steps(
-            offer.model, quantity, row["unit_price"], package_size=offer.package, tiers=offer.tiers
+            offer.model, quantity, unit_price, package_size=offer.package, tiers=offer.tiers
         )
     doc.items.append(item)
 
 
-def _agreements_with_credit_schedules(invoices: list[Document]) -> set[int]:
+def _agreements_with_credit_schedules() -> set[int]:
     """Contracts with a service credit schedule (only they can earn credits): one query."""
     from servicebook.agreements.models import CreditTier
 
-    if not invoices:
-        return set()
     return set(
         CreditTier.objects.filter(target__agreement__status__in=WERE_IN_FORCE)
         .values_list("target__agreement_id", flat=True)

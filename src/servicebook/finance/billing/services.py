@@ -28,7 +28,7 @@ from servicebook.finance.billing.models import (
 )
 from servicebook.finance.billing.plan import build_plan
 from servicebook.finance.billing.workflows import INVOICE
-from servicebook.finance.billing.write import write_plan
+from servicebook.finance.billing.write import write_close
 from servicebook.finance.ledger import periods, posting
 from servicebook.finance.ledger.models import (
     EntryKind,
@@ -167,16 +167,9 @@ def _close_locked(
     if row.is_closed:
         return _already_closed(row, dry_run=False)
     earlier_note = _earlier_note(period, later_closed(period), earlier_reason)  # under the lock
-    progress(20, 100, "rating usage and building the statements and invoices")
-    plan = build_plan(period, today=today)
-    if plan.problems:
-        raise DomainError(
-            f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
-        )
-    progress(60, 100, "issuing the documents and posting them to the ledger")
-    written = write_plan(plan, actor=actor)
+    progress(20, 100, "rating usage, issuing the statements and invoices and posting them")
+    summary = write_close(period, today=today, actor=actor, progress=progress)
     progress(90, 100, "locking the period")
-    summary = {**plan.summary(), **written}
     row.closed_at = timezone.now()
     row.closed_by = actor
     row.summary = summary
@@ -186,7 +179,7 @@ def _close_locked(
         actor=actor,
         action="closed",
         note=f"{summary['statements']} statements, {summary['invoices']} invoices, "
-        f"{written['entries']} journal entries{earlier_note}"[:2000],
+        f"{summary['entries']} journal entries{earlier_note}"[:2000],
     )
     # R19: the closed month's consumption at cost is now known; a month over the funding
     # commitment is a breach, detected here by the system (recorded once per month)

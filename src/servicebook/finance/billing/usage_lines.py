@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pyarrow as pa
+from django.db.models import Q
 
 from servicebook.core.money import round_money
 from servicebook.core.periods import period_bounds
@@ -35,6 +36,8 @@ def add_rated_usage(plan: Plan, statements: dict, invoice_of_customer: dict, cat
         rating_backend(), usage_glob(store, plan.period), prices, tiers, plan.period
     )
     for line in lines.to_pylist():
+        if not plan.takes(line["customer_id"]):
+            continue  # another chunk's customer
         plan.usage_lines += 1
         _add_usage_line(plan, line, statements, invoice_of_customer, catalog)
 
@@ -166,6 +169,11 @@ def add_cloud_charges(plan: Plan, statements: dict, offers: dict) -> None:
     charges = CloudCharge.objects.filter(period=plan.period).select_related(
         "usage_import", "customer"
     )
+    if plan.customers is not None:  # a chunk: its customers' (and the unbilled, once)
+        mine = Q(customer_id__in=plan.customers)
+        if plan.orphans:
+            mine |= ~Q(customer_id__in=plan.billed_query)
+        charges = charges.filter(mine)
     for charge in charges.order_by("customer__code", "usage_import_id"):
         doc = statements.get(charge.customer_id)
         offer = offers.get(charge.usage_import.offering_id)

@@ -426,9 +426,12 @@ class CreditNoteView(_InvoiceActionView):
 
     def perform(self, data):
         note = credit_notes.issue_credit_note(actor=self.request.user, invoice=self.invoice, **data)
-        messages.success(
-            self.request, f"Issued {note.number}: {note.currency} {note.total} credited."
-        )
+        if note.repeated:
+            messages.info(self.request, f"{note.number} was issued already by this form.")
+        else:
+            messages.success(
+                self.request, f"Issued {note.number}: {note.currency} {note.total} credited."
+            )
         return note
 
 

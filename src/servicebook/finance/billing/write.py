@@ -3,14 +3,16 @@ with bulk inserts, inside the caller's transaction (a failure leaves no trace)."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
 from django.utils import timezone
 
+from servicebook.core.errors import DomainError
 from servicebook.core.periods import period_dates
 from servicebook.finance.billing import credits, numbering
-from servicebook.finance.billing.documents import ZERO, Document, Plan
+from servicebook.finance.billing.documents import ZERO, Document, Plan, Summary
 from servicebook.finance.billing.models import (
     Invoice,
     InvoiceEvent,
@@ -20,15 +22,47 @@ from servicebook.finance.billing.models import (
     StatementLine,
 )
 from servicebook.finance.billing.numbering import INVOICE_SERIES
-from servicebook.finance.billing.plan import number_invoices
+from servicebook.finance.billing.plan import CloseScope, build_plan, number_invoices
 from servicebook.finance.ledger import posting
 
-#: customers written per chunk (bulk inserts); tests lower it to exercise a crash mid-way
-CHUNK = 500
+#: customers planned and written per chunk: memory is bounded by the chunk, not the month (the
+#: documents are the same whatever the size; tests lower it to close in several chunks)
+CHUNK = 2000
 
 
 def after_chunk(done: int, total: int) -> None:
-    """Called after each chunk is written (a seam for crash tests and progress bars)."""
+    """Called after each chunk of customers is written (a seam for crash tests)."""
+
+
+def write_close(period: str, *, today: dt.date, actor=None, progress=None) -> dict:
+    """Plan and write a close chunk of customers after chunk, inside the caller's transaction
+    (a failure in any chunk, or a problem found in one, leaves nothing: the caller's
+    transaction rolls back what earlier chunks wrote). Each chunk's plan is dropped once
+    written. The summary of the whole close, with ``entries`` posted."""
+    scope = CloseScope.load(period)
+    summary = Summary(period)
+    entries, done, total = 0, 0, len(scope.customers)
+    for chunk in scope.chunks(CHUNK):
+        plan = build_plan(
+            period,
+            provider=scope.provider,
+            today=today,
+            scope=scope,
+            chunk=chunk,
+            first_statement=summary.statements + 1,
+        )
+        if plan.problems:
+            raise DomainError(
+                f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
+            )
+        entries += write_plan(plan, actor=actor)["entries"]
+        summary.add(plan)
+        del plan
+        done += len(chunk)
+        after_chunk(done, total)
+        if progress is not None:
+            progress(20 + 70 * done // max(total, 1), 100, f"{done:,} of {total:,} customers")
+    return {**summary.as_dict(), "entries": entries}
 
 
 def write_plan(plan: Plan, *, actor=None) -> dict:
@@ -43,18 +77,13 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
     if invoices:  # the invoice numbers, for real: gapless, under the series' lock
         year = invoices[0].issue_date.year
         number_invoices(invoices, numbering.allocate(INVOICE_SERIES, year, len(invoices)))
-    entries = 0
-    for start in range(0, len(docs), CHUNK):
-        chunk = docs[start : start + CHUNK]
-        specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in chunk]
-        posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
-        entries += len(posted)
-        entry_of = iter(posted)
-        entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
-        _write_statements(plan, [d for d in chunk if d.kind == "statement"], entry_ids)
-        _write_invoices(plan, [d for d in chunk if d.kind == "invoice"], entry_ids, actor)
-        after_chunk(start + len(chunk), len(docs))
-    return {"entries": entries}
+    specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in docs]
+    posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
+    entry_of = iter(posted)
+    entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
+    _write_statements(plan, [d for d in docs if d.kind == "statement"], entry_ids)
+    _write_invoices(plan, invoices, entry_ids, actor)
+    return {"entries": len(posted)}
 
 
 def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -> None:
