@@ -23,7 +23,8 @@ UTC): the server's own time zone is never assumed.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -229,6 +230,11 @@ def _common_fields(row: Mapping) -> dict:
     }
 
 
+class NotContiguous(Exception):
+    """A ticket's rows are not together in the export (read it whole instead: ``contiguous``
+    false)."""
+
+
 def parse_servicenow(
     rows: Iterable[Mapping], *, agreement: str | None, tz: str = "UTC"
 ) -> tuple[list[ParsedTicket], list[tuple[int, Mapping, str]]]:
@@ -237,49 +243,63 @@ def parse_servicenow(
     ``rejects`` holds ``(row_number, row, reason)`` (row numbers start at 1 after the header).
     Every input row is either part of a ticket or rejected.
     """
-    zone_of(tz)
-    tickets: dict[str, ParsedTicket] = {}
     rejects: list[tuple[int, Mapping, str]] = []
-    seen: set[tuple[str, int]] = set()
+    tickets = list(iter_servicenow(rows, agreement=agreement, tz=tz, rejects=rejects))
+    return tickets, rejects
+
+
+def iter_servicenow(
+    rows: Iterable[Mapping],
+    *,
+    agreement: str | None,
+    tz: str = "UTC",
+    rejects: list,
+    contiguous: bool = False,
+) -> Iterator[ParsedTicket]:
+    """The tickets of an incident event log, each once its rows are read; rejected rows are
+    appended to ``rejects`` as ``(row_number, row, reason)``.
+
+    ``contiguous``: the export keeps each ticket's rows together (ServiceNow's is ordered by
+    number), so a ticket is yielded as soon as the next one starts and memory holds one ticket;
+    a number met again after its ticket was yielded raises :class:`NotContiguous` (the caller
+    then reads the file again with ``contiguous`` false). Otherwise every ticket is held until
+    the end, as first met.
+    """
+    zone_of(tz)
+    read = _ServiceNowRows(tz, agreement)
+    tickets: dict[str, ParsedTicket] = {}
+    seen: set = set()  # (number, sequence) read, or the current ticket's sequences
+    done: set[str] = set()  # contiguous: the numbers of the tickets already yielded
+    current: ParsedTicket | None = None
     for number_in_file, row in enumerate(rows, start=1):
         try:
-            refuse_nul(row)
-            number = _text(row, "number")
-            if not number:
-                raise RowError("number is empty")
-            reference = _agreement(row, agreement)
-            sequence_text = _text(row, "sys_mod_count")
-            if not sequence_text.isdigit():
-                raise RowError(f"sys_mod_count {sequence_text!r} is not a whole number")
-            sequence = int(sequence_text)
-            if (number, sequence) in seen:
+            number, reference, sequence = read.head(row)
+            key = sequence if contiguous else (number, sequence)
+            if current is not None and current.number == number:
+                ticket: ParsedTicket | None = current
+            elif contiguous:
+                if number in done:
+                    raise NotContiguous(number)
+                ticket = None
+            else:
+                ticket = tickets.get(number)
+            if ticket is not None and key in seen:
                 raise RowError(f"duplicate row: {number} sys_mod_count {sequence} seen before")
-            state = _text(row, "incident_state")
-            if state not in SERVICENOW_STATES:
-                raise RowError(f"unknown incident_state {state!r}")
-            opened = _time(row, "opened_at", tz, _servicenow_time, required=True)
-            at = _time(row, "sys_updated_at", tz, _servicenow_time, required=True)
-            resolved = _time(row, "resolved_at", tz, _servicenow_time)
-            closed = _time(row, "closed_at", tz, _servicenow_time)
-            if resolved is not None and resolved < opened:
-                raise RowError("resolved_at is before opened_at")
-            fields = _common_fields(row)
-            fields.update(
-                state=state,
-                active=_flag(row, "active"),
-                opened=opened,
-                resolved=resolved,
-                closed=closed,
-                reassignment_count=_count(row, "reassignment_count"),
-                reopen_count=_count(row, "reopen_count"),
-                kind="incident",
-            )
+            at, state, fields = read.rest(row)
         except RowError as error:
             rejects.append((number_in_file, row, str(error)))
             continue
-        ticket = tickets.get(number)
         if ticket is None:
-            ticket = tickets[number] = ParsedTicket(number=number, agreement=reference)
+            if contiguous:
+                if current is not None:
+                    done.add(current.number)
+                    _finish(current)
+                    yield current
+                seen.clear()
+            ticket = ParsedTicket(number=number, agreement=reference)
+            if not contiguous:
+                tickets[number] = ticket
+            current = ticket
         elif ticket.agreement != reference:
             rejects.append(
                 (
@@ -289,15 +309,226 @@ def parse_servicenow(
                 )
             )
             continue
-        seen.add((number, sequence))
+        else:
+            current = ticket
+        seen.add(key)
         ticket.rows.append(number_in_file)
-        ticket.history.append((sequence, max(at, opened), state))
+        ticket.history.append((sequence, max(at, fields["opened"]), state))
         if sequence > ticket.last_sequence:
             ticket.last_sequence = sequence
             ticket.fields = fields
+    if contiguous:
+        if current is not None:
+            _finish(current)
+            yield current
+        return
     for ticket in tickets.values():
         _finish(ticket)
-    return list(tickets.values()), rejects
+        yield ticket
+
+
+_CACHE_LIMIT = 100_000  # values remembered per kind of cell (then forgotten: memory is bounded)
+
+
+class _ServiceNowRows:
+    """Reads one row of the event log: ``(number, agreement, sequence, at, state, fields)``, or
+    raises :class:`RowError`. The same checks, in the same order, as reading each cell with
+    :func:`_text`, :func:`_time`, :func:`_level`…; cells met before (a ticket's dates, levels,
+    groups repeat on every row) are answered from per-import caches."""
+
+    def __init__(self, tz: str, agreement: str | None) -> None:
+        self.tz, self.agreement = tz, agreement
+        self.texts: dict = {}  # raw cell → its text ("" when empty)
+        self.times: dict = {}  # raw cell → epoch seconds, or the RowError's text
+        self.days: dict = {}  # "d/m/Y" → epoch of its local midnight (False: not a plain day)
+        self.levels: dict = {}  # (column, text) → level, or the RowError's text
+        self.clock: dict = {}  # "H:M[:S]" → seconds into the day (False: not a plain time)
+
+    def text(self, value) -> str:
+        texts = self.texts
+        text = texts.get(value) if value.__class__ is str else None
+        if text is None:
+            if value.__class__ is not str:
+                return "" if _blank(value) else str(value).strip()
+            if len(texts) > _CACHE_LIMIT:
+                texts.clear()
+            text = value.strip()
+            text = texts[value] = "" if text in EMPTY else text
+        return text
+
+    def time(self, row: Mapping, name: str, *, required: bool = False) -> int | None:
+        value = row.get(name)
+        moment = self.times.get(value) if value.__class__ is str else None
+        if moment is None:
+            moment = self._time(value)
+        if moment.__class__ is int:
+            return moment
+        if moment is _NO_TIME:
+            if required:
+                raise RowError(f"{name} is empty")
+            return None
+        raise RowError(f"{name}: {moment}")
+
+    def _time(self, value):
+        text = value if value.__class__ is str else None
+        if text.strip() in EMPTY if text is not None else _blank(value):
+            moment: int | str | object = _NO_TIME
+            if text is not None:
+                self.times[text] = moment
+            return moment
+        try:
+            moment = self._servicenow_time(str(value) if text is None else text)
+        except RowError as error:
+            moment = str(error)
+        if text is not None:
+            if len(self.times) > _CACHE_LIMIT:
+                self.times.clear()
+            self.times[text] = moment
+        return moment
+
+    def _servicenow_time(self, text: str) -> int:
+        """:func:`_servicenow_time`, by arithmetic on days with one UTC offset all day."""
+        day_part, _, time_part = text.strip().partition(" ")
+        base = self.days.get(day_part)
+        if base is None:
+            if len(self.days) > _CACHE_LIMIT:
+                self.days.clear()
+            base = self.days[day_part] = _plain_day(day_part, self.tz)
+        clock = self.clock.get(time_part)
+        if clock is None:
+            clock = self.clock[time_part] = _plain_clock(time_part)
+        if base is not False and clock is not False:
+            return base + clock
+        return _servicenow_time(text, self.tz)
+
+    def level(self, row: Mapping, name: str, high: int) -> int | None:
+        text = self.text(row.get(name))
+        if not text:
+            return None
+        level = self.levels.get((name, text))
+        if level is None:
+            try:
+                level = _level_of(text, name, 1, high)
+            except RowError as error:
+                level = str(error)
+            if len(self.levels) > _CACHE_LIMIT:
+                self.levels.clear()
+            self.levels[(name, text)] = level
+        if level.__class__ is str:
+            raise RowError(level)
+        return level
+
+    def count(self, row: Mapping, name: str) -> int:
+        text = self.text(row.get(name))
+        if not text:
+            return 0
+        if not text.isdigit():
+            raise RowError(f"{name} {text!r} is not a whole number")
+        return int(text)
+
+    def flag(self, row: Mapping, name: str) -> bool | None:
+        text = self.text(row.get(name))
+        if not text:
+            return None
+        flag = _FLAGS.get(text)
+        if flag is None:
+            return _flag({name: text}, name)
+        return flag
+
+    def head(self, row: Mapping) -> tuple[str, str, int]:
+        """The row's ticket number, agreement and sequence (read before the duplicate check)."""
+        refuse_nul(row)
+        text, get = self.text, row.get
+        number = text(get("number"))
+        if not number:
+            raise RowError("number is empty")
+        reference = text(get(AGREEMENT_COLUMN)) or (self.agreement or "")
+        if not reference:
+            raise RowError("no agreement: give --agreement or an 'agreement' column")
+        sequence_text = text(get("sys_mod_count"))
+        if not sequence_text.isdigit():
+            raise RowError(f"sys_mod_count {sequence_text!r} is not a whole number")
+        return number, reference, int(sequence_text)
+
+    def rest(self, row: Mapping) -> tuple[int, str, dict]:
+        """The row's update time, state and the ticket's fields as of the row."""
+        text, get = self.text, row.get
+        state = text(get("incident_state"))
+        if state not in _STATES:
+            raise RowError(f"unknown incident_state {state!r}")
+        time = self.time
+        opened = time(row, "opened_at", required=True)
+        at = time(row, "sys_updated_at", required=True)
+        resolved = time(row, "resolved_at")
+        closed = time(row, "closed_at")
+        if resolved is not None and resolved < opened:  # type: ignore[operator]
+            raise RowError("resolved_at is before opened_at")
+        level = self.level
+        fields = {
+            "impact": level(row, "impact", 3),
+            "urgency": level(row, "urgency", 3),
+            "source_priority": level(row, "priority", 5),
+            "category": text(get("category"))[:100],
+            "assignment_group": text(get("assignment_group"))[:100],
+            "contact_type": text(get("contact_type"))[:40],
+            "caller": text(get("caller_id"))[:100] or text(get("caller"))[:100],
+            "short_description": text(get("short_description"))[:200],
+            "source_made_sla": self.flag(row, "made_sla"),
+            "state": state,
+            "active": self.flag(row, "active"),
+            "opened": opened,
+            "resolved": resolved,
+            "closed": closed,
+            "reassignment_count": self.count(row, "reassignment_count"),
+            "reopen_count": self.count(row, "reopen_count"),
+            "kind": "incident",
+        }
+        return at, state, fields  # type: ignore[return-value]
+
+
+_NO_TIME = object()  # an empty date cell (cached like the others)
+_STATES = frozenset(SERVICENOW_STATES)
+_FLAGS = {
+    **dict.fromkeys(("true", "1", "yes", "y", "t"), True),
+    **dict.fromkeys(("false", "0", "no", "n", "f"), False),
+}
+
+
+def _ASCII_DIGITS(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?")
+
+
+def _plain_clock(time_part: str) -> int | bool:
+    """Seconds into the day of ``H:M`` or ``H:M:S`` (ASCII digits, a valid time); False
+    otherwise (the general parser decides)."""
+    match = _CLOCK.fullmatch(time_part)
+    if match is None:
+        return False
+    hour, minute, second = (int(g or 0) for g in match.groups())
+    if hour < 24 and minute < 60 and second < 60:
+        return 3600 * hour + 60 * minute + second
+    return False
+
+
+def _plain_day(day_part: str, tz: str) -> int | bool:
+    """The epoch of ``d/m/Y``'s local midnight when the day keeps one UTC offset throughout;
+    False otherwise (a DST change that day, or not a plain date: the general parser decides)."""
+    pieces = day_part.split("/")
+    if len(pieces) != 3 or not all(_ASCII_DIGITS(p) for p in pieces):
+        return False
+    try:
+        zone = ZoneInfo(tz)
+        day, month, year = (int(p) for p in pieces)
+        midnight = datetime(year, month, day, tzinfo=zone)
+        last = datetime(year, month, day, 23, 59, 59, tzinfo=zone)
+    except ValueError:
+        return False
+    if midnight.utcoffset() != last.utcoffset():
+        return False
+    return int(midnight.timestamp())
 
 
 def _parse_pauses(text: str, tz: str) -> list[tuple[str, int, int | None]]:
@@ -319,9 +550,22 @@ def parse_csv(
     rows: Iterable[Mapping], *, agreement: str | None, tz: str = "UTC"
 ) -> tuple[list[ParsedTicket], list[tuple[int, Mapping, str]]]:
     """Read the generic one-row-per-ticket CSV; returns (tickets, rejects)."""
-    zone_of(tz)
-    tickets: dict[str, ParsedTicket] = {}
     rejects: list[tuple[int, Mapping, str]] = []
+    return list(iter_csv(rows, agreement=agreement, tz=tz, rejects=rejects)), rejects
+
+
+def iter_csv(
+    rows: Iterable[Mapping],
+    *,
+    agreement: str | None,
+    tz: str = "UTC",
+    rejects: list,
+    contiguous: bool = False,
+) -> Iterator[ParsedTicket]:
+    """The tickets of a generic CSV, each as its row is read (``contiguous`` changes nothing: a
+    ticket is one row); rejected rows are appended to ``rejects``."""
+    zone_of(tz)
+    tickets: set[str] = set()  # the numbers read, for the duplicate check
     for number_in_file, row in enumerate(rows, start=1):
         try:
             refuse_nul(row)
@@ -377,10 +621,9 @@ def parse_csv(
         ticket.history = [(i, at, st) for i, (at, _, st) in enumerate(events)]
         ticket.last_sequence = len(events) - 1
         ticket.fields = fields
-        tickets[number] = ticket
-    for ticket in tickets.values():
+        tickets.add(number)
         _finish(ticket)
-    return list(tickets.values()), rejects
+        yield ticket
 
 
 def _finish(ticket: ParsedTicket) -> None:

@@ -4,6 +4,7 @@ imports started from the web, and the recomputation of attainment when its input
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import transaction
@@ -25,10 +26,8 @@ def _may(*roles):
 
 def read_csv(path_text: str) -> tuple[list[str], list[dict]]:
     """The header and rows of a CSV file (UTF-8, a BOM allowed); a one-line refusal otherwise."""
-    path = Path(path_text)
+    path = _opened(path_text)
     name = path.name.removeprefix("input-")
-    if not path.is_file():
-        raise DomainError(f"the file {name} is no longer there", field="file")
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -40,21 +39,47 @@ def read_csv(path_text: str) -> tuple[list[str], list[dict]]:
         raise DomainError(f"cannot read {name}: {error}", field="file") from None
 
 
+def _opened(path_text: str) -> Path:
+    path = Path(path_text)
+    if not path.is_file():
+        name = path.name.removeprefix("input-")
+        raise DomainError(f"the file {name} is no longer there", field="file")
+    return path
+
+
+def _csv_rows(path: Path) -> Iterator[dict]:
+    """The file's rows, read one at a time."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.DictReader(handle)
+
+
 def run_ticket_import(job, progress) -> dict:
+    """Import the uploaded file as ``servicebook import tickets`` does: read row by row, the
+    tickets written a chunk at a time, never the whole file in memory."""
     params = job.params
     progress(1, 100, "reading the file")
-    columns, rows = read_csv(job.input_file)
-    result = services.import_tickets(
-        actor=job.user,
-        rows=rows,
-        fmt=params.get("format", "servicenow"),
-        columns=columns,
-        agreement=params.get("agreement") or None,
-        source=params.get("source") or None,
-        time_zone=params.get("time_zone") or "UTC",
-        filename=params.get("filename", ""),
-        progress=progress,
-    )
+    path = _opened(job.input_file)
+    name = path.name.removeprefix("input-")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = list(reader.fieldnames or [])
+            if not columns:
+                raise DomainError(f"{name} is empty: expected a CSV header line", field="file")
+            result = services.import_tickets(
+                actor=job.user,
+                rows=reader,
+                reread=lambda: _csv_rows(path),
+                fmt=params.get("format", "servicenow"),
+                columns=columns,
+                agreement=params.get("agreement") or None,
+                source=params.get("source") or None,
+                time_zone=params.get("time_zone") or "UTC",
+                filename=params.get("filename", ""),
+                progress=progress,
+            )
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DomainError(f"cannot read {name}: {error}", field="file") from None
     rejects = jobs.write_rejects(job, columns, result.rejects)
     if result.batch is not None:
         result.batch.rejects_path = rejects

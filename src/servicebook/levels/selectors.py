@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import BigIntegerField, Count, F, Func, Max, Q
 from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, Metric, ServiceLevelTarget
@@ -86,21 +88,63 @@ class MeasurementInput:
     outages: dict[int, OutageArrays] = field(default_factory=dict)
 
 
+class Epoch(Func):
+    """A datetime column as whole UTC epoch seconds, computed by the database (no datetime object
+    a row: the history of a large agreement is hundreds of thousands of rows)."""
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django keeps datetimes as UTC text on SQLite; '%%%%s' is strftime's %s once the
+        # template and the placeholders are filled
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _epochs(*names: str) -> dict:
+    """``values_list`` arguments reading ``names`` as epoch seconds (by the database on SQLite
+    and PostgreSQL; other databases give datetimes, converted by :func:`_as_epoch`)."""
+    if connection.vendor in ("sqlite", "postgresql"):
+        return {f"{name}_epoch": Epoch(name) for name in names}
+    return {f"{name}_epoch": F(name) for name in names}
+
+
+def _as_epoch(value) -> int:
+    if value is None:
+        return -1
+    return value if isinstance(value, int) else int(value.timestamp())
+
+
 def load_tickets(queryset) -> tuple[np.ndarray, TicketArrays]:
     """Tickets of a queryset and their history, as arrays (ordered by id)."""
-    rows = list(queryset.order_by("pk").values_list("pk", "opened_at", "resolved_at", "priority"))
+    times = _epochs("opened_at", "resolved_at")
+    rows = list(queryset.order_by("pk").annotate(**times).values_list("pk", *times, "priority"))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    opened = np.array([int(r[1].timestamp()) for r in rows], dtype=np.int64)
-    resolved = np.array([epoch(r[2]) for r in rows], dtype=np.int64)
+    opened = np.array([_as_epoch(r[1]) for r in rows], dtype=np.int64)
+    resolved = np.array([_as_epoch(r[2]) for r in rows], dtype=np.int64)
     priority = np.array([r[3] for r in rows], dtype=np.int64)
-    history = list(
+    at = _epochs("at")
+    history = (
         TicketStateChange.objects.filter(ticket__in=queryset.values("pk"))
+        .annotate(**at)
         .order_by("ticket_id", "sequence")
-        .values_list("ticket_id", "at", "state")
+        .values_list("ticket_id", *at, "state")
+        .iterator(chunk_size=10_000)
     )
-    hist_ids = np.array([h[0] for h in history], dtype=np.int64)
-    hist_at = np.array([int(h[1].timestamp()) for h in history], dtype=np.int64)
-    hist_state = np.array([h[2] for h in history], dtype=object)
+    # read in chunks into flat arrays (24 bytes a row, the state texts shared), not a list of
+    # tuples: an agreement's history is as many rows as the exports imported into it
+    ids_read, at_read, states, known = array("q"), array("q"), [], {}
+    for ticket_id, moment, state in history:
+        ids_read.append(ticket_id)
+        at_read.append(_as_epoch(moment))
+        states.append(known.setdefault(state, state))
+    hist_ids = np.array(ids_read, dtype=np.int64)
+    hist_at = np.array(at_read, dtype=np.int64)
+    hist_state = np.array(states, dtype=object)
     hist_ticket = np.searchsorted(ids, hist_ids) if ids.size else hist_ids
     return ids, TicketArrays(opened, resolved, priority, hist_ticket, hist_at, hist_state)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -90,6 +91,10 @@ def _ticket_values(parsed: intake.ParsedTicket, priority: int) -> dict:
     }
 
 
+#: Tickets written at a time as the file is read: memory holds this many, not the file's.
+TICKETS_PER_CHUNK = 2_000
+
+
 @transaction.atomic
 def import_tickets(
     *,
@@ -104,6 +109,7 @@ def import_tickets(
     recompute: bool = True,
     progress: Callable[..., None] | None = None,
     reread: Callable[[], Iterable[Mapping]] | None = None,
+    chunk: int = TICKETS_PER_CHUNK,
 ) -> ImportResult:
     """Import tickets, idempotent by (source, number); returns what was created and rejected.
 
@@ -113,35 +119,39 @@ def import_tickets(
     later export updates tickets (ServiceNow rows are merged by ``sys_mod_count``; a generic
     CSV row replaces the ticket's history). Affected agreements are recomputed.
     ``progress(done, total, message)`` hears how far it got, in percent (background jobs, CLI).
-    ``rows`` is read once, row by row: given ``reread`` (a fresh iterator over the same rows, e.g.
-    the file opened again) an iterator is never held in memory; the rows of tickets rejected
-    after reading are fetched again from ``reread()``. Without it, an iterator is made a list.
+
+    ``rows`` is read once, row by row, and tickets are written ``chunk`` at a time as they are
+    read: a ServiceNow export keeps each ticket's rows together (ordered by number), so memory
+    holds one chunk of tickets, not the file. Should a ticket's rows not be together, what was
+    written is rolled back and the rows are read again whole (memory then grows with the
+    tickets). Given ``reread`` (a fresh iterator over the same rows, e.g. the file opened again)
+    an iterator is never held in memory: the rows of tickets rejected after reading, and the
+    second reading, come from ``reread()``. Without it, an iterator is made a list. Everything
+    is one transaction: a failure writes nothing.
     """
     report = progress or _silent
     require_role(actor, *LEVEL_EDITORS, action="Importing tickets")
     source = _checked_import(fmt, source, agreement, time_zone, columns)
     if reread is None and not isinstance(rows, Sequence):
         rows = list(rows)
-    report(5, 100, "reading the rows")
-    parse = intake.parse_servicenow if fmt == "servicenow" else intake.parse_csv
-    counted = _Counted(rows)
-    parsed, rejects = parse(counted, agreement=agreement, tz=time_zone)
-    result = ImportResult(rows_read=counted.count, rejects=list(rejects))
-    report(25, 100, f"placing {len(parsed):,} tickets on their agreements")
-    agreements, matrices, existing = _references(actor, source, parsed)
-    late: list[tuple[int, str]] = []
-    placed = _place(parsed, agreements, matrices, existing, late)
-    result.rejects.extend(_late_rejects(late, rows if reread is None else reread()))
-    report(35, 100, f"comparing {len(placed):,} tickets with those stored")
-    writes = TicketWrites(source=source, fmt=fmt, now=timezone.now())
-    writes.plan(placed, existing, result)
-    writes.save(result, progress=lambda share, message: report(40 + int(45 * share), 100, message))
-    by_pk = {a.pk: a for a in agreements.values() if a is not None}
-    _summarize(
-        result, by_pk, writes.touched, actor=actor, fmt=fmt, source=source, filename=filename
-    )
+    # one import of a source at a time: two workers importing one export never insert a ticket
+    # twice (taken before the stored tickets are read)
+    locks.hold(f"levels.import_tickets:{source}")
+    options = {"agreement": agreement, "tz": time_zone}
+    run = _ImportRun(actor=actor, source=source, fmt=fmt, chunk=max(1, chunk), report=report)
+    try:
+        with transaction.atomic():
+            run.read(rows, contiguous=True, **options)
+    except intake.NotContiguous:
+        report(5, 100, "a ticket's rows are apart in the file: reading it whole")
+        run = _ImportRun(actor=actor, source=source, fmt=fmt, chunk=max(1, chunk), report=report)
+        run.read(rows if reread is None else reread(), contiguous=False, **options)
+    result = run.result
+    result.rejects.extend(_late_rejects(run.late, rows if reread is None else reread()))
+    by_pk = {a.pk: a for a in run.agreements.values() if a is not None}
+    _summarize(result, by_pk, run.touched, actor=actor, fmt=fmt, source=source, filename=filename)
     if recompute:
-        touched = sorted(writes.touched)
+        touched = sorted(run.touched)
         for number, pk in enumerate(touched):
             report(85 + 15 * number // len(touched), 100, f"recomputing {by_pk[pk].reference}")
             recompute_attainment(actor=None, agreement=by_pk[pk], reason="tickets imported")
@@ -172,23 +182,79 @@ def _checked_import(fmt, source, agreement, time_zone, columns) -> str:
     return source
 
 
-def _references(actor, source: str, parsed: list[intake.ParsedTicket]):
-    """The agreements the tickets name (None: unknown or not visible to ``actor``), their
-    priority matrices, and the tickets already imported from ``source`` by number (read once no
-    other import of ``source`` is writing: two workers importing one export never insert a ticket
-    twice)."""
-    locks.hold(f"levels.import_tickets:{source}")
-    visible = Agreement.objects.visible_to(actor) if actor is not None else Agreement.objects
-    agreements = {ref: resolve_agreement(ref, visible) for ref in {t.agreement for t in parsed}}
-    matrices = {
-        ref: dict(priority_matrix(a).cells) for ref, a in agreements.items() if a is not None
-    }
-    numbers = [t.number for t in parsed]
-    existing: dict[str, Ticket] = {}
-    for i in range(0, len(numbers), _CHUNK):
-        for ticket in Ticket.objects.filter(source=source, number__in=numbers[i : i + _CHUNK]):
-            existing[ticket.number] = ticket
-    return agreements, matrices, existing
+class _ImportRun:
+    """One reading of the rows: tickets are placed, merged and written a chunk at a time."""
+
+    def __init__(self, *, actor, source: str, fmt: str, chunk: int, report) -> None:
+        self.source, self.fmt, self.chunk, self.report = source, fmt, chunk, report
+        self.result = ImportResult()
+        self.now = timezone.now()
+        self.visible = Agreement.objects if actor is None else Agreement.objects.visible_to(actor)
+        self.agreements: dict[str, Agreement | None] = {}  # reference → agreement (None: unknown)
+        self.matrices: dict[str, dict] = {}
+        self.late: list[tuple[int, str]] = []  # rows rejected once read: (row number, reason)
+        self.touched: set[int] = set()  # agreements whose tickets changed
+
+    def read(self, rows: Iterable[Mapping], *, contiguous: bool, agreement, tz) -> None:
+        counted = _Counted(_dict_rows(rows) if isinstance(rows, csv.DictReader) else rows)
+        size = len(rows) if isinstance(rows, Sized) else None
+        parse = intake.iter_servicenow if self.fmt == "servicenow" else intake.iter_csv
+        tickets = parse(
+            counted,
+            agreement=agreement,
+            tz=tz,
+            rejects=self.result.rejects,
+            contiguous=contiguous,
+        )
+        self.report(5, 100, "reading the rows")
+        batch: list[intake.ParsedTicket] = []
+        for ticket in tickets:
+            batch.append(ticket)
+            if len(batch) >= self.chunk:
+                self.write(batch)
+                batch = []
+                done = f"{counted.count:,} rows read"
+                share = 80 * counted.count // size if size else 40
+                self.report(5 + share, 100, done + (f" of {size:,}" if size else ""))
+        if batch:
+            self.write(batch)
+        self.result.rows_read = counted.count
+
+    def write(self, tickets: list[intake.ParsedTicket]) -> None:
+        """Place, merge and write one chunk of tickets."""
+        for reference in {t.agreement for t in tickets} - self.agreements.keys():
+            found = self.agreements[reference] = resolve_agreement(reference, self.visible)
+            if found is not None:
+                self.matrices[reference] = dict(priority_matrix(found).cells)
+        existing: dict[str, Ticket] = {}
+        numbers = [t.number for t in tickets]
+        for i in range(0, len(numbers), _CHUNK):
+            chunk = numbers[i : i + _CHUNK]
+            for ticket in Ticket.objects.filter(source=self.source, number__in=chunk):
+                existing[ticket.number] = ticket
+        placed = _place(tickets, self.agreements, self.matrices, existing, self.late)
+        writes = TicketWrites(source=self.source, fmt=self.fmt, now=self.now)
+        writes.plan(placed, existing, self.result)
+        writes.save(self.result)
+        self.touched |= writes.touched
+
+
+def _dict_rows(reader: csv.DictReader) -> Iterator[dict]:
+    """The rows of ``reader`` as it gives them, built from its CSV reader directly (the row of
+    the usual length in one ``dict(zip())``; ``DictReader.__next__`` was a tenth of an import)."""
+    names = reader.fieldnames or []
+    width = len(names)
+    for cells in reader.reader:
+        if len(cells) == width:
+            yield dict(zip(names, cells, strict=True))
+        elif cells:  # as DictReader does: extra cells under restkey, missing ones restval
+            row = dict(zip(names, cells, strict=False))
+            if width < len(cells):
+                row[reader.restkey] = cells[width:]  # type: ignore[index]
+            else:
+                for name in names[len(cells) :]:
+                    row[name] = reader.restval
+            yield row
 
 
 class _Counted:
