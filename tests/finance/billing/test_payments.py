@@ -173,3 +173,37 @@ def test_invoice_page_payment_and_suspend_forms(users, web_for, retail_september
         {"kind": "cash", "amount": "999999.00", "date": "2026-11-21"},
     )
     assert too_much.status_code == 200 and b"exceeds" in too_much.content
+
+
+def test_the_same_payment_form_sent_twice_records_one_payment(users, web_for, airline):
+    """A double click sends the form twice: the form's key makes the second a no-op."""
+    web = web_for(users["finance"])
+    page = web.get(reverse("finance:invoice", args=[airline.pk])).content.decode()
+    assert page.count('name="request_key"') >= 1
+    before = airline.payments.count()
+    form = {"kind": "cash", "amount": "100.00", "date": "2026-11-20", "request_key": "pay-1"}
+    url = reverse("finance:invoice-payment", args=[airline.pk])
+    first = web.post(url, form)
+    second = web.post(url, form, follow=True)
+    assert first.status_code == 302 and second.status_code == 200
+    assert "recorded already by this form" in second.content.decode()
+    assert airline.payments.count() == before + 1
+    web.post(url, {**form, "request_key": "pay-2"})  # a new form: a second, deliberate payment
+    assert airline.payments.count() == before + 2
+
+
+def test_the_payments_api_honours_an_idempotency_key(users, client_for, airline):
+    client = client_for(users["finance"])
+    body = {"invoice": airline.pk, "kind": "cash", "amount": "25.00", "date": "2026-11-20"}
+    first = client.post("/api/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    again = client.post("/api/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert first.json()["id"] == again.json()["id"]
+    assert Payment.objects.filter(request_key="p-1").count() == 1
+    other = Invoice.objects.exclude(pk=airline.pk).filter(status="issued").first()
+    reused = client.post(
+        "/api/payments/", {**body, "invoice": other.pk}, format="json", HTTP_IDEMPOTENCY_KEY="p-1"
+    )
+    assert reused.status_code == 400 and "another invoice" in reused.content.decode()
+    assert not other.payments.filter(request_key="p-1").exists()
+    assert verify_ledger()["ok"]

@@ -8,12 +8,14 @@ only: cost fields are dropped for them, R7). Periods and reports are provider st
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer
+from servicebook.core.idempotency import header_parameter, key_of
 from servicebook.core.params import object_id
 from servicebook.core.roles import is_provider_staff
 from servicebook.finance.billing import access, selectors, services
@@ -258,11 +260,20 @@ class PaymentViewSet(
     def get_serializer_class(self):
         return PaymentWriteSerializer if self.action == "create" else PaymentSerializer
 
+    @extend_schema(
+        parameters=[header_parameter("payment")],
+        responses={201: PaymentSerializer, 200: PaymentSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = PaymentWriteSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        payment = services.record_payment(actor=request.user, **serializer.validated_data)
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        payment = services.record_payment(
+            actor=request.user, request_key=key_of(request), **serializer.validated_data
+        )
+        return Response(
+            PaymentSerializer(payment).data,
+            status=status.HTTP_200_OK if payment.repeated else status.HTTP_201_CREATED,
+        )
 
 
 class ReminderSerializer(serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from servicebook.core.errors import DomainError
+from servicebook.core.idempotency import checked_key, reused_elsewhere
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.periods import period_of
@@ -53,7 +54,7 @@ def issue_credit_note(
     credit note it issued, marked ``repeated``, instead of issuing a second one.
     """
     require_role(actor, *FINANCE, action="Issuing a credit note")
-    request_key = _checked_key(request_key)
+    request_key = checked_key(request_key)
     if not (reason or "").strip():
         raise DomainError("a credit note needs a reason", code="reason_required", field="reason")
     reason = document_text(reason, field="reason", max_length=REASON_MAX)
@@ -61,12 +62,7 @@ def issue_credit_note(
     # the invoice is locked: a second submission of the same key waits here for the first
     if request_key and (earlier := CreditNote.objects.filter(request_key=request_key).first()):
         if earlier.invoice_id != invoice.pk:
-            raise DomainError(
-                f"this submission issued {earlier.number} on another invoice: "
-                "send a new key for a new credit note",
-                code="key_reused",
-                field="request_key",
-            )
+            raise reused_elsewhere(earlier.number)
         earlier.repeated = True
         return earlier
     net = _checked_amount(invoice, amount)
@@ -145,19 +141,6 @@ def _check_date_order(date: dt.date) -> None:
             field="date",
             code="out_of_order",
         )
-
-
-def _checked_key(key: str | None) -> str | None:
-    key = (key or "").strip()
-    if not key:
-        return None
-    if len(key) > 64 or not key.isprintable() or not key.isascii():
-        raise DomainError(
-            "a submission key is 1 to 64 printable ASCII characters (e.g. a UUID)",
-            code="bad_key",
-            field="request_key",
-        )
-    return key
 
 
 def _checked_amount(invoice: Invoice, amount) -> Decimal:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 
+from servicebook.core.idempotency import key_field
 from servicebook.finance.billing.legal_models import TaxRate
 from servicebook.finance.billing.models import PaymentKind
 from servicebook.finance.ledger.forms import PeriodField
@@ -47,6 +46,8 @@ class PaymentForm(BootstrapFormMixin, forms.Form):
     amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(max_length=100, required=False)
+    # one key per form shown: the same form sent twice (a double click) records one payment
+    request_key = key_field()
 
 
 class CreditNoteForm(BootstrapFormMixin, forms.Form):
@@ -60,9 +61,7 @@ class CreditNoteForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     # one key per form shown: the same form sent twice (a double click) issues one credit note
-    request_key = forms.CharField(
-        widget=forms.HiddenInput, required=False, initial=lambda: uuid.uuid4().hex
-    )
+    request_key = key_field()
 
 
 class TaxRateForm(BootstrapFormMixin, forms.ModelForm):

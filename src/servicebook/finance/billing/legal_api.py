@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin, ScopedWriteSerializer, ServiceBackedViewSet
+from servicebook.core.idempotency import header_parameter, key_of
 from servicebook.core.money import to_decimal
 from servicebook.finance.billing import credit_notes, tax
 from servicebook.finance.billing.legal_models import CreditNote, TaxRate
@@ -106,16 +107,7 @@ class CreditNoteViewSet(
         return CreditNoteWriteSerializer if self.action == "create" else CreditNoteSerializer
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="Up to 64 printable characters, e.g. a UUID. Sending the same key "
-                "again returns the credit note it issued (200) instead of issuing another.",
-            )
-        ],
+        parameters=[header_parameter("credit note")],
         responses={201: CreditNoteSerializer, 200: CreditNoteSerializer},
     )
     def create(self, request, *args, **kwargs):
@@ -123,7 +115,7 @@ class CreditNoteViewSet(
         serializer.is_valid(raise_exception=True)
         note = credit_notes.issue_credit_note(
             actor=request.user,
-            request_key=request.headers.get("Idempotency-Key"),
+            request_key=key_of(request),
             **serializer.validated_data,
         )
         return Response(

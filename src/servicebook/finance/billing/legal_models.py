@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from servicebook.catalog.models import TaxKind
+from servicebook.core.idempotency import key_model_field
 from servicebook.core.models import TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.tenancy import ScopedQuerySet
@@ -140,15 +141,7 @@ class CreditNote(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    request_key = models.CharField(
-        max_length=64,
-        null=True,
-        blank=True,
-        unique=True,
-        editable=False,
-        help_text="The submission that issued it (the form's key, or the API's Idempotency-Key): "
-        "the same submission again returns this credit note instead of issuing a second one.",
-    )
+    request_key = key_model_field("credit note", "issued", "issuing")
 
     objects = CreditNoteQuerySet.as_manager()
 

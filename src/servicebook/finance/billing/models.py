@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from servicebook.catalog.models import Offering, Service, rate_field
+from servicebook.core.idempotency import key_model_field
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.tenancy import ScopedQuerySet
@@ -342,6 +343,7 @@ class Payment(TimeStampedModel):
     date = models.DateField()
     reference = models.CharField(max_length=100, blank=True)
     entry = models.ForeignKey("finance.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    request_key = key_model_field("payment")
 
     class QuerySet(ScopedQuerySet):
         customer_path = "invoice__customer"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from servicebook.agreements.orders import services as orders
 from servicebook.core.errors import DomainError
+from servicebook.core.idempotency import checked_key, reused_elsewhere
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.periods import period_dates, period_of
@@ -220,10 +221,22 @@ def record_payment(
     amount: Decimal | str,
     date: dt.date | None = None,
     reference: str = "",
+    request_key: str | None = None,
 ) -> Payment:
-    """Record cash received, or goods and services delivered in kind (e.g. air tickets)."""
+    """Record cash received, or goods and services delivered in kind (e.g. air tickets).
+
+    ``request_key`` names the submission (:mod:`servicebook.core.idempotency`): the same key
+    again returns the payment it recorded, marked ``repeated``, instead of recording another.
+    """
     require_role(actor, *FINANCE, action="Recording a payment")
+    request_key = checked_key(request_key)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    # the invoice is locked: a second submission of the same key waits here for the first
+    if request_key and (earlier := Payment.objects.filter(request_key=request_key).first()):
+        if earlier.invoice_id != invoice.pk:
+            raise reused_elsewhere(f"a payment of {earlier.currency} {earlier.amount}")
+        earlier.repeated = True
+        return earlier
     date = date or periods.today()
     amount = _checked_payment(invoice, kind, to_decimal(amount), date)
     period = period_of(date)
@@ -237,8 +250,10 @@ def record_payment(
         date=date,
         reference=reference,
         entry=entry,
+        request_key=request_key,
     )
     save_validated(payment)
+    payment.repeated = False
     if kind == PaymentKind.CASH:
         invoice.paid_cash += amount
     else:

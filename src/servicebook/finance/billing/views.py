@@ -405,7 +405,10 @@ class PaymentView(_InvoiceActionView):
 
     def perform(self, data):
         payment = services.record_payment(actor=self.request.user, invoice=self.invoice, **data)
-        messages.success(self.request, f"Recorded {payment.kind} {payment.amount}.")
+        if payment.repeated:
+            messages.info(self.request, "This payment was recorded already by this form.")
+        else:
+            messages.success(self.request, f"Recorded {payment.kind} {payment.amount}.")
         return payment
 
 
