@@ -47,13 +47,24 @@ def key_of(request) -> str | None:
     return request.headers.get(HEADER)
 
 
-def reused_elsewhere(earlier_label: str) -> DomainError:
-    return DomainError(
-        f"this submission recorded {earlier_label} on another invoice: "
-        "send a new key for a new one",
-        code="key_reused",
-        field="request_key",
-    )
+def earlier_write(queryset, key: str | None, *, invoice_id: int, label):
+    """What the submission ``key`` wrote already (marked ``repeated``), or None; ``queryset``
+    holds the records with a ``request_key`` and an ``invoice``. Call it with the invoice
+    locked, so that a second submission at once waits for the first's record."""
+    if not key:
+        return None
+    earlier = queryset.filter(request_key=key).first()
+    if earlier is None:
+        return None
+    if earlier.invoice_id != invoice_id:
+        raise DomainError(
+            f"this submission recorded {label(earlier)} on another invoice: "
+            "send a new key for a new one",
+            code="key_reused",
+            field="request_key",
+        )
+    earlier.repeated = True
+    return earlier
 
 
 def header_parameter(what: str) -> OpenApiParameter:

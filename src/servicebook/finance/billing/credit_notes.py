@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from servicebook.core.errors import DomainError
-from servicebook.core.idempotency import checked_key, reused_elsewhere
+from servicebook.core.idempotency import checked_key, earlier_write
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.periods import period_of
@@ -59,26 +59,13 @@ def issue_credit_note(
         raise DomainError("a credit note needs a reason", code="reason_required", field="reason")
     reason = document_text(reason, field="reason", max_length=REASON_MAX)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
-    # the invoice is locked: a second submission of the same key waits here for the first
-    if request_key and (earlier := CreditNote.objects.filter(request_key=request_key).first()):
-        if earlier.invoice_id != invoice.pk:
-            raise reused_elsewhere(earlier.number)
-        earlier.repeated = True
+    earlier = earlier_write(
+        CreditNote.objects, request_key, invoice_id=invoice.pk, label=lambda note: note.number
+    )
+    if earlier is not None:
         return earlier
     net = _checked_amount(invoice, amount)
-    today = periods.today()
-    date = date or today
-    if date < invoice.issue_date:
-        raise DomainError(
-            f"a credit note cannot predate its invoice ({invoice.issue_date:%Y-%m-%d})",
-            field="date",
-        )
-    if date > today:
-        raise DomainError(
-            f"a credit note is dated the day it is issued or earlier, not after today "
-            f"({today:%Y-%m-%d})",
-            field="date",
-        )
+    date = _checked_date(invoice, date)
     require_open(period_of(date))
     taxes = credited_taxes(invoice, net)
     tax = sum((Decimal(t["tax"]) for t in taxes), ZERO)
@@ -124,6 +111,24 @@ def issue_credit_note(
         save_validated(invoice)
         INVOICE.record(invoice, actor, "credit_note", note=text)
     return note
+
+
+def _checked_date(invoice: Invoice, date: dt.date | None) -> dt.date:
+    """The credit note's date: today unless given, not before its invoice nor after today."""
+    today = periods.today()
+    date = date or today
+    if date < invoice.issue_date:
+        raise DomainError(
+            f"a credit note cannot predate its invoice ({invoice.issue_date:%Y-%m-%d})",
+            field="date",
+        )
+    if date > today:
+        raise DomainError(
+            f"a credit note is dated the day it is issued or earlier, not after today "
+            f"({today:%Y-%m-%d})",
+            field="date",
+        )
+    return date
 
 
 def _check_date_order(date: dt.date) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from servicebook.agreements.orders import services as orders
 from servicebook.core.errors import DomainError
-from servicebook.core.idempotency import checked_key, reused_elsewhere
+from servicebook.core.idempotency import checked_key, earlier_write
 from servicebook.core.models import User
 from servicebook.core.money import round_money, to_decimal
 from servicebook.core.periods import period_dates, period_of
@@ -231,11 +231,13 @@ def record_payment(
     require_role(actor, *FINANCE, action="Recording a payment")
     request_key = checked_key(request_key)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
-    # the invoice is locked: a second submission of the same key waits here for the first
-    if request_key and (earlier := Payment.objects.filter(request_key=request_key).first()):
-        if earlier.invoice_id != invoice.pk:
-            raise reused_elsewhere(f"a payment of {earlier.currency} {earlier.amount}")
-        earlier.repeated = True
+    earlier = earlier_write(
+        Payment.objects,
+        request_key,
+        invoice_id=invoice.pk,
+        label=lambda payment: f"a payment of {payment.currency} {payment.amount}",
+    )
+    if earlier is not None:
         return earlier
     date = date or periods.today()
     amount = _checked_payment(invoice, kind, to_decimal(amount), date)
