@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from servicebook.finance.billing import services
 from servicebook.finance.billing.models import Statement
 from servicebook.finance.ledger.models import JournalEntry
+from tests.at_once import at_once
 
 PERIOD = "2026-08"
 
@@ -22,26 +21,11 @@ def test_two_closes_at_once_one_wins_none_doubles(restore_demo, transactional_db
     from servicebook.core.models import User
 
     finance = User.objects.get(username="finance")
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
-    def run():
-        try:
-            barrier.wait()
-            results.append(
-                services.close_period(actor=finance, period=PERIOD, earlier_reason="race")
-            )
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def close():
+        return services.close_period(actor=finance, period=PERIOD, earlier_reason="race")
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    results = at_once(close, close)
     assert sorted(r["changed"] for r in results) == [False, True]
     assert Statement.objects.filter(period=PERIOD).count() == 4
     memos = list(JournalEntry.objects.filter(period=PERIOD).values_list("memo", flat=True))
@@ -64,26 +48,13 @@ def test_two_closes_of_different_months_never_share_or_skip_an_invoice_number(
     from servicebook.finance.billing.models import Invoice
 
     finance = User.objects.get(username="finance")
-    barrier = threading.Barrier(2)
-    errors = []
 
-    def run(period):
-        try:
-            barrier.wait()
-            services.close_period(
-                actor=finance, period=period, earlier_reason="race", today=dt.date(2026, 12, 1)
-            )
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def close(period):
+        return lambda: services.close_period(
+            actor=finance, period=period, earlier_reason="race", today=dt.date(2026, 12, 1)
+        )
 
-    threads = [threading.Thread(target=run, args=(p,)) for p in ("2026-07", "2026-08")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    at_once(close("2026-07"), close("2026-08"))
     sequences = sorted(Invoice.objects.filter(fiscal_year=2026).values_list("sequence", flat=True))
     assert sequences == list(range(1, len(sequences) + 1))
     assert Invoice.objects.filter(period__in=["2026-07", "2026-08"]).count() >= 2

@@ -18,6 +18,7 @@ from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice
 from servicebook.finance.ledger.models import JournalEntry
 from servicebook.finance.ledger.verify import verify as verify_ledger
+from tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 25)
@@ -231,41 +232,22 @@ def test_the_api_honours_an_idempotency_key(users, client_for, retail):
 def test_the_same_key_sent_twice_at_once_issues_one_credit_note(restore_demo, transactional_db):
     """Both requests arrive together (a double click on a slow line): the invoice's row lock makes
     the second wait, then find the first's credit note under the same key."""
-    import threading
-
-    from django.db import connections
-
     from servicebook.core.models import User
 
     finance = User.objects.get(username="finance")
     invoice = Invoice.objects.get(period="2026-10", customer__code="meridian")
-    barrier = threading.Barrier(2)
-    notes, errors = [], []
 
-    def run():
-        try:
-            barrier.wait()
-            notes.append(
-                credit_notes.issue_credit_note(
-                    actor=finance,
-                    invoice=invoice,
-                    amount="10.00",
-                    reason="double click",
-                    date=DAY,
-                    request_key="same-key",
-                )
-            )
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def issue():
+        return credit_notes.issue_credit_note(
+            actor=finance,
+            invoice=invoice,
+            amount="10.00",
+            reason="double click",
+            date=DAY,
+            request_key="same-key",
+        )
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    notes = at_once(issue, issue)
     assert sorted(note.repeated for note in notes) == [False, True]
     assert len({note.number for note in notes}) == 1
     assert CreditNote.objects.filter(invoice=invoice).count() == 1
