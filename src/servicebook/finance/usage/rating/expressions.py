@@ -4,7 +4,7 @@ offering and price segment, the price in force, tiers, packages, and rounding on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 
 from servicebook.core.periods import period_bounds
 from servicebook.finance.usage.rating.schema import (
-    AMOUNT_TYPE,
     CALC,
     CALC_PRODUCT,
     LINE_QUANTITY_TYPE,
@@ -115,23 +114,6 @@ def _attach_price(lines: ir.Table, prices: ir.Table) -> ir.Table:
     return j.drop("p_price_id")
 
 
-def _round_money(
-    amount: ir.Value, currency: ir.Value, minor: Mapping[str, int], used: set[str]
-) -> ir.Value:
-    """Round half-up (away from zero) once, to the minor unit of each currency."""
-    out = ibis.dtype(AMOUNT_TYPE)
-    groups: dict[int, list[str]] = {}
-    for cur in used:
-        groups.setdefault(minor.get(cur, 2), []).append(cur)
-    rounded = amount.round(2).cast(out)
-    for d, currencies in sorted(groups.items()):
-        if d != 2:
-            # each branch is cast on its own: engines unify CASE branch types differently
-            this = amount.round(d).cast(out)
-            rounded = ibis.ifelse(currency.isin(sorted(currencies)), this, rounded)
-    return rounded
-
-
 def _mul(a: ir.Value, b: ir.Value) -> ir.Value:
     return a.cast(CALC) * b.cast(CALC)
 
@@ -167,77 +149,157 @@ def make_plan(prices: pa.Table, period: str) -> Plan:
     )
 
 
+def _segment(u: ir.Table, plan: Plan) -> ir.Value | None:
+    """How many price boundaries of the month lie at or before ``start_time`` (a small integer);
+    None when no price changes within the month."""
+    cuts = plan.seg_starts[1:]
+    if not cuts:
+        return None
+    seg = sum(
+        (ibis.ifelse(u.start_time >= _ts(c), 1, 0) for c in cuts[1:]),
+        ibis.ifelse(u.start_time >= _ts(cuts[0]), 1, 0),
+    )
+    return seg.cast("int8")
+
+
+def _seg_start(agg: ir.Table, plan: Plan) -> ir.Value:
+    """The start of the segment numbered ``agg.seg`` (see :func:`_segment`)."""
+    if "seg" not in agg.columns:
+        return _ts(plan.start)
+    return ibis.cases(
+        *((agg.seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
+        else_=_ts(plan.start),
+    )
+
+
+def _flat_metrics(f: ir.Table, plan: Plan, backend: str, flat: ir.Value) -> dict[str, ir.Value]:
+    """Per price segment k of the month: ``us{k}`` = quantity x microseconds of overlap of the
+    records for which ``flat`` holds, ``n{k}`` = those records counted once, in the segment where
+    they are first in force (conditional sums: one aggregation whatever the number of segments).
+    """
+    metrics: dict[str, ir.Value] = {}
+    for k, (s, e) in enumerate(_segments(plan)):
+        s_lit, e_lit = _ts(s), _ts(e)
+        overlaps = flat & (f.start_time < e_lit) & (f.end_time > s_lit)
+        lo = _epoch_us(ibis.greatest(f.start_time, s_lit), backend)
+        hi = _epoch_us(ibis.least(f.end_time, e_lit), backend)
+        first_here = overlaps if k == 0 else overlaps & (f.start_time >= s_lit)
+        # decimal(18, 6) x an integer count of microseconds: exact, and cheap per row
+        metrics[f"us{k}"] = ibis.ifelse(overlaps, f.quantity * (hi - lo), None).sum()
+        metrics[f"n{k}"] = f.count(where=first_here)
+    return metrics
+
+
+def _segments(plan: Plan) -> list[tuple[dt.datetime, dt.datetime]]:
+    return list(zip(plan.seg_starts, plan.seg_ends, strict=True))
+
+
+def _segment_metrics(u: ir.Table, plan: Plan) -> dict[str, ir.Value]:
+    """Per price segment k: ``q{k}`` and ``r{k}``, quantity and count of the records that start
+    in it (conditional sums, so that the aggregation is keyed by customer and offering only)."""
+    metrics: dict[str, ir.Value] = {}
+    for k, (s, e) in enumerate(_segments(plan)):
+        here = (u.start_time >= _ts(s)) & (u.start_time < _ts(e))
+        metrics[f"q{k}"] = u.quantity.sum(where=here)
+        metrics[f"r{k}"] = u.count(where=here)
+    return metrics
+
+
+def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
+    """One row per customer, offering and price segment k out of ``agg``'s per-segment columns
+    (``q{k}``/``r{k}`` of :func:`_segment_metrics`, ``us{k}``/``n{k}`` of
+    :func:`_flat_metrics`), referencing ``agg`` once: an engine that does not keep a shared
+    subquery (Spark) would compute it again for every reference, so each row is repeated once
+    per segment and the segment's columns are picked with CASE."""
+    n = len(plan.seg_starts)
+    parts = agg.mutate(part=ibis.literal(list(range(n)), type="array<int8>").unnest())
+
+    def pick(name: str, typ: str, default: ir.Value) -> ir.Value:
+        if f"{name}0" not in agg.columns:
+            return default
+        values = [parts[f"{name}{k}"].cast(typ) for k in range(n)]
+        return ibis.cases(
+            *((parts.part == k, v) for k, v in enumerate(values[:-1])), else_=values[-1]
+        )
+
+    no_records = ibis.literal(0).cast("int64")
+    out = parts.select(
+        "customer_id",
+        "offering_id",
+        seg_start=ibis.cases(
+            *((parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
+            else_=_ts(plan.start),
+        ),
+        quantity=pick("q", LINE_QUANTITY_TYPE, ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE))),
+        records=pick("r", "int64", no_records),
+        flat_unit_us=pick("us", CALC_PRODUCT, ibis.null().cast(CALC_PRODUCT)),
+        flat_records=pick("n", "int64", no_records),
+    )
+    return out.filter((out.records > 0) | out.flat_unit_us.notnull())
+
+
 def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
     """What rating needs from the usage, per customer, offering and price segment.
 
     Metered records (``start_time`` in the period) give ``quantity`` and ``records`` of the
-    segment holding their ``start_time``; the segment is a small integer (how many price
-    boundaries of the month lie at or before ``start_time``), so this big aggregation costs little
-    more than a plain group-by.  Records of offerings with a flat price (subscriptions) are read
-    by a second, filtered aggregation that gives ``flat_unit_us`` (quantity x microseconds of
-    overlap with each segment, as conditional sums) and ``flat_records`` (each record counted
-    once, in the segment where it is first in force).
+    segment holding their ``start_time``.  Records of offerings with a flat price
+    (subscriptions) give ``flat_unit_us`` and ``flat_records`` per segment
+    (:func:`_flat_metrics`).
+
+    On DuckDB the metered records are grouped by customer, offering and segment number
+    (:func:`_segment`: a small integer, so this big aggregation costs little more than a plain
+    group-by) and the flat records are read by a second, filtered aggregation (cheaper there
+    than conditional sums over every record).  On Spark, where each scan and each shuffle is a
+    stage of its own, one aggregation keyed by customer and offering reads both, with
+    conditional sums per segment: one scan, and the lines' later group-by (customer, offering,
+    price) needs no second shuffle since the rows are already partitioned by customer and
+    offering.
     """
     start, end = _ts(plan.start), _ts(plan.end)
+    if backend == "pyspark":
+        in_period = (usage.start_time >= start) & (usage.start_time < end)
+        if plan.flat_offerings:
+            in_period = in_period | _overlaps_period(usage, plan)
+        u = usage.filter(in_period)
+        metrics = _segment_metrics(u, plan)
+        if plan.flat_offerings:
+            metrics.update(_flat_metrics(u, plan, backend, u.offering_id.isin(plan.flat_offerings)))
+        return _unpivot(u.group_by("customer_id", "offering_id").aggregate(**metrics), plan)
     u = usage.filter(usage.start_time >= start, usage.start_time < end)
-    cuts = plan.seg_starts[1:]
-    keys = [u.customer_id, u.offering_id]
-    metrics = {"quantity": u.quantity.sum(), "records": u.count()}
-    if cuts:
-        seg = sum(
-            (ibis.ifelse(u.start_time >= _ts(c), 1, 0) for c in cuts[1:]),
-            ibis.ifelse(u.start_time >= _ts(cuts[0]), 1, 0),
-        )
-        agg = u.group_by([*keys, seg.cast("int8").name("seg")]).aggregate(**metrics)
-        seg_start = ibis.cases(
-            *((agg.seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
-            else_=_ts(plan.start),
-        )
-    else:
-        agg = u.group_by(keys).aggregate(**metrics)
-        seg_start = _ts(plan.start)
-    metered = agg.select(
+    seg = _segment(u, plan)
+    keys = [u.customer_id, u.offering_id] + ([] if seg is None else [seg.name("seg")])
+    metered = _metered(
+        u.group_by(keys).aggregate(quantity=u.quantity.sum(), records=u.count()), plan
+    )
+    if not plan.flat_offerings:
+        return metered
+    f = usage.filter(_overlaps_period(usage, plan))
+    fagg = f.group_by("customer_id", "offering_id").aggregate(
+        **_flat_metrics(f, plan, backend, ibis.literal(True))
+    )
+    return ibis.union(metered, _unpivot(fagg, plan), distinct=False)
+
+
+def _overlaps_period(t: ir.Table, plan: Plan) -> ir.Value:
+    """Records of offerings with a flat price whose interval overlaps the period."""
+    return (
+        t.offering_id.isin(plan.flat_offerings)
+        & (t.start_time < _ts(plan.end))
+        & (t.end_time > _ts(plan.start))
+    )
+
+
+def _metered(agg: ir.Table, plan: Plan) -> ir.Table:
+    """The metered rows of :func:`_aggregate` in its common shape."""
+    return agg.select(
         "customer_id",
         "offering_id",
-        seg_start=seg_start,
+        seg_start=_seg_start(agg, plan),
         quantity=agg.quantity.cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=agg.records.cast("int64"),
         flat_unit_us=ibis.null().cast(CALC_PRODUCT),
         flat_records=ibis.literal(0).cast("int64"),
     )
-    if not plan.flat_offerings:
-        return metered
-
-    f = usage.filter(
-        usage.offering_id.isin(plan.flat_offerings),
-        usage.start_time < end,
-        usage.end_time > start,
-    )
-    segments = list(zip(plan.seg_starts, plan.seg_ends, strict=True))
-    flat_metrics: dict[str, ir.Value] = {}
-    for k, (s, e) in enumerate(segments):
-        s_lit, e_lit = _ts(s), _ts(e)
-        overlaps = (f.start_time < e_lit) & (f.end_time > s_lit)
-        lo = _epoch_us(ibis.greatest(f.start_time, s_lit), backend)
-        hi = _epoch_us(ibis.least(f.end_time, e_lit), backend)
-        first_here = f.start_time < e_lit if k == 0 else (f.start_time >= s_lit) & overlaps
-        # decimal(18, 6) x an integer count of microseconds: exact, and cheap per row
-        flat_metrics[f"us{k}"] = ibis.ifelse(overlaps, f.quantity * (hi - lo), None).sum()
-        flat_metrics[f"n{k}"] = f.count(where=first_here & overlaps)
-    fagg = f.group_by("customer_id", "offering_id").aggregate(**flat_metrics)
-    parts = [metered]
-    for k, (s, _) in enumerate(segments):
-        part = fagg.select(
-            "customer_id",
-            "offering_id",
-            seg_start=_ts(s),
-            quantity=ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
-            records=ibis.literal(0).cast("int64"),
-            flat_unit_us=fagg[f"us{k}"].cast(CALC_PRODUCT),
-            flat_records=fagg[f"n{k}"].cast("int64"),
-        )
-        parts.append(part.filter(part.flat_unit_us.notnull()))
-    return ibis.union(*parts, distinct=False)
 
 
 #: up to this many tier rows, tiers are priced inline (one CASE expression) instead of a join
@@ -343,13 +405,12 @@ def line_amounts(
     lines: ir.Table,
     tiers: ir.Table,
     plan: Plan,
-    minor: Mapping[str, int],
     con: ibis.BaseBackend,
     cleanup: list[Callable[[], None]],
     tiers_pa: pa.Table,
 ) -> ir.Table:
-    """Rated quantity and amount of each line of :func:`line_totals`, sorted; flat lines are
-    left for :func:`finish`."""
+    """Rated quantity and unrounded amount of each line of :func:`line_totals`; flat lines are
+    left for :func:`finish`, which also rounds and sorts."""
     if tiers_pa.num_rows <= INLINE_TIER_ROWS:
         # few tiers (the usual case): price them with one CASE expression, no join
         tier_amount = _inline_tier_amount(lines, tiers_pa)
@@ -379,22 +440,16 @@ def line_amounts(
     line_qty = ibis.dtype(LINE_QUANTITY_TYPE)
     rated_qty = ibis.ifelse(model == "package", packages.cast(line_qty), lines.quantity)
     # only what the engine computes: the price's terms are attached by finish (narrow rows
-    # are cheaper to sort and to hand over)
-    result = lines.select(
+    # are cheaper to hand over); the amount leaves unrounded, in decimal(38, 20), and finish
+    # rounds it (rounding a 38-digit decimal is a 128-bit division per line, slow on DuckDB)
+    # and sorts the lines (a sort on Spark is one more shuffle)
+    return lines.select(
         "customer_id",
         "offering_id",
         "price_id",
         quantity=lines.quantity,
         rated_quantity=ibis.ifelse(lines.price_id.notnull(), rated_qty, None),
-        amount=_round_money(raw, lines.currency, minor, plan.currencies),
+        amount=raw,
         records=ibis.ifelse(is_flat, lines.flat_records, lines.records),
         flat_unit_us=lines.flat_unit_us,
-    )
-    # unrated lines (price_id null) come last within a customer and offering
-    return result.order_by(
-        [
-            result.customer_id,
-            result.offering_id,
-            result.price_id.asc(nulls_first=False),
-        ]
     )

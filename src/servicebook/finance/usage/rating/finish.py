@@ -32,7 +32,12 @@ def finish(
     Each line gets the terms of its price row, its status and its offering's unit (from the price
     rows).  Flat lines: divide prorated unit-microseconds by the period length and round once,
     with :mod:`decimal` (SQL engines disagree on decimal division); the other lines keep the
-    quantities and amounts the engine computed."""
+    quantities the engine computed and their amounts rounded once, half away from zero, to the
+    currency's minor unit.  Lines come out sorted by customer, offering and price_id, unrated
+    lines (price_id null) last within a customer and offering."""
+    keys = ("customer_id", "offering_id", "price_id")
+    order = pc.sort_indices(lines, sort_keys=[(k, "ascending", "at_end") for k in keys])
+    lines = lines.take(order)
     price_id = lines["price_id"]
     rated = pc.is_valid(price_id)
     row = pc.index_in(price_id, value_set=prices["price_id"])
@@ -57,7 +62,7 @@ def finish(
             pa.array(list(units.values()), pa.string()),
             pc.index_in(lines["offering_id"], value_set=pa.array(list(units), pa.int64())),
         ),
-        "amount": lines["amount"],
+        "amount": _round_amounts(lines["amount"], term("currency"), minor),
         "records": lines["records"],
         "price_id": price_id,
         "price_scope": pc.if_else(rated, scope, pa.scalar(None, pa.string())),
@@ -70,6 +75,25 @@ def finish(
     if plan.flat_offerings:
         _finish_flat(columns, lines["flat_unit_us"], plan, minor)
     return conform(pa.table(columns), CHARGE_LINE_SCHEMA, "lines")
+
+
+def _round_amounts(
+    raw: pa.ChunkedArray, currency: pa.ChunkedArray, minor: Mapping[str, int]
+) -> pa.ChunkedArray:
+    """``raw`` rounded once, half away from zero, to the minor unit of each line's currency (2
+    for a currency ``minor`` does not list), as :data:`AMOUNT_TYPE`."""
+    used = [c for c in pc.unique(currency).to_pylist() if c is not None]
+    digits = sorted({minor.get(c, 2) for c in used}) or [2]
+
+    def rounded(d: int) -> pa.ChunkedArray:
+        out = pc.round(raw, ndigits=d, round_mode="half_towards_infinity")
+        return pc.cast(out, AMOUNT_TYPE)
+
+    amount = rounded(digits[0])
+    for d in digits[1:]:
+        these = pa.array([c for c in used if minor.get(c, 2) == d], pa.string())
+        amount = pc.if_else(pc.is_in(currency, value_set=these), rounded(d), amount)
+    return amount
 
 
 def _unscaled(values: pa.ChunkedArray | pa.Array) -> list[int]:
