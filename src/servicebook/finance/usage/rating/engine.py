@@ -13,7 +13,12 @@ import pyarrow as pa
 
 from servicebook.core.money import MINOR_UNITS
 from servicebook.finance.usage.rating.checks import check_prices, check_tiers, offering_units
-from servicebook.finance.usage.rating.expressions import line_amounts, line_totals, make_plan
+from servicebook.finance.usage.rating.expressions import (
+    line_amounts,
+    line_totals,
+    make_plan,
+    register,
+)
 from servicebook.finance.usage.rating.finish import finish
 from servicebook.finance.usage.rating.schema import (
     AMOUNT_TYPE,
@@ -58,18 +63,6 @@ def connect(backend: Any) -> ibis.BaseBackend:
         con._session.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         con._session.conf.set("spark.sql.session.timeZone", "UTC")
     return con
-
-
-def register(con: ibis.BaseBackend, table: pa.Table) -> ir.Table:
-    """Make an Arrow table available to the backend as an Ibis table (exact types kept)."""
-    if con.name == "pyspark":
-        # Ibis' own memtable path for Spark goes through pandas and breaks on null decimals
-        import uuid
-
-        name = f"servicebook_rating_{uuid.uuid4().hex}"
-        con._session.createDataFrame(table).createOrReplaceTempView(name)
-        return con.table(name)
-    return ibis.memtable(table)
 
 
 def as_arrow(obj: TableLike, con: ibis.BaseBackend) -> pa.Table:
@@ -145,12 +138,11 @@ def rate(
 
     usage_t = usage_table(usage, con)
     prices_t = register(con, prices_pa)
-    tiers_t = register(con, tiers_pa)
 
     cleanup: list[Callable[[], None]] = []
     try:
         totals = line_totals(usage_t, prices_t, plan, con.name)
-        out = fetch(con, line_amounts(totals, tiers_t, plan, con, cleanup, tiers_pa))
+        out = fetch(con, line_amounts(totals, plan, con, cleanup, tiers_pa))
     finally:
         for fn in cleanup:
             fn()

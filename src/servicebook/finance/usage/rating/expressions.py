@@ -44,6 +44,18 @@ def materialize(
     return con.table(name)
 
 
+def register(con: ibis.BaseBackend, table: pa.Table) -> ir.Table:
+    """Make an Arrow table available to the backend as an Ibis table (exact types kept)."""
+    if con.name == "pyspark":
+        # Ibis' own memtable path for Spark goes through pandas and breaks on null decimals
+        import uuid
+
+        name = f"servicebook_rating_{uuid.uuid4().hex}"
+        con._session.createDataFrame(table).createOrReplaceTempView(name)
+        return con.table(name)
+    return ibis.memtable(table)
+
+
 def _ts(value: dt.datetime) -> ir.Scalar:
     return ibis.literal(value, type="timestamp('UTC')")
 
@@ -403,7 +415,6 @@ def _joined_tier_amounts(lines: ir.Table, tiers: ir.Table) -> ir.Table:
 
 def line_amounts(
     lines: ir.Table,
-    tiers: ir.Table,
     plan: Plan,
     con: ibis.BaseBackend,
     cleanup: list[Callable[[], None]],
@@ -416,7 +427,8 @@ def line_amounts(
         tier_amount = _inline_tier_amount(lines, tiers_pa)
     else:
         # the lines feed two branches (tiers and the rest): compute the big aggregation once
-        lines = _joined_tier_amounts(materialize(con, lines, cleanup), tiers)
+        # (the tier rows are handed to the engine only on this path)
+        lines = _joined_tier_amounts(materialize(con, lines, cleanup), register(con, tiers_pa))
         tier_amount = lines.tier_amount
 
     is_flat = lines.charge_model.notnull() & (lines.charge_model == "flat")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -96,28 +97,28 @@ def _round_amounts(
     return amount
 
 
-def _unscaled(values: pa.ChunkedArray | pa.Array) -> list[int]:
-    """The integers behind a non-null decimal128 array (value x 10^scale), read from its buffer."""
-    import numpy as np
-
+def _unscaled(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """The integers behind a non-null decimal128 array (value x 10^scale), read from its buffer,
+    as an object array of Python integers (exact, and operated on without a Python loop)."""
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     words = np.frombuffer(arr.buffers()[1], dtype="<u8", count=2 * (arr.offset + len(arr)))
     words = words[2 * arr.offset :].reshape(-1, 2)
     high = words[:, 1].view("<i8").astype(object)
-    return (high * (1 << 64) + words[:, 0].astype(object)).tolist()
+    return high * (1 << 64) + words[:, 0].astype(object)
 
 
-def _from_unscaled(values: list[int], typ: pa.DataType) -> pa.Array:
-    """A decimal128 array of ``typ`` from its unscaled integers."""
-    data = b"".join(v.to_bytes(16, "little", signed=True) for v in values)
-    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(data)])
+def _from_unscaled(values: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """A decimal128 array of ``typ`` from its unscaled integers (two's complement words)."""
+    words = np.empty((len(values), 2), dtype="<u8")
+    words[:, 0] = (values & ((1 << 64) - 1)).astype("<u8")
+    words[:, 1] = (values >> 64).astype("<i8").view("<u8")
+    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(words.tobytes())])
 
 
-def _divide_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator (> 0) rounded half away from zero, in integers."""
-    q, r = divmod(abs(numerator), denominator)
-    q += 2 * r >= denominator
-    return q if numerator >= 0 else -q
+def _divide_half_up(numerator: np.ndarray, denominator: Any) -> np.ndarray:
+    """numerator / denominator (> 0) rounded half away from zero, in integers, elementwise."""
+    q = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    return np.where(numerator < 0, -q, q)
 
 
 def _finish_flat(
@@ -143,14 +144,13 @@ def _finish_flat(
     prices = _unscaled(pc.cast(columns["unit_price"].take(at), PRICE_TYPE))
     currencies = columns["currency"].take(at).to_pylist()
     # an amount with d decimals, stored with AMOUNT_TYPE's scale: x 10^(scale - d) afterwards
-    exps = {c: minor.get(c, 2) for c in set(currencies)}
+    digits = np.array([minor.get(c, 2) for c in currencies], dtype=object)
     per_unit = period_us * 10 ** (us_scale - quantity_scale)
-    unit_periods = [_divide_half_up(us, per_unit) for us in us_values]
-    amounts = []
-    for us, price, cur in zip(us_values, prices, currencies, strict=True):
-        d = exps[cur]
-        whole = _divide_half_up(us * price * 10**d, period_us * 10 ** (us_scale + price_scale))
-        amounts.append(whole * 10 ** (AMOUNT_TYPE.scale - d))
+    unit_periods = _divide_half_up(us_values, per_unit)
+    whole = _divide_half_up(
+        us_values * prices * 10**digits, period_us * 10 ** (us_scale + price_scale)
+    )
+    amounts = whole * 10 ** (AMOUNT_TYPE.scale - digits)
     periods = _from_unscaled(unit_periods, LINE_QUANTITY_TYPE)
     for name, values in (
         ("quantity", periods),
