@@ -140,6 +140,7 @@ class Plan:
     flat_offerings: list[int]
     cut_offerings: list[int]
     currencies: set[str]
+    offerings: int  # how many offerings have a price row
 
 
 def make_plan(prices: pa.Table, period: str) -> Plan:
@@ -157,7 +158,15 @@ def make_plan(prices: pa.Table, period: str) -> Plan:
     flat_offerings = sorted(set(prices.filter(flat)["offering_id"].to_pylist()))
     currencies = set(prices["currency"].to_pylist())
     return Plan(
-        period, start, end, seg_starts, seg_ends, flat_offerings, sorted(cut_offerings), currencies
+        period,
+        start,
+        end,
+        seg_starts,
+        seg_ends,
+        flat_offerings,
+        sorted(cut_offerings),
+        currencies,
+        len(pc.unique(prices["offering_id"])),
     )
 
 
@@ -250,6 +259,11 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     return out.filter((out.records > 0) | out.flat_unit_us.notnull())
 
 
+#: DuckDB reads the offerings with a price change in the month or a flat price apart when they
+#: are at most this share of the priced offerings
+SPECIAL_SHARE = 0.25
+
+
 def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
     """What rating needs from the usage, per customer, offering and price segment.
 
@@ -258,26 +272,33 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
     (subscriptions) give ``flat_unit_us`` and ``flat_records`` per segment
     (:func:`_flat_metrics`).
 
-    On DuckDB the metered records are grouped by customer, offering and segment number
-    (:func:`_segment`: a small integer, so this big aggregation costs little more than a plain
-    group-by) and the flat records are read by a second, filtered aggregation (cheaper there
-    than conditional sums over every record).  On Spark, where each scan and each shuffle is a
-    stage of its own, one aggregation keyed by customer and offering reads both, with
-    conditional sums per segment: one scan, and the lines' later group-by (customer, offering,
-    price) needs no second shuffle since the rows are already partitioned by customer and
-    offering.
+    On Spark, where each scan and each shuffle is a stage of its own, one aggregation keyed by
+    customer and offering reads everything, with conditional sums per segment
+    (:func:`_by_segment_sums`): one scan, and the lines' later group-by (customer, offering,
+    price) needs no second shuffle since the rows stay partitioned by customer and offering.
+    DuckDB pays for every extra aggregate over every record, so there the *special* offerings
+    (a price change within the month, or a flat price) are read apart, by an aggregation over
+    their records only (a join to the short list of them), and all records by a plain group-by
+    by customer and offering whose special rows are dropped (cheaper than filtering the
+    records).  When the special offerings are many (a price list changing mid-month), the
+    records are grouped by customer, offering and segment number (:func:`_segment`) instead,
+    and the flat records read by a second aggregation.
     """
     start, end = _ts(plan.start), _ts(plan.end)
     if backend == "pyspark":
-        in_period = (usage.start_time >= start) & (usage.start_time < end)
-        if plan.flat_offerings:
-            in_period = in_period | _overlaps_period(usage, plan)
-        u = usage.filter(in_period)
-        metrics = _segment_metrics(u, plan)
-        if plan.flat_offerings:
-            metrics.update(_flat_metrics(u, plan, backend, u.offering_id.isin(plan.flat_offerings)))
-        return _unpivot(u.group_by("customer_id", "offering_id").aggregate(**metrics), plan)
+        return _by_segment_sums(usage, plan, backend)
+    special = sorted(set(plan.cut_offerings) | set(plan.flat_offerings))
     u = usage.filter(usage.start_time >= start, usage.start_time < end)
+    if special and len(special) <= SPECIAL_SHARE * plan.offerings:
+        agg = u.group_by("customer_id", "offering_id").aggregate(
+            quantity=u.quantity.sum(), records=u.count()
+        )
+        # dropped after the aggregation: as a filter on the offering, DuckDB would push the
+        # NOT IN down to every record
+        plain = agg.filter(ibis.ifelse(agg.offering_id.isin(special), 0, agg.records) > 0)
+        plain = _metered(plain, plan)
+        special_rows = _by_segment_sums(_only(usage, special, plan), plan, backend)
+        return ibis.union(plain, special_rows, distinct=False)
     seg = _segment(u, plan)
     keys = [u.customer_id, u.offering_id] + ([] if seg is None else [seg.name("seg")])
     metered = _metered(
@@ -285,20 +306,48 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
     )
     if not plan.flat_offerings:
         return metered
-    f = usage.filter(_overlaps_period(usage, plan))
+    f = _only(usage, plan.flat_offerings, plan)
+    f = f.filter(f.start_time < end, f.end_time > start)
     fagg = f.group_by("customer_id", "offering_id").aggregate(
         **_flat_metrics(f, plan, backend, ibis.literal(True))
     )
     return ibis.union(metered, _unpivot(fagg, plan), distinct=False)
 
 
+def _only(usage: ir.Table, offerings: list[int], plan: Plan) -> ir.Table:
+    """The records of ``offerings``, with ``is_flat``: a join to the short list of them (on
+    DuckDB cheaper than ``IN``, which it runs as a mark join and a filter per record)."""
+    wanted = pa.table(
+        {
+            "offering_id": pa.array(offerings, pa.int64()),
+            "is_flat": pa.array([o in set(plan.flat_offerings) for o in offerings], pa.bool_()),
+        }
+    )
+    return usage.join(ibis.memtable(wanted), "offering_id")
+
+
+def _is_flat(t: ir.Table, plan: Plan) -> ir.Value:
+    """Whether a record's offering has a flat price (``is_flat`` when :func:`_only` added it)."""
+    return t.is_flat if "is_flat" in t.columns else t.offering_id.isin(plan.flat_offerings)
+
+
+def _by_segment_sums(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
+    """One aggregation keyed by customer and offering over the records in the period (and the
+    flat ones overlapping it), with conditional sums per segment, unpivoted."""
+    start, end = _ts(plan.start), _ts(plan.end)
+    keep = (usage.start_time >= start) & (usage.start_time < end)
+    if plan.flat_offerings:
+        keep = keep | _overlaps_period(usage, plan)
+    u = usage.filter(keep)
+    metrics = _segment_metrics(u, plan)
+    if plan.flat_offerings:
+        metrics.update(_flat_metrics(u, plan, backend, _is_flat(u, plan)))
+    return _unpivot(u.group_by("customer_id", "offering_id").aggregate(**metrics), plan)
+
+
 def _overlaps_period(t: ir.Table, plan: Plan) -> ir.Value:
     """Records of offerings with a flat price whose interval overlaps the period."""
-    return (
-        t.offering_id.isin(plan.flat_offerings)
-        & (t.start_time < _ts(plan.end))
-        & (t.end_time > _ts(plan.start))
-    )
+    return _is_flat(t, plan) & (t.start_time < _ts(plan.end)) & (t.end_time > _ts(plan.start))
 
 
 def _metered(agg: ir.Table, plan: Plan) -> ir.Table:
