@@ -353,6 +353,22 @@ def test_bench_data_rates_alike_on_both_duckdb_paths(monkeypatch, tmp_path):
     assert metered == oracle
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_a_month_without_price_changes_with_a_flat_price(monkeypatch, share):
+    """One price segment (nothing to pick between) and a subscription, on both DuckDB paths."""
+    from servicebook.finance.usage.rating import expressions
+
+    monkeypatch.setattr(expressions, "SPECIAL_SHARE", share)
+    prices = pa.Table.from_pylist(
+        [price(1, 10, "per_unit", "0.1"), price(2, 40, "flat", "30")], schema=PRICE_SCHEMA
+    )
+    usage = usage_table([(1, 10, "5", "h", sep(2), sep(2, 1)), (3, 40, "2", "seat", sep(16), OCT)])
+    lines = by_key(rate("duckdb", usage, prices, None, "2024-09"))
+    assert lines[(1, 10, 1)]["amount"] == D("0.50")
+    assert lines[(3, 40, 2)]["amount"] == D("30.00")  # 2 seats x 30 x 15/30 days
+    assert lines[(3, 40, 2)]["quantity"] == D(1)
+
+
 def test_several_price_changes_in_a_month_match_the_loop():
     """Three price boundaries in the month (four segments), overrides and a flat offering."""
     prices = pa.Table.from_pylist(

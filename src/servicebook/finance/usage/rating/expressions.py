@@ -226,6 +226,11 @@ def _segment_metrics(u: ir.Table, plan: Plan) -> dict[str, ir.Value]:
     return metrics
 
 
+def _choose(branches: list[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.Value:
+    """CASE over ``branches``, or just ``default`` when there are none."""
+    return ibis.cases(*branches, else_=default) if branches else default
+
+
 def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     """One row per customer, offering and price segment k out of ``agg``'s per-segment columns
     (``q{k}``/``r{k}`` of :func:`_segment_metrics`, ``us{k}``/``n{k}`` of
@@ -239,17 +244,15 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
         if f"{name}0" not in agg.columns:
             return default
         values = [parts[f"{name}{k}"].cast(typ) for k in range(n)]
-        return ibis.cases(
-            *((parts.part == k, v) for k, v in enumerate(values[:-1])), else_=values[-1]
-        )
+        return _choose([(parts.part == k, v) for k, v in enumerate(values[:-1])], values[-1])
 
     no_records = ibis.literal(0).cast("int64")
     out = parts.select(
         "customer_id",
         "offering_id",
-        seg_start=ibis.cases(
-            *((parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
-            else_=_ts(plan.start),
+        seg_start=_choose(
+            [(parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
+            _ts(plan.start),
         ),
         quantity=pick("q", LINE_QUANTITY_TYPE, ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE))),
         records=pick("r", "int64", no_records),
