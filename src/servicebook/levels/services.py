@@ -665,15 +665,19 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
 
 
 def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
-    """Internal agreements: a missed target becomes a draft improvement item."""
-    for row in rows:
-        if row.met is False:
-            ports.breach_improvement(  # plugged in by the improvement app
-                target=targets[row.target_id],
-                period=row.period,
-                attainment=row.measured_percent,
-                breaching_tickets_count=row.tickets_breached,
-            )
+    """Internal agreements: a missed target becomes a draft improvement item (all at once)."""
+    breaches = [
+        {
+            "target": targets[row.target_id],
+            "period": row.period,
+            "attainment": row.measured_percent,
+            "breaching_tickets_count": row.tickets_breached,
+        }
+        for row in rows
+        if row.met is False
+    ]
+    if breaches:
+        ports.breach_improvement(breaches=breaches)  # plugged in by the improvement app
 
 
 #: What a breach produces, by the policy's ``breach_consequence`` (policy.py decides which).
