@@ -41,7 +41,7 @@ from servicebook.levels.selectors import (
     time_targets,
 )
 from servicebook.levels.ticket_writes import CHUNK as _CHUNK
-from servicebook.levels.ticket_writes import ImportResult, TicketWrites
+from servicebook.levels.ticket_writes import ImportResult, TicketWrites, fewer_collections
 from servicebook.levels.ticket_writes import utc as _dt
 from servicebook.levels.workflows import CREDIT
 from servicebook.policy import BreachConsequence
@@ -96,6 +96,7 @@ TICKETS_PER_CHUNK = 2_000
 
 
 @transaction.atomic
+@fewer_collections()  # millions of short-lived objects and no cycles: see ticket_writes
 def import_tickets(
     *,
     actor,
