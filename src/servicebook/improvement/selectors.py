@@ -728,7 +728,11 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
     by_driver = Counter(improvements.exclude(driver="").values_list("driver", flat=True))
     statuses = [(value, label, by_status[value]) for value, label in ImprovementStatus.choices]
     drivers = [(d, DRIVER_LABELS.get(d, d), n) for d, n in sorted(by_driver.items())]
-    capacity = finance.revenue_vs_capacity(period) if kind != _internal_kind() else None
+    capacity = (
+        finance.revenue_vs_capacity(period, per_customer=False)
+        if kind != _internal_kind()
+        else None
+    )
     return {
         "period": period,
         "kind": kind or "",
