@@ -168,8 +168,9 @@ class ServiceCredits:
 service_credits: Port[ServiceCredits] = Port(
     "service_credits", "service credits earned by breached contracts", ("levels",)
 )
-#: R13 (levels asks improvement): ``propose_from_breach(target=, period=, attainment=,
-#: breaching_tickets_count=)``: an internal agreement's missed target becomes an improvement item.
+#: R13 (levels asks improvement): ``propose_from_breaches(breaches=[{target:, period:,
+#: attainment:, breaching_tickets_count:}, ...])``: each missed target of an internal agreement
+#: becomes an improvement item (a batch at once: a recomputation finds them all together).
 breach_improvement: Port[Callable[..., Any]] = Port(
     "breach_improvement", "improvement items for internal breaches", ("improvement",)
 )

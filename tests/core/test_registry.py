@@ -75,7 +75,7 @@ def test_each_app_plugs_in_exactly_what_it_is_expected_to(label, unplugged):
     [
         ("levels", "servicebook.levels.selectors", "pending_credits"),
         ("levels", "servicebook.levels.services", "mark_credits_applied"),
-        ("improvement", "servicebook.improvement.services", "propose_from_breach"),
+        ("improvement", "servicebook.improvement.services", "propose_from_breaches"),
         ("agreements", "servicebook.agreements.services", "end_agreements_of"),
         ("finance", "servicebook.finance.billing.consumption", "consumption_at_cost"),
         ("finance", "servicebook.finance.billing.customer_documents", "overdue_documents"),

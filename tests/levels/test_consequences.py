@@ -7,7 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from servicebook.agreements import services as agreements
 from servicebook.agreements.models import Agreement
+from servicebook.catalog.models import Offering
 from servicebook.core.errors import DomainError, PermissionDenied
 from servicebook.improvement.models import Improvement, ImprovementEvent
 from servicebook.improvement.services import propose_from_breach
@@ -126,3 +128,84 @@ def test_improvement_items_are_scoped_to_their_customer(sla, users):
     )
     assert not Improvement.objects.visible_to(users["internal"]).filter(agreement=sla).exists()
     assert Improvement.objects.visible_to(users["manager"]).filter(agreement=sla).exists()
+
+
+def _raised_by(proposals) -> list[tuple]:
+    """What the proposals wrote: each item's fields, customers, services, events, notices."""
+    from django.urls import reverse
+
+    from servicebook.notifications.models import Notification
+
+    written = []
+    for item in proposals:
+        item.refresh_from_db()
+        item.validate_constraints()  # the checks the batch left to the query and construction
+        link = reverse("improvement:detail", args=[item.pk])
+        written.append(
+            (
+                (item.title, item.description, item.status, item.source, item.period),
+                (item.customer_id, item.agreement_id, item.target_id),
+                sorted(c.pk for c in item.customers.all()),
+                sorted(s.pk for s in item.services.all()),
+                list(item.events.values_list("actor", "action", "from_state", "to_state", "note")),
+                sorted(
+                    Notification.objects.filter(link=link).values_list(
+                        "recipient", "kind", "subject", "body", "delivery"
+                    )
+                ),
+            )
+        )
+    return written
+
+
+def test_breaches_proposed_together_are_as_if_proposed_one_by_one(sla, users):
+    """The batch (one recomputation's breaches) writes what proposing each in turn writes: an
+    existing item is returned unchanged, a (target, period) met twice gives one item."""
+    from django.db import transaction
+
+    from servicebook.improvement.services import propose_from_breaches
+
+    t_p2 = agreements.add_target(
+        actor=users["manager"],
+        agreement=sla,
+        metric="resolution_time",
+        priority=2,
+        threshold_minutes=480,
+        attainment_percent=D("90"),
+        calendar=sla.t_p1.calendar,
+        service=Offering.objects.get(code="desk-user").service,
+    )
+    kept = propose_from_breach(
+        target=sla.t_p1, period="2026-01", attainment=D("10"), breaching_tickets_count=3
+    )
+    breaches = [
+        {"target": sla.t_p1, "period": "2026-02", "attainment": D("50"), "count": 1},
+        {"target": t_p2, "period": "2026-02", "attainment": None, "count": 0},
+        {"target": sla.t_p1, "period": "2026-01", "attainment": D("0"), "count": 9},
+        {"target": sla.t_p1, "period": "2026-02", "attainment": D("0"), "count": 7},
+        {"target": t_p2, "period": "2026-03", "attainment": D("80.5"), "count": 2},
+    ]
+    for breach in breaches:
+        breach["breaching_tickets_count"] = breach.pop("count")
+    with transaction.atomic():
+        one_by_one = _raised_by([propose_from_breach(**breach) for breach in breaches])
+        transaction.set_rollback(True)
+    together = propose_from_breaches(breaches=breaches)
+    assert [item.pk for item in together][2] == kept.pk
+    assert together[0].pk == together[3].pk and "1 ticket(s)" in together[3].description
+    assert _raised_by(together) == one_by_one
+    assert sorted(s.pk for s in together[1].services.all()) == [t_p2.service_id]
+    assert Improvement.objects.filter(agreement=sla).count() == 4
+    assert propose_from_breaches(breaches=breaches) == together  # idempotent
+
+
+def test_a_breach_item_is_validated_as_before(sla):
+    """The batch validates in Python what ``full_clean`` checked: a period that is no month
+    is refused, and nothing is written."""
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="YYYY-MM"):
+        propose_from_breach(
+            target=sla.t_p1, period="2026-13", attainment=D("50"), breaching_tickets_count=1
+        )
+    assert not Improvement.objects.filter(agreement=sla).exists()

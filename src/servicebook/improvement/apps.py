@@ -25,7 +25,7 @@ class ImprovementConfig(AppConfig):
         ports.api_routes.provide(api.ROUTES, by=self.label)
         ports.demo_steps.provide(demo.load, by=self.label)
         ports.work_items.provide(work.work_for, by=self.label)
-        ports.breach_improvement.provide(services.propose_from_breach, by=self.label)
+        ports.breach_improvement.provide(services.propose_from_breaches, by=self.label)
         from servicebook.improvement import follow_up
 
         ports.feedback_follow_up.provide(follow_up.propose_from_feedback, by=self.label)

@@ -10,7 +10,9 @@ invites them into the plan.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -29,6 +31,7 @@ from servicebook.improvement.models import (
     Action,
     Comment,
     Improvement,
+    ImprovementEvent,
     ImprovementSource,
     ImprovementStatus,
     Participant,
@@ -511,63 +514,154 @@ def propose_from_breach(
     """The draft improvement item for a missed target of an internal agreement.
 
     Idempotent: one item per (target, period), however often the breach is recomputed; an
-    existing item is returned unchanged.
+    existing item is returned unchanged. (One breach of :func:`propose_from_breaches`.)
     """
-    existing = Improvement.objects.filter(
-        source=ImprovementSource.SERVICE_LEVEL_BREACH, target=target, period=period
-    ).first()
-    if existing is not None:
-        return existing
+    breach = {
+        "target": target,
+        "period": period,
+        "attainment": attainment,
+        "breaching_tickets_count": breaching_tickets_count,
+    }
+    return propose_from_breaches(breaches=[breach])[0]
+
+
+#: The item fields a breach draft's validation leaves to the batch: the foreign keys name rows
+#: the caller read (``full_clean`` would ask the database that each exists).
+_BREACH_KNOWN_ROWS = ("customer", "agreement", "target")
+
+
+@transaction.atomic
+def propose_from_breaches(*, breaches: Sequence[Mapping[str, Any]]) -> list[Improvement]:
+    """The draft improvement items for missed targets of internal agreements, one per breach
+    (a mapping of :func:`propose_from_breach`'s keywords), in order.
+
+    The same items, events and notifications as proposing each breach in turn, written in bulk:
+    one query finds the items that exist (returned unchanged), the new ones are validated in
+    Python -- ``full_clean`` but the database checks: their foreign keys are rows at hand, and
+    the one constraint a breach draft can break, one item per (target, period), is that query
+    -- and inserted together, with their concerned customers, services and "raised" events.
+    Should one be created concurrently, the breaches are proposed one at a time.
+    """
+    items = _breach_items(breaches)
+    new: dict[tuple[int, str], tuple[Improvement, str]] = {}  # key → (draft, measured)
+    for breach in breaches:
+        key = (breach["target"].pk, breach["period"])
+        if key not in items and key not in new:
+            new[key] = (_breach_draft(**breach), _measured(breach["attainment"]))
+    if new:
+        try:
+            with transaction.atomic():
+                Improvement.objects.bulk_create([item for item, _ in new.values()])
+        except IntegrityError:  # created concurrently: return that one
+            if len(breaches) > 1:
+                return [propose_from_breaches(breaches=[breach])[0] for breach in breaches]
+            target, period = breaches[0]["target"], breaches[0]["period"]
+            return [Improvement.objects.get(source=_BREACH, target=target, period=period)]
+        _raised(list(new.values()))
+        items.update((key, item) for key, (item, _) in new.items())
+    return [items[(b["target"].pk, b["period"])] for b in breaches]
+
+
+_BREACH = ImprovementSource.SERVICE_LEVEL_BREACH
+
+
+def _breach_items(breaches) -> dict[tuple[int, str], Improvement]:
+    """The breach items that exist for the breaches' (target, period)s (one query)."""
+    wanted = {(b["target"].pk, b["period"]) for b in breaches}
+    found = Improvement.objects.filter(
+        source=_BREACH,
+        target__in={pk for pk, _ in wanted},
+        period__in={period for _, period in wanted},
+    )
+    return {key: item for item in found if (key := (item.target_id, item.period)) in wanted}
+
+
+def _breach_draft(
+    *, target, period: str, attainment: Decimal | None, breaching_tickets_count: int
+) -> Improvement:
+    """The unsaved draft for one breach, validated as ``save_validated`` would (see above)."""
     agreement = target.agreement
-    measured = "no measurement" if attainment is None else f"{attainment}%"
     item = Improvement(
         title=f"{agreement.reference} {period}: {target} missed",
         customer=agreement.customer,
         agreement=agreement,
         target=target,
         period=period,
-        source=ImprovementSource.SERVICE_LEVEL_BREACH,
+        source=_BREACH,
         status=ImprovementStatus.DRAFT,
         description=(
-            f"In {period} the target “{target}” attained {measured} "
+            f"In {period} the target “{target}” attained {_measured(attainment)} "
             f"(target {target.attainment_percent}%); {breaching_tickets_count} ticket(s) "
             "breached. Find the cause with the customer and agree an improvement action."
         ),
     )
-    try:
-        with transaction.atomic():
-            save_validated(item)
-    except IntegrityError:  # created concurrently: return that one
-        return Improvement.objects.get(
-            source=ImprovementSource.SERVICE_LEVEL_BREACH, target=target, period=period
-        )
-    item.customers.add(agreement.customer)
-    services = {line.offering.service for line in agreement.lines.select_related("offering")}
-    if target.service_id:
-        services = {target.service}
-    item.services.set(list(services))
-    IMPROVEMENT.record(
-        item,
-        None,
-        "raised",
-        to_state=item.status,
-        reason="service_level_breach",
-        note=f"{target} in {period}",
-    )
-    notify(
-        kind=Kind.BREACH,
-        recipients=[
+    item.full_clean(exclude=_BREACH_KNOWN_ROWS, validate_unique=False, validate_constraints=False)
+    return item
+
+
+def _measured(attainment: Decimal | None) -> str:
+    return "no measurement" if attainment is None else f"{attainment}%"
+
+
+def _raised(new: list[tuple[Improvement, str]]) -> None:
+    """What follows new breach items (with the attainment they measured, as text): their
+    customer and services, a "raised" event each, and the service managers and the customer's
+    approvers told (recipients and the link found once)."""
+    items = [item for item, _ in new]
+    services: dict[int, list[int]] = {}  # agreement → the services of its lines
+    recipients: dict[int, list] = {}  # agreement → whom to tell
+    for agreement in {item.agreement_id: item.agreement for item in items}.values():
+        lines = agreement.lines.values_list("offering__service", flat=True)
+        services[agreement.pk] = sorted(set(lines))
+        recipients[agreement.pk] = [
             *staff_with(Role.SERVICE_MANAGER),
             *people_of(agreement.customer, approvers=True),
-        ],
-        message=Message(
-            f"Target missed on {agreement.reference} in {period}: {target}"[:200],
-            f"Measured {measured} against {target.attainment_percent}%; an improvement item "
-            "was raised to find the cause together.",
-            reverse("improvement:detail", args=[item.pk]),
-        ),
+        ]
+    Improvement.customers.through.objects.bulk_create(
+        Improvement.customers.through(improvement_id=item.pk, customer_id=item.customer_id)
+        for item in items
     )
-    return item
+    Improvement.services.through.objects.bulk_create(
+        Improvement.services.through(improvement_id=item.pk, service_id=service)
+        for item in items
+        for service in (
+            [item.target.service_id] if item.target.service_id else services[item.agreement_id]
+        )
+    )
+    ImprovementEvent.objects.bulk_create(
+        ImprovementEvent(
+            improvement=item,
+            action="raised",
+            to_state=item.status,
+            reason="service_level_breach",
+            note=f"{item.target} in {item.period}",
+        )
+        for item in items
+    )
+    link = _link_to_item()
+    for item, measured in new:
+        target, agreement = item.target, item.agreement
+        notify(
+            kind=Kind.BREACH,
+            recipients=recipients[agreement.pk],
+            message=Message(
+                f"Target missed on {agreement.reference} in {item.period}: {target}"[:200],
+                f"Measured {measured} against {target.attainment_percent}%; "
+                "an improvement item was raised to find the cause together.",
+                link(item.pk),
+            ),
+        )
+
+
+def _link_to_item():
+    """``pk → the item's page``: the URL reversed once, then formatted for each item."""
+    head, found, tail = reverse("improvement:detail", args=[_SOME_PK]).partition(str(_SOME_PK))
+    if not found:  # pragma: no cover - a URL that does not show the key as it is
+        return lambda pk: reverse("improvement:detail", args=[pk])
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+_SOME_PK = 918273645  # a number no other part of the item's URL holds
 
 
 @transaction.atomic

@@ -343,6 +343,7 @@ class _ServiceNowRows:
         self.days: dict = {}  # "d/m/Y" → epoch of its local midnight (False: not a plain day)
         self.levels: dict = {}  # (column, text) → level, or the RowError's text
         self.clock: dict = {}  # "H:M[:S]" → seconds into the day (False: not a plain time)
+        self.coded: dict = {}  # the cells of _CODED → their values, or the RowError's text
 
     def text(self, value) -> str:
         texts = self.texts
@@ -463,30 +464,65 @@ class _ServiceNowRows:
         closed = time(row, "closed_at")
         if resolved is not None and resolved < opened:  # type: ignore[operator]
             raise RowError("resolved_at is before opened_at")
-        level = self.level
+        coded = self._coded(row)
         fields = {
-            "impact": level(row, "impact", 3),
-            "urgency": level(row, "urgency", 3),
-            "source_priority": level(row, "priority", 5),
+            **coded,
             "category": text(get("category"))[:100],
             "assignment_group": text(get("assignment_group"))[:100],
             "contact_type": text(get("contact_type"))[:40],
             "caller": text(get("caller_id"))[:100] or text(get("caller"))[:100],
             "short_description": text(get("short_description"))[:200],
-            "source_made_sla": self.flag(row, "made_sla"),
             "state": state,
-            "active": self.flag(row, "active"),
             "opened": opened,
             "resolved": resolved,
             "closed": closed,
-            "reassignment_count": self.count(row, "reassignment_count"),
-            "reopen_count": self.count(row, "reopen_count"),
             "kind": "incident",
         }
         return at, state, fields  # type: ignore[return-value]
 
+    def _coded(self, row: Mapping) -> dict:
+        """The row's levels, flags and counts (read in this order: the first wrong one is the
+        row's reason). Few combinations of them occur: each is read once per import."""
+        key: tuple | None = tuple(map(row.get, _CODED))
+        try:  # cells of text only (1 == True == 1.0 as keys, but not as cells)
+            "".join(key)  # type: ignore[arg-type]
+            coded = self.coded.get(key)
+        except TypeError:
+            coded, key = None, None
+        if coded is None:
+            try:
+                level, flag, count = self.level, self.flag, self.count
+                coded = {
+                    "impact": level(row, "impact", 3),
+                    "urgency": level(row, "urgency", 3),
+                    "source_priority": level(row, "priority", 5),
+                    "source_made_sla": flag(row, "made_sla"),
+                    "active": flag(row, "active"),
+                    "reassignment_count": count(row, "reassignment_count"),
+                    "reopen_count": count(row, "reopen_count"),
+                }
+            except RowError as error:
+                coded = str(error)
+            if key is not None:
+                if len(self.coded) > _CACHE_LIMIT:
+                    self.coded.clear()
+                self.coded[key] = coded
+        if coded.__class__ is str:
+            raise RowError(coded)
+        return coded  # type: ignore[return-value]
+
 
 _NO_TIME = object()  # an empty date cell (cached like the others)
+#: The columns of a ServiceNow row holding levels, flags and counts (see ``_coded``).
+_CODED = (
+    "impact",
+    "urgency",
+    "priority",
+    "made_sla",
+    "active",
+    "reassignment_count",
+    "reopen_count",
+)
 _STATES = frozenset(SERVICENOW_STATES)
 _FLAGS = {
     **dict.fromkeys(("true", "1", "yes", "y", "t"), True),

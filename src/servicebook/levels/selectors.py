@@ -142,8 +142,8 @@ def load_tickets(queryset) -> tuple[np.ndarray, TicketArrays]:
         ids_read.append(ticket_id)
         at_read.append(_as_epoch(moment))
         states.append(known.setdefault(state, state))
-    hist_ids = np.array(ids_read, dtype=np.int64)
-    hist_at = np.array(at_read, dtype=np.int64)
+    hist_ids = np.frombuffer(ids_read, dtype=np.int64)  # the arrays' memory, not a copy
+    hist_at = np.frombuffer(at_read, dtype=np.int64)
     hist_state = np.array(states, dtype=object)
     hist_ticket = np.searchsorted(ids, hist_ids) if ids.size else hist_ids
     return ids, TicketArrays(opened, resolved, priority, hist_ticket, hist_at, hist_state)

@@ -41,7 +41,7 @@ from servicebook.levels.selectors import (
     time_targets,
 )
 from servicebook.levels.ticket_writes import CHUNK as _CHUNK
-from servicebook.levels.ticket_writes import ImportResult, TicketWrites
+from servicebook.levels.ticket_writes import ImportResult, TicketWrites, fewer_collections
 from servicebook.levels.ticket_writes import utc as _dt
 from servicebook.levels.workflows import CREDIT
 from servicebook.policy import BreachConsequence
@@ -96,6 +96,7 @@ TICKETS_PER_CHUNK = 2_000
 
 
 @transaction.atomic
+@fewer_collections()  # millions of short-lived objects and no cycles: see ticket_writes
 def import_tickets(
     *,
     actor,
@@ -665,15 +666,19 @@ def _settle_credits(*, actor, agreement: Agreement, rows, targets, reason: str) 
 
 
 def _raise_improvements(*, actor, agreement: Agreement, rows, targets, reason: str) -> None:
-    """Internal agreements: a missed target becomes a draft improvement item."""
-    for row in rows:
-        if row.met is False:
-            ports.breach_improvement(  # plugged in by the improvement app
-                target=targets[row.target_id],
-                period=row.period,
-                attainment=row.measured_percent,
-                breaching_tickets_count=row.tickets_breached,
-            )
+    """Internal agreements: a missed target becomes a draft improvement item (all at once)."""
+    breaches = [
+        {
+            "target": targets[row.target_id],
+            "period": row.period,
+            "attainment": row.measured_percent,
+            "breaching_tickets_count": row.tickets_breached,
+        }
+        for row in rows
+        if row.met is False
+    ]
+    if breaches:
+        ports.breach_improvement(breaches=breaches)  # plugged in by the improvement app
 
 
 #: What a breach produces, by the policy's ``breach_consequence`` (policy.py decides which).
