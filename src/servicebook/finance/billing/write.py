@@ -78,34 +78,35 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
         year = invoices[0].issue_date.year
         number_invoices(invoices, numbering.allocate(INVOICE_SERIES, year, len(invoices)))
     specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in docs]
-    posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
+    posted = posting.post_ids([spec for _, spec in specs if spec is not None], actor=actor)
     entry_of = iter(posted)
-    entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
+    entry_ids = {id(doc): next(entry_of) for doc, spec in specs if spec is not None}
     _write_statements(plan, [d for d in docs if d.kind == "statement"], entry_ids)
     _write_invoices(plan, invoices, entry_ids, actor)
     return {"entries": len(posted)}
 
 
 def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -> None:
-    created = Statement.objects.bulk_create(
+    created = posting.insert_rows(
+        Statement,
         [
-            Statement(
-                number=d.number,
-                period=plan.period,
-                customer=d.customer,
-                funding_model=d.funding_model,
-                currency=d.currency,
-                total_cost=d.total_cost,
-                total_charge=d.total_charge,
-                recovered=d.recovered,
-                uncovered=d.uncovered,
-                budget=d.customer.budget_per_period,
+            {
+                "number": d.number,
+                "period": plan.period,
+                "customer_id": d.customer.pk,
+                "funding_model": d.funding_model,
+                "currency": d.currency,
+                "total_cost": d.total_cost,
+                "total_charge": d.total_charge,
+                "recovered": d.recovered,
+                "uncovered": d.uncovered,
+                "budget": d.customer.budget_per_period,
                 **_rate_fields(plan, d),
-                posted=id(d) in entry_ids,
-                entry_id=entry_ids.get(id(d)),
-            )
+                "posted": id(d) in entry_ids,
+                "entry_id": entry_ids.get(id(d)),
+            }
             for d in statements
-        ]
+        ],
     )
     posting.fast_insert(
         StatementLine,
@@ -122,7 +123,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
         ],
         [
             (
-                st.pk,
+                statement_id,
                 i.service_id,
                 i.offering_id,
                 i.source,
@@ -132,38 +133,48 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
                 i.cost,
                 i.amount,
             )
-            for st, d in zip(created, statements, strict=True)
+            for statement_id, d in zip(created, statements, strict=True)
             for i in d.items
         ],
     )
 
 
+def _dumped(dumped: dict, breakdown: list) -> str:
+    """The JSON of a line's breakdown, once per list (lines priced alike share theirs)."""
+    text = dumped.get(id(breakdown))
+    if text is None:
+        text = dumped[id(breakdown)] = json.dumps(breakdown)
+    return text
+
+
 def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor) -> None:
     """The invoices, their lines and their "issued" events; the credits they apply are marked."""
-    created = Invoice.objects.bulk_create(
+    dumped: dict[int, str] = {}
+    created = posting.insert_rows(
+        Invoice,
         [
-            Invoice(
-                number=d.number,
-                period=plan.period,
-                customer=d.customer,
-                agreement=d.agreement,
-                currency=d.currency,
-                issue_date=d.issue_date,
-                due_date=d.due_date,
-                gross=d.gross,
-                credits=d.credit_total,
-                total=d.total,
-                in_kind_amount=d.in_kind,
-                cash_amount=d.cash,
-                cost=_sum_cost(d),
+            {
+                "number": d.number,
+                "period": plan.period,
+                "customer_id": d.customer.pk,
+                "agreement_id": d.agreement.pk if d.agreement else None,
+                "currency": d.currency,
+                "issue_date": d.issue_date,
+                "due_date": d.due_date,
+                "gross": d.gross,
+                "credits": d.credit_total,
+                "total": d.total,
+                "in_kind_amount": d.in_kind,
+                "cash_amount": d.cash,
+                "cost": _sum_cost(d),
                 **_rate_fields(plan, d),
-                base_total=d.base_total,
-                entry_id=entry_ids.get(id(d)),
-                status="paid" if d.total + d.tax == 0 else "issued",
+                "base_total": d.base_total,
+                "entry_id": entry_ids.get(id(d)),
+                "status": _status(d),
                 **_legal_fields(plan, d),
-            )
+            }
             for d in invoices
-        ]
+        ],
     )
     posting.fast_insert(
         InvoiceLine,
@@ -184,7 +195,7 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
         ],
         [
             (
-                inv.pk,
+                invoice_id,
                 i.kind,
                 i.service_id,
                 i.offering_id,
@@ -194,20 +205,24 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 i.amount,
                 i.cost,
                 i.reference,
-                json.dumps(i.breakdown),
+                _dumped(dumped, i.breakdown),
                 i.tax_category,
                 i.tax_rate,
             )
-            for inv, d in zip(created, invoices, strict=True)
+            for invoice_id, d in zip(created, invoices, strict=True)
             for i in d.items
         ],
     )
-    _issued_events(plan, created, actor)
-    for inv, d in zip(created, invoices, strict=True):
-        credits.mark_credits_applied(d.credits, inv.number, actor)
+    _issued_events(plan, created, invoices, actor)
+    for d in invoices:
+        credits.mark_credits_applied(d.credits, d.number, actor)
 
 
-def _issued_events(plan: Plan, created: list, actor) -> None:
+def _status(doc: Document) -> str:
+    return "paid" if doc.total + doc.tax == 0 else "issued"
+
+
+def _issued_events(plan: Plan, created: list[int], invoices: list[Document], actor) -> None:
     """One "issued" event per invoice of the close."""
     now = timezone.now()
     posting.fast_insert(
@@ -215,16 +230,16 @@ def _issued_events(plan: Plan, created: list, actor) -> None:
         ["invoice", "at", "actor", "action", "from_state", "to_state", "reason", "note"],
         [
             (
-                inv.pk,
+                invoice_id,
                 now,
                 actor.pk if actor else None,
                 "issued",
                 "",
-                inv.status,
+                _status(d),
                 "",
                 f"period close {plan.period}",
             )
-            for inv in created
+            for invoice_id, d in zip(created, invoices, strict=True)
         ],
     )
 
