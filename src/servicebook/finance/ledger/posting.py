@@ -78,6 +78,9 @@ CHART: dict[str, tuple[str, str, str]] = {
 
 COST_CENTRE_PURPOSE = LedgerAccount.INTERNAL_CHARGES
 
+#: the tables a posting writes
+POSTED = (JournalEntry, JournalLine)
+
 
 @dataclass
 class LineSpec:
