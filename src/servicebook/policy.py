@@ -491,6 +491,21 @@ def policy_for(customer_or_kind: Any) -> CustomerPolicy:
         raise ValueError(f"unknown customer kind {kind!r}") from None
 
 
+class HasPolicy:
+    """What a customer (a model instance, or the plain values of one a long list reads, see
+    ``parties.rows``) answers through its policy: one definition for both."""
+
+    __slots__ = ()
+
+    @property
+    def policy(self) -> CustomerPolicy:
+        return policy_for(self)
+
+    @property
+    def billing_currency(self) -> str:
+        return self.policy.billing_currency(self)
+
+
 def policies_allowing_accounts(purposes: Any) -> list[CustomerPolicy]:
     """R2: the customer policies under which one entry may use all these accounts together
     (empty: the entry mixes one kind's accounts with another's, e.g. a cost centre and revenue)."""

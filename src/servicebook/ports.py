@@ -147,7 +147,8 @@ class BillingDocuments:
 billing_documents: Port[BillingDocuments] = Port(
     "billing_documents", "a customer's invoices and statements", ("finance",)
 )
-#: R19 (parties asks finance): ``consumption_at_cost(customers, period) -> {id: Consumption}``.
+#: R19 (parties asks finance): ``consumption_at_cost(customers, period, scope=None) -> {id:
+#: Consumption}`` (``scope``: the same customers as a queryset of ids, for long lists).
 consumption_at_cost: Port[Callable[..., dict]] = Port(
     "consumption_at_cost", "each customer's consumption at cost", ("finance",)
 )

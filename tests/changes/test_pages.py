@@ -98,3 +98,30 @@ def test_schedule_page_shows_the_feed_address(users, web_for, customers):
         reverse("changes:schedule") + f"?customer={customers['skybridge'].pk}"
     )
     assert customers["skybridge"].change_feed.token in staff.content.decode()
+
+
+def test_schedule_customer_picker_offers_some_and_finds_the_rest(users, web_for, customers):
+    """Staff pick the customer from at most SHOWN options, with a search (issue 14: a select of
+    10,000 customers); the chosen one stays offered whatever the search."""
+    from servicebook.parties.models import Customer
+    from servicebook.web.forms import SHOWN
+
+    provider = customers["skybridge"].provider
+    Customer.objects.bulk_create(
+        Customer(provider=provider, name=f"Bulk {i:03}", code=f"BULK{i:03}", kind="external")
+        for i in range(SHOWN + 5)
+    )
+    staff = web_for(users["change"])
+    page = staff.get(reverse("changes:schedule")).content.decode()
+    assert page.count('<option value="') == SHOWN + 1  # "choose" and SHOWN customers
+    assert "more match than the list offers" in page
+    skybridge = customers["skybridge"]
+    found = staff.get(reverse("changes:schedule") + "?q=skyb").content.decode()
+    assert f'<option value="{skybridge.pk}"' in found
+    assert "Bulk 000" not in found
+    chosen = staff.get(
+        reverse("changes:schedule") + f"?q=Bulk&customer={skybridge.pk}"
+    ).content.decode()
+    assert f'<option value="{skybridge.pk}" selected' in chosen
+    own = web_for(users["internal"]).get(reverse("changes:schedule")).content.decode()
+    assert "schedule_q" not in own

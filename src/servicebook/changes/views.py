@@ -40,6 +40,7 @@ from servicebook.core.roles import has_role, is_provider_staff
 from servicebook.core.tenancy import customer_of
 from servicebook.parties.models import Customer
 from servicebook.policy import policy_for
+from servicebook.web.forms import some_of
 from servicebook.web.lists import ListPage
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin
 
@@ -324,8 +325,16 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
             if wanted and customer is None:
                 raise Http404("no such customer")
         feed = ScheduleFeed.objects.filter(customer=customer).first() if customer else None
+        search = self.request.GET.get("q", "").strip()[:100]
+        offered, more = (
+            some_of(customers, search, ("name", "code"), customer.pk if customer else None)
+            if own is None
+            else (None, False)
+        )
         return super().get_context_data(
-            customers=customers if own is None else None,
+            customers=offered,
+            search=search,
+            more=more,
             customer=customer,
             changes=selectors.schedule_for(customer) if customer else [],
             feed_url=self.request.build_absolute_uri(reverse("changes:feed", args=[feed.token]))

@@ -27,7 +27,6 @@ from django.utils import timezone
 from servicebook.core.charts import chart_json
 from servicebook.core.periods import first_day, period_of, periods_ending, previous_period
 from servicebook.core.roles import is_provider_staff
-from servicebook.improvement.health_rows import CustomerRow
 from servicebook.improvement.models import (
     DRIVER_LABELS,
     Action,
@@ -37,6 +36,7 @@ from servicebook.improvement.models import (
     PlanApproval,
 )
 from servicebook.parties.models import Customer, CustomerEvent, Feedback
+from servicebook.parties.rows import CustomerRow
 from servicebook.policy import POLICIES, policy_for
 
 #: What a user sees of an improvement item.
@@ -286,6 +286,17 @@ class Health:
     consumption: Decimal | None = None  # consumption at cost for ``period`` (finance's answer)
     consumption_basis: str = ""
 
+    def __post_init__(self) -> None:
+        # the points, rating and rank are read several times a row when 10,000 are ranked:
+        # computed once here (nothing they depend on changes after)
+        self._score = self._points()
+        self._rating = (
+            "at_risk"
+            if self.customer.in_difficulty or self._score >= 3
+            else ("watch" if self._score else "good")
+        )
+        self._rank = (RATING_ORDER[self._rating], -self._score, self.customer.name)
+
     @property
     def latest_satisfaction(self) -> Decimal | None:
         return self.satisfaction[-1][1] if self.satisfaction else None
@@ -318,6 +329,9 @@ class Health:
     @property
     def score(self) -> int:
         """Points of concern: satisfaction below 3 or overdue invoices count two, the rest one."""
+        return self._score
+
+    def _points(self) -> int:
         points = 0
         latest = self.latest_satisfaction
         points += 2 if latest is not None and latest < Decimal(3) else 0
@@ -333,14 +347,12 @@ class Health:
     @property
     def rating(self) -> str:
         """good (no concern), watch (1-2 points), at_risk (3+ points or flagged in difficulty)."""
-        if self.customer.in_difficulty or self.score >= 3:
-            return "at_risk"
-        return "watch" if self.score else "good"
+        return self._rating
 
     @property
     def rank(self) -> tuple:
         """The sort key of "worst first": rating, then more points, then the name."""
-        return (RATING_ORDER[self.rating], -self.score, self.customer.name)
+        return self._rank
 
     @property
     def rating_label(self) -> str:
@@ -383,6 +395,7 @@ OUTSTANDING = ExpressionWrapper(
     output_field=DecimalField(max_digits=18, decimal_places=2),
 )
 CENT = Decimal("0.01")
+NO_CENTS = Decimal("0.00")
 #: What the health page and API sort by: worst first.
 RATING_ORDER = {"at_risk": 0, "watch": 1, "good": 2}
 
@@ -447,7 +460,7 @@ def health_of(
                 targets_measured=measured,
                 open_breaches=measured - met,
                 overdue_invoices=(owed["n"] if owed else 0) if policy.charge_is_revenue else None,
-                overdue_amount=(owed["amount"] if owed else Decimal(0)).quantize(CENT)
+                overdue_amount=(owed["amount"].quantize(CENT) if owed else NO_CENTS)
                 if policy.charge_is_revenue
                 else None,
                 over_funding_by=row.over_by if row is not None and policy.has_commitments else None,
@@ -715,7 +728,11 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
     by_driver = Counter(improvements.exclude(driver="").values_list("driver", flat=True))
     statuses = [(value, label, by_status[value]) for value, label in ImprovementStatus.choices]
     drivers = [(d, DRIVER_LABELS.get(d, d), n) for d, n in sorted(by_driver.items())]
-    capacity = finance.revenue_vs_capacity(period) if kind != _internal_kind() else None
+    capacity = (
+        finance.revenue_vs_capacity(period, per_customer=False)
+        if kind != _internal_kind()
+        else None
+    )
     return {
         "period": period,
         "kind": kind or "",

@@ -103,7 +103,21 @@ class Ticket(TimeStampedModel):
                 condition=Q(priority__gte=1) & Q(priority__lte=5), name="ticket_priority_range"
             ),
         ]
-        indexes = [models.Index(fields=["agreement", "opened_at"], name="ticket_agreement_opened")]
+        indexes = [
+            models.Index(fields=["agreement", "opened_at"], name="ticket_agreement_opened"),
+            # the portal's few tickets among a million imported ones (issue 14): partial, so
+            # an import never maintains them; "my tickets" newest first, and "waiting for you"
+            models.Index(
+                fields=["opened_at"],
+                condition=Q(channel=TicketChannel.PORTAL),
+                name="ticket_portal_opened",
+            ),
+            models.Index(
+                fields=["state", "updated_at"],
+                condition=Q(channel=TicketChannel.PORTAL),
+                name="ticket_portal_state",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} (P{self.priority})"

@@ -27,7 +27,8 @@ def invoice_currencies(customer) -> set[str]:
     return ports.billing_documents.get().invoice_currencies(customer)
 
 
-def consumption_at_cost(customers, period: str) -> dict:
+def consumption_at_cost(customers, period: str, *, scope=None) -> dict:
     """Each customer's consumption at cost for ``period`` (the closed statement's cost, else an
-    estimate from the agreements and what is known): parties never computes it."""
-    return ports.consumption_at_cost(customers, period)
+    estimate from the agreements and what is known): parties never computes it. ``scope``: the
+    same customers as a queryset of ids (a subquery), for long lists."""
+    return ports.consumption_at_cost(customers, period, scope=scope)

@@ -17,7 +17,7 @@ from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES, MONEY_DIGITS, MONEY_PLACES
 from servicebook.core.periods import is_period
 from servicebook.core.tenancy import ScopedQuerySet
-from servicebook.policy import KIND_CHOICES, policy_for
+from servicebook.policy import KIND_CHOICES, HasPolicy
 
 MAX_PAYMENT_TERMS_DAYS = 365
 
@@ -191,7 +191,7 @@ class CustomerQuerySet(ScopedQuerySet):
     customer_path = "pk"
 
 
-class Customer(TimeStampedModel):
+class Customer(HasPolicy, TimeStampedModel):
     """Somebody the provider serves: an internal department or an external legal entity.
 
     The kind decides almost every rule (see ``servicebook.policy``): funding, charging, cost
@@ -299,14 +299,6 @@ class Customer(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def policy(self):
-        return policy_for(self)
-
-    @property
-    def billing_currency(self) -> str:
-        return self.policy.billing_currency(self)
 
     def clean(self) -> None:
         from servicebook.parties.legal import clean_identifiers

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
 from servicebook.core.periods import period_of
 from servicebook.parties.models import Commitment, CommitmentBreach, Customer
+from servicebook.parties.rows import CustomerRow
 from servicebook.policy import POLICIES
 
 
@@ -20,7 +21,7 @@ class FundingRow:
     ``consumption`` is the finance app's one answer (``finance.consumption``): the closed
     statement's cost when the period is closed, else an estimate (``basis`` says which)."""
 
-    customer: Customer
+    customer: CustomerRow
     currency: str
     consumption: Decimal
     funding: Decimal | None
@@ -61,17 +62,21 @@ def funding_report(
     readable = Customer.objects.all() if all_customers else Customer.objects.visible_to(user)
     if customers is not None:
         readable = readable.filter(pk__in=customers)
-    customers = list(
-        readable.filter(kind__in=kinds)
-        .select_related("provider")
-        .prefetch_related(Prefetch("commitments", queryset=funding, to_attr="funding_in_force"))
-    )
-    consumed = consumption_at_cost(customers, period)
+    readable = readable.filter(kind__in=kinds)
+    # plain values, not 5,000 customer instances (issue 14); the commitments in force, latest
+    # start per customer
+    customers = CustomerRow.rows(readable)
+    scope = readable.values("pk")
+    in_force = {
+        commitment.customer_id: commitment
+        for commitment in funding.filter(customer__in=scope).order_by("customer_id", "starts", "pk")
+    }
+    consumed = consumption_at_cost(customers, period, scope=scope)
     rows = []
     for customer in customers:
         found = consumed.get(customer.pk)
         consumption = found.amount if found else Decimal(0)
-        commitment = max(customer.funding_in_force, key=lambda c: c.starts, default=None)
+        commitment = in_force.get(customer.pk)
         amount = commitment.amount_per_period if commitment else customer.budget_per_period
         over_by = None if amount is None else consumption - amount
         rows.append(

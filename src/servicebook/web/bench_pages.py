@@ -318,6 +318,9 @@ def child_main(argv=None) -> int:
         names = {role: user.username for role, user in users.items()}
         kept = {"seeded": seeded, "seed_seconds": seed_seconds, "users": names}
         marker.write_text(json.dumps(kept))
+    from servicebook.web.server import load_and_freeze
+
+    load_and_freeze()  # as `servicebook serve` does before it forks its workers
     pages, skipped = measure_all(args.repeat, users, args.only)
     figures = {"customers": args.n, "seeded": seeded, "seed_seconds": seed_seconds}
     print(json.dumps({**figures, "detail_skipped": skipped, "pages": pages}))

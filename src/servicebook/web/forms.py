@@ -37,28 +37,35 @@ class BootstrapFormMixin:
 SHOWN = 50
 
 
+def some_of(queryset, search: str, fields: tuple[str, ...], chosen=None) -> tuple[list, bool]:
+    """The first ``SHOWN`` objects of ``queryset`` whose ``fields`` contain ``search`` if given,
+    plus the ``chosen`` one (a pk) when it is not among them, and whether more match than are
+    shown: what a select of objects that can be many offers (issue 14)."""
+    from django.db.models import Q
+
+    offered = queryset
+    if search:
+        match = Q()
+        for path in fields:
+            match |= Q(**{f"{path}__icontains": search})
+        offered = offered.filter(match)
+    found = list(offered[: SHOWN + 1])
+    more = len(found) > SHOWN
+    found = found[:SHOWN]
+    if chosen and str(chosen).isdigit() and all(str(o.pk) != str(chosen) for o in found):
+        found += list(queryset.filter(pk=chosen))
+    return found, more
+
+
 def offer_some(form, name: str, search: str, fields: tuple[str, ...]) -> bool:
     """Let the model choice field ``name`` accept any object of its queryset (one query when
     posted) but offer only the first ``SHOWN`` in its select, those whose ``fields`` contain
     ``search`` if given (and the one posted, when a form comes back with errors): a select of
     every customer or agreement of 10,000 was megabytes of page. Returns whether more match than
     are offered (the page then says to narrow the search)."""
-    from django.db.models import Q
-
-    shown = SHOWN
     field = form.fields[name]
-    offered = field.queryset
-    if search:
-        match = Q()
-        for path in fields:
-            match |= Q(**{f"{path}__icontains": search})
-        offered = offered.filter(match)
-    found = list(offered[: shown + 1])
-    more = len(found) > shown
-    found = found[:shown]
     chosen = form.data.get(form.add_prefix(name)) if form.is_bound else None
-    if chosen and str(chosen).isdigit() and all(str(o.pk) != str(chosen) for o in found):
-        found += list(field.queryset.filter(pk=chosen))
+    found, more = some_of(field.queryset, search, fields, chosen)
     empty = [("", field.empty_label)] if field.empty_label is not None else []
     field.widget.choices = empty + [(o.pk, field.label_from_instance(o)) for o in found]
     return more

@@ -205,29 +205,31 @@ def mixed_currencies(what: str, currencies) -> str:
     )
 
 
-def revenue_vs_capacity(period: str) -> dict:
+def revenue_vs_capacity(period: str, *, per_customer: bool = True) -> dict:
     """R8: external revenue against the capacity spend (staff and technology) it funds.
 
     Per customer: invoiced revenue (the invoices' totals) and the cost of what was invoiced, in
     the invoice's currency and in the base currency at the invoice's rate; then the period's
     revenue, in the base currency, against its capacity cost pools, as the share of capacity
     spend funded by external revenue. Cost pools in another currency are never added or
-    compared (R6): then ``refused`` says why there is no share.
+    compared (R6): then ``refused`` says why there is no share. ``per_customer=False``: the
+    same totals without the rows (a dashboard's figure, issue 14: 5,000 rows it never shows).
     """
     base = Provider.current().base_currency
-    per_customer = (
-        Invoice.objects.filter(period=period)
-        .values("customer_id", "customer__name", "currency", "exchange_rate")
-        .annotate(revenue=Sum("total"), cost=Sum("cost"))
-        .order_by("customer__name", "currency")
-    )
+    grouped = Invoice.objects.filter(period=period)
+    if per_customer:
+        grouped = grouped.values("customer_id", "customer__name", "currency", "exchange_rate")
+        grouped = grouped.order_by("customer__name", "currency")
+    else:  # the same groups (each converted at its own rate), not named nor ordered
+        grouped = grouped.values("customer_id", "currency", "exchange_rate").order_by()
     rows = []
-    for row in per_customer:
+    revenue_by: dict[str, Decimal] = defaultdict(Decimal)
+    for row in grouped.annotate(revenue=Sum("total"), cost=Sum("cost")):
         rate = row["exchange_rate"]
-        base_revenue, base_cost = (
-            _in_base(row["revenue"], rate, base),
-            _in_base(row["cost"], rate, base),
-        )
+        base_revenue = _in_base(row["revenue"], rate, base)
+        revenue_by[base] += base_revenue  # each invoice at its own rate (decision 0025)
+        if not per_customer:
+            continue
         rows.append(
             {
                 "customer": row["customer__name"],
@@ -236,12 +238,9 @@ def revenue_vs_capacity(period: str) -> dict:
                 "capacity_cost": row["cost"],
                 "contribution": None if row["cost"] is None else row["revenue"] - row["cost"],
                 "base_revenue": base_revenue,
-                "base_capacity_cost": base_cost,
+                "base_capacity_cost": _in_base(row["cost"], rate, base),
             }
         )
-    revenue_by: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:  # each invoice in the base currency at its own rate (decision 0025)
-        revenue_by[base] += row["base_revenue"]
     spend_by = {
         row["currency"]: row["total"]
         for row in CostPool.objects.filter(period=period, category__in=CAPACITY_CATEGORIES)
@@ -252,7 +251,7 @@ def revenue_vs_capacity(period: str) -> dict:
     currencies = set(revenue_by) | set(spend_by)
     result = {
         "period": period,
-        "rows": rows,
+        **({"rows": rows} if per_customer else {}),
         "currency": "",
         "external_revenue": None,
         "capacity_spend": None,

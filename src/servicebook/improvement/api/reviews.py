@@ -358,7 +358,11 @@ class DashboardSerializer(serializers.Serializer):
     health_ratings = serializers.DictField(
         child=serializers.IntegerField(), help_text="customers per rating: at_risk, watch, good"
     )
-    revenue_against_capacity = serializers.DictField()
+    revenue_against_capacity = serializers.DictField(
+        allow_null=True,
+        help_text="R8 totals: external revenue against capacity spend (the finance reports "
+        "list it per customer); null for internal customers only",
+    )
     improvements_by_status = serializers.DictField(child=serializers.IntegerField())
     improvements_by_driver = serializers.DictField(child=serializers.IntegerField())
     parity_gaps = _rows()
