@@ -4,7 +4,7 @@ documents, lines, numbers and ledger entries, and a failure in a later chunk lea
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from servicebook.core.errors import DomainError
 from servicebook.finance.billing import services, write
@@ -170,3 +170,25 @@ def test_a_problem_found_in_a_later_chunk_refuses_the_whole_close(users, monkeyp
     monkeypatch.setattr(write, "build_plan", plan_chunk)
     result = services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert result["changed"] and verify_ledger()["ok"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's constraint modes")
+def test_the_keys_checked_as_a_close_writes_are_deferred_again_after_it(users):
+    """PostgreSQL: the close checks its rows' foreign keys statement by statement, then leaves
+    them deferred, as Django declares them, for whatever the transaction does next."""
+    with pytest.raises(_Undo), transaction.atomic():
+        services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
+        line = InvoiceLine.objects.filter(invoice__period=FREE).values("kind").first()
+        assert line is not None
+        with connection.cursor() as cursor:
+            # a line of no invoice: a deferred key lets the statement through...
+            cursor.execute(
+                "INSERT INTO finance_invoiceline (invoice_id, kind, description, quantity, "
+                "unit_price, amount, reference, breakdown, tax_category) "
+                "VALUES (-1, %s, 'x', 1, 1, 1, '', '[]', '')",
+                [line["kind"]],
+            )
+            # ...and the commit refuses it
+            with pytest.raises(DatabaseError), transaction.atomic():
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        raise _Undo

@@ -84,11 +84,12 @@ def build_plan(
     by_agreement = _lines_by_agreement(first, last, None if whole else [a.pk for a in in_force])
     catalog = scope.catalog
     _document_rates(plan, in_force, scope)
-    documents = _Documents()
+    documents, priced = _Documents(), {}
     for agreement in in_force:
         doc = documents.of(agreement)
+        policy = policy_for(agreement.customer)
         for row in by_agreement.pop(agreement.pk, ()):
-            _add_subscription(plan, doc, agreement, row, catalog)
+            _add_subscription(plan, doc, agreement, policy, row, catalog, priced)
     add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
     add_cloud_charges(plan, documents.statements, catalog.offers)
     with_schedule = scope.with_credit_schedules() if documents.invoices else set()
@@ -250,7 +251,10 @@ def _agreements_in_force(
             agreement.customer.provider = provider
     agreements.sort(key=lambda a: rank[a.customer_id])  # stable: reference, version kept
     agreements = without_superseded(agreements)
-    prefetch_related_objects(agreements, "consideration_items")
+    # the in-kind items, of the contracts whose customers may pay in kind (the only ones read)
+    prefetch_related_objects(
+        [a for a in agreements if policy_for(a.customer).accepts_in_kind], "consideration_items"
+    )
     return agreements
 
 
@@ -306,30 +310,54 @@ class _Documents:
         return doc
 
 
-def _add_subscription(plan: Plan, doc: Document, agreement, row: tuple, catalog: Catalog) -> None:
+def _add_subscription(
+    plan: Plan, doc: Document, agreement, policy, row: tuple, catalog: Catalog, priced: dict
+) -> None:
     """One agreement line on its document: at cost (the customer's policy decides the rate) or
-    at its price (the offering's charge model), with its cost when known."""
-    policy = policy_for(agreement.customer)
+    at its price (the offering's charge model), with its cost when known.
+
+    ``priced`` remembers, for the plan, what a line of an offering, quantity and price comes to
+    on a document of a policy and currency (pure arithmetic, so the same answer every time)."""
     _, offering_id, quantity, unit_price, description = row
+    key = (policy.kind, offering_id, doc.currency, quantity, unit_price)
+    figures = priced.get(key)
+    if figures is None:
+        figures = _price_line(plan, doc, agreement, row, catalog)
+        if figures is None:
+            return
+        if figures[4]:  # nothing to warn about: the same for every line like it
+            priced[key] = figures
+    rate, amount, cost, breakdown, _ = figures
+    offer = catalog.offers[offering_id]
+    doc.items.append(
+        Item(
+            kind=LineKind.SUBSCRIPTION,
+            service_id=offer.service_id,
+            offering_id=offer.id,
+            description=description or offer.label,
+            quantity=quantity,
+            rate=unit_price if rate is None else rate,
+            amount=amount,
+            cost=cost,
+            breakdown=breakdown,
+        )
+    )
+
+
+def _price_line(plan: Plan, doc: Document, agreement, row: tuple, catalog: Catalog):
+    """(rate or None for the line's unit price, amount, cost, breakdown, nothing warned) of an
+    agreement line, or None when it cannot be charged (a problem is recorded)."""
+    policy = policy_for(agreement.customer)
+    _, offering_id, quantity, unit_price, _ = row
     offer = catalog.offers[offering_id]
     refusal = catalog.currency_refusal(offer.id, doc.currency, agreement.reference)
     if refusal and policy.charged_at_cost:
         plan.problems.append(refusal)  # charged at cost: nothing to charge at
-        return
+        return None
     if refusal:
         plan.warnings.append(f"{refusal}; the line's cost (and margin) is left unknown")
     cost_rate = catalog.unit_cost(offer.id, doc.currency)
     cost = None if cost_rate is None else round_money(quantity * cost_rate, doc.currency)
-    item = Item(
-        kind=LineKind.SUBSCRIPTION,
-        service_id=offer.service_id,
-        offering_id=offer.id,
-        description=description or offer.label,
-        quantity=quantity,
-        rate=unit_price,
-        amount=ZERO,
-        cost=cost,
-    )
     if policy.charged_at_cost:
         rate = policy.charge_rate(
             unit_cost=cost_rate, unit_price=unit_price, provider=plan.provider
@@ -338,26 +366,23 @@ def _add_subscription(plan: Plan, doc: Document, agreement, row: tuple, catalog:
             plan.problems.append(
                 f"{agreement.reference}: {offer.label} has no unit cost to charge at"
             )
-            return
-        item.rate = cost_rate
-        item.amount = round_money(quantity * rate, doc.currency)
-    else:
-        try:
-            amount = charge_amount(
-                offer.model,
-                quantity,
-                unit_price,
-                package_size=offer.package,
-                tiers=offer.tiers,
-            )
-        except ValueError as error:
-            plan.problems.append(f"{agreement.reference}: {offer.label}: {error}")
-            return
-        item.amount = round_money(amount, doc.currency)
-        item.breakdown = charge_steps(
-            offer.model, quantity, unit_price, package_size=offer.package, tiers=offer.tiers
+            return None
+        return cost_rate, round_money(quantity * rate, doc.currency), cost, [], not refusal
+    try:
+        amount = charge_amount(
+            offer.model,
+            quantity,
+            unit_price,
+            package_size=offer.package,
+            tiers=offer.tiers,
         )
-    doc.items.append(item)
+    except ValueError as error:
+        plan.problems.append(f"{agreement.reference}: {offer.label}: {error}")
+        return None
+    breakdown = charge_steps(
+        offer.model, quantity, unit_price, package_size=offer.package, tiers=offer.tiers
+    )
+    return None, round_money(amount, doc.currency), cost, breakdown, not refusal
 
 
 def _agreements_with_credit_schedules() -> set[int]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError
@@ -37,32 +40,71 @@ def after_chunk(done: int, total: int) -> None:
 def write_close(period: str, *, today: dt.date, actor=None, progress=None) -> dict:
     """Plan and write a close chunk of customers after chunk, inside the caller's transaction
     (a failure in any chunk, or a problem found in one, leaves nothing: the caller's
-    transaction rolls back what earlier chunks wrote). Each chunk's plan is dropped once
-    written. The summary of the whole close, with ``entries`` posted."""
+    transaction rolls back what earlier chunks wrote). The summary of the whole close, with
+    ``entries`` posted."""
     scope = CloseScope.load(period)
     summary = Summary(period)
     entries, done, total = 0, 0, len(scope.customers)
-    for chunk in scope.chunks(CHUNK):
-        plan = build_plan(
-            period,
-            provider=scope.provider,
-            today=today,
-            scope=scope,
-            chunk=chunk,
-            first_statement=summary.statements + 1,
-        )
-        if plan.problems:
-            raise DomainError(
-                f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
-            )
-        entries += write_plan(plan, actor=actor)["entries"]
-        summary.add(plan)
-        del plan
-        done += len(chunk)
-        after_chunk(done, total)
-        if progress is not None:
-            progress(20 + 70 * done // max(total, 1), 100, f"{done:,} of {total:,} customers")
+    with _keys_checked_as_written():
+        for chunk in scope.chunks(CHUNK):
+            entries += _write_chunk(period, scope, chunk, summary, today=today, actor=actor)
+            done += len(chunk)
+            after_chunk(done, total)
+            if progress is not None:
+                progress(20 + 70 * done // max(total, 1), 100, f"{done:,} of {total:,} customers")
     return {**summary.as_dict(), "entries": entries}
+
+
+def _write_chunk(
+    period: str, scope: CloseScope, chunk: list[int], summary: Summary, *, today, actor
+) -> int:
+    """Plan and write one chunk of customers (its plan dropped once written); its entries."""
+    plan = build_plan(
+        period,
+        provider=scope.provider,
+        today=today,
+        scope=scope,
+        chunk=chunk,
+        first_statement=summary.statements + 1,
+    )
+    if plan.problems:
+        raise DomainError(
+            f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
+        )
+    entries = write_plan(plan, actor=actor)["entries"]
+    summary.add(plan)
+    return entries
+
+
+#: the tables a close writes in bulk
+_WRITTEN = (Statement, StatementLine, Invoice, InvoiceLine, InvoiceEvent)
+
+
+@contextmanager
+def _keys_checked_as_written() -> Iterator[None]:
+    """PostgreSQL: the foreign keys of the rows a close writes are checked at the end of each
+    bulk statement, while its rows are fresh in memory, instead of all at commit (deferred, the
+    commit of 100,000 customers re-read millions of rows); deferred again afterwards. Parents
+    are always written before their children, so no check fails that would pass at commit."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tables = [m._meta.db_table for m in (*_WRITTEN, *posting.POSTED)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT quote_ident(conname) FROM pg_constraint WHERE contype = 'f' "
+            "AND condeferred AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        names = ", ".join(sorted(row[0] for row in cursor.fetchall()))
+    if not names:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:  # not after a failure: the transaction rolls back
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def write_plan(plan: Plan, *, actor=None) -> dict:
@@ -78,34 +120,35 @@ def write_plan(plan: Plan, *, actor=None) -> dict:
         year = invoices[0].issue_date.year
         number_invoices(invoices, numbering.allocate(INVOICE_SERIES, year, len(invoices)))
     specs = [(doc, doc.entry_spec(plan.period, last, accounts, centres)) for doc in docs]
-    posted = posting.post([spec for _, spec in specs if spec is not None], actor=actor)
+    posted = posting.post_ids([spec for _, spec in specs if spec is not None], actor=actor)
     entry_of = iter(posted)
-    entry_ids = {id(doc): next(entry_of).pk for doc, spec in specs if spec is not None}
+    entry_ids = {id(doc): next(entry_of) for doc, spec in specs if spec is not None}
     _write_statements(plan, [d for d in docs if d.kind == "statement"], entry_ids)
     _write_invoices(plan, invoices, entry_ids, actor)
     return {"entries": len(posted)}
 
 
 def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -> None:
-    created = Statement.objects.bulk_create(
+    created = posting.insert_rows(
+        Statement,
         [
-            Statement(
-                number=d.number,
-                period=plan.period,
-                customer=d.customer,
-                funding_model=d.funding_model,
-                currency=d.currency,
-                total_cost=d.total_cost,
-                total_charge=d.total_charge,
-                recovered=d.recovered,
-                uncovered=d.uncovered,
-                budget=d.customer.budget_per_period,
+            {
+                "number": d.number,
+                "period": plan.period,
+                "customer_id": d.customer.pk,
+                "funding_model": d.funding_model,
+                "currency": d.currency,
+                "total_cost": d.total_cost,
+                "total_charge": d.total_charge,
+                "recovered": d.recovered,
+                "uncovered": d.uncovered,
+                "budget": d.customer.budget_per_period,
                 **_rate_fields(plan, d),
-                posted=id(d) in entry_ids,
-                entry_id=entry_ids.get(id(d)),
-            )
+                "posted": id(d) in entry_ids,
+                "entry_id": entry_ids.get(id(d)),
+            }
             for d in statements
-        ]
+        ],
     )
     posting.fast_insert(
         StatementLine,
@@ -122,7 +165,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
         ],
         [
             (
-                st.pk,
+                statement_id,
                 i.service_id,
                 i.offering_id,
                 i.source,
@@ -132,38 +175,48 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
                 i.cost,
                 i.amount,
             )
-            for st, d in zip(created, statements, strict=True)
+            for statement_id, d in zip(created, statements, strict=True)
             for i in d.items
         ],
     )
 
 
+def _dumped(dumped: dict, breakdown: list) -> str:
+    """The JSON of a line's breakdown, once per list (lines priced alike share theirs)."""
+    text = dumped.get(id(breakdown))
+    if text is None:
+        text = dumped[id(breakdown)] = json.dumps(breakdown)
+    return text
+
+
 def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor) -> None:
     """The invoices, their lines and their "issued" events; the credits they apply are marked."""
-    created = Invoice.objects.bulk_create(
+    dumped: dict[int, str] = {}
+    created = posting.insert_rows(
+        Invoice,
         [
-            Invoice(
-                number=d.number,
-                period=plan.period,
-                customer=d.customer,
-                agreement=d.agreement,
-                currency=d.currency,
-                issue_date=d.issue_date,
-                due_date=d.due_date,
-                gross=d.gross,
-                credits=d.credit_total,
-                total=d.total,
-                in_kind_amount=d.in_kind,
-                cash_amount=d.cash,
-                cost=_sum_cost(d),
+            {
+                "number": d.number,
+                "period": plan.period,
+                "customer_id": d.customer.pk,
+                "agreement_id": d.agreement.pk if d.agreement else None,
+                "currency": d.currency,
+                "issue_date": d.issue_date,
+                "due_date": d.due_date,
+                "gross": d.gross,
+                "credits": d.credit_total,
+                "total": d.total,
+                "in_kind_amount": d.in_kind,
+                "cash_amount": d.cash,
+                "cost": _sum_cost(d),
                 **_rate_fields(plan, d),
-                base_total=d.base_total,
-                entry_id=entry_ids.get(id(d)),
-                status="paid" if d.total + d.tax == 0 else "issued",
+                "base_total": d.base_total,
+                "entry_id": entry_ids.get(id(d)),
+                "status": _status(d),
                 **_legal_fields(plan, d),
-            )
+            }
             for d in invoices
-        ]
+        ],
     )
     posting.fast_insert(
         InvoiceLine,
@@ -184,7 +237,7 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
         ],
         [
             (
-                inv.pk,
+                invoice_id,
                 i.kind,
                 i.service_id,
                 i.offering_id,
@@ -194,20 +247,24 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
                 i.amount,
                 i.cost,
                 i.reference,
-                json.dumps(i.breakdown),
+                _dumped(dumped, i.breakdown),
                 i.tax_category,
                 i.tax_rate,
             )
-            for inv, d in zip(created, invoices, strict=True)
+            for invoice_id, d in zip(created, invoices, strict=True)
             for i in d.items
         ],
     )
-    _issued_events(plan, created, actor)
-    for inv, d in zip(created, invoices, strict=True):
-        credits.mark_credits_applied(d.credits, inv.number, actor)
+    _issued_events(plan, created, invoices, actor)
+    for d in invoices:
+        credits.mark_credits_applied(d.credits, d.number, actor)
 
 
-def _issued_events(plan: Plan, created: list, actor) -> None:
+def _status(doc: Document) -> str:
+    return "paid" if doc.total + doc.tax == 0 else "issued"
+
+
+def _issued_events(plan: Plan, created: list[int], invoices: list[Document], actor) -> None:
     """One "issued" event per invoice of the close."""
     now = timezone.now()
     posting.fast_insert(
@@ -215,16 +272,16 @@ def _issued_events(plan: Plan, created: list, actor) -> None:
         ["invoice", "at", "actor", "action", "from_state", "to_state", "reason", "note"],
         [
             (
-                inv.pk,
+                invoice_id,
                 now,
                 actor.pk if actor else None,
                 "issued",
                 "",
-                inv.status,
+                _status(d),
                 "",
                 f"period close {plan.period}",
             )
-            for inv in created
+            for invoice_id, d in zip(created, invoices, strict=True)
         ],
     )
 

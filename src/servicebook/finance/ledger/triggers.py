@@ -1,6 +1,6 @@
-"""PostgreSQL: a deferred constraint trigger refusing unbalanced entries, and triggers refusing
-any change to a posted ledger row (installed by migration ``0001_money``; SQLite relies on the
-model checks and ``ledger verify``)."""
+"""PostgreSQL: a deferred check refusing unbalanced entries at commit, and triggers refusing
+any change to a posted ledger row (installed by migrations ``0001_money`` and, the balance check
+once a commit, ``0010``; SQLite relies on the model checks and ``ledger verify``)."""
 
 from __future__ import annotations
 
@@ -105,3 +105,100 @@ def install_pg_base_balance(apps, schema_editor) -> None:
 def restore_pg_balance(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_TRIGGERS, params=None)
+
+
+#: The balance check once a transaction, set-based (issue 14): a statement-level trigger queues
+#: the entries a statement gave lines to (its transition table), and one deferred constraint
+#: trigger a transaction (on a row of ``finance_journal_check``) checks every queued entry at
+#: commit, entry by entry through the lines' entry index, instead of one check a line. It refuses
+#: exactly what the row-level trigger refused: an entry, new or already posted, whose lines do
+#: not balance per currency or in the base currency once the transaction commits (or at ``SET
+#: CONSTRAINTS ALL IMMEDIATE``). Installed by migration ``0010_journal_balance_once_per_commit``.
+PG_BATCHED_BALANCE = """
+DROP TRIGGER IF EXISTS finance_journalline_balanced ON finance_journalline;
+DROP FUNCTION IF EXISTS finance_check_entry_balanced();
+
+CREATE TABLE IF NOT EXISTS finance_journal_unchecked (entry_id bigint PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS finance_journal_check (txid bigint PRIMARY KEY);
+
+CREATE OR REPLACE FUNCTION finance_queue_entry_check() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO finance_journal_unchecked (entry_id)
+        SELECT DISTINCT entry_id FROM new_lines ON CONFLICT DO NOTHING;
+    INSERT INTO finance_journal_check (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION finance_check_entries_balanced() RETURNS trigger AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT u.entry_id, b.currency, b.diff INTO bad
+      FROM finance_journal_unchecked u
+      CROSS JOIN LATERAL (
+          SELECT l.currency, SUM(l.debit) - SUM(l.credit) AS diff
+            FROM finance_journalline l WHERE l.entry_id = u.entry_id GROUP BY l.currency
+      ) b
+     WHERE b.diff <> 0 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % does not balance in % (debits - credits = %)',
+            bad.entry_id, bad.currency, bad.diff USING ERRCODE = '23514';
+    END IF;
+    SELECT u.entry_id, b.diff INTO bad
+      FROM finance_journal_unchecked u
+      CROSS JOIN LATERAL (
+          SELECT SUM(l.base_debit) - SUM(l.base_credit) AS diff
+            FROM finance_journalline l
+           WHERE l.entry_id = u.entry_id AND l.base_debit IS NOT NULL
+      ) b
+     WHERE b.diff <> 0 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION
+            'journal entry % does not balance in the base currency (debits - credits = %)',
+            bad.entry_id, bad.diff USING ERRCODE = '23514';
+    END IF;
+    DELETE FROM finance_journal_unchecked;
+    DELETE FROM finance_journal_check WHERE txid = NEW.txid;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS finance_journalline_queue_check ON finance_journalline;
+CREATE TRIGGER finance_journalline_queue_check AFTER INSERT ON finance_journalline
+    REFERENCING NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION finance_queue_entry_check();
+DROP TRIGGER IF EXISTS finance_journal_check_balanced ON finance_journal_check;
+CREATE CONSTRAINT TRIGGER finance_journal_check_balanced
+    AFTER INSERT ON finance_journal_check
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION finance_check_entries_balanced();
+"""
+
+PG_BATCHED_BALANCE_DROP = """
+DROP TRIGGER IF EXISTS finance_journalline_queue_check ON finance_journalline;
+DROP TABLE IF EXISTS finance_journal_check;
+DROP TABLE IF EXISTS finance_journal_unchecked;
+DROP FUNCTION IF EXISTS finance_queue_entry_check();
+DROP FUNCTION IF EXISTS finance_check_entries_balanced();
+"""
+
+_ROW_TRIGGER = """
+DROP TRIGGER IF EXISTS finance_journalline_balanced ON finance_journalline;
+CREATE CONSTRAINT TRIGGER finance_journalline_balanced
+    AFTER INSERT OR UPDATE OR DELETE ON finance_journalline
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION finance_check_entry_balanced();
+"""
+
+
+def install_pg_batched_balance(apps, schema_editor) -> None:
+    """Migration step: the balance check once a commit, set-based (PostgreSQL only)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_BATCHED_BALANCE, params=None)
+
+
+def restore_pg_row_balance(apps, schema_editor) -> None:
+    """Reverse: the row-level deferred check of migrations 0001 and 0004 again."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_BATCHED_BALANCE_DROP + PG_BASE_BALANCE + _ROW_TRIGGER, params=None)
