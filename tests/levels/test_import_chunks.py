@@ -134,6 +134,36 @@ def test_the_web_upload_reads_its_file_row_by_row(users, tmp_path, monkeypatch):
     assert stored("web") == stored("cli")
 
 
+def test_the_web_uploads_progress_moves_while_the_file_is_read(users, tmp_path, monkeypatch):
+    """The job reads a file of rows whose number it does not know: the bar follows the share of
+    the file's bytes read (it sat at 45 % until the reading ended when the import streamed)."""
+    path = tmp_path / "input-servicenow_incidents.csv"
+    columns, rows = rows_of()
+    with path.open("w", newline="", encoding="utf-8") as handle:  # each ticket's rows together
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda row: row["number"]))
+    real = services.import_tickets
+    monkeypatch.setattr(
+        level_jobs.services, "import_tickets", lambda **kwargs: real(**kwargs, chunk=4)
+    )
+    monkeypatch.setattr(level_jobs.jobs, "write_rejects", lambda job, columns, rejects: "x.csv")
+
+    class Job:
+        user = users["manager"]
+        input_file = str(path)
+        params = {"format": "servicenow", "agreement": "SLA-MKT-2026", "source": "web"}
+
+    heard = []
+    level_jobs.run_ticket_import(
+        Job(), lambda done, total, message="": heard.append((done, message))
+    )
+    reading = [done for done, message in heard if "rows read" in message]
+    assert len(set(reading)) >= 3, heard
+    assert reading == sorted(reading) and reading[0] > 5 and reading[-1] <= 85, reading
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+
+
 def test_the_web_upload_refuses_an_unreadable_file_in_one_line(users, tmp_path):
     from servicebook.core.errors import DomainError
 

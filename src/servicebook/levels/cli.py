@@ -98,17 +98,18 @@ def _open_csv(path_text: str):
     path = Path(path_text)
     if not path.is_file():
         raise CommandError(f"cannot read {path_text}: no such file")
-    handle = path.open(newline="", encoding="utf-8-sig")
-    reader = csv.DictReader(handle)
+    from servicebook.levels.intake import CsvFile
+
+    file = CsvFile(path)
     try:
-        columns = reader.fieldnames
+        columns = file.reader.fieldnames
     except (UnicodeDecodeError, csv.Error) as error:
-        handle.close()
+        file.close()
         raise CommandError(f"cannot read {path_text}: {error}") from None
     if not columns:
-        handle.close()
+        file.close()
         raise CommandError(f"{path_text} is empty: expected a CSV header line")
-    return path, handle, reader
+    return path, file, file.reader
 
 
 def _rows(reader, path_text: str):
@@ -163,6 +164,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
                 filename=str(path),
                 recompute=not args.no_recompute,
                 progress=progress,
+                read_share=handle.share,
             )
         except DomainError as error:
             raise CommandError(error.message) from None

@@ -22,11 +22,14 @@ UTC): the server's own time zone is never assumed.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SERVICENOW_REQUIRED = (
@@ -676,3 +679,28 @@ def _finish(ticket: ParsedTicket) -> None:
         fields["resolved"] = max(at, fields["opened"])
     if fields.get("active") is None:
         fields["active"] = ticket.history[-1][2] not in RESOLVED_STATES
+
+
+class CsvFile:
+    """A CSV file read one row at a time (``reader``, a ``csv.DictReader``), and how far the
+    reading got as a share of the file's bytes (``share()``): the progress of an import whose
+    number of rows is not known until the end (the file is never counted first)."""
+
+    def __init__(self, path: Path) -> None:
+        self.size = max(1, path.stat().st_size)
+        self.raw = path.open("rb")
+        self.handle = io.TextIOWrapper(self.raw, encoding="utf-8-sig", newline="")
+        self.reader = csv.DictReader(self.handle)
+
+    def share(self) -> float:
+        """0-1: the bytes read so far (in blocks of the text layer: approximate, never back)."""
+        return min(1.0, self.raw.tell() / self.size)
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __enter__(self) -> CsvFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

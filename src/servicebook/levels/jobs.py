@@ -13,7 +13,7 @@ from servicebook.core import jobs
 from servicebook.core.errors import DomainError
 from servicebook.core.jobkinds import JobKind
 from servicebook.core.roles import has_role, is_provider_staff
-from servicebook.levels import services
+from servicebook.levels import intake, services
 
 IMPORT_TICKETS = "levels.import_tickets"
 IMPORT_OUTAGES = "levels.import_outages"
@@ -61,8 +61,8 @@ def run_ticket_import(job, progress) -> dict:
     path = _opened(job.input_file)
     name = path.name.removeprefix("input-")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+        with intake.CsvFile(path) as file:
+            reader = file.reader
             columns = list(reader.fieldnames or [])
             if not columns:
                 raise DomainError(f"{name} is empty: expected a CSV header line", field="file")
@@ -77,6 +77,7 @@ def run_ticket_import(job, progress) -> dict:
                 time_zone=params.get("time_zone") or "UTC",
                 filename=params.get("filename", ""),
                 progress=progress,
+                read_share=file.share,
             )
     except (UnicodeDecodeError, csv.Error) as error:
         raise DomainError(f"cannot read {name}: {error}", field="file") from None

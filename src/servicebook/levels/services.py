@@ -111,6 +111,7 @@ def import_tickets(
     progress: Callable[..., None] | None = None,
     reread: Callable[[], Iterable[Mapping]] | None = None,
     chunk: int = TICKETS_PER_CHUNK,
+    read_share: Callable[[], float] | None = None,
 ) -> ImportResult:
     """Import tickets, idempotent by (source, number); returns what was created and rejected.
 
@@ -119,7 +120,9 @@ def import_tickets(
     column names one; rows that cannot be placed or read are rejected with their reason. A
     later export updates tickets (ServiceNow rows are merged by ``sys_mod_count``; a generic
     CSV row replaces the ticket's history). Affected agreements are recomputed.
-    ``progress(done, total, message)`` hears how far it got, in percent (background jobs, CLI).
+    ``progress(done, total, message)`` hears how far it got, in percent (background jobs, CLI);
+    ``read_share()`` (0-1, e.g. ``intake.CsvFile.share``) says how far the reading of ``rows``
+    got when their number is not known (a file read as it is imported).
 
     ``rows`` is read once, row by row, and tickets are written ``chunk`` at a time as they are
     read: a ServiceNow export keeps each ticket's rows together (ordered by number), so memory
@@ -140,6 +143,7 @@ def import_tickets(
     locks.hold(f"levels.import_tickets:{source}")
     options = {"agreement": agreement, "tz": time_zone}
     run = _ImportRun(actor=actor, source=source, fmt=fmt, chunk=max(1, chunk), report=report)
+    run.read_share = read_share
     try:
         with transaction.atomic():
             run.read(rows, contiguous=True, **options)
@@ -195,6 +199,7 @@ class _ImportRun:
         self.matrices: dict[str, dict] = {}
         self.late: list[tuple[int, str]] = []  # rows rejected once read: (row number, reason)
         self.touched: set[int] = set()  # agreements whose tickets changed
+        self.read_share: Callable[[], float] | None = None  # how far the reading got (0-1)
 
     def read(self, rows: Iterable[Mapping], *, contiguous: bool, agreement, tz) -> None:
         counted = _Counted(_dict_rows(rows) if isinstance(rows, csv.DictReader) else rows)
@@ -215,7 +220,10 @@ class _ImportRun:
                 self.write(batch)
                 batch = []
                 done = f"{counted.count:,} rows read"
-                share = 80 * counted.count // size if size else 40
+                if size:
+                    share = 80 * counted.count // size
+                else:  # rows of unknown number: the share of the file read, else half way
+                    share = int(80 * self.read_share()) if self.read_share else 40
                 self.report(5 + share, 100, done + (f" of {size:,}" if size else ""))
         if batch:
             self.write(batch)
