@@ -119,12 +119,6 @@ def _rows(reader, path_text: str):
         raise CommandError(f"cannot read {path_text}: {error}") from None
 
 
-def _reread(path: Path):
-    """The file's rows once more (for the rows of tickets rejected after reading)."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.DictReader(handle)
-
-
 def write_rejects(rejects, columns, what: str, stem: str) -> Path:
     """The rejected rows with their reason, under VAR_DIR/rejects/."""
     from django.conf import settings
@@ -147,6 +141,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
     setup_django()
     from servicebook.core.errors import DomainError
     from servicebook.levels import services
+    from servicebook.levels.intake import CsvFile
 
     path, handle, reader = _open_csv(args.file)
     started = time.perf_counter()
@@ -155,7 +150,7 @@ def cmd_import_tickets(args: argparse.Namespace) -> int:
             result = services.import_tickets(
                 actor=None,
                 rows=reader,
-                reread=lambda: _reread(path),
+                reread=lambda: CsvFile.rows(path),
                 fmt=args.format,
                 columns=reader.fieldnames,
                 agreement=args.agreement,

@@ -333,6 +333,15 @@ def iter_servicenow(
 _CACHE_LIMIT = 100_000  # values remembered per kind of cell (then forgotten: memory is bounded)
 
 
+def _remember(cache: dict, key, value):
+    """Store ``value`` under ``key`` in one of the per-import caches and answer it; a cache past
+    ``_CACHE_LIMIT`` values is emptied first (memory stays bounded whatever the file)."""
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 class _ServiceNowRows:
     """Reads one row of the event log: ``(number, agreement, sequence, at, state, fields)``, or
     raises :class:`RowError`. The same checks, in the same order, as reading each cell with
@@ -354,10 +363,8 @@ class _ServiceNowRows:
         if text is None:
             if value.__class__ is not str:
                 return "" if _blank(value) else str(value).strip()
-            if len(texts) > _CACHE_LIMIT:
-                texts.clear()
             text = value.strip()
-            text = texts[value] = "" if text in EMPTY else text
+            text = _remember(texts, value, "" if text in EMPTY else text)
         return text
 
     def time(self, row: Mapping, name: str, *, required: bool = False) -> int | None:
@@ -385,9 +392,7 @@ class _ServiceNowRows:
         except RowError as error:
             moment = str(error)
         if text is not None:
-            if len(self.times) > _CACHE_LIMIT:
-                self.times.clear()
-            self.times[text] = moment
+            _remember(self.times, text, moment)
         return moment
 
     def _servicenow_time(self, text: str) -> int:
@@ -395,9 +400,7 @@ class _ServiceNowRows:
         day_part, _, time_part = text.strip().partition(" ")
         base = self.days.get(day_part)
         if base is None:
-            if len(self.days) > _CACHE_LIMIT:
-                self.days.clear()
-            base = self.days[day_part] = _plain_day(day_part, self.tz)
+            base = _remember(self.days, day_part, _plain_day(day_part, self.tz))
         clock = self.clock.get(time_part)
         if clock is None:
             clock = self.clock[time_part] = _plain_clock(time_part)
@@ -415,9 +418,7 @@ class _ServiceNowRows:
                 level = _level_of(text, name, 1, high)
             except RowError as error:
                 level = str(error)
-            if len(self.levels) > _CACHE_LIMIT:
-                self.levels.clear()
-            self.levels[(name, text)] = level
+            _remember(self.levels, (name, text), level)
         if level.__class__ is str:
             raise RowError(level)
         return level
@@ -507,9 +508,7 @@ class _ServiceNowRows:
             except RowError as error:
                 coded = str(error)
             if key is not None:
-                if len(self.coded) > _CACHE_LIMIT:
-                    self.coded.clear()
-                self.coded[key] = coded
+                _remember(self.coded, key, coded)
         if coded.__class__ is str:
             raise RowError(coded)
         return coded  # type: ignore[return-value]
@@ -698,6 +697,12 @@ class CsvFile:
 
     def close(self) -> None:
         self.handle.close()
+
+    @classmethod
+    def rows(cls, path: Path) -> Iterator[dict]:
+        """The file's rows once more, one at a time (an import's second reading)."""
+        with cls(path) as file:
+            yield from file.reader
 
     def __enter__(self) -> CsvFile:
         return self

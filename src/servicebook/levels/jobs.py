@@ -4,7 +4,6 @@ imports started from the web, and the recomputation of attainment when its input
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import transaction
@@ -47,12 +46,6 @@ def _opened(path_text: str) -> Path:
     return path
 
 
-def _csv_rows(path: Path) -> Iterator[dict]:
-    """The file's rows, read one at a time."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.DictReader(handle)
-
-
 def run_ticket_import(job, progress) -> dict:
     """Import the uploaded file as ``servicebook import tickets`` does: read row by row, the
     tickets written a chunk at a time, never the whole file in memory."""
@@ -69,7 +62,7 @@ def run_ticket_import(job, progress) -> dict:
             result = services.import_tickets(
                 actor=job.user,
                 rows=reader,
-                reread=lambda: _csv_rows(path),
+                reread=lambda: intake.CsvFile.rows(path),
                 fmt=params.get("format", "servicenow"),
                 columns=columns,
                 agreement=params.get("agreement") or None,
