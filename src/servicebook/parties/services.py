@@ -557,12 +557,21 @@ def detect_funding_breaches(*, actor: User | None, on: dt.date | None = None) ->
     require_role(actor, *CUSTOMER_EDITORS, Role.FINANCE, action="Detecting breaches")
     on = on or timezone.localdate()
     month = on.replace(day=1)
+    key = f"over_funding:{month:%Y-%m}"
+    over = [
+        row
+        for row in funding_report(None, on=on, all_customers=True)
+        if row.over and row.commitment is not None
+    ]
+    # the commitments whose breach of this month is recorded already: one query, not one each
+    recorded = set(
+        CommitmentBreach.objects.filter(
+            commitment__in=[row.commitment.pk for row in over], detection_key=key
+        ).values_list("commitment_id", flat=True)
+    )
     found = []
-    for row in funding_report(None, on=on, all_customers=True):
-        if not row.over or row.commitment is None:
-            continue
-        key = f"over_funding:{month:%Y-%m}"
-        if row.commitment.breaches.filter(detection_key=key).exists():
+    for row in over:
+        if row.commitment.pk in recorded:
             continue
         found.append(
             _record_breach(

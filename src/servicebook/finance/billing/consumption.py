@@ -114,24 +114,30 @@ def _currency_of(customer) -> str:
 
 
 def _from_statements(customers, ids, period: str) -> dict[int, Consumption]:
-    found: dict[int, list[Statement]] = defaultdict(list)
-    for statement in Statement.objects.filter(customer__in=ids, period=period).order_by("number"):
-        found[statement.customer_id].append(statement)
+    # plain values, not a Statement (with its legal fields) per customer: the close runs this
+    # over every internal customer (funding-breach detection, issue 14)
+    found: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
+    for customer_id, number, currency, total_cost in (
+        Statement.objects.filter(customer__in=ids, period=period)
+        .order_by("number")
+        .values_list("customer_id", "number", "currency", "total_cost")
+    ):
+        found[customer_id].append((number, currency, total_cost))
     result = {}
     for customer in customers:
         statements = found.get(customer.pk, [])
-        currency = statements[0].currency if statements else _currency_of(customer)
+        currency = statements[0][1] if statements else _currency_of(customer)
         amount, unknown = ZERO, []
-        for statement in statements:
-            if statement.currency != currency:
+        for number, statement_currency, total_cost in statements:
+            if statement_currency != currency:
                 unknown.append(
-                    f"statement {statement.number} is in {statement.currency}, not {currency}: "
+                    f"statement {number} is in {statement_currency}, not {currency}: "
                     "not added without an exchange rate"
                 )
                 continue
-            amount += statement.total_cost
+            amount += total_cost
         if statements:
-            numbers = ", ".join(s.number for s in statements)
+            numbers = ", ".join(number for number, _, _ in statements)
             basis = (
                 f"closed statement {numbers}: the period's actual unit costs, metered usage "
                 "and cloud cost"
