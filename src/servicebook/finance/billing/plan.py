@@ -67,9 +67,20 @@ def build_plan(
     whatever the chunk size (customers in the order of their codes).
     """
     provider = provider or Provider.current()
+    scope = scope or CloseScope.load(period, provider)
+    plan, documents = gather_plan(period, provider=provider, scope=scope, chunk=chunk)
+    return complete_plan(plan, documents, scope=scope, today=today, first_statement=first_statement)
+
+
+def gather_plan(
+    period: str, *, provider: Provider, scope: CloseScope, chunk: list[int] | None
+) -> tuple[Plan, _Documents]:
+    """The first part of :func:`build_plan`: the documents of the agreements in force with their
+    subscription lines (most of a close's planning). It only reads agreements, their lines and
+    what ``scope`` holds, never a row the close writes, so the close may run it for the next
+    chunk on another connection while it writes this one (:mod:`.write`)."""
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
-    scope = scope or CloseScope.load(period, provider)
     whole = chunk is None  # the whole month (the dry run): no list of ids in the queries
     plan.customers = None if chunk is None else set(chunk)
     # the first chunk also reports usage and cost of customers billed in no chunk
@@ -90,6 +101,21 @@ def build_plan(
         policy = policy_for(agreement.customer)
         for row in by_agreement.pop(agreement.pk, ()):
             _add_subscription(plan, doc, agreement, policy, row, catalog, priced)
+    return plan, documents
+
+
+def complete_plan(
+    plan: Plan,
+    documents: _Documents,
+    *,
+    scope: CloseScope,
+    today: dt.date | None,
+    first_statement: int,
+) -> Plan:
+    """The rest of :func:`build_plan`, on the close's own connection: usage, cloud charges and
+    service credits (measuring a contract's levels may write), numbers, totals and tax."""
+    period, provider, catalog = plan.period, plan.provider, scope.catalog
+    first, last = period_dates(period)
     add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
     add_cloud_charges(plan, documents.statements, catalog.offers)
     with_schedule = scope.with_credit_schedules() if documents.invoices else set()
