@@ -5,7 +5,7 @@ test instead of holding its locks into the next one."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from servicebook.core.models import User
 from servicebook.finance.ledger.models import Account
@@ -37,7 +37,8 @@ def test_a_thread_left_waiting_on_a_lock_fails_the_test_and_is_ended():
     User.objects.select_for_update().get(username="finance")
 
     def lock_the_same_row():
-        return User.objects.select_for_update().get(username="finance")
+        with transaction.atomic():
+            return User.objects.select_for_update().get(username="finance")
 
     with pytest.raises(AssertionError, match=r"1 call\(s\) still running after 1 s"):
         at_once(lock_the_same_row, timeout=1)
