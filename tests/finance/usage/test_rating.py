@@ -323,42 +323,24 @@ def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
     assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0])
-def test_both_duckdb_aggregation_paths_rate_alike(monkeypatch, duck_lines, share):
-    """DuckDB reads the offerings with a mid-month price change or a flat price apart when they
-    are few (share 1.0 forces it), else groups every record by segment (share 0.0): the same
-    lines either way."""
-    from servicebook.finance.usage.rating import expressions
-
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", share)
-    assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
-
-
-def test_bench_data_rates_alike_on_both_duckdb_paths(monkeypatch, tmp_path):
+def test_bench_data_rates_like_the_loop(tmp_path):
     """The benchmark's price list (300 offerings, overrides, mid-month changes, flat) on a few
-    thousand records: both aggregation paths, and the per-record loop on the metered lines."""
+    thousand records: the per-record loop agrees on the metered lines."""
     from servicebook.finance.usage import bench_rating
-    from servicebook.finance.usage.rating import expressions
 
     bench_rating.generate_usage(20_000, tmp_path)
     glob = str(tmp_path / "*.parquet")
     prices, tiers = bench_rating.build_prices()
-    split = rate("duckdb", glob, prices, tiers, "2024-09")
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", 0.0)
-    assert rate("duckdb", glob, prices, tiers, "2024-09").equals(split)
+    rated = rate("duckdb", glob, prices, tiers, "2024-09")
     usage = pa.concat_tables(pq.read_table(f) for f in sorted(tmp_path.glob("*.parquet")))
     oracle = rate_python(usage, prices, tiers, "2024-09")
-    lines = by_key(split)
+    lines = by_key(rated)
     metered = {k: v["amount"] for k, v in lines.items() if v["charge_model"] not in ("flat", None)}
     assert metered == oracle
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0])
-def test_a_month_without_price_changes_with_a_flat_price(monkeypatch, share):
-    """One price segment (nothing to pick between) and a subscription, on both DuckDB paths."""
-    from servicebook.finance.usage.rating import expressions
-
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", share)
+def test_a_month_without_price_changes_with_a_flat_price():
+    """One price segment (nothing to pick between) and a subscription."""
     prices = pa.Table.from_pylist(
         [price(1, 10, "per_unit", "0.1"), price(2, 40, "flat", "30")], schema=PRICE_SCHEMA
     )
