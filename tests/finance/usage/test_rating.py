@@ -315,6 +315,20 @@ def test_spark_rates_identically_to_duckdb(spark, duck_lines):
     assert spark_lines.to_pylist() == duck_lines.to_pylist()
 
 
+@pytest.mark.spark
+def test_spark_reruns_its_kept_query_on_parquet(spark, duck_lines, tmp_path):
+    """Parquet usage: the second run reuses the compiled query and the price view."""
+    from servicebook.finance.usage.rating import compiled
+
+    pq.write_table(USAGE, tmp_path / "part.parquet")
+    glob = str(tmp_path / "*.parquet")
+    compiled.queries.clear()
+    first = rate(spark, glob, PRICES, TIERS, "2024-09")
+    second = rate(spark, glob, PRICES, TIERS, "2024-09")
+    assert (compiled.queries.misses, compiled.queries.hits) == (1, 1)
+    assert first.to_pylist() == second.to_pylist() == duck_lines.to_pylist()
+
+
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
     """Many tier rows are priced through a join, few inline: the same lines either way."""
     from servicebook.finance.usage.rating import expressions

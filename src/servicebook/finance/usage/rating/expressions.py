@@ -44,14 +44,19 @@ def materialize(
     return con.table(name)
 
 
-def register(con: ibis.BaseBackend, table: pa.Table) -> ir.Table:
-    """Make an Arrow table available to the backend as an Ibis table (exact types kept)."""
+def register(con: ibis.BaseBackend, table: pa.Table, name: str | None = None) -> ir.Table:
+    """Make an Arrow table available to the backend as an Ibis table (exact types kept).
+
+    On Spark a temporary view, named ``name`` when given -- a name that must then stand for this
+    content only (the view is reused when it exists) -- else a fresh one."""
     if con.name == "pyspark":
         # Ibis' own memtable path for Spark goes through pandas and breaks on null decimals
         import uuid
 
-        name = f"servicebook_rating_{uuid.uuid4().hex}"
-        con._session.createDataFrame(table).createOrReplaceTempView(name)
+        session = con._session
+        if name is None or not session.catalog.tableExists(name):
+            name = name or f"servicebook_rating_{uuid.uuid4().hex}"
+            session.createDataFrame(table).createOrReplaceTempView(name)
         return con.table(name)
     return ibis.memtable(table)
 
