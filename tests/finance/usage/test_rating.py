@@ -281,6 +281,19 @@ def test_benchmark_smoke(tmp_path):
     for key in ("seconds", "bare_duckdb_seconds", "ratio_vs_bare_duckdb", "speedup_vs_loop"):
         assert result[key] > 0
     assert result["loop_records"] == 500 and result["peak_rss_mb"] > 0
+    assert result["first_run_seconds"] >= result["seconds"]
+
+
+def test_benchmark_reuses_the_records_it_generated_in_its_workdir(tmp_path):
+    from servicebook.finance.usage.bench_rating import _generate_once
+
+    usage = tmp_path / "usage"
+    assert _generate_once(1_000, usage) is not None
+    written = {p: p.stat().st_mtime_ns for p in usage.glob("*.parquet")}
+    assert _generate_once(1_000, usage) is None  # the same count: the files are kept
+    assert {p: p.stat().st_mtime_ns for p in usage.glob("*.parquet")} == written
+    assert _generate_once(2_000, usage) is not None  # another count: generated again
+    assert pq.read_metadata(next(usage.glob("*.parquet"))).num_rows == 2_000
 
 
 # --------------------------------------------------------------------------- Spark
