@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search indexes (core.search.SearchIndexes); inert on SQLite
     "rest_framework",
     "rest_framework.authtoken",
     "axes",

@@ -426,7 +426,9 @@ def health_of(
         # consumption at cost for the same period as every other page (finance.consumption)
         funding = {
             row.customer.pk: row
-            for row in funding_report(_Everyone(), on=today, period=period, customers=scope)
+            for row in funding_report(
+                _Everyone(), on=today, period=period, customers=scope, known=customers
+            )
         }
     commitment_breaches = breach_counts(scope, since=dt.date.fromisoformat(f"{months[0]}-01"))
     complaints = dict(

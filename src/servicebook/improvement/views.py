@@ -35,7 +35,7 @@ from servicebook.improvement.retention import retention
 from servicebook.improvement.tables import STAFF_COLUMNS, HealthTable, ImprovementTable
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
-from servicebook.web.lists import PER_PAGE, ListPage, contains_any
+from servicebook.web.lists import PER_PAGE, ListPage, ListRows, contains_any
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin, add_service_errors
 
 EDITORS = services.EDITORS
@@ -349,7 +349,7 @@ class HealthListView(RoleRequiredMixin, ListPage):
         rating = self.request.GET.get("rating")
         if rating in selectors.RATING_ORDER:
             rows = [h for h in rows if h.rating == rating]
-        return selectors.worst_first(rows)
+        return ListRows(selectors.worst_first(rows))
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)

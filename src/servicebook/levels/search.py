@@ -8,6 +8,9 @@ from servicebook.core.search import text_search
 from servicebook.levels.models import Ticket
 from servicebook.ports import SearchHit, SearchSource
 
+#: What the search box matches (levels 0006 indexes them on PostgreSQL: change both together).
+FIELDS = ("number", "short_description", "category")
+
 
 def tickets(user, text: str, limit: int) -> list[SearchHit]:
     # newest first by id, not by the model's opened_at: ordered by that index, SQLite read a
@@ -16,7 +19,7 @@ def tickets(user, text: str, limit: int) -> list[SearchHit]:
     rows = text_search(
         Ticket.objects.visible_to(user).select_related("agreement").order_by("-pk"),
         text,
-        ("number", "short_description", "category"),
+        FIELDS,
     )
     return [
         SearchHit(

@@ -46,11 +46,13 @@ def funding_report(
     all_customers: bool = False,
     period: str | None = None,
     customers=None,
+    known=None,
 ) -> list[FundingRow]:
     """Internal customers (visible to ``user``, or all for system checks; among ``customers``, a
     queryset or subquery of ids, when given) with their consumption at cost for ``period``
     (default: the month of ``on``, today) against the funding commitment in force (else their
-    budget)."""
+    budget). ``known``: the customers of ``customers`` already read by the caller (rows or
+    instances), so that they are not read again."""
     from servicebook.parties.billing import consumption_at_cost
 
     on = on or dt.date.today()
@@ -65,7 +67,10 @@ def funding_report(
     readable = readable.filter(kind__in=kinds)
     # plain values, not 5,000 customer instances (issue 14); the commitments in force, latest
     # start per customer
-    customers = CustomerRow.rows(readable)
+    if known is not None:
+        customers = [customer for customer in known if customer.policy.has_commitments]
+    else:
+        customers = CustomerRow.rows(readable)
     scope = readable.values("pk")
     in_force = {
         commitment.customer_id: commitment

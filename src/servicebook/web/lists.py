@@ -14,6 +14,7 @@ with openpyxl. Amounts are exported as plain numbers with their currency in a co
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import django_tables2 as tables
@@ -25,7 +26,9 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.data import TableListData
 from django_tables2.export import TableExport
+from django_tables2.utils import Accessor, OrderBy
 
 from servicebook.core.spreadsheets import safe_row
 from servicebook.policy import user_may_see_cost, user_may_see_margin
@@ -91,6 +94,52 @@ def export_response(table: tables.Table, export_format: str, name: str) -> HttpR
     response = HttpResponse(data, content_type=exporter.content_type())
     response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{export_format}"'
     return response
+
+
+class ListRows(TableListData):
+    """Rows computed in Python (not a queryset) for a list table, sorted as django-tables2 sorts
+    a list but with each row's sort values read once: tables2 resolves both rows' accessors at
+    every comparison, which took about 0.1 s to re-sort 10,000 ranked rows (issue 14)."""
+
+    def order_by(self, aliases):
+        orders = []
+        for alias in aliases:
+            column = self.table.columns[OrderBy(alias).bare]
+            same = alias[0] == column.order_by_alias[0]
+            orders += column.order_by if same else column.order_by.opposite
+        for order in reversed(orders):  # stable sorts, the least significant key first
+            read = _reader(order.bare)
+            keyed = [(_sort_key(read(row)), row) for row in self.data]
+            try:
+                keyed.sort(key=_first, reverse=order.is_descending)
+            except TypeError:  # values of kinds that do not compare: tables2's own way
+                return super().order_by(aliases)
+            self.data = [row for _key, row in keyed]
+
+
+def _reader(path: str):
+    """Reads ``path`` (``customer__name``) from a row as tables2's ``Accessor`` does, through
+    plain attributes when they are there (an ``Accessor`` costs microseconds a row)."""
+    accessor = Accessor(path)
+    attributes = attrgetter(path.replace("__", "."))
+
+    def read(row):
+        try:
+            value = attributes(row)
+        except (AttributeError, TypeError):
+            return accessor.resolve(row, quiet=True)
+        return accessor.resolve(row, quiet=True) if callable(value) else value
+
+    return read
+
+
+def _sort_key(value) -> tuple:
+    """Blanks (None) before values, as tables2 sorts them."""
+    return (0,) if value is None else (1, value)
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 class ListPage(LoginRequiredMixin, SingleTableMixin, FilterView):
