@@ -3,6 +3,8 @@ clients; ``--database-tests-only`` for the PostgreSQL run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -68,6 +70,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 WITHOUT_DATABASE = pytest.StashKey[int]()
+DEMO_DATABASE = pytest.StashKey[DemoDatabase]()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -141,20 +144,73 @@ def django_db_setup(
     database = DemoDatabase(folder, _isolated_files, verbosity=request.config.option.verbose)
     with django_db_blocker.unblock():
         old_config = database.setup()
+    request.config.stash[DEMO_DATABASE] = database
     yield database
     with django_db_blocker.unblock():
         database.teardown(old_config)
 
 
 @pytest.fixture
-def restore_demo(django_db_blocker):
-    """A transactional test (two writers in threads) empties the database at its end: load the
-    demo back for the tests after it."""
-    yield
-    from servicebook.demo import load_demo
+def restore_demo():
+    """Kept for older tests: every transactional test now gets the demo back after it (see
+    ``_demo_back_after_transactional_tests``); asking for this changes nothing."""
 
-    with django_db_blocker.unblock():
-        load_demo()
+
+#: Set on a transactional test that ran: pytest-django empties the database at its end.
+EMPTIED_AT_END = pytest.StashKey[bool]()
+#: The database is empty: the demo is loaded back before the next test that uses it.
+DEMO_GONE = pytest.StashKey[bool]()
+#: The browser suite puts the demo back at each test's start (tests/browser/conftest.py ``demo``).
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def runs_transactional(item) -> bool:
+    """Whether pytest-django runs ``item`` as a TransactionTestCase (the database emptied after)."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    names = set(getattr(item, "fixturenames", ()))
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & names)
+
+
+@pytest.fixture(autouse=True)
+def _demo_back_after_transactional_tests(request):
+    """A transactional test (writers in threads: their commits are real) leaves an empty database:
+    pytest-django flushes it when the test's ``_django_db_helper`` is torn down. The demo is loaded
+    back after *every* fixture of the test is torn down (``pytest_runtest_teardown`` below), so
+    after that flush whatever the order of the fixtures: a reload done by a fixture ran before the
+    flush when a module's ``django_db`` marker set the database up first, and the next test found
+    an empty database (no accounts: two posting threads both created the chart and one waited on
+    the other's account rows)."""
+    node = request.node
+    if BROWSER_TESTS not in Path(str(node.path)).parents and runs_transactional(node):
+        node.stash[EMPTIED_AT_END] = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        if item.stash.get(EMPTIED_AT_END, False):
+            item.config.stash[DEMO_GONE] = True
+        # not before a test without the database (pytest-django runs those last), nor at the end
+        if item.config.stash.get(DEMO_GONE, False) and nextitem and uses_database(nextitem):
+            _load_demo_back(item.config)
+            item.config.stash[DEMO_GONE] = False
+
+
+def _load_demo_back(config) -> None:
+    from django.conf import settings
+    from pytest_django.plugin import blocking_manager_key
+
+    database = config.stash[DEMO_DATABASE]
+    with config.stash[blocking_manager_key].unblock():
+        database.restore(settings.VAR_DIR)
 
 
 @pytest.fixture

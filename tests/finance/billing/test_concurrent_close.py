@@ -17,7 +17,7 @@ PERIOD = "2026-08"
     "connection.vendor != 'postgresql'",
     reason="SQLite's shared in-memory test database cannot run two writers in threads",
 )
-def test_two_closes_at_once_one_wins_none_doubles(restore_demo, transactional_db):
+def test_two_closes_at_once_one_wins_none_doubles(transactional_db):
     from servicebook.core.models import User
 
     finance = User.objects.get(username="finance")
@@ -37,9 +37,7 @@ def test_two_closes_at_once_one_wins_none_doubles(restore_demo, transactional_db
     "connection.vendor != 'postgresql'",
     reason="SQLite's shared in-memory test database cannot run two writers in threads",
 )
-def test_two_closes_of_different_months_never_share_or_skip_an_invoice_number(
-    restore_demo, transactional_db
-):
+def test_two_closes_of_different_months_never_share_or_skip_an_invoice_number(transactional_db):
     """Decision 0026: both closes take numbers of the 2026 invoice series at once; the series'
     row lock makes one wait for the other, so the numbers stay one gapless run."""
     import datetime as dt

@@ -9,7 +9,6 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection  # noqa: F401 - read by the skipif conditions
 from django.urls import reverse
 
 from servicebook.core.errors import DomainError, PermissionDenied
@@ -18,7 +17,6 @@ from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice
 from servicebook.finance.ledger.models import JournalEntry
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from tests.at_once import at_once
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 25)
@@ -223,32 +221,3 @@ def test_the_api_honours_an_idempotency_key(users, client_for, retail):
     bad = client.post("/api/credit-notes/", body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 65)
     assert bad.status_code == 400 and "submission key" in bad.content.decode()
     assert CreditNote.objects.count() == 1 + CreditNote.objects.exclude(invoice=retail).count()
-
-
-@pytest.mark.skipif(
-    "connection.vendor != 'postgresql'",
-    reason="SQLite's shared in-memory test database cannot run two writers in threads",
-)
-def test_the_same_key_sent_twice_at_once_issues_one_credit_note(restore_demo, transactional_db):
-    """Both requests arrive together (a double click on a slow line): the invoice's row lock makes
-    the second wait, then find the first's credit note under the same key."""
-    from servicebook.core.models import User
-
-    finance = User.objects.get(username="finance")
-    invoice = Invoice.objects.get(period="2026-10", customer__code="meridian")
-
-    def issue():
-        return credit_notes.issue_credit_note(
-            actor=finance,
-            invoice=invoice,
-            amount="10.00",
-            reason="double click",
-            date=DAY,
-            request_key="same-key",
-        )
-
-    notes = at_once(issue, issue)
-    assert sorted(note.repeated for note in notes) == [False, True]
-    assert len({note.number for note in notes}) == 1
-    assert CreditNote.objects.filter(invoice=invoice).count() == 1
-    assert verify_ledger()["ok"]
