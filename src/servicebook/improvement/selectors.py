@@ -684,10 +684,32 @@ def _services_chart(services) -> str:
     )
 
 
+def _attainment_by_service(attainments) -> dict[int, tuple[int, int]]:
+    """Target-months ``(met, measured)`` per service: a target of one service counts for it, a
+    target of the whole agreement for each service the agreement's lines offer (once each).
+    Grouped in the database: the dashboard read every agreement line (20,000 at 10,000
+    customers) to map agreements to services (issue 14)."""
+    counts = {
+        "measured": Count("pk", distinct=True),
+        "met": Count("pk", distinct=True, filter=Q(met=True)),
+    }
+    per_service: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    of_service = attainments.filter(target__service__isnull=False).values(
+        sid=F("target__service_id")
+    )
+    of_agreement = attainments.filter(
+        target__service__isnull=True, agreement__lines__offering__service__isnull=False
+    ).values(sid=F("agreement__lines__offering__service_id"))
+    for rows in (of_service, of_agreement):
+        for row in rows.annotate(**counts).order_by():
+            per_service[row["sid"]][0] += row["met"]
+            per_service[row["sid"]][1] += row["measured"]
+    return {sid: (met, measured) for sid, (met, measured) in per_service.items()}
+
+
 def dashboard(*, period: str, kind: str | None = None) -> dict:
     """The provider's view (staff only): services by attainment, customers by health, revenue
     against capacity spend (R8), improvements by status and driver; filtered by customer kind."""
-    from servicebook.agreements.models import AgreementLine
     from servicebook.catalog.models import Service
     from servicebook.finance.billing import selectors as finance
     from servicebook.levels.models import Attainment
@@ -699,18 +721,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
         customers = customers.filter(kind=kind)
         attainments = attainments.filter(agreement__customer__kind=kind)
         improvements = improvements.filter(customer__kind=kind)
-    services_of = defaultdict(set)
-    for agreement_id, service_id in AgreementLine.objects.values_list(
-        "agreement_id", "offering__service_id"
-    ):
-        services_of[agreement_id].add(service_id)
-    per_service = defaultdict(lambda: [0, 0])
-    for agreement_id, service_id, met in attainments.values_list(
-        "agreement_id", "target__service_id", "met"
-    ):
-        for sid in [service_id] if service_id else services_of[agreement_id]:
-            per_service[sid][0] += 1 if met else 0
-            per_service[sid][1] += 1
+    per_service = _attainment_by_service(attainments)
     names = dict(Service.objects.filter(pk__in=list(per_service)).values_list("pk", "name"))
     services = sorted(
         (

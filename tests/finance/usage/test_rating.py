@@ -281,6 +281,19 @@ def test_benchmark_smoke(tmp_path):
     for key in ("seconds", "bare_duckdb_seconds", "ratio_vs_bare_duckdb", "speedup_vs_loop"):
         assert result[key] > 0
     assert result["loop_records"] == 500 and result["peak_rss_mb"] > 0
+    assert result["first_run_seconds"] >= result["seconds"]
+
+
+def test_benchmark_reuses_the_records_it_generated_in_its_workdir(tmp_path):
+    from servicebook.finance.usage.bench_rating import _generate_once
+
+    usage = tmp_path / "usage"
+    assert _generate_once(1_000, usage) is not None
+    written = {p: p.stat().st_mtime_ns for p in usage.glob("*.parquet")}
+    assert _generate_once(1_000, usage) is None  # the same count: the files are kept
+    assert {p: p.stat().st_mtime_ns for p in usage.glob("*.parquet")} == written
+    assert _generate_once(2_000, usage) is not None  # another count: generated again
+    assert pq.read_metadata(next(usage.glob("*.parquet"))).num_rows == 2_000
 
 
 # --------------------------------------------------------------------------- Spark
@@ -315,6 +328,20 @@ def test_spark_rates_identically_to_duckdb(spark, duck_lines):
     assert spark_lines.to_pylist() == duck_lines.to_pylist()
 
 
+@pytest.mark.spark
+def test_spark_reruns_its_kept_query_on_parquet(spark, duck_lines, tmp_path):
+    """Parquet usage: the second run reuses the compiled query and the price view."""
+    from servicebook.finance.usage.rating import compiled
+
+    pq.write_table(USAGE, tmp_path / "part.parquet")
+    glob = str(tmp_path / "*.parquet")
+    compiled.queries.clear()
+    first = rate(spark, glob, PRICES, TIERS, "2024-09")
+    second = rate(spark, glob, PRICES, TIERS, "2024-09")
+    assert (compiled.queries.misses, compiled.queries.hits) == (1, 1)
+    assert first.to_pylist() == second.to_pylist() == duck_lines.to_pylist()
+
+
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
     """Many tier rows are priced through a join, few inline: the same lines either way."""
     from servicebook.finance.usage.rating import expressions
@@ -323,42 +350,24 @@ def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):
     assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0])
-def test_both_duckdb_aggregation_paths_rate_alike(monkeypatch, duck_lines, share):
-    """DuckDB reads the offerings with a mid-month price change or a flat price apart when they
-    are few (share 1.0 forces it), else groups every record by segment (share 0.0): the same
-    lines either way."""
-    from servicebook.finance.usage.rating import expressions
-
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", share)
-    assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09").equals(duck_lines)
-
-
-def test_bench_data_rates_alike_on_both_duckdb_paths(monkeypatch, tmp_path):
+def test_bench_data_rates_like_the_loop(tmp_path):
     """The benchmark's price list (300 offerings, overrides, mid-month changes, flat) on a few
-    thousand records: both aggregation paths, and the per-record loop on the metered lines."""
+    thousand records: the per-record loop agrees on the metered lines."""
     from servicebook.finance.usage import bench_rating
-    from servicebook.finance.usage.rating import expressions
 
     bench_rating.generate_usage(20_000, tmp_path)
     glob = str(tmp_path / "*.parquet")
     prices, tiers = bench_rating.build_prices()
-    split = rate("duckdb", glob, prices, tiers, "2024-09")
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", 0.0)
-    assert rate("duckdb", glob, prices, tiers, "2024-09").equals(split)
+    rated = rate("duckdb", glob, prices, tiers, "2024-09")
     usage = pa.concat_tables(pq.read_table(f) for f in sorted(tmp_path.glob("*.parquet")))
     oracle = rate_python(usage, prices, tiers, "2024-09")
-    lines = by_key(split)
+    lines = by_key(rated)
     metered = {k: v["amount"] for k, v in lines.items() if v["charge_model"] not in ("flat", None)}
     assert metered == oracle
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0])
-def test_a_month_without_price_changes_with_a_flat_price(monkeypatch, share):
-    """One price segment (nothing to pick between) and a subscription, on both DuckDB paths."""
-    from servicebook.finance.usage.rating import expressions
-
-    monkeypatch.setattr(expressions, "SPECIAL_SHARE", share)
+def test_a_month_without_price_changes_with_a_flat_price():
+    """One price segment (nothing to pick between) and a subscription."""
     prices = pa.Table.from_pylist(
         [price(1, 10, "per_unit", "0.1"), price(2, 40, "flat", "30")], schema=PRICE_SCHEMA
     )

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,10 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from servicebook.core.money import MINOR_UNITS
+from servicebook.finance.usage.rating import compiled, expressions
 from servicebook.finance.usage.rating.checks import check_prices, check_tiers, offering_units
 from servicebook.finance.usage.rating.expressions import (
+    Plan,
     line_amounts,
     line_totals,
     make_plan,
@@ -75,14 +79,24 @@ def as_arrow(obj: TableLike, con: ibis.BaseBackend) -> pa.Table:
     return con.to_pyarrow(obj)
 
 
-def usage_table(usage: TableLike, con: ibis.BaseBackend) -> ir.Table:
+def usage_table(usage: TableLike, con: ibis.BaseBackend) -> tuple[ir.Table, str | None]:
+    """``usage`` as an Ibis table of ``con`` with the types rating expects, and, for Parquet
+    files, what its compiled query depends on (the name of the view over them and their schema
+    as read now); None for other usage, whose queries are not kept."""
     if isinstance(usage, pa.Table):
         missing = set(USAGE_COLUMNS) - set(usage.column_names)
         if missing:
             raise RatingInputError(f"usage lacks columns {sorted(missing)}")
         schema = pa.schema(list(USAGE_COLUMNS.items()))
-        return register(con, conform(usage, schema, "usage"))
-    t = con.read_parquet(str(usage)) if isinstance(usage, str | Path) else usage
+        return register(con, conform(usage, schema, "usage")), None
+    source = None
+    if isinstance(usage, str | Path):
+        # one view name per path, so that the SQL compiled for it can be run again
+        name = "servicebook_rating_usage_" + hashlib.sha256(str(usage).encode()).hexdigest()[:24]
+        t = con.read_parquet(str(usage), table_name=name)
+        source = f"{name}\n{t.schema()!r}"
+    else:
+        t = usage
     casts = {}
     for name, typ in USAGE_COLUMNS.items():
         if name not in t.columns:
@@ -90,17 +104,32 @@ def usage_table(usage: TableLike, con: ibis.BaseBackend) -> ir.Table:
         want = ibis.dtype(typ)
         if t[name].type() != want:
             casts[name] = t[name].cast(want)
-    return t.mutate(**casts) if casts else t
+    return (t.mutate(**casts) if casts else t), source
 
 
-def fetch(con: ibis.BaseBackend, expr: ir.Table) -> pa.Table:
-    """The rows of ``expr`` as Arrow.  On Spark straight from the engine's Arrow batches: Ibis'
-    own path for Spark goes through pandas, row objects and Python decimals, which cost more
-    than the query on a few hundred thousand lines."""
-    if con.name == "pyspark":
-        table = con._session.sql(con.compile(expr)).toArrow()
-        return table.cast(expr.schema().to_pyarrow())
-    return con.to_pyarrow(expr)
+@dataclass(frozen=True)
+class Catalogue:
+    """Checked prices and tiers for a period, with what rating derives from them."""
+
+    key: str  # compiled.fingerprint of prices, tiers and period
+    prices: pa.Table
+    tiers: pa.Table
+    plan: Plan
+    units: Mapping[int, str]
+
+
+def catalogue(prices: pa.Table, tiers: pa.Table, period: str) -> Catalogue:
+    """The checked catalogue of ``prices`` and ``tiers`` for ``period``, kept by fingerprint (see
+    :mod:`.compiled`): checked again only when one of them changes."""
+    key = compiled.fingerprint(prices, tiers, period)
+
+    def build() -> Catalogue:
+        check_prices(prices)
+        units = offering_units(prices)
+        check_tiers(tiers, {t for t in prices["tier_set_id"].to_pylist() if t is not None})
+        return Catalogue(key, prices, tiers, make_plan(prices, period), units)
+
+    return compiled.catalogues.get(key, build)
 
 
 def rate(
@@ -120,6 +149,9 @@ def rate(
     (e.g. ``UsageStore.parquet_glob(period)``) or an Ibis table of that backend; ``prices`` and
     ``tiers`` are small and are checked in Python first (see :class:`RatingInputError`).
     Lines are sorted by customer, offering and price_id; unrated lines last within a pair.
+
+    For Parquet usage the compiled query is kept while the prices, tiers, period, engine and the
+    files' schema are unchanged (:mod:`.compiled`): a second month's run skips Ibis.
     """
     con = connect(backend)
     minor = {**MINOR_UNITS, **(minor_units or {})}
@@ -131,19 +163,22 @@ def rate(
         TIER_SCHEMA,
         "tiers",
     )
-    check_prices(prices_pa)
-    units = offering_units(prices_pa)
-    check_tiers(tiers_pa, {t for t in prices_pa["tier_set_id"].to_pylist() if t is not None})
-    plan = make_plan(prices_pa, period)
-
-    usage_t = usage_table(usage, con)
-    prices_t = register(con, prices_pa)
+    cat = catalogue(prices_pa, tiers_pa, period)
+    usage_t, source = usage_table(usage, con)
+    prices_t = register(con, cat.prices, f"servicebook_rating_prices_{cat.key[:24]}")
+    # the tier join materializes a temporary table: that query is not kept
+    inline = tiers_pa.num_rows <= expressions.INLINE_TIER_ROWS
+    key = compiled.fingerprint(cat.key, con.name, source) if source and inline else None
 
     cleanup: list[Callable[[], None]] = []
+
+    def build() -> compiled.Query:
+        totals = line_totals(usage_t, prices_t, cat.plan, con.name)
+        return compiled.compile_query(con, line_amounts(totals, cat.plan, con, cleanup, cat.tiers))
+
     try:
-        totals = line_totals(usage_t, prices_t, plan, con.name)
-        out = fetch(con, line_amounts(totals, plan, con, cleanup, tiers_pa))
+        out = compiled.run(con, compiled.queries.get(key, build))
     finally:
         for fn in cleanup:
             fn()
-    return finish(out, prices_pa, plan, minor, units)
+    return finish(out, cat.prices, cat.plan, minor, cat.units)
