@@ -42,6 +42,7 @@ def test_a_close_gathering_chunks_on_a_second_connection_writes_the_same(
 
     finance = User.objects.get(username="finance")
     monkeypatch.setattr(write, "CHUNK", 1)
+    monkeypatch.setattr(write, "OVERLAP", True)
     threads = _gathered_in_threads(monkeypatch)
     with pytest.raises(_Undo), transaction.atomic():
         one = services.close_period(actor=finance, period=FREE, earlier_reason=LATE)
@@ -65,6 +66,7 @@ def test_a_failure_while_a_chunk_is_gathered_ahead_leaves_nothing(
     finance = User.objects.get(username="finance")
     before = _counts()
     monkeypatch.setattr(write, "CHUNK", 2)
+    monkeypatch.setattr(write, "OVERLAP", True)
     threads = _gathered_in_threads(monkeypatch)
     done_chunks = []
 
