@@ -130,10 +130,9 @@ def test_a_close_in_chunks_writes_what_one_chunk_writes(users, monkeypatch):
     assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
 
 
-def test_a_failure_in_a_later_chunk_leaves_nothing(users, monkeypatch):
-    before = _counts()
-    monkeypatch.setattr(write, "CHUNK", 2)
-    done_chunks = []
+def crash_after_the_second_chunk(monkeypatch) -> list[int]:
+    """Make the close fail once its second chunk is written; the customers done after each."""
+    done_chunks: list[int] = []
 
     def crash(done, total):
         done_chunks.append(done)
@@ -141,6 +140,13 @@ def test_a_failure_in_a_later_chunk_leaves_nothing(users, monkeypatch):
             raise RuntimeError("power cut after the second chunk")
 
     monkeypatch.setattr(write, "after_chunk", crash)
+    return done_chunks
+
+
+def test_a_failure_in_a_later_chunk_leaves_nothing(users, monkeypatch):
+    before = _counts()
+    monkeypatch.setattr(write, "CHUNK", 2)
+    done_chunks = crash_after_the_second_chunk(monkeypatch)
     with pytest.raises(RuntimeError):
         services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert done_chunks == [2, 4]  # two chunks had been written

@@ -12,7 +12,14 @@ from django.db import connection, transaction
 from servicebook.finance.billing import services, write
 from servicebook.finance.ledger.models import Period
 from servicebook.finance.ledger.verify import verify as verify_ledger
-from tests.finance.billing.test_close_chunks import FREE, LATE, _counts, _Undo, _written
+from tests.finance.billing.test_close_chunks import (
+    FREE,
+    LATE,
+    _counts,
+    _Undo,
+    _written,
+    crash_after_the_second_chunk,
+)
 
 pytestmark = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="a second connection sees committed rows only"
@@ -68,14 +75,7 @@ def test_a_failure_while_a_chunk_is_gathered_ahead_leaves_nothing(
     monkeypatch.setattr(write, "CHUNK", 2)
     monkeypatch.setattr(write, "OVERLAP", True)
     threads = _gathered_in_threads(monkeypatch)
-    done_chunks = []
-
-    def crash(done, total):
-        done_chunks.append(done)
-        if len(done_chunks) == 2:
-            raise RuntimeError("power cut after the second chunk")
-
-    monkeypatch.setattr(write, "after_chunk", crash)
+    done_chunks = crash_after_the_second_chunk(monkeypatch)
     with pytest.raises(RuntimeError):
         services.close_period(actor=finance, period=FREE, earlier_reason=LATE)
     assert done_chunks == [2, 4] and len(threads) >= 2
