@@ -83,3 +83,85 @@ class SearchIndexes(Operation):
 
     def describe(self) -> str:
         return f"Search indexes on {self.model_name} (PostgreSQL)"
+
+
+class SQLiteTextIndex(Operation):
+    """A migration operation: on SQLite, an FTS5 table named ``name`` with the trigram tokenizer
+    over ``fields`` of ``model_name`` (an external-content table: it stores the index, not the
+    text), kept by triggers on the model's table and filled from its rows. A trigram index finds
+    any substring of three characters or more, ignoring case, as ``icontains`` does, without
+    reading every row: see :func:`sqlite_matches`. Nothing on other databases.
+
+    Django rebuilds a SQLite table (new table, copy, drop, rename) for some later changes of the
+    model; its triggers go with the old table. ``tests/test_search_sqlite.py`` fails when a
+    migration leaves the index without its triggers: run this operation again after it."""
+
+    reversible = True
+
+    def __init__(self, model_name: str, name: str, fields: tuple[str, ...]):
+        self.model_name, self.name, self.fields = model_name, name, tuple(fields)
+
+    def deconstruct(self):
+        kwargs = {"model_name": self.model_name, "name": self.name, "fields": self.fields}
+        return type(self).__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def statements(self, table: str, columns: list[str]) -> list[str]:
+        index, cols = self.name, ", ".join(columns)
+        new = ", ".join(f"new.{c}" for c in columns)
+        old = ", ".join(f"old.{c}" for c in columns)
+        delete = f"INSERT INTO {index}({index}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+        insert = f"INSERT INTO {index}(rowid, {cols}) VALUES (new.id, {new});"
+        return [
+            f"CREATE VIRTUAL TABLE {index} USING fts5({cols}, content='{table}', "
+            "content_rowid='id', tokenize='trigram')",
+            f"CREATE TRIGGER {index}_inserted AFTER INSERT ON {table} BEGIN {insert} END",
+            f"CREATE TRIGGER {index}_deleted AFTER DELETE ON {table} BEGIN {delete} END",
+            f"CREATE TRIGGER {index}_updated AFTER UPDATE OF {cols} ON {table} "
+            f"BEGIN {delete} {insert} END",
+            f"INSERT INTO {index}({index}) VALUES ('rebuild')",
+        ]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "sqlite":
+            model = to_state.apps.get_model(app_label, self.model_name)
+            columns = [model._meta.get_field(f).column for f in self.fields]
+            for sql in self.statements(model._meta.db_table, columns):
+                schema_editor.execute(sql)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "sqlite":
+            for trigger in ("inserted", "deleted", "updated"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_{trigger}")
+            schema_editor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+    def describe(self) -> str:
+        return f"Text index {self.name} on {self.model_name} (SQLite)"
+
+
+#: Matches read from a SQLite text index first, newest first: enough for a page of results
+#: in nearly every search; all of them only when these leave the page short.
+FIRST_MATCHES = 2_000
+
+
+def sqlite_matches(queryset: QuerySet, text: str, index: str, limit: int) -> list | None:
+    """The first ``limit`` rows of ``queryset`` (ordered newest first by primary key) whose
+    indexed fields contain ``text``, found through the SQLite text index ``index`` (see
+    :class:`SQLiteTextIndex`); None when the index cannot answer (not SQLite, fewer than three
+    characters: the caller searches with ``icontains``). The newest ``FIRST_MATCHES`` matches
+    are tried first: a common word matches hundreds of thousands of rows, which are read only
+    when the newest ones leave fewer than ``limit`` rows the reader may see."""
+    from django.db.models.expressions import RawSQL
+
+    text = text.strip()
+    if connections[queryset.db].vendor != "sqlite" or len(text) < 3:
+        return None
+    phrase = '"' + text.replace('"', '""') + '"'
+    matches = f"SELECT rowid FROM {index} WHERE {index} MATCH %s ORDER BY rowid DESC"
+    first = queryset.filter(pk__in=RawSQL(f"{matches} LIMIT {FIRST_MATCHES}", [phrase]))
+    found = list(first[:limit])
+    if len(found) < limit:
+        found = list(queryset.filter(pk__in=RawSQL(matches, [phrase]))[:limit])
+    return found
