@@ -71,7 +71,7 @@ cli_commands: Hook[Commands] = Hook(
 #: The app's background job kinds (:class:`~servicebook.core.jobkinds.JobKind`: imports, period
 #: closes, recomputations), run by ``servicebook worker`` through ``servicebook.core.jobs``.
 job_kinds: Hook[tuple[JobKind, ...]] = Hook(
-    "job_kinds", "the app's background jobs", ("levels", "finance")
+    "job_kinds", "the app's background jobs", ("levels", "finance", "improvement")
 )
 jobkinds.use_kinds(lambda: [kind for part in job_kinds.parts() for kind in part])
 #: ``tell(job)``: who hears that a background job finished (its owner, by notification).

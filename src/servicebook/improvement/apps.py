@@ -31,3 +31,7 @@ class ImprovementConfig(AppConfig):
         ports.feedback_follow_up.provide(follow_up.propose_from_feedback, by=self.label)
         commands = ports.Commands(register=cli.register)
         ports.cli_commands.provide(commands, by=self.label)
+        from servicebook.improvement import ranking
+
+        ranking.connect_receivers()
+        ports.job_kinds.provide(ranking.KINDS, by=self.label)

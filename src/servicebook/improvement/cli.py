@@ -28,6 +28,14 @@ def register(sub) -> None:
     health.add_argument("--kind", help="internal or external")
     health.add_argument("--json", action="store_true", help="print JSON")
     health.set_defaults(func=cmd_health)
+    rank = what.add_parser(
+        "rank",
+        help="rank and keep relationship health (the pages read the kept ranking): the "
+        "current month, the reports' month and every kept ranking not current; run it nightly",
+    )
+    rank.add_argument("--period", action="append", default=[], help="also this YYYY-MM")
+    rank.add_argument("--json", action="store_true", help="print a JSON summary")
+    rank.set_defaults(func=cmd_rank)
     pack = what.add_parser("review-pack", help="a customer's service review pack (PDF)")
     pack.add_argument("customer", help="customer code, e.g. marketing")
     pack.add_argument("period", help="YYYY-MM")
@@ -149,6 +157,24 @@ def cmd_health(args: argparse.Namespace) -> int:
     for row in rows:
         concerns = "; ".join(row["concerns"]) or "-"
         print(f"{row['code']:<12} {row['rating']:<8} {concerns}")
+    return 0
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from servicebook.cli import print_json, setup_django
+
+    periods = [_period(p) for p in args.period]
+    setup_django()
+    from servicebook.improvement import ranking, selectors
+
+    periods += [selectors.current_period(), selectors.default_period()]
+    ranked = ranking.rank_due(periods=periods)
+    rows = [{"period": k.period, "customers": k.customers, "took_ms": k.took_ms} for k in ranked]
+    if args.json:
+        print_json({"ranked": rows})
+        return 0
+    for row in rows:
+        print(f"{row['period']}  {row['customers']} customers ranked in {row['took_ms']} ms")
     return 0
 
 

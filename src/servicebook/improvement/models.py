@@ -542,3 +542,54 @@ class ServiceReviewEvent(EventModel):
     review = models.ForeignKey(ServiceReview, on_delete=models.CASCADE, related_name="events")
 
     objects = ServiceReviewEventQuerySet.as_manager()
+
+
+class HealthRanking(models.Model):
+    """The relationship health of every active or suspended customer for one period, ranked and
+    kept (issue 14): the health list, its API and the provider dashboard read the kept ranking
+    instead of ranking 10,000 customers on every request. ``improvement.ranking`` ranks again
+    when the ranking is older than ``SERVICEBOOK_HEALTH_MAX_AGE`` seconds, was ranked on an
+    earlier day, or was marked ``stale`` by a change to what health is computed from."""
+
+    period = models.CharField(max_length=7, unique=True)
+    ranked_at = models.DateTimeField()
+    as_of = models.DateField(help_text="the day overdue invoices were counted on")
+    customers = models.PositiveIntegerField(default=0)
+    took_ms = models.PositiveIntegerField(default=0, help_text="how long the ranking took")
+    stale = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["period"]
+
+    def __str__(self) -> str:
+        return f"health ranking {self.period} at {self.ranked_at:%Y-%m-%d %H:%M}"
+
+
+class HealthRank(models.Model):
+    """One customer's place in a :class:`HealthRanking`: what the ranking sorts and filters by
+    as columns, the rest of its health (``improvement.selectors.Health``) as ``figures``."""
+
+    ranking = models.ForeignKey(HealthRanking, on_delete=models.CASCADE, related_name="ranks")
+    customer = models.ForeignKey("parties.Customer", on_delete=models.CASCADE, related_name="+")
+    rating_order = models.PositiveSmallIntegerField(help_text="0 at risk, 1 watch, 2 good")
+    score = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    open_breaches = models.PositiveIntegerField(default=0)
+    open_complaints = models.PositiveIntegerField(default=0)
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["ranking", "rating_order", "-score", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ranking", "customer"], name="health_rank_once_per_customer"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["ranking", "rating_order", "-score", "name"], name="health_rank_worst_first"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.ranking}"

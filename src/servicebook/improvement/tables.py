@@ -8,7 +8,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
+from django_tables2.data import TableData
+from django_tables2.utils import OrderBy
 
+from servicebook.improvement import ranking
 from servicebook.improvement.models import Improvement
 from servicebook.web.lists import ListTable
 from servicebook.web.templatetags.sb import money
@@ -185,3 +188,47 @@ class HealthTable(ListTable):
 
     def value_concerns(self, record):
         return "; ".join(record.concerns)
+
+
+#: The health table's sort keys (its columns' ``order_by``) as the kept ranking's columns.
+RANK_ORDER = {
+    "rank": ranking.WORST_FIRST,
+    "customer__name": ("name",),
+    "open_breaches": ("open_breaches",),
+    "open_complaints": ("open_complaints",),
+}
+
+
+class RankedHealthRows(TableData):
+    """The health table's rows read from a current kept ranking (``improvement.ranking``):
+    sorted, counted and sliced in the database, and only the rows of the page shown (or
+    exported, a thousand at a time) made into ``Health`` rows."""
+
+    def __init__(self, ranked: ranking.Ranked):
+        super().__init__(ranked.ranks)
+        self.kept = ranked.kept
+        self.length = len(ranked)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def order_by(self, aliases):
+        fields: list[str] = []
+        for alias in aliases:
+            column = self.table.columns[OrderBy(alias).bare]
+            same = alias[0] == column.order_by_alias[0]
+            for key in column.order_by if same else column.order_by.opposite:
+                for field in RANK_ORDER.get(key.bare, ()):
+                    descending = field.startswith("-") != key.is_descending
+                    fields.append(f"-{field.lstrip('-')}" if descending else field.lstrip("-"))
+        if fields:  # ties stay worst first, as a stable sort of the ranked list leaves them
+            self.data = self.data.order_by(*fields, *ranking.WORST_FIRST, "customer_id")
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return ranking.health_rows(self.kept, self.data[key])
+        return ranking.health_rows(self.kept, self.data[key : key + 1])[0]
+
+    def __iter__(self):
+        for start in range(0, len(self), 1_000):
+            yield from self[start : start + 1_000]

@@ -22,7 +22,7 @@ from django.views.generic import FormView, TemplateView
 from servicebook.core.errors import DomainError
 from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
-from servicebook.improvement import forms, parity, selectors, services
+from servicebook.improvement import forms, parity, ranking, selectors, services
 from servicebook.improvement.export import pack_context, pack_pdf
 from servicebook.improvement.filters import STAFF_FILTERS, HealthFilter, ImprovementFilter
 from servicebook.improvement.models import (
@@ -32,9 +32,15 @@ from servicebook.improvement.models import (
     ServiceReview,
 )
 from servicebook.improvement.retention import retention
-from servicebook.improvement.tables import STAFF_COLUMNS, HealthTable, ImprovementTable
+from servicebook.improvement.tables import (
+    STAFF_COLUMNS,
+    HealthTable,
+    ImprovementTable,
+    RankedHealthRows,
+)
 from servicebook.parties.models import Contact, Customer
 from servicebook.policy import KIND_CHOICES, POLICIES
+from servicebook.web.jobs import start_job
 from servicebook.web.lists import PER_PAGE, ListPage, ListRows, contains_any
 from servicebook.web.mixins import RoleRequiredMixin, ServiceFormMixin, add_service_errors
 
@@ -329,8 +335,9 @@ class CommentView(_ActionView):
 
 
 class HealthListView(RoleRequiredMixin, ListPage):
-    """Every customer's relationship health, worst first, 50 a page: the whole list is ranked
-    from grouped queries (``health_of(light=True)``), only the page's rows are rendered."""
+    """Every customer's relationship health, worst first, 50 a page: read from the period's
+    kept ranking when it is current (``improvement.ranking``: sorted and counted in the
+    database, only the page's rows made), ranked live from grouped queries otherwise."""
 
     title = "Relationship health"
     export_name = "relationship-health"
@@ -343,13 +350,19 @@ class HealthListView(RoleRequiredMixin, ListPage):
             status__in=["active", "suspended"]
         )
 
+    def post(self, request):
+        """*Rank now*: queue the ranking of the period for the worker (its job page follows)."""
+        period = request.POST.get("period") or selectors.current_period()
+        if not is_period(period):
+            raise Http404("use YYYY-MM")
+        title = f"Relationship health ranking {period}"
+        return start_job(request, kind=ranking.RANK_HEALTH, params={"period": period}, title=title)
+
     def get_table_data(self):
         self.period = _period(self.request, default=selectors.current_period())
-        rows = selectors.health_of(self.object_list, period=self.period, light=True)
         rating = self.request.GET.get("rating")
-        if rating in selectors.RATING_ORDER:
-            rows = [h for h in rows if h.rating == rating]
-        return ListRows(selectors.worst_first(rows))
+        self.ranked = ranking.Ranked(self.object_list, self.period, rating=rating)
+        return RankedHealthRows(self.ranked) if self.ranked.kept else ListRows(self.ranked.rows)
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -363,6 +376,7 @@ class HealthListView(RoleRequiredMixin, ListPage):
         context = super().get_context_data(**kwargs)
         context.update(
             period=self.period,
+            ranked=self.ranked,
             can_edit=_can_edit(self.request.user),
             propose_form=forms.ProposeForm(initial={"period": self.period}),
         )

@@ -11,7 +11,10 @@ of the response time. Pages and API lists are discovered, not listed: a new one 
 
 The JSON: ``p95_ms_max`` and ``slowest`` over the answered (200) pages of the target size,
 ``queries_grow`` (pages whose query count differs between the two sizes), ``seed_seconds``
-per run and each run's per-page figures.
+per run and each run's per-page figures. Before the pages are asked, relationship health is
+ranked and kept as the worker and the nightly ``servicebook improvement rank`` keep it (the
+health pages read the kept ranking, decision 0030); each run's ``health_ranking_ms`` says how
+long that took a period.
 
     servicebook bench pages [--customers 10000] [--baseline 1000] [--repeat 10]
                             [--only REGEX] [--keep DIR]
@@ -123,6 +126,7 @@ def summarize(runs: list[dict], repeat: int) -> dict:
     result["over_target"] = sorted(k for k, v in answered.items() if v["p95_ms"] > TARGET_MS)
     result["queries_grow"] = _grow(runs[0].get("pages", {}), pages) if len(runs) > 1 else []
     result["seed_seconds"] = {str(r["customers"]): r.get("seed_seconds") for r in runs}
+    result["health_ranking_ms"] = {str(r["customers"]): r.get("health_ranking_ms") for r in runs}
     result["runs"] = runs
     return result
 
@@ -287,6 +291,16 @@ def _seeded_users(names: dict) -> dict:
     return {role: User.objects.get(username=name) for role, name in names.items()}
 
 
+def _rank_health() -> dict[str, int]:
+    """Rank relationship health as the worker does after a change and the nightly command does
+    each day (``servicebook improvement rank``): the pages read the kept ranking. Its time a
+    period is a figure of its own (``health_ranking_ms``), not a page's."""
+    from servicebook.improvement import ranking, selectors
+
+    periods = [selectors.current_period(), selectors.default_period()]
+    return {k.period: k.took_ms for k in ranking.rank_due(periods=periods)}
+
+
 def child_main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", type=int)
@@ -318,11 +332,13 @@ def child_main(argv=None) -> int:
         names = {role: user.username for role, user in users.items()}
         kept = {"seeded": seeded, "seed_seconds": seed_seconds, "users": names}
         marker.write_text(json.dumps(kept))
+    health_ranking_ms = _rank_health()
     from servicebook.web.server import load_and_freeze
 
     load_and_freeze()  # as `servicebook serve` does before it forks its workers
     pages, skipped = measure_all(args.repeat, users, args.only)
     figures = {"customers": args.n, "seeded": seeded, "seed_seconds": seed_seconds}
+    figures["health_ranking_ms"] = health_ranking_ms
     print(json.dumps({**figures, "detail_skipped": skipped, "pages": pages}))
     return 0
 

@@ -17,7 +17,7 @@ from servicebook.core.api import ScopedWriteSerializer, ServiceBackedViewSet, St
 from servicebook.core.periods import is_period
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.schema import writes_answer
-from servicebook.improvement import selectors, services
+from servicebook.improvement import ranking, selectors, services
 from servicebook.improvement.models import ServiceReview
 from servicebook.parties.models import Customer
 from servicebook.policy import POLICIES
@@ -140,14 +140,17 @@ class HealthViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=HealthPageSerializer)
     def list(self, request):
-        """Worst first, 50 a page (``?page=N``): every customer is ranked from grouped queries,
-        only the page's customers are answered in full."""
+        """Worst first, 50 a page (``?page=N``): read from the period's kept ranking when it is
+        current (``improvement.ranking``), ranked live otherwise; only the page's customers are
+        answered in full."""
         _require_staff(request)
         kind = request.query_params.get("kind") or None
         period = _period(request, selectors.current_period())
-        ranked = selectors.health_for(request.user, period=period, kind=kind, light=True)
+        customers = Customer.objects.visible_to(request.user)
+        if kind in POLICIES:
+            customers = customers.filter(kind=kind)
         paginator = PageNumberPagination()
-        rows = paginator.paginate_queryset(ranked, request, view=self)
+        rows = paginator.paginate_queryset(ranking.Ranked(customers, period), request, view=self)
         selectors.add_difficulty_history(rows)
         return paginator.get_paginated_response(plain([health_data(h) for h in rows]))
 
@@ -358,6 +361,11 @@ class DashboardSerializer(serializers.Serializer):
     health_ratings = serializers.DictField(
         child=serializers.IntegerField(), help_text="customers per rating: at_risk, watch, good"
     )
+    health_ranked_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="when the kept ranking the health figures come from was made; null when "
+        "they were ranked live for this answer",
+    )
     revenue_against_capacity = serializers.DictField(
         allow_null=True,
         help_text="R8 totals: external revenue against capacity spend (the finance reports "
@@ -395,6 +403,7 @@ class DashboardViewSet(viewsets.ViewSet):
                     "health_ratings": {
                         rating: data["ratings"][rating] for rating in selectors.RATING_ORDER
                     },
+                    "health_ranked_at": data["ranked"].kept and data["ranked"].kept.ranked_at,
                     "revenue_against_capacity": data["capacity"],
                     "improvements_by_status": {s[0]: s[2] for s in data["statuses"]},
                     "improvements_by_driver": {d[0]: d[2] for d in data["drivers"]},
