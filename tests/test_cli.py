@@ -102,6 +102,7 @@ NEEDS_PROVIDER = {
     ("improvement", "propose"): ["improvement", "propose"],
     ("improvement", "list"): ["improvement", "list"],
     ("improvement", "health"): ["improvement", "health"],
+    ("improvement", "rank"): ["improvement", "rank"],
     ("improvement", "review-pack"): ["improvement", "review-pack", "skybridge", "2026-05"],
     ("report", "parity"): ["report", "parity", "--period", "2026-10"],
 }
