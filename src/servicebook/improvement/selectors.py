@@ -545,13 +545,12 @@ class _Everyone:
     customer = None
 
 
-def health_for(user, *, period: str | None = None, kind: str | None = None, light: bool = False):
-    """Health of the customers a (staff) user sees, worst first (``light``: see
-    :func:`health_of`)."""
+def health_for(user, *, period: str | None = None, kind: str | None = None):
+    """Health of the customers a (staff) user sees, worst first, in full (the CLI's report)."""
     customers = Customer.objects.visible_to(user).filter(status__in=["active", "suspended"])
     if kind in POLICIES:
         customers = customers.filter(kind=kind)
-    return worst_first(health_of(customers, period=period, light=light))
+    return worst_first(health_of(customers, period=period))
 
 
 def worst_first(rows: list[Health]) -> list[Health]:
