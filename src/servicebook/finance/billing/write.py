@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -30,8 +28,6 @@ from servicebook.finance.billing.numbering import INVOICE_SERIES
 from servicebook.finance.billing.plan import (
     CloseScope,
     build_plan,
-    complete_plan,
-    gather_plan,
     number_invoices,
 )
 from servicebook.finance.ledger import posting
@@ -39,13 +35,6 @@ from servicebook.finance.ledger import posting
 #: customers planned and written per chunk: memory is bounded by the chunk, not the month (the
 #: documents are the same whatever the size; tests lower it to close in several chunks)
 CHUNK = 2000
-
-#: PostgreSQL, a close in a transaction of its own: the next chunk's agreements and lines are
-#: gathered on a second connection while this chunk is written. Off unless
-#: ``SERVICEBOOK_CLOSE_OVERLAP=1``: on the 2-core machine, quiet, it gave no measurable gain
-#: (20,000 customers: 29.1 and 32.1 s on one connection, 31.1 and 28.1 s overlapped) for 35 MB
-#: more and a second connection; kept, tested, for a machine with cores to spare (issue 14)
-OVERLAP = os.environ.get("SERVICEBOOK_CLOSE_OVERLAP", "0") == "1"
 
 
 def after_chunk(done: int, total: int) -> None:
@@ -60,11 +49,9 @@ def write_close(period: str, *, today: dt.date, actor=None, progress=None) -> di
     scope = CloseScope.load(period)
     summary = Summary(period)
     entries, done, total = 0, 0, len(scope.customers)
-    with _keys_checked_as_written(), _Gatherer(period, scope) as gatherer:
+    with _keys_checked_as_written():
         for chunk in scope.chunks(CHUNK):
-            entries += _write_chunk(
-                period, scope, chunk, summary, today=today, actor=actor, gatherer=gatherer
-            )
+            entries += _write_chunk(period, scope, chunk, summary, today=today, actor=actor)
             done += len(chunk)
             after_chunk(done, total)
             if progress is not None:
@@ -73,31 +60,17 @@ def write_close(period: str, *, today: dt.date, actor=None, progress=None) -> di
 
 
 def _write_chunk(
-    period: str,
-    scope: CloseScope,
-    chunk: list[int],
-    summary: Summary,
-    *,
-    today,
-    actor,
-    gatherer: _Gatherer,
+    period: str, scope: CloseScope, chunk: list[int], summary: Summary, *, today, actor
 ) -> int:
     """Plan and write one chunk of customers (its plan dropped once written); its entries."""
-    first_statement = summary.statements + 1
-    if gatherer.active:
-        plan, documents = gatherer.take(chunk)
-        plan = complete_plan(
-            plan, documents, scope=scope, today=today, first_statement=first_statement
-        )
-    else:
-        plan = build_plan(
-            period,
-            provider=scope.provider,
-            today=today,
-            scope=scope,
-            chunk=chunk,
-            first_statement=first_statement,
-        )
+    plan = build_plan(
+        period,
+        provider=scope.provider,
+        today=today,
+        scope=scope,
+        chunk=chunk,
+        first_statement=summary.statements + 1,
+    )
     if plan.problems:
         raise DomainError(
             f"cannot close {period}: " + "; ".join(plan.problems[:5]), code="close_refused"
@@ -105,62 +78,6 @@ def _write_chunk(
     entries = write_plan(plan, actor=actor)["entries"]
     summary.add(plan)
     return entries
-
-
-class _Gatherer:
-    """Gathers the chunks' agreements and subscription lines (:func:`.plan.gather_plan`) one
-    chunk ahead, in a thread with its own connection, while the close's connection writes: the
-    database server inserts (indexes, foreign keys) while Python plans the next chunk.
-
-    Only on PostgreSQL and when the close's transaction is the outermost one: the second
-    connection sees what is committed, and the agreements and lines it reads are never written
-    by the close, so it reads what the close's own connection would. Inside a caller's
-    transaction (tests, a caller's own writes not yet committed) or on SQLite, ``active`` is
-    false and the close plans each chunk on its own connection."""
-
-    def __init__(self, period: str, scope: CloseScope) -> None:
-        self.period, self.scope = period, scope
-        chunks = scope.chunks(CHUNK)
-        self.active = (
-            OVERLAP
-            and connection.vendor == "postgresql"
-            and len(connection.atomic_blocks) == 1
-            and len(chunks) > 1
-        )
-        self._ahead = iter(chunks)
-        self._pool: ThreadPoolExecutor | None = None
-        self._next: tuple[list[int], Future] | None = None
-
-    def __enter__(self) -> _Gatherer:
-        if self.active:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="close-gather")
-            self._submit()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._pool is not None:  # a failure: the chunk gathered ahead is waited for, dropped
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def _submit(self) -> None:
-        assert self._pool is not None
-        chunk = next(self._ahead, None)
-        self._next = None if chunk is None else (chunk, self._pool.submit(self._gather, chunk))
-
-    def _gather(self, chunk: list[int]):
-        try:
-            return gather_plan(
-                self.period, provider=self.scope.provider, scope=self.scope, chunk=chunk
-            )
-        finally:
-            connection.close()  # this thread's own connection, opened for the chunk
-
-    def take(self, chunk: list[int]):
-        """The gathered plan of ``chunk`` (the next in order); the one after starts at once."""
-        assert self._next is not None and self._next[0] == chunk
-        gathered = self._next[1].result()
-        self._submit()
-        return gathered
 
 
 #: the tables a close writes in bulk
