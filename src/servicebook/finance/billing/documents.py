@@ -20,7 +20,7 @@ from servicebook.policy import Posting, policy_for
 ZERO = Decimal("0.00")
 
 
-@dataclass
+@dataclass(slots=True)  # a close makes one a document line (2,000,000 at 100,000 customers)
 class Item:
     kind: str
     service_id: int | None

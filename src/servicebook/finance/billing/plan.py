@@ -39,11 +39,11 @@ from servicebook.finance.billing.documents import ZERO, Catalog, Document, Item,
 from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
 from servicebook.finance.fx.selectors import MissingRate, rate_on
-from servicebook.parties.models import CustomerStatus, FundingModel, Provider
+from servicebook.parties.models import SERVED_STATUSES, FundingModel, Provider
 from servicebook.policy import policy_for
 
 #: statuses of the customers billed in a close (a suspended customer still pays for the month)
-BILLED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
+BILLED_STATUSES = SERVED_STATUSES
 
 
 def build_plan(
@@ -77,8 +77,8 @@ def gather_plan(
 ) -> tuple[Plan, _Documents]:
     """The first part of :func:`build_plan`: the documents of the agreements in force with their
     subscription lines (most of a close's planning). It only reads agreements, their lines and
-    what ``scope`` holds, never a row the close writes, so the close may run it for the next
-    chunk on another connection while it writes this one (:mod:`.write`)."""
+    what ``scope`` holds. (Gathering the next chunk on a second connection while the close
+    wrote this one was tried and removed: no gain on two cores, see docs/performance.md.)"""
     plan = Plan(period=period, provider=provider)
     first, last = period_dates(period)
     whole = chunk is None  # the whole month (the dry run): no list of ids in the queries
@@ -112,8 +112,8 @@ def complete_plan(
     today: dt.date | None,
     first_statement: int,
 ) -> Plan:
-    """The rest of :func:`build_plan`, on the close's own connection: usage, cloud charges and
-    service credits (measuring a contract's levels may write), numbers, totals and tax."""
+    """The rest of :func:`build_plan`: usage, cloud charges and service credits (measuring a
+    contract's levels may write), numbers, totals and tax."""
     period, provider, catalog = plan.period, plan.provider, scope.catalog
     first, last = period_dates(period)
     add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
@@ -343,31 +343,34 @@ def _add_subscription(
     at its price (the offering's charge model), with its cost when known.
 
     ``priced`` remembers, for the plan, what a line of an offering, quantity and price comes to
-    on a document of a policy and currency (pure arithmetic, so the same answer every time)."""
+    on a document of a policy and currency (pure arithmetic, so the same answer every time):
+    the item's fields but its description, in :class:`.documents.Item`'s order."""
     _, offering_id, quantity, unit_price, description = row
     key = (policy.kind, offering_id, doc.currency, quantity, unit_price)
-    figures = priced.get(key)
-    if figures is None:
+    fields = priced.get(key)
+    if fields is None:
         figures = _price_line(plan, doc, agreement, row, catalog)
         if figures is None:
             return
-        if figures[4]:  # nothing to warn about: the same for every line like it
-            priced[key] = figures
-    rate, amount, cost, breakdown, _ = figures
-    offer = catalog.offers[offering_id]
-    doc.items.append(
-        Item(
-            kind=LineKind.SUBSCRIPTION,
-            service_id=offer.service_id,
-            offering_id=offer.id,
-            description=description or offer.label,
-            quantity=quantity,
-            rate=unit_price if rate is None else rate,
-            amount=amount,
-            cost=cost,
-            breakdown=breakdown,
+        rate, amount, cost, breakdown, unwarned = figures
+        offer = catalog.offers[offering_id]
+        fields = (
+            LineKind.SUBSCRIPTION,
+            offer.service_id,
+            offer.id,
+            offer.label,
+            quantity,
+            unit_price if rate is None else rate,
+            amount,
+            cost,
+            "",
+            "subscription",
+            breakdown,
         )
-    )
+        if unwarned:  # nothing to warn about: the same for every line like it
+            priced[key] = fields
+    kind, service_id, offer_id, label, *rest = fields
+    doc.items.append(Item(kind, service_id, offer_id, description or label, *rest))
 
 
 def _price_line(plan: Plan, doc: Document, agreement, row: tuple, catalog: Catalog):

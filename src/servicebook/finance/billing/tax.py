@@ -112,6 +112,7 @@ def apply_tax(doc, *, provider, rates: Rates, kinds: dict[int, str], on: dt.date
         return []
     problems: list[str] = []
     mentions: list[str] = []
+    found: dict[str, TaxRate | None] = {}  # the rate of each kind of tax on this invoice
     for item in doc.items:
         if item.kind not in TAXED_LINES:
             continue
@@ -122,7 +123,10 @@ def apply_tax(doc, *, provider, rates: Rates, kinds: dict[int, str], on: dt.date
         if regime is Regime.OUTSIDE_SCOPE:
             item.tax_category, item.tax_rate = "O", Decimal("0.00")
             continue
-        rate = rates.find(provider.country, kind, on)
+        if kind in found:
+            rate = found[kind]
+        else:
+            rate = found[kind] = rates.find(provider.country, kind, on)
         if rate is None:
             problem = f"{doc.agreement.reference}: {missing_rate(provider.country, kind, on)}"
             if problem not in problems:
