@@ -62,7 +62,7 @@ BATCH = 2_000
 
 def ranked_customers():
     """The customers a ranking holds: every active or suspended one."""
-    return Customer.objects.filter(status__in=["active", "suspended"])
+    return Customer.objects.served()
 
 
 def current(period: str, *, today: dt.date | None = None) -> HealthRanking | None:

@@ -547,7 +547,7 @@ class _Everyone:
 
 def health_for(user, *, period: str | None = None, kind: str | None = None):
     """Health of the customers a (staff) user sees, worst first, in full (the CLI's report)."""
-    customers = Customer.objects.visible_to(user).filter(status__in=["active", "suspended"])
+    customers = Customer.objects.visible_to(user).served()
     if kind in POLICIES:
         customers = customers.filter(kind=kind)
     return worst_first(health_of(customers, period=period))
@@ -714,7 +714,7 @@ def dashboard(*, period: str, kind: str | None = None) -> dict:
     from servicebook.improvement import ranking
     from servicebook.levels.models import Attainment
 
-    customers = Customer.objects.filter(status__in=["active", "suspended"])
+    customers = Customer.objects.served()
     attainments = Attainment.objects.filter(period=period, met__isnull=False)
     improvements = Improvement.objects.all()
     if kind in POLICIES:

@@ -346,9 +346,7 @@ class HealthListView(RoleRequiredMixin, ListPage):
     template_name = "improvement/health_list.html"
 
     def get_queryset(self):
-        return Customer.objects.visible_to(self.request.user).filter(
-            status__in=["active", "suspended"]
-        )
+        return Customer.objects.visible_to(self.request.user).served()
 
     def post(self, request):
         """*Rank now*: queue the ranking of the period for the worker (its job page follows)."""
@@ -489,9 +487,7 @@ class ReviewIndexView(LoginRequiredMixin, ServiceFormMixin, FormView):
     def packs(self):
         """The customers whose packs the page lists: 50 a page, searched by name or code."""
         customers = contains_any(
-            Customer.objects.visible_to(self.request.user).filter(
-                status__in=["active", "suspended"]
-            ),
+            Customer.objects.visible_to(self.request.user).served(),
             self.request.GET.get("q", ""),
             "name",
             "code",

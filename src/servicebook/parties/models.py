@@ -187,8 +187,17 @@ class FundingModel(models.TextChoices):
     PARTIAL_RECOVERY = "partial_recovery", "Partial recovery"
 
 
+#: the customers the provider serves now: active ones and suspended ones (a suspended customer
+#: is still under contract, billed and followed: see relationship health and the close)
+SERVED_STATUSES = (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED)
+
+
 class CustomerQuerySet(ScopedQuerySet):
     customer_path = "pk"
+
+    def served(self) -> CustomerQuerySet:
+        """The customers served now (``SERVED_STATUSES``)."""
+        return self.filter(status__in=SERVED_STATUSES)
 
 
 class Customer(HasPolicy, TimeStampedModel):

@@ -315,7 +315,7 @@ class ReviewPackViewSet(viewsets.ViewSet):
         """The customers whose pack may be read, 50 a page (``?page=N``), by name."""
         customers = (
             Customer.objects.visible_to(request.user)
-            .filter(status__in=["active", "suspended"])
+            .served()
             .order_by("name", "pk")
             .values_list("pk", "name")
         )
