@@ -272,6 +272,20 @@ def recover_interrupted(*, stale_seconds: float = STALE_SECONDS) -> int:
     return count
 
 
+def run_now(*, kind: str, params: dict | None = None, title: str = "") -> Job:
+    """Run a system job of ``kind`` in this process, at once, recorded as the worker records a
+    job (the command line's nightly checks: their outcome shows where the job's would, e.g. the
+    ledger page's last verification). The job, finished."""
+    job_kind = kind_named(kind)
+    with transaction.atomic():
+        job = Job(kind=kind, title=(title or job_kind.title)[:200], user=None, params=params or {})
+        job.save()
+        JOB.record(job, None, "queued", to_state=JobStatus.QUEUED)
+    _execute(job)
+    job.refresh_from_db()
+    return job
+
+
 @task()
 def run_job(job_id: int) -> str:
     """Run one job: its kind's work with a progress callback, the outcome on the row."""
@@ -279,6 +293,11 @@ def run_job(job_id: int) -> str:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status != JobStatus.QUEUED:
         return "skipped"  # retried or run already
+    return _execute(job)
+
+
+def _execute(job: Job) -> str:
+    """Run a queued job's work; its outcome (succeeded or failed, with its reason) on the row."""
     try:
         kind = kind_named(job.kind)
     except LookupError as error:

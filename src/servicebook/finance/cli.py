@@ -47,7 +47,9 @@ def register(sub) -> None:
     ledger = sub.add_parser("ledger", help="the double-entry ledger")
     ledger_sub = ledger.add_subparsers(dest="what", required=True, parser_class=sub._parser_class)
     verify = ledger_sub.add_parser(
-        "verify", help="check every ledger invariant (exit 1 if any fails)"
+        "verify",
+        help="check every ledger invariant now and record it for the ledger page (exit 1 if "
+        "any fails; run it nightly)",
     )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_ledger_verify)
@@ -262,10 +264,18 @@ def cmd_credit_note(args) -> int:
 
 
 def cmd_ledger_verify(args) -> int:
+    """Check the whole ledger now, recorded as a ledger verification job (the ledger page shows
+    the last one: run it nightly from cron, docs/jobs.md); exit 1 on a violation."""
     setup_django()
-    from servicebook.finance.ledger.verify import verify
+    from servicebook.core import jobs
+    from servicebook.core.models import JobStatus
+    from servicebook.finance.job_names import VERIFY_LEDGER
 
-    result = verify()
+    job = jobs.run_now(kind=VERIFY_LEDGER, title="Ledger verification (command line)")
+    if job.status != JobStatus.SUCCEEDED:
+        print(f"ledger verify: the check failed: {job.error}", file=sys.stderr)
+        return 1
+    result = {k: v for k, v in job.summary.items() if k not in ("link", "link_label")}
     if args.json:
         print_json(result)
     elif result["ok"]:

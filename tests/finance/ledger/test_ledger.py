@@ -242,3 +242,31 @@ def test_an_adjustment_for_a_customer_is_in_its_currency(users):
             customer=marketing,
             lines=lines(("9900", "10", "0", "JPY"), ("8900", "0", "10", "JPY")),
         )
+
+
+def test_the_command_line_verification_is_recorded_for_the_ledger_page(users, web_for, capsys):
+    """``servicebook ledger verify`` (nightly from cron) is kept as a ledger verification job,
+    so the ledger page says when the ledger was last verified without anyone pressing a button."""
+    from servicebook.core.models import Job, JobStatus
+    from servicebook.finance.job_names import VERIFY_LEDGER
+
+    assert main(["ledger", "verify", "--json"]) == 0
+    assert '"ok": true' in capsys.readouterr().out
+    job = Job.objects.get(kind=VERIFY_LEDGER)
+    assert job.status == JobStatus.SUCCEEDED and job.user is None and job.summary["ok"]
+    page = web_for(users["finance"]).get(reverse("finance:ledger"))
+    assert page.context["verify"]["current"] and "Ledger verified" in page.content.decode()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_violation_found_on_the_command_line_is_recorded_and_shown(users, web_for, capsys):
+    from servicebook.core.models import Job, JobStatus
+    from servicebook.finance.job_names import VERIFY_LEDGER
+
+    entry = _sneak_unbalanced_entry()
+    assert main(["ledger", "verify"]) == 1
+    assert entry.number in capsys.readouterr().err
+    job = Job.objects.get(kind=VERIFY_LEDGER)
+    assert job.status == JobStatus.SUCCEEDED and not job.summary["ok"]
+    page = web_for(users["finance"]).get(reverse("finance:ledger")).content.decode()
+    assert "found problems" in page and entry.number in page
