@@ -168,6 +168,24 @@ def test_finance_and_the_admin_post_an_adjustment(users, web_for, role):
     assert sides == {("1100", 0, D("120.00")), ("4000", D("120.00"), 0)}
 
 
+def test_an_adjustment_form_sent_twice_posts_once(users, web_for):
+    """A double click or the browser's resend: the form's key posts one entry; a new form (a
+    new key) posts a deliberate second one."""
+    web = web_for(users["finance"])
+    page = web.get(reverse("finance:ledger-adjust")).content.decode()
+    assert 'name="request_key"' in page
+    before = JournalEntry.objects.count()
+    form = _adjustment(request_key="form-1")
+    first = web.post(reverse("finance:ledger-adjust"), form)
+    second = web.post(reverse("finance:ledger-adjust"), form, follow=True)
+    assert first.status_code == 302 and second.status_code == 200
+    assert JournalEntry.objects.count() == before + 1
+    entry = JournalEntry.objects.order_by("-pk").first()
+    assert f"{entry.number} was posted by this form already" in second.content.decode()
+    web.post(reverse("finance:ledger-adjust"), _adjustment(request_key="form-2"))
+    assert JournalEntry.objects.count() == before + 2
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

@@ -102,6 +102,30 @@ def test_allowed_adjustments_post_and_verify_stays_ok(users, client_for):
     assert verify_ledger()["ok"]
 
 
+def test_the_adjustment_api_honours_an_idempotency_key(users, client_for):
+    """The same key again answers 200 with the entry it posted; another period under the same
+    key, or a key no client makes, is refused and posts nothing."""
+    client = client_for(users["finance"])
+    body = _body("1100", "4000", customer="meridian")
+    before = _counts()
+    first = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="adj-1")
+    again = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="adj-1")
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert first.json()["number"] == again.json()["number"]
+    assert _counts() == (before[0] + 1, before[1] + 2)
+    entry = JournalEntry.objects.get(request_key="adj-1")
+    assert entry.number == first.json()["number"] and entry.kind == "adjustment"
+    reused = client.post(
+        URL, {**body, "period": "2026-12"}, format="json", HTTP_IDEMPOTENCY_KEY="adj-1"
+    )
+    assert reused.status_code == 400 and "send a new key" in reused.content.decode()
+    bad = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 65)
+    assert bad.status_code == 400 and "submission key" in bad.content.decode()
+    assert _counts() == (before[0] + 1, before[1] + 2)
+    assert "request_key" not in first.json()  # the key is the client's, not a ledger figure
+    assert verify_ledger()["ok"]
+
+
 def test_reversal_goes_through_the_same_rule(users):
     entry = JournalEntry.objects.filter(kind="close", customer__kind="internal").first()
     reversal = ledger_services.reverse_entry(

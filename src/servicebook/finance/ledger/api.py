@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicebook.core.api import PermissionFirstMixin
+from servicebook.core.idempotency import header_parameter, key_of
 from servicebook.core.roles import is_provider_staff
 from servicebook.core.services import require_role
 from servicebook.finance.ledger import access, services
@@ -170,10 +171,15 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
         "reverse": (services.LEDGER_WRITERS, "Reversing an entry"),
     }
 
-    @extend_schema(request=AdjustmentSerializer, responses={201: JournalEntrySerializer})
+    @extend_schema(
+        request=AdjustmentSerializer,
+        parameters=[header_parameter("adjustment")],
+        responses={201: JournalEntrySerializer, 200: JournalEntrySerializer},
+    )
     @action(detail=False, methods=["post"], serializer_class=AdjustmentSerializer)
     def adjust(self, request):
-        """Post an adjustment entry in an open period (finance)."""
+        """Post an adjustment entry in an open period (finance); with an ``Idempotency-Key``
+        header, the same key again answers 200 with the entry it posted."""
         require_role(request.user, *services.LEDGER_WRITERS, action="Posting an adjustment")
         serializer = AdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -184,9 +190,11 @@ class JournalEntryViewSet(LedgerReadersOnly, ScopedReadOnlyViewSet):
             memo=data["memo"],
             lines=[{**line} for line in data["lines"]],
             customer=data.get("customer"),
+            request_key=key_of(request),
         )
+        code = status.HTTP_200_OK if entry.repeated else status.HTTP_201_CREATED
         entry = JournalEntry.objects.prefetch_related("lines__account").get(pk=entry.pk)
-        return Response(JournalEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(JournalEntrySerializer(entry).data, status=code)
 
     @extend_schema(request=JournalReversalSerializer, responses={201: JournalEntrySerializer})
     @action(detail=True, methods=["post"], serializer_class=JournalReversalSerializer)

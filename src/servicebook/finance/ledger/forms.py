@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from servicebook.core.idempotency import key_field
 from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.periods import PERIOD_RE
 from servicebook.finance.ledger.models import Account
@@ -47,6 +48,7 @@ class AdjustmentForm(BootstrapFormMixin, forms.Form):
         help_text="The customer the entry concerns: its policy decides the accounts allowed.",
     )
     currency = forms.ChoiceField(label="Currency")
+    request_key = key_field()  # a double click or a resend posts once
 
     def __init__(self, *args, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q, Value
 
 from servicebook.catalog.models import rate_field
+from servicebook.core.idempotency import key_model_field
 from servicebook.core.models import EventModel, TimeStampedModel
 from servicebook.core.money import CURRENCY_CHOICES
 from servicebook.core.periods import PeriodError, check_period
@@ -181,6 +182,8 @@ class JournalEntry(models.Model):
         blank=True,
         help_text="The provider's base currency the lines' base amounts are in (decision 0025).",
     )
+    #: an adjustment's submission (its form's key or the API's header): posted once
+    request_key = key_model_field("adjustment", did="posted", doing="posting")
 
     objects = ImmutableQuerySet.as_manager()
 

@@ -108,6 +108,8 @@ class EntrySpec:
     #: currency → rate (1 base = rate currency) the entry is posted at; a currency left out
     #: takes the latest rate on or before ``date`` (refused when there is none)
     rates: dict[str, Decimal] = field(default_factory=dict)
+    #: the submission that posts it (an adjustment's form key or API header), or None
+    request_key: str | None = None
 
 
 def accounts() -> dict[str, Account]:
@@ -314,6 +316,7 @@ def post_ids(specs: list[EntrySpec], *, actor=None) -> list[int]:
                 "posted_at": now,
                 "posted_by_id": actor.pk if actor else None,
                 "base_currency": base,
+                "request_key": spec.request_key,
             }
             for spec in specs
         ],

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError
+from servicebook.core.idempotency import checked_key
 from servicebook.core.models import User
 from servicebook.core.money import to_decimal, validate_currency
 from servicebook.core.periods import period_dates, period_of
@@ -53,8 +54,13 @@ def post_adjustment(
     customer: Customer | None = None,
     reverses: JournalEntry | None = None,
     rates: dict | None = None,
+    request_key: str | None = None,
 ) -> JournalEntry:
     """Post a correction as a new balanced entry in an open period.
+
+    ``request_key`` names the submission (:mod:`servicebook.core.idempotency`): the same key
+    again returns the entry it posted, marked ``repeated``, instead of posting a second one
+    (looked up with the period's row locked, so two submissions at once post once).
 
     ``lines``: ``{"account": Account or code, "debit"|"credit": amount, "currency": code}``.
     The accounts must be ones the customer's policy allows (R2): an internal customer's entry
@@ -71,14 +77,41 @@ def post_adjustment(
         )
     if not memo.strip():
         raise DomainError("an adjustment needs a memo saying why", field="memo")
+    request_key = checked_key(request_key)
     require_open(period)
     open_period_row(period)
     Period.objects.filter(period=period).update(updated_at=timezone.now())
     require_open(period)  # re-read after taking the row: a close may just have won
+    earlier = _posted_by(request_key, period)
+    if earlier is not None:
+        return earlier
     first, last = period_dates(period)
     date = date or min(max(today(), first), last)
     if period_of(date) != period:
         raise DomainError(f"the date {date} is not in {period}", field="date")
+    specs = _line_specs(lines, customer)
+    spec = posting.EntrySpec(
+        period=period,
+        date=date,
+        kind=EntryKind.ADJUSTMENT,
+        memo=memo,
+        lines=specs,
+        customer_id=customer.pk if customer else None,
+        reverses_id=reverses.pk if reverses else None,
+        customer=customer,
+        rates=dict(rates or {}),
+        request_key=request_key,
+    )
+    (entry,) = posting.post([spec], actor=actor)
+    row = Period.objects.get(period=period)
+    PERIOD.record(row, actor, "adjustment", note=f"{entry.number}: {memo}"[:500])
+    entry.repeated = False
+    return entry
+
+
+def _line_specs(lines: list[dict], customer: Customer | None) -> list[posting.LineSpec]:
+    """An adjustment's lines as the ledger posts them: known accounts, in the customer's
+    billing currency (the ledger converts nothing), amounts as decimals."""
     expected, whose = _adjustment_currency(customer)
     base = Provider.current().base_currency
     specs = []
@@ -104,21 +137,26 @@ def post_adjustment(
                 memo=line.get("memo", ""),
             )
         )
-    spec = posting.EntrySpec(
-        period=period,
-        date=date,
-        kind=EntryKind.ADJUSTMENT,
-        memo=memo,
-        lines=specs,
-        customer_id=customer.pk if customer else None,
-        reverses_id=reverses.pk if reverses else None,
-        customer=customer,
-        rates=dict(rates or {}),
-    )
-    (entry,) = posting.post([spec], actor=actor)
-    row = Period.objects.get(period=period)
-    PERIOD.record(row, actor, "adjustment", note=f"{entry.number}: {memo}"[:500])
-    return entry
+    return specs
+
+
+def _posted_by(key: str | None, period: str) -> JournalEntry | None:
+    """The adjustment the submission ``key`` posted already (marked ``repeated``), or None.
+    Called with ``period``'s row locked: a second submission at once waits for the first."""
+    if not key:
+        return None
+    earlier = JournalEntry.objects.filter(request_key=key).first()
+    if earlier is None:
+        return None
+    if earlier.kind != EntryKind.ADJUSTMENT or earlier.period != period:
+        raise DomainError(
+            f"this submission posted {earlier.number} in {earlier.period}: send a new key "
+            "for a new adjustment",
+            code="key_reused",
+            field="request_key",
+        )
+    earlier.repeated = True
+    return earlier
 
 
 @transaction.atomic

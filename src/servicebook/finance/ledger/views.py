@@ -125,8 +125,13 @@ class AdjustmentView(LedgerReaderRequiredMixin, ServiceFormMixin, FormView):
             memo=data["memo"],
             lines=data["lines"],
             customer=data.get("customer"),
+            request_key=data.get("request_key"),
         )
-        messages.success(self.request, f"Adjustment {entry.number} posted in {entry.period}.")
+        if entry.repeated:
+            already = f"Adjustment {entry.number} was posted by this form already."
+            messages.info(self.request, already)
+        else:
+            messages.success(self.request, f"Adjustment {entry.number} posted in {entry.period}.")
         return entry
 
     def get_success_url(self):
