@@ -44,3 +44,42 @@ def test_the_same_key_sent_twice_at_once_posts_one_adjustment(transactional_db):
     assert len({entry.number for entry in entries}) == 1
     assert JournalEntry.objects.count() == before + 1
     assert verify_ledger()["ok"]
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite's shared in-memory test database cannot run two writers in threads",
+)
+def test_the_same_key_for_two_months_at_once_posts_one_and_refuses_the_other(transactional_db):
+    """Two months' locks do not meet: the key's unique index does, and the second submission is
+    refused with its reason (not a server error)."""
+    from servicebook.core.errors import DomainError
+    from servicebook.core.models import User
+
+    finance = User.objects.get(username="finance")
+    before = JournalEntry.objects.count()
+
+    def post(period):
+        def run():
+            try:
+                return services.post_adjustment(
+                    actor=finance,
+                    period=period,
+                    memo="one key, two months",
+                    lines=[
+                        {"account": "1100", "debit": "10.00", "currency": "EUR"},
+                        {"account": "4000", "credit": "10.00", "currency": "EUR"},
+                    ],
+                    request_key="two-months",
+                )
+            except DomainError as error:
+                return error
+
+        return run
+
+    outcomes = at_once(post("2026-11"), post("2026-12"))
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1 and refused[0].code == "key_reused", outcomes
+    assert "send a new key" in refused[0].message
+    assert JournalEntry.objects.count() == before + 1
+    assert verify_ledger()["ok"]

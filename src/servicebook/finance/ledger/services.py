@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError
@@ -102,7 +102,7 @@ def post_adjustment(
         rates=dict(rates or {}),
         request_key=request_key,
     )
-    (entry,) = posting.post([spec], actor=actor)
+    entry = _post_keyed(spec, actor)
     row = Period.objects.get(period=period)
     PERIOD.record(row, actor, "adjustment", note=f"{entry.number}: {memo}"[:500])
     entry.repeated = False
@@ -138,6 +138,26 @@ def _line_specs(lines: list[dict], customer: Customer | None) -> list[posting.Li
             )
         )
     return specs
+
+
+def _post_keyed(spec: posting.EntrySpec, actor) -> JournalEntry:
+    """Post the adjustment. Its key is unique: when the same submission was just posted in
+    another month, at the same moment (the two months' locks do not meet), the key's index
+    refuses the second, said as such rather than as a server error."""
+    try:
+        with transaction.atomic():
+            (entry,) = posting.post([spec], actor=actor)
+    except (IntegrityError, connection.Database.IntegrityError):  # the COPY's is the driver's
+        key = spec.request_key
+        if key and JournalEntry.objects.filter(request_key=key).exists():
+            raise DomainError(
+                "this submission posted an adjustment in another month: send a new key for a "
+                "new adjustment",
+                code="key_reused",
+                field="request_key",
+            ) from None
+        raise
+    return entry
 
 
 def _posted_by(key: str | None, period: str) -> JournalEntry | None:
