@@ -47,19 +47,21 @@ def key_of(request) -> str | None:
     return request.headers.get(HEADER)
 
 
-def earlier_write(queryset, key: str | None, *, invoice_id: int, label):
+def earlier_write(queryset, key: str | None, *, same: dict, elsewhere: str, label):
     """What the submission ``key`` wrote already (marked ``repeated``), or None; ``queryset``
-    holds the records with a ``request_key`` and an ``invoice``. Call it with the invoice
-    locked, so that a second submission at once waits for the first's record."""
+    holds the records with a ``request_key``. ``same``: the fields the earlier record shares
+    with this submission (its invoice, its month); another value is the key reused for another
+    write (``elsewhere``: "on another invoice"), refused. Call it with the row the write depends
+    on locked (the invoice, the month), so that a second submission at once waits for the
+    first's record."""
     if not key:
         return None
     earlier = queryset.filter(request_key=key).first()
     if earlier is None:
         return None
-    if earlier.invoice_id != invoice_id:
+    if any(getattr(earlier, name) != value for name, value in same.items()):
         raise DomainError(
-            f"this submission recorded {label(earlier)} on another invoice: "
-            "send a new key for a new one",
+            f"this submission recorded {label(earlier)} {elsewhere}: send a new key for a new one",
             code="key_reused",
             field="request_key",
         )

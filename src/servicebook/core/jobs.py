@@ -195,13 +195,23 @@ def start(*, actor, kind: str, params: dict | None = None, title: str = "", uplo
     job_kind = kind_named(kind)
     _may_start(job_kind, actor)
     with transaction.atomic():
-        job = Job(kind=kind, title=(title or job_kind.title)[:200], user=actor, params=params or {})
-        job.save()
+        job = _new_job(job_kind, actor, params, title)
         if upload is not None:
             job.input_file = str(save_upload(job, upload))
             job.save(update_fields=["input_file"])
         JOB.record(job, actor, "queued", to_state=JobStatus.QUEUED)
         _enqueue(job)
+    return job
+
+
+def _new_job(job_kind: JobKind, actor, params: dict | None, title: str) -> Job:
+    job = Job(
+        kind=job_kind.name,
+        title=(title or job_kind.title)[:200],
+        user=actor,
+        params=params or {},
+    )
+    job.save()
     return job
 
 
@@ -276,10 +286,8 @@ def run_now(*, kind: str, params: dict | None = None, title: str = "") -> Job:
     """Run a system job of ``kind`` in this process, at once, recorded as the worker records a
     job (the command line's nightly checks: their outcome shows where the job's would, e.g. the
     ledger page's last verification). The job, finished."""
-    job_kind = kind_named(kind)
     with transaction.atomic():
-        job = Job(kind=kind, title=(title or job_kind.title)[:200], user=None, params=params or {})
-        job.save()
+        job = _new_job(kind_named(kind), None, params, title)
         JOB.record(job, None, "queued", to_state=JobStatus.QUEUED)
     _execute(job)
     job.refresh_from_db()

@@ -60,7 +60,11 @@ def issue_credit_note(
     reason = document_text(reason, field="reason", max_length=REASON_MAX)
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
     earlier = earlier_write(
-        CreditNote.objects, request_key, invoice_id=invoice.pk, label=lambda note: note.number
+        CreditNote.objects,
+        request_key,
+        same={"invoice_id": invoice.pk},
+        elsewhere="on another invoice",
+        label=lambda note: note.number,
     )
     if earlier is not None:
         return earlier

@@ -234,7 +234,8 @@ def record_payment(
     earlier = earlier_write(
         Payment.objects,
         request_key,
-        invoice_id=invoice.pk,
+        same={"invoice_id": invoice.pk},
+        elsewhere="on another invoice",
         label=lambda payment: f"a payment of {payment.currency} {payment.amount}",
     )
     if earlier is not None:

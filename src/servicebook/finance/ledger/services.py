@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError
-from servicebook.core.idempotency import checked_key
+from servicebook.core.idempotency import checked_key, earlier_write
 from servicebook.core.models import User
 from servicebook.core.money import to_decimal, validate_currency
 from servicebook.core.periods import period_dates, period_of
@@ -82,7 +82,13 @@ def post_adjustment(
     open_period_row(period)
     Period.objects.filter(period=period).update(updated_at=timezone.now())
     require_open(period)  # re-read after taking the row: a close may just have won
-    earlier = _posted_by(request_key, period)
+    earlier = earlier_write(
+        JournalEntry.objects,
+        request_key,
+        same={"period": period},
+        elsewhere="in another month",
+        label=lambda entry: entry.number,
+    )
     if earlier is not None:
         return earlier
     first, last = period_dates(period)
@@ -158,25 +164,6 @@ def _post_keyed(spec: posting.EntrySpec, actor) -> JournalEntry:
             ) from None
         raise
     return entry
-
-
-def _posted_by(key: str | None, period: str) -> JournalEntry | None:
-    """The adjustment the submission ``key`` posted already (marked ``repeated``), or None.
-    Called with ``period``'s row locked: a second submission at once waits for the first."""
-    if not key:
-        return None
-    earlier = JournalEntry.objects.filter(request_key=key).first()
-    if earlier is None:
-        return None
-    if earlier.kind != EntryKind.ADJUSTMENT or earlier.period != period:
-        raise DomainError(
-            f"this submission posted {earlier.number} in {earlier.period}: send a new key "
-            "for a new adjustment",
-            code="key_reused",
-            field="request_key",
-        )
-    earlier.repeated = True
-    return earlier
 
 
 @transaction.atomic
