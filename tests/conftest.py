@@ -241,3 +241,48 @@ def web_for(client, db):
         return client
 
     return make
+
+
+def _logging_state() -> dict:
+    """Every logger's level and whether it is disabled (the root's too)."""
+    import logging
+
+    loggers = {"": logging.getLogger()}
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            loggers[name] = logger
+    return {name: (logger.level, logger.disabled) for name, logger in loggers.items()}
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found():
+    """Each test starts with the process' logging as pytest set it up.
+
+    A command run in-process configures logging as a terminal gets it (``django.setup``): the
+    root's handlers become a console handler on that test's stderr. Left there, a later test in
+    the same worker saw on its stderr whatever a library logged (the PDF renderer's font
+    chatter), depending on which worker ran what before it. So the root's handlers are put back
+    after every test; a test that leaves a logger's level changed (a library imported late
+    counts only when left at DEBUG) fails, its levels put back too."""
+    import logging
+
+    from _pytest.logging import LogCaptureHandler  # pytest's own, added and removed per phase
+
+    root = logging.getLogger()
+    handlers = [h for h in root.handlers if not isinstance(h, LogCaptureHandler)]
+    before = _logging_state()
+    yield
+    root.handlers = handlers + [h for h in root.handlers if isinstance(h, LogCaptureHandler)]
+    after = _logging_state()
+    changed = sorted(
+        name or "root"
+        for name, state in after.items()
+        if (state != before[name] if name in before else logging.DEBUG <= state[0] < logging.INFO)
+    )
+    if not changed:
+        return
+    for name, (level, disabled) in before.items():
+        logger = logging.getLogger(name or None)
+        logger.setLevel(level)
+        logger.disabled = disabled
+    pytest.fail(f"the test changed the logging configuration of: {', '.join(changed[:10])}")

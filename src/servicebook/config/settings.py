@@ -229,11 +229,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # the handler filters too: a library that turns its own logger to DEBUG for a moment (the
+    # PDF renderer does, around font subsetting) would otherwise print every record it passes up
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 SERVICEBOOK_USAGE_DIR = Path(os.environ.get("SERVICEBOOK_USAGE_DIR", VAR_DIR / "usage"))

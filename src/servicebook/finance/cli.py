@@ -349,8 +349,12 @@ def cmd_export_invoice(args) -> int:
     setup_django()
     from servicebook.core.money import to_decimal
     from servicebook.finance.billing.einvoice.document import EInvoiceError
-    from servicebook.finance.billing.einvoice.export import find_document, render
+    from servicebook.finance.billing.einvoice.export import CONTENT_TYPES, find_document, render
 
+    binary = CONTENT_TYPES.get(args.format) != "application/xml"
+    if not args.output and (args.json or (binary and sys.stdout.isatty())):
+        # refused before the document is read or drawn (a PDF takes a second to draw)
+        raise CommandError(f"{args.format} is written to a file: give --output FILE")
     obj = find_document(args.number)
     if obj is None:
         raise CommandError(f"no invoice or credit note numbered {args.number!r}")
@@ -369,8 +373,6 @@ def cmd_export_invoice(args) -> int:
             Path(args.output).write_bytes(file.content)
         except OSError as error:
             raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
-    elif args.json or (file.content_type != "application/xml" and sys.stdout.isatty()):
-        raise CommandError(f"{args.format} is written to a file: give --output FILE")
     else:
         sys.stdout.buffer.write(file.content)
         sys.stdout.flush()

@@ -148,6 +148,26 @@ def test_export_command_refuses_in_one_line(capsys, args, message):
     assert len(err) == 1 and message in err[0]
 
 
+def test_export_refuses_a_missing_output_before_drawing_the_pdf(capsys, monkeypatch):
+    """The refusal comes first: nothing is read or drawn for a command that cannot succeed."""
+    from servicebook.finance.billing.einvoice import export
+
+    monkeypatch.setattr(export, "render", lambda *a, **k: pytest.fail("rendered"))
+    assert main(["export", "invoice", "ANY-1", "--format", "facturx", "--json"]) == 2
+    assert "give --output FILE" in capsys.readouterr().err
+
+
+def test_a_pdf_export_prints_nothing_on_stderr(capsys, tmp_path):
+    """The command configures logging as a user's terminal gets it: the PDF renderer turns the
+    font library's logger to DEBUG while it subsets fonts, and the records it passes up (every
+    font table read) must not reach the console (a user saw hundreds of lines)."""
+    number = Invoice.objects.order_by("number").first().number
+    out = tmp_path / "inv.pdf"
+    assert main(["export", "invoice", number, "--format", "pdf", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert capsys.readouterr().err == ""
+
+
 def test_pages_and_api_give_customers_their_own_invoices_only(users, web_for, client_for):
     own = Invoice.objects.filter(customer=users["external"].customer).first()
     other = Invoice.objects.exclude(customer=users["external"].customer).first()

@@ -14,6 +14,8 @@ from servicebook.finance.billing.legal_models import CreditNote
 from servicebook.finance.billing.models import Invoice
 
 FORMATS = ("pdf", "ubl", "facturx")
+#: the media type of each format's file
+CONTENT_TYPES = {"pdf": "application/pdf", "ubl": "application/xml", "facturx": "application/pdf"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,10 @@ def render(obj: Invoice | CreditNote, fmt: str, *, vat_exchange_rate=None) -> EI
     doc = document_of(obj, vat_exchange_rate=vat_exchange_rate)
     try:
         if fmt == "ubl":
-            return EInvoiceFile(to_ubl(doc), f"{obj.number}.xml", "application/xml")
+            return EInvoiceFile(to_ubl(doc), f"{obj.number}.xml", CONTENT_TYPES[fmt])
         if fmt == "facturx":
-            return EInvoiceFile(to_facturx(doc), f"{obj.number}-facturx.pdf", "application/pdf")
-        return EInvoiceFile(visual_pdf(doc), f"{obj.number}.pdf", "application/pdf")
+            return EInvoiceFile(to_facturx(doc), f"{obj.number}-facturx.pdf", CONTENT_TYPES[fmt])
+        return EInvoiceFile(visual_pdf(doc), f"{obj.number}.pdf", CONTENT_TYPES[fmt])
     except EInvoiceError:
         raise
     except ValueError as error:  # text XML cannot carry (a document from before the checks)
