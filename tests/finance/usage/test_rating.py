@@ -404,3 +404,75 @@ def test_several_price_changes_in_a_month_match_the_loop():
     assert lines[(2, 10, 5)]["quantity"] == D(sum(range(15, 31)))
     assert lines[(1, 20, 6)]["amount"] == D("185.00")  # 1000 x 0.10 + 1000 x 0.08 + 100 x 0.05
     assert lines[(3, 40, 7)]["amount"] == D("42.00")  # 2 seats x 30 x 21/30 days
+
+
+def test_a_price_change_splits_only_the_lines_whose_price_changes():
+    """A price boundary within the month gives two lines to the customers whose price changes
+    then (a list price or one customer's), and one line to every other customer and offering,
+    however many boundaries the month has."""
+    prices = pa.Table.from_pylist(
+        [
+            price(1, 10, "per_unit", "0.1", valid_to=sep(15)),
+            price(2, 10, "per_unit", "0.2", valid_from=sep(15)),
+            price(3, 30, "per_unit", "1"),  # the same all month for its list customers
+            price(4, 30, "per_unit", "0.5", customer=2, valid_from=sep(20)),  # from the 20th
+            price(5, 80, "per_unit", "0.25"),  # never changes
+        ],
+        schema=PRICE_SCHEMA,
+    )
+    rows = [
+        (c, o, "2", "h", sep(d, 3), sep(d, 4))
+        for c in (1, 2)
+        for o in (10, 30, 80)
+        for d in range(1, 31)
+    ]
+    usage = usage_table(rows)
+    lines = by_key(rate("duckdb", usage, prices, None, "2024-09"))
+    assert {k: v["amount"] for k, v in lines.items()} == rate_python(
+        usage, prices, TIERS, "2024-09"
+    )
+    assert sorted(k for k in lines if k[1] != 10) == [
+        (1, 30, 3),
+        (1, 80, 5),
+        (2, 30, 3),
+        (2, 30, 4),
+        (2, 80, 5),
+    ]
+    assert lines[(1, 80, 5)]["records"] == 30 and lines[(1, 80, 5)]["amount"] == D("15.00")
+    assert lines[(2, 30, 3)]["records"] == 19 and lines[(2, 30, 4)]["records"] == 11
+    assert lines[(1, 10, 1)]["records"] == 14 and lines[(1, 10, 2)]["records"] == 16
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    amounts=st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(-(10**31), 10**31),  # scale 20: up to 10^11 in money
+            st.integers(-(10**18), 10**18).map(lambda k: k * 5 * 10**14),  # exact halves
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    currencies=st.lists(st.sampled_from(["EUR", "JPY", "BHD", "XXX", None]), min_size=40),
+)
+def test_amounts_are_rounded_half_away_from_zero_to_each_currency(amounts, currencies):
+    """The finishing step's rounding (64-bit integers, Arrow's decimals for the largest) agrees
+    with Python's decimal rounding, half away from zero, for every minor unit in use."""
+    from decimal import ROUND_HALF_UP
+
+    from servicebook.finance.usage.rating import finish
+    from servicebook.finance.usage.rating.schema import AMOUNT_TYPE, CALC_PRODUCT
+
+    minor = {"EUR": 2, "JPY": 0, "BHD": 3}
+    scale = int(CALC_PRODUCT.split(",")[1].strip(" )"))
+    values = [None if a is None else D(a).scaleb(-scale) for a in amounts]
+    raw = pa.chunked_array([pa.array(values, pa.decimal128(38, scale))])
+    currency = pa.chunked_array([pa.array(currencies[: len(values)], pa.string())])
+    got = finish._round_amounts(raw, currency, minor).to_pylist()
+    expected = [
+        None if v is None else v.quantize(D(1).scaleb(-minor.get(c, 2)), rounding=ROUND_HALF_UP)
+        for v, c in zip(values, currencies, strict=False)
+    ]
+    assert got == expected
+    assert finish._round_amounts(raw, currency, minor).type == AMOUNT_TYPE

@@ -181,4 +181,5 @@ def rate(
     finally:
         for fn in cleanup:
             fn()
-    return finish(out, cat.prices, cat.plan, minor, cat.units)
+    presorted = expressions.sorts_lines(con.name)
+    return finish(out, cat.prices, cat.plan, minor, cat.units, presorted=presorted)

@@ -481,9 +481,9 @@ def line_amounts(
     rated_qty = ibis.ifelse(model == "package", packages.cast(line_qty), lines.quantity)
     # only what the engine computes: the price's terms are attached by finish (narrow rows
     # are cheaper to hand over); the amount leaves unrounded, in decimal(38, 20), and finish
-    # rounds it (rounding a 38-digit decimal is a 128-bit division per line, slow on DuckDB)
-    # and sorts the lines (a sort on Spark is one more shuffle)
-    return lines.select(
+    # rounds it (rounding a 38-digit decimal is a 128-bit division per line, slow on DuckDB);
+    # DuckDB sorts the lines, the finishing step sorts Spark's (:func:`sorts_lines`)
+    out = lines.select(
         "customer_id",
         "offering_id",
         "price_id",
@@ -493,3 +493,13 @@ def line_amounts(
         records=ibis.ifelse(is_flat, lines.flat_records, lines.records),
         flat_unit_us=lines.flat_unit_us,
     )
+    if not sorts_lines(con.name):
+        return out
+    return out.order_by([out.customer_id, out.offering_id, out.price_id.asc(nulls_first=False)])
+
+
+def sorts_lines(backend: str) -> bool:
+    """Whether the engine hands the lines over in :func:`.finish.finish`'s order (by customer,
+    offering and price, unrated last): DuckDB sorts them in parallel, faster than Arrow's sort
+    and take in the finishing step; on Spark a sort is one more shuffle, so the step sorts."""
+    return backend != "pyspark"

@@ -27,6 +27,8 @@ def finish(
     plan: Plan,
     minor: Mapping[str, int],
     units: Mapping[int, str],
+    *,
+    presorted: bool = False,
 ) -> pa.Table:
     """The shared finishing step, the same for every engine, vectorized on the (sorted) lines.
 
@@ -36,9 +38,10 @@ def finish(
     quantities the engine computed and their amounts rounded once, half away from zero, to the
     currency's minor unit.  Lines come out sorted by customer, offering and price_id, unrated
     lines (price_id null) last within a customer and offering."""
-    keys = ("customer_id", "offering_id", "price_id")
-    order = pc.sort_indices(lines, sort_keys=[(k, "ascending", "at_end") for k in keys])
-    lines = lines.take(order)
+    if not presorted:  # the engine did not sort them (see expressions.sorts_lines)
+        keys = ("customer_id", "offering_id", "price_id")
+        order = pc.sort_indices(lines, sort_keys=[(k, "ascending", "at_end") for k in keys])
+        lines = lines.take(order)
     price_id = lines["price_id"]
     rated = pc.is_valid(price_id)
     row = pc.index_in(price_id, value_set=prices["price_id"])
@@ -80,20 +83,74 @@ def finish(
 
 def _round_amounts(
     raw: pa.ChunkedArray, currency: pa.ChunkedArray, minor: Mapping[str, int]
-) -> pa.ChunkedArray:
+) -> pa.Array | pa.ChunkedArray:
     """``raw`` rounded once, half away from zero, to the minor unit of each line's currency (2
-    for a currency ``minor`` does not list), as :data:`AMOUNT_TYPE`."""
+    for a currency ``minor`` does not list), as :data:`AMOUNT_TYPE`.
+
+    Exact, in integers: each amount is cut (toward zero) to one digit more than the finest minor
+    unit in use, one 128-bit division, and rounded from that digit in 64-bit integers. Rounding
+    half away from zero from the value cut to one more digit gives what rounding the value
+    itself gives (floor((floor(10x) + 5) / 10) = floor((10x + 5) / 10)). Arrow's own decimal
+    rounding (a division and a multiplication, then a rescaling division) takes over for amounts
+    too large for that (from 10^11 when cents are the finest unit)."""
     used = [c for c in pc.unique(currency).to_pylist() if c is not None]
-    digits = sorted({minor.get(c, 2) for c in used}) or [2]
+    digits_of = {c: minor.get(c, 2) for c in used}
+    fast = _round_in_integers(raw, currency, digits_of)
+    return fast if fast is not None else _round_with_arrow(raw, currency, digits_of)
+
+
+def _round_in_integers(
+    raw: pa.ChunkedArray, currency: pa.ChunkedArray, digits_of: Mapping[str, int]
+) -> pa.Array | None:
+    """:func:`_round_amounts` through 64-bit integers, or None when an amount is too large."""
+    # a line without a currency (unrated: no amount) counts as 2, like an unlisted currency
+    in_use = set(digits_of.values()) | ({2} if currency.null_count or not digits_of else set())
+    cut_scale = max(in_use) + 1
+    cut = pc.cast(
+        raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw,
+        pa.decimal128(38, cut_scale),
+        safe=False,
+    )
+    n = len(cut)
+    words = np.frombuffer(cut.buffers()[1], dtype="<i8", count=2 * (cut.offset + n))
+    words = words[2 * cut.offset :].reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    valid = pc.is_valid(cut).to_numpy(zero_copy_only=False)
+    if cut.offset or (
+        valid.any()
+        and (not (high[valid] == low[valid] >> 63).all() or np.abs(low[valid]).max() >= 10**14)
+    ):
+        return None  # beyond 64 bits with room to scale (or a slice: not seen from rating)
+    digits: int | np.ndarray
+    if len(in_use) == 1:  # one minor unit for every line (the usual case)
+        (digits,) = in_use
+    else:
+        table = np.array([digits_of[c] for c in digits_of] + [2], dtype=np.int64)
+        index = pc.index_in(currency, value_set=pa.array(list(digits_of), pa.string()))
+        digits = table[pc.fill_null(index, len(digits_of)).to_numpy(zero_copy_only=False)]
+    unit = np.power(10, cut_scale - digits, dtype=np.int64)
+    whole = (np.abs(low) + unit // 2) // unit  # in minor units, half away from zero
+    scaled = np.where(low < 0, -whole, whole) * np.power(10, AMOUNT_TYPE.scale - digits)
+    out = np.empty((n, 2), dtype="<i8")
+    out[:, 0], out[:, 1] = scaled, scaled >> 63
+    validity = cut.buffers()[0] if cut.null_count else None
+    return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(out.tobytes())])
+
+
+def _round_with_arrow(
+    raw: pa.ChunkedArray, currency: pa.ChunkedArray, digits_of: Mapping[str, int]
+) -> pa.ChunkedArray:
+    """:func:`_round_amounts` by Arrow's decimal rounding, for any amount."""
 
     def rounded(d: int) -> pa.ChunkedArray:
         out = pc.round(raw, ndigits=d, round_mode="half_towards_infinity")
         return pc.cast(out, AMOUNT_TYPE)
 
-    amount = rounded(digits[0])
-    for d in digits[1:]:
-        these = pa.array([c for c in used if minor.get(c, 2) == d], pa.string())
-        amount = pc.if_else(pc.is_in(currency, value_set=these), rounded(d), amount)
+    amount = rounded(2)  # also a line without a currency
+    for d in sorted(set(digits_of.values()) - {2}):
+        these = pa.array([c for c, k in digits_of.items() if k == d], pa.string())
+        in_these = pc.fill_null(pc.is_in(currency, value_set=these), False)
+        amount = pc.if_else(in_these, rounded(d), amount)
     return amount
 
 
@@ -158,4 +215,6 @@ def _finish_flat(
         ("amount", _from_unscaled(amounts, AMOUNT_TYPE)),
     ):
         column = pc.cast(columns[name], values.type)
-        columns[name] = pc.replace_with_mask(column.combine_chunks(), mask, values)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        columns[name] = pc.replace_with_mask(column, mask, values)
