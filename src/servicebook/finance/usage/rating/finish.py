@@ -111,9 +111,7 @@ def _round_in_integers(
         pa.decimal128(38, cut_scale),
         safe=False,
     )
-    n = len(cut)
-    words = np.frombuffer(cut.buffers()[1], dtype="<i8", count=2 * (cut.offset + n))
-    words = words[2 * cut.offset :].reshape(-1, 2)
+    words = _words(cut).view("<i8")
     low, high = words[:, 0], words[:, 1]
     valid = pc.is_valid(cut).to_numpy(zero_copy_only=False)
     if cut.offset or (
@@ -128,13 +126,11 @@ def _round_in_integers(
         table = np.array([digits_of[c] for c in digits_of] + [2], dtype=np.int64)
         index = pc.index_in(currency, value_set=pa.array(list(digits_of), pa.string()))
         digits = table[pc.fill_null(index, len(digits_of)).to_numpy(zero_copy_only=False)]
-    unit = np.power(10, cut_scale - digits, dtype=np.int64)
-    whole = (np.abs(low) + unit // 2) // unit  # in minor units, half away from zero
-    scaled = np.where(low < 0, -whole, whole) * np.power(10, AMOUNT_TYPE.scale - digits)
-    out = np.empty((n, 2), dtype="<i8")
+    whole = _divide_half_up(low, np.power(10, cut_scale - digits, dtype=np.int64))
+    scaled = whole * np.power(10, AMOUNT_TYPE.scale - digits)  # in minor units, rescaled
+    out = np.empty((len(cut), 2), dtype="<i8")
     out[:, 0], out[:, 1] = scaled, scaled >> 63
-    validity = cut.buffers()[0] if cut.null_count else None
-    return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(out.tobytes())])
+    return _from_words(out.view("<u8"), AMOUNT_TYPE, cut.buffers()[0] if cut.null_count else None)
 
 
 def _round_with_arrow(
@@ -154,14 +150,23 @@ def _round_with_arrow(
     return amount
 
 
+def _words(arr: pa.Array) -> np.ndarray:
+    """The two 64-bit words (low, high: two's complement) of each value of a decimal128 array,
+    read from its buffer, one row a value."""
+    words = np.frombuffer(arr.buffers()[1], dtype="<u8", count=2 * (arr.offset + len(arr)))
+    return words[2 * arr.offset :].reshape(-1, 2)
+
+
+def _from_words(words: np.ndarray, typ: pa.DataType, validity: pa.Buffer | None = None):
+    """A decimal128 array of ``typ`` from its values' words (see :func:`_words`)."""
+    return pa.Array.from_buffers(typ, len(words), [validity, pa.py_buffer(words.tobytes())])
+
+
 def _unscaled(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """The integers behind a non-null decimal128 array (value x 10^scale), read from its buffer,
     as an object array of Python integers (exact, and operated on without a Python loop)."""
-    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    words = np.frombuffer(arr.buffers()[1], dtype="<u8", count=2 * (arr.offset + len(arr)))
-    words = words[2 * arr.offset :].reshape(-1, 2)
-    high = words[:, 1].view("<i8").astype(object)
-    return high * (1 << 64) + words[:, 0].astype(object)
+    words = _words(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+    return words[:, 1].view("<i8").astype(object) * (1 << 64) + words[:, 0].astype(object)
 
 
 def _from_unscaled(values: np.ndarray, typ: pa.DataType) -> pa.Array:
@@ -169,7 +174,7 @@ def _from_unscaled(values: np.ndarray, typ: pa.DataType) -> pa.Array:
     words = np.empty((len(values), 2), dtype="<u8")
     words[:, 0] = (values & ((1 << 64) - 1)).astype("<u8")
     words[:, 1] = (values >> 64).astype("<i8").view("<u8")
-    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(words.tobytes())])
+    return _from_words(words, typ)
 
 
 def _divide_half_up(numerator: np.ndarray, denominator: Any) -> np.ndarray:
