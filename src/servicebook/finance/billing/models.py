@@ -81,9 +81,17 @@ class StatementLineQuerySet(ScopedQuerySet):
 class StatementLine(models.Model):
     """One item of a statement: an offering consumed, its quantity, unit cost and amounts."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    # references checked once a statement by triggers, not a row at a time by constraints: a
+    # close copies a line per agreement line (decision 0031, servicebook.core.references)
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    offering = models.ForeignKey(
+        Offering, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     source = models.CharField(max_length=12, default="subscription")
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=22, decimal_places=6)
@@ -268,13 +276,26 @@ class InvoiceLine(models.Model):
     """One line of an invoice. Subscription and usage lines add to the gross, credit lines are
     negative, in-kind lines say which part of the total is settled in goods or services."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # references checked once a statement (decision 0031), as on the statement's lines
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     kind = models.CharField(max_length=12, choices=LineKind.choices)
     service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     offering = models.ForeignKey(
-        Offering, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Offering,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=22, decimal_places=6)

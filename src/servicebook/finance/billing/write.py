@@ -187,6 +187,8 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
 
 def _dumped(dumped: dict, breakdown: list) -> str:
     """The JSON of a line's breakdown, once per list (lines priced alike share theirs)."""
+    if not breakdown:  # most lines: each has its own empty list
+        return "[]"
     text = dumped.get(id(breakdown))
     if text is None:
         text = dumped[id(breakdown)] = json.dumps(breakdown)
