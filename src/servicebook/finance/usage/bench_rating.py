@@ -221,18 +221,13 @@ def _spark_session():
 
 
 def _bare_spark(session, glob: str, prices: pa.Table) -> float:
-    """The same bare join + group-by as :func:`_bare_duckdb`, in Spark SQL over the same files."""
+    """The same bare join + group-by as :func:`_bare_duckdb`, in Spark SQL over the same files,
+    with the same exact types: the list prices' ``decimal(38, 10)``, as rating reads them (a
+    ``double`` here, before 2026-12-02, made the floor cheaper than any exact rating can be)."""
     list_prices = prices.filter(pa.compute.is_null(prices["customer_id"]))
-    rows = [
-        (o, float(p))
-        for o, p in zip(
-            *list_prices.select(["offering_id", "unit_price"]).to_pydict().values(), strict=True
-        )
-        if p is not None
-    ]
-    session.createDataFrame(rows, "offering_id long, unit_price double").createOrReplaceTempView(
-        "p"
-    )
+    session.createDataFrame(
+        list_prices.select(["offering_id", "unit_price"])
+    ).createOrReplaceTempView("p")
     session.read.parquet(glob).createOrReplaceTempView("u")
     t0 = time.perf_counter()
     session.sql(
