@@ -18,7 +18,7 @@ def _pg_triggers() -> dict[tuple[str, str], list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tgrelid::regclass::text, tgname, tgargs FROM pg_trigger "
-            "WHERE NOT tgisinternal AND tgname ~ '_refs_(insert|update|delete)$'"
+            "WHERE NOT tgisinternal AND tgname ~ '_refs_(insert|update|delete|renumber)$'"
         )
         return {
             (table.strip('"'), name): bytes(args).decode().split("\x00")[:-1]
@@ -48,9 +48,10 @@ def test_every_key_without_a_constraint_is_checked_by_a_trigger():
                 assert args is not None, f"{table}: no {event} trigger"
                 assert list(zip(args[::2], args[1::2], strict=True)) == pairs, table
             for column, parent in pairs:
-                args = triggers.get((parent, f"{parent}_refs_delete"), [])
-                covered = list(zip(args[::2], args[1::2], strict=True))
-                assert (table, column) in covered, f"{parent}: deletes unchecked for {table}"
+                for event in ("delete", "renumber"):
+                    args = triggers.get((parent, f"{parent}_refs_{event}"), [])
+                    covered = list(zip(args[::2], args[1::2], strict=True))
+                    assert (table, column) in covered, f"{parent}: {event} unchecked for {table}"
     else:
         triggers = _sqlite_triggers()
         for table, pairs in keys.items():
@@ -59,6 +60,8 @@ def test_every_key_without_a_constraint_is_checked_by_a_trigger():
                 assert sql is not None, f"{table}: no {event} trigger"
                 for column, parent in pairs:
                     assert f'NEW."{column}"' in sql and f'FROM "{parent}"' in sql, (table, column)
+                    renumber = triggers.get((parent, f"{parent}_refs_renumber"), "")
+                    assert f'FROM "{table}" WHERE "{column}" = OLD.id' in renumber, (table, column)
 
 
 def test_every_key_without_a_constraint_has_an_index_for_the_parent_side():

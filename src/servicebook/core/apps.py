@@ -7,4 +7,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from servicebook.core import jobs  # noqa: F401  (declares the job workflow)
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from servicebook.core import (
+            jobs,  # noqa: F401  (declares the job workflow)
+            references,
+        )
+
+        # SQLite: the reference triggers are dropped around each migrate (decision 0031)
+        pre_migrate.connect(references.before_migrate, sender=self)
+        post_migrate.connect(references.after_migrate, sender=self)

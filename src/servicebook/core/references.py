@@ -31,23 +31,38 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-#: the two PostgreSQL functions, taking (column, parent table) or (child table, column) pairs
+from django.db import connections
+
+#: the PostgreSQL functions, taking (column, parent table) or (child table, column) pairs. Like a
+#: constraint's checks they run with the rights of the tables' owner (``SECURITY DEFINER``: a role
+#: that may insert lines but not lock the catalogue gets a key error, not a permission error) and
+#: name every table with its schema (a temporary table cannot stand in for one).
 PG_FUNCTIONS = """
-CREATE OR REPLACE FUNCTION servicebook_check_references() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION servicebook_check_references() RETURNS trigger
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    col text; parent text; wanted bigint; found bigint; missing text;
+    col text; parent text; keys text; wanted bigint; found bigint; missing text;
 BEGIN
     FOR i IN 0 .. TG_NARGS / 2 - 1 LOOP
         col := TG_ARGV[2 * i]; parent := TG_ARGV[2 * i + 1];
-        EXECUTE format('SELECT count(DISTINCT %1$I) FROM new_rows', col) INTO wanted;
+        -- the keys to check: all the new rows' (INSERT), or those an UPDATE brought in (a key
+        -- left as it was is not checked again, as with a constraint)
+        IF TG_OP = 'UPDATE' THEN
+            keys := format('SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT '
+                'NULL AND NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.%1$I = n.%1$I)', col);
+        ELSE
+            keys := format('SELECT DISTINCT %1$I AS k FROM new_rows WHERE %1$I IS NOT NULL', col);
+        END IF;
+        EXECUTE format('SELECT count(*) FROM (%s) keys', keys) INTO wanted;
         CONTINUE WHEN wanted = 0;
         EXECUTE format(
-            'SELECT count(*) FROM (SELECT 1 FROM %2$I p WHERE p.id IN '
-            '(SELECT %1$I FROM new_rows) FOR KEY SHARE) locked', col, parent) INTO found;
+            'SELECT count(*) FROM (SELECT 1 FROM %1$I.%2$I p WHERE p.id IN (SELECT k FROM (%3$s) '
+            'keys) FOR KEY SHARE) locked', TG_TABLE_SCHEMA, parent, keys) INTO found;
         IF found <> wanted THEN
             EXECUTE format(
-                'SELECT n.%1$I::text FROM new_rows n WHERE n.%1$I IS NOT NULL AND NOT EXISTS '
-                '(SELECT 1 FROM %2$I p WHERE p.id = n.%1$I) LIMIT 1', col, parent) INTO missing;
+                'SELECT k::text FROM (%3$s) keys WHERE NOT EXISTS '
+                '(SELECT 1 FROM %1$I.%2$I p WHERE p.id = keys.k) LIMIT 1',
+                TG_TABLE_SCHEMA, parent, keys) INTO missing;
             RAISE EXCEPTION
                 'insert or update on table "%" violates foreign key %: %=% is not present in '
                 'table "%"', TG_TABLE_NAME, col, col, missing, parent
@@ -58,20 +73,39 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION servicebook_refuse_referenced_delete() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION servicebook_refuse_referenced_delete() RETURNS trigger
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    child text; col text; referenced text;
+    child text; col text; gone text; referenced text;
 BEGIN
+    -- the ids that are gone: every deleted row's, or those an UPDATE changed
+    IF TG_OP = 'UPDATE' THEN
+        gone := 'SELECT o.id FROM old_rows o WHERE NOT EXISTS '
+            '(SELECT 1 FROM new_rows n WHERE n.id = o.id)';
+    ELSE
+        gone := 'SELECT id FROM old_rows';
+    END IF;
     FOR i IN 0 .. TG_NARGS / 2 - 1 LOOP
         child := TG_ARGV[2 * i]; col := TG_ARGV[2 * i + 1];
         EXECUTE format(
-            'SELECT o.id::text FROM old_rows o WHERE EXISTS '
-            '(SELECT 1 FROM %1$I c WHERE c.%2$I = o.id) LIMIT 1', child, col) INTO referenced;
+            'SELECT g.id::text FROM (%3$s) g WHERE EXISTS '
+            '(SELECT 1 FROM %1$I.%2$I c WHERE c.%4$I = g.id) LIMIT 1',
+            TG_TABLE_SCHEMA, child, gone, col) INTO referenced;
         IF referenced IS NOT NULL THEN
             RAISE EXCEPTION
                 'update or delete on table "%" violates foreign key %.%: id=% is still '
                 'referenced from table "%"', TG_TABLE_NAME, child, col, referenced, child
                 USING ERRCODE = '23503', TABLE = TG_TABLE_NAME;
+        END IF;
+        -- a snapshot older than the statement (REPEATABLE READ, SERIALIZABLE) cannot see a line
+        -- another transaction committed since: a constraint would look anyway, this cannot
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            EXECUTE format('SELECT g.id::text FROM (%s) g LIMIT 1', gone) INTO referenced;
+            IF referenced IS NOT NULL THEN
+                RAISE EXCEPTION
+                    'rows of table "%" that lines may name are deleted or renumbered at READ '
+                    'COMMITTED only', TG_TABLE_NAME USING ERRCODE = '40001';
+            END IF;
         END IF;
     END LOOP;
     RETURN NULL;
@@ -106,31 +140,40 @@ def pg_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
     referenced: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for table, pairs in keys.items():
         args = ", ".join(_quote(x) for pair in pairs for x in pair)
-        for event in ("insert", "update"):
+        for event, tables in (
+            ("insert", "NEW TABLE AS new_rows"),
+            ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ):
             name = f"{table}_refs_{event}"
             statements.append(
                 f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"; '
                 f'CREATE TRIGGER "{name}" AFTER {event.upper()} ON "{table}" '
-                f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                f"REFERENCING {tables} FOR EACH STATEMENT "
                 f"EXECUTE FUNCTION servicebook_check_references({args})"
             )
         for column, parent in pairs:
             referenced[parent].append((table, column))
     for parent, pairs in sorted(referenced.items()):
         args = ", ".join(_quote(x) for pair in sorted(pairs) for x in pair)
-        name = f"{parent}_refs_delete"
-        statements.append(
-            f'DROP TRIGGER IF EXISTS "{name}" ON "{parent}"; '
-            f'CREATE TRIGGER "{name}" AFTER DELETE ON "{parent}" '
-            f"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-            f"EXECUTE FUNCTION servicebook_refuse_referenced_delete({args})"
-        )
+        for event, tables in (
+            ("delete", "OLD TABLE AS old_rows"),
+            ("renumber", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ):
+            name = f"{parent}_refs_{event}"
+            statements.append(
+                f'DROP TRIGGER IF EXISTS "{name}" ON "{parent}"; '
+                f'CREATE TRIGGER "{name}" AFTER {"DELETE" if event == "delete" else "UPDATE"} '
+                f'ON "{parent}" REFERENCING {tables} FOR EACH STATEMENT '
+                f"EXECUTE FUNCTION servicebook_refuse_referenced_delete({args})"
+            )
     return statements
 
 
 def sqlite_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
-    """The SQLite row triggers checking the child side of ``keys``."""
+    """The SQLite row triggers checking ``keys``: a line's key on insert and update, a parent's
+    id when an update changes it (deletes: Django's ``on_delete``, see the module's text)."""
     statements = []
+    referenced: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for table, pairs in keys.items():
         missing = " OR ".join(
             f'(NEW."{column}" IS NOT NULL AND NOT EXISTS '
@@ -139,28 +182,68 @@ def sqlite_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
         )
         message = f"FOREIGN KEY constraint failed: {table} names a missing row"
         for event in ("insert", "update"):
-            name = f"{table}_refs_{event}"
-            statements.append(f'DROP TRIGGER IF EXISTS "{name}"')
             statements.append(
-                f'CREATE TRIGGER "{name}" BEFORE {event.upper()} ON "{table}" '
+                f'CREATE TRIGGER "{table}_refs_{event}" BEFORE {event.upper()} ON "{table}" '
                 f"FOR EACH ROW WHEN {missing} "
                 f"BEGIN SELECT RAISE(ABORT, {_quote(message)}); END"
             )
+        for column, parent in pairs:
+            referenced[parent].append((table, column))
+    for parent, pairs in sorted(referenced.items()):
+        named = " OR ".join(
+            f'EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = OLD.id)'
+            for table, column in sorted(pairs)
+        )
+        message = f"FOREIGN KEY constraint failed: a row of {parent} that lines name"
+        statements.append(
+            f'CREATE TRIGGER "{parent}_refs_renumber" BEFORE UPDATE OF id ON "{parent}" '
+            f"FOR EACH ROW WHEN NEW.id IS NOT OLD.id AND ({named}) "
+            f"BEGIN SELECT RAISE(ABORT, {_quote(message)}); END"
+        )
     return statements
 
 
 def install_reference_checks(apps, schema_editor) -> None:
-    """Migration step: (re)install the triggers checking every key without a constraint."""
-    keys = checked_keys(apps)
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        statements = pg_statements(keys)
-    elif vendor == "sqlite":
-        statements = sqlite_statements(keys)
-    else:  # pragma: no cover - the two databases Servicebook runs on
-        raise NotImplementedError(f"reference checks on {vendor}")
-    for statement in statements:
-        schema_editor.execute(statement, params=None)
+    """Migration step: on PostgreSQL, the triggers checking every key without a constraint in
+    ``apps``, and no others (those installed before are dropped first). A migration that
+    changes which keys are checked runs it after its changes, and again first on the way back,
+    so that going back installs what the earlier state asks for.
+
+    On SQLite, nothing: Django alters a table there by copying it into a new one, and a
+    trigger naming the table would break the copy (or be lost with the old table); the
+    triggers are dropped before each ``migrate`` and installed after it instead
+    (:func:`before_migrate`, :func:`after_migrate`)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    _drop_triggers(schema_editor.connection)
+    with schema_editor.connection.cursor() as cursor:
+        for statement in pg_statements(checked_keys(apps)):
+            cursor.execute(statement)
+
+
+def before_migrate(sender, using, **kwargs) -> None:
+    """``pre_migrate`` (SQLite): drop the reference triggers, so that any table can be copied."""
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        _drop_triggers(connection)
+
+
+def after_migrate(sender, using, apps=None, **kwargs) -> None:
+    """``post_migrate`` (SQLite): the triggers of the migrated state's keys (``flush`` sends
+    it too, without a state: the models' own)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    if apps is None:
+        from django.apps import apps
+    _drop_triggers(connection)
+    with connection.cursor() as cursor:
+        for statement in sqlite_statements(checked_keys(apps)):
+            cursor.execute(statement)
+
+
+#: the suffixes of the triggers' names (``<table>_refs_<suffix>``)
+SUFFIXES = ("insert", "update", "delete", "renumber")
 
 
 def installed_triggers(connection) -> dict[str, str]:
@@ -168,28 +251,34 @@ def installed_triggers(connection) -> dict[str, str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
-                "WHERE NOT tgisinternal AND tgname ~ '_refs_(insert|update|delete)$'"
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
             )
         else:
+            cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        return {
+            name: table.strip('"')
+            for name, table in cursor.fetchall()
+            if any(name.endswith(f"_refs_{suffix}") for suffix in SUFFIXES)
+        }
+
+
+def _drop_triggers(connection) -> None:
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        for name, table in installed_triggers(connection).items():
             cursor.execute(
-                "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' "
-                "AND (name LIKE '%\\_refs\\_insert' ESCAPE '\\' "
-                "OR name LIKE '%\\_refs\\_update' ESCAPE '\\' "
-                "OR name LIKE '%\\_refs\\_delete' ESCAPE '\\')"
+                f'DROP TRIGGER IF EXISTS "{name}"' + (f' ON "{table}"' if postgres else "")
             )
-        return {name: table.strip('"') for name, table in cursor.fetchall()}
 
 
 def drop_reference_checks(apps, schema_editor) -> None:
-    """Migration step back: drop every reference trigger (the constraints come back)."""
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for name, table in installed_triggers(schema_editor.connection).items():
-        on = f' ON "{table}"' if postgres else ""
-        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}"{on}', params=None)
-    if postgres:
-        schema_editor.execute(
+    """Migration step back to before any key was checked so: every reference trigger dropped,
+    and the functions (the constraints come back)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    _drop_triggers(schema_editor.connection)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
             "DROP FUNCTION IF EXISTS servicebook_check_references(); "
-            "DROP FUNCTION IF EXISTS servicebook_refuse_referenced_delete()",
-            params=None,
+            "DROP FUNCTION IF EXISTS servicebook_refuse_referenced_delete()"
         )

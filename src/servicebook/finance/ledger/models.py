@@ -213,13 +213,24 @@ class JournalLine(models.Model):
     ``rate`` currency; 1 when the line is in the base currency). Lines posted before exchange
     rates existed have no base amount (decision 0025)."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # references checked once a statement by triggers, not a row at a time by constraints: a
+    # close posts an entry a document (decision 0031, servicebook.core.references)
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
     debit = money_field(default=0)
     credit = money_field(default=0)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     memo = models.CharField(max_length=200, blank=True)
     rate = rate_field(
