@@ -10,21 +10,24 @@ statement wrote at once, from its transition table:
   key must name an existing parent row, and the parents named are locked ``FOR KEY SHARE`` until
   the transaction ends, exactly as a constraint's check locks them, so that no other transaction
   can delete one before this one commits;
-* **parent side** (after ``DELETE`` on the parent): no deleted row may still be referenced.
+* **parent side** (after ``DELETE`` or ``UPDATE`` on the parent): no row deleted, or whose id
+  changed, may still be referenced.
 
 Both raise SQLSTATE 23503 (foreign_key_violation), which Django reports as ``IntegrityError``,
 like a constraint. Unlike a constraint the check is not deferrable: it runs at the end of each
 statement (the rows a close writes were already checked so, see ``billing.write``).
 
-On SQLite, row triggers check the child side (SQLite checks a row at a time anyway). The parent
-side there is Django's ``on_delete`` (``PROTECT``, ``CASCADE``), the only way rows are deleted:
-a trigger refusing deletes would break the test runner's flush, which empties tables in any
-order. ``TRUNCATE`` on PostgreSQL is not checked (only the test runner uses it).
+On SQLite, row triggers check the child side (SQLite checks a row at a time anyway) and a
+parent's id changed under its lines. Deletes there are Django's ``on_delete`` (``PROTECT``,
+``CASCADE``), the only way rows are deleted: a trigger refusing deletes would break the test
+runner's flush, which empties tables in any order. ``TRUNCATE`` on PostgreSQL is not checked
+(only the test runner uses it).
 
 Which keys are checked is read from the models (every ``ForeignKey`` with ``db_constraint=False``
-whose table and parent are managed); a migration that adds or changes one calls
-:func:`install_reference_checks` again, and ``tests/guards/test_references.py`` checks that every
-such key is covered.
+whose table and parent are managed). On PostgreSQL a migration that adds or changes one runs
+:func:`install_reference_checks`; on SQLite the triggers are installed after every ``migrate``
+(:func:`after_migrate`). ``tests/guards/test_references.py`` checks that every such key is
+covered.
 """
 
 from __future__ import annotations
@@ -137,10 +140,19 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def pg_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
-    """The PostgreSQL triggers checking ``keys`` (dropped first: installing again replaces)."""
-    statements = [PG_FUNCTIONS]
+def _by_parent(keys: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    """Parent table → the (child table, column) pairs naming it."""
     referenced: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for table, pairs in keys.items():
+        for column, parent in pairs:
+            referenced[parent].append((table, column))
+    return {parent: sorted(pairs) for parent, pairs in sorted(referenced.items())}
+
+
+def pg_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """The PostgreSQL functions and the triggers checking ``keys`` (on a database without
+    reference triggers: :func:`install_reference_checks` drops those installed before)."""
+    statements = [PG_FUNCTIONS]
     for table, pairs in keys.items():
         args = ", ".join(_quote(x) for pair in pairs for x in pair)
         for event, tables in (
@@ -149,22 +161,18 @@ def pg_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
         ):
             name = f"{table}_refs_{event}"
             statements.append(
-                f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"; '
                 f'CREATE TRIGGER "{name}" AFTER {event.upper()} ON "{table}" '
                 f"REFERENCING {tables} FOR EACH STATEMENT "
                 f"EXECUTE FUNCTION servicebook_check_references({args})"
             )
-        for column, parent in pairs:
-            referenced[parent].append((table, column))
-    for parent, pairs in sorted(referenced.items()):
-        args = ", ".join(_quote(x) for pair in sorted(pairs) for x in pair)
+    for parent, pairs in _by_parent(keys).items():
+        args = ", ".join(_quote(x) for pair in pairs for x in pair)
         for event, tables in (
             ("delete", "OLD TABLE AS old_rows"),
             ("renumber", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
         ):
             name = f"{parent}_refs_{event}"
             statements.append(
-                f'DROP TRIGGER IF EXISTS "{name}" ON "{parent}"; '
                 f'CREATE TRIGGER "{name}" AFTER {"DELETE" if event == "delete" else "UPDATE"} '
                 f'ON "{parent}" REFERENCING {tables} FOR EACH STATEMENT '
                 f"EXECUTE FUNCTION servicebook_refuse_referenced_delete({args})"
@@ -176,7 +184,6 @@ def sqlite_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
     """The SQLite row triggers checking ``keys``: a line's key on insert and update, a parent's
     id when an update changes it (deletes: Django's ``on_delete``, see the module's text)."""
     statements = []
-    referenced: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for table, pairs in keys.items():
         missing = " OR ".join(
             f'(NEW."{column}" IS NOT NULL AND NOT EXISTS '
@@ -190,12 +197,9 @@ def sqlite_statements(keys: dict[str, list[tuple[str, str]]]) -> list[str]:
                 f"FOR EACH ROW WHEN {missing} "
                 f"BEGIN SELECT RAISE(ABORT, {_quote(message)}); END"
             )
-        for column, parent in pairs:
-            referenced[parent].append((table, column))
-    for parent, pairs in sorted(referenced.items()):
+    for parent, pairs in _by_parent(keys).items():
         named = " OR ".join(
-            f'EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = OLD.id)'
-            for table, column in sorted(pairs)
+            f'EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = OLD.id)' for table, column in pairs
         )
         message = f"FOREIGN KEY constraint failed: a row of {parent} that lines name"
         statements.append(
