@@ -55,3 +55,54 @@ class CustomerRow(HasPolicy):
 
     def get_kind_display(self) -> str:
         return policy_for(self).label
+
+
+#: The fields of a customer a period close reads (see :class:`BillingCustomerRow`), in order.
+BILLING_FIELDS = (
+    "pk",
+    "name",
+    "code",
+    "kind",
+    "currency",
+    "cost_centre",
+    "funding_model",
+    "budget_per_period",
+    "payment_terms_days",
+    "legal_name",
+    "registration_number",
+    "jurisdiction",
+    "address",
+    "vat_number",
+    "provider__base_currency",
+)
+
+
+@dataclass(slots=True)
+class BillingCustomerRow(HasPolicy):
+    """A customer as a period close reads it (100,000 of them a month, issue 14): what its
+    documents carry (legal identity, terms, cost centre, funding) and what its policy needs,
+    as plain values; it answers ``policy`` and ``billing_currency`` as a
+    :class:`~servicebook.parties.models.Customer` does."""
+
+    pk: int
+    name: str
+    code: str
+    kind: str
+    currency: str
+    cost_centre: str
+    funding_model: str
+    budget_per_period: Decimal | None
+    payment_terms_days: int | None
+    legal_name: str
+    registration_number: str
+    jurisdiction: str
+    address: str
+    vat_number: str
+    provider: _Provider
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return self.name

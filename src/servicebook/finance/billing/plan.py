@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from servicebook.agreements.models import Agreement, AgreementLine
@@ -40,6 +40,7 @@ from servicebook.finance.billing.models import LineKind
 from servicebook.finance.billing.usage_lines import add_cloud_charges, add_rated_usage
 from servicebook.finance.fx.selectors import MissingRate, rate_on
 from servicebook.parties.models import SERVED_STATUSES, FundingModel, Provider
+from servicebook.parties.rows import BILLING_FIELDS, BillingCustomerRow
 from servicebook.policy import policy_for
 
 #: statuses of the customers billed in a close (a suspended customer still pays for the month)
@@ -119,9 +120,16 @@ def complete_plan(
     add_rated_usage(plan, documents.statements, documents.invoice_of_customer, catalog)
     add_cloud_charges(plan, documents.statements, catalog.offers)
     with_schedule = scope.with_credit_schedules() if documents.invoices else set()
-    for doc in documents.invoices:
-        if doc.agreement.pk in with_schedule and policy_for(doc.customer).penalties_apply:
-            _add_credits(plan, doc)
+    earning = [
+        doc
+        for doc in documents.invoices
+        if doc.agreement.pk in with_schedule and policy_for(doc.customer).penalties_apply
+    ]
+    contracts = Agreement.objects.select_related("customer").in_bulk(
+        [doc.agreement.pk for doc in earning]
+    )
+    for doc in earning:
+        _add_credits(plan, doc, contracts[doc.agreement.pk])
     statements = sorted(documents.statements.values(), key=lambda d: scope.rank[d.customer.pk])
     for seq, doc in enumerate(statements, start=first_statement):
         doc.number = f"ST-{period}-{seq:05d}"
@@ -237,7 +245,7 @@ def number_invoices(invoices: list[Document], first: int) -> None:
         )
 
 
-def _document_rates(plan: Plan, agreements: list[Agreement], scope: CloseScope) -> None:
+def _document_rates(plan: Plan, agreements: list[AgreementRow], scope: CloseScope) -> None:
     """The rate of each currency the documents are in, other than the base currency, is the
     latest on or before the month's last day, the date the documents are posted on (decision
     0025; looked up once, in :class:`CloseScope`). A missing rate is a problem that refuses
@@ -252,13 +260,40 @@ def _document_rates(plan: Plan, agreements: list[Agreement], scope: CloseScope) 
         plan.problems.append(scope.missing[currency])
 
 
+@dataclass(slots=True)
+class AgreementRow:
+    """An agreement in force as a close reads it (one a contract, 100,000 a month: plain values,
+    not a model instance with its customer, issue 14); ``in_kind`` its in-kind consideration
+    items, read only for the contracts of customers who may pay in kind."""
+
+    pk: int
+    customer: BillingCustomerRow
+    reference: str
+    version: int
+    previous_id: int | None
+    currency: str
+    payment_terms_days: int | None
+    in_kind: list = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return f"{self.reference} v{self.version}"
+
+
+#: what :class:`AgreementRow` reads of an agreement (its customer's: ``BILLING_FIELDS``)
+_AGREEMENT_FIELDS = ("pk", "reference", "version", "previous_id", "currency", "payment_terms_days")
+
+
 def _agreements_in_force(
     first: dt.date,
     last: dt.date,
     customers: list[int] | None,
     provider: Provider,
     rank: dict[int, int],
-) -> list[Agreement]:
+) -> list[AgreementRow]:
     """The agreements of billed customers in force during the month: active ones, and those
     that ended (expired or terminated) during it, never one after its end date; a version
     superseded during the month by its next version is charged as the next version (decision
@@ -269,18 +304,22 @@ def _agreements_in_force(
     query = in_force_between(first, last).filter(customer__status__in=BILLED_STATUSES)
     if customers is not None:
         query = query.filter(customer_id__in=customers)
-    agreements = list(
-        query.select_related("customer").order_by("customer__code", "reference", "version")
-    )
-    for agreement in agreements:  # one provider object, not one a customer
-        if agreement.customer.provider_id == provider.pk:
-            agreement.customer.provider = provider
-    agreements.sort(key=lambda a: rank[a.customer_id])  # stable: reference, version kept
+    fields = _AGREEMENT_FIELDS + tuple(f"customer__{name}" for name in BILLING_FIELDS)
+    rows = query.order_by("customer__code", "reference", "version").values_list(*fields)
+    split, homes = len(_AGREEMENT_FIELDS), {provider.base_currency: provider}
+    agreements, customer_rows = [], {}
+    for row in rows:
+        customer = customer_rows.get(row[split])
+        if customer is None:  # one row a customer, one provider object for all
+            *values, base = row[split:]
+            home = homes.get(base) or homes.setdefault(base, SimpleNamespace(base_currency=base))
+            customer = customer_rows[row[split]] = BillingCustomerRow(*values, provider=home)
+        agreements.append(AgreementRow(row[0], customer, *row[1:split]))
+    agreements.sort(key=lambda a: rank[a.customer.pk])  # stable: reference, version kept
     agreements = without_superseded(agreements)
-    # the in-kind items, of the contracts whose customers may pay in kind (the only ones read)
-    prefetch_related_objects(
-        [a for a in agreements if policy_for(a.customer).accepts_in_kind], "consideration_items"
-    )
+    paying_in_kind = {a.pk: a for a in agreements if policy_for(a.customer).accepts_in_kind}
+    for agreement_id, items in credits.in_kind_items(paying_in_kind).items():
+        paying_in_kind[agreement_id].in_kind = items
     return agreements
 
 
@@ -315,7 +354,7 @@ class _Documents:
         self.invoices: list[Document] = []
         self.invoice_of_customer: dict[int, Document] = {}
 
-    def of(self, agreement: Agreement) -> Document:
+    def of(self, agreement: AgreementRow) -> Document:
         customer = agreement.customer
         policy = policy_for(customer)
         if policy.charge_is_revenue:
@@ -435,8 +474,10 @@ def _finish_statement(doc: Document, provider) -> None:
         doc.uncovered = doc.total_charge - doc.recovered
 
 
-def _add_credits(plan: Plan, doc: Document) -> None:
-    for credit in credits.pending_credits(doc.agreement, plan.period):
+def _add_credits(plan: Plan, doc: Document, contract: Agreement) -> None:
+    """The service credits ``contract`` (the agreement of ``doc``, its measurement brought up to
+    date) earned in the month, as negative lines."""
+    for credit in credits.pending_credits(contract, plan.period):
         if credit.currency != doc.currency:
             plan.problems.append(
                 f"{doc.agreement.reference}: a credit in {credit.currency} on a "
@@ -481,7 +522,7 @@ def _finish_invoice(plan: Plan, doc: Document, issue_date: dt.date) -> None:
     doc.total = doc.gross - credit_total
     if policy_for(doc.customer).accepts_in_kind and doc.agreement is not None:
         remaining = doc.total
-        for item in credits.in_kind_items(doc.agreement):
+        for item in doc.agreement.in_kind:
             value = round_money(item.unit_value * item.quantity, doc.currency)
             amount = min(value, remaining)
             if amount != value:

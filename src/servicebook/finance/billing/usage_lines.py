@@ -4,11 +4,13 @@ the cloud cost allocated from FOCUS bills, as cost lines on statements (R4, R5, 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 import pyarrow as pa
 from django.db.models import Q
 
+from servicebook.agreements.models import AgreementLine
 from servicebook.core.money import round_money
 from servicebook.core.periods import period_bounds
 from servicebook.finance.billing.breakdown import charge_steps
@@ -79,11 +81,17 @@ def _price_rows(plan: Plan, start, statements, invoice_of_customer, catalog) -> 
             )
             if rate is not None:
                 price(doc.customer.pk, offer, "per_unit", rate, doc.currency, False)
+    contract_lines = AgreementLine.objects.filter(
+        agreement_id__in=[doc.agreement.pk for doc in invoice_of_customer.values()]
+    ).values_list("agreement_id", "offering_id", "unit_price")
+    by_agreement = defaultdict(list)
+    for agreement_id, offering_id, unit_price in contract_lines.order_by("agreement_id", "pk"):
+        by_agreement[agreement_id].append((offering_id, unit_price))
     for doc in invoice_of_customer.values():
-        for line in doc.agreement.lines.all():
-            offer = offers[line.offering_id]
+        for offering_id, unit_price in by_agreement[doc.agreement.pk]:
+            offer = offers[offering_id]
             tiered = offer.model in TIERED_MODELS
-            price(doc.customer.pk, offer, offer.model, line.unit_price, doc.currency, tiered)
+            price(doc.customer.pk, offer, offer.model, unit_price, doc.currency, tiered)
     return rows
 
 
