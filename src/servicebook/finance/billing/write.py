@@ -167,7 +167,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
             "cost",
             "charge",
         ],
-        [
+        (  # a generator: the server inserts while Python makes the next rows
             (
                 statement_id,
                 i.service_id,
@@ -181,7 +181,7 @@ def _write_statements(plan: Plan, statements: list[Document], entry_ids: dict) -
             )
             for statement_id, d in zip(created, statements, strict=True)
             for i in d.items
-        ],
+        ),
     )
 
 
@@ -241,7 +241,7 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
             "tax_category",
             "tax_rate",
         ],
-        [
+        (  # a generator, as the statements' lines
             (
                 invoice_id,
                 i.kind,
@@ -259,7 +259,7 @@ def _write_invoices(plan: Plan, invoices: list[Document], entry_ids: dict, actor
             )
             for invoice_id, d in zip(created, invoices, strict=True)
             for i in d.items
-        ],
+        ),
     )
     _issued_events(plan, created, invoices, actor)
     for d in invoices:

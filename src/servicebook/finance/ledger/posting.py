@@ -29,7 +29,9 @@ customer). Every posting -- period close, payment, adjustment, reversal -- is ch
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -335,7 +337,7 @@ def post_ids(specs: list[EntrySpec], *, actor=None) -> list[int]:
             "base_debit",
             "base_credit",
         ],
-        [
+        (  # a generator: the server inserts while Python makes the next rows
             (
                 entry_id,
                 line.account.pk,
@@ -348,7 +350,7 @@ def post_ids(specs: list[EntrySpec], *, actor=None) -> list[int]:
             )
             for entry_id, spec, lines_in_base in zip(ids, specs, in_base, strict=True)
             for line, converted in zip(spec.lines, lines_in_base, strict=True)
-        ],
+        ),
     )
     return ids
 
@@ -384,14 +386,14 @@ def insert_rows(model, rows: list[dict]) -> list[int]:
     fast_insert(
         model,
         [meta.pk.name, *(f.name for f in given), *(f.name for f in rest)],
-        [
+        (  # a generator (see fast_insert)
             (
                 pk,
                 *(_json(meta.get_field(n), row[n]) if n in json_fields else row[n] for n in names),
                 *constants,
             )
             for pk, row in zip(ids, rows, strict=True)
-        ],
+        ),
     )
     return ids
 
@@ -400,11 +402,17 @@ def _json(field, value):
     return field.get_db_prep_save(value, connection)
 
 
-def fast_insert(model, fields: list[str], rows: list[tuple]) -> None:
+def fast_insert(model, fields: list[str], rows: Iterable[tuple]) -> None:
     """Insert many rows without building model instances (COPY on PostgreSQL, executemany on
-    SQLite). For append-only rows whose ids nobody needs back; the caller has validated them."""
-    if not rows:
+    SQLite). For append-only rows whose ids nobody needs back; the caller has validated them.
+
+    ``rows`` may be a generator: on PostgreSQL each row is then made as the one before it is
+    sent, so the server inserts while Python makes the rest (a close's lines)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain((first,), rows)
     table = model._meta.db_table
     columns = [model._meta.get_field(name).column for name in fields]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
