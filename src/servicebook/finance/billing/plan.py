@@ -96,7 +96,7 @@ def gather_plan(
     by_agreement = _lines_by_agreement(first, last, None if whole else [a.pk for a in in_force])
     catalog = scope.catalog
     _document_rates(plan, in_force, scope)
-    documents, priced = _Documents(), {}
+    documents, priced = _Documents(), scope.priced
     for agreement in in_force:
         doc = documents.of(agreement)
         policy = policy_for(agreement.customer)
@@ -196,6 +196,9 @@ class CloseScope:
                 self.missing[currency] = missing.message
         self._schedules: set[int] | None = None
         self._tax: tuple | None = None
+        #: what a subscription line comes to, by policy, offering, currency, quantity and price,
+        #: for every chunk (see :func:`_add_subscription`; the catalogue is the scope's)
+        self.priced: dict[tuple, tuple] = {}
 
     @classmethod
     def load(cls, period: str, provider: Provider | None = None) -> CloseScope:
@@ -381,9 +384,10 @@ def _add_subscription(
     """One agreement line on its document: at cost (the customer's policy decides the rate) or
     at its price (the offering's charge model), with its cost when known.
 
-    ``priced`` remembers, for the plan, what a line of an offering, quantity and price comes to
-    on a document of a policy and currency (pure arithmetic, so the same answer every time):
-    the item's fields but its description, in :class:`.documents.Item`'s order."""
+    ``priced`` remembers, for the whole close (every chunk: :attr:`CloseScope.priced`), what a
+    line of an offering, quantity and price comes to on a document of a policy and currency
+    (pure arithmetic, so the same answer every time): the item's fields but its description,
+    in :class:`.documents.Item`'s order."""
     _, offering_id, quantity, unit_price, description = row
     key = (policy.kind, offering_id, doc.currency, quantity, unit_price)
     fields = priced.get(key)
