@@ -3,6 +3,8 @@ documents, lines, numbers and ledger entries, and a failure in a later chunk lea
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -116,7 +118,10 @@ def _counts() -> tuple:
 
 
 def test_a_close_in_chunks_writes_what_one_chunk_writes(users, monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(gc.isenabled()))
     whole, whole_result, one = _close_with_chunks(users, monkeypatch, 10_000)
+    assert collected == [False] and gc.isenabled()  # held back during it, collected per chunk
     chunked, chunked_result, many = _close_with_chunks(users, monkeypatch, 1)
     assert len(one) == 1 and len(many) == one[0][1] > 2  # one chunk a customer
     assert whole["statements"] and whole["invoices"] and whole["journal_lines"]
@@ -151,6 +156,7 @@ def test_a_failure_in_a_later_chunk_leaves_nothing(users, monkeypatch):
         services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert done_chunks == [2, 4]  # two chunks had been written
     assert _counts() == before
+    assert gc.isenabled()  # the garbage collector held back during the close is back on
     assert not Period.objects.filter(period=FREE, status="closed").exists()
 
 
