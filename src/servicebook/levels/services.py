@@ -16,6 +16,7 @@ from servicebook import ports
 from servicebook.agreements.models import Agreement, Metric
 from servicebook.core import locks
 from servicebook.core.errors import DomainError
+from servicebook.core.garbage import fewer_collections
 from servicebook.core.money import allocate_amount, quantum, round_money
 from servicebook.core.roles import Role
 from servicebook.core.services import require_role, save_validated
@@ -41,7 +42,7 @@ from servicebook.levels.selectors import (
     time_targets,
 )
 from servicebook.levels.ticket_writes import CHUNK as _CHUNK
-from servicebook.levels.ticket_writes import ImportResult, TicketWrites, fewer_collections
+from servicebook.levels.ticket_writes import ImportResult, TicketWrites
 from servicebook.levels.ticket_writes import utc as _dt
 from servicebook.levels.workflows import CREDIT
 from servicebook.policy import BreachConsequence
@@ -96,7 +97,7 @@ TICKETS_PER_CHUNK = 2_000
 
 
 @transaction.atomic
-@fewer_collections()  # millions of short-lived objects and no cycles: see ticket_writes
+@fewer_collections()  # millions of short-lived objects: see servicebook.core.garbage
 def import_tickets(
     *,
     actor,

@@ -7,11 +7,8 @@ The steps before (reading the file, placing each ticket) and the summary after b
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -43,37 +40,6 @@ TICKET_FIELDS = (
     "reopen_count",
     "source_made_sla",
 )
-
-
-#: Allocations between two young collections of the cyclic garbage collector while tickets are
-#: imported (Python's default is 700). An import allocates millions of short-lived tuples and
-#: dicts and makes no cycles: collecting every 700 of them (and the older generations after)
-#: was a tenth of a 150,000-row import. Memory stays bounded: collections still run.
-IMPORT_GC_THRESHOLD = 50_000
-
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_saved: tuple[int, ...] = ()
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the block with the garbage collector's first threshold at
-    :data:`IMPORT_GC_THRESHOLD`; the setting in force before comes back when the last block of
-    the process (imports may run in several threads) ends."""
-    global _gc_users, _gc_saved
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(max(_gc_saved[0], IMPORT_GC_THRESHOLD), *_gc_saved[1:])
-        _gc_users += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0:
-                gc.set_threshold(*_gc_saved)
 
 
 def utc(seconds: int | None) -> datetime | None:

@@ -9,6 +9,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from servicebook.core.errors import DomainError
+from servicebook.core.garbage import BULK_GC_THRESHOLD
 from servicebook.finance.billing import services, write
 from servicebook.finance.billing.legal_models import DocumentSequence
 from servicebook.finance.billing.models import (
@@ -118,12 +119,19 @@ def _counts() -> tuple:
 
 
 def test_a_close_in_chunks_writes_what_one_chunk_writes(users, monkeypatch):
-    collected = []
-    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(gc.isenabled()))
+    before = gc.get_threshold()
+    seen, plan_chunk = [], write.build_plan
+
+    def planned(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return plan_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(write, "build_plan", planned)
     whole, whole_result, one = _close_with_chunks(users, monkeypatch, 10_000)
-    assert collected == [False] and gc.isenabled()  # held back during it, collected per chunk
     chunked, chunked_result, many = _close_with_chunks(users, monkeypatch, 1)
     assert len(one) == 1 and len(many) == one[0][1] > 2  # one chunk a customer
+    # the garbage collector ran less often during the close (core.garbage), as before after it
+    assert seen and seen[0][0] == max(before[0], BULK_GC_THRESHOLD) and gc.get_threshold() == before
     assert whole["statements"] and whole["invoices"] and whole["journal_lines"]
     assert chunked == whole
     for key in ("statements", "invoices", "lines", "totals", "entries"):
@@ -149,14 +157,14 @@ def crash_after_the_second_chunk(monkeypatch) -> list[int]:
 
 
 def test_a_failure_in_a_later_chunk_leaves_nothing(users, monkeypatch):
-    before = _counts()
+    before, threshold = _counts(), gc.get_threshold()
     monkeypatch.setattr(write, "CHUNK", 2)
     done_chunks = crash_after_the_second_chunk(monkeypatch)
     with pytest.raises(RuntimeError):
         services.close_period(actor=users["finance"], period=FREE, earlier_reason=LATE)
     assert done_chunks == [2, 4]  # two chunks had been written
     assert _counts() == before
-    assert gc.isenabled()  # the garbage collector held back during the close is back on
+    assert gc.get_threshold() == threshold  # the collector's setting is back after a failure
     assert not Period.objects.filter(period=FREE, status="closed").exists()
 
 

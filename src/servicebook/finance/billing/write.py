@@ -4,9 +4,8 @@ with bulk inserts, inside the caller's transaction (a failure leaves no trace)."
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from servicebook.core.errors import DomainError
+from servicebook.core.garbage import fewer_collections
 from servicebook.core.periods import period_dates
 from servicebook.finance.billing import credits, numbering
 from servicebook.finance.billing.documents import ZERO, Document, Plan, Summary
@@ -50,10 +50,10 @@ def write_close(period: str, *, today: dt.date, actor=None, progress=None) -> di
     scope = CloseScope.load(period)
     summary = Summary(period)
     entries, done, total = 0, 0, len(scope.customers)
-    with _keys_checked_as_written(), _collected_per_chunk() as collect:
+    # a chunk keeps a few hundred thousand objects alive until written: see core.garbage
+    with _keys_checked_as_written(), fewer_collections():
         for chunk in scope.chunks(CHUNK):
             entries += _write_chunk(period, scope, chunk, summary, today=today, actor=actor)
-            collect()
             done += len(chunk)
             after_chunk(done, total)
             if progress is not None:
@@ -80,22 +80,6 @@ def _write_chunk(
     entries = write_plan(plan, actor=actor)["entries"]
     summary.add(plan)
     return entries
-
-
-@contextmanager
-def _collected_per_chunk() -> Iterator[Callable[[], None]]:
-    """Python's cyclic garbage collector held back during a close and run once after each
-    chunk instead (the chunk's plan is dropped by then). A chunk makes a few hundred thousand
-    objects that all live until it is written (items, rows, tuples); left automatic, the
-    collector ran every 700 of them and walked them again and again: about a fifth of the
-    close's Python time. Memory stays bounded by the chunk, as before."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield lambda: gc.collect(0)  # with the collector off, all the chunk's objects are young
-    finally:
-        if enabled:
-            gc.enable()
 
 
 #: the tables a close writes in bulk

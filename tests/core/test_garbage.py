@@ -1,11 +1,12 @@
-"""The import lets the garbage collector run less often, and puts its setting back after."""
+"""Bulk work (an import, a close) lets the garbage collector run less often, and puts its
+setting back after."""
 
 from __future__ import annotations
 
 import gc
 import threading
 
-from servicebook.levels.ticket_writes import IMPORT_GC_THRESHOLD, fewer_collections
+from servicebook.core.garbage import BULK_GC_THRESHOLD, fewer_collections
 
 
 def test_fewer_collections_raises_the_first_threshold_and_restores_it():
@@ -19,7 +20,7 @@ def test_fewer_collections_raises_the_first_threshold_and_restores_it():
             nested(depth - 1)
 
     nested(2)
-    assert seen == [max(before[0], IMPORT_GC_THRESHOLD)] * 3
+    assert seen == [max(before[0], BULK_GC_THRESHOLD)] * 3
     assert gc.get_threshold() == before
 
 
@@ -36,7 +37,7 @@ def test_overlapping_imports_in_threads_restore_the_setting_once_both_end():
     with fewer_collections():
         thread.start()
         inside.wait(5)
-    assert gc.get_threshold()[0] == max(before[0], IMPORT_GC_THRESHOLD)  # the other still runs
+    assert gc.get_threshold()[0] == max(before[0], BULK_GC_THRESHOLD)  # the other still runs
     leave.set()
     thread.join(5)
     assert gc.get_threshold() == before
