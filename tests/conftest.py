@@ -150,6 +150,13 @@ def django_db_setup(
         database.teardown(old_config)
 
 
+@pytest.fixture(scope="session")
+def cli_templates(tmp_path_factory, request) -> Path:
+    """The run's shared folder of the subprocess tests' template databases
+    (tests/cli_databases.py): ``copy_sqlite(cli_templates, "migrated", var)``."""
+    return shared_folder(tmp_path_factory, request.config)
+
+
 @pytest.fixture
 def restore_demo():
     """Kept for older tests: every transactional test now gets the demo back after it (see

@@ -18,6 +18,7 @@ from servicebook.catalog.models import Offering, Service
 from servicebook.core.masterdata import FileRefused
 from servicebook.parties.models import Contact, Customer, CustomerEvent
 from servicebook.web import masterdata
+from tests.cli_databases import copy_sqlite
 
 SAMPLES = Path(__file__).resolve().parents[1] / "docs" / "samples"
 ORDER = ("customers", "contacts", "services", "offerings")
@@ -42,9 +43,10 @@ def reconciles(summary: dict) -> bool:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """A provider set up with ``servicebook init`` on an empty SQLite database."""
-    var = tmp_path_factory.mktemp("master")
+def fresh(tmp_path_factory, cli_templates):
+    """A provider set up with ``servicebook init`` on a migrated SQLite database with nothing in
+    it (a copy of the run's: tests/cli_databases.py)."""
+    var = copy_sqlite(cli_templates, "migrated", tmp_path_factory.mktemp("master"))
     secret = var / "password.txt"
     secret.write_text("correct horse battery staple\n", encoding="utf-8")
     env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
@@ -64,6 +66,7 @@ def load(kind: str, path, env, *extra) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_the_samples_load_into_an_empty_database_then_a_rerun_changes_nothing(fresh):
     env, _ = fresh
     expected = {}
@@ -87,6 +90,7 @@ def test_the_samples_load_into_an_empty_database_then_a_rerun_changes_nothing(fr
     )
 
 
+@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_a_dry_run_writes_nothing_and_counts_the_same(fresh, tmp_path):
     env, _ = fresh
     path = tmp_path / "more.csv"
@@ -108,6 +112,7 @@ def test_a_dry_run_writes_nothing_and_counts_the_same(fresh, tmp_path):
     assert load("customers", path, env)["unchanged"] == 1
 
 
+@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_an_unusable_file_exits_2_naming_the_columns(fresh, tmp_path):
     env, _ = fresh
     path = tmp_path / "wrong.csv"
@@ -122,6 +127,7 @@ def test_an_unusable_file_exits_2_naming_the_columns(fresh, tmp_path):
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
+@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_rejects_are_written_with_row_field_and_reason(fresh, tmp_path):
     env, _ = fresh
     load("customers", SAMPLES / "customers.csv", env)  # hr (already there after the first test)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from servicebook.levels.bench import write_servicenow_export
+from tests.cli_databases import copy_sqlite, create_postgres
 
 SNOW = Path(__file__).resolve().parents[1] / "data" / "tickets" / "servicenow_incidents.csv"
 
@@ -75,9 +76,12 @@ def _with_database(url: str, name: str) -> str:
         ),
     ],
 )
-def demo(request, tmp_path_factory):
+def demo(request, tmp_path_factory, cli_templates):
     """A database with the demo provider (a SQLite file, or a fresh PostgreSQL database dropped
-    afterwards), its folder and environment, and a function running one SQL query on it."""
+    afterwards), its folder and environment, and a function running one SQL query on it.
+
+    Both are copies of the run's demo made by ``servicebook demo`` (tests/cli_databases.py):
+    the worker's tests are not about loading the demo."""
     var = tmp_path_factory.mktemp("worker")
     env = {
         **os.environ,
@@ -92,22 +96,19 @@ def demo(request, tmp_path_factory):
     if request.param == "postgres":
         import psycopg
 
-        with psycopg.connect(_with_database(DATABASE_URL, "postgres"), autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = _with_database(DATABASE_URL, name)
+        env["DATABASE_URL"] = create_postgres(cli_templates, "demo", DATABASE_URL, name, var)
 
         def query(sql: str):
             with psycopg.connect(env["DATABASE_URL"]) as db:
                 return db.execute(sql).fetchall()
     else:
+        copy_sqlite(cli_templates, "demo", var)
 
         def query(sql: str):
             with sqlite3.connect(var / "servicebook.sqlite3") as db:
                 return db.execute(sql).fetchall()
 
     try:
-        loaded = run("demo", env=env)
-        assert loaded.returncode == 0, loaded.stderr
         yield var, env, query
     finally:
         if request.param == "postgres":
@@ -124,6 +125,7 @@ def job_row(query, pk):
     return status, error, summary if isinstance(summary, dict) else json.loads(summary)
 
 
+@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_worker_burst_runs_what_is_queued_and_exits(demo):
     var, env, query = demo
     pk = shell(START.format(path=str(SNOW)), env)
@@ -140,6 +142,7 @@ def test_worker_burst_runs_what_is_queued_and_exits(demo):
     assert (var / "jobs" / str(pk) / "rejects.csv").is_file()
 
 
+@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(demo, tmp_path):
     var, env, query = demo
     export = tmp_path / "export.csv"
@@ -196,6 +199,7 @@ def test_worker_refuses_in_one_line_on_a_database_without_tables(tmp_path):
     ]
 
 
+@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_two_workers_on_one_queue_never_take_the_same_job(demo):
     """Past one machine (docs/operations.md): two ``servicebook worker`` processes on one database
     share the queue; each job runs exactly once (the database backend claims a job by locking its
