@@ -181,7 +181,6 @@ def before_a_provider(tmp_path_factory, cli_templates):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-@pytest.mark.xdist_group("cli-before-a-provider")  # one worker: the fixture made once
 @pytest.mark.parametrize(
     "pair", sorted(NEEDS_PROVIDER, key=str), ids=lambda p: " ".join(filter(None, p))
 )

@@ -66,7 +66,6 @@ def load(kind: str, path, env, *extra) -> dict:
     return json.loads(done.stdout)
 
 
-@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_the_samples_load_into_an_empty_database_then_a_rerun_changes_nothing(fresh):
     env, _ = fresh
     expected = {}
@@ -90,7 +89,6 @@ def test_the_samples_load_into_an_empty_database_then_a_rerun_changes_nothing(fr
     )
 
 
-@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_a_dry_run_writes_nothing_and_counts_the_same(fresh, tmp_path):
     env, _ = fresh
     path = tmp_path / "more.csv"
@@ -112,7 +110,6 @@ def test_a_dry_run_writes_nothing_and_counts_the_same(fresh, tmp_path):
     assert load("customers", path, env)["unchanged"] == 1
 
 
-@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_an_unusable_file_exits_2_naming_the_columns(fresh, tmp_path):
     env, _ = fresh
     path = tmp_path / "wrong.csv"
@@ -127,7 +124,6 @@ def test_an_unusable_file_exits_2_naming_the_columns(fresh, tmp_path):
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
-@pytest.mark.xdist_group("cli-import-master")  # one worker: the fixture made once
 def test_rejects_are_written_with_row_field_and_reason(fresh, tmp_path):
     env, _ = fresh
     load("customers", SAMPLES / "customers.csv", env)  # hr (already there after the first test)

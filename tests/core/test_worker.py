@@ -125,7 +125,6 @@ def job_row(query, pk):
     return status, error, summary if isinstance(summary, dict) else json.loads(summary)
 
 
-@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_worker_burst_runs_what_is_queued_and_exits(demo):
     var, env, query = demo
     pk = shell(START.format(path=str(SNOW)), env)
@@ -142,7 +141,6 @@ def test_worker_burst_runs_what_is_queued_and_exits(demo):
     assert (var / "jobs" / str(pk) / "rejects.csv").is_file()
 
 
-@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_a_worker_killed_mid_import_leaves_nothing_and_the_rerun_imports_all(demo, tmp_path):
     var, env, query = demo
     export = tmp_path / "export.csv"
@@ -199,7 +197,6 @@ def test_worker_refuses_in_one_line_on_a_database_without_tables(tmp_path):
     ]
 
 
-@pytest.mark.xdist_group("cli-worker")  # one worker: the fixture made once
 def test_two_workers_on_one_queue_never_take_the_same_job(demo):
     """Past one machine (docs/operations.md): two ``servicebook worker`` processes on one database
     share the queue; each job runs exactly once (the database backend claims a job by locking its
