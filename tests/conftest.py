@@ -55,7 +55,36 @@ def uses_database(item) -> bool:
     )
 
 
+#: The slowest tests (``--durations``: subprocesses on databases of their own, benchmarks, every
+#: page for a role), longest first. They run first, so that the two pytest-xdist workers finish
+#: together instead of one of them ending the run alone on a long test. A hint for the order
+#: only: a test missing here still runs, just in pytest-django's order.
+SLOW_FIRST = (
+    "tests/web/test_bench_load.py::",
+    "tests/test_serve.py::",
+    "tests/finance/billing/test_bench_close.py::",
+    "tests/levels/test_cli.py::test_bench_import_prints_the_figures",
+    "tests/test_cli_init.py::test_init_sets_up_the_provider_and_its_administrator_once",
+    "tests/web/test_bench_pages.py::",
+    "tests/core/test_worker.py::",
+    "tests/test_cli.py::test_demo_json_summary",
+    "tests/guards/test_every_page.py::",
+    "tests/test_import_master.py::",
+    "tests/test_cli_init.py::",
+    "tests/notifications/test_mail_worker.py::",
+    "tests/finance/usage/test_rating.py::test_spark",
+)
+
+
+def _slow_rank(item) -> int:
+    for rank, prefix in enumerate(SLOW_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(SLOW_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=_slow_rank)  # stable: pytest-django's order otherwise (its hook runs first)
     if not config.getoption("--database-tests-only"):
         return
     kept = [item for item in items if uses_database(item)]
@@ -148,6 +177,13 @@ def django_db_setup(
     yield database
     with django_db_blocker.unblock():
         database.teardown(old_config)
+
+
+@pytest.fixture(scope="session")
+def cli_templates(tmp_path_factory, request) -> Path:
+    """The run's shared folder of the subprocess tests' template databases
+    (tests/cli_databases.py): ``copy_sqlite(cli_templates, "migrated", var)``."""
+    return shared_folder(tmp_path_factory, request.config)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from servicebook.cli import main
 from servicebook.demo import DEMO_USERS
+from tests.cli_databases import copy_sqlite
 
 
 def run(*args, env=None):
@@ -44,9 +45,12 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_demo_json_summary(tmp_path):
-    """``--reset`` on an empty database loads the demo (the plain first load is what every test
-    database is built with: tests/demo_db.py); a second run finds it and changes nothing."""
+def test_demo_json_summary(tmp_path, cli_templates):
+    """``--reset`` on a migrated database with nothing in it loads the demo (the plain first load
+    is what every test database is built with: tests/demo_db.py; ``servicebook demo`` from an
+    empty file makes the run's demo template: tests/cli_databases.py); a second run finds it and
+    changes nothing."""
+    copy_sqlite(cli_templates, "migrated", tmp_path)
     env = {"DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
     reset = run("demo", "--reset", "--json", env=env)
     assert reset.returncode == 0, reset.stderr
@@ -155,12 +159,11 @@ print(json.dumps(results))
 
 
 @pytest.fixture(scope="module")
-def before_a_provider(tmp_path_factory):
-    """Every command of NEEDS_PROVIDER run on a migrated SQLite database with nothing in it."""
-    var = tmp_path_factory.mktemp("fresh")
+def before_a_provider(tmp_path_factory, cli_templates):
+    """Every command of NEEDS_PROVIDER run on a migrated SQLite database with nothing in it
+    (a copy of the run's, made by ``servicebook manage migrate``: tests/cli_databases.py)."""
+    var = copy_sqlite(cli_templates, "migrated", tmp_path_factory.mktemp("fresh"))
     env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
-    migrated = run("manage", "migrate", "-v0", env=env)
-    assert migrated.returncode == 0, migrated.stderr
     csv = var / "input.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
     commands = {

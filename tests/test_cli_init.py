@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from tests.cli_databases import copy_sqlite
 
 ARGS = [
     "init",
@@ -57,6 +60,8 @@ def env(tmp_path):
 
 
 def test_init_sets_up_the_provider_and_its_administrator_once(env):
+    """On an empty SQLite file, as a user's first run: ``init`` migrates it (the real path, kept
+    on purpose: the other subprocess tests start from a migrated copy)."""
     environ, secret = env
     done = run(*ARGS, "--admin-password-file", secret, env=environ)
     assert done.returncode == 0, done.stderr
@@ -76,8 +81,11 @@ def test_init_sets_up_the_provider_and_its_administrator_once(env):
     assert run("ledger", "verify", env=environ).returncode == 0
 
 
-def test_init_refuses_in_one_line_and_writes_nothing(env):
+def test_init_refuses_in_one_line_and_writes_nothing(env, cli_templates):
+    """On a migrated database with nothing in it (a copy of the run's: tests/cli_databases.py;
+    the test above runs ``init`` on an empty file, migrating it as a user's first run does)."""
     environ, secret = env
+    copy_sqlite(cli_templates, "migrated", Path(environ["SERVICEBOOK_VAR_DIR"]))
     cases = {
         "--admin-password-file is required with --no-input": ARGS,
         "currency: 'XYZ' is not an ISO 4217 currency code": [

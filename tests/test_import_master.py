@@ -18,6 +18,7 @@ from servicebook.catalog.models import Offering, Service
 from servicebook.core.masterdata import FileRefused
 from servicebook.parties.models import Contact, Customer, CustomerEvent
 from servicebook.web import masterdata
+from tests.cli_databases import copy_sqlite
 
 SAMPLES = Path(__file__).resolve().parents[1] / "docs" / "samples"
 ORDER = ("customers", "contacts", "services", "offerings")
@@ -42,9 +43,10 @@ def reconciles(summary: dict) -> bool:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """A provider set up with ``servicebook init`` on an empty SQLite database."""
-    var = tmp_path_factory.mktemp("master")
+def fresh(tmp_path_factory, cli_templates):
+    """A provider set up with ``servicebook init`` on a migrated SQLite database with nothing in
+    it (a copy of the run's: tests/cli_databases.py)."""
+    var = copy_sqlite(cli_templates, "migrated", tmp_path_factory.mktemp("master"))
     secret = var / "password.txt"
     secret.write_text("correct horse battery staple\n", encoding="utf-8")
     env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}

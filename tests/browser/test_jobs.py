@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from servicebook.levels.bench import write_servicenow_export
+from tests.cli_databases import copy_sqlite
 
 ROWS = 141_000
 
@@ -40,15 +41,14 @@ def _wait_for(port: int, seconds: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The demo served by gunicorn with one worker process beside it, and a 141k-row export."""
-    var = tmp_path_factory.mktemp("site")
+def site(tmp_path_factory, cli_templates):
+    """The demo served by gunicorn with one worker process beside it, and a 141k-row export
+    (the demo: a copy of the run's, made by ``servicebook demo``: tests/cli_databases.py)."""
+    var = copy_sqlite(cli_templates, "demo", tmp_path_factory.mktemp("site"))
     env = {**os.environ, "DEBUG": "1", "SERVICEBOOK_VAR_DIR": str(var), "DATABASE_URL": ""}
     env.pop("TASKS_BACKEND", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     cli = [sys.executable, "-m", "servicebook.cli"]
-    demo = subprocess.run([*cli, "demo"], env=env, capture_output=True, text=True, timeout=300)
-    assert demo.returncode == 0, demo.stderr
     export = var / "incident_event_log.csv"
     written = write_servicenow_export(export, ROWS, seed=3, tz="Europe/Paris")
     port = _free_port()

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from servicebook.levels.bench import write_servicenow_export
+from tests.cli_databases import copy_sqlite, create_postgres
 
 SNOW = Path(__file__).resolve().parents[1] / "data" / "tickets" / "servicenow_incidents.csv"
 
@@ -75,9 +76,12 @@ def _with_database(url: str, name: str) -> str:
         ),
     ],
 )
-def demo(request, tmp_path_factory):
+def demo(request, tmp_path_factory, cli_templates):
     """A database with the demo provider (a SQLite file, or a fresh PostgreSQL database dropped
-    afterwards), its folder and environment, and a function running one SQL query on it."""
+    afterwards), its folder and environment, and a function running one SQL query on it.
+
+    Both are copies of the run's demo made by ``servicebook demo`` (tests/cli_databases.py):
+    the worker's tests are not about loading the demo."""
     var = tmp_path_factory.mktemp("worker")
     env = {
         **os.environ,
@@ -92,22 +96,19 @@ def demo(request, tmp_path_factory):
     if request.param == "postgres":
         import psycopg
 
-        with psycopg.connect(_with_database(DATABASE_URL, "postgres"), autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = _with_database(DATABASE_URL, name)
+        env["DATABASE_URL"] = create_postgres(cli_templates, "demo", DATABASE_URL, name, var)
 
         def query(sql: str):
             with psycopg.connect(env["DATABASE_URL"]) as db:
                 return db.execute(sql).fetchall()
     else:
+        copy_sqlite(cli_templates, "demo", var)
 
         def query(sql: str):
             with sqlite3.connect(var / "servicebook.sqlite3") as db:
                 return db.execute(sql).fetchall()
 
     try:
-        loaded = run("demo", env=env)
-        assert loaded.returncode == 0, loaded.stderr
         yield var, env, query
     finally:
         if request.param == "postgres":

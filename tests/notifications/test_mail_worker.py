@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from tests.cli_databases import copy_sqlite
 from tests.smtp import smtp_server
 
 NOTIFY = """
@@ -45,7 +46,8 @@ def run(*args, env):
     )
 
 
-def test_the_worker_sends_what_a_notification_queued(tmp_path):
+def test_the_worker_sends_what_a_notification_queued(tmp_path, cli_templates):
+    copy_sqlite(cli_templates, "migrated", tmp_path)  # the run's (tests/cli_databases.py)
     with smtp_server() as inbox:
         env = {
             **os.environ,
@@ -57,8 +59,6 @@ def test_the_worker_sends_what_a_notification_queued(tmp_path):
             "DEFAULT_FROM_EMAIL": "servicebook@provider.test",
             "SERVICEBOOK_BASE_URL": "https://servicebook.provider.test",
         }
-        migrated = run("manage", "migrate", "-v0", env=env)
-        assert migrated.returncode == 0, migrated.stderr
         queued = run("manage", "shell", "-c", NOTIFY, env=env)
         assert last_line(queued) == "1 queued"  # one e-mail task: ana's; bo waits, cy reads
         assert not inbox.messages  # nothing is sent inside the request

@@ -3,7 +3,9 @@ throwaway database to migrate) prints the figures' keys. Times are never asserte
 
 from __future__ import annotations
 
+from servicebook.core.benchdb import TEMPLATE_ENV
 from servicebook.web import bench_pages
+from tests.cli_databases import sqlite_file
 
 
 def test_summary_names_the_slowest_page_and_the_growing_ones():
@@ -21,7 +23,9 @@ def test_summary_names_the_slowest_page_and_the_growing_ones():
     assert result["queries_grow"] == ["b"] and result["over_target"] == ["a"]
 
 
-def test_a_tiny_run_prints_every_key():
+def test_a_tiny_run_prints_every_key(monkeypatch):
+    """The real path: the throwaway database starts empty and is migrated."""
+    monkeypatch.delenv(TEMPLATE_ENV, raising=False)
     result = bench_pages.run(customers=3, baseline=3, repeat=1)  # one size: one migrate
     assert [r.get("error") for r in result["runs"]] == [None]
     assert {"p95_ms_max", "slowest", "queries_grow", "seed_seconds", "runs"} <= result.keys()
@@ -30,7 +34,12 @@ def test_a_tiny_run_prints_every_key():
     assert any(name.startswith("staff api") for name in pages)
 
 
-def test_kept_databases_are_reused_and_only_the_named_pages_measured(tmp_path):
+def test_kept_databases_are_reused_and_only_the_named_pages_measured(
+    tmp_path, monkeypatch, cli_templates
+):
+    """From a migrated copy (``SERVICEBOOK_BENCH_SQLITE_TEMPLATE``, tests/cli_databases.py): the
+    test above migrates its throwaway database from nothing."""
+    monkeypatch.setenv(TEMPLATE_ENV, str(sqlite_file(cli_templates, "migrated")))
     first = bench_pages.run(
         customers=2, baseline=2, repeat=1, only="staff page web:home", keep=tmp_path
     )

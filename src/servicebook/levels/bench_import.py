@@ -26,6 +26,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from servicebook.core.benchdb import start_database
 from servicebook.levels.bench import write_servicenow_export
 
 
@@ -103,6 +104,7 @@ def run(*, rows: int = 150_004, seed: int = 0) -> dict:
             "SERVICEBOOK_USAGE_DIR": str(Path(tmp) / "usage"),
             "DEBUG": "1",
         }
+        start_database(Path(tmp) / "bench.sqlite3")  # empty, unless a template is named
         demo = subprocess.run(  # migrate and load the demo (its agreements and targets)
             [sys.executable, "-m", "servicebook", "demo"], env=env, capture_output=True, text=True
         )

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from servicebook.core.benchdb import start_database
+
 TARGET_MS = 300
 #: URL names left out of the lists: sign-in, forms that create or import, htmx fragments, files.
 SKIP = re.compile(
@@ -143,6 +145,7 @@ def _grow(first: dict, last: dict) -> list[str]:
 
 
 def _child(n: int, repeat: int, var_dir: str, only: str | None = None) -> dict:
+    start_database(Path(var_dir) / "bench.sqlite3")  # empty, unless a template is named
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{Path(var_dir) / 'bench.sqlite3'}",
