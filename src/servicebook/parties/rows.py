@@ -99,10 +99,3 @@ class BillingCustomerRow(HasPolicy):
     address: str
     vat_number: str
     provider: _Provider
-
-    @property
-    def id(self) -> int:
-        return self.pk
-
-    def __str__(self) -> str:
-        return self.name

@@ -278,13 +278,6 @@ class AgreementRow:
     payment_terms_days: int | None
     in_kind: list = field(default_factory=list)
 
-    @property
-    def id(self) -> int:
-        return self.pk
-
-    def __str__(self) -> str:
-        return f"{self.reference} v{self.version}"
-
 
 #: what :class:`AgreementRow` reads of an agreement (its customer's: ``BILLING_FIELDS``)
 _AGREEMENT_FIELDS = ("pk", "reference", "version", "previous_id", "currency", "payment_terms_days")
@@ -321,7 +314,7 @@ def _agreements_in_force(
     agreements.sort(key=lambda a: rank[a.customer.pk])  # stable: reference, version kept
     agreements = without_superseded(agreements)
     paying_in_kind = {a.pk: a for a in agreements if policy_for(a.customer).accepts_in_kind}
-    for agreement_id, items in credits.in_kind_items(paying_in_kind).items():
+    for agreement_id, items in credits.in_kind_items(paying_in_kind.keys()).items():
         paying_in_kind[agreement_id].in_kind = items
     return agreements
 
