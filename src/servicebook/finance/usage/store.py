@@ -18,6 +18,8 @@ Guarantees
   ``record_id`` is already stored (in the same period) is skipped, not duplicated.
 * Accounting: ``rows_read == rows_imported + rows_skipped_duplicate + rows_rejected``, always.
 * One writer at a time per store (an advisory ``fcntl`` lock on ``<root>/.lock``).
+* Each part file is sorted by ``start_time``, in row groups of :data:`ROW_GROUP_ROWS`, so that
+  rating can read a price segment's records by their row groups (:mod:`.rating.layout`).
 
 Pure (Arrow and files, no Django): the Django side passes ``var/usage/``.
 """
@@ -49,6 +51,10 @@ from servicebook.finance.usage.records import (
     validate,
     with_malformed,
 )
+
+#: records per Parquet row group of a part file: row groups are what engines read in parallel and
+#: skip on their footer statistics
+ROW_GROUP_ROWS = 131_072
 
 
 @dataclass
@@ -268,7 +274,12 @@ class UsageStore:
             if part.num_rows == 0:
                 continue
             dest = self.root / f"period={p}" / part_name
-            atomic_write(dest, lambda tmp, t=part: pq.write_table(t, tmp))
+            # in time order, in row groups of a few days at most: rating reads each price
+            # segment's row groups only (rating.layout), and an engine reads row groups in parallel
+            part = part.sort_by("start_time")
+            atomic_write(
+                dest, lambda tmp, t=part: pq.write_table(t, tmp, row_group_size=ROW_GROUP_ROWS)
+            )
             imported_parts.append(part)
             periods.append(p)
         imported = (

@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from servicebook.core.money import MINOR_UNITS
-from servicebook.finance.usage.rating import compiled, expressions
+from servicebook.finance.usage.rating import compiled, expressions, layout
 from servicebook.finance.usage.rating.checks import check_prices, check_tiers, offering_units
 from servicebook.finance.usage.rating.expressions import (
     Plan,
@@ -151,7 +151,8 @@ def rate(
     Lines are sorted by customer, offering and price_id; unrated lines last within a pair.
 
     For Parquet usage the compiled query is kept while the prices, tiers, period, engine and the
-    files' schema are unchanged (:mod:`.compiled`): a second month's run skips Ibis.
+    files' schema and order (:mod:`.layout`) are unchanged (:mod:`.compiled`): a second month's
+    run skips Ibis.
     """
     con = connect(backend)
     minor = {**MINOR_UNITS, **(minor_units or {})}
@@ -168,12 +169,22 @@ def rate(
     prices_t = register(con, cat.prices, f"servicebook_rating_prices_{cat.key[:24]}")
     # the tier join materializes a temporary table: that query is not kept
     inline = tiers_pa.num_rows <= expressions.INLINE_TIER_ROWS
-    key = compiled.fingerprint(cat.key, con.name, source) if source and inline else None
+    # Parquet in time order is read one price segment at a time (DuckDB; see .layout)
+    ordered = (
+        con.name == "duckdb"
+        and isinstance(usage, str | Path)
+        and layout.time_ordered(usage, cat.plan.seg_starts[1:])
+    )
+    key = (
+        compiled.fingerprint(cat.key, con.name, source, f"time_ordered={ordered}")
+        if source and inline
+        else None
+    )
 
     cleanup: list[Callable[[], None]] = []
 
     def build() -> compiled.Query:
-        totals = line_totals(usage_t, prices_t, cat.plan, con.name)
+        totals = line_totals(usage_t, prices_t, cat.plan, con.name, ordered)
         return compiled.compile_query(con, line_amounts(totals, cat.plan, con, cleanup, cat.tiers))
 
     try:

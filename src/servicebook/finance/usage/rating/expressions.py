@@ -261,7 +261,7 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     return out.filter((out.records > 0) | out.flat_unit_us.notnull())
 
 
-def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
+def _aggregate(usage: ir.Table, plan: Plan, backend: str, time_ordered: bool = False) -> ir.Table:
     """What rating needs from the usage, per customer, offering and price segment.
 
     Metered records (``start_time`` in the period) give ``quantity`` and ``records`` of the
@@ -277,17 +277,21 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
     customer, offering and segment number (:func:`_segment`), and the flat records read by a
     second aggregation over their offerings only.  (Reading the offerings with a mid-month price
     change apart, and the others by a plain group-by, measured no faster on DuckDB and was
-    removed.)
+    removed.)  Over usage in time order (``time_ordered``, see :mod:`.layout`) the metered
+    records are read one segment at a time instead (:func:`_metered_by_ranges`).
     """
     if backend == "pyspark":
         return _by_segment_sums(usage, plan, backend)
     start, end = _ts(plan.start), _ts(plan.end)
-    u = usage.filter(usage.start_time >= start, usage.start_time < end)
-    seg = _segment(u, plan)
-    keys = [u.customer_id, u.offering_id] + ([] if seg is None else [seg.name("seg")])
-    metered = _metered(
-        u.group_by(keys).aggregate(quantity=u.quantity.sum(), records=u.count()), plan
-    )
+    if time_ordered and len(plan.seg_starts) > 1:
+        metered = _metered_by_ranges(usage, plan)
+    else:
+        u = usage.filter(usage.start_time >= start, usage.start_time < end)
+        seg = _segment(u, plan)
+        keys = [u.customer_id, u.offering_id] + ([] if seg is None else [seg.name("seg")])
+        metered = _metered(
+            u.group_by(keys).aggregate(quantity=u.quantity.sum(), records=u.count()), plan
+        )
     if not plan.flat_offerings:
         return metered
     f = _only(usage, plan.flat_offerings)
@@ -296,6 +300,21 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
         **_flat_metrics(f, plan, backend, ibis.literal(True))
     )
     return ibis.union(metered, _unpivot(fagg, plan), distinct=False)
+
+
+def _metered_by_ranges(usage: ir.Table, plan: Plan) -> ir.Table:
+    """The metered rows of :func:`_aggregate`, one aggregation per price segment over the records
+    that start in it: on Parquet in time order the engine reads only the row groups of each
+    segment's time range and needs no segment number per record (about a sixth less work than
+    the per-record segment on DuckDB at 20 M records)."""
+    parts = []
+    for s, e in _segments(plan):
+        r = usage.filter(usage.start_time >= _ts(s), usage.start_time < _ts(e))
+        agg = r.group_by("customer_id", "offering_id").aggregate(
+            quantity=r.quantity.sum(), records=r.count()
+        )
+        parts.append(_metered(agg, plan, seg_start=_ts(s)))
+    return ibis.union(*parts, distinct=False)
 
 
 def _only(usage: ir.Table, offerings: list[int]) -> ir.Table:
@@ -329,12 +348,13 @@ def _overlaps_period(t: ir.Table, plan: Plan) -> ir.Value:
     return _is_flat(t, plan) & (t.start_time < _ts(plan.end)) & (t.end_time > _ts(plan.start))
 
 
-def _metered(agg: ir.Table, plan: Plan) -> ir.Table:
-    """The metered rows of :func:`_aggregate` in its common shape."""
+def _metered(agg: ir.Table, plan: Plan, seg_start: ir.Value | None = None) -> ir.Table:
+    """The metered rows of :func:`_aggregate` in its common shape (``seg_start`` when all of
+    ``agg`` is of one segment)."""
     return agg.select(
         "customer_id",
         "offering_id",
-        seg_start=_seg_start(agg, plan),
+        seg_start=_seg_start(agg, plan) if seg_start is None else seg_start,
         quantity=agg.quantity.cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=agg.records.cast("int64"),
         flat_unit_us=ibis.null().cast(CALC_PRODUCT),
@@ -390,9 +410,12 @@ def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
     return ibis.cases(*branches, else_=ibis.null().cast(CALC_PRODUCT))
 
 
-def line_totals(usage: ir.Table, prices: ir.Table, plan: Plan, backend: str) -> ir.Table:
-    """One row per customer, offering and price in force: the totals and the price's terms."""
-    agg = _aggregate(usage, plan, backend)
+def line_totals(
+    usage: ir.Table, prices: ir.Table, plan: Plan, backend: str, time_ordered: bool = False
+) -> ir.Table:
+    """One row per customer, offering and price in force: the totals and the price's terms
+    (``time_ordered``: see :func:`_aggregate`)."""
+    agg = _aggregate(usage, plan, backend, time_ordered)
     priced = _price_in_force(agg, prices)
     lines = priced.group_by("customer_id", "offering_id", "price_id").aggregate(
         quantity=priced.quantity.sum().cast(ibis.dtype(LINE_QUANTITY_TYPE)),

@@ -1,0 +1,77 @@
+"""What the Parquet footers say about the order of the usage, read before rating.
+
+Metered usage is mostly written in time order: a metering pipeline appends as it goes, and the
+usage store keeps each part file sorted by ``start_time`` (:mod:`servicebook.finance.usage.store`).
+Each row group of such a file then covers a short stretch of the month, and its footer says which
+(``start_time``'s minimum and maximum).
+
+When a price changes within the month, rating needs each record's price segment.  Over usage in
+time order the engine can tell it from the row groups alone: one aggregation per segment, each
+reading only the row groups of its time range (the others are skipped on their footer
+statistics) and never decoding ``start_time`` where every value of a row group is in range.  Over
+usage in no order, each of those aggregations would read everything, so there the segment is
+computed per record instead.  :func:`time_ordered` decides, from the footers only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+#: at most this share of the records may sit in row groups that straddle a price change (those
+#: row groups are read once per segment they touch)
+STRADDLING_SHARE = 0.25
+
+
+def _files(path: str | Path) -> list[str]:
+    text = str(path)
+    return sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
+
+
+Range = tuple[int, dt.datetime | None, dt.datetime | None]
+
+
+def _start_ranges(path: str) -> list[Range]:
+    """(rows, min, max) of ``start_time`` per row group of one file; None where unknown."""
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if "start_time" not in names:
+        return [(meta.num_rows, None, None)]
+    col = names.index("start_time")
+    out: list[Range] = []
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        stats = group.column(col).statistics
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, dt.datetime):
+            out.append((group.num_rows, None, None))
+        else:
+            out.append((group.num_rows, stats.min, stats.max))
+    return out
+
+
+def time_ordered(path: str | Path, cuts: Sequence[dt.datetime]) -> bool:
+    """Whether the Parquet files at ``path`` (a file or a glob) are in time order enough that
+    reading each price segment's row groups apart is cheaper than a segment per record: at most
+    :data:`STRADDLING_SHARE` of the records lie in row groups whose ``start_time`` range spans one
+    of ``cuts`` (or whose range the footer does not give).  False when there is no cut, no file
+    or a footer that cannot be read (the per-record way is always correct)."""
+    if not cuts:
+        return False
+    try:
+        groups = [g for f in _files(path) for g in _start_ranges(f)]
+    except (OSError, ValueError):
+        return False
+    total = sum(rows for rows, _, _ in groups)
+    if not total:
+        return False
+    straddling = 0
+    for rows, lo, hi in groups:
+        if lo is None or hi is None or lo.tzinfo is None:
+            straddling += rows  # unknown: counted as spanning
+        elif any(lo < cut <= hi for cut in cuts):
+            straddling += rows
+    return straddling <= STRADDLING_SHARE * total
