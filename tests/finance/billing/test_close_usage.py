@@ -51,3 +51,62 @@ def test_usage_is_rated_into_statements_and_invoices(users, settings, tmp_path):
         invoice.lines.exclude(kind="in_kind").values_list("amount", flat=True), D(0)
     )
     assert verify_ledger()["ok"]
+
+
+def test_a_close_in_chunks_rates_each_chunk_s_usage_only(users, settings, tmp_path, monkeypatch):
+    """Chunk by chunk, rating reads only the chunk's customers' usage (the first chunk also
+    everybody billed in no document): the same documents, usage lines and warnings as a close
+    in one chunk."""
+    from servicebook.finance.usage import rating
+    from tests.finance.billing.test_close_chunks import _close_with_chunks
+
+    settings.SERVICEBOOK_USAGE_DIR = tmp_path / "usage"
+    vm = Offering.objects.get(code="vm-hour")
+    # every customer whose documents are in euros, as the offering's prices (not in dollars)
+    customers = [
+        c
+        for c in Customer.objects.order_by("code")
+        if c.currency in ("", "EUR") and not c.agreements.exclude(currency="EUR").exists()
+    ]
+    # and one with no agreement at all: billed in no document
+    orphan = Customer.objects.get(pk=customers[0].pk)
+    orphan.pk, orphan.code, orphan.name = None, "no-agreement", "No Agreement Ltd"
+    orphan.save()
+    customers.append(orphan)
+    rows = [
+        f"r{i},{c.code},vm-hour,{100 * (i + 1)},vm_hour,2026-08-{3 + i % 20:02d}T00:00:00Z,"
+        f"2026-08-{3 + i % 20:02d}T01:00:00Z"
+        for i, c in enumerate(customers)
+    ]
+    csv = tmp_path / "usage.csv"
+    csv.write_text(
+        "record_id,customer,offering,quantity,unit,start_time,end_time\n" + "\n".join(rows)
+    )
+    UsageStore(settings.SERVICEBOOK_USAGE_DIR).import_file(
+        csv,
+        source="test",
+        customers={c.code: c.pk for c in customers},
+        offerings={vm.code: StoreOffering(vm.pk, vm.unit)},
+    )
+    asked: list = []
+    rate = rating.rate
+
+    def recorded(*args, **kwargs):
+        asked.append(kwargs.get("customers"))
+        return rate(*args, **kwargs)
+
+    monkeypatch.setattr(rating, "rate", recorded)
+    whole, whole_result, _ = _close_with_chunks(users, monkeypatch, 10_000)
+    assert asked == [None]
+    asked.clear()
+    chunked, chunked_result, chunks = _close_with_chunks(users, monkeypatch, 1)
+    assert len(asked) == len(chunks) > 2
+    assert asked[0] is None and all(len(c) == 1 for c in asked[1:])
+    assert whole_result["usage_lines"] >= 2
+    assert chunked == whole
+    for key in ("usage_lines", "warnings", "totals", "lines"):
+        assert chunked_result[key] == whole_result[key], key
+    # a customer billed in no document is reported once, by the first chunk
+    unbilled = [w for w in whole_result["warnings"] if "no agreement in force" in w]
+    assert len(unbilled) == 1 and str(orphan.pk) in unbilled[0]
+    assert unbilled == [w for w in chunked_result["warnings"] if "no agreement in force" in w]

@@ -296,6 +296,27 @@ def test_benchmark_reuses_the_records_it_generated_in_its_workdir(tmp_path):
     assert pq.read_metadata(next(usage.glob("*.parquet"))).num_rows == 2_000
 
 
+def _of(lines: pa.Table, customers: set[int]) -> list[dict[str, Any]]:
+    return [r for r in lines.to_pylist() if r["customer_id"] in customers]
+
+
+def test_rating_some_customers_gives_their_lines_of_everybody_s_rating(duck_lines, tmp_path):
+    """``customers=`` (a close's chunk): exactly those customers' lines, as rating everybody
+    gives them, from Arrow and from Parquet; a kept query is not reused for other customers."""
+    from servicebook.finance.usage.rating import compiled
+
+    assert rate("duckdb", USAGE, PRICES, TIERS, "2024-09", customers=[1, 4]).to_pylist() == _of(
+        duck_lines, {1, 4}
+    )
+    pq.write_table(USAGE, tmp_path / "part.parquet")
+    glob = str(tmp_path / "*.parquet")
+    misses = compiled.queries.misses
+    for wanted in ({2}, {1, 3, 4}, {2}, {99}, set()):
+        lines = rate("duckdb", glob, PRICES, TIERS, "2024-09", customers=sorted(wanted))
+        assert lines.to_pylist() == _of(duck_lines, wanted), wanted
+    assert compiled.queries.misses == misses + 4  # {2} the second time is kept
+
+
 # --------------------------------------------------------------------------- Spark
 
 
@@ -340,6 +361,10 @@ def test_spark_reruns_its_kept_query_on_parquet(spark, duck_lines, tmp_path):
     second = rate(spark, glob, PRICES, TIERS, "2024-09")
     assert (compiled.queries.misses, compiled.queries.hits) == (1, 1)
     assert first.to_pylist() == second.to_pylist() == duck_lines.to_pylist()
+    for wanted in ({2, 4}, {2, 4}, {1}):
+        lines = rate(spark, glob, PRICES, TIERS, "2024-09", customers=sorted(wanted))
+        assert lines.to_pylist() == _of(duck_lines, wanted)
+    assert (compiled.queries.misses, compiled.queries.hits) == (3, 2)
 
 
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):

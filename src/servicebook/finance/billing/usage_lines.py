@@ -34,8 +34,15 @@ def add_rated_usage(plan: Plan, statements: dict, invoice_of_customer: dict, cat
     rows = _price_rows(plan, start, statements, invoice_of_customer, catalog)
     prices = pa.Table.from_pylist(rows, schema=rating.PRICE_SCHEMA)
     tiers = pa.Table.from_pylist(_tier_rows(catalog), schema=rating.TIER_SCHEMA)
+    # a chunk of the close rates its own customers' usage only; the first (or the whole close)
+    # also reports the usage of customers billed in no document, so it reads everybody's
     lines = rating.rate(
-        rating_backend(), usage_glob(store, plan.period), prices, tiers, plan.period
+        rating_backend(),
+        usage_glob(store, plan.period),
+        prices,
+        tiers,
+        plan.period,
+        customers=None if plan.orphans else plan.customers,
     )
     for line in lines.to_pylist():
         if not plan.takes(line["customer_id"]):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,17 @@ def usage_table(usage: TableLike, con: ibis.BaseBackend) -> tuple[ir.Table, str 
     return (t.mutate(**casts) if casts else t), source
 
 
+def _of_customers(
+    usage_t: ir.Table, customers: Collection[int], con: ibis.BaseBackend
+) -> tuple[ir.Table, str]:
+    """``usage_t`` restricted to ``customers`` (a join to their ids: one hash probe a record),
+    and the fingerprint of those ids, which a kept query depends on."""
+    ids = pa.table({"customer_id": pa.array(sorted(set(customers)), pa.int64())})
+    digest = compiled.fingerprint(ids)
+    wanted = register(con, ids, f"servicebook_rating_customers_{digest[:24]}")
+    return usage_t.join(wanted, "customer_id"), digest
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Checked prices and tiers for a period, with what rating derives from them."""
@@ -140,6 +151,7 @@ def rate(
     period: str,
     *,
     minor_units: Mapping[str, int] | None = None,
+    customers: Collection[int] | None = None,
 ) -> pa.Table:
     """Rate ``usage`` for ``period`` and return charge lines (:data:`CHARGE_LINE_SCHEMA`).
 
@@ -149,6 +161,8 @@ def rate(
     (e.g. ``UsageStore.parquet_glob(period)``) or an Ibis table of that backend; ``prices`` and
     ``tiers`` are small and are checked in Python first (see :class:`RatingInputError`).
     Lines are sorted by customer, offering and price_id; unrated lines last within a pair.
+    ``customers``: rate only these customers' usage (a period close, chunk by chunk: the
+    others' records never reach the aggregation); None: everybody's.
 
     For Parquet usage the compiled query is kept while the prices, tiers, period, engine and the
     files' schema and order (:mod:`.layout`) are unchanged (:mod:`.compiled`): a second month's
@@ -166,6 +180,9 @@ def rate(
     )
     cat = catalogue(prices_pa, tiers_pa, period)
     usage_t, source = usage_table(usage, con)
+    if customers is not None:
+        usage_t, only = _of_customers(usage_t, customers, con)
+        source = source and f"{source}\ncustomers={only}"
     prices_t = register(con, cat.prices, f"servicebook_rating_prices_{cat.key[:24]}")
     # the tier join materializes a temporary table: that query is not kept
     inline = tiers_pa.num_rows <= expressions.INLINE_TIER_ROWS
