@@ -8,12 +8,81 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from servicebook.finance.usage.rating.schema import CHARGE_MODELS, RatingInputError
 
 
 def check_prices(prices: pa.Table) -> None:
+    """Refuse price rows that lack a term, repeat a price_id or overlap another row of the same
+    scope (customer or list) and offering.
+
+    Screened with Arrow, whole columns at a time (a close chunk of 2,000 internal customers
+    brings a row per customer and offering: 600,000 rows at 300 offerings); any problem is then
+    found and worded by :func:`_check_prices_row_by_row`, the first one in row order."""
+    if not _prices_look_right(prices):
+        _check_prices_row_by_row(prices)
+
+
+def _prices_look_right(prices: pa.Table) -> bool:
+    """Whether every row of ``prices`` has its terms, no price_id repeats and no two rows of one
+    scope and offering are in force at the same time; vectorized."""
+    n = prices.num_rows
+    if not n:
+        return True
+    pid, model = prices["price_id"], prices["charge_model"]
+    if pid.null_count or pc.count_distinct(pid).as_py() != n:
+        return False
+    if not pc.all(pc.fill_null(pc.is_in(model, pa.array(sorted(CHARGE_MODELS))), False)).as_py():
+        return False
+    for name in ("offering_id", "valid_from", "currency"):
+        if prices[name].null_count:
+            return False
+    if not pc.all(pc.greater(pc.utf8_length(prices["currency"]), 0)).as_py():
+        return False
+    valid_from, valid_to = _micros(prices["valid_from"]), _micros(prices["valid_to"])
+    if (valid_to <= valid_from).any():  # open-ended rows (null valid_to) are the maximum
+        return False
+    tiered = pc.is_in(model, pa.array(["graduated", "volume"])).to_numpy(zero_copy_only=False)
+    term = np.where(tiered, _present(prices["tier_set_id"]), _present(prices["unit_price"]))
+    if not term.all():
+        return False
+    package = pc.equal(model, "package").to_numpy(zero_copy_only=False)
+    size = pc.fill_null(pc.greater(prices["package_size"], 0), False)
+    if (package & ~size.to_numpy(zero_copy_only=False)).any():
+        return False
+    return not _overlapping(prices, valid_from, valid_to)
+
+
+def _micros(column: pa.ChunkedArray) -> np.ndarray:
+    """A timestamp column as int64 microseconds; null as the largest value (open-ended)."""
+    us = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC")), pa.int64())
+    return pc.fill_null(us, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False)
+
+
+def _present(column: pa.ChunkedArray) -> np.ndarray:
+    return pc.is_valid(column).to_numpy(zero_copy_only=False)
+
+
+def _overlapping(prices: pa.Table, valid_from: np.ndarray, valid_to: np.ndarray) -> bool:
+    """Whether two rows of one scope (a customer, or the list prices) and offering are in force
+    at the same time: sorted by scope, offering and start, a row starts before the previous row
+    of its group ends."""
+    customer = prices["customer_id"]
+    is_list = pc.is_null(customer).to_numpy(zero_copy_only=False)
+    cust = pc.fill_null(customer, 0).to_numpy(zero_copy_only=False)
+    offering = prices["offering_id"].to_numpy()
+    order = np.lexsort((valid_from, offering, cust, is_list))
+    is_list, cust, offering = is_list[order], cust[order], offering[order]
+    start, end = valid_from[order], valid_to[order]
+    same = (is_list[1:] == is_list[:-1]) & (cust[1:] == cust[:-1]) & (offering[1:] == offering[:-1])
+    return bool((same & (end[:-1] > start[1:])).any())
+
+
+def _check_prices_row_by_row(prices: pa.Table) -> None:
+    """:func:`check_prices` one row at a time, raising on the first problem in row order."""
     rows = prices.to_pylist()
     by_scope: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     seen: set[int] = set()
@@ -56,7 +125,19 @@ def check_prices(prices: pa.Table) -> None:
 
 
 def offering_units(prices: pa.Table) -> dict[int, str]:
-    """The unit each offering's prices are quoted per; prices of one offering must agree."""
+    """The unit each offering's prices are quoted per; prices of one offering must agree
+    (grouped with Arrow; a disagreement is worded by :func:`_offering_units_row_by_row`)."""
+    quoted = prices.select(["offering_id", "unit"]).filter(pc.is_valid(prices["unit"]))
+    if not quoted.num_rows:
+        return {}
+    units = quoted.group_by("offering_id").aggregate([("unit", "min"), ("unit", "max")])
+    if not pc.all(pc.equal(units["unit_min"], units["unit_max"])).as_py():
+        return _offering_units_row_by_row(prices)
+    return dict(zip(units["offering_id"].to_pylist(), units["unit_min"].to_pylist(), strict=True))
+
+
+def _offering_units_row_by_row(prices: pa.Table) -> dict[int, str]:
+    """:func:`offering_units` one row at a time: the first disagreement in row order."""
     units: dict[int, str] = {}
     first: dict[int, int] = {}
     for row in prices.select(["price_id", "offering_id", "unit"]).to_pylist():

@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from servicebook.core.money import MINOR_UNITS
 from servicebook.finance.usage.rating import compiled, expressions, layout
@@ -137,7 +138,9 @@ def catalogue(prices: pa.Table, tiers: pa.Table, period: str) -> Catalogue:
     def build() -> Catalogue:
         check_prices(prices)
         units = offering_units(prices)
-        check_tiers(tiers, {t for t in prices["tier_set_id"].to_pylist() if t is not None})
+        check_tiers(
+            tiers, {t for t in pc.unique(prices["tier_set_id"]).to_pylist() if t is not None}
+        )
         return Catalogue(key, prices, tiers, make_plan(prices, period), units)
 
     return compiled.catalogues.get(key, build)

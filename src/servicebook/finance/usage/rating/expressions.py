@@ -148,16 +148,18 @@ class Plan:
 
 def make_plan(prices: pa.Table, period: str) -> Plan:
     start, end = period_bounds(period)
-    cuts: set[dt.datetime] = set()
-    for row in prices.select(["valid_from", "valid_to"]).to_pylist():
-        for v in (row["valid_from"], row["valid_to"]):
-            if v is not None and start < v < end:
-                cuts.add(v)
-    seg_starts = [start, *sorted(cuts)]
-    seg_ends = [*sorted(cuts), end]
+    # the instants within the month at which a price starts or ends (whole columns at a time:
+    # a close chunk's prices run to hundreds of thousands of rows)
+    bounds = pa.chunked_array(
+        [*prices["valid_from"].chunks, *prices["valid_to"].chunks], prices["valid_from"].type
+    )
+    inside = pc.and_(pc.greater(bounds, _scalar(start)), pc.less(bounds, _scalar(end)))
+    cuts = sorted(pc.unique(bounds.filter(pc.fill_null(inside, False))).to_pylist())
+    seg_starts = [start, *cuts]
+    seg_ends = [*cuts, end]
     flat = pc.equal(prices["charge_model"], "flat")
-    flat_offerings = sorted(set(prices.filter(flat)["offering_id"].to_pylist()))
-    currencies = set(prices["currency"].to_pylist())
+    flat_offerings = sorted(pc.unique(prices.filter(flat)["offering_id"]).to_pylist())
+    currencies = set(pc.unique(prices["currency"]).to_pylist())
     return Plan(
         period,
         start,
@@ -167,6 +169,10 @@ def make_plan(prices: pa.Table, period: str) -> Plan:
         flat_offerings,
         currencies,
     )
+
+
+def _scalar(value: dt.datetime) -> pa.Scalar:
+    return pa.scalar(value, pa.timestamp("us", tz="UTC"))
 
 
 def _segment(u: ir.Table, plan: Plan) -> ir.Value | None:
