@@ -110,3 +110,93 @@ def test_a_close_in_chunks_rates_each_chunk_s_usage_only(users, settings, tmp_pa
     unbilled = [w for w in whole_result["warnings"] if "no agreement in force" in w]
     assert len(unbilled) == 1 and str(orphan.pk) in unbilled[0]
     assert unbilled == [w for w in chunked_result["warnings"] if "no agreement in force" in w]
+
+
+def test_the_price_rows_are_each_customer_s_row_by_row(users):
+    """The price rows a close rates with (at cost rows repeated per policy and currency as Arrow
+    columns) are those of the rule written row by row: list prices, then each statement
+    customer's rate at cost of every offering, then each invoice customer's contract prices,
+    numbered in that order, all from the month's first instant."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from servicebook.agreements.models import Agreement, AgreementLine
+    from servicebook.finance.billing.documents import Catalog
+    from servicebook.finance.billing.usage_lines import TIERED_MODELS, _price_rows
+    from servicebook.parties.models import Provider
+    from servicebook.policy import policy_for
+
+    catalog = Catalog.load(PERIOD)
+    provider = Provider.objects.get()
+    internal = [c for c in Customer.objects.order_by("code") if not policy_for(c).charge_is_revenue]
+    contracts = [a for a in Agreement.objects.order_by("pk") if a.lines.exists()][:2]
+    statements = {
+        c.pk: SimpleNamespace(customer=c, currency=currency)
+        for c, currency in zip(internal, ["EUR", "USD", "EUR", "EUR", "USD"], strict=False)
+    }
+    invoices = {
+        a.customer_id: SimpleNamespace(customer=a.customer, currency=a.currency, agreement=a)
+        for a in contracts
+    }
+    start = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
+    got = _price_rows(SimpleNamespace(provider=provider), start, statements, invoices, catalog)
+
+    expected = []
+
+    def row(customer, offer, model, price, currency, tiered):
+        expected.append(
+            {
+                "price_id": len(expected) + 1,
+                "customer_id": customer,
+                "offering_id": offer.id,
+                "valid_from": start,
+                "valid_to": None,
+                "charge_model": model,
+                "unit_price": None if tiered else price,
+                "package_size": offer.package if model == "package" else None,
+                "currency": currency,
+                "tier_set_id": offer.id if tiered else None,
+                "unit": offer.unit,
+            }
+        )
+
+    for offer in catalog.offers.values():
+        row(
+            None, offer, offer.model, offer.list_price, offer.currency, offer.model in TIERED_MODELS
+        )
+    for doc in statements.values():
+        for offer in catalog.offers.values():
+            rate = policy_for(doc.customer).charge_rate(
+                unit_cost=catalog.unit_cost(offer.id, doc.currency),
+                unit_price=D(0),
+                provider=provider,
+            )
+            if rate is not None:
+                row(doc.customer.pk, offer, "per_unit", rate, doc.currency, False)
+    for doc in invoices.values():
+        for line in AgreementLine.objects.filter(agreement=doc.agreement).order_by("pk"):
+            offer = catalog.offers[line.offering_id]
+            row(
+                doc.customer.pk,
+                offer,
+                offer.model,
+                line.unit_price,
+                doc.currency,
+                offer.model in TIERED_MODELS,
+            )
+    assert len(statements) >= 2 and invoices
+    assert got.num_rows == len(expected) > len(catalog.offers)
+    assert got.to_pylist() == [
+        {
+            **r,
+            "unit_price": None
+            if r["unit_price"] is None
+            else D(r["unit_price"]).quantize(D("1e-10")),
+        }
+        | {
+            "package_size": None
+            if r["package_size"] is None
+            else D(r["package_size"]).quantize(D("1e-6"))
+        }
+        for r in expected
+    ]
