@@ -30,6 +30,12 @@ PRICES = pa.Table.from_pylist(
 )
 
 
+@pytest.fixture(autouse=True)
+def _small_months_count(monkeypatch):
+    """These months are small: read by segment whatever their size (see layout.MIN_RECORDS)."""
+    monkeypatch.setattr(layout, "MIN_RECORDS", 0)
+
+
 def month_of_usage() -> pa.Table:
     """Records over the whole month in time order: hourly meters of three customers, records at
     the very instants of the price changes, subscriptions across them and one from August, and
@@ -100,6 +106,45 @@ def test_usage_in_no_order_is_read_per_record_with_the_same_lines(tmp_path, monk
     assert by_ranges.equals(per_record)
 
 
+@pytest.mark.parametrize("far", ["infinity", "-infinity", "year 36,000"])
+def test_a_start_time_beyond_the_years_of_python_is_no_crash(tmp_path, monkeypatch, far):
+    """DuckDB's 'infinity' (or a far sentinel) in a footer is no datetime: that row group counts
+    as spanning a change, and the record, outside the month, is left out as before."""
+    import duckdb
+
+    usage = month_of_usage()
+    folder = tmp_path / "u"
+    write(usage, folder, row_group_size=200)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("u", usage.slice(0, 1))
+    value = "TIMESTAMPTZ '36000-01-01 00:00:00+00'" if far[0] == "y" else f"'{far}'::TIMESTAMPTZ"
+    con.execute(
+        f"COPY (SELECT * REPLACE ({value} AS start_time, {value} AS end_time) FROM u) "
+        f"TO '{folder / 'part-far.parquet'}' (FORMAT parquet)"
+    )
+    by_ranges, per_record, decided = rated_both_ways(str(folder / "*.parquet"), monkeypatch)
+    assert decided
+    assert by_ranges.equals(per_record)
+    assert by_ranges.equals(rate("duckdb", usage, PRICES, TIERS, "2024-09"))
+
+
+def test_more_than_127_price_changes_in_a_month(monkeypatch):
+    """The segment number is a 16-bit integer (an 8-bit one overflowed at 128 changes)."""
+    hours = [sep(1) + dt.timedelta(hours=h) for h in range(1, 151)]
+    rows = [price(1, 80, "per_unit", "0.25", valid_to=hours[0])]
+    for k, (start, end) in enumerate(zip(hours, [*hours[1:], None], strict=True), start=2):
+        rows.append(price(k, 80, "per_unit", f"0.{k:03d}", valid_from=start, valid_to=end))
+    prices = pa.Table.from_pylist(rows, schema=PRICE_SCHEMA)
+    usage = usage_table([(1, 80, "2", "GB", h, h + dt.timedelta(minutes=5)) for h in hours])
+    lines = rate("duckdb", usage, prices, TIERS, "2024-09")
+    assert lines.num_rows == 150
+    oracle = rate_python(usage, prices, TIERS, "2024-09")
+    assert {
+        (r["customer_id"], r["offering_id"], r["price_id"]): r["amount"] for r in lines.to_pylist()
+    } == oracle
+
+
 def test_a_kept_query_is_not_reused_once_the_files_lose_their_order(tmp_path):
     """The compiled query is kept per glob, schema and order: the same glob holding files in
     no order after files in time order rates right."""
@@ -128,9 +173,13 @@ def test_a_kept_query_is_not_reused_once_the_files_lose_their_order(tmp_path):
         ("not parquet", False),
         ("no start_time", False),
         ("no statistics", False),
+        ("too few records", False),
+        ("too many segments", False),
+        ("object storage", False),
+        ("beyond year 9999", True),  # that row group counts as spanning a change
     ],
 )
-def test_footers_decide(tmp_path, case, expected):
+def test_footers_decide(tmp_path, monkeypatch, case, expected):
     usage = month_of_usage()
     cuts = [CUT]
     rows_a_group = 1_000_000 if case == "one row group" else 300
@@ -145,6 +194,16 @@ def test_footers_decide(tmp_path, case, expected):
         pq.write_table(usage.drop_columns(["start_time"]), tmp_path / "u" / "part-0.parquet")
     elif case == "no statistics":
         pq.write_table(usage, tmp_path / "u" / "part-0.parquet", write_statistics=False)
+    elif case == "too few records":
+        monkeypatch.setattr(layout, "MIN_RECORDS", usage.num_rows + 1)
+    elif case == "too many segments":
+        cuts = [sep(1, h) for h in range(1, layout.MAX_SEGMENTS + 1)]
+    elif case == "object storage":
+        glob = "s3://bucket/usage/period=2024-09/*.parquet"
+    elif case == "beyond year 9999":  # DuckDB's 'infinity', or a far sentinel: no datetime
+        far = pa.array([2**60], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+        odd = usage.slice(0, 1).set_column(5, "start_time", far)
+        pq.write_table(odd, tmp_path / "u" / "part-far.parquet")
     assert layout.time_ordered(glob, cuts) is expected
 
 

@@ -185,7 +185,7 @@ def _segment(u: ir.Table, plan: Plan) -> ir.Value | None:
         (ibis.ifelse(u.start_time >= _ts(c), 1, 0) for c in cuts[1:]),
         ibis.ifelse(u.start_time >= _ts(cuts[0]), 1, 0),
     )
-    return seg.cast("int8")
+    return seg.cast("int16")
 
 
 def _seg_start(agg: ir.Table, plan: Plan) -> ir.Value:
@@ -243,7 +243,7 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     subquery (Spark) would compute it again for every reference, so each row is repeated once
     per segment and the segment's columns are picked with CASE."""
     n = len(plan.seg_starts)
-    parts = agg.mutate(part=ibis.literal(list(range(n)), type="array<int8>").unnest())
+    parts = agg.mutate(part=ibis.literal(list(range(n)), type="array<int16>").unnest())
 
     def pick(name: str, typ: str, default: ir.Value) -> ir.Value:
         if f"{name}0" not in agg.columns:

@@ -25,6 +25,10 @@ import pyarrow.parquet as pq
 #: at most this share of the records may sit in row groups that straddle a price change (those
 #: row groups are read once per segment they touch)
 STRADDLING_SHARE = 0.25
+#: reading by segment scans the files' footers once per segment, and each scan has its own cost:
+#: it pays from this many records on, up to this many segments in the month
+MIN_RECORDS = 1_000_000
+MAX_SEGMENTS = 8
 
 
 def _files(path: str | Path) -> list[str]:
@@ -46,10 +50,14 @@ def _start_ranges(path: str) -> list[Range]:
     for i in range(meta.num_row_groups):
         group = meta.row_group(i)
         stats = group.column(col).statistics
-        if stats is None or not stats.has_min_max or not isinstance(stats.min, dt.datetime):
-            out.append((group.num_rows, None, None))
+        try:
+            lo, hi = (stats.min, stats.max) if stats is not None and stats.has_min_max else (0, 0)
+        except (OverflowError, ValueError):  # beyond datetime's years (DuckDB's 'infinity')
+            lo = hi = 0
+        if isinstance(lo, dt.datetime) and isinstance(hi, dt.datetime):
+            out.append((group.num_rows, lo, hi))
         else:
-            out.append((group.num_rows, stats.min, stats.max))
+            out.append((group.num_rows, None, None))
     return out
 
 
@@ -57,16 +65,18 @@ def time_ordered(path: str | Path, cuts: Sequence[dt.datetime]) -> bool:
     """Whether the Parquet files at ``path`` (a file or a glob) are in time order enough that
     reading each price segment's row groups apart is cheaper than a segment per record: at most
     :data:`STRADDLING_SHARE` of the records lie in row groups whose ``start_time`` range spans one
-    of ``cuts`` (or whose range the footer does not give).  False when there is no cut, no file
-    or a footer that cannot be read (the per-record way is always correct)."""
-    if not cuts:
-        return False
+    of ``cuts`` (or whose range the footer does not give).  False when there is no cut, more
+    than :data:`MAX_SEGMENTS` segments, fewer than :data:`MIN_RECORDS` records, no file, a
+    footer that cannot be read, or files in object storage (``scheme://``): the per-record way
+    is always correct."""
+    if not cuts or len(cuts) + 1 > MAX_SEGMENTS or "://" in str(path):
+        return False  # (object storage: its footers are not read from here)
     try:
         groups = [g for f in _files(path) for g in _start_ranges(f)]
     except (OSError, ValueError):
         return False
     total = sum(rows for rows, _, _ in groups)
-    if not total:
+    if not total or total < MIN_RECORDS:
         return False
     straddling = 0
     for rows, lo, hi in groups:
