@@ -86,24 +86,31 @@ def test_the_screen_and_the_row_by_row_check_agree(rows):
 
 def _close_chunk_prices(customers: int, offerings: int) -> pa.Table:
     """A list price per offering, and every customer's own price of every offering."""
-    start = dt.datetime(2024, 9, 1, tzinfo=UTC)
-    ids = pa.array(range(customers * offerings + offerings), pa.int64())
-    customer = [None] * offerings + [c for c in range(customers) for _ in range(offerings)]
-    offering = [o for _ in range(customers + 1) for o in range(offerings)]
-    n = len(offering)
+    import numpy as np
+
+    n = (customers + 1) * offerings
+    offering = np.tile(np.arange(offerings), customers + 1)
+    customer = pa.array(
+        np.repeat(np.arange(-1, customers), offerings), pa.int64(), mask=np.arange(n) < offerings
+    )
+    units = pa.array([f"u{o}" for o in range(offerings)])
+
+    def same(value, typ) -> pa.Array:
+        return pa.repeat(pa.scalar(value, typ), n)
+
     return pa.table(
         {
-            "price_id": ids,
-            "customer_id": pa.array(customer, pa.int64()),
+            "price_id": pa.array(np.arange(n), pa.int64()),
+            "customer_id": customer,
             "offering_id": pa.array(offering, pa.int64()),
-            "valid_from": pa.array([start] * n, pa.timestamp("us", tz="UTC")),
+            "valid_from": same(dt.datetime(2024, 9, 1, tzinfo=UTC), pa.timestamp("us", tz="UTC")),
             "valid_to": pa.nulls(n, pa.timestamp("us", tz="UTC")),
-            "charge_model": pa.array(["per_unit"] * n),
-            "unit_price": pa.array([D("0.0123")] * n, pa.decimal128(38, 10)),
+            "charge_model": same("per_unit", pa.string()),
+            "unit_price": same(D("0.0123"), pa.decimal128(38, 10)),
             "package_size": pa.nulls(n, pa.decimal128(38, 10)),
-            "currency": pa.array(["EUR"] * n),
+            "currency": same("EUR", pa.string()),
             "tier_set_id": pa.nulls(n, pa.int64()),
-            "unit": pa.array([f"u{o}" for o in offering]),
+            "unit": units.take(pa.array(offering)),
         }
     ).cast(PRICE_SCHEMA)
 
@@ -114,6 +121,7 @@ def test_a_close_chunk_s_prices_are_checked_whole():
     checks.check_prices(prices)
     assert len(checks.offering_units(prices)) == 300
     assert make_plan(prices, "2024-09").seg_starts == [dt.datetime(2024, 9, 1, tzinfo=UTC)]
-    extra = prices.slice(prices.num_rows - 1).to_pylist()[0] | {"price_id": 10**9}
-    with pytest.raises(RatingInputError, match=r"customer 1999, offering 299\) are in force"):
-        checks.check_prices(pa.concat_tables([prices, pa.Table.from_pylist([extra], PRICE_SCHEMA)]))
+    small = _close_chunk_prices(50, 300)  # a problem is worded row by row: a smaller table
+    extra = small.slice(small.num_rows - 1).to_pylist()[0] | {"price_id": 10**9}
+    with pytest.raises(RatingInputError, match=r"customer 49, offering 299\) are in force"):
+        checks.check_prices(pa.concat_tables([small, pa.Table.from_pylist([extra], PRICE_SCHEMA)]))
