@@ -351,7 +351,9 @@ def test_spark_rates_identically_to_duckdb(spark, duck_lines):
 
 @pytest.mark.spark
 def test_spark_reruns_its_kept_query_on_parquet(spark, duck_lines, tmp_path):
-    """Parquet usage: the second run reuses the compiled query and the price view."""
+    """Parquet usage: the second run reuses both compiled queries (Spark's reduction of the
+    records and the driver's pricing); another set of customers is another reduction, priced
+    by the same kept query."""
     from servicebook.finance.usage.rating import compiled
 
     pq.write_table(USAGE, tmp_path / "part.parquet")
@@ -359,12 +361,73 @@ def test_spark_reruns_its_kept_query_on_parquet(spark, duck_lines, tmp_path):
     compiled.queries.clear()
     first = rate(spark, glob, PRICES, TIERS, "2024-09")
     second = rate(spark, glob, PRICES, TIERS, "2024-09")
-    assert (compiled.queries.misses, compiled.queries.hits) == (1, 1)
+    assert (compiled.queries.misses, compiled.queries.hits) == (2, 2)
     assert first.to_pylist() == second.to_pylist() == duck_lines.to_pylist()
     for wanted in ({2, 4}, {2, 4}, {1}):
         lines = rate(spark, glob, PRICES, TIERS, "2024-09", customers=sorted(wanted))
         assert lines.to_pylist() == _of(duck_lines, wanted)
-    assert (compiled.queries.misses, compiled.queries.hits) == (3, 2)
+    assert (compiled.queries.misses, compiled.queries.hits) == (4, 6)
+
+
+def _edges_of_a_month() -> tuple[pa.Table, pa.Table]:
+    """Three price changes (four segments) on a metered and a flat offering, and subscriptions
+    at every edge of Spark's reduction: starting before the month, spanning one, two and three
+    changes, ending at a change, lasting no time (inside a segment and exactly at a change),
+    ending after the month, beside quantities with six decimals up to a trillion."""
+    import random
+
+    cut = [sep(8), sep(15), sep(22)]
+    prices = pa.Table.from_pylist(
+        [
+            price(1, 10, "per_unit", "0.1", valid_to=cut[0]),
+            price(2, 10, "per_unit", "0.2", valid_from=cut[0], valid_to=cut[1]),
+            price(3, 10, "per_unit", "0.3", valid_from=cut[1]),
+            price(4, 40, "flat", "30", valid_to=cut[1]),
+            price(5, 40, "flat", "45", valid_from=cut[1], valid_to=cut[2]),
+            price(6, 40, "flat", "60", valid_from=cut[2]),
+            price(7, 50, "flat", "7", customer=2),
+            price(8, 50, "per_unit", "1"),
+            price(9, 20, "graduated", tiers=100),
+        ],
+        schema=PRICE_SCHEMA,
+    )
+    aug = dt.datetime(2024, 8, 25, tzinfo=UTC)
+    nov = dt.datetime(2024, 11, 2, tzinfo=UTC)
+    rows = [
+        (1, 40, "2", "seat", aug, sep(3)),  # before the month, in the first segment
+        (1, 40, "1.5", "seat", aug, nov),  # the whole month and beyond: all four segments
+        (1, 40, "3", "seat", sep(5), sep(17)),  # across two changes
+        (1, 40, "1", "seat", sep(10), cut[1]),  # ends exactly at a change
+        (1, 40, "4", "seat", cut[1], cut[1]),  # no time, exactly at a change: nowhere
+        (1, 40, "5", "seat", sep(18, 6), sep(18, 6)),  # no time, inside a segment
+        (2, 10, "999999999999.999999", "h", sep(1), sep(2)),
+        (2, 50, "2", "sub", aug, sep(20)),  # a customer's own flat price
+        (3, 50, "2", "sub", sep(2), sep(3)),  # the list price is per unit
+        (2, 20, "0.000001", "GB", sep(9), sep(9, 1)),
+    ]
+    rng = random.Random(20241202)
+    for _ in range(400):
+        start = sep(1) + dt.timedelta(seconds=rng.randrange(-5 * 86400, 31 * 86400))
+        end = start + dt.timedelta(seconds=rng.choice([0, 3600, 86400, 9 * 86400]))
+        offering = rng.choice([10, 20, 40, 50])
+        # unit-microseconds of a line must stay under 10**18 (decimal(38, 20))
+        whole = rng.randrange(0, 1000 if offering in (40, 50) else 10**9)
+        quantity = f"{whole}.{rng.randrange(0, 10**6):06d}"
+        rows.append((rng.randrange(1, 6), offering, quantity, "u", start, end))
+    return usage_table(rows), prices
+
+
+@pytest.mark.spark
+def test_spark_rates_the_edges_of_a_month_identically_to_duckdb(spark):
+    """Spark reduces the records to sums of integers keyed by where each subscription lies in
+    the month, and the driver prices them: the same lines as DuckDB's own reading, to the
+    cent, whatever the edge (see :func:`_edges_of_a_month`)."""
+    usage, prices = _edges_of_a_month()
+    duck = rate("duckdb", usage, prices, TIERS, "2024-09")
+    lines = rate(spark, usage, prices, TIERS, "2024-09")
+    assert lines.to_pylist() == duck.to_pylist()
+    flat = [r for r in duck.to_pylist() if r["charge_model"] == "flat"]
+    assert {r["price_id"] for r in flat} == {4, 5, 6, 7}
 
 
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):

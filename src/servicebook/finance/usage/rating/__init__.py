@@ -2,9 +2,11 @@
 
 Rating turns metered usage (VM hours, GB-months, seats, API calls...) into *charge lines*: one
 line per customer, offering, period, currency and price row, carrying the quantity consumed, the
-quantity actually billed, and the amount.  The same Ibis expressions are compiled to DuckDB SQL
-for the embedded, single-machine case and to Spark SQL when one machine is not enough; the test
-suite rates the same data on both engines and asserts identical lines to the cent.
+quantity actually billed, and the amount.  The Ibis expressions are compiled to DuckDB SQL for
+the embedded, single-machine case; when one machine is not enough, Spark reads the records and
+reduces them to a few rows per customer and offering (:func:`.expressions.reduce_records`),
+which the embedded DuckDB prices with the same expressions (decision 0034).  The test suite
+rates the same data both ways and asserts identical lines to the cent.
 
 Contract with the caller (the Django side)
 ------------------------------------------

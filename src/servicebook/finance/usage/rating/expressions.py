@@ -198,17 +198,16 @@ def _seg_start(agg: ir.Table, plan: Plan) -> ir.Value:
     )
 
 
-def _flat_metrics(f: ir.Table, plan: Plan, backend: str, flat: ir.Value) -> dict[str, ir.Value]:
+def _flat_metrics(f: ir.Table, plan: Plan) -> dict[str, ir.Value]:
     """Per price segment k of the month: ``us{k}`` = quantity x microseconds of overlap of the
-    records for which ``flat`` holds, ``n{k}`` = those records counted once, in the segment where
-    they are first in force (conditional sums: one aggregation whatever the number of segments).
-    """
+    records of ``f``, ``n{k}`` = those records counted once, in the segment where they are first
+    in force (conditional sums: one aggregation whatever the number of segments)."""
     metrics: dict[str, ir.Value] = {}
     for k, (s, e) in enumerate(_segments(plan)):
         s_lit, e_lit = _ts(s), _ts(e)
-        overlaps = flat & (f.start_time < e_lit) & (f.end_time > s_lit)
-        lo = _epoch_us(ibis.greatest(f.start_time, s_lit), backend)
-        hi = _epoch_us(ibis.least(f.end_time, e_lit), backend)
+        overlaps = (f.start_time < e_lit) & (f.end_time > s_lit)
+        lo = _epoch_us(ibis.greatest(f.start_time, s_lit), "duckdb")
+        hi = _epoch_us(ibis.least(f.end_time, e_lit), "duckdb")
         first_here = overlaps if k == 0 else overlaps & (f.start_time >= s_lit)
         # decimal(18, 6) x an integer count of microseconds: exact, and cheap per row
         metrics[f"us{k}"] = ibis.ifelse(overlaps, f.quantity * (hi - lo), None).sum()
@@ -218,17 +217,6 @@ def _flat_metrics(f: ir.Table, plan: Plan, backend: str, flat: ir.Value) -> dict
 
 def _segments(plan: Plan) -> list[tuple[dt.datetime, dt.datetime]]:
     return list(zip(plan.seg_starts, plan.seg_ends, strict=True))
-
-
-def _segment_metrics(u: ir.Table, plan: Plan) -> dict[str, ir.Value]:
-    """Per price segment k: ``q{k}`` and ``r{k}``, quantity and count of the records that start
-    in it (conditional sums, so that the aggregation is keyed by customer and offering only)."""
-    metrics: dict[str, ir.Value] = {}
-    for k, (s, e) in enumerate(_segments(plan)):
-        here = (u.start_time >= _ts(s)) & (u.start_time < _ts(e))
-        metrics[f"q{k}"] = u.quantity.sum(where=here)
-        metrics[f"r{k}"] = u.count(where=here)
-    return metrics
 
 
 def _choose(branches: list[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.Value:
@@ -267,7 +255,7 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     return out.filter((out.records > 0) | out.flat_unit_us.notnull())
 
 
-def _aggregate(usage: ir.Table, plan: Plan, backend: str, time_ordered: bool = False) -> ir.Table:
+def _aggregate(usage: ir.Table, plan: Plan, time_ordered: bool = False) -> ir.Table:
     """What rating needs from the usage, per customer, offering and price segment.
 
     Metered records (``start_time`` in the period) give ``quantity`` and ``records`` of the
@@ -275,19 +263,15 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str, time_ordered: bool = F
     (subscriptions) give ``flat_unit_us`` and ``flat_records`` per segment
     (:func:`_flat_metrics`).
 
-    On Spark, where each scan and each shuffle is a stage of its own, one aggregation keyed by
-    customer and offering reads everything, with conditional sums per segment
-    (:func:`_by_segment_sums`): one scan, and the lines' later group-by (customer, offering,
-    price) needs no second shuffle since the rows stay partitioned by customer and offering.
-    DuckDB pays for every extra aggregate over every record, so there the records are grouped by
+    DuckDB pays for every extra aggregate over every record, so the records are grouped by
     customer, offering and segment number (:func:`_segment`), and the flat records read by a
     second aggregation over their offerings only.  (Reading the offerings with a mid-month price
     change apart, and the others by a plain group-by, measured no faster on DuckDB and was
     removed.)  Over usage in time order (``time_ordered``, see :mod:`.layout`) the metered
-    records are read one segment at a time instead (:func:`_metered_by_ranges`).
+    records are read one segment at a time instead (:func:`_metered_by_ranges`).  Spark reads
+    the records once in :func:`reduce_records` and :func:`from_reduced` gives this table from
+    its rows.
     """
-    if backend == "pyspark":
-        return _by_segment_sums(usage, plan, backend)
     start, end = _ts(plan.start), _ts(plan.end)
     if time_ordered and len(plan.seg_starts) > 1:
         metered = _metered_by_ranges(usage, plan)
@@ -302,9 +286,7 @@ def _aggregate(usage: ir.Table, plan: Plan, backend: str, time_ordered: bool = F
         return metered
     f = _only(usage, plan.flat_offerings)
     f = f.filter(f.start_time < end, f.end_time > start)
-    fagg = f.group_by("customer_id", "offering_id").aggregate(
-        **_flat_metrics(f, plan, backend, ibis.literal(True))
-    )
+    fagg = f.group_by("customer_id", "offering_id").aggregate(**_flat_metrics(f, plan))
     return ibis.union(metered, _unpivot(fagg, plan), distinct=False)
 
 
@@ -330,28 +312,128 @@ def _only(usage: ir.Table, offerings: list[int]) -> ir.Table:
     return usage.join(ibis.memtable(wanted), "offering_id")
 
 
+#: the name the driver gives the rows of :func:`reduce_records` (see :func:`from_reduced`)
+REDUCED = "servicebook_rating_reduced"
+#: a quantity's integer micro-units are summed as two limbs of nine digits each
+_LIMB = 1_000_000_000
+_MICRO = 1_000_000
+
+
+@ibis.udf.scalar.builtin(name="div")
+def _spark_div(a: int, b: int) -> int:  # type: ignore[empty-body]
+    """Spark SQL: integer division truncated towards zero (Ibis spells ``//`` as a floor over a
+    floating-point quotient, inexact past 2**53)."""
+
+
+def _count_cuts(ts: ir.Value, plan: Plan, strict: bool) -> ir.Value:
+    """How many of the month's price boundaries lie before ``ts`` (at or before unless
+    ``strict``): the number of the segment holding ``ts`` (or, ``strict``, ending at it)."""
+    hits = [ibis.ifelse(ts > _ts(c) if strict else ts >= _ts(c), 1, 0) for c in plan.seg_starts[1:]]
+    return sum(hits[1:], hits[0]) if hits else ibis.literal(0)
+
+
+def reduce_records(usage: ir.Table, plan: Plan) -> ir.Table:
+    """Spark's share of a rating: the records of the month reduced to one row per customer,
+    offering and place in the month, with integer sums only.
+
+    Spark's hash aggregation keeps its fast map only while every running sum is a 64-bit
+    integer; one decimal sum wider than 18 digits (any sum of decimal(18, 6) quantities) sends
+    every record to the slow one.  So a quantity is summed as its integer micro-units in two
+    limbs of nine digits (``qh``, ``ql``: exact for any 9 billion records a row), and the
+    subscriptions' unit-microseconds, products too wide for 64 bits, are not summed here:
+    a record of a flat-priced offering is keyed by what they need instead -- ``seg_hi``, the
+    segment its (clamped) end falls in, ``d_lo``, its microseconds in its first segment, and
+    ``d_hi``, in its last when that is another -- which few distinct values take (records of a
+    standard length: an hour, a day), so its rows stay few (at worst one a record, for records
+    of all different lengths); :func:`from_reduced` multiplies per row.  ``seg``
+    is the segment of ``start_time``, -1 before the period (those records count only as
+    subscriptions).  One scan, one shuffle, the fast map: as fast as a bare group-by."""
+    start, end = _ts(plan.start), _ts(plan.end)
+    in_period = (usage.start_time >= start) & (usage.start_time < end)
+    keep = in_period
+    if plan.flat_offerings:
+        keep = in_period | (
+            _is_flat(usage, plan) & (usage.start_time < end) & (usage.end_time > start)
+        )
+    u = usage.filter(keep)
+    seg = ibis.ifelse(u.start_time < start, -1, _count_cuts(u.start_time, plan, False))
+    keys: dict[str, ir.Value] = {"seg": seg.cast("int16")}
+    if plan.flat_offerings:
+        flat = _is_flat(u, plan)
+        lo, hi = ibis.greatest(u.start_time, start), ibis.least(u.end_time, end)
+        lo_seg, hi_seg = _count_cuts(lo, plan, False), _count_cuts(hi, plan, True)
+        first_end = _choose(
+            [(lo_seg == k, _ts(e)) for k, e in enumerate(plan.seg_ends[:-1])], _ts(plan.end)
+        )
+        last_start = _choose(
+            [(hi_seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
+            _ts(plan.start),
+        )
+        d_lo = _epoch_us(ibis.least(hi, first_end), "pyspark") - _epoch_us(lo, "pyspark")
+        d_hi = _epoch_us(hi, "pyspark") - _epoch_us(last_start, "pyspark")
+        keys["seg_hi"] = ibis.ifelse(flat, hi_seg, None).cast("int16")
+        keys["d_lo"] = ibis.ifelse(flat, d_lo, None).cast("int64")
+        keys["d_hi"] = ibis.ifelse(flat & (hi_seg > lo_seg), d_hi, None).cast("int64")
+    micro = (u.quantity * _MICRO).cast("int64")
+    k = u.mutate(**keys, qh=_spark_div(micro, _LIMB).cast("int64"), ql=micro % _LIMB)
+    return k.group_by("customer_id", "offering_id", *keys).aggregate(
+        qh=k.qh.sum(), ql=k.ql.sum(), records=k.count()
+    )
+
+
+def from_reduced(r: ir.Table, plan: Plan) -> ir.Table:
+    """The table of :func:`_aggregate` from the rows of :func:`reduce_records` (on the driver,
+    a few rows per customer and offering): one row per segment each row touches -- its own
+    for the metered records (``seg`` >= 0), and for a subscription every segment from its
+    first to its last, with the quantity times its microseconds there."""
+    n = len(plan.seg_starts)
+    # qh x 1,000 + ql x 0.000001, exactly (a decimal divided by an integer is a double)
+    line_qty = ibis.dtype(LINE_QUANTITY_TYPE)
+    whole = r.qh.cast(line_qty) * (_LIMB // _MICRO)
+    micro = r.ql.cast(line_qty) * ibis.literal(Decimal(1) / _MICRO, line_qty)
+    quantity = (whole + micro.cast(line_qty)).cast(line_qty)
+    parts = r.mutate(part=ibis.literal(list(range(n)), type="array<int16>").unnest(), q=quantity)
+    metered = parts.part == parts.seg
+    if "seg_hi" in r.columns:
+        first = ibis.greatest(parts.seg, 0)
+        flat = parts.d_lo.notnull() & (parts.part >= first) & (parts.part <= parts.seg_hi)
+        length = [_epoch_us_literal(e) - _epoch_us_literal(s) for s, e in _segments(plan)]
+        whole_segment = _choose(
+            [(parts.part == k, ibis.literal(v, "int64")) for k, v in enumerate(length[:-1])],
+            ibis.literal(length[-1], "int64"),
+        )
+        us = _choose(
+            [(parts.part == first, parts.d_lo), (parts.part == parts.seg_hi, parts.d_hi)],
+            whole_segment,
+        )
+        flat_unit_us = ibis.ifelse(flat, _mul(parts.q, us), None)
+        flat_records = ibis.ifelse(flat & (parts.part == first), parts.records, 0)
+    else:
+        flat = ibis.literal(False)
+        flat_unit_us = ibis.null().cast(CALC_PRODUCT)
+        flat_records = ibis.literal(0)
+    return parts.filter(metered | flat).select(
+        "customer_id",
+        "offering_id",
+        seg_start=_choose(
+            [(parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
+            _ts(plan.start),
+        ),
+        quantity=ibis.ifelse(metered, parts.q, None).cast(ibis.dtype(LINE_QUANTITY_TYPE)),
+        records=ibis.ifelse(metered, parts.records, 0).cast("int64"),
+        flat_unit_us=flat_unit_us.cast(CALC_PRODUCT),
+        flat_records=flat_records.cast("int64"),
+    )
+
+
+def _epoch_us_literal(value: dt.datetime) -> int:
+    """Exact microseconds since the epoch of an instant of the plan."""
+    return (value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
 def _is_flat(t: ir.Table, plan: Plan) -> ir.Value:
     """Whether a record's offering has a flat price."""
     return t.offering_id.isin(plan.flat_offerings)
-
-
-def _by_segment_sums(usage: ir.Table, plan: Plan, backend: str) -> ir.Table:
-    """One aggregation keyed by customer and offering over the records in the period (and the
-    flat ones overlapping it), with conditional sums per segment, unpivoted."""
-    start, end = _ts(plan.start), _ts(plan.end)
-    keep = (usage.start_time >= start) & (usage.start_time < end)
-    if plan.flat_offerings:
-        keep = keep | _overlaps_period(usage, plan)
-    u = usage.filter(keep)
-    metrics = _segment_metrics(u, plan)
-    if plan.flat_offerings:
-        metrics.update(_flat_metrics(u, plan, backend, _is_flat(u, plan)))
-    return _unpivot(u.group_by("customer_id", "offering_id").aggregate(**metrics), plan)
-
-
-def _overlaps_period(t: ir.Table, plan: Plan) -> ir.Value:
-    """Records of offerings with a flat price whose interval overlaps the period."""
-    return _is_flat(t, plan) & (t.start_time < _ts(plan.end)) & (t.end_time > _ts(plan.start))
 
 
 def _metered(agg: ir.Table, plan: Plan, seg_start: ir.Value | None = None) -> ir.Table:
@@ -417,11 +499,16 @@ def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
 
 
 def line_totals(
-    usage: ir.Table, prices: ir.Table, plan: Plan, backend: str, time_ordered: bool = False
+    usage: ir.Table, prices: ir.Table, plan: Plan, time_ordered: bool = False
 ) -> ir.Table:
     """One row per customer, offering and price in force: the totals and the price's terms
     (``time_ordered``: see :func:`_aggregate`)."""
-    agg = _aggregate(usage, plan, backend, time_ordered)
+    return price_lines(_aggregate(usage, plan, time_ordered), prices)
+
+
+def price_lines(agg: ir.Table, prices: ir.Table) -> ir.Table:
+    """:func:`line_totals` from the usage aggregated per customer, offering and price segment
+    (:func:`_aggregate`, or :func:`from_reduced` after Spark)."""
     priced = _price_in_force(agg, prices)
     lines = priced.group_by("customer_id", "offering_id", "price_id").aggregate(
         quantity=priced.quantity.sum().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
@@ -511,7 +598,7 @@ def line_amounts(
     # only what the engine computes: the price's terms are attached by finish (narrow rows
     # are cheaper to hand over); the amount leaves unrounded, in decimal(38, 20), and finish
     # rounds it (rounding a 38-digit decimal is a 128-bit division per line, slow on DuckDB);
-    # DuckDB sorts the lines, the finishing step sorts Spark's (:func:`sorts_lines`)
+    # DuckDB sorts the lines in parallel, faster than Arrow's sort and take in finish
     out = lines.select(
         "customer_id",
         "offering_id",
@@ -522,13 +609,4 @@ def line_amounts(
         records=ibis.ifelse(is_flat, lines.flat_records, lines.records),
         flat_unit_us=lines.flat_unit_us,
     )
-    if not sorts_lines(con.name):
-        return out
     return out.order_by([out.customer_id, out.offering_id, out.price_id.asc(nulls_first=False)])
-
-
-def sorts_lines(backend: str) -> bool:
-    """Whether the engine hands the lines over in :func:`.finish.finish`'s order (by customer,
-    offering and price, unrated last): DuckDB sorts them in parallel, faster than Arrow's sort
-    and take in the finishing step; on Spark a sort is one more shuffle, so the step sorts."""
-    return backend != "pyspark"
