@@ -401,6 +401,7 @@ def _edges_of_a_month() -> tuple[pa.Table, pa.Table]:
         (1, 40, "4", "seat", cut[1], cut[1]),  # no time, exactly at a change: nowhere
         (1, 40, "5", "seat", sep(18, 6), sep(18, 6)),  # no time, inside a segment
         (2, 10, "999999999999.999999", "h", sep(1), sep(2)),
+        (2, 40, "999999999999.999999", "seat", aug, nov),  # 2.6 x 10^24 unit-microseconds
         (2, 50, "2", "sub", aug, sep(20)),  # a customer's own flat price
         (3, 50, "2", "sub", sep(2), sep(3)),  # the list price is per unit
         (2, 20, "0.000001", "GB", sep(9), sep(9, 1)),
@@ -409,11 +410,8 @@ def _edges_of_a_month() -> tuple[pa.Table, pa.Table]:
     for _ in range(400):
         start = sep(1) + dt.timedelta(seconds=rng.randrange(-5 * 86400, 31 * 86400))
         end = start + dt.timedelta(seconds=rng.choice([0, 3600, 86400, 9 * 86400]))
-        offering = rng.choice([10, 20, 40, 50])
-        # unit-microseconds of a line must stay under 10**18 (decimal(38, 20))
-        whole = rng.randrange(0, 1000 if offering in (40, 50) else 10**9)
-        quantity = f"{whole}.{rng.randrange(0, 10**6):06d}"
-        rows.append((rng.randrange(1, 6), offering, quantity, "u", start, end))
+        quantity = f"{rng.randrange(0, 10**9)}.{rng.randrange(0, 10**6):06d}"
+        rows.append((rng.randrange(1, 6), rng.choice([10, 20, 40, 50]), quantity, "u", start, end))
     return usage_table(rows), prices
 
 
@@ -464,6 +462,17 @@ def test_a_month_without_price_changes_with_a_flat_price():
     assert lines[(1, 10, 1)]["amount"] == D("0.50")
     assert lines[(3, 40, 2)]["amount"] == D("30.00")  # 2 seats x 30 x 15/30 days
     assert lines[(3, 40, 2)]["quantity"] == D(1)
+
+
+def test_a_petabyte_month_of_a_flat_price():
+    """A million GB kept all month at 0.02 a GB-month: 2.6 x 10^18 unit-microseconds, more
+    than a decimal(38, 20) holds, are kept exactly (decimal(38, 6): quantity x microseconds)."""
+    prices = pa.Table.from_pylist([price(1, 40, "flat", "0.02", unit="GB")], schema=PRICE_SCHEMA)
+    usage = usage_table([(1, 40, "1000000", "GB", sep(1), OCT), (2, 40, "0.5", "GB", sep(1), OCT)])
+    lines = by_key(rate("duckdb", usage, prices, None, "2024-09"))
+    assert lines[(1, 40, 1)]["quantity"] == D(1_000_000)
+    assert lines[(1, 40, 1)]["amount"] == D("20000.00")
+    assert lines[(2, 40, 1)]["amount"] == D("0.01")
 
 
 def test_several_price_changes_in_a_month_match_the_loop():

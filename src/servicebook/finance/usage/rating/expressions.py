@@ -19,6 +19,7 @@ from servicebook.finance.usage.rating.schema import (
     CALC,
     CALC_PRODUCT,
     LINE_QUANTITY_TYPE,
+    UNIT_US_TYPE,
 )
 
 
@@ -226,10 +227,8 @@ def _choose(branches: list[tuple[ir.Value, ir.Value]], default: ir.Value) -> ir.
 
 def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     """One row per customer, offering and price segment k out of ``agg``'s per-segment columns
-    (``q{k}``/``r{k}`` of :func:`_segment_metrics`, ``us{k}``/``n{k}`` of
-    :func:`_flat_metrics`), referencing ``agg`` once: an engine that does not keep a shared
-    subquery (Spark) would compute it again for every reference, so each row is repeated once
-    per segment and the segment's columns are picked with CASE."""
+    (``us{k}``/``n{k}`` of :func:`_flat_metrics`), referencing ``agg`` once: each row is
+    repeated once per segment and the segment's columns are picked with CASE."""
     n = len(plan.seg_starts)
     parts = agg.mutate(part=ibis.literal(list(range(n)), type="array<int16>").unnest())
 
@@ -249,7 +248,7 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
         ),
         quantity=pick("q", LINE_QUANTITY_TYPE, ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE))),
         records=pick("r", "int64", no_records),
-        flat_unit_us=pick("us", CALC_PRODUCT, ibis.null().cast(CALC_PRODUCT)),
+        flat_unit_us=pick("us", UNIT_US_TYPE, ibis.null().cast(UNIT_US_TYPE)),
         flat_records=pick("n", "int64", no_records),
     )
     return out.filter((out.records > 0) | out.flat_unit_us.notnull())
@@ -406,11 +405,11 @@ def from_reduced(r: ir.Table, plan: Plan) -> ir.Table:
             [(parts.part == first, parts.d_lo), (parts.part == parts.seg_hi, parts.d_hi)],
             whole_segment,
         )
-        flat_unit_us = ibis.ifelse(flat, _mul(parts.q, us), None)
+        flat_unit_us = ibis.ifelse(flat, parts.q * us, None)
         flat_records = ibis.ifelse(flat & (parts.part == first), parts.records, 0)
     else:
         flat = ibis.literal(False)
-        flat_unit_us = ibis.null().cast(CALC_PRODUCT)
+        flat_unit_us = ibis.null().cast(UNIT_US_TYPE)
         flat_records = ibis.literal(0)
     return parts.filter(metered | flat).select(
         "customer_id",
@@ -421,7 +420,7 @@ def from_reduced(r: ir.Table, plan: Plan) -> ir.Table:
         ),
         quantity=ibis.ifelse(metered, parts.q, None).cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=ibis.ifelse(metered, parts.records, 0).cast("int64"),
-        flat_unit_us=flat_unit_us.cast(CALC_PRODUCT),
+        flat_unit_us=flat_unit_us.cast(UNIT_US_TYPE),
         flat_records=flat_records.cast("int64"),
     )
 
@@ -445,7 +444,7 @@ def _metered(agg: ir.Table, plan: Plan, seg_start: ir.Value | None = None) -> ir
         seg_start=_seg_start(agg, plan) if seg_start is None else seg_start,
         quantity=agg.quantity.cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=agg.records.cast("int64"),
-        flat_unit_us=ibis.null().cast(CALC_PRODUCT),
+        flat_unit_us=ibis.null().cast(UNIT_US_TYPE),
         flat_records=ibis.literal(0).cast("int64"),
     )
 
@@ -513,7 +512,7 @@ def price_lines(agg: ir.Table, prices: ir.Table) -> ir.Table:
     lines = priced.group_by("customer_id", "offering_id", "price_id").aggregate(
         quantity=priced.quantity.sum().cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=priced.records.sum().cast("int64"),
-        flat_unit_us=priced.flat_unit_us.sum(),
+        flat_unit_us=priced.flat_unit_us.sum().cast(UNIT_US_TYPE),
         flat_records=priced.flat_records.sum().cast("int64"),
     )
     lines = _attach_price(lines, prices)

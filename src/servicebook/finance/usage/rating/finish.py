@@ -190,7 +190,7 @@ def _finish_flat(
 
     quantity = unit-microseconds / microseconds in the period, amount = unit_price x that, each
     rounded once, half away from zero, computed exactly on the integers behind the decimals
-    (unit-microseconds have scale 20, prices scale 10)."""
+    (unit-microseconds have scale 6, prices scale 10)."""
     model = columns["charge_model"]
     if isinstance(model, pa.ChunkedArray):
         model = model.combine_chunks()

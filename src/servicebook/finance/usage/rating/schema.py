@@ -34,6 +34,9 @@ CALC = "decimal(38, 10)"  # operand type of every product: results are decimal(3
 CALC_PRODUCT = "decimal(38, 20)"
 
 
+UNIT_US_TYPE = "decimal(38, 6)"  # a flat line's quantity (6 decimals) x whole microseconds
+
+
 USAGE_COLUMNS = {
     "customer_id": pa.int64(),
     "offering_id": pa.int64(),
