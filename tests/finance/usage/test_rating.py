@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from decimal import Decimal as D
 from typing import Any
@@ -39,7 +40,7 @@ def usage_table(rows: list[tuple[Any, ...]]) -> pa.Table:
             "record_id": [f"r{i}" for i in range(len(rows))],
             "customer_id": pa.array([r[0] for r in rows], pa.int64()),
             "offering_id": pa.array([r[1] for r in rows], pa.int64()),
-            "quantity": pa.array([D(r[2]) for r in rows], QUANTITY_TYPE),
+            "quantity": pa.array([None if r[2] is None else D(r[2]) for r in rows], QUANTITY_TYPE),
             "unit": [r[3] for r in rows],
             "start_time": pa.array([r[4] for r in rows], pa.timestamp("us", tz="UTC")),
             "end_time": pa.array([r[5] for r in rows], pa.timestamp("us", tz="UTC")),
@@ -402,9 +403,17 @@ def _edges_of_a_month() -> tuple[pa.Table, pa.Table]:
         (1, 40, "5", "seat", sep(18, 6), sep(18, 6)),  # no time, inside a segment
         (2, 10, "999999999999.999999", "h", sep(1), sep(2)),
         (2, 40, "999999999999.999999", "seat", aug, nov),  # 2.6 x 10^24 unit-microseconds
+        (3, 20, "999999999999.999999", "GB", sep(30), OCT),  # the largest record, tiered
+        (4, 50, "999999999999.999999", "sub", sep(30), OCT),  # and per unit
         (2, 50, "2", "sub", aug, sep(20)),  # a customer's own flat price
         (3, 50, "2", "sub", sep(2), sep(3)),  # the list price is per unit
         (2, 20, "0.000001", "GB", sep(9), sep(9, 1)),
+        # found by a helper attacking Spark's reduction: kept as usage, never as subscriptions
+        (5, 40, "1", "seat", sep(5), None),  # no end
+        (5, 40, "1", "seat", sep(1), sep(1)),  # no time, at the month's start
+        (5, 40, "1", "seat", sep(5), aug),  # ends before the month it starts in
+        (5, 40, None, "seat", sep(2), sep(3)),  # no quantity: no usage
+        (5, 40, "2", "seat", sep(20), OCT),
     ]
     rng = random.Random(20241202)
     for _ in range(400):
@@ -426,6 +435,111 @@ def test_spark_rates_the_edges_of_a_month_identically_to_duckdb(spark):
     assert lines.to_pylist() == duck.to_pylist()
     flat = [r for r in duck.to_pylist() if r["charge_model"] == "flat"]
     assert {r["price_id"] for r in flat} == {4, 5, 6, 7}
+
+
+_MONTH_US = 30 * 86_400 * 10**6
+
+
+@st.composite
+def _months(draw) -> tuple[pa.Table, pa.Table]:
+    """A month of random price changes (at any microsecond), charge models, gaps without a
+    price, an override, and records at and around every boundary: any quantity of six decimals
+    (negative, none, the largest), no end, no length, ends before starts."""
+    cuts = sorted(
+        {
+            sep(1) + dt.timedelta(microseconds=draw(st.integers(1, _MONTH_US - 1)))
+            for _ in range(draw(st.sampled_from([0, 1, 3, 12])))
+        }
+    )
+    bounds = [JAN, *cuts, None]
+    models = st.sampled_from(["per_unit", "graduated", "volume", "package", "flat"])
+    rows = []
+    for offering in (10, 20):
+        for lo, hi in itertools.pairwise(bounds):
+            if draw(st.integers(0, 9)) == 0:
+                continue  # no price in force: unrated
+            model = draw(models) if offering == 10 else draw(st.sampled_from(["per_unit", "flat"]))
+            kw = {
+                "valid_from": lo,
+                "valid_to": hi,
+                "package": "0.3" if model == "package" else None,
+            }
+            tiered = model in ("graduated", "volume")
+            rows.append(
+                price(
+                    len(rows) + 1,
+                    offering,
+                    model,
+                    None if tiered else "2.5",
+                    tiers=100 if tiered else None,
+                    **kw,
+                )
+            )
+    rows.append(
+        price(len(rows) + 1, 10, "flat", "1.5", customer=2, valid_from=sep(3), valid_to=sep(20))
+    )
+    near = st.tuples(st.sampled_from([*cuts, sep(1), OCT]), st.sampled_from([-1, 0, 1]))
+    instant = st.one_of(
+        st.integers(-6 * 86_400 * 10**6, _MONTH_US + 3 * 86_400 * 10**6).map(
+            lambda us: sep(1) + dt.timedelta(microseconds=us)
+        ),
+        near.map(lambda t: t[0] + dt.timedelta(microseconds=t[1])),
+    )
+    quantity = st.one_of(
+        st.none(),
+        st.decimals(min_value=D(-1000), max_value=D(10**6), places=6).map(str),
+        st.sampled_from(["999999999999.999999", "0.999999", "1000.000001", "0"]),
+    )
+    records = []
+    for _ in range(draw(st.integers(0, 25))):
+        start = draw(instant)
+        end = draw(st.one_of(instant, st.just(start), st.none()))
+        offering = draw(st.sampled_from([10, 20, 30]))
+        records.append((draw(st.integers(1, 3)), offering, draw(quantity), "u", start, end))
+    return usage_table(records), pa.Table.from_pylist(rows, schema=PRICE_SCHEMA)
+
+
+@pytest.mark.spark
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(month=_months())
+def test_spark_rates_any_month_identically_to_duckdb(spark, month):
+    """The guard over Spark's reduction and the driver's pricing: random months, every line
+    compared with DuckDB's one-query rating."""
+    usage, prices = month
+    assert (
+        rate(spark, usage, prices, TIERS, "2024-09").to_pylist()
+        == rate("duckdb", usage, prices, TIERS, "2024-09").to_pylist()
+    )
+
+
+@pytest.mark.spark
+def test_spark_prices_many_tiers_through_the_join(spark, monkeypatch, duck_lines):
+    """More tier rows than are written inline: the driver's pricing joins them, after Spark's
+    reduction (a table materialized from it on the embedded DuckDB)."""
+    from servicebook.finance.usage.rating import expressions
+
+    monkeypatch.setattr(expressions, "INLINE_TIER_ROWS", 0)
+    assert rate(spark, USAGE, PRICES, TIERS, "2024-09").to_pylist() == duck_lines.to_pylist()
+
+
+def test_negative_tiered_totals_rate_at_zero_inline_as_through_the_join(monkeypatch):
+    """A negative total (corrections only) on a graduated or a volume price rates at zero on
+    both tier paths and in the Python loop."""
+    from servicebook.finance.usage.rating import expressions
+
+    prices = pa.Table.from_pylist(
+        [price(3, 20, "graduated", tiers=100), price(4, 20, "volume", customer=2, tiers=100)],
+        schema=PRICE_SCHEMA,
+    )
+    usage = usage_table(
+        [(1, 20, "-0.999999", "GB", sep(2), sep(3)), (2, 20, "-5", "GB", sep(2), sep(3))]
+    )
+    inline = rate("duckdb", usage, prices, TIERS, "2024-09")
+    monkeypatch.setattr(expressions, "INLINE_TIER_ROWS", 0)
+    joined = rate("duckdb", usage, prices, TIERS, "2024-09")
+    assert inline.to_pylist() == joined.to_pylist()
+    assert [a for a in inline["amount"].to_pylist()] == [D("0.00"), D("0.00")]
+    assert rate_python(usage, prices, TIERS, "2024-09") == {(1, 20, 3): D(0), (2, 20, 4): D(0)}
 
 
 def test_tier_join_path_rates_like_the_inline_tiers(monkeypatch, duck_lines):

@@ -37,13 +37,17 @@ Inputs (Arrow tables, Parquet paths/globs or Ibis tables; extra columns are igno
 Semantics
 ---------
 * Period: ``"YYYY-MM"`` in UTC.  Metered usage belongs to the period of its ``start_time``.
+  A record without a quantity is no usage (the import refuses them); a subscription record
+  counts where its interval overlaps the period (an end at the period's start or before it, or
+  no end, is none).
 * Price in force: the price row whose ``[valid_from, valid_to)`` contains the usage
   ``start_time``; a customer override beats the list price.  Overlapping rows of the same scope
   are rejected before rating (they would double-charge).  Usage with no price in force comes out
   as an explicit ``status = 'unrated'`` line (amount null) -- never silently dropped.
 * ``per_unit``: amount = quantity x unit_price.
 * ``graduated``: each slice of the line's period total is priced at its own tier
-  (first 1,000 at 0.10, the next 9,000 at 0.08, ...).
+  (first 1,000 at 0.10, the next 9,000 at 0.08, ...).  A negative total (corrections only)
+  rates at zero, graduated or volume.
 * ``volume``: the whole period total is priced at the tier the total falls in.
 * ``package``: quantity rounded UP to whole packages of ``package_size``; unit_price per package.
   ``rated_quantity`` is the number of packages.

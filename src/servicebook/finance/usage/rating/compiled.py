@@ -106,30 +106,27 @@ def compile_query(con: ibis.BaseBackend, expr: ir.Table) -> Query:
     return Query(con.compile(expr), expr.schema().to_pyarrow(), tables)
 
 
-def run(
-    con: ibis.BaseBackend, query: Query, tables: tuple[tuple[str, pa.Table], ...] = ()
-) -> pa.Table:
-    """The rows of ``query`` as Arrow, its in-memory tables handed to the engine first, and
-    ``tables``, those its SQL names without holding them (an unbound Ibis table).
+def run(con: ibis.BaseBackend, query: Query) -> pa.Table:
+    """The rows of ``query`` as Arrow, its in-memory tables handed to the engine first.
 
     On Spark straight from the engine's Arrow batches: Ibis' own path for Spark goes through
     pandas, row objects and Python decimals, which cost more than the query on a few hundred
     thousand lines."""
     if con.name == "pyspark":
         session = con._session
-        for name, table in (*query.tables, *tables):
+        for name, table in query.tables:
             session.createDataFrame(table).createOrReplaceTempView(name)
         out = session.sql(query.sql).toArrow()
     else:
         duck = con.con
         # those Ibis registered itself (a caller's own memtable) stay; the others go afterwards
         ibis_own = {m.name for m in getattr(con, "_memtables", ())}
-        for name, table in (*query.tables, *tables):
+        for name, table in query.tables:
             duck.register(name, table)
         try:
             out = duck.sql(query.sql).to_arrow_table()
         finally:
-            for name, _ in (*query.tables, *tables):
+            for name, _ in query.tables:
                 if name not in ibis_own:
                     duck.unregister(name)
     return out.cast(query.schema)

@@ -185,6 +185,8 @@ def rate(
     )
     cat = catalogue(prices_pa, tiers_pa, period)
     usage_t, source = usage_table(usage, con)
+    # a record without a quantity is no usage (the import refuses them): the same on every engine
+    usage_t = usage_t.filter(usage_t.quantity.notnull())
     if customers is not None:
         usage_t, only = _of_customers(usage_t, customers, con)
         source = source and f"{source}\ncustomers={only}"
@@ -241,6 +243,8 @@ def _reduce_then_price(
     )
     reduced = compiled.run(spark, reduce_q)
     duck = connect("duckdb")
+    # named before the pricing is built: the many-tiers path materializes a table from it
+    duck.con.register(expressions.REDUCED, reduced)
     try:
 
         def build() -> compiled.Query:
@@ -254,8 +258,7 @@ def _reduce_then_price(
         price_key = (
             compiled.fingerprint(cat.key, "price reduced", repr(reduced.schema)) if inline else None
         )
-        query = compiled.queries.get(price_key, build)
-        return compiled.run(duck, query, tables=((expressions.REDUCED, reduced),))
+        return compiled.run(duck, compiled.queries.get(price_key, build))
     finally:
         for fn in cleanup:
             fn()

@@ -358,7 +358,9 @@ def reduce_records(usage: ir.Table, plan: Plan) -> ir.Table:
     seg = ibis.ifelse(u.start_time < start, -1, _count_cuts(u.start_time, plan, False))
     keys: dict[str, ir.Value] = {"seg": seg.cast("int16")}
     if plan.flat_offerings:
-        flat = _is_flat(u, plan)
+        # a subscription is what overlaps the month (DuckDB's reading: ``_aggregate``): not a
+        # record that starts in it and ends at its start or before, nor one without an end
+        flat = _is_flat(u, plan) & (u.end_time > start)
         lo, hi = ibis.greatest(u.start_time, start), ibis.least(u.end_time, end)
         lo_seg, hi_seg = _count_cuts(lo, plan, False), _count_cuts(hi, plan, True)
         first_end = _choose(
@@ -469,7 +471,9 @@ def _inline_tier_amount(lines: ir.Table, tiers: pa.Table) -> ir.Value:
     def lit(value: Decimal, typ: str = CALC) -> ir.Value:
         return ibis.literal(value, type=typ)
 
-    q = lines.quantity.cast(CALC)
+    # a negative total (only from corrections: the import refuses negative readings) rates at
+    # zero, as on the join path
+    q = ibis.greatest(lines.quantity, 0).cast(CALC)
     branches = []
     for set_id, rows in sorted(sets.items()):
         rows.sort(key=lambda r: r["lower_bound"])

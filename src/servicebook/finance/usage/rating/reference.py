@@ -54,7 +54,7 @@ def rate_python(
     chosen: dict[int, dict[str, Any]] = {}
     cols = [usage[c].to_pylist() for c in ("customer_id", "offering_id", "quantity", "start_time")]
     for customer, offering, quantity, ts in zip(*cols, strict=True):
-        if not (start <= ts < end):
+        if quantity is None or not (start <= ts < end):
             continue
         price = in_force(by_key.get((customer, offering), []), ts) or in_force(
             by_key.get((None, offering), []), ts
