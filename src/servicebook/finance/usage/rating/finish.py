@@ -38,7 +38,7 @@ def finish(
     quantities the engine computed and their amounts rounded once, half away from zero, to the
     currency's minor unit.  Lines come out sorted by customer, offering and price_id, unrated
     lines (price_id null) last within a customer and offering."""
-    if not presorted:  # the engine did not sort them (see expressions.sorts_lines)
+    if not presorted:  # rate() hands them over sorted (DuckDB sorts them: line_amounts)
         keys = ("customer_id", "offering_id", "price_id")
         order = pc.sort_indices(lines, sort_keys=[(k, "ascending", "at_end") for k in keys])
         lines = lines.take(order)
