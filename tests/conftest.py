@@ -72,6 +72,7 @@ SLOW_FIRST = (
     "tests/test_import_master.py::",
     "tests/test_cli_init.py::",
     "tests/notifications/test_mail_worker.py::",
+    "tests/finance/usage/test_rating_connect.py::",
     "tests/finance/usage/test_rating.py::test_spark",
 )
 
