@@ -22,6 +22,7 @@ import pytest
 
 from servicebook.finance.usage.rating import rate
 from tests.finance.usage.test_rating import PRICES, TIERS, USAGE
+from tests.smtp import free_port
 
 pytestmark = pytest.mark.spark
 
@@ -44,12 +45,6 @@ CLIENT = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -61,7 +56,7 @@ def connect_server(tmp_path_factory):
     pyspark = pytest.importorskip("pyspark")
     pytest.importorskip("grpc")  # the Connect client's transport (pyspark[connect])
     home = Path(pyspark.__file__).parent
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("spark-connect") / "server.log"
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
     args = [
