@@ -176,27 +176,39 @@ def _scalar(value: dt.datetime) -> pa.Scalar:
     return pa.scalar(value, pa.timestamp("us", tz="UTC"))
 
 
+def _count_cuts(ts: ir.Value, plan: Plan, strict: bool) -> ir.Value:
+    """How many of the month's price boundaries lie before ``ts`` (at or before unless
+    ``strict``): the number of the segment holding ``ts`` (or, ``strict``, ending at it)."""
+    hits = [ibis.ifelse(ts > _ts(c) if strict else ts >= _ts(c), 1, 0) for c in plan.seg_starts[1:]]
+    return sum(hits[1:], hits[0]) if hits else ibis.literal(0)
+
+
 def _segment(u: ir.Table, plan: Plan) -> ir.Value | None:
     """How many price boundaries of the month lie at or before ``start_time`` (a small integer);
     None when no price changes within the month."""
-    cuts = plan.seg_starts[1:]
-    if not cuts:
+    if len(plan.seg_starts) == 1:
         return None
-    seg = sum(
-        (ibis.ifelse(u.start_time >= _ts(c), 1, 0) for c in cuts[1:]),
-        ibis.ifelse(u.start_time >= _ts(cuts[0]), 1, 0),
+    return _count_cuts(u.start_time, plan, False).cast("int16")
+
+
+def _start_of(segment: ir.Value, plan: Plan) -> ir.Value:
+    """The instant the segment numbered ``segment`` starts (see :func:`_count_cuts`)."""
+    return _choose(
+        [(segment == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
+        _ts(plan.start),
     )
-    return seg.cast("int16")
+
+
+def _end_of(segment: ir.Value, plan: Plan) -> ir.Value:
+    """The instant the segment numbered ``segment`` ends."""
+    return _choose(
+        [(segment == k, _ts(e)) for k, e in enumerate(plan.seg_ends[:-1])], _ts(plan.end)
+    )
 
 
 def _seg_start(agg: ir.Table, plan: Plan) -> ir.Value:
     """The start of the segment numbered ``agg.seg`` (see :func:`_segment`)."""
-    if "seg" not in agg.columns:
-        return _ts(plan.start)
-    return ibis.cases(
-        *((agg.seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)),
-        else_=_ts(plan.start),
-    )
+    return _start_of(agg.seg, plan) if "seg" in agg.columns else _ts(plan.start)
 
 
 def _flat_metrics(f: ir.Table, plan: Plan) -> dict[str, ir.Value]:
@@ -242,10 +254,7 @@ def _unpivot(agg: ir.Table, plan: Plan) -> ir.Table:
     out = parts.select(
         "customer_id",
         "offering_id",
-        seg_start=_choose(
-            [(parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
-            _ts(plan.start),
-        ),
+        seg_start=_start_of(parts.part, plan),
         quantity=pick("q", LINE_QUANTITY_TYPE, ibis.null().cast(ibis.dtype(LINE_QUANTITY_TYPE))),
         records=pick("r", "int64", no_records),
         flat_unit_us=pick("us", UNIT_US_TYPE, ibis.null().cast(UNIT_US_TYPE)),
@@ -324,13 +333,6 @@ def _spark_div(a: int, b: int) -> int:  # type: ignore[empty-body]
     floating-point quotient, inexact past 2**53)."""
 
 
-def _count_cuts(ts: ir.Value, plan: Plan, strict: bool) -> ir.Value:
-    """How many of the month's price boundaries lie before ``ts`` (at or before unless
-    ``strict``): the number of the segment holding ``ts`` (or, ``strict``, ending at it)."""
-    hits = [ibis.ifelse(ts > _ts(c) if strict else ts >= _ts(c), 1, 0) for c in plan.seg_starts[1:]]
-    return sum(hits[1:], hits[0]) if hits else ibis.literal(0)
-
-
 def reduce_records(usage: ir.Table, plan: Plan) -> ir.Table:
     """Spark's share of a rating: the records of the month reduced to one row per customer,
     offering and place in the month, with integer sums only.
@@ -363,15 +365,10 @@ def reduce_records(usage: ir.Table, plan: Plan) -> ir.Table:
         flat = _is_flat(u, plan) & (u.end_time > start)
         lo, hi = ibis.greatest(u.start_time, start), ibis.least(u.end_time, end)
         lo_seg, hi_seg = _count_cuts(lo, plan, False), _count_cuts(hi, plan, True)
-        first_end = _choose(
-            [(lo_seg == k, _ts(e)) for k, e in enumerate(plan.seg_ends[:-1])], _ts(plan.end)
+        d_lo = _epoch_us(ibis.least(hi, _end_of(lo_seg, plan)), "pyspark") - _epoch_us(
+            lo, "pyspark"
         )
-        last_start = _choose(
-            [(hi_seg == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
-            _ts(plan.start),
-        )
-        d_lo = _epoch_us(ibis.least(hi, first_end), "pyspark") - _epoch_us(lo, "pyspark")
-        d_hi = _epoch_us(hi, "pyspark") - _epoch_us(last_start, "pyspark")
+        d_hi = _epoch_us(hi, "pyspark") - _epoch_us(_start_of(hi_seg, plan), "pyspark")
         keys["seg_hi"] = ibis.ifelse(flat, hi_seg, None).cast("int16")
         keys["d_lo"] = ibis.ifelse(flat, d_lo, None).cast("int64")
         keys["d_hi"] = ibis.ifelse(flat & (hi_seg > lo_seg), d_hi, None).cast("int64")
@@ -416,10 +413,7 @@ def from_reduced(r: ir.Table, plan: Plan) -> ir.Table:
     return parts.filter(metered | flat).select(
         "customer_id",
         "offering_id",
-        seg_start=_choose(
-            [(parts.part == k, _ts(s)) for k, s in enumerate(plan.seg_starts[1:], start=1)],
-            _ts(plan.start),
-        ),
+        seg_start=_start_of(parts.part, plan),
         quantity=ibis.ifelse(metered, parts.q, None).cast(ibis.dtype(LINE_QUANTITY_TYPE)),
         records=ibis.ifelse(metered, parts.records, 0).cast("int64"),
         flat_unit_us=flat_unit_us.cast(UNIT_US_TYPE),
